@@ -1,0 +1,191 @@
+// iso-pack: a tar stream on stdin -> one ISO 9660 session (Rock Ridge + Joliet) on stdout.
+import { closeSync, createReadStream, fstatSync, openSync, unlinkSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import minimist from 'minimist';
+import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
+import { Packer } from '../pack/packer.js';
+import { SessionOutput, Sink } from '../session/output.js';
+import { TarParser } from '../tar/parser.js';
+import { checkKnownOptions, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+
+const TOOL = 'iso-pack';
+
+const HELP = `Usage: iso-pack [OPTIONS] < archive.tar > session
+Turn a tar stream into one ISO 9660 session with Rock Ridge and Joliet.
+
+Output: -o FILE, or a stdout that is a regular file or block device, gets a plain
+ISO image; a stdout that is a pipe gets the head-last stream for cd-write.
+
+  -o FILE               write a plain image to FILE
+  -C, --prev LAST,NEXT  lay the session out for LBA NEXT (from cd-msinfo)
+  -V, --volid ID        volume identifier (default ISOPIPE, or the tar's GNU volume label)
+  -A ID                 application identifier
+  -P, --publisher ID    publisher identifier
+  -p, --preparer ID     data preparer identifier
+      --sysid ID        system identifier (default LINUX)
+  -J                    write a Joliet tree (the default)
+      --no-joliet       no Joliet tree
+      --joliet-long     allow Joliet names of 103 characters instead of 64
+  -R                    Rock Ridge with the tar's owners and modes (the default)
+  -r                    rationalized Rock Ridge: owners 0, readable by all, no write bits
+  -m, --exclude GLOB    leave out files whose name or path matches GLOB (repeatable)
+      --hold-back MIB   memory for data of long-named files written after the metadata (64)
+  -v                    report what was packed on stderr
+  -q                    no warnings
+      --help, --version
+
+SOURCE_DATE_EPOCH, when set, gives the volume dates: the same tar and options give
+the same bytes.`;
+
+const STRING_OPTS = ['o', 'C', 'prev', 'V', 'volid', 'A', 'P', 'publisher', 'p', 'preparer', 'sysid', 'm', 'exclude', 'hold-back'];
+const BOOL_OPTS = ['J', 'joliet', 'joliet-long', 'R', 'r', 'v', 'q', 'help', 'h', 'version'];
+/** mkisofs spells long options with one dash. */
+const SINGLE_DASH_LONG = ['joliet-long', 'volid', 'publisher', 'preparer', 'sysid', 'exclude', 'prev', 'no-joliet'];
+
+function normaliseArgv(argv: string[]): string[] {
+  return argv.map((a) => (/^-[a-z]/.test(a) && SINGLE_DASH_LONG.includes(a.slice(1)) ? '-' + a : a));
+}
+
+function parsePrev(text: string): number {
+  const m = /^\s*([0-9]+)\s*,\s*([0-9]+)\s*$/.exec(text);
+  if (!m) throw new UsageError(`--prev wants LAST,NEXT (as cd-msinfo prints), not '${text}'`);
+  const next = Number(m[2]);
+  if (next > 0xffffffff - 64) throw new UsageError(`--prev: next writable address ${next} is out of range`);
+  return next;
+}
+
+function volumeDate(): number {
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  if (sde === undefined || sde === '') return Date.now() / 1000;
+  if (!/^[0-9]+$/.test(sde)) throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${sde}'`);
+  return Number(sde);
+}
+
+function last(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const x = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof x !== 'string') throw new UsageError('an option is missing its value');
+  return x;
+}
+
+function list(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map((x) => {
+    if (typeof x !== 'string' || x === '') throw new UsageError('--exclude wants a pattern');
+    return x;
+  });
+}
+
+/** Raw bytes in a latin1 string, as tar names are held. */
+const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+
+async function main(): Promise<void> {
+  const args = minimist(normaliseArgv(process.argv.slice(2)), {
+    string: STRING_OPTS,
+    boolean: BOOL_OPTS,
+    default: { joliet: true },
+    alias: { h: 'help' },
+  });
+  if (args.help) {
+    process.stdout.write(HELP + '\n');
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`${TOOL} (isopipe) ${packageVersion()}\n`);
+    return;
+  }
+  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
+  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
+  if (args.R && args.r) throw new UsageError('-R and -r exclude each other');
+  const prev = last(args.prev) ?? last(args.C);
+  const start = prev === undefined ? 0 : parsePrev(prev);
+  const holdBackMiB = Number(last(args['hold-back']) ?? 64);
+  if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
+  const date = volumeDate();
+  const volid = last(args.volid) ?? last(args.V);
+  const identity = {
+    systemId: last(args.sysid) ?? 'LINUX',
+    volumeId: volid ?? 'ISOPIPE',
+    volumeSetId: '',
+    publisherId: last(args.publisher) ?? last(args.P) ?? '',
+    preparerId: last(args.preparer) ?? last(args.p) ?? '',
+    applicationId: last(args.A) ?? `ISOPIPE ${packageVersion()}`,
+    date,
+  };
+
+  // Where the bytes go decides the form (DESIGN §4).
+  const outPath = last(args.o);
+  let sink: Sink;
+  let createdFile: string | null = null;
+  if (outPath !== undefined) {
+    if (outPath === '') throw new UsageError('-o wants a file name');
+    sink = { kind: 'fd', fd: openSync(outPath, 'w') };
+    createdFile = fstatSync(sink.fd).isFile() ? outPath : null;
+  } else {
+    const st = fstatSync(1);
+    if (process.stdout.isTTY) throw new UsageError('refusing to write an image to a terminal: use -o FILE or a pipe');
+    sink = st.isFile() || st.isBlockDevice() ? { kind: 'fd', fd: 1 } : { kind: 'stream', stream: process.stdout as Writable };
+  }
+  const streamFraming = sink.kind === 'stream';
+  const out = new SessionOutput(sink, start, streamFraming);
+  const packer = new Packer(
+    {
+      start, joliet: args.joliet !== false, jolietMax: args['joliet-long'] ? JOLIET_LONG_MAX : JOLIET_MAX,
+      rationalize: !!args.r, identity, excludes: list(args.exclude).concat(list(args.m)).map(bytes),
+      holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
+    },
+    out,
+  );
+  const progress = wantProgress(!!args.v) ? new Progress() : null;
+  try {
+    const parser = new TarParser(packer);
+    const input = createReadStream('', { fd: 0, highWaterMark: 1 << 20 });
+    for await (const chunk of input) {
+      parser.push(chunk as Buffer);
+      await out.drain();
+      progress?.update(packer.counts.bytes, packer.counts.files);
+    }
+    parser.end();
+    if (volid === undefined && packer.label) identity.volumeId = packer.label;
+    const layout = packer.finish();
+    for (const b of layout.body()) {
+      out.append(b);
+      await out.drain();
+    }
+    await out.finish(layout.head(), layout.end - start);
+    progress?.done();
+    if (!args.q) for (const w of packer.warnings) process.stderr.write(`${TOOL}: warning: ${w}\n`);
+    if (args.v)
+      process.stderr.write(
+        `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${layout.end - start} sectors)\n`,
+      );
+  } catch (err) {
+    progress?.done();
+    if (createdFile) {
+      closeSync((sink as { fd: number }).fd);
+      unlinkSync(createdFile);
+    }
+    throw err;
+  }
+  if (outPath !== undefined) closeSync((sink as { fd: number }).fd);
+}
+
+class Progress {
+  private last = 0;
+  private readonly t0 = Date.now();
+
+  update(bytes: number, files: number): void {
+    const now = Date.now();
+    if (now - this.last < 1000) return;
+    this.last = now;
+    const mb = bytes / 1e6;
+    const rate = mb / Math.max(0.001, (now - this.t0) / 1000);
+    process.stderr.write(`\r${TOOL}: ${mb.toFixed(0)} MB, ${files} files, ${rate.toFixed(0)} MB/s   `);
+  }
+
+  done(): void {
+    if (this.last) process.stderr.write('\n');
+  }
+}
+
+runTool(TOOL, main);

@@ -1,0 +1,85 @@
+// ISO 9660 identifiers in the relaxed form of mkisofs -l -L: up to 31 d-characters,
+// a leading dot kept, `;1` on files. Rock Ridge and Joliet carry the real names; these
+// only have to be valid-looking, unique in their directory and sorted (ECMA-119 §9.3).
+
+export const MAX_ISO_NAME = 31;
+
+export interface IsoName {
+  /** Name part (before the separator), d-characters, maybe a leading dot. */
+  base: string;
+  /** Extension (files only; may be empty). */
+  ext: string;
+  isDir: boolean;
+}
+
+function dChars(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.toUpperCase();
+    out += /^[A-Z0-9_.]$/.test(c) ? c : '_';
+  }
+  return out;
+}
+
+/** The identifier a name would get before collisions are resolved. */
+export function isoCandidate(name: string, isDir: boolean): IsoName {
+  const up = dChars(name);
+  const keepDot = (s: string, lead: boolean) => (lead && s.startsWith('.') ? '.' + s.slice(1).replace(/\./g, '_') : s.replace(/\./g, '_'));
+  if (isDir) return { base: keepDot(up, true).slice(0, MAX_ISO_NAME), ext: '', isDir };
+  const dot = up.lastIndexOf('.');
+  let base = dot > 0 ? up.slice(0, dot) : up;
+  let ext = dot > 0 ? up.slice(dot + 1) : '';
+  base = keepDot(base, true);
+  if (base.length + 1 + ext.length > MAX_ISO_NAME) {
+    ext = ext.slice(0, Math.min(ext.length, 8));
+    base = base.slice(0, MAX_ISO_NAME - 1 - ext.length);
+  }
+  return { base, ext, isDir };
+}
+
+export function isoKey(n: IsoName): string {
+  return n.isDir ? n.base : `${n.base}.${n.ext}`;
+}
+
+/** A variant of `n` carrying counter `k`, still within the length limit. */
+export function isoMangled(n: IsoName, k: number): IsoName {
+  const digits = String(k);
+  const room = (n.isDir ? MAX_ISO_NAME : MAX_ISO_NAME - 1 - n.ext.length) - digits.length;
+  return { ...n, base: n.base.slice(0, Math.max(0, room)) + digits };
+}
+
+/** The identifier bytes as written in the directory record. */
+export function isoIdentifier(n: IsoName): Buffer {
+  return Buffer.from(n.isDir ? n.base : `${n.base}.${n.ext};1`, 'latin1');
+}
+
+function comparePadded(a: string, b: string): number {
+  const len = Math.max(a.length, b.length);
+  for (let i = 0; i < len; i++) {
+    const x = i < a.length ? a.charCodeAt(i) : 0x20;
+    const y = i < b.length ? b.charCodeAt(i) : 0x20;
+    if (x !== y) return x - y;
+  }
+  return 0;
+}
+
+/** ECMA-119 §9.3: by name, then extension, each padded with spaces. */
+export function compareIsoNames(a: IsoName, b: IsoName): number {
+  return comparePadded(a.base, b.base) || comparePadded(a.ext, b.ext);
+}
+
+/** Gives each of `names` a unique identifier; returns them in input order. */
+export function assignIsoNames(names: readonly { name: string; isDir: boolean }[]): IsoName[] {
+  const used = new Set<string>();
+  const out: IsoName[] = new Array(names.length);
+  // Unchanged-looking names first so that mangling falls on the later duplicates.
+  const order = names.map((_, i) => i);
+  const cands = names.map((n) => isoCandidate(n.name, n.isDir));
+  for (const i of order) {
+    let c = cands[i];
+    for (let k = 1; used.has(isoKey(c)); k++) c = isoMangled(cands[i], k);
+    used.add(isoKey(c));
+    out[i] = c;
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+// Joliet identifiers: UCS-2 big-endian (UTF-16 surrogate pairs for characters beyond the
+// BMP, as xorriso's joliet_utf16), at most 64 code units (103 with --joliet-long).
+// Longer names are cut keeping the extension and made unique with `~N`; no file is dropped.
+
+export const JOLIET_MAX = 64;
+export const JOLIET_LONG_MAX = 103;
+/** An extension longer than this is not worth keeping when a name must be cut. */
+const MAX_KEPT_EXT = 16;
+
+const FORBIDDEN = /[\u0000-\u001f*/:;?\\]/g;
+
+export interface JolietName {
+  text: string;
+  /** True when the name differs from the Rock Ridge name (cut or characters replaced). */
+  changed: boolean;
+}
+
+/** Cuts a UTF-16 string to at most `max` code units without splitting a surrogate pair. */
+function cutUnits(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = max;
+  const c = s.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return s.slice(0, end);
+}
+
+function cut(name: string, isDir: boolean, max: number, tag: string): string {
+  const dot = isDir ? -1 : name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= MAX_KEPT_EXT + 1 ? name.slice(dot) : '';
+  const base = ext ? name.slice(0, dot) : name;
+  return cutUnits(base, max - ext.length - tag.length) + tag + ext;
+}
+
+/** Unique Joliet names for the children of one directory, in input order. */
+export function assignJolietNames(names: readonly { name: string; isDir: boolean }[], max: number): JolietName[] {
+  const out: JolietName[] = new Array(names.length);
+  const used = new Set<string>();
+  const pending: number[] = [];
+  names.forEach((n, i) => {
+    const clean = n.name.replace(FORBIDDEN, '_');
+    if (clean === n.name && clean.length <= max && !used.has(clean)) {
+      used.add(clean);
+      out[i] = { text: clean, changed: false };
+    } else pending.push(i);
+  });
+  for (const i of pending) {
+    const n = names[i];
+    const clean = n.name.replace(FORBIDDEN, '_');
+    let text = cut(clean, n.isDir, max, '');
+    for (let k = 1; used.has(text); k++) text = cut(clean, n.isDir, max, `~${k}`);
+    used.add(text);
+    out[i] = { text, changed: true };
+  }
+  return out;
+}
+
+export function jolietIdentifier(text: string): Buffer {
+  const b = Buffer.alloc(text.length * 2);
+  for (let i = 0; i < text.length; i++) b.writeUInt16BE(text.charCodeAt(i), 2 * i);
+  return b;
+}
+
+function splitExt(text: string, isDir: boolean): [string, string] {
+  const dot = isDir ? -1 : text.lastIndexOf('.');
+  return dot >= 0 ? [text.slice(0, dot), text.slice(dot + 1)] : [text, ''];
+}
+
+function comparePaddedUnits(a: string, b: string): number {
+  const len = Math.max(a.length, b.length);
+  for (let i = 0; i < len; i++) {
+    const x = i < a.length ? a.charCodeAt(i) : 0x20;
+    const y = i < b.length ? b.charCodeAt(i) : 0x20;
+    if (x !== y) return x - y;
+  }
+  return 0;
+}
+
+/** ECMA-119 §9.3 order applied to UCS-2 code units. */
+export function compareJolietNames(a: string, aDir: boolean, b: string, bDir: boolean): number {
+  const [an, ae] = splitExt(a, aDir);
+  const [bn, be] = splitExt(b, bDir);
+  return comparePaddedUnits(an, bn) || comparePaddedUnits(ae, be);
+}

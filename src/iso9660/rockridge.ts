@@ -1,0 +1,147 @@
+// SUSP (IEEE P1281) and Rock Ridge (IEEE P1282) entries. Each function returns whole
+// entries; callers decide which go in the record and which in a continuation area.
+import { encodeShortDate } from './dates.js';
+import { put733 } from './numbers.js';
+
+export const CE_LENGTH = 28;
+/** Largest SUSP entry we write: LEN is one byte; stay a little below to keep records even. */
+const MAX_ENTRY = 250;
+
+function header(sig: string, len: number): Buffer {
+  const b = Buffer.alloc(len);
+  b.write(sig, 0, 'latin1');
+  b[2] = len;
+  b[3] = 1;
+  return b;
+}
+
+/** SP: first entry of the root's `.` record; readers key all SUSP parsing on it. */
+export function spEntry(): Buffer {
+  const b = header('SP', 7);
+  b[4] = 0xbe;
+  b[5] = 0xef;
+  return b;
+}
+
+/** ER with the RRIP 1.10 identifier and empty descriptor/source: readers check only the
+ *  identifier, and the short form keeps it inside the root's `.` record (DESIGN §5). */
+export function erEntry(): Buffer {
+  const id = 'RRIP_1991A';
+  const b = header('ER', 8 + id.length);
+  b[4] = id.length;
+  b[5] = 0;
+  b[6] = 0;
+  b[7] = 1;
+  b.write(id, 8, 'latin1');
+  return b;
+}
+
+/** PX, 44-byte RRIP 1.12 form with a serial number (read by every reader, used by libarchive). */
+export function pxEntry(mode: number, nlink: number, uid: number, gid: number, serial: number): Buffer {
+  const b = header('PX', 44);
+  put733(b, 4, mode);
+  put733(b, 12, nlink);
+  put733(b, 20, uid);
+  put733(b, 28, gid);
+  put733(b, 36, serial);
+  return b;
+}
+
+/** TF short form: modify, access, attributes (ctime) — Linux misreads the long form. */
+export function tfEntry(mtime: number, atime: number, ctime: number): Buffer {
+  const b = header('TF', 26);
+  b[4] = 0x0e;
+  encodeShortDate(mtime, b, 5);
+  encodeShortDate(atime, b, 12);
+  encodeShortDate(ctime, b, 19);
+  return b;
+}
+
+/** PN: Linux reads high 0 + old 16-bit dev_t for small numbers, MKDEV(high, low) otherwise. */
+export function pnEntry(major: number, minor: number): Buffer {
+  const b = header('PN', 20);
+  const small = major < 256 && minor < 256;
+  put733(b, 4, small ? 0 : major);
+  put733(b, 12, small ? (major << 8) | minor : minor);
+  return b;
+}
+
+/** NM entries carrying `name`, split with CONTINUE where one entry cannot hold it. */
+export function nmEntries(name: Buffer): Buffer[] {
+  const room = MAX_ENTRY - 5;
+  const out: Buffer[] = [];
+  for (let off = 0; off === 0 || off < name.length; off += room) {
+    const piece = name.subarray(off, off + room);
+    const b = header('NM', 5 + piece.length);
+    b[4] = off + room < name.length ? 1 : 0;
+    piece.copy(b, 5);
+    out.push(b);
+  }
+  return out;
+}
+
+const SL_CONTINUE = 0x01;
+const SL_CURRENT = 0x02;
+const SL_PARENT = 0x04;
+const SL_ROOT = 0x08;
+
+/** SL entries for a symlink target: one component record per path component (long ones
+ *  split with the component CONTINUE flag), packed into SL entries chained with CONTINUE. */
+export function slEntries(target: Buffer): Buffer[] {
+  const components: Buffer[] = [];
+  const parts = splitSlash(target);
+  if (target.length > 0 && target[0] === 0x2f) components.push(Buffer.from([SL_ROOT, 0]));
+  for (const p of parts) {
+    if (p.length === 1 && p[0] === 0x2e) components.push(Buffer.from([SL_CURRENT, 0]));
+    else if (p.length === 2 && p[0] === 0x2e && p[1] === 0x2e) components.push(Buffer.from([SL_PARENT, 0]));
+    else {
+      const room = MAX_ENTRY - 5 - 2;
+      for (let off = 0; off === 0 || off < p.length; off += room) {
+        const piece = p.subarray(off, off + room);
+        const c = Buffer.alloc(2 + piece.length);
+        c[0] = off + room < p.length ? SL_CONTINUE : 0;
+        c[1] = piece.length;
+        piece.copy(c, 2);
+        components.push(c);
+      }
+    }
+  }
+  const groups: Buffer[][] = [[]];
+  let used = 5;
+  for (const c of components) {
+    if (used + c.length > MAX_ENTRY) {
+      groups.push([]);
+      used = 5;
+    }
+    groups[groups.length - 1].push(c);
+    used += c.length;
+  }
+  return groups.map((g, i) => {
+    const body = Buffer.concat(g);
+    const b = header('SL', 5 + body.length);
+    b[4] = i < groups.length - 1 ? 1 : 0;
+    body.copy(b, 5);
+    return b;
+  });
+}
+
+/** Non-empty components of a slash-separated byte string. */
+function splitSlash(s: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    if (i === s.length || s[i] === 0x2f) {
+      if (i > start) out.push(s.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+export function ceEntry(block: number, offset: number, length: number): Buffer {
+  const b = header('CE', CE_LENGTH);
+  put733(b, 4, block);
+  put733(b, 12, offset);
+  put733(b, 20, length);
+  return b;
+}

@@ -1,0 +1,195 @@
+// iso-pack's engine: tar entries in, one session out (DESIGN §3). File data is copied to
+// the output as it arrives, each file at the next free sector; the tree is kept; the
+// metadata and the head are written at the end.
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
+import type { VolumeIdentity } from '../iso9660/descriptors.js';
+import { roundUp } from '../iso9660/numbers.js';
+import type { SessionOutput } from '../session/output.js';
+import type { TarEntry, TarSink } from '../tar/parser.js';
+import { Excluder } from './exclude.js';
+import { fileNeedsContinuation, HeldBack, sectionsFor, SessionLayout } from './layout.js';
+import { Extent, Inode, isDir, newDir, splitPath, Tree, TreeError } from '../tree/tree.js';
+
+export interface PackOptions {
+  start: number;
+  joliet: boolean;
+  jolietMax: number;
+  rationalize: boolean;
+  identity: VolumeIdentity;
+  excludes: string[];
+  /** Bytes of file data that may wait in memory to be written after the metadata. */
+  holdBackLimit: number;
+  /** Date for directories the tar implies but does not list. */
+  impliedDate: number;
+}
+
+/** A component longer than this cannot be a file name on any reader. */
+const MAX_NAME_BYTES = 255;
+/** ECMA-119's volume space size is 32 bits of sectors. */
+const MAX_SECTORS = 0xffffffff;
+
+export class PackError extends Error {}
+
+export class Packer implements TarSink {
+  readonly tree: Tree;
+  private readonly excluder: Excluder;
+  private lba: number;
+  /** Where the current entry's data goes. */
+  private target: 'out' | 'hold' | 'drop' = 'drop';
+  private current: Inode | null = null;
+  private currentPath = '';
+  private received = 0;
+  private held: HeldBack[] = [];
+  private heldBytes = 0;
+  /** A GNU volume label in the tar, used as the volume id when none is given. */
+  label: string | null = null;
+  readonly warnings: string[] = [];
+  private holdBackOverflow = 0;
+  counts = { files: 0, dirs: 0, bytes: 0 };
+
+  constructor(private readonly opt: PackOptions, private readonly out: SessionOutput) {
+    this.tree = new Tree(() => ({ perm: 0o755, uid: 0, gid: 0, mtime: opt.impliedDate }));
+    this.excluder = new Excluder(opt.excludes);
+    this.lba = opt.start + HEAD_SECTORS;
+  }
+
+  volumeLabel(label: string): void {
+    this.label ??= label;
+  }
+
+  entry(e: TarEntry): void {
+    let parts: string[];
+    try {
+      parts = splitPath(e.path);
+    } catch (err) {
+      throw new PackError(`${(err as Error).message}: refused (it would extract outside the tree)`);
+    }
+    this.currentPath = e.path;
+    this.current = null;
+    this.target = 'drop';
+    for (const p of parts)
+      if (p.length > MAX_NAME_BYTES) throw new PackError(`'${e.path}': a name of ${p.length} bytes is longer than any file system allows (${MAX_NAME_BYTES})`);
+    if (this.excluder.excludes(parts)) return;
+    const attrs = { perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, atime: e.atime, ctime: e.ctime };
+    if (e.type === 'link') return this.hardLink(parts, e);
+    if (e.type === 'dir') {
+      this.tree.set(parts, newDir(attrs), e.path);
+      this.counts.dirs++;
+      return;
+    }
+    if (parts.length === 0) throw new PackError(`'${e.path}' is a ${e.type} where the root directory should be`);
+    const inode: Inode = { ...attrs, type: e.type, size: 0, extents: [], links: 0 };
+    if (e.type === 'symlink') inode.target = e.linkname;
+    if (e.type === 'chr' || e.type === 'blk') {
+      inode.major = e.devmajor;
+      inode.minor = e.devminor;
+    }
+    if (e.type === 'file') {
+      this.counts.files++;
+      inode.size = e.size;
+      if (e.isopipe.has('extents')) this.reference(inode, e);
+      else this.placeData(inode, parts[parts.length - 1]);
+    }
+    this.tree.set(parts, inode, e.path);
+  }
+
+  private hardLink(parts: string[], e: TarEntry): void {
+    let targetParts: string[];
+    try {
+      targetParts = splitPath(e.linkname);
+    } catch (err) {
+      throw new PackError(`'${e.path}': hard link target ${(err as Error).message}`);
+    }
+    const target = this.tree.lookup(targetParts);
+    if (!target) {
+      if (this.excluder.excludes(targetParts)) return;
+      throw new PackError(`'${e.path}' is a hard link to '${e.linkname}', which is not in the archive before it`);
+    }
+    if (isDir(target.inode)) throw new PackError(`'${e.path}' is a hard link to the directory '${e.linkname}'`);
+    if (parts.length === 0) throw new PackError(`'${e.path}' is a hard link where the root directory should be`);
+    this.tree.set(parts, target.inode, e.path);
+  }
+
+  /** A file of an earlier session (iso-merge, DESIGN §7): its extents, no data here. */
+  private reference(inode: Inode, e: TarEntry): void {
+    const text = e.isopipe.get('extents')!;
+    const extents: Extent[] = [];
+    for (const part of text.split(',')) {
+      const m = /^([0-9]+)\+([0-9]+)$/.exec(part.trim());
+      if (!m) throw new PackError(`'${e.path}': malformed ISOPIPE.extents ${JSON.stringify(text)}`);
+      extents.push({ lba: Number(m[1]), bytes: Number(m[2]) });
+    }
+    const size = e.isopipe.has('size') ? Number(e.isopipe.get('size')) : extents.reduce((n, x) => n + x.bytes, 0);
+    const sum = extents.reduce((n, x) => n + x.bytes, 0);
+    if (!Number.isSafeInteger(size) || size !== sum)
+      throw new PackError(`'${e.path}': ISOPIPE.size ${e.isopipe.get('size')} does not match its extents (${sum} bytes)`);
+    for (const x of extents) {
+      const end = x.lba + Math.ceil(x.bytes / SECTOR);
+      if (x.bytes > 0xffffffff || end > this.opt.start)
+        throw new PackError(`'${e.path}': referenced extent ${x.lba}+${x.bytes} does not lie before this session (LBA ${this.opt.start}): stale reference, run iso-merge against the current medium`);
+    }
+    inode.size = size;
+    inode.extents = extents;
+    inode.reference = true;
+  }
+
+  private placeData(inode: Inode, name: string): void {
+    this.current = inode;
+    this.received = 0;
+    if (inode.size === 0) return;
+    if (fileNeedsContinuation(name.length)) {
+      if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
+        inode.heldBack = true;
+        this.heldBytes += inode.size;
+        this.held.push({ inode, chunks: [] });
+        this.target = 'hold';
+        return;
+      }
+      this.holdBackOverflow++;
+    }
+    const sectors = roundUp(inode.size, SECTOR) / SECTOR;
+    if (this.lba + sectors > MAX_SECTORS) throw new PackError(`'${this.currentPath}': the session would exceed the ISO 9660 limit of 2^32 sectors`);
+    inode.extents = sectionsFor(this.lba, inode.size);
+    this.lba += sectors;
+    this.target = 'out';
+  }
+
+  data(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.target === 'out') this.out.append(chunk);
+    else if (this.target === 'hold') this.held[this.held.length - 1].chunks.push(Buffer.from(chunk));
+    this.counts.bytes += chunk.length;
+  }
+
+  entryEnd(): void {
+    if (this.target === 'out' && this.current) {
+      const pad = (SECTOR - (this.current.size % SECTOR)) % SECTOR;
+      if (pad) this.out.appendZeros(pad);
+    }
+    this.target = 'drop';
+    this.current = null;
+  }
+
+  /** Lays out the metadata once the tar has ended; returns the layout to emit. */
+  finish(): SessionLayout {
+    if (this.holdBackOverflow)
+      this.warnings.push(`${this.holdBackOverflow} file(s) with long names were written before their Rock Ridge continuation area (hold-back buffer full): bsdtar/libarchive will refuse this image`);
+    let layout: SessionLayout;
+    try {
+      layout = new SessionLayout(this.tree.root, this.held, {
+        start: this.opt.start, dataEnd: this.lba, joliet: this.opt.joliet, jolietMax: this.opt.jolietMax,
+        rationalize: this.opt.rationalize, identity: this.opt.identity,
+      });
+    } catch (err) {
+      if (err instanceof TreeError) throw new PackError(err.message);
+      throw err;
+    }
+    const late = layout.continuationBeforeData.length - this.holdBackOverflow;
+    if (late > 0)
+      this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image`);
+    if (layout.jolietRenamed)
+      this.warnings.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters); Rock Ridge keeps them whole`);
+    if (layout.end - this.opt.start > MAX_SECTORS) throw new PackError('the session exceeds the ISO 9660 limit of 2^32 sectors');
+    return layout;
+  }
+}

@@ -1,0 +1,139 @@
+// Tar header and pax record decoding (POSIX ustar, GNU and pax as GNU tar and bsdtar
+// write them). Pure: bytes in, values out. Names stay raw bytes, held as latin1 strings.
+
+export const BLOCK = 512;
+
+export type TarType =
+  | 'file' | 'link' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo'
+  | 'pax' | 'pax-global' | 'gnu-longname' | 'gnu-longlink' | 'volume-label' | 'gnu-dumpdir';
+
+export interface RawHeader {
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  type: TarType;
+  typeflag: string;
+  linkname: string;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+}
+
+export class TarFormatError extends Error {}
+
+function cstring(b: Buffer, off: number, len: number): string {
+  let end = off;
+  while (end < off + len && b[end] !== 0) end++;
+  return b.toString('latin1', off, end);
+}
+
+/** Octal (space/NUL terminated) or GNU base-256 (high bit of the first byte set). */
+function numeric(b: Buffer, off: number, len: number, field: string): number {
+  if (b[off] & 0x80) {
+    const negative = (b[off] & 0x40) !== 0;
+    let v = 0;
+    for (let i = 0; i < len; i++) {
+      let byte = i === 0 ? b[off] & 0x7f : b[off + i];
+      if (negative) byte = (i === 0 ? 0x7f : 0xff) - byte;
+      v = v * 256 + byte;
+    }
+    if (!Number.isSafeInteger(v)) throw new TarFormatError(`${field} field out of range`);
+    return negative ? -(v + 1) : v;
+  }
+  const s = b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '').replace(/^[ ]+/, '');
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`${field} field is not a number (${JSON.stringify(s)})`);
+  return parseInt(s, 8);
+}
+
+export function isZeroBlock(b: Buffer): boolean {
+  for (let i = 0; i < BLOCK; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+function checksumOk(b: Buffer): boolean {
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const c = i >= 148 && i < 156 ? 0x20 : b[i];
+    unsigned += c;
+    signed += c > 127 ? c - 256 : c;
+  }
+  let stored: number;
+  try {
+    stored = numeric(b, 148, 8, 'checksum');
+  } catch {
+    return false;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+const TYPES: Record<string, TarType> = {
+  '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'chr', '4': 'blk',
+  '5': 'dir', '6': 'fifo', x: 'pax', g: 'pax-global', X: 'pax', L: 'gnu-longname', K: 'gnu-longlink',
+  V: 'volume-label', D: 'gnu-dumpdir',
+};
+
+const UNSUPPORTED: Record<string, string> = {
+  S: 'a GNU sparse file',
+  M: 'a GNU multi-volume continuation',
+  N: 'an old GNU long-name list',
+  A: 'a Solaris ACL',
+  E: 'a Solaris extended attribute',
+  I: 'a star inode metadata entry',
+};
+
+/** Decodes one 512-byte header block (not a zero block). */
+export function decodeHeader(b: Buffer): RawHeader {
+  const nameField = cstring(b, 0, 100);
+  if (!checksumOk(b)) throw new TarFormatError(`bad header checksum${nameField ? ` (name field ${JSON.stringify(nameField)})` : ''}`);
+  const magic = b.toString('latin1', 257, 263);
+  const typeflag = String.fromCharCode(b[156]);
+  let name = nameField;
+  // POSIX ustar keeps a path prefix at 345; GNU uses those bytes for atime/ctime.
+  if (magic === 'ustar\0' && b[345] !== 0) name = cstring(b, 345, 155) + '/' + name;
+  const type = TYPES[typeflag];
+  if (!type) {
+    const what = UNSUPPORTED[typeflag] ?? `an unknown entry type ${JSON.stringify(typeflag)}`;
+    throw new TarFormatError(`'${name}' is ${what}, which iso-pack cannot represent`);
+  }
+  return {
+    name,
+    typeflag,
+    type: type === 'file' && typeflag !== '5' && name.endsWith('/') ? 'dir' : type,
+    mode: numeric(b, 100, 8, 'mode'),
+    uid: numeric(b, 108, 8, 'uid'),
+    gid: numeric(b, 116, 8, 'gid'),
+    size: numeric(b, 124, 12, 'size'),
+    mtime: numeric(b, 136, 12, 'mtime'),
+    linkname: cstring(b, 157, 100),
+    uname: cstring(b, 265, 32),
+    gname: cstring(b, 297, 32),
+    devmajor: magic.startsWith('ustar') ? numeric(b, 329, 8, 'devmajor') : 0,
+    devminor: magic.startsWith('ustar') ? numeric(b, 337, 8, 'devminor') : 0,
+  };
+}
+
+/** pax extended header records: "LEN key=value\n". Values stay raw bytes (latin1 strings). */
+export function decodePax(b: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let off = 0;
+  while (off < b.length) {
+    if (b[off] === 0) break;
+    let sp = off;
+    while (sp < b.length && b[sp] !== 0x20) sp++;
+    const lenText = b.toString('latin1', off, sp);
+    const len = /^[0-9]+$/.test(lenText) ? parseInt(lenText, 10) : NaN;
+    if (!(len > sp - off + 1) || off + len > b.length || b[off + len - 1] !== 0x0a) throw new TarFormatError('malformed pax extended header');
+    const rec = b.subarray(sp + 1, off + len - 1);
+    const eq = rec.indexOf(0x3d);
+    if (eq <= 0) throw new TarFormatError('malformed pax record');
+    out.set(rec.toString('latin1', 0, eq), rec.toString('latin1', eq + 1));
+    off += len;
+  }
+  return out;
+}

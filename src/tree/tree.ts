@@ -1,0 +1,136 @@
+// The file tree a session describes, built from tar entries in stream order.
+// Names are raw bytes held in latin1 strings; one Inode may have several names (hard links).
+
+export type NodeType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo';
+
+export interface Extent {
+  lba: number;
+  bytes: number;
+}
+
+export interface Inode {
+  type: NodeType;
+  /** Permission and setuid/setgid/sticky bits (no type bits). */
+  perm: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  atime?: number;
+  ctime?: number;
+  size: number;
+  /** File sections; empty until placed (and for empty files, which use the shared zero sector). */
+  extents: Extent[];
+  /** Symlink target, raw bytes. */
+  target?: string;
+  major?: number;
+  minor?: number;
+  /** Names pointing at this inode. */
+  links: number;
+  /** Data waits in the hold-back buffer and is placed after the metadata. */
+  heldBack?: boolean;
+  /** Extents of an earlier session (iso-merge reference): no data in this session. */
+  reference?: boolean;
+  serial?: number;
+}
+
+export interface Dir extends Inode {
+  type: 'dir';
+  children: Map<string, Node>;
+}
+
+export interface Node {
+  name: string;
+  inode: Inode;
+}
+
+export class TreeError extends Error {}
+
+export function isDir(i: Inode): i is Dir {
+  return i.type === 'dir';
+}
+
+export function newDir(attrs: Omit<Inode, 'type' | 'extents' | 'links' | 'size'>): Dir {
+  return { ...attrs, type: 'dir', size: 0, extents: [], links: 1, children: new Map() };
+}
+
+/** Splits a tar path into components: leading `./` and `/` stripped, empty and `.` dropped;
+ *  `..` is refused since extraction would leave the tree. Returns [] for the root. */
+export function splitPath(path: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new TreeError(`'${path}' has a '..' component`);
+  return parts;
+}
+
+export class Tree {
+  readonly root: Dir;
+
+  constructor(private readonly impliedDir: () => Omit<Inode, 'type' | 'extents' | 'links' | 'size'>) {
+    this.root = newDir(impliedDir());
+  }
+
+  /** The directory that holds `parts`' last component, creating implied directories. */
+  private parentOf(parts: string[], path: string): Dir {
+    let dir = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      let child = dir.children.get(parts[i]);
+      if (!child || !isDir(child.inode)) {
+        // A file in the way is replaced by the directory, as extraction would.
+        if (child) this.unlink(dir, parts[i]);
+        child = { name: parts[i], inode: newDir(this.impliedDir()) };
+        dir.children.set(parts[i], child);
+      }
+      dir = child.inode as Dir;
+    }
+    return dir;
+  }
+
+  lookup(parts: string[]): Node | undefined {
+    let dir: Dir = this.root;
+    for (let i = 0; i < parts.length; i++) {
+      const child = dir.children.get(parts[i]);
+      if (!child) return undefined;
+      if (i === parts.length - 1) return child;
+      if (!isDir(child.inode)) return undefined;
+      dir = child.inode;
+    }
+    return undefined;
+  }
+
+  private unlink(dir: Dir, name: string): void {
+    const old = dir.children.get(name);
+    if (old) old.inode.links--;
+    dir.children.delete(name);
+  }
+
+  /** Adds or replaces the entry at `parts`. A directory that already exists keeps its
+   *  children and takes the new attributes. */
+  set(parts: string[], inode: Inode, path: string): void {
+    if (parts.length === 0) {
+      if (!isDir(inode)) throw new TreeError(`'${path}' names the root but is not a directory`);
+      const { children: _children, ...attrs } = inode;
+      Object.assign(this.root, attrs, { children: this.root.children, links: 1 });
+      return;
+    }
+    const parent = this.parentOf(parts, path);
+    const name = parts[parts.length - 1];
+    const old = parent.children.get(name);
+    if (old && isDir(old.inode) && isDir(inode)) {
+      const { children: _children, links: _links, ...attrs } = inode;
+      Object.assign(old.inode, attrs);
+      return;
+    }
+    if (old) this.unlink(parent, name);
+    inode.links++;
+    parent.children.set(name, { name, inode });
+  }
+
+  /** Removes the entry at `parts` (used by excludes); true when something was there. */
+  remove(parts: string[]): boolean {
+    if (parts.length === 0) return false;
+    const node = this.lookup(parts);
+    if (!node) return false;
+    const parent = parts.length === 1 ? this.root : (this.lookup(parts.slice(0, -1))!.inode as Dir);
+    this.unlink(parent, parts[parts.length - 1]);
+    return true;
+  }
+}
