@@ -1,10 +1,11 @@
 // iso-pack: a tar stream on stdin -> one ISO 9660 session (Rock Ridge + Joliet) on stdout.
-import { closeSync, createReadStream, fstatSync, openSync, unlinkSync } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { closeSync, fstatSync, openSync, unlinkSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import minimist from 'minimist';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { Packer } from '../pack/packer.js';
-import { SessionOutput, Sink } from '../session/output.js';
+import { readChunks, writeAll } from '../session/io.js';
+import { SessionOutput } from '../session/output.js';
 import { TarParser } from '../tar/parser.js';
 import { checkKnownOptions, packageVersion, runTool, UsageError, wantProgress } from './common.js';
 
@@ -115,19 +116,18 @@ async function main(): Promise<void> {
 
   // Where the bytes go decides the form (DESIGN §4).
   const outPath = last(args.o);
-  let sink: Sink;
+  let fd = 1;
   let createdFile: string | null = null;
   if (outPath !== undefined) {
     if (outPath === '') throw new UsageError('-o wants a file name');
-    sink = { kind: 'fd', fd: openSync(outPath, 'w') };
-    createdFile = fstatSync(sink.fd).isFile() ? outPath : null;
-  } else {
-    const st = fstatSync(1);
-    if (process.stdout.isTTY) throw new UsageError('refusing to write an image to a terminal: use -o FILE or a pipe');
-    sink = st.isFile() || st.isBlockDevice() ? { kind: 'fd', fd: 1 } : { kind: 'stream', stream: process.stdout as Writable };
+    fd = openSync(outPath, 'w');
+    createdFile = fstatSync(fd).isFile() ? outPath : null;
+  } else if (isatty(1)) {
+    throw new UsageError('refusing to write an image to a terminal: use -o FILE or a pipe');
   }
-  const streamFraming = sink.kind === 'stream';
-  const out = new SessionOutput(sink, start, streamFraming);
+  const st = fstatSync(fd);
+  const streamFraming = !(st.isFile() || st.isBlockDevice());
+  const out = new SessionOutput(fd, start, streamFraming);
   const packer = new Packer(
     {
       start, joliet: args.joliet !== false, jolietMax: args['joliet-long'] ? JOLIET_LONG_MAX : JOLIET_MAX,
@@ -139,35 +139,30 @@ async function main(): Promise<void> {
   const progress = wantProgress(!!args.v) ? new Progress() : null;
   try {
     const parser = new TarParser(packer);
-    const input = createReadStream('', { fd: 0, highWaterMark: 1 << 20 });
-    for await (const chunk of input) {
-      parser.push(chunk as Buffer);
-      await out.drain();
+    for (const chunk of readChunks(0)) {
+      parser.push(chunk);
       progress?.update(packer.counts.bytes, packer.counts.files);
     }
     parser.end();
     if (volid === undefined && packer.label) identity.volumeId = packer.label;
     const layout = packer.finish();
-    for (const b of layout.body()) {
-      out.append(b);
-      await out.drain();
-    }
-    await out.finish(layout.head(), layout.end - start);
+    for (const b of layout.body()) out.append(b);
+    out.finish(layout.head(), layout.end - start);
     progress?.done();
-    if (!args.q) for (const w of packer.warnings) process.stderr.write(`${TOOL}: warning: ${w}\n`);
+    if (!args.q) for (const w of packer.warnings) writeAll(2, Buffer.from(`${TOOL}: warning: ${w}\n`));
     if (args.v)
-      process.stderr.write(
+      say(
         `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${layout.end - start} sectors)\n`,
       );
   } catch (err) {
     progress?.done();
     if (createdFile) {
-      closeSync((sink as { fd: number }).fd);
+      closeSync(fd);
       unlinkSync(createdFile);
     }
     throw err;
   }
-  if (outPath !== undefined) closeSync((sink as { fd: number }).fd);
+  if (outPath !== undefined) closeSync(fd);
 }
 
 class Progress {
@@ -180,12 +175,17 @@ class Progress {
     this.last = now;
     const mb = bytes / 1e6;
     const rate = mb / Math.max(0.001, (now - this.t0) / 1000);
-    process.stderr.write(`\r${TOOL}: ${mb.toFixed(0)} MB, ${files} files, ${rate.toFixed(0)} MB/s   `);
+    writeAll(2, Buffer.from(`\r${TOOL}: ${mb.toFixed(0)} MB, ${files} files, ${rate.toFixed(0)} MB/s   `));
   }
 
   done(): void {
-    if (this.last) process.stderr.write('\n');
+    if (this.last) writeAll(2, Buffer.from('\n'));
   }
+}
+
+/** stderr written synchronously: the packing loop never yields to the event loop. */
+function say(text: string): void {
+  writeAll(2, Buffer.from(text));
 }
 
 runTool(TOOL, main);
