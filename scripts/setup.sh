@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what isopipe's tests need on a fresh Debian machine: the peers that judge our
+# images (xorriso, isoinfo, bsdtar, 7z), the kernel oracle, and the npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pair in xorriso:xorriso isoinfo:genisoimage genisoimage:genisoimage bsdtar:libarchive-tools 7z:p7zip-full tar:tar; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "setup: need root to install: ${need[*]}" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+oracle="${KERNEL_ORACLE:-$(pwd)/../shared/tools/kernel-oracle/kernel-oracle.sh}"
+if [ -x "$oracle" ]; then
+  "$oracle" --setup >/dev/null
+else
+  echo "setup: kernel oracle not found at $oracle (set KERNEL_ORACLE)" >&2
+  [ "${CI:-}" = true ] && exit 1
+fi
+
+npm ci --no-audit --no-fund
+npm run build
