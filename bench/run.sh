@@ -1,0 +1,441 @@
+#!/usr/bin/env bash
+# isopipe benchmarks: iso-pack (later iso-merge, cd-verify) timed against `tar c | cat` and
+# against genisoimage, xorriso and bsdtar on the same trees, commands alternated within one
+# run, medians reported; peak RSS with GNU time. Not a test: never run it in CI.
+# How to run and how to read the figures: bench/README.md.
+set -uo pipefail # no -e: a failing command is recorded and reported, not fatal
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$HERE")
+
+SCRATCH=${ISOPIPE_BENCH_DIR:-/tmp/isopipe-bench}
+REPS=5
+QUICK=0
+ONLY=""
+CLEAN=0
+CLEAN_ONLY=0
+PEERS=1
+VERBOSE=0
+ISOPACK=""
+ALL_SECTIONS="big small mixed rss merge verify md5"
+
+usage() {
+  cat <<EOF
+usage: bench/run.sh [options]
+
+Times iso-pack against 'tar c | cat > /dev/null' and against genisoimage, xorriso and
+bsdtar, all commands of a table alternated (A B C A B C ...), N repetitions, medians.
+
+  -n, --reps N        repetitions per command (default $REPS)
+  -d, --dir DIR       scratch directory for corpora and outputs
+                      (default \$ISOPIPE_BENCH_DIR or /tmp/isopipe-bench)
+      --only LIST     sections to run, comma-separated, from: ${ALL_SECTIONS// /,}
+      --quick         small corpora (64 MiB files, 10,000 small files) to try the harness
+      --iso-pack CMD  command to time as iso-pack (default: node $REPO/bin/iso-pack.js);
+                      'cat' is a stand-in while iso-pack does not exist
+      --no-peers      skip genisoimage, xorriso and bsdtar
+      --clean         delete the corpora at the end of the run (they take ~6 GiB)
+      --clean-only    delete the corpora and outputs, then exit
+  -v, --verbose       one line per timed command on stderr
+  -h, --help          this text
+EOF
+}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n|--reps) REPS=${2:?}; shift ;;
+    -d|--dir) SCRATCH=${2:?}; shift ;;
+    --only) ONLY=${2:?}; shift ;;
+    --quick) QUICK=1 ;;
+    --iso-pack) ISOPACK=${2:?}; shift ;;
+    --no-peers) PEERS=0 ;;
+    --clean) CLEAN=1 ;;
+    --clean-only) CLEAN_ONLY=1 ;;
+    -v|--verbose) VERBOSE=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || die "--reps wants a positive number"
+for s in ${ONLY//,/ }; do [[ " $ALL_SECTIONS " == *" $s "* ]] || die "unknown section '$s' (known: $ALL_SECTIONS)"; done
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+
+if [ "$QUICK" = 1 ]; then
+  BIG_SIZE=64M BIG_BYTES=$((64 << 20)) SMALL_FILES=10000 MIXED_SCALE=0.1 CORPUS=$SCRATCH/corpus-quick WORK_NEED_GIB=2
+else
+  BIG_SIZE=1G BIG_BYTES=$((1 << 30)) SMALL_FILES=100000 MIXED_SCALE=1 CORPUS=$SCRATCH/corpus WORK_NEED_GIB=12
+fi
+WORK=$SCRATCH/work      # outputs, logs, bsdtar's spool; emptied before every timed command
+OUT=$WORK/out
+LOGS=$SCRATCH/logs
+
+if [ "$CLEAN_ONLY" = 1 ]; then
+  rm -rf "$SCRATCH/corpus" "$SCRATCH/corpus-quick" "$WORK"
+  echo "bench: removed corpora and outputs under $SCRATCH"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------
+# Tools
+
+[ -n "$ISOPACK" ] || ISOPACK="node $REPO/bin/iso-pack.js"
+if [ "$ISOPACK" = "node $REPO/bin/iso-pack.js" ] && [ ! -f "$REPO/bin/iso-pack.js" ]; then
+  die "$REPO/bin/iso-pack.js not found: build (npx tsc -p tsconfig.json) or try the harness with --iso-pack cat"
+fi
+tool() { [ -f "$REPO/bin/$1.js" ] && echo "node $REPO/bin/$1.js"; }
+ISOMERGE=$(tool iso-merge || true)
+CDVERIFY=$(tool cd-verify || true)
+CDMSINFO=$(tool cd-msinfo || true)
+CDWRITE=$(tool cd-write || true)
+
+# GNU time for peak RSS (%M, KiB); busybox's or the shell keyword will not do.
+if ! /usr/bin/time --version 2>&1 | grep -q GNU; then
+  echo "bench: installing GNU time (Debian package 'time')" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -q time >&2 || die "apt-get install time failed"
+  else sudo apt-get install -y -q time >&2 || die "install the Debian package 'time'"; fi
+fi
+for t in tar node; do command -v $t >/dev/null || die "$t not found"; done
+if [ "$PEERS" = 1 ]; then
+  for t in genisoimage xorriso bsdtar; do command -v $t >/dev/null || { echo "bench: $t not found, peers skipped" >&2; PEERS=0; }; done
+fi
+
+mkdir -p "$CORPUS" "$WORK" "$LOGS"
+export TMPDIR=$WORK/tmp # bsdtar spools file data there
+
+# ---------------------------------------------------------------------------------------
+# Output: everything printed on stdout is also kept in $SCRATCH/report-*.txt
+
+REPORT=$SCRATCH/report-$(date +%Y%m%d-%H%M%S).txt
+exec > >(tee "$REPORT")
+TEE_PID=$!
+find "$LOGS" -name '*.log' ! -name gen-corpus.log -delete # per-command logs of this run only
+progress() { [ "$VERBOSE" = 1 ] || [ -t 2 ] && printf '%s\n' "$*" >&2; return 0; }
+
+fmt() { awk -v x="$1" -v f="$2" 'BEGIN { printf f, x }'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+minmax() { tr ' ' '\n' | grep -v '^$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.2f-%.2f", lo, hi; else print "-" }'; }
+
+SUMMARY=()
+# verdict VALUE OP LIMIT -> "ok" or "MISS"
+verdict() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == "<=") ? v <= l : v >= l; print ok ? "ok" : "MISS" }'; }
+
+# ---------------------------------------------------------------------------------------
+# Corpora
+
+gen() { node "$HERE/gen-corpus.mjs" "$@" >>"$LOGS/gen-corpus.log" || die "corpus generation failed: $*"; }
+
+corpus_big() { # 3 files for the timing, a 4th for the 4x RSS tree; 1x and 4x trees share them by hard links
+  [ -d "$CORPUS/big" ] || { progress "generating $CORPUS/big (3 x $BIG_SIZE)"; gen big "$CORPUS/big" --files 3 --size $BIG_SIZE --seed big; }
+  [ -d "$CORPUS/big-extra" ] || { progress "generating $CORPUS/big-extra"; gen big "$CORPUS/big-extra" --files 1 --size $BIG_SIZE --seed big-extra; }
+  if [ ! -d "$CORPUS/data-4x" ]; then
+    mkdir -p "$CORPUS/data-1x" "$CORPUS/data-4x.partial"
+    ln -f "$CORPUS/big/big-0.bin" "$CORPUS/data-1x/big-0.bin"
+    for i in 0 1 2; do ln -f "$CORPUS/big/big-$i.bin" "$CORPUS/data-4x.partial/big-$i.bin"; done
+    ln -f "$CORPUS/big-extra/big-0.bin" "$CORPUS/data-4x.partial/big-3.bin"
+    mv "$CORPUS/data-4x.partial" "$CORPUS/data-4x"
+  fi
+}
+corpus_small() {
+  [ -d "$CORPUS/small" ] || { progress "generating $CORPUS/small ($SMALL_FILES files)"; gen small "$CORPUS/small" --files $SMALL_FILES --seed small; }
+}
+corpus_small_changed() { # the small corpus with 1 % of its files rewritten (hard links for the rest)
+  corpus_small
+  if [ ! -d "$CORPUS/small-1pct" ]; then
+    rm -rf "$CORPUS/small-1pct.partial"
+    cp -al "$CORPUS/small" "$CORPUS/small-1pct.partial" && gen change "$CORPUS/small-1pct.partial" --every 100 --seed small-1pct &&
+      mv "$CORPUS/small-1pct.partial" "$CORPUS/small-1pct"
+  fi
+}
+corpus_mixed() { [ -d "$CORPUS/mixed" ] || { progress "generating $CORPUS/mixed"; gen mixed "$CORPUS/mixed" --scale $MIXED_SCALE --seed mixed; }; }
+corpus_tiny() { [ -d "$CORPUS/tiny" ] || gen tiny "$CORPUS/tiny"; }
+
+bytes_of() { du -sb --apparent-size "$1" | cut -f1; }
+entries_of() { find "$1" | wc -l; } # what tar c -C DIR . emits: every path plus ./
+
+warm() { tar -c -f - -C "$1" . | cat >/dev/null; } # page cache and dentries, untimed
+
+check_space() {
+  local need_gib=$WORK_NEED_GIB avail_gib
+  [ -d "$CORPUS/big" ] || need_gib=$((need_gib + (QUICK ? 1 : 5)))
+  [ -d "$CORPUS/small" ] || need_gib=$((need_gib + 1))
+  [ -d "$CORPUS/mixed" ] || need_gib=$((need_gib + (QUICK ? 1 : 2)))
+  avail_gib=$(( $(df --output=avail -B1 "$SCRATCH" | tail -1) >> 30 ))
+  [ "$avail_gib" -ge "$need_gib" ] || die "needs about $need_gib GiB free under $SCRATCH, $avail_gib GiB available (df -h $SCRATCH; --dir elsewhere, or --quick)"
+}
+
+# ---------------------------------------------------------------------------------------
+# The helper every measurement goes through.
+#
+#   group_begin KEY "title" BYTES ENTRIES
+#   group_base  ID "label" COMMAND           the line ratios are taken against (optional)
+#   group_add   ID "label" TARGET COMMAND    TARGET: max ratio to the base, or '-'
+#   group_run                                REPS rounds of every command in turn, then the table
+#   group_compare ID_A ID_B "text"           median over rounds of time(A)/time(B)
+#
+# COMMAND is bash; '@out@' becomes the output file (deleted before each run, its size is
+# reported) and '@rss@' a GNU time prefix that records the peak RSS of the command after it.
+# Results stay in R_TIME[KEY/ID] (s), R_RSS[KEY/ID] (KiB), R_SIZE[KEY/ID] (bytes), R_RATIO.
+
+declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE
+G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_BASE=""
+
+group_begin() {
+  G_KEY=$1 G_TITLE=$2 G_BYTES=$3 G_ENTRIES=$4
+  G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_BASE=""
+}
+group_base() { G_BASE=$1; group_add "$1" "$2" - "$3"; }
+group_add() { G_IDS+=("$1"); G_LABELS+=("$2"); G_TARGETS+=("$3"); G_CMDS+=("$4"); }
+
+run_one() { # index round
+  local i=$1 r=$2 id=${G_IDS[$1]} key="$G_KEY/${G_IDS[$1]}"
+  local rssf=$WORK/rss.txt log="$LOGS/$G_KEY-${G_IDS[$1]}.log" cmd t0 t1 rc size rss=""
+  rm -rf "$OUT" "$TMPDIR" "$rssf"; mkdir -p "$OUT" "$TMPDIR"; sync
+  cmd=${G_CMDS[$i]//@out@/$OUT/out}
+  cmd=${cmd//@rss@//usr/bin/time -f %M -o $rssf}
+  echo "== round $r: $cmd" >>"$log"
+  t0=$EPOCHREALTIME
+  bash -c "set -o pipefail; $cmd" 2>>"$log"
+  rc=$?
+  t1=$EPOCHREALTIME
+  if [ $rc != 0 ]; then
+    R_FAILED[$key]="exit $rc, $(grep -v '^==' "$log" | tail -1 | cut -c1-100) (log: $log)"
+    progress "  $G_KEY round $r: ${G_LABELS[$i]}: FAILED ($rc)"
+    return
+  fi
+  [ -s "$rssf" ] && rss=$(tail -1 "$rssf")
+  size=$(stat -c %s "$OUT/out" 2>/dev/null || echo "")
+  RUN_T[$key]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
+  RUN_RSS[$key]+=" $rss"
+  RUN_SIZE[$key]+=" $size"
+  progress "  $G_KEY round $r/$REPS: $(fmt "$(echo "${RUN_T[$key]}" | awk '{ print $NF }')" '%7.2f') s  ${G_LABELS[$i]}"
+}
+
+# Per-round ratios A/B (rounds where both succeeded), as a list.
+round_ratios() {
+  local -a a b
+  read -ra a <<<"${RUN_T[$G_KEY/$1]:-}"
+  read -ra b <<<"${RUN_T[$G_KEY/$2]:-}"
+  local n=${#a[@]} k
+  [ ${#b[@]} -lt "$n" ] && n=${#b[@]}
+  for ((k = 0; k < n; k++)); do awk -v x="${a[$k]}" -v y="${b[$k]}" 'BEGIN { printf "%.4f ", x / y }'; done
+}
+
+group_run() {
+  local r i
+  echo
+  echo "== $G_TITLE"
+  echo "   $(fmt "$G_BYTES" '%.0f' | awk '{ printf "%.2f GiB", $1 / 1073741824 }'), $G_ENTRIES entries; $REPS rounds, commands alternated, medians"
+  for ((r = 1; r <= REPS; r++)); do
+    for i in "${!G_IDS[@]}"; do
+      [ -n "${R_FAILED[$G_KEY/${G_IDS[$i]}]:-}" ] || run_one "$i" "$r"
+    done
+  done
+  rm -rf "$OUT" "$TMPDIR"
+  printf '   %-40s %8s %8s %14s %10s %9s %9s\n' command "median s" "MiB/s" "x base [range]" target "RSS MiB" "out MiB"
+  for i in "${!G_IDS[@]}"; do
+    local key="$G_KEY/${G_IDS[$i]}" label=${G_LABELS[$i]} target=${G_TARGETS[$i]}
+    if [ -n "${R_FAILED[$key]:-}" ]; then
+      printf '   %-40s FAILED: %s\n' "$label" "${R_FAILED[$key]}"
+      [ "$target" != - ] && SUMMARY+=("$G_KEY: $label: FAILED")
+      continue
+    fi
+    local t rss size ratio="-" range="" tgt="" rate
+    t=$(median <<<"${RUN_T[$key]}")
+    rss=$(median <<<"${RUN_RSS[$key]}")
+    size=$(median <<<"${RUN_SIZE[$key]}")
+    R_TIME[$key]=$t R_RSS[$key]=$rss R_SIZE[$key]=$size
+    rate=$(awk -v b="$G_BYTES" -v t="$t" 'BEGIN { if (b > 0 && t > 0) printf "%.0f", b / 1048576 / t; else print "-" }')
+    if [ -n "$G_BASE" ] && [ -z "${R_FAILED[$G_KEY/$G_BASE]:-}" ]; then
+      local rr; rr=$(round_ratios "${G_IDS[$i]}" "$G_BASE")
+      ratio=$(median <<<"$rr"); range=$(minmax <<<"$rr")
+      R_RATIO[$key]=$ratio
+      ratio=$(fmt "$ratio" '%.2f')
+      if [ "$target" != - ]; then
+        local v; v=$(verdict "$ratio" "<=" "$target")
+        tgt="<=$target $v"
+        SUMMARY+=("$(printf '%-6s %-44s %6sx   target <= %sx' "$v" "$G_KEY: $label" "$ratio" "$target")")
+      fi
+    fi
+    printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
+      "$([ "$rss" = - ] && echo - || fmt "$rss" '%.1f' | awk '{ printf "%.1f", $1 / 1024 }')" \
+      "$([ "$size" = - ] && echo - || awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }')"
+  done
+}
+
+group_compare() { # ID_A ID_B text
+  [ -n "${RUN_T[$G_KEY/$1]:-}" ] && [ -n "${RUN_T[$G_KEY/$2]:-}" ] || return 0
+  local rr; rr=$(round_ratios "$1" "$2")
+  printf '   %-40s %6.2fx [%s]\n' "$3" "$(median <<<"$rr")" "$(minmax <<<"$rr")"
+}
+
+# ---------------------------------------------------------------------------------------
+# Sections
+
+tarc() { echo "tar -c -f - -C $1 ."; } # GNU tar to stdout, then always through a pipe
+
+pack_vs_peers() { # KEY title DIR target-file target-pipe
+  local key=$1 title=$2 dir=$3 tfile=$4 tpipe=$5
+  warm "$dir"
+  group_begin "$key" "$title" "$(bytes_of "$dir")" "$(entries_of "$dir")"
+  group_base cat "tar c | cat > /dev/null" "$(tarc "$dir") | cat > /dev/null"
+  group_add file "tar c | iso-pack > file" "$tfile" "$(tarc "$dir") | @rss@ $ISOPACK > @out@"
+  group_add pipe "tar c | iso-pack | cat > /dev/null" "$tpipe" "$(tarc "$dir") | @rss@ $ISOPACK | cat > /dev/null"
+  if [ "$PEERS" = 1 ]; then
+    group_add geniso "genisoimage -R -J -o F" - "@rss@ genisoimage -R -J -o @out@ $dir"
+    group_add xorriso "xorriso -as mkisofs -R -J -o F" - "@rss@ xorriso -as mkisofs -R -J -o @out@ $dir"
+    group_add bsdtar "bsdtar -c --format iso9660 -f F" - "@rss@ bsdtar -c --format iso9660 -f @out@ -C $dir ."
+  fi
+  group_run
+  if [ "$PEERS" = 1 ]; then
+    echo "   iso-pack (tar c | iso-pack > file) relative to each peer, per round:"
+    group_compare file geniso "  / genisoimage"
+    group_compare file xorriso "  / xorriso -as mkisofs"
+    group_compare file bsdtar "  / bsdtar"
+  fi
+}
+
+section_big() {
+  corpus_big
+  pack_vs_peers big "big files: 3 x $BIG_SIZE ($CORPUS/big)" "$CORPUS/big" 1.3 2.0
+}
+section_small() {
+  corpus_small
+  pack_vs_peers small "small files: $SMALL_FILES files of 1-8 KiB ($CORPUS/small)" "$CORPUS/small" 1.5 -
+}
+section_mixed() {
+  corpus_mixed
+  pack_vs_peers mixed "mixed tree: small/medium/large files, links, long and UTF-8 names ($CORPUS/mixed)" "$CORPUS/mixed" - -
+}
+
+section_rss() {
+  corpus_big; corpus_small; corpus_tiny
+  local d
+  for d in tiny data-1x data-4x small; do warm "$CORPUS/$d"; done
+  group_begin rss "peak RSS of iso-pack (tar c | iso-pack > file)" 0 "-"
+  group_add tiny "tiny tree ($(entries_of "$CORPUS/tiny") entries)" - "$(tarc "$CORPUS/tiny") | @rss@ $ISOPACK > @out@"
+  group_add d1 "1 x $BIG_SIZE" - "$(tarc "$CORPUS/data-1x") | @rss@ $ISOPACK > @out@"
+  group_add d4 "4 x $BIG_SIZE" - "$(tarc "$CORPUS/data-4x") | @rss@ $ISOPACK > @out@"
+  group_add small "$SMALL_FILES small files" - "$(tarc "$CORPUS/small") | @rss@ $ISOPACK > @out@"
+  group_run
+  local r1=${R_RSS[rss/d1]:-} r4=${R_RSS[rss/d4]:-} rt=${R_RSS[rss/tiny]:-} rs=${R_RSS[rss/small]:-} n v
+  if [ -n "$r1" ] && [ -n "$r4" ] && [ "$r1" != - ] && [ "$r4" != - ]; then
+    local growth; growth=$(awk -v a="$r1" -v b="$r4" 'BEGIN { printf "%.1f", (b / a - 1) * 100 }')
+    v=$(awk -v g="$growth" 'BEGIN { print (g <= 10 && g >= -10) ? "ok" : "MISS" }')
+    echo "   RSS 4x data vs 1x data: ${growth} % (target: within 10 %) $v"
+    SUMMARY+=("$(printf '%-6s %-44s %6s%%   target within 10 %%' "$v" "rss: 4 x $BIG_SIZE vs 1 x $BIG_SIZE" "$growth")")
+  fi
+  if [ -n "$rt" ] && [ -n "$rs" ] && [ "$rt" != - ] && [ "$rs" != - ]; then
+    n=$(entries_of "$CORPUS/small")
+    local per; per=$(awk -v a="$rt" -v b="$rs" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / n }')
+    v=$(verdict "$per" "<=" 0.5)
+    echo "   RSS per entry beyond the tiny tree: $per KiB x $n entries (target <= 0.5 KiB) $v"
+    SUMMARY+=("$(printf '%-6s %-44s %6s KiB/entry   target <= 0.5' "$v" "rss: iso-pack per entry ($n entries)" "$per")")
+  fi
+}
+
+# issue 5: iso-merge --mirror over the small corpus with 1 % changed vs a full pack.
+section_merge() {
+  if [ -z "$ISOMERGE" ] || [ -z "$CDMSINFO" ] || [ -z "$CDWRITE" ]; then
+    echo; echo "== iso-merge --mirror: skipped (needs bin/iso-merge.js, bin/cd-msinfo.js, bin/cd-write.js)"
+    return
+  fi
+  corpus_small_changed; corpus_tiny
+  local m=$WORK/merge-medium.iso mt=$WORK/merge-tiny.iso ms mst
+  rm -f "$m" "$mt"
+  # The medium: one session of the unchanged corpus, written by the pipeline itself.
+  ( set -e
+    $(tarc "$CORPUS/small") | $ISOPACK --prev "$($CDMSINFO --dev "$m")" | $CDWRITE --multi --dev "$m"
+    $(tarc "$CORPUS/tiny") | $ISOPACK --prev "$($CDMSINFO --dev "$mt")" | $CDWRITE --multi --dev "$mt"
+  ) 2>>"$LOGS/merge-setup.log" || { echo; echo "== iso-merge --mirror: setup failed (log: $LOGS/merge-setup.log)"; return; }
+  ms=$($CDMSINFO --dev "$m") mst=$($CDMSINFO --dev "$mt")
+  warm "$CORPUS/small-1pct"
+  group_begin merge "iso-merge --mirror, $SMALL_FILES files with 1 % changed, vs a full pack (session to a file)" \
+    "$(bytes_of "$CORPUS/small-1pct")" "$(entries_of "$CORPUS/small-1pct")"
+  group_base full "tar c | iso-pack --prev (full)" "$(tarc "$CORPUS/small-1pct") | $ISOPACK --prev $ms > @out@"
+  group_add mirror "tar c | iso-merge --mirror | iso-pack" - \
+    "$(tarc "$CORPUS/small-1pct") | @rss@ $ISOMERGE --mirror --dev $m | $ISOPACK --prev $ms > @out@"
+  group_add tiny "tiny tree, iso-merge --mirror (RSS base)" - \
+    "$(tarc "$CORPUS/tiny") | @rss@ $ISOMERGE --mirror --dev $mt | $ISOPACK --prev $mst > @out@"
+  group_run
+  local sf=${R_SIZE[merge/full]:-} sm=${R_SIZE[merge/mirror]:-} rt=${R_RSS[merge/tiny]:-} rm_=${R_RSS[merge/mirror]:-}
+  [ -n "$sf" ] && [ -n "$sm" ] && [ "$sf" != - ] && [ "$sm" != - ] &&
+    echo "   bytes written, mirror / full: $(awk -v a="$sm" -v b="$sf" 'BEGIN { printf "%.3f (%.1f MiB of %.1f MiB)", a / b, a / 1048576, b / 1048576 }')"
+  if [ -n "$rt" ] && [ -n "$rm_" ] && [ "$rt" != - ] && [ "$rm_" != - ]; then
+    local n per v; n=$(entries_of "$CORPUS/small-1pct")
+    per=$(awk -v a="$rt" -v b="$rm_" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / n }')
+    v=$(verdict "$per" "<=" 0.5)
+    echo "   iso-merge RSS per entry beyond the tiny tree: $per KiB (target <= 0.5 KiB) $v"
+    SUMMARY+=("$(printf '%-6s %-44s %6s KiB/entry   target <= 0.5' "$v" "merge: iso-merge per entry" "$per")")
+  fi
+  rm -f "$m" "$mt"
+}
+
+isopack_has_md5() { $ISOPACK --help 2>&1 | grep -q -- '--md5'; }
+
+# issue 6: cd-verify over an image vs md5sum of the same image.
+section_verify() {
+  if [ -z "$CDVERIFY" ]; then
+    echo; echo "== cd-verify vs md5sum: skipped (needs bin/cd-verify.js)"
+    return
+  fi
+  corpus_big; corpus_small
+  local md5opt="" name
+  isopack_has_md5 && md5opt=--md5
+  for name in big small; do
+    local img=$WORK/verify-$name.iso target=1.1
+    [ $name = small ] && target=1.5
+    $(tarc "$CORPUS/$name") | $ISOPACK $md5opt -o "$img" 2>>"$LOGS/verify-setup.log" ||
+      { echo; echo "== cd-verify ($name): iso-pack failed (log: $LOGS/verify-setup.log)"; continue; }
+    cat "$img" >/dev/null # warm
+    group_begin "verify-$name" "cd-verify vs md5sum, image of the $name corpus${md5opt:+ packed with --md5}" \
+      "$(stat -c %s "$img")" "$(entries_of "$CORPUS/$name")"
+    group_base md5sum "md5sum IMAGE" "md5sum $img > /dev/null"
+    group_add verify "cd-verify --dev IMAGE --quiet" "$target" "@rss@ $CDVERIFY --dev $img --quiet"
+    group_run
+    rm -f "$img"
+  done
+}
+
+# issue 6: iso-pack --md5 vs without, and vs MD5 itself over the same tar stream.
+section_md5() {
+  if ! isopack_has_md5; then
+    echo; echo "== iso-pack --md5: skipped (iso-pack --help does not mention --md5)"
+    return
+  fi
+  corpus_big
+  warm "$CORPUS/big"
+  group_begin md5 "iso-pack --md5 vs without, big files ($CORPUS/big)" "$(bytes_of "$CORPUS/big")" "$(entries_of "$CORPUS/big")"
+  group_base md5sum "tar c | md5sum" "$(tarc "$CORPUS/big") | md5sum > /dev/null"
+  group_add plain "tar c | iso-pack > file" - "$(tarc "$CORPUS/big") | @rss@ $ISOPACK > @out@"
+  group_add md5 "tar c | iso-pack --md5 > file" 1.2 "$(tarc "$CORPUS/big") | @rss@ $ISOPACK --md5 > @out@"
+  group_run
+  group_compare md5 plain "iso-pack --md5 / iso-pack"
+}
+
+# ---------------------------------------------------------------------------------------
+
+check_space
+echo "isopipe benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "  commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" status --porcelain -- src 2>/dev/null | grep -q . && echo ' (src modified)')," \
+  "iso-pack: $ISOPACK"
+echo "  $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, Linux $(uname -r), node $(node --version)"
+echo "  $(tar --version | head -1); $(bsdtar --version 2>/dev/null | cut -d' ' -f1-2); $(genisoimage --version 2>/dev/null | head -1); $(xorriso -version 2>/dev/null | head -1 | cut -d: -f1)"
+echo "  scratch $SCRATCH ($(df -h --output=avail "$SCRATCH" | tail -1 | tr -d ' ') free); $REPS rounds"
+
+for s in $ALL_SECTIONS; do want "$s" && "section_$s"; done
+
+echo
+echo "== targets"
+if [ ${#SUMMARY[@]} = 0 ]; then echo "   (none measured)"; else printf '   %s\n' "${SUMMARY[@]}"; fi
+echo
+echo "report kept in $REPORT"
+
+if [ "$CLEAN" = 1 ]; then
+  rm -rf "$CORPUS" "$WORK"
+  echo "corpora removed ($CORPUS)"
+fi
+exec >&-
+wait "$TEE_PID" 2>/dev/null || true
