@@ -1,0 +1,45 @@
+// Errors of the image reader. Every problem found in an image names where it was found
+// (session, LBA, path), so that a damaged medium can be inspected by hand.
+
+export interface ImagePlace {
+  /** 1-based session number, when known. */
+  session?: number;
+  lba?: number;
+  /** Path in the tree, raw bytes in a latin1 string ('' is the root). */
+  path?: string;
+}
+
+/** Something the pure decoders found wrong; the reader adds the place. */
+export class FormatProblem extends Error {
+  constructor(
+    message: string,
+    /** LBA the problem is at, when the decoder knows better than the caller. */
+    readonly lba?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A bad or unreadable image: the message names the session, the LBA and the path. */
+export class ImageError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly place: ImagePlace,
+  ) {
+    super(describePlace(place) + reason);
+  }
+}
+
+/** Raw path bytes shown as UTF-8 with control bytes escaped, quoted. */
+export function displayPath(path: string): string {
+  const text = Buffer.from(path, 'latin1').toString('utf8');
+  return "'/" + text.replace(/[\x00-\x1f\x7f\\]/g, (c) => (c === '\\' ? '\\\\' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))) + "'";
+}
+
+function describePlace(p: ImagePlace): string {
+  const parts: string[] = [];
+  if (p.session !== undefined) parts.push(`session ${p.session}`);
+  if (p.lba !== undefined) parts.push(`LBA ${p.lba}`);
+  if (p.path !== undefined) parts.push(displayPath(p.path));
+  return parts.length ? parts.join(', ') + ': ' : '';
+}

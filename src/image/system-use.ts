@@ -1,0 +1,218 @@
+// SUSP (IEEE P1281) entries and the Rock Ridge (IEEE P1282) attributes they carry, decoded
+// from a System Use field and its continuation areas. Pure: the walker reads the areas a
+// CE entry points to and feeds them back in.
+import { decodeLongDate, decodeShortDate } from './dates.js';
+import { FormatProblem } from './errors.js';
+
+/** Longest Rock Ridge name accepted (NAME_MAX; Linux stops at 253, libisofs at 255). */
+export const MAX_NAME_BYTES = 255;
+/** Longest symlink target accepted (Linux: one page). */
+export const MAX_TARGET_BYTES = 4095;
+
+export interface Continuation {
+  block: number;
+  offset: number;
+  length: number;
+}
+
+export interface RockRidge {
+  mode?: number;
+  nlink?: number;
+  uid?: number;
+  gid?: number;
+  /** PX file serial number (44-byte PX only). */
+  serial?: number;
+  devHigh?: number;
+  devLow?: number;
+  /** NM name, raw bytes in a latin1 string. */
+  name?: string;
+  /** SL target, raw bytes in a latin1 string. */
+  target?: string;
+  mtime?: number;
+  atime?: number;
+  ctime?: number;
+  /** CL: LBA of the directory this placeholder stands for. */
+  childLink?: number;
+  /** PL: LBA of the logical parent (on `..` of a relocated directory). */
+  parentLink?: number;
+  /** RE: this record is a relocated directory, listed at its logical place through a CL. */
+  relocated?: boolean;
+  /** ZF: the data is zisofs-compressed. */
+  zisofs?: boolean;
+  /** SP seen (only meaningful in the root's `.` record), with its LEN_SKP. */
+  spSkip?: number;
+  /** Some ER entry seen (Rock Ridge announced). */
+  extensions?: boolean;
+  /** Any Rock Ridge attribute entry seen (PX, NM, SL, TF, PN, CL, PL, RE). */
+  any?: boolean;
+}
+
+const NM_CONTINUE = 0x01;
+const NM_CURRENT = 0x02;
+const NM_PARENT = 0x04;
+const SL_CONTINUE = 0x01;
+const SL_CURRENT = 0x02;
+const SL_PARENT = 0x04;
+const SL_ROOT = 0x08;
+
+/** Collects the Rock Ridge attributes of one directory record across its areas. */
+export class SystemUseDecoder {
+  readonly rr: RockRidge = {};
+  private nameOpen = true;
+  private nameParts: string[] = [];
+  private nameBytes = 0;
+  private targetParts: string[] = [];
+  private targetBytes = 0;
+  /** What goes before the next SL component: '' after a component marked CONTINUE or after the root. */
+  private slSeparator = '';
+  private slStarted = false;
+
+  /**
+   * Decodes the entries of one area (a System Use field or a continuation area).
+   * Returns the CE entry's continuation, if the area has one.
+   */
+  feed(area: Buffer): Continuation | null {
+    let ce: Continuation | null = null;
+    let off = 0;
+    while (off + 4 <= area.length) {
+      const len = area[off + 2];
+      // A LEN below 4 or past the field ends the entries (SUSP §5.x), as every reader does.
+      if (len < 4 || off + len > area.length) break;
+      const sig = area.toString('latin1', off, off + 2);
+      const e = area.subarray(off, off + len);
+      if (sig === 'ST') break;
+      this.entry(sig, e, (c) => (ce = c));
+      off += len;
+    }
+    return ce;
+  }
+
+  private entry(sig: string, e: Buffer, onCe: (c: Continuation) => void): void {
+    const rr = this.rr;
+    const need = (n: number) => {
+      if (e.length < n) throw new FormatProblem(`${sig} entry of ${e.length} bytes is shorter than ${n}`);
+    };
+    switch (sig) {
+      case 'SP':
+        need(7);
+        if (e[4] === 0xbe && e[5] === 0xef) rr.spSkip = e[6];
+        return;
+      case 'CE':
+        need(28);
+        onCe({ block: e.readUInt32LE(4), offset: e.readUInt32LE(12), length: e.readUInt32LE(20) });
+        return;
+      case 'ER':
+        rr.extensions = true;
+        return;
+      case 'PX':
+        need(36);
+        rr.any = true;
+        rr.mode = e.readUInt32LE(4);
+        rr.nlink = e.readUInt32LE(12);
+        rr.uid = e.readUInt32LE(20);
+        rr.gid = e.readUInt32LE(28);
+        if (e.length >= 44) rr.serial = e.readUInt32LE(36);
+        return;
+      case 'PN':
+        need(20);
+        rr.any = true;
+        rr.devHigh = e.readUInt32LE(4);
+        rr.devLow = e.readUInt32LE(12);
+        return;
+      case 'NM':
+        need(5);
+        rr.any = true;
+        this.nm(e);
+        return;
+      case 'SL':
+        need(5);
+        rr.any = true;
+        this.sl(e);
+        return;
+      case 'TF':
+        need(5);
+        rr.any = true;
+        this.tf(e);
+        return;
+      case 'CL':
+        need(12);
+        rr.any = true;
+        rr.childLink = e.readUInt32LE(4);
+        return;
+      case 'PL':
+        need(12);
+        rr.any = true;
+        rr.parentLink = e.readUInt32LE(4);
+        return;
+      case 'RE':
+        rr.any = true;
+        rr.relocated = true;
+        return;
+      case 'ZF':
+        rr.zisofs = true;
+        return;
+      default:
+        // RR (obsolete field list), PD, ES, AL/AA (AAIP), SF and unknown entries: skipped.
+        return;
+    }
+  }
+
+  private nm(e: Buffer): void {
+    const flags = e[4];
+    if (flags & (NM_CURRENT | NM_PARENT)) return;
+    if (!this.nameOpen) {
+      // A second name after a complete one: the first stands (Linux keeps appending; a
+      // well-formed record has one name).
+      return;
+    }
+    this.nameBytes += e.length - 5;
+    if (this.nameBytes > MAX_NAME_BYTES) throw new FormatProblem(`Rock Ridge name longer than ${MAX_NAME_BYTES} bytes`);
+    this.nameParts.push(e.toString('latin1', 5));
+    if (!(flags & NM_CONTINUE)) this.nameOpen = false;
+    this.rr.name = this.nameParts.join('');
+  }
+
+  private sl(e: Buffer): void {
+    let off = 5;
+    while (off + 2 <= e.length) {
+      const flags = e[off];
+      const len = e[off + 1];
+      if (off + 2 + len > e.length) throw new FormatProblem('SL component runs past its entry');
+      let text: string;
+      let sepAfter = '/';
+      if (flags & SL_ROOT) {
+        text = '/';
+        sepAfter = '';
+      } else if (flags & SL_CURRENT) text = '.';
+      else if (flags & SL_PARENT) text = '..';
+      else {
+        text = e.toString('latin1', off + 2, off + 2 + len);
+        if (flags & SL_CONTINUE) sepAfter = '';
+      }
+      const piece = (this.slStarted ? this.slSeparator : '') + text;
+      this.targetBytes += piece.length;
+      if (this.targetBytes > MAX_TARGET_BYTES) throw new FormatProblem(`symlink target longer than ${MAX_TARGET_BYTES} bytes`);
+      this.targetParts.push(piece);
+      this.slStarted = true;
+      this.slSeparator = sepAfter;
+      off += 2 + len;
+    }
+    this.rr.target = this.targetParts.join('');
+  }
+
+  private tf(e: Buffer): void {
+    const flags = e[4];
+    const size = flags & 0x80 ? 17 : 7;
+    let off = 5;
+    // Bit order: creation, modify, access, attributes, backup, expiration, effective.
+    for (let bit = 0; bit < 7; bit++) {
+      if (!(flags & (1 << bit))) continue;
+      if (off + size > e.length) throw new FormatProblem('TF entry shorter than its flags announce');
+      const t = size === 7 ? decodeShortDate(e, off) : decodeLongDate(e, off);
+      if (bit === 1) this.rr.mtime = t;
+      else if (bit === 2) this.rr.atime = t;
+      else if (bit === 3) this.rr.ctime = t;
+      off += size;
+    }
+  }
+}
