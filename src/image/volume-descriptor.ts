@@ -1,0 +1,266 @@
+// Volume descriptors (ECMA-119 §8, Joliet SVD): the few fields session discovery and the
+// medium head need, decoded from one 2048-byte sector. Pure and hostile-input safe: every
+// offset is inside the sector, both-endian halves are compared, nothing throws on garbage
+// except decodeVolumeDescriptor, which says exactly what is wrong.
+
+export const SECTOR = 2048;
+
+export const DESCRIPTOR_BOOT = 0;
+export const DESCRIPTOR_PRIMARY = 1;
+export const DESCRIPTOR_SUPPLEMENTARY = 2;
+export const DESCRIPTOR_PARTITION = 3;
+export const DESCRIPTOR_TERMINATOR = 255;
+
+const STANDARD_ID = 'CD001';
+/** libisoburn's "pseudo-blank" marks (isoburn_invalidate_iso): an image turned blank on purpose. */
+const PSEUDO_BLANK_IDS = ['CDXX1'];
+
+/** Offsets inside a PVD/SVD (ECMA-119 §8.4). */
+export const VD = {
+  type: 0,
+  standardId: 1,
+  version: 6,
+  flags: 7,
+  systemId: 8,
+  volumeId: 40,
+  volumeSpaceSize: 80,
+  escapeSequences: 88,
+  volumeSetSize: 120,
+  volumeSequenceNumber: 124,
+  logicalBlockSize: 128,
+  pathTableSize: 132,
+  lPathTable: 140,
+  optionalLPathTable: 144,
+  mPathTable: 148,
+  optionalMPathTable: 152,
+  rootRecord: 156,
+  volumeSetId: 190,
+  publisherId: 318,
+  preparerId: 446,
+  applicationId: 574,
+  creationDate: 813,
+  modificationDate: 830,
+  expirationDate: 847,
+  effectiveDate: 864,
+  fileStructureVersion: 881,
+  applicationUse: 883,
+  applicationUseLength: 512,
+} as const;
+
+export interface RootRecord {
+  /** Absolute LBA of the root directory's extent. */
+  extent: number;
+  /** Bytes in the root directory's extent. */
+  size: number;
+  flags: number;
+}
+
+export interface VolumeDescriptor {
+  type: 1 | 2;
+  version: number;
+  /** Joliet level 1–3 for an SVD with a Joliet escape sequence, else 0. */
+  jolietLevel: number;
+  systemId: string;
+  volumeId: string;
+  /** Number of logical blocks (the LE half, as Linux and libisoburn read it). */
+  volumeSpaceSize: number;
+  logicalBlockSize: number;
+  pathTableSize: number;
+  lPathTable: number;
+  mPathTable: number;
+  root: RootRecord;
+  volumeSetId: string;
+  publisherId: string;
+  preparerId: string;
+  applicationId: string;
+  created: Date | null;
+  modified: Date | null;
+  fileStructureVersion: number;
+  /** Things a strict reader would reject (mismatched both-endian halves, odd block size). */
+  problems: string[];
+}
+
+/** The standard identifier of a descriptor-like sector: 'CD001', a pseudo-blank mark, or null. */
+export function standardIdentifier(sector: Buffer): string | null {
+  if (sector.length < SECTOR) return null;
+  const id = sector.toString('latin1', VD.standardId, VD.standardId + 5);
+  if (id === STANDARD_ID || PSEUDO_BLANK_IDS.includes(id)) return id;
+  // libisoburn also accepts 'CDxx1' with type byte 'x' as pseudo-blank.
+  if (id === 'CDxx1' && sector[0] === 0x78) return id;
+  return null;
+}
+
+/** True for any ECMA-119 volume descriptor (type byte aside). */
+export function isVolumeDescriptor(sector: Buffer): boolean {
+  return standardIdentifier(sector) === STANDARD_ID;
+}
+
+/** True for a sector libisoburn would accept as a PVD when it scans for sessions. */
+export function isPrimaryDescriptor(sector: Buffer): boolean {
+  return isVolumeDescriptor(sector) && sector[VD.type] === DESCRIPTOR_PRIMARY;
+}
+
+export function isTerminator(sector: Buffer): boolean {
+  return isVolumeDescriptor(sector) && sector[VD.type] === DESCRIPTOR_TERMINATOR;
+}
+
+/** True for libisoburn's pseudo-blank head: the PVD's identifier overwritten with CDXX1. */
+export function isPseudoBlankDescriptor(sector: Buffer): boolean {
+  const id = standardIdentifier(sector);
+  return id !== null && id !== STANDARD_ID;
+}
+
+export function isZeroSector(b: Buffer, off = 0, len = b.length - off): boolean {
+  for (let i = off; i < off + len; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** 7.3.3 both-endian uint32: the LE half, and whether the BE half agrees. */
+function both32(b: Buffer, off: number): [number, boolean] {
+  const le = b.readUInt32LE(off);
+  return [le, le === b.readUInt32BE(off + 4)];
+}
+
+function both16(b: Buffer, off: number): [number, boolean] {
+  const le = b.readUInt16LE(off);
+  return [le, le === b.readUInt16BE(off + 2)];
+}
+
+function latin1Field(b: Buffer, off: number, len: number): string {
+  return b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '');
+}
+
+/** Joliet text: UCS-2 big-endian, padded with spaces (0x0020) or zeros. */
+function ucs2Field(b: Buffer, off: number, len: number): string {
+  let s = '';
+  for (let i = off; i + 1 < off + len; i += 2) s += String.fromCharCode(b.readUInt16BE(i));
+  return s.replace(/[\0 ]+$/, '');
+}
+
+function jolietLevelOf(sector: Buffer): number {
+  if (sector[VD.escapeSequences] !== 0x25 || sector[VD.escapeSequences + 1] !== 0x2f) return 0;
+  const third = sector[VD.escapeSequences + 2];
+  return third === 0x40 ? 1 : third === 0x43 ? 2 : third === 0x45 ? 3 : 0;
+}
+
+/**
+ * 8.4.26.1 17-byte date: sixteen ASCII digits and a GMT offset in quarter hours.
+ * Returns null for "not specified" and for anything that is not a valid date.
+ */
+export function decodeLongDate(b: Buffer, off: number): Date | null {
+  if (off < 0 || off + 17 > b.length) return null;
+  const digits = b.toString('latin1', off, off + 16);
+  if (!/^[0-9]{16}$/.test(digits) || /^0+$/.test(digits)) return null;
+  const n = (a: number, l: number) => Number(digits.slice(a, a + l));
+  const [year, month, day, hour, minute, second, centi] = [n(0, 4), n(4, 2), n(6, 2), n(8, 2), n(10, 2), n(12, 2), n(14, 2)];
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+  let offset = b.readInt8(off + 16);
+  if (offset < -48 || offset > 52) offset = 0; // as Linux: an offset outside the range is ignored
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, centi * 10) - offset * 15 * 60 * 1000;
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/**
+ * Decodes a Primary (type 1) or Supplementary (type 2) Volume Descriptor.
+ * Throws an Error saying what is wrong when the sector is not one.
+ */
+export function decodeVolumeDescriptor(sector: Buffer): VolumeDescriptor {
+  if (sector.length < SECTOR) throw new Error(`volume descriptor is ${sector.length} bytes, not ${SECTOR}`);
+  if (!isVolumeDescriptor(sector)) throw new Error('no CD001 volume descriptor');
+  const type = sector[VD.type];
+  if (type !== DESCRIPTOR_PRIMARY && type !== DESCRIPTOR_SUPPLEMENTARY) throw new Error(`volume descriptor type ${type} is not a primary or supplementary one`);
+  const problems: string[] = [];
+  const check = ([v, ok]: [number, boolean], what: string): number => {
+    if (!ok) problems.push(`${what}: both-endian halves differ`);
+    return v;
+  };
+  const volumeSpaceSize = check(both32(sector, VD.volumeSpaceSize), 'volume space size');
+  const logicalBlockSize = check(both16(sector, VD.logicalBlockSize), 'logical block size');
+  if (logicalBlockSize !== SECTOR) problems.push(`logical block size ${logicalBlockSize} is not ${SECTOR}`);
+  const pathTableSize = check(both32(sector, VD.pathTableSize), 'path table size');
+  const r = VD.rootRecord;
+  if (sector[r] !== 34) problems.push(`root directory record length ${sector[r]} is not 34`);
+  const root: RootRecord = {
+    extent: check(both32(sector, r + 2), 'root extent'),
+    size: check(both32(sector, r + 10), 'root size'),
+    flags: sector[r + 25],
+  };
+  if ((root.flags & 0x02) === 0) problems.push('root directory record is not flagged as a directory');
+  const jolietLevel = type === DESCRIPTOR_SUPPLEMENTARY ? jolietLevelOf(sector) : 0;
+  const text = jolietLevel ? ucs2Field : latin1Field;
+  return {
+    type,
+    version: sector[VD.version],
+    jolietLevel,
+    systemId: text(sector, VD.systemId, 32),
+    volumeId: text(sector, VD.volumeId, 32),
+    volumeSpaceSize,
+    logicalBlockSize,
+    pathTableSize,
+    lPathTable: sector.readUInt32LE(VD.lPathTable),
+    mPathTable: sector.readUInt32BE(VD.mPathTable),
+    root,
+    volumeSetId: text(sector, VD.volumeSetId, 128),
+    publisherId: text(sector, VD.publisherId, 128),
+    preparerId: text(sector, VD.preparerId, 128),
+    applicationId: text(sector, VD.applicationId, 128),
+    created: decodeLongDate(sector, VD.creationDate),
+    modified: decodeLongDate(sector, VD.modificationDate),
+    fileStructureVersion: sector[VD.fileStructureVersion],
+    problems,
+  };
+}
+
+/** The 512-byte application use area of a PVD/SVD (a view, not a copy). */
+export function applicationUse(sector: Buffer): Buffer {
+  return sector.subarray(VD.applicationUse, VD.applicationUse + VD.applicationUseLength);
+}
+
+/** A copy of a PVD/SVD with its volume space size set to `blocks` (both halves). */
+export function withVolumeSpaceSize(sector: Buffer, blocks: number): Buffer {
+  if (!Number.isInteger(blocks) || blocks < 0 || blocks > 0xffffffff) throw new RangeError(`volume space size ${blocks} out of range`);
+  const out = Buffer.from(sector);
+  out.writeUInt32LE(blocks, VD.volumeSpaceSize);
+  out.writeUInt32BE(blocks, VD.volumeSpaceSize + 4);
+  return out;
+}
+
+/** A copy of a descriptor whose standard identifier reads CDXX1: libisoburn's pseudo-blank PVD. */
+export function asPseudoBlank(sector: Buffer): Buffer {
+  const out = Buffer.from(sector);
+  out.write('CDXX1', VD.standardId, 'latin1');
+  return out;
+}
+
+/** A volume descriptor set terminator (type 255). */
+export function terminatorSector(): Buffer {
+  const b = Buffer.alloc(SECTOR);
+  b[VD.type] = DESCRIPTOR_TERMINATOR;
+  b.write(STANDARD_ID, VD.standardId, 'latin1');
+  b[VD.version] = 1;
+  return b;
+}
+
+export interface DescriptorSetEntry {
+  /** Index of the sector in the buffer it was found in (16 = the PVD's usual place). */
+  index: number;
+  type: number;
+}
+
+/**
+ * The volume descriptor set in a session head held in `head` (sector 0 = session start):
+ * every descriptor from sector 16 up to and including the first terminator. Returns null
+ * when the set does not start with a descriptor or no terminator lies inside the buffer.
+ */
+export function descriptorSet(head: Buffer): DescriptorSetEntry[] | null {
+  const sectors = Math.floor(head.length / SECTOR);
+  const out: DescriptorSetEntry[] = [];
+  for (let i = 16; i < sectors; i++) {
+    const s = head.subarray(i * SECTOR, (i + 1) * SECTOR);
+    if (!isVolumeDescriptor(s)) return null;
+    out.push({ index: i, type: s[VD.type] });
+    if (s[VD.type] === DESCRIPTOR_TERMINATOR) return out;
+  }
+  return null;
+}

@@ -1,0 +1,122 @@
+// The medium head (LBA 0–31, DESIGN §5): a copy of the newest session's head with the
+// volume space size patched to the absolute end, and isopipe's "closed" mark. Pure: this
+// module composes sectors and plans the order they are written in; it does no I/O.
+import {
+  DESCRIPTOR_PRIMARY,
+  DESCRIPTOR_SUPPLEMENTARY,
+  SECTOR,
+  VD,
+  asPseudoBlank,
+  descriptorSet,
+  isVolumeDescriptor,
+  isZeroSector,
+  terminatorSector,
+  withVolumeSpaceSize,
+} from '../image/volume-descriptor.js';
+
+export const HEAD_SECTORS = 32;
+export const SYSTEM_AREA_SECTORS = 16;
+
+/**
+ * isopipe's "closed" mark: 32 bytes at the end of the PVD's application use area (883–1394)
+ * of the medium head only. Magic, then a version. See docs/medium.md.
+ */
+export const CLOSED_MARK_OFFSET = VD.applicationUse + VD.applicationUseLength - 32; // 1363
+const CLOSED_MAGIC = 'ISOPIPE-CLOSED..';
+const CLOSED_VERSION = 1;
+
+export function hasClosedMark(pvd: Buffer): boolean {
+  return pvd.length >= CLOSED_MARK_OFFSET + 32 && pvd.toString('latin1', CLOSED_MARK_OFFSET, CLOSED_MARK_OFFSET + 16) === CLOSED_MAGIC;
+}
+
+/** Same check on an application use area (512 bytes) as MediumScan gives it. */
+export function applicationUseHasClosedMark(appUse: Buffer | null): boolean {
+  const off = CLOSED_MARK_OFFSET - VD.applicationUse;
+  return appUse !== null && appUse.length >= off + 32 && appUse.toString('latin1', off, off + 16) === CLOSED_MAGIC;
+}
+
+function setClosedMark(pvd: Buffer, closed: boolean): void {
+  if (closed) {
+    pvd.fill(0, CLOSED_MARK_OFFSET, CLOSED_MARK_OFFSET + 32);
+    pvd.write(CLOSED_MAGIC, CLOSED_MARK_OFFSET, 'latin1');
+    pvd.writeUInt32LE(CLOSED_VERSION, CLOSED_MARK_OFFSET + 16);
+  } else if (hasClosedMark(pvd)) {
+    pvd.fill(0, CLOSED_MARK_OFFSET, CLOSED_MARK_OFFSET + 32);
+  }
+}
+
+export interface SectorWrite {
+  lba: number;
+  data: Buffer;
+}
+
+/** Writes to do in order, with an fsync after each step. */
+export interface HeadCommitPlan {
+  /** Makes the old state safe to keep while the new head is incomplete. */
+  prepare: SectorWrite[];
+  /** The commit: sectors 16–17 (16–T for a 'single' layout) in one write. */
+  commit: SectorWrite[];
+}
+
+export interface HeadPlanInput {
+  /** The medium's LBA 0–31 as they are now (shorter = zeros). */
+  current: Buffer;
+  /**
+   * 'blank': nothing to keep. 'head': LBA 17–31 hold only old descriptors (xorriso, isopipe).
+   * 'single': the newest session starts at 0 and LBA 18–31 may hold its live data.
+   */
+  currentLayout: 'blank' | 'head' | 'single';
+  /** The new session's first 32 sectors (its head), as written at its start. */
+  sessionHead: Buffer;
+  /** Absolute end of the new volume: session start + its volume space size. */
+  end: number;
+  /** Record the medium as closed (written without --multi). */
+  closed: boolean;
+}
+
+/**
+ * The new medium head and the order to write it in, so that a crash between the steps
+ * leaves the previous state visible:
+ * - prepare: sector 17 becomes a terminator (the old PVD at 16 stays valid with it); on a
+ *   blank medium 16 gets the pseudo-blank mark, which xorriso and isopipe read as blank;
+ *   for a 'head' or blank layout the rest of LBA 0–31 is written here too.
+ * - commit: sectors 16–17 in one 4 KiB page-aligned write (16–T for 'single').
+ * The system area (LBA 0–15) of the medium is kept when it is not all zero.
+ */
+export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
+  const { currentLayout, end, closed } = input;
+  const current = Buffer.alloc(HEAD_SECTORS * SECTOR);
+  input.current.copy(current, 0, 0, Math.min(input.current.length, current.length));
+  const session = Buffer.alloc(HEAD_SECTORS * SECTOR);
+  input.sessionHead.copy(session, 0, 0, Math.min(input.sessionHead.length, session.length));
+
+  const set = descriptorSet(session);
+  if (!set || set[0].type !== DESCRIPTOR_PRIMARY) throw new Error('the session head has no volume descriptor set starting with a PVD at sector 16');
+  const last = set[set.length - 1].index;
+
+  const head = Buffer.from(session);
+  const keepSystemArea = !isZeroSector(current, 0, SYSTEM_AREA_SECTORS * SECTOR);
+  if (keepSystemArea) current.copy(head, 0, 0, SYSTEM_AREA_SECTORS * SECTOR);
+  for (const d of set) {
+    if (d.type !== DESCRIPTOR_PRIMARY && d.type !== DESCRIPTOR_SUPPLEMENTARY) continue;
+    const at = d.index * SECTOR;
+    const patched = withVolumeSpaceSize(head.subarray(at, at + SECTOR), end);
+    if (d.index === 16) setClosedMark(patched, closed);
+    patched.copy(head, at);
+  }
+  const sectors = (from: number, to: number): SectorWrite => ({ lba: from, data: head.subarray(from * SECTOR, to * SECTOR) });
+  const systemArea: SectorWrite[] = keepSystemArea ? [] : [sectors(0, SYSTEM_AREA_SECTORS)];
+
+  if (currentLayout === 'single') {
+    // LBA 18… may be the old session's live data until the PVD at 16 changes: leave it.
+    const prepare = [...systemArea];
+    const old17 = current.subarray(17 * SECTOR, 18 * SECTOR);
+    if (isVolumeDescriptor(old17)) prepare.push({ lba: 17, data: terminatorSector() });
+    return { prepare, commit: [sectors(16, last + 1)] };
+  }
+  const rest: SectorWrite = { lba: 17, data: Buffer.concat([terminatorSector(), head.subarray(18 * SECTOR)]) };
+  const prepare = [...systemArea];
+  if (currentLayout === 'blank') prepare.push({ lba: 16, data: Buffer.concat([asPseudoBlank(head.subarray(16 * SECTOR, 17 * SECTOR)), rest.data]) });
+  else prepare.push(rest);
+  return { prepare, commit: [sectors(16, 18)] };
+}

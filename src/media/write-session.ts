@@ -1,0 +1,121 @@
+// cd-write's engine: checks the session against the medium before writing a byte, passes
+// its sectors straight to their LBAs as they arrive, and commits only a complete, valid
+// session (DESIGN §4–5). Works on any Medium.
+import { SECTOR, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor } from '../image/volume-descriptor.js';
+import { SESSION_ALIGNMENT, roundUp } from '../image/sessions.js';
+import { receiveSession, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
+import { isPlausibleStart } from '../session/plain-image.js';
+import { MediumRefusal, type Medium, type MediumStatus } from './medium.js';
+
+export interface WriteSessionOptions {
+  /** Keep the medium appendable (cdrecord -multi); without it the medium is recorded as closed. */
+  multi: boolean;
+  /** Every check, nothing written (cdrecord -dummy). */
+  dummy?: boolean;
+  /** Append to a closed medium (the medium object decides about foreign content). */
+  force?: boolean;
+  /** Size of the input when it is a file. */
+  inputBytes?: number | null;
+  /** Positional reads of a seekable input. */
+  peek?: ReceiveOptions['peek'];
+  /** Called after each batch written: bytes so far and the total when known. */
+  onProgress?: (written: number, total: number | null) => void;
+}
+
+export interface WriteResult {
+  kind: 'head-last' | 'plain';
+  start: number;
+  /** Sectors the session occupies (its volume space size). */
+  sectors: number;
+  /** Where the session after this one would go. */
+  next: number;
+  closed: boolean;
+  dummy: boolean;
+  /** Non-zero sectors after a plain image's volume end that were not written. */
+  ignoredSectors: number;
+}
+
+function refuse(message: string): never {
+  throw new MediumRefusal(message);
+}
+
+function checkRoom(status: MediumStatus, start: number, sectors: number): void {
+  if (status.capacity === null) return;
+  const end = roundUp(start + sectors, SESSION_ALIGNMENT);
+  if (end > status.capacity)
+    refuse(`session of ${sectors} sectors at LBA ${start} does not fit: the medium holds ${status.capacity} sectors, ${Math.max(0, status.capacity - start)} free`);
+}
+
+export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: WriteSessionOptions): WriteResult {
+  const status = medium.status();
+  if (status.state === 'closed' && !opts.force) refuse('medium is closed (written without --multi): no session can be appended (--force to append anyway)');
+  const blank = status.state === 'blank';
+  const acceptable = (lba: number) => lba === status.next || (blank && lba === 0);
+  const wrongAddress = (lba: number) => `packed for LBA ${lba}, medium's next writable address is ${status.next}: run cd-msinfo again`;
+
+  let started = false;
+  let chosenStart = -1;
+  let written = 0;
+  let total: number | null = null;
+  const begin = (info: SessionBegin): number => {
+    let start: number;
+    if (info.kind === 'head-last') {
+      if (!acceptable(info.start)) refuse(wrongAddress(info.start));
+      start = info.start;
+      if (info.knownSectors !== null) {
+        checkRoom(status, start, info.knownSectors);
+        total = info.knownSectors * SECTOR;
+      }
+    } else {
+      if (info.builtFor !== null) {
+        if (!acceptable(info.builtFor)) refuse(wrongAddress(info.builtFor));
+        start = info.builtFor;
+      } else {
+        // Data-first image read from a pipe: its root directory comes last, so choose by
+        // plausibility now and let the receiver confirm before the commit.
+        const candidates = (blank ? [0, status.next] : [status.next]).filter((c) => isPlausibleStart(info.pvd, c));
+        if (candidates.length === 0)
+          refuse(`image was not laid out for LBA ${status.next} (its root directory is at LBA ${info.pvd.root.extent}), the medium's next writable address: run cd-msinfo again`);
+        start = candidates[0];
+      }
+      checkRoom(status, start, info.knownSectors);
+      total = info.knownSectors * SECTOR;
+    }
+    started = true;
+    chosenStart = start;
+    return start;
+  };
+  const sink = {
+    begin,
+    write(offset: number, data: Buffer): void {
+      if (!opts.dummy) medium.write(chosenStart + offset, data);
+      written += data.length;
+      opts.onProgress?.(written, total);
+    },
+  };
+
+  try {
+    const candidates = blank ? [0, status.next] : [status.next];
+    const session = receiveSession(chunks, sink, { inputBytes: opts.inputBytes ?? null, peek: opts.peek, candidates });
+    const s16 = session.head.subarray(16 * SECTOR, 17 * SECTOR);
+    if (!isPrimaryDescriptor(s16) || !descriptorSet(session.head)) throw new Error('the session has no volume descriptor set (PVD at sector 16 up to a terminator) in its head: nothing committed');
+    const pvd = decodeVolumeDescriptor(s16);
+    const volumeSize = pvd.volumeSpaceSize;
+    if (volumeSize < 1 || volumeSize > session.sectors) throw new Error(`the session's volume space size ${volumeSize} does not match its ${session.sectors} sectors: nothing committed`);
+    if (!isPlausibleStart(pvd, session.start)) throw new Error(`the session's root directory (LBA ${pvd.root.extent}) lies outside the session at LBA ${session.start}: nothing committed`);
+    checkRoom(status, session.start, volumeSize);
+    if (!opts.dummy) medium.commit({ start: session.start, head: session.head, volumeSize }, { close: !opts.multi });
+    return {
+      kind: session.kind,
+      start: session.start,
+      sectors: volumeSize,
+      next: roundUp(session.start + volumeSize, SESSION_ALIGNMENT),
+      closed: !opts.multi,
+      dummy: !!opts.dummy,
+      ignoredSectors: session.ignoredSectors,
+    };
+  } catch (err) {
+    if (started && !opts.dummy) medium.abandon();
+    throw err;
+  }
+}

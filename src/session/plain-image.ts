@@ -1,0 +1,43 @@
+// Which LBA a plain ISO image (no head-last framing) was laid out for. All its LBAs are
+// absolute, but it does not say its start, so cd-write deduces it: the root directory's
+// own "." record names the root's LBA R, and the sector holding it sits at R − start in
+// the image. Until that sector is seen, the PVD's fields only tell which starts are
+// plausible. Pure: sectors in, answers out.
+import { SECTOR, type VolumeDescriptor } from '../image/volume-descriptor.js';
+
+function both32(b: Buffer, off: number): number | null {
+  if (off + 8 > b.length) return null;
+  const le = b.readUInt32LE(off);
+  return le === b.readUInt32BE(off + 4) ? le : null;
+}
+
+/** A directory record at `off` that is "." (id 0) or ".." (id 1) with extent `lba`. */
+function isDotRecord(b: Buffer, off: number, id: number, lba: number): number {
+  const len = b[off];
+  if (len === undefined || len < 34 || off + len > SECTOR) return 0;
+  if (b[off + 32] !== 1 || b[off + 33] !== id) return 0;
+  if ((b[off + 25] & 0x02) === 0) return 0;
+  return both32(b, off + 2) === lba ? len : 0;
+}
+
+/** True when `sector` is the first sector of the root directory whose extent is `rootLba`. */
+export function isRootDirectorySector(sector: Buffer, rootLba: number): boolean {
+  if (sector.length < SECTOR) return false;
+  const dot = isDotRecord(sector, 0, 0, rootLba);
+  return dot > 0 && isDotRecord(sector, dot, 1, rootLba) > 0;
+}
+
+/**
+ * Whether an image could have been laid out for `start`: its root directory and path
+ * tables must lie after the descriptors at start+16 and inside the volume. The volume space
+ * size of a session is its own length (DESIGN §5); some writers record the absolute end, so
+ * either reading is allowed.
+ */
+export function isPlausibleStart(pvd: VolumeDescriptor, start: number): boolean {
+  const limit = Math.max(start + pvd.volumeSpaceSize, pvd.volumeSpaceSize);
+  const inside = (lba: number) => lba >= start + 17 && lba < limit;
+  if (!inside(pvd.root.extent)) return false;
+  if (pvd.lPathTable !== 0 && !inside(pvd.lPathTable)) return false;
+  if (pvd.mPathTable !== 0 && !inside(pvd.mPathTable)) return false;
+  return true;
+}
