@@ -17,6 +17,7 @@ CLEAN_ONLY=0
 PEERS=1
 VERBOSE=0
 ISOPACK=""
+SNAPSHOT=1
 ALL_SECTIONS="big small mixed rss merge verify md5"
 
 usage() {
@@ -34,6 +35,7 @@ bsdtar, all commands of a table alternated (A B C A B C ...), N repetitions, med
       --iso-pack CMD  command to time as iso-pack (default: node $REPO/bin/iso-pack.js);
                       'cat' is a stand-in while iso-pack does not exist
       --no-peers      skip genisoimage, xorriso and bsdtar
+      --no-snapshot   run bin/ and dist/ in place instead of from a copy taken at the start
       --clean         delete the corpora at the end of the run (they take ~6 GiB)
       --clean-only    delete the corpora and outputs, then exit
   -v, --verbose       one line per timed command on stderr
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --iso-pack) ISOPACK=${2:?}; shift ;;
     --no-peers) PEERS=0 ;;
+    --no-snapshot) SNAPSHOT=0 ;;
     --clean) CLEAN=1 ;;
     --clean-only) CLEAN_ONLY=1 ;;
     -v|--verbose) VERBOSE=1 ;;
@@ -81,11 +84,26 @@ fi
 # ---------------------------------------------------------------------------------------
 # Tools
 
-[ -n "$ISOPACK" ] || ISOPACK="node $REPO/bin/iso-pack.js"
-if [ "$ISOPACK" = "node $REPO/bin/iso-pack.js" ] && [ ! -f "$REPO/bin/iso-pack.js" ]; then
-  die "$REPO/bin/iso-pack.js not found: build (npx tsc -p tsconfig.json) or try the harness with --iso-pack cat"
+# The tools are timed from a copy of bin/ and dist/ taken now: the tree is shared, and a
+# rebuild during a 15-minute run would otherwise change (or break) the code mid-table.
+SNAP=$WORK/isopipe-snapshot
+STALE=""
+if [ "$SNAPSHOT" = 1 ] && [ -d "$REPO/dist" ]; then
+  mkdir -p "$WORK"
+  rm -rf "$SNAP"; mkdir -p "$SNAP"
+  cp -r "$REPO/bin" "$REPO/dist" "$REPO/package.json" "$SNAP/"
+  ln -s "$REPO/node_modules" "$SNAP/node_modules"
+  newest() { find "$1" -type f -name "$2" -printf '%T@\n' 2>/dev/null | sort -g | tail -1; }
+  awk -v s="$(newest "$REPO/src" '*.ts')" -v d="$(newest "$REPO/dist" '*.js')" 'BEGIN { exit !(s > d) }' &&
+    STALE=" (dist/ is older than src/: run npx tsc -p tsconfig.json first?)"
+  TOOLS=$SNAP
+else
+  TOOLS=$REPO
 fi
-tool() { [ -f "$REPO/bin/$1.js" ] && echo "node $REPO/bin/$1.js"; }
+tool() { [ -f "$TOOLS/bin/$1.js" ] && echo "node $TOOLS/bin/$1.js"; }
+if [ -z "$ISOPACK" ]; then
+  ISOPACK=$(tool iso-pack) || die "$REPO/bin/iso-pack.js not found: build (npx tsc -p tsconfig.json) or try the harness with --iso-pack cat"
+fi
 ISOMERGE=$(tool iso-merge || true)
 CDVERIFY=$(tool cd-verify || true)
 CDMSINFO=$(tool cd-msinfo || true)
@@ -189,6 +207,12 @@ group_begin() {
 group_base() { G_BASE=$1; group_add "$1" "$2" - "$3"; }
 group_add() { G_IDS+=("$1"); G_LABELS+=("$2"); G_TARGETS+=("$3"); G_CMDS+=("$4"); }
 
+first_error() { # the most telling line of the last round's stderr
+  awk '/^== round/ { n = 0; next } { l[++n] = $0 } END {
+    for (i = 1; i <= n; i++) if (l[i] ~ /(Error|error|: )/) { print substr(l[i], 1, 110); exit }
+    if (n) print substr(l[1], 1, 110) }' "$1"
+}
+
 run_one() { # index round
   local i=$1 r=$2 id=${G_IDS[$1]} key="$G_KEY/${G_IDS[$1]}"
   local rssf=$WORK/rss.txt log="$LOGS/$G_KEY-${G_IDS[$1]}.log" cmd t0 t1 rc size rss=""
@@ -201,7 +225,7 @@ run_one() { # index round
   rc=$?
   t1=$EPOCHREALTIME
   if [ $rc != 0 ]; then
-    R_FAILED[$key]="exit $rc, $(grep -v '^==' "$log" | tail -1 | cut -c1-100) (log: $log)"
+    R_FAILED[$key]="exit $rc: $(first_error "$log") (log: $log)"
     progress "  $G_KEY round $r: ${G_LABELS[$i]}: FAILED ($rc)"
     return
   fi
@@ -239,7 +263,7 @@ group_run() {
     local key="$G_KEY/${G_IDS[$i]}" label=${G_LABELS[$i]} target=${G_TARGETS[$i]}
     if [ -n "${R_FAILED[$key]:-}" ]; then
       printf '   %-40s FAILED: %s\n' "$label" "${R_FAILED[$key]}"
-      [ "$target" != - ] && SUMMARY+=("$G_KEY: $label: FAILED")
+      [ "$target" != - ] && SUMMARY+=("$(printf '%-6s %-44s   target <= %sx' FAILED "$G_KEY: $label" "$target")")
       continue
     fi
     local t rss size ratio="-" range="" tgt="" rate
@@ -267,6 +291,7 @@ group_run() {
 
 group_compare() { # ID_A ID_B text
   [ -n "${RUN_T[$G_KEY/$1]:-}" ] && [ -n "${RUN_T[$G_KEY/$2]:-}" ] || return 0
+  [ -z "${R_FAILED[$G_KEY/$1]:-}" ] && [ -z "${R_FAILED[$G_KEY/$2]:-}" ] || return 0
   local rr; rr=$(round_ratios "$1" "$2")
   printf '   %-40s %6.2fx [%s]\n' "$3" "$(median <<<"$rr")" "$(minmax <<<"$rr")"
 }
@@ -418,9 +443,12 @@ section_md5() {
 # ---------------------------------------------------------------------------------------
 
 check_space
+corpus_tiny
+smoke=$(set -o pipefail; tar -c -f - -C "$CORPUS/tiny" . | $ISOPACK 2>&1 >/dev/null | head -3) ||
+  die "iso-pack fails on the tiny tree: ${smoke:-no message}"
 echo "isopipe benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "  commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" status --porcelain -- src 2>/dev/null | grep -q . && echo ' (src modified)')," \
-  "iso-pack: $ISOPACK"
+  "iso-pack: $ISOPACK$STALE"
 echo "  $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, Linux $(uname -r), node $(node --version)"
 echo "  $(tar --version | head -1); $(bsdtar --version 2>/dev/null | cut -d' ' -f1-2); $(genisoimage --version 2>/dev/null | head -1); $(xorriso -version 2>/dev/null | head -1 | cut -d: -f1)"
 echo "  scratch $SCRATCH ($(df -h --output=avail "$SCRATCH" | tail -1 | tr -d ' ') free); $REPS rounds"
