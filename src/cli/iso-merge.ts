@@ -1,0 +1,183 @@
+// iso-merge: a tar on stdin plus the tree of a session on the medium -> one tar on stdout
+// whose files of earlier sessions travel as references to their extents (DESIGN §7).
+import { existsSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import minimist from 'minimist';
+import { Image } from '../image/image.js';
+import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
+import { MergeError, Merger, type MergeCounts } from '../merge/merger.js';
+import { OldTree } from '../merge/old-tree.js';
+import { TarOutput } from '../merge/tar-output.js';
+import { readChunks, writeAll } from '../session/io.js';
+import { TarFormatError } from '../tar/header.js';
+import { TarParser } from '../tar/parser.js';
+import { checkKnownOptions, packageVersion, runTool, UsageError } from './common.js';
+
+const TOOL = 'iso-merge';
+
+const HELP = `Usage: iso-merge [--dev PATH | dev=PATH] [OPTIONS] < new.tar > merged.tar
+Pass a tar through and add the files of the medium's newest session, as references to
+their data on the medium, so that the next session shows the whole tree:
+
+  tar c dir | iso-merge | iso-pack --prev $(cd-msinfo) | cd-write --multi
+
+  --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE);
+                         a blank or missing medium passes stdin through unchanged
+      --mirror           the new session shows exactly the tar; files whose path, size,
+                         mtime and mode are unchanged refer to their old data (the tar's
+                         copy is read and dropped), so they cost no space
+      --remove GLOB      drop paths matching GLOB (basename or whole path, as
+                         iso-pack -m) from the merged tree (repeatable)
+      --session N        merge with session N instead of the newest (roll back, then add)
+      --data             no tar on stdin: write session N (default the newest) as a tar
+                         with every file's data read from the medium (restore:
+                         iso-merge --data | tar x)
+  -n                     no tar on stdin (an empty tree)
+  -v                     report what was carried, reused and dropped on stderr
+      --help, --version
+
+Overlay (the default): every stdin entry passes through, then every entry of the old
+session that stdin does not name; directories merge, stdin's entry wins for a path in
+both. Files of the old session whose Rock Ridge data needs a continuation area (very long
+names) travel with their data, so that libarchive can read the new session.`;
+
+const STRING_OPTS = ['dev', 'remove', 'session'];
+const BOOL_OPTS = ['mirror', 'data', 'n', 'v', 'help', 'version'];
+
+function last(v: unknown, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  const x = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a value`);
+  return x;
+}
+
+function list(v: unknown, name: string): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map((x) => {
+    if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a pattern`);
+    return Buffer.from(x, 'utf8').toString('latin1');
+  });
+}
+
+/** stdin's chunks, or none at all when there is no tar to read. */
+function* stdinChunks(noInput: boolean): Generator<Buffer> {
+  if (noInput) return;
+  yield* readChunks(0);
+}
+
+async function main(): Promise<void> {
+  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], []), {
+    string: STRING_OPTS,
+    boolean: BOOL_OPTS,
+    alias: { h: 'help' },
+  });
+  if (args.help) {
+    process.stdout.write(HELP + '\n');
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`${TOOL} (isopipe) ${packageVersion()}\n`);
+    return;
+  }
+  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS, 'h']);
+  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
+  if (args.mirror && args.data) throw new UsageError('--mirror and --data exclude each other');
+  const sessionText = last(args.session, 'session');
+  let sessionNumber: number | undefined;
+  if (sessionText !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 = the oldest), not '${sessionText}'`);
+    sessionNumber = Number(sessionText);
+  }
+  const remove = list(args.remove, 'remove');
+  let devPath: string;
+  try {
+    devPath = resolveDevicePath(last(args.dev, 'dev'), process.env);
+  } catch (err) {
+    if (err instanceof DevicePathError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (isatty(1)) throw new UsageError('refusing to write a tar to a terminal: pipe it into iso-pack or tar');
+
+  // --data reads no tar; otherwise a terminal on stdin is a mistake unless -n says so.
+  const stdinIsTty = isatty(0);
+  if (!args.data && !args.n && stdinIsTty) throw new UsageError('no tar on stdin (a terminal): pipe one in, or use -n for none');
+  const noInput = !!args.n || (!!args.data && stdinIsTty);
+  const verbose = !!args.v;
+
+  const image = existsSync(devPath) ? Image.open(devPath) : null;
+  try {
+    if (!image || image.blank) {
+      if (args.data) throw new MergeError(`${devPath}: the medium is blank: there is no session to restore`);
+      if (sessionNumber !== undefined) throw new MergeError(`${devPath}: the medium is blank: there is no session ${sessionNumber}`);
+      if (remove.length === 0) return passThrough(noInput, verbose);
+    }
+    const session = image && !image.blank ? image.session(sessionNumber) : null;
+    const old = session ? OldTree.load(image!, session) : null;
+    const out = new TarOutput(1);
+    const merger = new Merger({ mode: args.mirror ? 'mirror' : 'overlay', remove }, old, image, out);
+
+    if (args.data) {
+      let empty = true;
+      for (const chunk of stdinChunks(noInput)) {
+        if (chunk.length) {
+          empty = false;
+          break;
+        }
+      }
+      if (!empty) throw new UsageError('--data takes no tar on stdin (use -n, or give it an empty stdin)');
+      merger.restore();
+    } else {
+      const parser = new TarParser(merger);
+      let any = false;
+      for (const chunk of stdinChunks(noInput)) {
+        any = true;
+        parser.push(chunk);
+      }
+      if (any) parser.end(); // an empty stdin is an empty tree
+      merger.finish();
+    }
+    out.finish();
+    if (verbose) report(merger.counts, !!args.mirror, !!args.data, session?.session.number ?? null);
+    if (merger.counts.sockets) say(`${TOOL}: warning: ${merger.counts.sockets} socket(s) of the old session left out: tar cannot hold sockets\n`);
+  } catch (err) {
+    if (err instanceof TarFormatError) throw new MergeError(`stdin: ${err.message}`);
+    throw err;
+  } finally {
+    image?.close();
+  }
+}
+
+/** A blank medium: nothing to add, the tar goes on byte for byte. */
+function passThrough(noInput: boolean, verbose: boolean): void {
+  let bytes = 0;
+  for (const chunk of stdinChunks(noInput)) {
+    writeAll(1, chunk);
+    bytes += chunk.length;
+  }
+  if (noInput) writeAll(1, Buffer.alloc(1024)); // an empty archive
+  if (verbose) say(`${TOOL}: blank medium: passed ${bytes} bytes of stdin through unchanged\n`);
+}
+
+function mb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function report(c: MergeCounts, mirror: boolean, data: boolean, session: number | null): void {
+  const from = session === null ? 'no session' : `session ${session}`;
+  if (data) say(`${TOOL}: restored ${c.carried} entries of ${from}, ${c.withData} files with data\n`);
+  else if (mirror)
+    say(
+      `${TOOL}: mirror of ${from}: reused ${c.reused} files (${mb(c.reusedBytes)} saved), new ${c.added} (${mb(c.addedBytes)}), changed ${c.changed} (${mb(c.changedBytes)}), deleted ${c.deleted}\n`,
+    );
+  else
+    say(
+      `${TOOL}: overlay on ${from}: ${c.passed} entries from stdin, ${c.carried} carried (${c.references} references, ${c.withData} files with data)\n`,
+    );
+  if (c.removed) say(`${TOOL}: removed ${c.removed} entries matching --remove\n`);
+}
+
+function say(text: string): void {
+  writeAll(2, Buffer.from(text));
+}
+
+runTool(TOOL, main);

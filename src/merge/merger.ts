@@ -1,0 +1,286 @@
+// iso-merge's engine: the tar on stdin and the tree of an earlier session in, one tar out
+// (DESIGN §7). Stdin's entries pass through as they come, remembered by path only; the old
+// session's files follow as references to their extents (pax ISOPIPE.extents/size, no data).
+//
+//   overlay  stdin, then every old entry stdin did not name (directories merge, stdin's
+//            attributes win; an old directory that stdin replaced by a non-directory goes
+//            with everything under it)
+//   mirror   stdin only; a file whose path, size, mtime and mode equal the old file's goes
+//            as a reference and its data is read and dropped
+//   data     the old session alone, every file with its data (restore)
+import { type ImageEntry, formatExtents } from '../image/entry.js';
+import { type Image } from '../image/image.js';
+import { Excluder } from '../pack/exclude.js';
+import { type TarEntry, type TarSink } from '../tar/parser.js';
+import { splitPath, TreeError } from '../tree/tree.js';
+import { type OldTree } from './old-tree.js';
+import { type TarOutput } from './tar-output.js';
+import { type OutEntry } from './tar-writer.js';
+
+export type MergeMode = 'overlay' | 'mirror';
+
+export class MergeError extends Error {}
+
+/** How stdin named a path: as a directory, as something else, or only as an ancestor. */
+const enum Seen {
+  Dir = 1,
+  Other = 2,
+  Implied = 3,
+}
+
+export interface MergeCounts {
+  /** Entries that came from stdin and went out. */
+  passed: number;
+  /** Old entries carried (overlay) or restored (data). */
+  carried: number;
+  /** Old files sent as references. */
+  references: number;
+  /** Old files sent with their data read from the medium. */
+  withData: number;
+  /** Mirror: stdin files sent as references to unchanged old files, and their bytes. */
+  reused: number;
+  reusedBytes: number;
+  /** Mirror: stdin files with no old file at that path, and their bytes. */
+  added: number;
+  addedBytes: number;
+  /** Mirror: stdin files whose old file differs, and their bytes. */
+  changed: number;
+  changedBytes: number;
+  /** Mirror: old files stdin no longer has. */
+  deleted: number;
+  /** Entries dropped by --remove. */
+  removed: number;
+  /** Old sockets, which tar cannot carry. */
+  sockets: number;
+}
+
+export interface MergeOptions {
+  mode: MergeMode;
+  remove: string[];
+}
+
+export class Merger implements TarSink {
+  readonly counts: MergeCounts = {
+    passed: 0, carried: 0, references: 0, withData: 0, reused: 0, reusedBytes: 0, added: 0, addedBytes: 0,
+    changed: 0, changedBytes: 0, deleted: 0, removed: 0, sockets: 0,
+  };
+  private readonly seen = new Map<string, Seen>();
+  private readonly excluder: Excluder;
+  /** First name emitted of each old hard-link group. */
+  private readonly linkFirst = new Map<string, string>();
+  /** Where the current stdin entry's data goes. */
+  private target: 'out' | 'drop' = 'drop';
+  private currentSize = 0;
+
+  constructor(
+    private readonly opt: MergeOptions,
+    private readonly old: OldTree | null,
+    private readonly image: Image | null,
+    private readonly out: TarOutput,
+  ) {
+    this.excluder = new Excluder(opt.remove);
+    if (old) this.counts.sockets = old.sockets;
+  }
+
+  // ---- stdin (TarSink) ----
+
+  entry(e: TarEntry): void {
+    this.target = 'drop';
+    let parts: string[];
+    try {
+      parts = splitPath(e.path);
+    } catch (err) {
+      if (err instanceof TreeError) throw new MergeError(`${err.message}: refused (it would extract outside the tree)`);
+      throw err;
+    }
+    if (this.excluder.excludes(parts)) {
+      this.counts.removed++;
+      return;
+    }
+    const key = parts.join('/');
+    if (e.type === 'link') {
+      const targetParts = splitPath(e.linkname);
+      if (this.excluder.excludes(targetParts)) {
+        this.counts.removed++;
+        return;
+      }
+      this.linkToOld(targetParts.join('/'));
+    }
+    this.remember(key, parts, e.type === 'dir' ? Seen.Dir : Seen.Other);
+
+    const out = this.fromTar(e);
+    const old = this.old?.get(key);
+    if (this.opt.mode === 'mirror' && e.type === 'file' && !e.isopipe.has('extents')) {
+      if (old && old.type === 'file' && this.unchanged(e, old)) {
+        this.counts.reused++;
+        this.counts.reusedBytes += e.size;
+        this.counts.passed++;
+        this.out.header(this.reference(out, old));
+        return; // the data is read and dropped
+      }
+      if (old && old.type === 'file') {
+        this.counts.changed++;
+        this.counts.changedBytes += e.size;
+      } else {
+        this.counts.added++;
+        this.counts.addedBytes += e.size;
+      }
+    }
+    this.counts.passed++;
+    this.out.header(out);
+    if (out.size > 0) {
+      this.target = 'out';
+      this.currentSize = out.size;
+    }
+  }
+
+  data(chunk: Buffer): void {
+    if (this.target === 'out') this.out.data(chunk);
+  }
+
+  entryEnd(): void {
+    if (this.target === 'out') this.out.endData(this.currentSize);
+    this.target = 'drop';
+  }
+
+  // ---- after stdin ----
+
+  /** Overlay: every old entry stdin did not name; mirror: only the report of deletions. */
+  finish(): void {
+    if (!this.old) return;
+    if (this.opt.mode === 'mirror') {
+      for (const e of this.old.entries) if (e.type === 'file' && this.seen.get(e.path) !== Seen.Other) this.counts.deleted++;
+      return;
+    }
+    let skipUnder: string | null = null;
+    for (const e of this.old.entries) {
+      if (skipUnder !== null) {
+        if (e.path.startsWith(skipUnder)) continue;
+        skipUnder = null;
+      }
+      const seen = e.path === '' ? this.seen.get('') : this.seen.get(e.path);
+      const removed = e.path !== '' && this.excluder.excludes(e.path.split('/'));
+      if (removed || seen === Seen.Other || (seen === Seen.Implied && e.type !== 'dir')) {
+        if (removed) this.counts.removed++;
+        // An old directory that is removed, or replaced by a non-directory, goes whole.
+        if (e.type === 'dir') skipUnder = e.path + '/';
+        continue;
+      }
+      if (seen === Seen.Dir) continue; // stdin's directory: its attributes win, contents merge
+      this.emitOld(e, false);
+    }
+  }
+
+  /** --data: the old session's whole tree with every file's data. */
+  restore(): void {
+    if (!this.old) return;
+    for (const e of this.old.entries) {
+      if (e.path !== '' && this.excluder.excludes(e.path.split('/'))) {
+        this.counts.removed++;
+        continue;
+      }
+      this.emitOld(e, true);
+    }
+  }
+
+  // ---- helpers ----
+
+  /** Records that stdin named `key`; its ancestors become directories. */
+  private remember(key: string, parts: string[], how: Seen): void {
+    if (parts.length === 0) {
+      if (how === Seen.Dir) this.seen.set('', Seen.Dir);
+      return;
+    }
+    this.seen.set(key, how);
+    // Walk up until an ancestor already known as a directory: its ancestors are known too.
+    for (let k = parts.length - 1; k >= 1; k--) {
+      const p = parts.slice(0, k).join('/');
+      const s = this.seen.get(p);
+      if (s === Seen.Dir || s === Seen.Implied) break;
+      this.seen.set(p, Seen.Implied);
+    }
+  }
+
+  /** A stdin hard link to an old file stdin did not carry: send that file first (overlay). */
+  private linkToOld(target: string): void {
+    if (this.opt.mode !== 'overlay' || !this.old || this.seen.has(target)) return;
+    const e = this.old.get(target);
+    if (!e || e.type !== 'file' || this.excluder.excludes(target.split('/'))) return;
+    this.remember(target, target.split('/'), Seen.Other);
+    this.emitOld(e, false);
+  }
+
+  private unchanged(e: TarEntry, old: ImageEntry): boolean {
+    return (
+      e.size === old.size &&
+      Math.floor(e.mtime) === Math.floor(old.mtime) &&
+      (e.mode & 0o7777) === old.perm &&
+      old.extents.length > 0 &&
+      !this.old!.needsData(old)
+    );
+  }
+
+  private fromTar(e: TarEntry): OutEntry {
+    const hasData = e.type === 'file' && !e.isopipe.has('extents');
+    const out: OutEntry = {
+      path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: hasData ? e.size : 0, mtime: e.mtime,
+      uname: e.uname, gname: e.gname,
+    };
+    if (e.atime !== undefined) out.atime = e.atime;
+    if (e.ctime !== undefined) out.ctime = e.ctime;
+    if (e.type === 'link' || e.type === 'symlink') out.linkname = e.linkname;
+    if (e.type === 'chr' || e.type === 'blk') {
+      out.devmajor = e.devmajor;
+      out.devminor = e.devminor;
+    }
+    if (e.isopipe.size) out.records = [...e.isopipe].map(([k, v]) => ['ISOPIPE.' + k, v]);
+    return out;
+  }
+
+  private reference(out: OutEntry, old: ImageEntry): OutEntry {
+    return { ...out, size: 0, records: [['ISOPIPE.extents', formatExtents(old.extents)], ['ISOPIPE.size', String(old.size)]] };
+  }
+
+  /** One old entry: a directory, symlink, device or FIFO as it is; a file as a reference,
+   *  with its data, or as a hard link to the group's first name. */
+  private emitOld(e: ImageEntry, withData: boolean): void {
+    this.counts.carried++;
+    const out: OutEntry = {
+      path: e.path === '' ? './' : e.path, type: e.type as OutEntry['type'], mode: e.perm, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtime,
+    };
+    if (e.atime !== undefined) out.atime = e.atime;
+    if (e.ctime !== undefined) out.ctime = e.ctime;
+    switch (e.type) {
+      case 'symlink':
+        out.linkname = e.target;
+        break;
+      case 'chr':
+      case 'blk':
+        out.devmajor = e.major;
+        out.devminor = e.minor;
+        break;
+      case 'file': {
+        if (e.linkKey) {
+          const first = this.linkFirst.get(e.linkKey);
+          if (first !== undefined) {
+            this.out.header({ ...out, type: 'link', linkname: first });
+            return;
+          }
+          this.linkFirst.set(e.linkKey, out.path);
+        }
+        if (e.size === 0) break;
+        if (withData || this.old!.needsData(e)) {
+          this.counts.withData++;
+          this.out.header({ ...out, size: e.size });
+          this.image!.readData(e, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
+          this.out.endData(e.size);
+          return;
+        }
+        this.counts.references++;
+        this.out.header(this.reference(out, e));
+        return;
+      }
+    }
+    this.out.header(out);
+  }
+}

@@ -1,0 +1,58 @@
+// Tar entries written to a file descriptor with blocking writes through a 1 MiB buffer
+// (one write per pipe buffer, not per header). Nothing is flushed after a failure, and the
+// end-of-archive marker is written only by finish(): a run that fails leaves a tar that
+// every reader, iso-pack included, rejects as truncated.
+import { writeAll } from '../session/io.js';
+import { encodeEntryHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from './tar-writer.js';
+
+const BUFFER = 1 << 20;
+const ZEROS = Buffer.alloc(BUFFER);
+
+export class TarOutput {
+  private readonly buf = Buffer.allocUnsafe(BUFFER);
+  private fill = 0;
+  /** Bytes handed to write(), for reports. */
+  bytes = 0;
+
+  constructor(private readonly fd: number) {}
+
+  /** Header blocks of an entry; its data (if any) follows with data() and end(). */
+  header(e: OutEntry): void {
+    this.write(encodeEntryHeader(e));
+  }
+
+  data(chunk: Buffer): void {
+    this.write(chunk);
+  }
+
+  /** Pads the data of an entry of `size` bytes to a whole block. */
+  endData(size: number): void {
+    const pad = paddingFor(size);
+    if (pad) this.write(ZEROS.subarray(0, pad));
+  }
+
+  /** Writes the end-of-archive marker and everything still buffered. */
+  finish(): void {
+    this.write(END_OF_ARCHIVE);
+    this.flush();
+  }
+
+  private write(b: Buffer): void {
+    this.bytes += b.length;
+    if (b.length > BUFFER - this.fill) {
+      this.flush();
+      if (b.length >= BUFFER / 2) {
+        writeAll(this.fd, b);
+        return;
+      }
+    }
+    b.copy(this.buf, this.fill);
+    this.fill += b.length;
+  }
+
+  private flush(): void {
+    if (this.fill === 0) return;
+    writeAll(this.fd, this.buf.subarray(0, this.fill));
+    this.fill = 0;
+  }
+}
