@@ -4,19 +4,36 @@
 const FIRST_YEAR = 1900;
 const LAST_YEAR = 2155;
 
-export const MIN_SHORT_DATE_SECONDS = Date.UTC(FIRST_YEAR, 0, 1) / 1000;
-export const MAX_SHORT_DATE_SECONDS = Date.UTC(LAST_YEAR, 11, 31, 23, 59, 59) / 1000;
+/** Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm):
+ *  integer arithmetic, no Date object — this runs several times per directory record. */
+function civil(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+export const MIN_SHORT_DATE_SECONDS = -2208988800; // 1900-01-01T00:00:00Z
+
+const MAX_SECONDS = Date.UTC(LAST_YEAR, 11, 31, 23, 59, 59) / 1000;
 
 /** 9.1.5 / RRIP TF short form: 7 bytes. Seconds outside 1900–2155 are clamped. */
 export function encodeShortDate(epochSeconds: number, out: Buffer, off: number): void {
-  const s = Math.min(Math.max(Math.floor(epochSeconds), MIN_SHORT_DATE_SECONDS), MAX_SHORT_DATE_SECONDS);
-  const d = new Date(s * 1000);
-  out[off] = d.getUTCFullYear() - FIRST_YEAR;
-  out[off + 1] = d.getUTCMonth() + 1;
-  out[off + 2] = d.getUTCDate();
-  out[off + 3] = d.getUTCHours();
-  out[off + 4] = d.getUTCMinutes();
-  out[off + 5] = d.getUTCSeconds();
+  const s = Math.min(Math.max(Math.floor(epochSeconds), MIN_SHORT_DATE_SECONDS), MAX_SECONDS);
+  const days = Math.floor(s / 86400);
+  const secs = s - days * 86400;
+  const [y, m, d] = civil(days);
+  out[off] = y - FIRST_YEAR;
+  out[off + 1] = m;
+  out[off + 2] = d;
+  out[off + 3] = Math.floor(secs / 3600);
+  out[off + 4] = Math.floor((secs % 3600) / 60);
+  out[off + 5] = secs % 60;
   out[off + 6] = 0;
 }
 

@@ -12,11 +12,16 @@ export interface IsoName {
   isDir: boolean;
 }
 
+/** Uppercase d-characters (and dots); every other byte of the raw name becomes `_`. */
 function dChars(s: string): string {
   let out = '';
-  for (const ch of s) {
-    const c = ch.toUpperCase();
-    out += /^[A-Z0-9_.]$/.test(c) ? c : '_';
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e;
+    // A UTF-8 sequence is one character: only its lead byte becomes `_`.
+    if (!ok && c >= 0x80 && c < 0xc0) continue;
+    out += ok ? String.fromCharCode(c) : '_';
   }
   return out;
 }
@@ -68,18 +73,15 @@ export function compareIsoNames(a: IsoName, b: IsoName): number {
   return comparePadded(a.base, b.base) || comparePadded(a.ext, b.ext);
 }
 
-/** Gives each of `names` a unique identifier; returns them in input order. */
+/** Gives each of `names` (raw bytes in latin1 strings) a unique identifier, in input order:
+ *  a later name that collides gets a counter. */
 export function assignIsoNames(names: readonly { name: string; isDir: boolean }[]): IsoName[] {
   const used = new Set<string>();
-  const out: IsoName[] = new Array(names.length);
-  // Unchanged-looking names first so that mangling falls on the later duplicates.
-  const order = names.map((_, i) => i);
-  const cands = names.map((n) => isoCandidate(n.name, n.isDir));
-  for (const i of order) {
-    let c = cands[i];
-    for (let k = 1; used.has(isoKey(c)); k++) c = isoMangled(cands[i], k);
+  return names.map((n) => {
+    const first = isoCandidate(n.name, n.isDir);
+    let c = first;
+    for (let k = 1; used.has(isoKey(c)); k++) c = isoMangled(first, k);
     used.add(isoKey(c));
-    out[i] = c;
-  }
-  return out;
+    return c;
+  });
 }

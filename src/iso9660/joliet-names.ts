@@ -55,9 +55,7 @@ export function assignJolietNames(names: readonly { name: string; isDir: boolean
 }
 
 export function jolietIdentifier(text: string): Buffer {
-  const b = Buffer.alloc(text.length * 2);
-  for (let i = 0; i < text.length; i++) b.writeUInt16BE(text.charCodeAt(i), 2 * i);
-  return b;
+  return Buffer.from(text, 'utf16le').swap16();
 }
 
 function splitExt(text: string, isDir: boolean): [string, string] {

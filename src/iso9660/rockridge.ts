@@ -4,6 +4,9 @@ import { encodeShortDate } from './dates.js';
 import { put733 } from './numbers.js';
 
 export const CE_LENGTH = 28;
+export const PX_LENGTH = 44;
+export const TF_LENGTH = 26;
+export const PN_LENGTH = 20;
 /** Largest SUSP entry we write: LEN is one byte; stay a little below to keep records even. */
 const MAX_ENTRY = 250;
 
@@ -38,7 +41,7 @@ export function erEntry(): Buffer {
 
 /** PX, 44-byte RRIP 1.12 form with a serial number (read by every reader, used by libarchive). */
 export function pxEntry(mode: number, nlink: number, uid: number, gid: number, serial: number): Buffer {
-  const b = header('PX', 44);
+  const b = header('PX', PX_LENGTH);
   put733(b, 4, mode);
   put733(b, 12, nlink);
   put733(b, 20, uid);
@@ -49,7 +52,7 @@ export function pxEntry(mode: number, nlink: number, uid: number, gid: number, s
 
 /** TF short form: modify, access, attributes (ctime) — Linux misreads the long form. */
 export function tfEntry(mtime: number, atime: number, ctime: number): Buffer {
-  const b = header('TF', 26);
+  const b = header('TF', TF_LENGTH);
   b[4] = 0x0e;
   encodeShortDate(mtime, b, 5);
   encodeShortDate(atime, b, 12);
@@ -59,16 +62,25 @@ export function tfEntry(mtime: number, atime: number, ctime: number): Buffer {
 
 /** PN: Linux reads high 0 + old 16-bit dev_t for small numbers, MKDEV(high, low) otherwise. */
 export function pnEntry(major: number, minor: number): Buffer {
-  const b = header('PN', 20);
+  const b = header('PN', PN_LENGTH);
   const small = major < 256 && minor < 256;
   put733(b, 4, small ? 0 : major);
   put733(b, 12, small ? (major << 8) | minor : minor);
   return b;
 }
 
+const NM_ROOM = MAX_ENTRY - 5;
+
+/** Lengths of the NM entries `nmEntries` makes for a name of `nameLength` bytes. */
+export function nmEntryLengths(nameLength: number): number[] {
+  const out: number[] = [];
+  for (let off = 0; off === 0 || off < nameLength; off += NM_ROOM) out.push(5 + Math.min(NM_ROOM, nameLength - off));
+  return out;
+}
+
 /** NM entries carrying `name`, split with CONTINUE where one entry cannot hold it. */
 export function nmEntries(name: Buffer): Buffer[] {
-  const room = MAX_ENTRY - 5;
+  const room = NM_ROOM;
   const out: Buffer[] = [];
   for (let off = 0; off === 0 || off < name.length; off += room) {
     const piece = name.subarray(off, off + room);

@@ -1,33 +1,27 @@
 // Splits a record's System Use entries between the record and continuation areas, and
 // places those areas in the blocks that follow a directory (DESIGN §3, reference §4.1).
+// Sizing works on entry lengths alone, so the layout can size directories without
+// encoding them; emission then places the same entries the same way.
 import { SECTOR } from '../iso9660/constants.js';
 import { CE_LENGTH, ceEntry } from '../iso9660/rockridge.js';
 
-export interface SystemUseSplit {
-  inRecord: Buffer[];
-  /** Entries for continuation areas; empty when everything fits in the record. */
-  overflow: Buffer[];
-}
-
-function total(entries: readonly Buffer[]): number {
-  let n = 0;
-  for (const e of entries) n += e.length;
-  return n;
-}
-
-/** Keeps as many leading entries in the record as fit next to a CE entry. */
-export function splitSystemUse(entries: Buffer[], room: number): SystemUseSplit {
-  if (total(entries) <= room) return { inRecord: entries, overflow: [] };
+/** How many leading entries stay in the record: all when they fit, else as many as fit
+ *  next to a CE entry. */
+export function entriesInRecord(lengths: readonly number[], room: number): number {
+  let total = 0;
+  for (const n of lengths) total += n;
+  if (total <= room) return lengths.length;
   let used = CE_LENGTH;
   let i = 0;
-  while (i < entries.length && used + entries[i].length <= room) used += entries[i++].length;
-  return { inRecord: entries.slice(0, i), overflow: entries.slice(i) };
+  while (i < lengths.length && used + lengths[i] <= room) used += lengths[i++];
+  return i;
 }
 
 interface Area {
   block: number;
   offset: number;
-  entries: Buffer[];
+  first: number;
+  count: number;
   length: number;
 }
 
@@ -36,34 +30,41 @@ export class ContinuationBlocks {
   private blocks: Buffer[] = [];
   private block = 0;
   private offset = 0;
+  private used = false;
 
-  /** @param baseLba LBA of the first continuation block (0 while only sizing). */
-  constructor(private readonly baseLba: number) {}
+  /**
+   * @param baseLba LBA of the first continuation block
+   * @param sizing count blocks only, encode nothing
+   */
+  constructor(private readonly baseLba: number, private readonly sizing: boolean) {}
 
-  /** Places `entries` in one or more chained areas; returns the CE entry for the record. */
-  place(entries: Buffer[]): Buffer {
+  /** Places the entries (their lengths, and the bytes unless sizing) in chained areas;
+   *  returns the CE entry for the record (a dummy while sizing). */
+  place(lengths: readonly number[], entries?: readonly Buffer[]): Buffer | null {
+    this.used = true;
     const areas: Area[] = [];
     let i = 0;
-    while (i < entries.length) {
-      const need = (k: number) => entries[k].length + (k < entries.length - 1 ? CE_LENGTH : 0);
+    const need = (k: number) => lengths[k] + (k < lengths.length - 1 ? CE_LENGTH : 0);
+    while (i < lengths.length) {
       if (this.offset + need(i) > SECTOR) {
         this.block++;
         this.offset = 0;
       }
-      const area: Area = { block: this.block, offset: this.offset, entries: [], length: 0 };
-      while (i < entries.length && this.offset + area.length + need(i) <= SECTOR) {
-        area.entries.push(entries[i]);
-        area.length += entries[i++].length;
+      const area: Area = { block: this.block, offset: this.offset, first: i, count: 0, length: 0 };
+      while (i < lengths.length && this.offset + area.length + need(i) <= SECTOR) {
+        area.length += lengths[i++];
+        area.count++;
       }
-      if (i < entries.length) area.length += CE_LENGTH;
+      if (i < lengths.length) area.length += CE_LENGTH;
       this.offset += area.length;
       areas.push(area);
     }
+    if (this.sizing || !entries) return null;
     for (let k = 0; k < areas.length; k++) {
       const a = areas[k];
       const buf = this.blockBuffer(a.block);
       let off = a.offset;
-      for (const e of a.entries) off += e.copy(buf, off);
+      for (let e = a.first; e < a.first + a.count; e++) off += entries[e].copy(buf, off);
       if (k < areas.length - 1) {
         const next = areas[k + 1];
         ceEntry(this.baseLba + next.block, next.offset, next.length).copy(buf, off);
@@ -77,11 +78,13 @@ export class ContinuationBlocks {
     return this.blocks[k];
   }
 
+  /** Blocks used so far. */
   get count(): number {
-    return this.blocks.length;
+    return this.used ? this.block + 1 : 0;
   }
 
   bytes(): Buffer {
+    while (this.blocks.length < this.count) this.blocks.push(Buffer.alloc(SECTOR));
     return Buffer.concat(this.blocks);
   }
 }

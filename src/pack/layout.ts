@@ -1,16 +1,22 @@
 // Lays out the metadata of one session once all data has been placed (DESIGN §3):
 // path tables, ISO 9660 directories with Rock Ridge and their continuation blocks, the
 // Joliet tables and directories, the shared zero sector, held-back file data, padding.
+//
+// Two passes over the directories: the first sizes every directory from record lengths
+// alone, which fixes every LBA; the second encodes. Children's names and order are
+// recomputed per directory in each pass rather than kept, so memory stays per entry small.
 import { HEAD_SECTORS, MAX_RECORD, MAX_SECTION_BYTES, SECTOR } from '../iso9660/constants.js';
 import { encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, VolumeIdentity } from '../iso9660/descriptors.js';
 import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, recordLength, systemUseRoom } from '../iso9660/directory-record.js';
-import { assignIsoNames, compareIsoNames, IsoName, isoIdentifier } from '../iso9660/iso-names.js';
+import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames, jolietIdentifier } from '../iso9660/joliet-names.js';
 import { roundUp } from '../iso9660/numbers.js';
-import { encodePathTable, PathTableEntry, pathTableSize } from '../iso9660/path-table.js';
-import { erEntry, nmEntries, pnEntry, pxEntry, slEntries, spEntry, tfEntry } from '../iso9660/rockridge.js';
+import { encodePathTable, PathTableEntry, pathTableRecordLength } from '../iso9660/path-table.js';
+import {
+  CE_LENGTH, erEntry, nmEntries, nmEntryLengths, pnEntry, PN_LENGTH, pxEntry, PX_LENGTH, slEntries, spEntry, tfEntry, TF_LENGTH,
+} from '../iso9660/rockridge.js';
 import { Dir, Extent, Inode, isDir, Node, NodeType } from '../tree/tree.js';
-import { ContinuationBlocks, splitSystemUse } from './continuation.js';
+import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 
 export interface LayoutOptions {
   /** LBA the session starts at. */
@@ -29,20 +35,13 @@ export interface HeldBack {
   chunks: Buffer[];
 }
 
-interface Child {
-  node: Node;
-  iso: IsoName;
-}
-
 interface DirInfo {
   dir: Dir;
+  /** Index of the parent in `dirs` (the root's is itself, 0). */
   parent: number;
-  /** Identifier in its parent (ISO and Joliet); the root's are empty. */
-  isoId: Buffer;
-  jolietId: Buffer;
-  isoChildren: Child[];
-  jolietChildren: { node: Node; text: string }[];
-  /** Indexes of subdirectories in the ISO and the Joliet order. */
+  /** Identifier in the parent (latin1 bytes for ISO, UTF-16 text for Joliet). */
+  isoId: string;
+  jolietId: string;
   isoSubdirs: number[];
   jolietSubdirs: number[];
   isoLba: number;
@@ -53,6 +52,12 @@ interface DirInfo {
   jolietSectors: number;
 }
 
+interface Named {
+  node: Node;
+  /** ISO identifier (latin1) or Joliet name (UTF-16). */
+  id: string;
+}
+
 const TYPE_BITS: Record<NodeType, number> = {
   file: 0o100000, dir: 0o040000, symlink: 0o120000, chr: 0o020000, blk: 0o060000, fifo: 0o010000,
 };
@@ -60,30 +65,37 @@ const TYPE_BITS: Record<NodeType, number> = {
 /** The identifier length iso-pack may use for a file (31 characters and `;1`). */
 const MAX_FILE_IDENTIFIER = 33;
 
-/** Rock Ridge TF for an inode: MODIFY alone unless the tar gave more (keeps records short). */
-function tf(i: Inode): Buffer {
-  return tfEntry(i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
-}
-
-/** True when a regular file's Rock Ridge data cannot fit in its directory record, so that
- *  its data must follow the metadata for libarchive's sake (DESIGN §3). Decided per name
- *  before the ISO name is known, so it assumes the longest identifier. */
+/** True when a regular file's Rock Ridge data may not fit in its directory record, so that
+ *  its data must follow the metadata for libarchive's sake (DESIGN §3). Decided when the
+ *  data arrives, before the ISO name is known, so it assumes the longest identifier. */
 export function fileNeedsContinuation(nameBytes: number): boolean {
   const room = systemUseRoom(MAX_FILE_IDENTIFIER, MAX_RECORD);
-  return 44 + 26 + 5 + nameBytes > room;
+  let su = PX_LENGTH + TF_LENGTH;
+  for (const n of nmEntryLengths(nameBytes)) su += n;
+  return su > room;
 }
 
-export function sectionsFor(lba: number, size: number): Extent[] {
-  if (size === 0) return [];
+/** A file's sections: contiguous from `lba`, or an earlier session's list. */
+export function fileSections(i: Inode): Extent[] {
+  if (i.extents) return i.extents;
   const out: Extent[] = [];
-  for (let off = 0; off < size; off += MAX_SECTION_BYTES) {
-    out.push({ lba: lba + off / SECTOR, bytes: Math.min(MAX_SECTION_BYTES, size - off) });
-  }
+  for (let off = 0; off < i.size; off += MAX_SECTION_BYTES)
+    out.push({ lba: i.lba + off / SECTOR, bytes: Math.min(MAX_SECTION_BYTES, i.size - off) });
   return out;
 }
 
+function byRawName(a: Node, b: Node): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). */
+function utf16(latin1Bytes: string): string {
+  return Buffer.from(latin1Bytes, 'latin1').toString('utf8');
+}
+
 export class SessionLayout {
-  private dirs: DirInfo[] = [];
+  private readonly dirs: DirInfo[] = [];
+  private readonly infoOf = new Map<Dir, number>();
   private isoPathTable: number[] = [];
   private jolietPathTable: number[] = [];
   private isoPtLba = [0, 0];
@@ -91,68 +103,55 @@ export class SessionLayout {
   private isoPtSize = 0;
   private jolietPtSize = 0;
   private zeroLba = 0;
+  private heldEnd = 0;
   /** Absolute LBA just past the session (a multiple of 32 sectors from its start). */
   readonly end: number;
-  /** Held-back files as placed after the zero sector. */
-  private readonly heldBack: HeldBack[];
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
-  readonly continuationBeforeData: string[] = [];
-  readonly jolietRenamed: number = 0;
+  continuationBeforeData = 0;
+  /** Names the Joliet tree had to shorten or change. */
+  jolietRenamed = 0;
 
-  constructor(root: Dir, heldBack: HeldBack[], private readonly opt: LayoutOptions) {
-    this.heldBack = heldBack;
-    let renamed = 0;
-    // 1. Directories in pre-order (ISO order), names, serial numbers.
+  constructor(root: Dir, private readonly heldBack: HeldBack[], private readonly opt: LayoutOptions) {
+    // 1. Directories in pre-order of the ISO tree; serial numbers in the same walk.
     let serial = 1;
-    const serialOf = (i: Inode) => (i.serial ??= serial++);
-    const visit = (dir: Dir, parent: number, isoId: Buffer, jolietId: Buffer) => {
-      serialOf(dir);
+    root.serial = serial++;
+    const stack: [Dir, number, string, string][] = [[root, 0, '\0', '\0']];
+    while (stack.length) {
+      const [dir, parent, isoId, jolietId] = stack.pop()!;
       const index = this.dirs.length;
-      const entries = [...dir.children.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const isoNames = assignIsoNames(entries.map((n) => ({ name: n.name, isDir: isDir(n.inode) })));
-      const isoChildren = entries.map((node, k) => ({ node, iso: isoNames[k] })).sort((a, b) => compareIsoNames(a.iso, b.iso));
-      let jolietChildren: DirInfo['jolietChildren'] = [];
-      if (opt.joliet) {
-        const visible = entries.filter((n) => n.inode.type === 'file' || n.inode.type === 'dir');
-        const names = assignJolietNames(visible.map((n) => ({ name: utf16(n.name), isDir: isDir(n.inode) })), opt.jolietMax);
-        renamed += names.filter((n) => n.changed).length;
-        jolietChildren = visible
-          .map((node, k) => ({ node, text: names[k].text }))
-          .sort((a, b) => compareJolietNames(a.text, isDir(a.node.inode), b.text, isDir(b.node.inode)));
-      }
+      this.infoOf.set(dir, index);
       const info: DirInfo = {
-        dir, parent, isoId, jolietId, isoChildren, jolietChildren, isoSubdirs: [], jolietSubdirs: [],
+        dir, parent: index === 0 ? 0 : parent, isoId, jolietId, isoSubdirs: [], jolietSubdirs: [],
         isoLba: 0, isoSectors: 0, ceLba: 0, ceBlocks: 0, jolietLba: 0, jolietSectors: 0,
       };
       this.dirs.push(info);
-      const jolietIdOf = new Map(jolietChildren.map((c) => [c.node, jolietIdentifier(c.text)]));
-      const subIndex = new Map<Node, number>();
-      for (const c of isoChildren) {
-        serialOf(c.node.inode);
-        if (isDir(c.node.inode)) {
-          subIndex.set(c.node, this.dirs.length);
-          info.isoSubdirs.push(this.dirs.length);
-          visit(c.node.inode, index, isoIdentifier(c.iso), jolietIdOf.get(c.node) ?? Buffer.alloc(0));
-        }
+      const children = this.isoChildren(dir);
+      const jolietIds = new Map<Node, string>();
+      if (opt.joliet) for (const c of this.jolietChildren(dir, true)) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
+      const subdirs: [Dir, number, string, string][] = [];
+      for (const c of children) {
+        c.node.inode.serial ??= serial++;
+        if (isDir(c.node.inode)) subdirs.push([c.node.inode, index, c.id, jolietIds.get(c.node) ?? '']);
       }
-      info.jolietSubdirs = jolietChildren.filter((c) => isDir(c.node.inode)).map((c) => subIndex.get(c.node)!);
-    };
-    visit(root, 0, DOT, DOT);
-    (this as { jolietRenamed: number }).jolietRenamed = renamed;
+      for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
+    }
     if (this.dirs.length > 65535) throw new Error(`${this.dirs.length} directories: ISO 9660 path tables can number at most 65535`);
-
-    // 2. Sizes: directory extents, continuation blocks, path tables.
+    // Subdirectory lists in each tree's order, for the path tables.
     for (const d of this.dirs) {
-      const iso = this.isoDirectory(d, true);
-      d.isoSectors = iso.extent.length / SECTOR;
-      d.ceBlocks = iso.ce.length / SECTOR;
-      if (opt.joliet) d.jolietSectors = this.jolietDirectory(d).length / SECTOR;
+      for (const c of this.isoChildren(d.dir)) if (isDir(c.node.inode)) d.isoSubdirs.push(this.infoOf.get(c.node.inode)!);
+      if (opt.joliet) for (const c of this.jolietChildren(d.dir)) if (isDir(c.node.inode)) d.jolietSubdirs.push(this.infoOf.get(c.node.inode)!);
+    }
+
+    // 2. Sizes.
+    for (const d of this.dirs) {
+      this.isoDirectory(d, true);
+      if (opt.joliet) this.jolietDirectory(d, true);
     }
     this.isoPathTable = breadthFirst(this.dirs, (d) => d.isoSubdirs);
-    this.isoPtSize = pathTableSize(this.pathEntries(this.isoPathTable, (d) => d.isoId, () => 0));
+    this.isoPtSize = this.isoPathTable.reduce((n, k) => n + pathTableRecordLength(this.dirs[k].isoId.length), 0);
     if (opt.joliet) {
       this.jolietPathTable = breadthFirst(this.dirs, (d) => d.jolietSubdirs);
-      this.jolietPtSize = pathTableSize(this.pathEntries(this.jolietPathTable, (d) => d.jolietId, () => 0));
+      this.jolietPtSize = this.jolietPathTable.reduce((n, k) => n + pathTableRecordLength(k === 0 ? 1 : 2 * this.dirs[k].jolietId.length), 0);
     }
 
     // 3. Addresses, in the order the sectors are written.
@@ -162,9 +161,8 @@ export class SessionLayout {
     lba += 2 * ptSectors(this.isoPtSize);
     for (const d of this.dirs) {
       d.isoLba = lba;
-      lba += d.isoSectors;
-      d.ceLba = lba;
-      lba += d.ceBlocks;
+      d.ceLba = lba + d.isoSectors;
+      lba += d.isoSectors + d.ceBlocks;
     }
     if (opt.joliet) {
       this.jolietPtLba = [lba, lba + ptSectors(this.jolietPtSize)];
@@ -176,25 +174,20 @@ export class SessionLayout {
     }
     this.zeroLba = lba++;
     for (const h of heldBack) {
-      h.inode.extents = sectionsFor(lba, h.inode.size);
+      h.inode.lba = lba;
       lba += roundUp(h.inode.size, SECTOR) / SECTOR;
     }
+    this.heldEnd = lba;
     this.end = opt.start + roundUp(lba - opt.start, HEAD_SECTORS);
-    this.findContinuationBeforeData();
   }
 
   /** Sectors from `dataEnd` to `end`, in LBA order. */
   *body(): Generator<Buffer> {
-    const o = this.opt;
-    yield* this.pathTables(this.isoPathTable, (d) => d.isoId, (d) => d.isoLba, this.isoPtSize);
-    for (const d of this.dirs) {
-      const { extent, ce } = this.isoDirectory(d, false);
-      yield extent;
-      if (ce.length) yield ce;
-    }
-    if (o.joliet) {
-      yield* this.pathTables(this.jolietPathTable, (d) => d.jolietId, (d) => d.jolietLba, this.jolietPtSize);
-      for (const d of this.dirs) yield this.jolietDirectory(d);
+    yield* this.pathTables(this.isoPathTable, (d) => Buffer.from(d.isoId, 'latin1'), (d) => d.isoLba);
+    for (const d of this.dirs) yield* this.isoDirectory(d, false);
+    if (this.opt.joliet) {
+      yield* this.pathTables(this.jolietPathTable, (d) => (d.parent === 0 && d === this.dirs[0] ? DOT : jolietIdentifier(d.jolietId)), (d) => d.jolietLba);
+      for (const d of this.dirs) yield* this.jolietDirectory(d, false);
     }
     yield Buffer.alloc(SECTOR);
     for (const h of this.heldBack) {
@@ -203,8 +196,7 @@ export class SessionLayout {
       if (pad) yield Buffer.alloc(pad);
       h.chunks = [];
     }
-    const used = this.zeroLba + 1 + this.heldBack.reduce((n, h) => n + roundUp(h.inode.size, SECTOR) / SECTOR, 0);
-    if (this.end > used) yield Buffer.alloc((this.end - used) * SECTOR);
+    if (this.end > this.heldEnd) yield Buffer.alloc((this.end - this.heldEnd) * SECTOR);
   }
 
   /** The 32 head sectors: system area, PVD, Joliet SVD, terminator, zeros. */
@@ -231,26 +223,39 @@ export class SessionLayout {
     return head;
   }
 
-  private pathEntries(order: number[], id: (d: DirInfo) => Buffer, lba: (d: DirInfo) => number): PathTableEntry[] {
-    const number = new Map<number, number>();
-    order.forEach((dirIndex, k) => number.set(dirIndex, k + 1));
-    return order.map((dirIndex) => {
-      const d = this.dirs[dirIndex];
-      return { identifier: id(d), extent: lba(d), parent: number.get(d.parent)! };
-    });
+  /** Children in ISO 9660 order with their identifiers (latin1). */
+  private isoChildren(dir: Dir): Named[] {
+    const nodes = [...dir.children.values()].sort(byRawName);
+    const names = assignIsoNames(nodes.map((n) => ({ name: n.name, isDir: isDir(n.inode) })));
+    const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
+    return order.map((k) => ({ node: nodes[k], id: isoIdentifier(names[k]).toString('latin1') }));
   }
 
-  private *pathTables(order: number[], id: (d: DirInfo) => Buffer, lba: (d: DirInfo) => number, size: number): Generator<Buffer> {
-    const entries = this.pathEntries(order, id, lba);
-    const padded = roundUp(size, SECTOR);
+  /** Files and directories (Joliet has no place for the rest) in Joliet order. */
+  private jolietChildren(dir: Dir, count = false): Named[] {
+    const nodes = [...dir.children.values()].filter((n) => n.inode.type === 'file' || n.inode.type === 'dir').sort(byRawName);
+    const names = assignJolietNames(nodes.map((n) => ({ name: utf16(n.name), isDir: isDir(n.inode) })), this.opt.jolietMax);
+    if (count) for (const n of names) if (n.changed) this.jolietRenamed++;
+    return nodes
+      .map((node, k) => ({ node, id: names[k].text }))
+      .sort((a, b) => compareJolietNames(a.id, isDir(a.node.inode), b.id, isDir(b.node.inode)));
+  }
+
+  private *pathTables(order: number[], id: (d: DirInfo) => Buffer, lba: (d: DirInfo) => number): Generator<Buffer> {
+    const number = new Map<number, number>();
+    order.forEach((dirIndex, k) => number.set(dirIndex, k + 1));
+    const entries: PathTableEntry[] = order.map((k) => {
+      const d = this.dirs[k];
+      return { identifier: k === 0 ? DOT : id(d), extent: lba(d), parent: number.get(d.parent)! };
+    });
     for (const little of [true, false]) {
       const t = encodePathTable(entries, little);
-      yield Buffer.concat([t, Buffer.alloc(padded - t.length)]);
+      yield Buffer.concat([t, Buffer.alloc(roundUp(t.length, SECTOR) - t.length)]);
     }
   }
 
   private attrs(i: Inode): { perm: number; uid: number; gid: number } {
-    if (!this.opt.rationalize) return { perm: i.perm, uid: i.uid, gid: i.gid };
+    if (!this.opt.rationalize) return i;
     if (i.type === 'symlink') return { perm: 0o777, uid: 0, gid: 0 };
     const anyX = i.perm & 0o111 || i.type === 'dir' ? 0o111 : 0;
     return { perm: 0o444 | anyX, uid: 0, gid: 0 };
@@ -268,95 +273,132 @@ export class SessionLayout {
     return pxEntry(TYPE_BITS[i.type] | a.perm, this.nlink(i), a.uid, a.gid, i.serial ?? 0);
   }
 
-  private rockRidge(node: Node): Buffer[] {
-    const i = node.inode;
-    const entries = [this.px(i), tf(i)];
-    if (i.type === 'chr' || i.type === 'blk') entries.push(pnEntry(i.major ?? 0, i.minor ?? 0));
-    entries.push(...nmEntries(Buffer.from(node.name, 'latin1')));
-    if (i.type === 'symlink') entries.push(...slEntries(Buffer.from(i.target ?? '', 'latin1')));
-    return entries;
+  private tf(i: Inode): Buffer {
+    return tfEntry(i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
   }
 
-  /** Directory records of one file or directory: one per section of a multi-extent file. */
-  private sections(node: Node, dirLba: (d: Dir) => [number, number]): { extent: number; size: number; flags: number }[] {
+  /** Rock Ridge entries of a named record: their lengths, and the bytes unless sizing. */
+  private rockRidge(node: Node, sizing: boolean): { lengths: number[]; entries?: Buffer[] } {
     const i = node.inode;
+    const sl = i.type === 'symlink' ? slEntries(Buffer.from(i.target ?? '', 'latin1')) : [];
+    const device = i.type === 'chr' || i.type === 'blk';
+    const lengths = [PX_LENGTH, TF_LENGTH, ...(device ? [PN_LENGTH] : []), ...nmEntryLengths(node.name.length), ...sl.map((b) => b.length)];
+    if (sizing) return { lengths };
+    const entries = [this.px(i), this.tf(i)];
+    if (device) entries.push(pnEntry(i.major ?? 0, i.minor ?? 0));
+    entries.push(...nmEntries(Buffer.from(node.name, 'latin1')), ...sl);
+    return { lengths, entries };
+  }
+
+  /** (LBA, bytes, flags) of each directory record a child needs. */
+  private sections(i: Inode, tree: 'iso' | 'joliet'): [number, number, number][] {
     if (isDir(i)) {
-      const [lba, sectors] = dirLba(i);
-      return [{ extent: lba, size: sectors * SECTOR, flags: FLAG_DIRECTORY }];
+      const d = this.dirs[this.infoOf.get(i)!];
+      return tree === 'iso' ? [[d.isoLba, d.isoSectors * SECTOR, FLAG_DIRECTORY]] : [[d.jolietLba, d.jolietSectors * SECTOR, FLAG_DIRECTORY]];
     }
-    if (i.type !== 'file' || i.size === 0) return [{ extent: this.zeroLba, size: 0, flags: 0 }];
-    return i.extents.map((e, k) => ({ extent: e.lba, size: e.bytes, flags: k < i.extents.length - 1 ? FLAG_MULTI_EXTENT : 0 }));
+    if (i.type !== 'file' || i.size === 0) return [[this.zeroLba, 0, 0]];
+    const s = fileSections(i);
+    return s.map((e, k) => [e.lba, e.bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0]);
   }
 
-  private dirLbaMap?: Map<Dir, DirInfo>;
-  private infoOf(d: Dir): DirInfo {
-    if (!this.dirLbaMap) this.dirLbaMap = new Map(this.dirs.map((x) => [x.dir, x]));
-    return this.dirLbaMap.get(d)!;
-  }
-
-  private isoDirectory(d: DirInfo, sizing: boolean): { extent: Buffer; ce: Buffer } {
-    const records = new DirectoryWriter();
-    const ce = new ContinuationBlocks(sizing ? 0 : d.ceLba);
+  private isoDirectory(d: DirInfo, sizing: boolean): Buffer[] {
+    const records = new DirectoryWriter(sizing);
+    const ce = new ContinuationBlocks(d.ceLba, sizing);
     const parent = this.dirs[d.parent];
-    const add = (identifier: Buffer, su: Buffer[], extent: number, size: number, flags: number, mtime: number) => {
-      const split = splitSystemUse(su, systemUseRoom(identifier.length, MAX_RECORD));
-      const inRecord = split.overflow.length ? [...split.inRecord, ce.place(split.overflow)] : split.inRecord;
-      records.add({ extent, size, mtime, flags, identifier, systemUse: Buffer.concat(inRecord) });
+    const add = (identifier: Buffer, su: { lengths: number[]; entries?: Buffer[] }, extent: number, size: number, flags: number, mtime: number, file?: Inode) => {
+      const keep = entriesInRecord(su.lengths, systemUseRoom(identifier.length, MAX_RECORD));
+      let suLength = 0;
+      for (let k = 0; k < keep; k++) suLength += su.lengths[k];
+      if (keep < su.lengths.length) {
+        suLength += CE_LENGTH;
+        if (sizing && file && file.type === 'file' && file.size > 0 && !file.heldBack && !file.extents) this.continuationBeforeData++;
+      }
+      if (sizing) {
+        const cePart = su.lengths.slice(keep);
+        if (cePart.length) ce.place(cePart);
+        records.size(identifier.length, suLength);
+        return;
+      }
+      const parts = su.entries!.slice(0, keep);
+      if (keep < su.lengths.length) parts.push(ce.place(su.lengths.slice(keep), su.entries!.slice(keep))!);
+      records.add({ extent, size, mtime, flags, identifier, systemUse: Buffer.concat(parts) });
     };
     const self = d.dir;
-    const selfSu = d.parent === 0 && d === this.dirs[0] ? [spEntry(), this.px(self), tf(self), erEntry()] : [this.px(self), tf(self)];
+    const isRoot = d === this.dirs[0];
+    const own = (i: Inode, extra: Buffer[] = []) =>
+      sizing ? { lengths: [...extra.map((b) => b.length), PX_LENGTH, TF_LENGTH] } : { lengths: [...extra.map((b) => b.length), PX_LENGTH, TF_LENGTH], entries: [...extra, this.px(i), this.tf(i)] };
+    const selfSu = isRoot ? own(self, [spEntry()]) : own(self);
+    if (isRoot) {
+      selfSu.lengths.push(erEntry().length);
+      selfSu.entries?.push(erEntry());
+    }
     add(DOT, selfSu, d.isoLba, d.isoSectors * SECTOR, FLAG_DIRECTORY, self.mtime);
-    add(DOTDOT, [this.px(parent.dir), tf(parent.dir)], parent.isoLba, parent.isoSectors * SECTOR, FLAG_DIRECTORY, parent.dir.mtime);
-    for (const c of d.isoChildren) {
-      const su = this.rockRidge(c.node);
-      const id = isoIdentifier(c.iso);
-      for (const s of this.sections(c.node, (sub) => { const x = this.infoOf(sub); return [x.isoLba, x.isoSectors]; }))
-        add(id, su, s.extent, s.size, s.flags, c.node.inode.mtime);
+    add(DOTDOT, own(parent.dir), parent.isoLba, parent.isoSectors * SECTOR, FLAG_DIRECTORY, parent.dir.mtime);
+    for (const c of this.isoChildren(self)) {
+      const su = this.rockRidge(c.node, sizing);
+      const id = Buffer.from(c.id, 'latin1');
+      for (const [extent, size, flags] of this.sections(c.node.inode, 'iso')) add(id, su, extent, size, flags, c.node.inode.mtime, c.node.inode);
     }
-    return { extent: records.bytes(), ce: ce.bytes() };
+    if (sizing) {
+      d.isoSectors = records.sectors;
+      d.ceBlocks = ce.count;
+      return [];
+    }
+    const extent = records.bytes();
+    if (extent.length !== d.isoSectors * SECTOR || ce.count !== d.ceBlocks) throw new Error(`internal error: directory ${d.isoId} changed size between passes`);
+    return d.ceBlocks ? [extent, ce.bytes()] : [extent];
   }
 
-  private jolietDirectory(d: DirInfo): Buffer {
-    const records = new DirectoryWriter();
+  private jolietDirectory(d: DirInfo, sizing: boolean): Buffer[] {
+    const records = new DirectoryWriter(sizing);
     const parent = this.dirs[d.parent];
-    records.add({ extent: d.jolietLba, size: d.jolietSectors * SECTOR, mtime: d.dir.mtime, flags: FLAG_DIRECTORY, identifier: DOT });
-    records.add({ extent: parent.jolietLba, size: parent.jolietSectors * SECTOR, mtime: parent.dir.mtime, flags: FLAG_DIRECTORY, identifier: DOTDOT });
-    for (const c of d.jolietChildren) {
-      const id = jolietIdentifier(c.text);
-      for (const s of this.sections(c.node, (sub) => { const x = this.infoOf(sub); return [x.jolietLba, x.jolietSectors]; }))
-        records.add({ ...s, mtime: c.node.inode.mtime, identifier: id });
+    const add = (identifier: Buffer, extent: number, size: number, flags: number, mtime: number) => {
+      if (sizing) records.size(identifier.length, 0);
+      else records.add({ extent, size, mtime, flags, identifier });
+    };
+    add(DOT, d.jolietLba, d.jolietSectors * SECTOR, FLAG_DIRECTORY, d.dir.mtime);
+    add(DOTDOT, parent.jolietLba, parent.jolietSectors * SECTOR, FLAG_DIRECTORY, parent.dir.mtime);
+    for (const c of this.jolietChildren(d.dir)) {
+      const id = jolietIdentifier(c.id);
+      for (const [extent, size, flags] of this.sections(c.node.inode, 'joliet')) add(id, extent, size, flags, c.node.inode.mtime);
     }
-    return records.bytes();
-  }
-
-  private findContinuationBeforeData(): void {
-    for (const d of this.dirs)
-      for (const c of d.isoChildren) {
-        const i = c.node.inode;
-        if (i.type !== 'file' || i.size === 0 || i.heldBack || i.reference) continue;
-        const su = this.rockRidge(c.node);
-        if (splitSystemUse(su, systemUseRoom(isoIdentifier(c.iso).length, MAX_RECORD)).overflow.length)
-          this.continuationBeforeData.push(c.node.name);
-      }
+    if (sizing) {
+      d.jolietSectors = records.sectors;
+      return [];
+    }
+    return [records.bytes()];
   }
 }
 
 /** Packs records into sectors; a record never crosses a sector boundary. */
 class DirectoryWriter {
-  private sectors: Buffer[] = [Buffer.alloc(SECTOR)];
-  private offset = 0;
+  private readonly out: Buffer[] = [];
+  private current: Buffer | null = null;
+  private offset = SECTOR;
+  sectors = 0;
+
+  constructor(private readonly sizing: boolean) {}
+
+  /** Accounts for a record of the given lengths; returns its offset in the current sector. */
+  size(identifierLength: number, systemUseLength: number): number {
+    const len = recordLength(identifierLength, systemUseLength);
+    if (this.offset + len > SECTOR) {
+      this.sectors++;
+      this.offset = 0;
+      if (!this.sizing) this.out.push((this.current = Buffer.alloc(SECTOR)));
+    }
+    const at = this.offset;
+    this.offset += len;
+    return at;
+  }
 
   add(r: Parameters<typeof encodeDirectoryRecord>[0]): void {
-    const len = recordLength(r.identifier.length, r.systemUse?.length ?? 0);
-    if (this.offset + len > SECTOR) {
-      this.sectors.push(Buffer.alloc(SECTOR));
-      this.offset = 0;
-    }
-    this.offset += encodeDirectoryRecord(r, this.sectors[this.sectors.length - 1], this.offset);
+    const at = this.size(r.identifier.length, r.systemUse?.length ?? 0);
+    encodeDirectoryRecord(r, this.current!, at);
   }
 
   bytes(): Buffer {
-    return this.sectors.length === 1 ? this.sectors[0] : Buffer.concat(this.sectors);
+    return this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
   }
 }
 
@@ -364,9 +406,4 @@ function breadthFirst(dirs: DirInfo[], subdirs: (d: DirInfo) => number[]): numbe
   const order = [0];
   for (let k = 0; k < order.length; k++) order.push(...subdirs(dirs[order[k]]));
   return order;
-}
-
-/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). */
-function utf16(latin1Bytes: string): string {
-  return Buffer.from(latin1Bytes, 'latin1').toString('utf8');
 }

@@ -7,8 +7,8 @@ import { roundUp } from '../iso9660/numbers.js';
 import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from './exclude.js';
-import { fileNeedsContinuation, HeldBack, sectionsFor, SessionLayout } from './layout.js';
-import { Extent, Inode, isDir, newDir, splitPath, Tree, TreeError } from '../tree/tree.js';
+import { fileNeedsContinuation, HeldBack, SessionLayout } from './layout.js';
+import { Attributes, Extent, Inode, isDir, newDir, splitPath, Tree, TreeError } from '../tree/tree.js';
 
 export interface PackOptions {
   start: number;
@@ -70,7 +70,7 @@ export class Packer implements TarSink {
     for (const p of parts)
       if (p.length > MAX_NAME_BYTES) throw new PackError(`'${e.path}': a name of ${p.length} bytes is longer than any file system allows (${MAX_NAME_BYTES})`);
     if (this.excluder.excludes(parts)) return;
-    const attrs = { perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, atime: e.atime, ctime: e.ctime };
+    const attrs: Attributes = { perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, atime: e.atime, ctime: e.ctime };
     if (e.type === 'link') return this.hardLink(parts, e);
     if (e.type === 'dir') {
       this.tree.set(parts, newDir(attrs), e.path);
@@ -78,7 +78,7 @@ export class Packer implements TarSink {
       return;
     }
     if (parts.length === 0) throw new PackError(`'${e.path}' is a ${e.type} where the root directory should be`);
-    const inode: Inode = { ...attrs, type: e.type, size: 0, extents: [], links: 0 };
+    const inode: Inode = { ...attrs, type: e.type, size: 0, lba: 0, links: 0 };
     if (e.type === 'symlink') inode.target = e.linkname;
     if (e.type === 'chr' || e.type === 'blk') {
       inode.major = e.devmajor;
@@ -123,11 +123,13 @@ export class Packer implements TarSink {
     const sum = extents.reduce((n, x) => n + x.bytes, 0);
     if (!Number.isSafeInteger(size) || size !== sum)
       throw new PackError(`'${e.path}': ISOPIPE.size ${e.isopipe.get('size')} does not match its extents (${sum} bytes)`);
-    for (const x of extents) {
+    extents.forEach((x, k) => {
+      if (k < extents.length - 1 && x.bytes % SECTOR !== 0)
+        throw new PackError(`'${e.path}': ISOPIPE.extents section ${x.lba}+${x.bytes} is not whole sectors but is not the last`);
       const end = x.lba + Math.ceil(x.bytes / SECTOR);
       if (x.bytes > 0xffffffff || end > this.opt.start)
         throw new PackError(`'${e.path}': referenced extent ${x.lba}+${x.bytes} does not lie before this session (LBA ${this.opt.start}): stale reference, run iso-merge against the current medium`);
-    }
+    });
     inode.size = size;
     inode.extents = extents;
     inode.reference = true;
@@ -149,7 +151,7 @@ export class Packer implements TarSink {
     }
     const sectors = roundUp(inode.size, SECTOR) / SECTOR;
     if (this.lba + sectors > MAX_SECTORS) throw new PackError(`'${this.currentPath}': the session would exceed the ISO 9660 limit of 2^32 sectors`);
-    inode.extents = sectionsFor(this.lba, inode.size);
+    inode.lba = this.lba;
     this.lba += sectors;
     this.target = 'out';
   }
@@ -184,7 +186,7 @@ export class Packer implements TarSink {
       if (err instanceof TreeError) throw new PackError(err.message);
       throw err;
     }
-    const late = layout.continuationBeforeData.length - this.holdBackOverflow;
+    const late = layout.continuationBeforeData - this.holdBackOverflow;
     if (late > 0)
       this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image`);
     if (layout.jolietRenamed)

@@ -26,9 +26,8 @@ export interface RawHeader {
 export class TarFormatError extends Error {}
 
 function cstring(b: Buffer, off: number, len: number): string {
-  let end = off;
-  while (end < off + len && b[end] !== 0) end++;
-  return b.toString('latin1', off, end);
+  const z = b.indexOf(0, off);
+  return b.toString('latin1', off, z < 0 || z > off + len ? off + len : z);
 }
 
 /** Octal (space/NUL terminated) or GNU base-256 (high bit of the first byte set). */
@@ -44,25 +43,43 @@ function numeric(b: Buffer, off: number, len: number, field: string): number {
     if (!Number.isSafeInteger(v)) throw new TarFormatError(`${field} field out of range`);
     return negative ? -(v + 1) : v;
   }
-  const s = b.toString('latin1', off, off + len).replace(/[\0 ]+$/, '').replace(/^[ ]+/, '');
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`${field} field is not a number (${JSON.stringify(s)})`);
-  return parseInt(s, 8);
+  // Octal digits, optionally space-padded in front and NUL/space-terminated.
+  let i = off;
+  const end = off + len;
+  while (i < end && b[i] === 0x20) i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = b[i];
+    if (c >= 0x30 && c <= 0x37) {
+      v = v * 8 + (c - 0x30);
+      digits++;
+    } else break;
+  }
+  for (; i < end; i++)
+    if (b[i] !== 0 && b[i] !== 0x20) throw new TarFormatError(`${field} field is not a number (${JSON.stringify(b.toString('latin1', off, end))})`);
+  return digits ? v : 0;
 }
 
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+
 export function isZeroBlock(b: Buffer): boolean {
-  for (let i = 0; i < BLOCK; i++) if (b[i] !== 0) return false;
-  return true;
+  return b.equals(ZERO_BLOCK);
 }
 
 function checksumOk(b: Buffer): boolean {
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : b[i];
-    unsigned += c;
-    signed += c > 127 ? c - 256 : c;
+  let unsigned = 8 * 0x20;
+  let high = 0;
+  for (let i = 0; i < 148; i++) {
+    unsigned += b[i];
+    if (b[i] > 127) high++;
   }
+  for (let i = 156; i < BLOCK; i++) {
+    unsigned += b[i];
+    if (b[i] > 127) high++;
+  }
+  // Some old tars summed signed bytes.
+  const signed = unsigned - 256 * high;
   let stored: number;
   try {
     stored = numeric(b, 148, 8, 'checksum');

@@ -22,7 +22,7 @@ export interface TarEntry {
   devmajor: number;
   devminor: number;
   /** pax records in isopipe's own namespace (`ISOPIPE.*`), raw. */
-  isopipe: Map<string, string>;
+  isopipe: ReadonlyMap<string, string>;
   /** Byte offset of the entry's header in the stream, for messages. */
   offset: number;
 }
@@ -37,6 +37,8 @@ export interface TarSink {
 
 /** Long names and pax headers larger than this are refused (GNU tar's own limit is far lower in practice). */
 const MAX_META = 1 << 20;
+
+const NO_PAX: ReadonlyMap<string, string> = new Map();
 
 type State = 'header' | 'data' | 'meta' | 'skip' | 'end';
 
@@ -182,13 +184,18 @@ export class TarParser {
   }
 
   private makeEntry(h: RawHeader): TarEntry {
-    const pax = new Map(this.globalPax);
-    if (this.pax) for (const [k, v] of this.pax) pax.set(k, v);
+    let pax: ReadonlyMap<string, string>;
+    if (this.globalPax.size === 0) pax = this.pax ?? NO_PAX;
+    else {
+      const merged = new Map(this.globalPax);
+      if (this.pax) for (const [k, v] of this.pax) merged.set(k, v);
+      pax = merged;
+    }
     this.pax = null;
     const name = pax.get('path') ?? this.longName ?? h.name;
     const link = pax.get('linkpath') ?? this.longLink ?? h.linkname;
     this.longName = this.longLink = null;
-    for (const k of pax.keys())
+    if (pax.size) for (const k of pax.keys())
       if (k.startsWith('GNU.sparse.')) throw new TarFormatError(`'${pax.get('GNU.sparse.name') ?? name}' is a GNU sparse file (pax ${k}), which iso-pack cannot represent: create the tar without --sparse`);
     const num = (key: string, fallback: number, frac = false): number => {
       const v = pax.get(key);
@@ -198,8 +205,8 @@ export class TarParser {
       return Number(v);
     };
     const opt = (key: string): number | undefined => (pax.has(key) ? num(key, 0, true) : undefined);
-    const isopipe = new Map<string, string>();
-    for (const [k, v] of pax) if (k.startsWith('ISOPIPE.')) isopipe.set(k.slice(8), v);
+    let isopipe: Map<string, string> | null = null;
+    for (const [k, v] of pax) if (k.startsWith('ISOPIPE.')) (isopipe ??= new Map()).set(k.slice(8), v);
     const size = num('size', h.size);
     if (!Number.isSafeInteger(size)) throw new TarFormatError(`'${name}' has a size no limit allows (${size})`);
     return {
@@ -217,7 +224,7 @@ export class TarParser {
       gname: pax.get('gname') ?? h.gname,
       devmajor: num('SCHILY.devmajor', h.devmajor),
       devminor: num('SCHILY.devminor', h.devminor),
-      isopipe,
+      isopipe: isopipe ?? NO_PAX,
       offset: this.headerPos,
     };
   }

@@ -18,8 +18,10 @@ export interface Inode {
   atime?: number;
   ctime?: number;
   size: number;
-  /** File sections; empty until placed (and for empty files, which use the shared zero sector). */
-  extents: Extent[];
+  /** First LBA of the file's data (contiguous sections); 0 until placed, and for empty files. */
+  lba: number;
+  /** Sections of an earlier session's file (iso-merge reference), which need not be contiguous. */
+  extents?: Extent[];
   /** Symlink target, raw bytes. */
   target?: string;
   major?: number;
@@ -49,8 +51,10 @@ export function isDir(i: Inode): i is Dir {
   return i.type === 'dir';
 }
 
-export function newDir(attrs: Omit<Inode, 'type' | 'extents' | 'links' | 'size'>): Dir {
-  return { ...attrs, type: 'dir', size: 0, extents: [], links: 1, children: new Map() };
+export type Attributes = Pick<Inode, 'perm' | 'uid' | 'gid' | 'mtime' | 'atime' | 'ctime'>;
+
+export function newDir(attrs: Attributes): Dir {
+  return { ...attrs, type: 'dir', size: 0, lba: 0, links: 1, children: new Map() };
 }
 
 /** Splits a tar path into components: leading `./` and `/` stripped, empty and `.` dropped;
@@ -64,7 +68,7 @@ export function splitPath(path: string): string[] {
 export class Tree {
   readonly root: Dir;
 
-  constructor(private readonly impliedDir: () => Omit<Inode, 'type' | 'extents' | 'links' | 'size'>) {
+  constructor(private readonly impliedDir: () => Attributes) {
     this.root = newDir(impliedDir());
   }
 
