@@ -1,0 +1,165 @@
+// Shared by the image-reader and iso-merge tests: running the tools, listing trees on the
+// host and as the readers see them, and the rule for readers that are missing.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+export const BIN = (name: string) => new URL(`../bin/${name}.js`, import.meta.url).pathname;
+export const KERNEL_ORACLE = '/work/shared/tools/kernel-oracle/kernel-oracle.sh';
+const CI = process.env.CI === 'true';
+
+export interface RunResult {
+  status: number | null;
+  stdout: Buffer;
+  stderr: string;
+  ms: number;
+}
+
+export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30, ...opts });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout as Buffer, stderr: String(r.stderr), ms: Date.now() - t0 };
+}
+
+/** Runs a command that must succeed; returns stdout. */
+export function must(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Buffer {
+  const r = run(cmd, args, opts);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+  return r.stdout;
+}
+
+export function node(tool: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
+  return run(process.execPath, [BIN(tool), ...args], opts);
+}
+
+/** True when `cmd` can run. */
+export function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/**
+ * Whether an interop check can run: a missing reader skips it, except in CI, where it
+ * must fail instead.
+ */
+export function reader(t: Tap.Test, cmd: string): boolean {
+  if (have(cmd)) return true;
+  if (CI) t.fail(`${cmd} is not installed (required in CI)`);
+  else t.skip(`${cmd} is not installed`);
+  return false;
+}
+
+export function haveKernelOracle(t: Tap.Test): boolean {
+  if (spawnSync('test', ['-x', KERNEL_ORACLE]).status === 0) return true;
+  if (CI) t.fail('the kernel oracle is not available (required in CI)');
+  else t.skip('the kernel oracle is not available');
+  return false;
+}
+
+/**
+ * One full append through the pipeline:
+ * tar c -C dir . | iso-merge [args] | iso-pack --prev $(cd-msinfo) | cd-write --multi
+ */
+export function appendSession(dir: string, medium: string, mergeArgs: string[] = [], tarArgs: string[] = []): RunResult {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const n = q(process.execPath);
+  const script = [
+    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `tar ${tarArgs.map(q).join(' ')} -C ${q(dir)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+  ].join('\n');
+  return run('bash', ['-o', 'pipefail', '-c', script]);
+}
+
+export function md5(b: Buffer): string {
+  return createHash('md5').update(b).digest('hex');
+}
+
+export interface HostEntry {
+  type: 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
+  perm: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  target?: string;
+  md5?: string;
+  dev?: string;
+  ino: number;
+}
+
+/** Every entry under `root` (paths relative, no leading slash; the root is ''). Names are
+ *  raw bytes in latin1 strings, as the image reader reports them. */
+export function hostTree(root: string): Map<string, HostEntry> {
+  const out = new Map<string, HostEntry>();
+  const walk = (rel: string) => {
+    const absB = rel === '' ? Buffer.from(root) : Buffer.concat([Buffer.from(root + '/'), Buffer.from(rel, 'latin1')]);
+    const st = lstatSync(absB, { bigint: false });
+    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() ? 'chr' : st.isBlockDevice() ? 'blk' : st.isFIFO() ? 'fifo' : 'sock';
+    const e: HostEntry = { type, perm: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000), ino: st.ino };
+    if (type === 'symlink') e.target = (readlinkSync(absB, { encoding: 'buffer' }) as Buffer).toString('latin1');
+    if (type === 'file') e.md5 = md5(readFileSync(absB));
+    if (type === 'chr' || type === 'blk') e.dev = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00)}`;
+    out.set(rel, e);
+    if (type === 'dir')
+      for (const name of readdirSync(absB, { encoding: 'buffer' }) as Buffer[]) walk(rel === '' ? name.toString('latin1') : rel + '/' + name.toString('latin1'));
+  };
+  walk('');
+  return out;
+}
+
+/** Hard-link groups of regular files (two or more names), as sorted path lists. */
+export function linkGroups(tree: Map<string, HostEntry>): string[][] {
+  const by = new Map<number, string[]>();
+  for (const [p, e] of tree) if (e.type === 'file') by.set(e.ino, [...(by.get(e.ino) ?? []), p]);
+  return [...by.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+export type Field = 'type' | 'perm' | 'owner' | 'size' | 'mtime' | 'target' | 'md5' | 'dev' | 'dirmtime';
+
+/** One line per entry with the chosen fields, sorted: two trees are equal when these are. */
+export function describe(tree: Map<string, HostEntry>, fields: Field[], filter: (p: string, e: HostEntry) => boolean = () => true): string[] {
+  const lines: string[] = [];
+  for (const [p, e] of tree) {
+    if (!filter(p, e)) continue;
+    const f: string[] = [JSON.stringify(Buffer.from(p, 'latin1').toString())];
+    for (const k of fields) {
+      if (k === 'type') f.push(e.type);
+      else if (k === 'perm') f.push(e.perm.toString(8));
+      else if (k === 'owner') f.push(`${e.uid}:${e.gid}`);
+      else if (k === 'size') f.push(e.type === 'file' ? String(e.size) : '-');
+      else if (k === 'mtime') f.push(e.type === 'file' ? String(e.mtime) : '-');
+      else if (k === 'dirmtime') f.push(e.type === 'dir' && p !== '' ? String(e.mtime) : '-');
+      else if (k === 'target') f.push(e.target ?? '-');
+      else if (k === 'md5') f.push(e.md5 ?? '-');
+      else if (k === 'dev') f.push(e.dev ?? '-');
+    }
+    lines.push(f.join(' '));
+  }
+  return lines.sort();
+}
+
+/** The kernel oracle's listing of an image (md5 column included), without its #kmsg lines. */
+export function kernelListing(image: string, opts = ''): { lines: string[]; status: number | null; stderr: string } {
+  const r = run(KERNEL_ORACLE, opts ? [image, opts] : [image], { env: { ...process.env, KERNEL_ORACLE_NO_SETUP: '1' } });
+  return { lines: String(r.stdout).split('\n').filter((l) => l && !l.startsWith('#kmsg')), status: r.status, stderr: r.stderr };
+}
+
+/** The oracle's listing of a host directory, in the same format. */
+export function kernelListDir(dir: string): string[] {
+  return String(must(KERNEL_ORACLE, ['--list-dir', dir])).split('\n').filter((l) => l);
+}
+
+/** Oracle lines with the fields that differ between an image and a host directory for
+ *  directories (size, link count) blanked. */
+export function kernelComparable(lines: string[]): string[] {
+  return lines
+    .map((l) => {
+      const f = l.split('\t');
+      if (f[1] === 'dir') {
+        f[5] = '-';
+        f[7] = '-';
+      }
+      return f.join('\t');
+    })
+    .sort();
+}
