@@ -191,9 +191,9 @@ export class EmulatedMedium implements Medium {
     }
     // 3. the medium head, in two steps (medium-head.ts says why).
     const forced = scan.kind === 'foreign';
-    const current = forced ? Buffer.alloc(0) : this.readSectors(0, HEAD_SECTORS);
+    const current = this.readSectors(0, HEAD_SECTORS);
     const layout = scan.kind === 'iso' && scan.layout ? scan.layout : 'blank';
-    const plan = planMediumHead({ current, currentLayout: layout, sessionHead: head, end, closed: opts.close });
+    const plan = planMediumHead({ current, currentLayout: layout, sessionHead: head, end, closed: opts.close, replaceSystemArea: forced });
     this.writeAll(plan.prepare);
     this.sync();
     this.phase('head-prepared');

@@ -72,6 +72,8 @@ export interface HeadPlanInput {
   end: number;
   /** Record the medium as closed (written without --multi). */
   closed: boolean;
+  /** Overwrite the medium's system area even when it is not zero (--force over foreign data). */
+  replaceSystemArea?: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   const last = set[set.length - 1].index;
 
   const head = Buffer.from(session);
-  const keepSystemArea = !isZeroSector(current, 0, SYSTEM_AREA_SECTORS * SECTOR);
+  const keepSystemArea = !input.replaceSystemArea && !isZeroSector(current, 0, SYSTEM_AREA_SECTORS * SECTOR);
   if (keepSystemArea) current.copy(head, 0, 0, SYSTEM_AREA_SECTORS * SECTOR);
   for (const d of set) {
     if (d.type !== DESCRIPTOR_PRIMARY && d.type !== DESCRIPTOR_SUPPLEMENTARY) continue;
@@ -105,7 +107,9 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
     patched.copy(head, at);
   }
   const sectors = (from: number, to: number): SectorWrite => ({ lba: from, data: head.subarray(from * SECTOR, to * SECTOR) });
-  const systemArea: SectorWrite[] = keepSystemArea ? [] : [sectors(0, SYSTEM_AREA_SECTORS)];
+  // Written only when it changes: the medium's is zero and the session brings one.
+  const newSystemArea = !keepSystemArea && (input.replaceSystemArea || !isZeroSector(head, 0, SYSTEM_AREA_SECTORS * SECTOR));
+  const systemArea: SectorWrite[] = newSystemArea ? [sectors(0, SYSTEM_AREA_SECTORS)] : [];
 
   if (currentLayout === 'single') {
     // LBA 18… may be the old session's live data until the PVD at 16 changes: leave it.

@@ -54,7 +54,11 @@ export interface Medium {
 }
 
 /** The medium holds something other than an ISO image or a blank head. */
-export class NotIsoMediumError extends Error {}
+export class NotIsoMediumError extends Error {
+  override name = 'NotIsoMediumError';
+}
 
 /** Something a caller could have avoided: wrong address, closed medium, no room. */
-export class MediumRefusal extends Error {}
+export class MediumRefusal extends Error {
+  override name = 'MediumRefusal';
+}

@@ -41,3 +41,20 @@ export function isPlausibleStart(pvd: VolumeDescriptor, start: number): boolean 
   if (pvd.mPathTable !== 0 && !inside(pvd.mPathTable)) return false;
   return true;
 }
+
+/**
+ * Searches a seekable image for the start it was laid out for: the root directory of a
+ * session at X sits at R − X in the image, for X a multiple of 16 (all session starts are)
+ * with R inside [X+17, X+size). Bounded by `maxProbes` reads. Used to name the right LBA
+ * in a refusal.
+ */
+export function findBuiltFor(pvd: VolumeDescriptor, peek: (sector: number, count: number) => Buffer | null, maxProbes = 65536): number | null {
+  const root = pvd.root.extent;
+  const lowest = Math.max(0, root - pvd.volumeSpaceSize + 1);
+  let probes = 0;
+  for (let x = Math.floor((root - 17) / 16) * 16; x >= lowest && probes < maxProbes; x -= 16, probes++) {
+    const s = peek(root - x, 1);
+    if (s && isRootDirectorySector(s, root)) return x;
+  }
+  return null;
+}

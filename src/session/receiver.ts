@@ -7,7 +7,7 @@
 import { crc32 } from 'node:zlib';
 import { SECTOR, decodeVolumeDescriptor, isPrimaryDescriptor, isZeroSector, type VolumeDescriptor } from '../image/volume-descriptor.js';
 import { HEAD_SECTORS, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader } from './format.js';
-import { isRootDirectorySector } from './plain-image.js';
+import { findBuiltFor, isRootDirectorySector } from './plain-image.js';
 
 /** Bytes handed to the sink per write. */
 export const BATCH_BYTES = 1 << 20;
@@ -52,7 +52,9 @@ export interface ReceiveOptions {
   candidates?: number[];
 }
 
-export class SessionStreamError extends Error {}
+export class SessionStreamError extends Error {
+  override name = 'SessionStreamError';
+}
 
 type State = 'detect' | 'stream' | 'plain-head' | 'plain-body' | 'done';
 
@@ -183,6 +185,11 @@ class Receiver {
           this.rootFoundAt = p;
           break;
         }
+      }
+      if (builtFor === null) {
+        // Not where the medium wants it: find where it does belong, for the refusal.
+        builtFor = findBuiltFor(pvd, this.opts.peek);
+        if (builtFor !== null) this.rootFoundAt = root - builtFor;
       }
     }
     this.start = this.sink.begin({ kind: 'plain', pvd, builtFor, knownSectors: pvd.volumeSpaceSize });
