@@ -18,6 +18,7 @@ PEERS=1
 VERBOSE=0
 ISOPACK=""
 SNAPSHOT=1
+WAIT_QUIET=1
 ALL_SECTIONS="big small mixed rss merge verify md5"
 
 usage() {
@@ -36,6 +37,7 @@ bsdtar, all commands of a table alternated (A B C A B C ...), N repetitions, med
                       'cat' is a stand-in while iso-pack does not exist
       --no-peers      skip genisoimage, xorriso and bsdtar
       --no-snapshot   run bin/ and dist/ in place instead of from a copy taken at the start
+      --no-wait       do not wait for idle CPUs before each command
       --clean         delete the corpora at the end of the run (they take ~6 GiB)
       --clean-only    delete the corpora and outputs, then exit
   -v, --verbose       one line per timed command on stderr
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
     --iso-pack) ISOPACK=${2:?}; shift ;;
     --no-peers) PEERS=0 ;;
     --no-snapshot) SNAPSHOT=0 ;;
+    --no-wait) WAIT_QUIET=0 ;;
     --clean) CLEAN=1 ;;
     --clean-only) CLEAN_ONLY=1 ;;
     -v|--verbose) VERBOSE=1 ;;
@@ -189,7 +192,7 @@ check_space() {
 #
 #   group_begin KEY "title" BYTES ENTRIES
 #   group_base  ID "label" COMMAND           the line ratios are taken against (optional)
-#   group_add   ID "label" TARGET COMMAND    TARGET: max ratio to the base, or '-'
+#   group_add   ID "label" TARGET COMMAND [BYTES]   TARGET: max ratio to the base, or '-'
 #   group_run                                REPS rounds of every command in turn, then the table
 #   group_compare ID_A ID_B "text"           median over rounds of time(A)/time(B)
 #
@@ -198,14 +201,38 @@ check_space() {
 # Results stay in R_TIME[KEY/ID] (s), R_RSS[KEY/ID] (KiB), R_SIZE[KEY/ID] (bytes), R_RATIO.
 
 declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE
-G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_BASE=""
+G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_RBYTES=() G_BASE=""
 
 group_begin() {
   G_KEY=$1 G_TITLE=$2 G_BYTES=$3 G_ENTRIES=$4
-  G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_BASE=""
+  G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_RBYTES=() G_BASE=""
 }
 group_base() { G_BASE=$1; group_add "$1" "$2" - "$3"; }
-group_add() { G_IDS+=("$1"); G_LABELS+=("$2"); G_TARGETS+=("$3"); G_CMDS+=("$4"); }
+# An optional 5th argument gives the bytes this command handles, for its MiB/s (0: none).
+group_add() { G_IDS+=("$1"); G_LABELS+=("$2"); G_TARGETS+=("$3"); G_CMDS+=("$4"); G_RBYTES+=("${5:-$G_BYTES}"); }
+
+cpu_busy_pct() { # share of all CPUs busy over half a second
+  local _ u n s i w q sq st t1 i1 t2 i2
+  read -r _ u n s i w q sq st _ </proc/stat; t1=$((u + n + s + i + w + q + sq + st)) i1=$((i + w))
+  sleep 0.5
+  read -r _ u n s i w q sq st _ </proc/stat; t2=$((u + n + s + i + w + q + sq + st)) i2=$((i + w))
+  echo $(( t2 > t1 ? 100 * ((t2 - t1) - (i2 - i1)) / (t2 - t1) : 0 ))
+}
+
+# The machine is shared (other sessions run tests, qemu): before each command wait, up to
+# a minute, for the CPUs to be mostly idle, and count the commands that could not wait.
+BUSY_STARTS=0
+wait_quiet() {
+  [ "$WAIT_QUIET" = 1 ] || return 0
+  local k busy
+  for ((k = 0; k < 60; k++)); do
+    busy=$(cpu_busy_pct)
+    [ "$busy" -le 20 ] && return 0
+    [ $k = 0 ] && progress "  waiting for a quiet machine (CPU $busy % busy)"
+    sleep 0.5
+  done
+  BUSY_STARTS=$((BUSY_STARTS + 1))
+}
 
 first_error() { # the most telling line of the last round's stderr
   awk '/^== round/ { n = 0; next } { l[++n] = $0 } END {
@@ -217,6 +244,7 @@ run_one() { # index round
   local i=$1 r=$2 id=${G_IDS[$1]} key="$G_KEY/${G_IDS[$1]}"
   local rssf=$WORK/rss.txt log="$LOGS/$G_KEY-${G_IDS[$1]}.log" cmd t0 t1 rc size rss=""
   rm -rf "$OUT" "$TMPDIR" "$rssf"; mkdir -p "$OUT" "$TMPDIR"; sync
+  wait_quiet
   cmd=${G_CMDS[$i]//@out@/$OUT/out}
   cmd=${cmd//@rss@//usr/bin/time -f %M -o $rssf}
   echo "== round $r: $cmd" >>"$log"
@@ -271,7 +299,7 @@ group_run() {
     rss=$(median <<<"${RUN_RSS[$key]}")
     size=$(median <<<"${RUN_SIZE[$key]}")
     R_TIME[$key]=$t R_RSS[$key]=$rss R_SIZE[$key]=$size
-    rate=$(awk -v b="$G_BYTES" -v t="$t" 'BEGIN { if (b > 0 && t > 0) printf "%.0f", b / 1048576 / t; else print "-" }')
+    rate=$(awk -v b="${G_RBYTES[$i]}" -v t="$t" 'BEGIN { if (b > 0 && t > 0) printf "%.0f", b / 1048576 / t; else print "-" }')
     if [ -n "$G_BASE" ] && [ -z "${R_FAILED[$G_KEY/$G_BASE]:-}" ]; then
       local rr; rr=$(round_ratios "${G_IDS[$i]}" "$G_BASE")
       ratio=$(median <<<"$rr"); range=$(minmax <<<"$rr")
@@ -383,7 +411,7 @@ section_merge() {
   group_add mirror "tar c | iso-merge --mirror | iso-pack" - \
     "$(tarc "$CORPUS/small-1pct") | @rss@ $ISOMERGE --mirror --dev $m | $ISOPACK --prev $ms > @out@"
   group_add tiny "tiny tree, iso-merge --mirror (RSS base)" - \
-    "$(tarc "$CORPUS/tiny") | @rss@ $ISOMERGE --mirror --dev $mt | $ISOPACK --prev $mst > @out@"
+    "$(tarc "$CORPUS/tiny") | @rss@ $ISOMERGE --mirror --dev $mt | $ISOPACK --prev $mst > @out@" 0
   group_run
   local sf=${R_SIZE[merge/full]:-} sm=${R_SIZE[merge/mirror]:-} rt=${R_RSS[merge/tiny]:-} rm_=${R_RSS[merge/mirror]:-}
   [ -n "$sf" ] && [ -n "$sm" ] && [ "$sf" != - ] && [ "$sm" != - ] &&
@@ -451,7 +479,7 @@ echo "  commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$
   "iso-pack: $ISOPACK$STALE"
 echo "  $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, Linux $(uname -r), node $(node --version)"
 echo "  $(tar --version | head -1); $(bsdtar --version 2>/dev/null | cut -d' ' -f1-2); $(genisoimage --version 2>/dev/null | head -1); $(xorriso -version 2>/dev/null | head -1 | cut -d: -f1)"
-echo "  scratch $SCRATCH ($(df -h --output=avail "$SCRATCH" | tail -1 | tr -d ' ') free); $REPS rounds"
+echo "  scratch $SCRATCH ($(df -h --output=avail "$SCRATCH" | tail -1 | tr -d ' ') free); $REPS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for s in $ALL_SECTIONS; do want "$s" && "section_$s"; done
 
@@ -459,6 +487,8 @@ echo
 echo "== targets"
 if [ ${#SUMMARY[@]} = 0 ]; then echo "   (none measured)"; else printf '   %s\n' "${SUMMARY[@]}"; fi
 echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $BUSY_STARTS command(s) started on a busy machine" \
+  "after waiting a minute for idle CPUs (a busy machine makes every figure noisier)"
 echo "report kept in $REPORT"
 
 if [ "$CLEAN" = 1 ]; then
