@@ -42,6 +42,10 @@ interface DirInfo {
   /** Identifier in the parent (latin1 bytes for ISO, UTF-16 text for Joliet). */
   isoId: string;
   jolietId: string;
+  /** Children in each tree's order with their identifiers. */
+  iso: Named[];
+  joliet: Named[];
+  subdirCount: number;
   isoSubdirs: number[];
   jolietSubdirs: number[];
   isoLba: number;
@@ -112,7 +116,8 @@ export class SessionLayout {
   jolietRenamed = 0;
 
   constructor(root: Dir, private readonly heldBack: HeldBack[], private readonly opt: LayoutOptions) {
-    // 1. Directories in pre-order of the ISO tree; serial numbers in the same walk.
+    // 1. Directories in pre-order of the ISO tree; serial numbers in the same walk. Each
+    //    directory's children are named and ordered once, here, for both passes.
     let serial = 1;
     root.serial = serial++;
     const stack: [Dir, number, string, string][] = [[root, 0, '\0', '\0']];
@@ -120,16 +125,18 @@ export class SessionLayout {
       const [dir, parent, isoId, jolietId] = stack.pop()!;
       const index = this.dirs.length;
       this.infoOf.set(dir, index);
-      const info: DirInfo = {
-        dir, parent: index === 0 ? 0 : parent, isoId, jolietId, isoSubdirs: [], jolietSubdirs: [],
+      const iso = this.isoChildren(dir);
+      const joliet = opt.joliet ? this.jolietChildren(dir) : [];
+      let subdirCount = 0;
+      for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
+      this.dirs.push({
+        dir, parent: index === 0 ? 0 : parent, isoId, jolietId, iso, joliet, subdirCount, isoSubdirs: [], jolietSubdirs: [],
         isoLba: 0, isoSectors: 0, ceLba: 0, ceBlocks: 0, jolietLba: 0, jolietSectors: 0,
-      };
-      this.dirs.push(info);
-      const children = this.isoChildren(dir);
+      });
       const jolietIds = new Map<Node, string>();
-      if (opt.joliet) for (const c of this.jolietChildren(dir, true)) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
+      for (const c of joliet) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
       const subdirs: [Dir, number, string, string][] = [];
-      for (const c of children) {
+      for (const c of iso) {
         c.node.inode.serial ??= serial++;
         if (isDir(c.node.inode)) subdirs.push([c.node.inode, index, c.id, jolietIds.get(c.node) ?? '']);
       }
@@ -138,8 +145,8 @@ export class SessionLayout {
     if (this.dirs.length > 65535) throw new Error(`${this.dirs.length} directories: ISO 9660 path tables can number at most 65535`);
     // Subdirectory lists in each tree's order, for the path tables.
     for (const d of this.dirs) {
-      for (const c of this.isoChildren(d.dir)) if (isDir(c.node.inode)) d.isoSubdirs.push(this.infoOf.get(c.node.inode)!);
-      if (opt.joliet) for (const c of this.jolietChildren(d.dir)) if (isDir(c.node.inode)) d.jolietSubdirs.push(this.infoOf.get(c.node.inode)!);
+      for (const c of d.iso) if (isDir(c.node.inode)) d.isoSubdirs.push(this.infoOf.get(c.node.inode)!);
+      for (const c of d.joliet) if (isDir(c.node.inode)) d.jolietSubdirs.push(this.infoOf.get(c.node.inode)!);
     }
 
     // 2. Sizes.
@@ -232,10 +239,10 @@ export class SessionLayout {
   }
 
   /** Files and directories (Joliet has no place for the rest) in Joliet order. */
-  private jolietChildren(dir: Dir, count = false): Named[] {
+  private jolietChildren(dir: Dir): Named[] {
     const nodes = [...dir.children.values()].filter((n) => n.inode.type === 'file' || n.inode.type === 'dir').sort(byRawName);
     const names = assignJolietNames(nodes.map((n) => ({ name: utf16(n.name), isDir: isDir(n.inode) })), this.opt.jolietMax);
-    if (count) for (const n of names) if (n.changed) this.jolietRenamed++;
+    for (const n of names) if (n.changed) this.jolietRenamed++;
     return nodes
       .map((node, k) => ({ node, id: names[k].text }))
       .sort((a, b) => compareJolietNames(a.id, isDir(a.node.inode), b.id, isDir(b.node.inode)));
@@ -263,9 +270,7 @@ export class SessionLayout {
 
   private nlink(i: Inode): number {
     if (!isDir(i)) return Math.max(1, i.links);
-    let n = 2;
-    for (const c of i.children.values()) if (isDir(c.inode)) n++;
-    return n;
+    return 2 + this.dirs[this.infoOf.get(i)!].subdirCount;
   }
 
   private px(i: Inode): Buffer {
@@ -297,6 +302,7 @@ export class SessionLayout {
       return tree === 'iso' ? [[d.isoLba, d.isoSectors * SECTOR, FLAG_DIRECTORY]] : [[d.jolietLba, d.jolietSectors * SECTOR, FLAG_DIRECTORY]];
     }
     if (i.type !== 'file' || i.size === 0) return [[this.zeroLba, 0, 0]];
+    if (!i.extents && i.size <= MAX_SECTION_BYTES) return [[i.lba, i.size, 0]];
     const s = fileSections(i);
     return s.map((e, k) => [e.lba, e.bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0]);
   }
@@ -334,7 +340,7 @@ export class SessionLayout {
     }
     add(DOT, selfSu, d.isoLba, d.isoSectors * SECTOR, FLAG_DIRECTORY, self.mtime);
     add(DOTDOT, own(parent.dir), parent.isoLba, parent.isoSectors * SECTOR, FLAG_DIRECTORY, parent.dir.mtime);
-    for (const c of this.isoChildren(self)) {
+    for (const c of d.iso) {
       const su = this.rockRidge(c.node, sizing);
       const id = Buffer.from(c.id, 'latin1');
       for (const [extent, size, flags] of this.sections(c.node.inode, 'iso')) add(id, su, extent, size, flags, c.node.inode.mtime, c.node.inode);
@@ -358,7 +364,7 @@ export class SessionLayout {
     };
     add(DOT, d.jolietLba, d.jolietSectors * SECTOR, FLAG_DIRECTORY, d.dir.mtime);
     add(DOTDOT, parent.jolietLba, parent.jolietSectors * SECTOR, FLAG_DIRECTORY, parent.dir.mtime);
-    for (const c of this.jolietChildren(d.dir)) {
+    for (const c of d.joliet) {
       const id = jolietIdentifier(c.id);
       for (const [extent, size, flags] of this.sections(c.node.inode, 'joliet')) add(id, extent, size, flags, c.node.inode.mtime);
     }
