@@ -8,7 +8,7 @@ import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from './exclude.js';
 import { fileNeedsContinuation, HeldBack, SessionLayout } from './layout.js';
-import { Attributes, Extent, Inode, isDir, newDir, splitPath, Tree, TreeError } from '../tree/tree.js';
+import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 
 export interface PackOptions {
   start: number;
@@ -78,7 +78,7 @@ export class Packer implements TarSink {
       return;
     }
     if (parts.length === 0) throw new PackError(`'${e.path}' is a ${e.type} where the root directory should be`);
-    const inode: Inode = { ...attrs, type: e.type, size: 0, lba: 0, links: 0 };
+    const inode = newInode(e.type, attrs);
     if (e.type === 'symlink') inode.target = e.linkname;
     if (e.type === 'chr' || e.type === 'blk') {
       inode.major = e.devmajor;

@@ -26,6 +26,8 @@ export interface Inode {
   target?: string;
   major?: number;
   minor?: number;
+  /** Directories only. */
+  children?: Map<string, Node>;
   /** Names pointing at this inode. */
   links: number;
   /** Data waits in the hold-back buffer and is placed after the metadata. */
@@ -38,6 +40,16 @@ export interface Inode {
 export interface Dir extends Inode {
   type: 'dir';
   children: Map<string, Node>;
+}
+
+/** Every inode gets every field, in one order, so that all share one hidden class:
+ *  the layout reads these fields millions of times. */
+export function newInode(type: NodeType, a: Attributes): Inode {
+  return {
+    type, perm: a.perm, uid: a.uid, gid: a.gid, mtime: a.mtime, atime: a.atime, ctime: a.ctime,
+    size: 0, lba: 0, extents: undefined, target: undefined, major: undefined, minor: undefined,
+    links: 0, heldBack: undefined, reference: undefined, serial: undefined, children: undefined,
+  } as Inode;
 }
 
 export interface Node {
@@ -54,7 +66,10 @@ export function isDir(i: Inode): i is Dir {
 export type Attributes = Pick<Inode, 'perm' | 'uid' | 'gid' | 'mtime' | 'atime' | 'ctime'>;
 
 export function newDir(attrs: Attributes): Dir {
-  return { ...attrs, type: 'dir', size: 0, lba: 0, links: 1, children: new Map() };
+  const d = newInode('dir', attrs) as Dir;
+  d.links = 1;
+  d.children = new Map();
+  return d;
 }
 
 /** Splits a tar path into components: leading `./` and `/` stripped, empty and `.` dropped;
@@ -63,6 +78,15 @@ export function splitPath(path: string): string[] {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new TreeError(`'${path}' has a '..' component`);
   return parts;
+}
+
+function copyAttributes(to: Inode, from: Inode): void {
+  to.perm = from.perm;
+  to.uid = from.uid;
+  to.gid = from.gid;
+  to.mtime = from.mtime;
+  to.atime = from.atime;
+  to.ctime = from.ctime;
 }
 
 export class Tree {
@@ -111,16 +135,14 @@ export class Tree {
   set(parts: string[], inode: Inode, path: string): void {
     if (parts.length === 0) {
       if (!isDir(inode)) throw new TreeError(`'${path}' names the root but is not a directory`);
-      const { children: _children, ...attrs } = inode;
-      Object.assign(this.root, attrs, { children: this.root.children, links: 1 });
+      copyAttributes(this.root, inode);
       return;
     }
     const parent = this.parentOf(parts, path);
     const name = parts[parts.length - 1];
     const old = parent.children.get(name);
     if (old && isDir(old.inode) && isDir(inode)) {
-      const { children: _children, links: _links, ...attrs } = inode;
-      Object.assign(old.inode, attrs);
+      copyAttributes(old.inode, inode);
       return;
     }
     if (old) this.unlink(parent, name);
