@@ -1,0 +1,210 @@
+// cd-msinfo against xorriso: the same NEXT as `xorriso -as cdrecord -msinfo` and the same
+// sessions as `xorriso -toc`, for images made by xorriso, genisoimage + xorriso appends and
+// isopipe; blank, closed and foreign media; usage errors.
+import t from 'tap';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../bin/', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'isopipe-msinfo-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+function run(cmd: string, args: string[], opts: { input?: Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<Buffer> {
+  return spawnSync(cmd, args, { input: opts.input, env: opts.env ?? { ...process.env, CDR_DEVICE: '' }, cwd: opts.cwd ?? work, maxBuffer: 1 << 30 });
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Interop checks may skip when a peer is missing, except in CI. */
+function needs(t: Tap.Test, ...cmds: string[]): boolean {
+  const missing = cmds.filter((c) => !have(c));
+  if (missing.length === 0) return true;
+  if (process.env.CI === 'true') t.fail(`${missing.join(', ')} missing in CI`);
+  else t.skip(`${missing.join(', ')} not installed`);
+  return false;
+}
+
+const msinfo = (args: string[], env?: NodeJS.ProcessEnv) => run(process.execPath, [join(BIN, 'cd-msinfo.js'), ...args], { env });
+const cdwrite = (args: string[], input?: Buffer) => run(process.execPath, [join(BIN, 'cd-write.js'), ...args], { input });
+const isopack = (args: string[], input: Buffer) => run(process.execPath, [join(BIN, 'iso-pack.js'), ...args], { input });
+
+function tarOf(dir: string): Buffer {
+  const r = run('tar', ['-C', work, '-cf', '-', dir]);
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+  return r.stdout;
+}
+
+function xorrisoMsinfo(img: string): string {
+  return run('xorriso', ['-as', 'cdrecord', `dev=stdio:${img}`, '--grow_overwriteable_iso', '-msinfo']).stdout.toString().trim();
+}
+
+/** [start, size] of every session xorriso lists. */
+function xorrisoToc(img: string): number[][] {
+  const out = run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString();
+  return [...out.matchAll(/^ISO session\s*:\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)s/gm)].map((m) => [Number(m[2]), Number(m[3])]);
+}
+
+function ourToc(img: string): { state: string; next: number; sessions: { number: number; start: number; size: number; volumeId: string; date: string | null }[]; capacity: number | null; free: number | null } {
+  const r = msinfo(['--dev', img, '--json']);
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+  return JSON.parse(r.stdout.toString());
+}
+
+for (const d of ['d1', 'd2', 'd3']) {
+  mkdirSync(join(work, d));
+  writeFileSync(join(work, d, `${d}-file.txt`), `content of ${d}\n`.repeat(d === 'd3' ? 20000 : 1));
+}
+
+t.test('xorriso-made images: cd-msinfo agrees with xorriso', async (t) => {
+  if (!needs(t, 'xorriso')) return;
+  const img = join(work, 'xorriso.iso');
+  for (const d of ['d1', 'd2', 'd3']) {
+    t.equal(run('xorriso', ['-dev', `stdio:${img}`, '-map', join(work, d), `/${d}`, '-commit']).status, 0);
+    const ours = msinfo(['--dev', img]);
+    t.equal(ours.status, 0);
+    t.equal(ours.stdout.toString().trim(), xorrisoMsinfo(img), `msinfo after ${d}`);
+  }
+  const toc = ourToc(img);
+  t.same(toc.sessions.map((s) => [s.start, s.size]), xorrisoToc(img));
+  t.equal(toc.sessions.length, 3);
+  t.equal(toc.state, 'appendable');
+  t.equal(toc.sessions[0].volumeId, 'ISOIMAGE');
+  t.match(toc.sessions[0].date, /^\d{4}-\d\d-\d\dT/);
+});
+
+t.test('genisoimage image with xorriso appends', async (t) => {
+  if (!needs(t, 'xorriso', 'genisoimage')) return;
+  const img = join(work, 'geniso.iso');
+  t.equal(run('genisoimage', ['-quiet', '-R', '-J', '-o', img, join(work, 'd1')]).status, 0);
+  t.equal(msinfo(['--dev', img]).stdout.toString().trim(), xorrisoMsinfo(img));
+  for (const d of ['d2', 'd3']) {
+    t.equal(run('xorriso', ['-dev', `stdio:${img}`, '-map', join(work, d), `/${d}`, '-commit']).status, 0);
+    t.equal(msinfo(['--dev', img]).stdout.toString().trim(), xorrisoMsinfo(img), `msinfo after ${d}`);
+  }
+  t.same(ourToc(img).sessions.map((s) => [s.start, s.size]), xorrisoToc(img), 'one session at 0, as xorriso sees it');
+});
+
+t.test('isopipe-made images', async (t) => {
+  if (!needs(t, 'xorriso')) return;
+  const img = join(work, 'isopipe.iso');
+  for (const d of ['d1', 'd2', 'd3']) {
+    const prev = msinfo(['--dev', img]).stdout.toString().trim();
+    const packed = isopack(['--prev', prev], tarOf(d));
+    t.equal(packed.status, 0, packed.stderr.toString());
+    const w = cdwrite(['--dev', img, '--multi'], packed.stdout);
+    t.equal(w.status, 0, w.stderr.toString());
+    t.equal(msinfo(['--dev', img]).stdout.toString().trim(), xorrisoMsinfo(img));
+  }
+  const toc = ourToc(img);
+  t.same(toc.sessions.map((s) => [s.start, s.size]), xorrisoToc(img));
+  t.same(toc.sessions.map((s) => s.start), [32, 96, 160], 'iso-pack sessions of 64 sectors, aligned to 32');
+  t.equal(toc.sessions[2].volumeId, 'ISOPIPE');
+
+  const text = msinfo(['--dev', img, '--toc', '--media', 'cd74']);
+  t.equal(text.status, 0);
+  const lines = text.stdout.toString().split('\n');
+  t.match(lines[1], /^session\s+start\s+size\s+volume id\s+date$/);
+  t.match(lines[2], /^\s+1\s+32\s+\d+\s+ISOPIPE\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  t.ok(lines.includes(`next writable address: ${toc.next}`));
+  t.ok(lines.includes('state: appendable'));
+  t.match(text.stdout.toString(), new RegExp(`capacity: 333000 sectors \\(650\\.4 MiB\\), free: ${333000 - toc.next} sectors`));
+  const j = ourToc(img);
+  t.equal(j.capacity, null);
+  const jc = JSON.parse(msinfo(['--dev', img, '--json', '--capacity', '10000']).stdout.toString());
+  t.equal(jc.capacity, 10000);
+  t.equal(jc.free, 10000 - toc.next);
+});
+
+t.test('blank media: 0,32', async (t) => {
+  const missing = join(work, 'missing.iso');
+  const r = msinfo(['--dev', missing]);
+  t.equal(r.status, 0);
+  t.equal(r.stdout.toString(), '0,32\n');
+  t.same(ourToc(missing), { state: 'blank', next: 32, capacity: null, free: null, sessions: [] });
+  const empty = join(work, 'empty.iso');
+  writeFileSync(empty, '');
+  t.equal(msinfo(['--dev', empty]).stdout.toString(), '0,32\n');
+  const zeros = join(work, 'zeros.iso');
+  writeFileSync(zeros, Buffer.alloc(1 << 20));
+  t.equal(msinfo(['--dev', zeros]).stdout.toString(), '0,32\n');
+  t.match(msinfo(['--dev', zeros, '--toc']).stdout.toString(), /no sessions\nnext writable address: 32\nstate: blank\n/);
+  if (have('xorriso')) {
+    // xorriso's pseudo-blank head (CDXX1) after -blank
+    const pseudo = join(work, 'pseudo.iso');
+    copyFileSync(join(work, 'isopipe.iso'), pseudo);
+    t.equal(run('xorriso', ['-dev', `stdio:${pseudo}`, '-blank', 'as_needed']).status, 0);
+    t.equal(msinfo(['--dev', pseudo]).stdout.toString(), '0,32\n');
+  }
+});
+
+t.test('closed media', async (t) => {
+  const img = join(work, 'closed.iso');
+  const packed = isopack(['--prev', '0,32'], tarOf('d1'));
+  t.equal(cdwrite(['--dev', img], packed.stdout).status, 0, 'written without --multi');
+  const r = msinfo(['--dev', img]);
+  t.equal(r.status, 1);
+  t.equal(r.stdout.toString(), '');
+  t.match(r.stderr.toString(), /^cd-msinfo: .*closed\.iso is closed \(written without --multi\): no session can be appended\n$/);
+  const toc = msinfo(['--dev', img, '--toc']);
+  t.equal(toc.status, 0, '--toc lists a closed medium');
+  t.match(toc.stdout.toString(), /state: closed/);
+  t.equal(ourToc(img).state, 'closed');
+  if (have('xorriso')) t.same(xorrisoToc(img), [[32, 64]], 'xorriso still reads it');
+});
+
+t.test('foreign media: exit 1, nothing written', async (t) => {
+  const mbr = Buffer.alloc(1 << 20);
+  mbr[510] = 0x55;
+  mbr[511] = 0xaa;
+  const cases: [string, Buffer, RegExp][] = [
+    ['mbr.img', mbr, /holds a partition table or boot sector/],
+    ['text.txt', Buffer.from('hello world\n'.repeat(10000)), /holds unrecognised data/],
+  ];
+  for (const [name, content, re] of cases) {
+    const p = join(work, name);
+    writeFileSync(p, content);
+    for (const extra of [[], ['--toc'], ['--json']]) {
+      const r = msinfo(['--dev', p, ...extra]);
+      t.equal(r.status, 1);
+      t.equal(r.stdout.toString(), '');
+      t.match(r.stderr.toString(), /^cd-msinfo: .* is not an ISO 9660 medium: it holds/);
+      t.match(r.stderr.toString(), re);
+      t.equal(r.stderr.toString().trim().split('\n').length, 1);
+    }
+    t.ok(readFileSync(p).equals(content), 'unchanged');
+  }
+  const dir = msinfo(['--dev', work]);
+  t.equal(dir.status, 1);
+  t.match(dir.stderr.toString(), /neither a regular file nor a block device/);
+});
+
+t.test('naming the medium and usage errors', async (t) => {
+  const img = join(work, 'isopipe.iso');
+  const expected = msinfo(['--dev', img]).stdout.toString();
+  t.equal(msinfo([`dev=${img}`, '-msinfo']).stdout.toString(), expected, 'cdrecord spelling');
+  t.equal(msinfo([`dev=stdio:${img}`]).stdout.toString(), expected, 'xorriso spelling');
+  t.equal(msinfo([], { ...process.env, CDR_DEVICE: img }).stdout.toString(), expected, 'CDR_DEVICE');
+  const none = msinfo([]);
+  t.equal(none.status, 2);
+  t.match(none.stderr.toString(), /^cd-msinfo: no medium given: use --dev PATH \(or dev=PATH\), or set CDR_DEVICE/);
+  for (const [args, re] of [
+    [['--dev', img, '--bogus'], /unknown option '--bogus'/],
+    [['--dev', img, 'extra'], /unexpected argument 'extra'/],
+    [['--dev', img, '--toc', '--json'], /exclude each other/],
+    [['--dev', img, '--capacity', 'x'], /--capacity wants/],
+    [['--dev', img, '--media', 'floppy'], /--media must be one of/],
+  ] as [string[], RegExp][]) {
+    const r = msinfo(args);
+    t.equal(r.status, 2, args.join(' '));
+    t.match(r.stderr.toString(), re);
+  }
+  const help = msinfo(['--help']);
+  t.equal(help.status, 0);
+  t.match(help.stdout.toString(), /^Usage: cd-msinfo/);
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  t.equal(msinfo(['--version']).stdout.toString(), `cd-msinfo (isopipe) ${pkg.version}\n`);
+});
