@@ -32,7 +32,9 @@ export class ImageError extends Error {
 
 /** Raw path bytes shown as UTF-8 with control bytes escaped, quoted. */
 export function displayPath(path: string): string {
-  const text = Buffer.from(path, 'latin1').toString('utf8');
+  let text = Buffer.from(path, 'latin1').toString('utf8');
+  // A crafted image can make paths of many kilobytes: keep messages one readable line.
+  if (text.length > 300) text = text.slice(0, 100) + '…' + text.slice(-150);
   return "'/" + text.replace(/[\x00-\x1f\x7f\\]/g, (c) => (c === '\\' ? '\\\\' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))) + "'";
 }
 

@@ -149,7 +149,12 @@ export class TreeWalker {
   private relocated(lba: number, path: string): { record: RawRecord; rr: RockRidge } {
     if (!this.src.holds(lba, SECTOR)) this.fail(`Rock Ridge CL points at LBA ${lba}, past the end of the medium`, lba, path);
     const sector = this.src.read(lba, 1);
-    const dot = this.decode(sector, 0, lba, path);
+    let dot: RawRecord | null = null;
+    try {
+      dot = decodeRecord(sector, 0);
+    } catch {
+      // not a directory record: reported below
+    }
     if (!dot || !isDot(dot) || dot.extent !== lba || !(dot.flags & FLAG_DIRECTORY))
       this.fail(`Rock Ridge CL points at LBA ${lba}, which does not hold a directory`, lba, path);
     const c = this.child(dot, lba, path, false);
