@@ -19,6 +19,8 @@ VERBOSE=0
 ISOPACK=""
 SNAPSHOT=1
 WAIT_QUIET=1
+MAX_WAIT=120
+NICE=""
 ALL_SECTIONS="big small mixed rss merge verify md5"
 
 usage() {
@@ -38,6 +40,8 @@ bsdtar, all commands of a table alternated (A B C A B C ...), N repetitions, med
       --no-peers      skip genisoimage, xorriso and bsdtar
       --no-snapshot   run bin/ and dist/ in place instead of from a copy taken at the start
       --no-wait       do not wait for idle CPUs before each command
+      --max-wait S    wait at most S seconds for idle CPUs before a command (default $MAX_WAIT)
+      --nice N        run the timed commands at nice N (e.g. -10, as root) on a busy machine
       --clean         delete the corpora at the end of the run (they take ~6 GiB)
       --clean-only    delete the corpora and outputs, then exit
   -v, --verbose       one line per timed command on stderr
@@ -57,6 +61,8 @@ while [ $# -gt 0 ]; do
     --no-peers) PEERS=0 ;;
     --no-snapshot) SNAPSHOT=0 ;;
     --no-wait) WAIT_QUIET=0 ;;
+    --max-wait) MAX_WAIT=${2:?}; shift ;;
+    --nice) NICE=${2:?}; shift ;;
     --clean) CLEAN=1 ;;
     --clean-only) CLEAN_ONLY=1 ;;
     -v|--verbose) VERBOSE=1 ;;
@@ -200,7 +206,8 @@ check_space() {
 # reported) and '@rss@' a GNU time prefix that records the peak RSS of the command after it.
 # Results stay in R_TIME[KEY/ID] (s), R_RSS[KEY/ID] (KiB), R_SIZE[KEY/ID] (bytes), R_RATIO.
 
-declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE
+declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE RUN_OTHERS
+NCPU=$(nproc)
 G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_RBYTES=() G_BASE=""
 
 group_begin() {
@@ -220,12 +227,15 @@ cpu_busy_pct() { # share of all CPUs busy over half a second
 }
 
 # The machine is shared (other sessions run tests, qemu): before each command wait, up to
-# a minute, for the CPUs to be mostly idle, and count the commands that could not wait.
+# MAX_WAIT seconds, for the CPUs to be mostly idle, and count the commands that could not.
+# During each command, the CPU others used is measured too (the 'others' column).
+busy_jiffies() { local _ u n s i w q sq st; read -r _ u n s i w q sq st _ </proc/stat; echo $((u + n + s + q + sq + st)); }
+children_jiffies() { local f; read -ra f </proc/$$/stat; echo $((f[15] + f[16])); } # cutime + cstime
 BUSY_STARTS=0
 wait_quiet() {
   [ "$WAIT_QUIET" = 1 ] || return 0
   local k busy
-  for ((k = 0; k < 60; k++)); do
+  for ((k = 0; k < MAX_WAIT * 2; k++)); do
     busy=$(cpu_busy_pct)
     [ "$busy" -le 20 ] && return 0
     [ $k = 0 ] && progress "  waiting for a quiet machine (CPU $busy % busy)"
@@ -248,10 +258,13 @@ run_one() { # index round
   cmd=${G_CMDS[$i]//@out@/$OUT/out}
   cmd=${cmd//@rss@//usr/bin/time -f %M -o $rssf}
   echo "== round $r: $cmd" >>"$log"
+  local b0 c0 b1 c1
+  b0=$(busy_jiffies) c0=$(children_jiffies)
   t0=$EPOCHREALTIME
-  bash -c "set -o pipefail; $cmd" 2>>"$log"
+  ${NICE:+nice -n "$NICE"} bash -c "set -o pipefail; $cmd" 2>>"$log"
   rc=$?
   t1=$EPOCHREALTIME
+  b1=$(busy_jiffies) c1=$(children_jiffies)
   if [ $rc != 0 ]; then
     R_FAILED[$key]="exit $rc: $(first_error "$log") (log: $log)"
     progress "  $G_KEY round $r: ${G_LABELS[$i]}: FAILED ($rc)"
@@ -262,6 +275,9 @@ run_one() { # index round
   RUN_T[$key]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
   RUN_RSS[$key]+=" $rss"
   RUN_SIZE[$key]+=" $size"
+  # CPU used by others during the command, in % of the whole machine (clock ticks are 1/100 s)
+  RUN_OTHERS[$key]+=" $(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v a="$t0" -v z="$t1" -v n="$NCPU" \
+    'BEGIN { o = (b - c) / ((z - a) * 100 * n) * 100; printf "%.0f", o < 0 ? 0 : o }')"
   progress "  $G_KEY round $r/$REPS: $(fmt "$(echo "${RUN_T[$key]}" | awk '{ print $NF }')" '%7.2f') s  ${G_LABELS[$i]}"
 }
 
@@ -286,7 +302,7 @@ group_run() {
     done
   done
   rm -rf "$OUT" "$TMPDIR"
-  printf '   %-40s %8s %8s %14s %10s %9s %9s\n' command "median s" "MiB/s" "x base [range]" target "RSS MiB" "out MiB"
+  printf '   %-40s %8s %8s %14s %10s %9s %9s %7s\n' command "median s" "MiB/s" "x base [range]" target "RSS MiB" "out MiB" "others"
   for i in "${!G_IDS[@]}"; do
     local key="$G_KEY/${G_IDS[$i]}" label=${G_LABELS[$i]} target=${G_TARGETS[$i]}
     if [ -n "${R_FAILED[$key]:-}" ]; then
@@ -311,9 +327,10 @@ group_run() {
         SUMMARY+=("$(printf '%-6s %-44s %6sx   target <= %sx' "$v" "$G_KEY: $label" "$ratio" "$target")")
       fi
     fi
-    printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
+    printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s %6s%%\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
       "$([ "$rss" = - ] && echo - || fmt "$rss" '%.1f' | awk '{ printf "%.1f", $1 / 1024 }')" \
-      "$([ "$size" = - ] && echo - || awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }')"
+      "$([ "$size" = - ] && echo - || awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }')" \
+      "$(median <<<"${RUN_OTHERS[$key]}")"
   done
 }
 
@@ -479,7 +496,7 @@ echo "  commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$
   "iso-pack: $ISOPACK$STALE"
 echo "  $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, Linux $(uname -r), node $(node --version)"
 echo "  $(tar --version | head -1); $(bsdtar --version 2>/dev/null | cut -d' ' -f1-2); $(genisoimage --version 2>/dev/null | head -1); $(xorriso -version 2>/dev/null | head -1 | cut -d: -f1)"
-echo "  scratch $SCRATCH ($(df -h --output=avail "$SCRATCH" | tail -1 | tr -d ' ') free); $REPS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  scratch $SCRATCH ($(df -h --output=avail "$SCRATCH" | tail -1 | tr -d ' ') free); $REPS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)${NICE:+; commands at nice $NICE}"
 
 for s in $ALL_SECTIONS; do want "$s" && "section_$s"; done
 
@@ -488,7 +505,7 @@ echo "== targets"
 if [ ${#SUMMARY[@]} = 0 ]; then echo "   (none measured)"; else printf '   %s\n' "${SUMMARY[@]}"; fi
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $BUSY_STARTS command(s) started on a busy machine" \
-  "after waiting a minute for idle CPUs (a busy machine makes every figure noisier)"
+  "after waiting ${MAX_WAIT}s for idle CPUs (a busy machine makes every figure noisier)"
 echo "report kept in $REPORT"
 
 if [ "$CLEAN" = 1 ]; then
