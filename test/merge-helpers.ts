@@ -1,8 +1,8 @@
 // Shared by the image-reader and iso-merge tests: running the tools, listing trees on the
 // host and as the readers see them, and the rule for readers that are missing.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export const BIN = (name: string) => new URL(`../bin/${name}.js`, import.meta.url).pathname;
 export const KERNEL_ORACLE = '/work/shared/tools/kernel-oracle/kernel-oracle.sh';
@@ -57,17 +57,34 @@ export function haveKernelOracle(t: Tap.Test): boolean {
 }
 
 /**
- * One full append through the pipeline:
- * tar c -C dir . | iso-merge [args] | iso-pack --prev $(cd-msinfo) | cd-write --multi
+ * One full append through the pipeline, the tar on stdin:
+ * iso-merge [args] | iso-pack --prev $(cd-msinfo) | cd-write --multi
  */
-export function appendSession(dir: string, medium: string, mergeArgs: string[] = [], tarArgs: string[] = []): RunResult {
+export function appendSession(tar: Buffer, medium: string, mergeArgs: string[] = []): RunResult {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const n = q(process.execPath);
   const script = [
     `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
-    `tar ${tarArgs.map(q).join(' ')} -C ${q(dir)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+    `${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');
-  return run('bash', ['-o', 'pipefail', '-c', script]);
+  return run('bash', ['-o', 'pipefail', '-c', script], { input: tar });
+}
+
+/** A tar of everything under `dir` (GNU tar, numeric owners kept). */
+export function tarOf(dir: string): Buffer {
+  return must('tar', ['-C', dir, '-cf', '-', '.']);
+}
+
+/** Extracts a tar into `dir` (created) as root would: owners, modes, devices, links. */
+export function untar(tar: Buffer, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  must('tar', ['--numeric-owner', '-xpf', '-', '-C', dir], { input: tar });
+}
+
+/** Session table of a medium: start LBAs in session order. */
+export function sessionStarts(medium: string): number[] {
+  const j = JSON.parse(String(must(process.execPath, [BIN('cd-msinfo'), '--dev', medium, '--json']))) as { sessions: { start: number }[] };
+  return j.sessions.map((s) => s.start);
 }
 
 export function md5(b: Buffer): string {
@@ -142,6 +159,21 @@ export function describe(tree: Map<string, HostEntry>, fields: Field[], filter: 
 export function kernelListing(image: string, opts = ''): { lines: string[]; status: number | null; stderr: string } {
   const r = run(KERNEL_ORACLE, opts ? [image, opts] : [image], { env: { ...process.env, KERNEL_ORACLE_NO_SETUP: '1' } });
   return { lines: String(r.stdout).split('\n').filter((l) => l && !l.startsWith('#kmsg')), status: r.status, stderr: r.stderr };
+}
+
+/** kernelListing without blocking, so that two VMs can run at once. */
+export function kernelListingAsync(image: string, opts = ''): Promise<{ lines: string[]; status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(KERNEL_ORACLE, opts ? [image, opts] : [image], { env: { ...process.env, KERNEL_ORACLE_NO_SETUP: '1' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => out.push(c));
+    p.stderr.on('data', (c: Buffer) => err.push(c));
+    p.on('error', reject);
+    p.on('close', (status) =>
+      resolve({ lines: String(Buffer.concat(out)).split('\n').filter((l) => l && !l.startsWith('#kmsg')), status, stderr: String(Buffer.concat(err)) }),
+    );
+  });
 }
 
 /** The oracle's listing of a host directory, in the same format. */
