@@ -1,0 +1,164 @@
+// cd-verify: prove that every session of a medium reads back intact — structurally, by the
+// MD5s recorded in it, and, with a tar on stdin, against that tar. JSON lines on stdout.
+import { existsSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import minimist from 'minimist';
+import { Image } from '../image/image.js';
+import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
+import { readChunks } from '../session/io.js';
+import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
+import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
+import { checkKnownOptions, EXIT_FAILURE, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+
+const TOOL = 'cd-verify';
+
+const HELP = `Usage: cd-verify [--dev PATH | dev=PATH] [OPTIONS] [< archive.tar]
+Check every session of a medium: volume descriptors, path tables against directories,
+directory records, extents, Rock Ridge and Joliet trees, the medium head, and the MD5
+checksums recorded by iso-pack --md5 or xorriso -md5 on (re-reading the data).
+With a tar on stdin (stdin neither a terminal nor empty), also compare it entry by entry
+with the newest session: type, mode, owners, size, mtime, link target, content.
+
+  tar c dir | cd-verify --dev backup.iso
+
+  --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE)
+      --session N        check only session N, and compare the tar with it
+  -n                     ignore stdin: no tar comparison
+  -q, --quiet            no output: the exit status alone
+  -v                     also describe each problem on stderr
+      --help, --version
+
+Output: one JSON object per line on stdout for each problem found (kind, session, path,
+lba, expected, found, message), then a summary object (kind "summary": sessions, files,
+bytes, problems, seconds); a one-line summary on stderr.
+Exit status: 0 no problems, 1 problems found (or the medium cannot be read), 2 usage.`;
+
+const STRING_OPTS = ['dev', 'session'];
+const BOOL_OPTS = ['n', 'q', 'quiet', 'v', 'verbose', 'help', 'version'];
+
+function last(v: unknown, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  const x = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a value`);
+  return x;
+}
+
+/** stdout written synchronously (the checks never yield to the event loop). */
+function out(text: string): void {
+  writeSync(1, text);
+}
+
+function err(text: string): void {
+  writeSync(2, text);
+}
+
+function human(f: Finding): string {
+  const where: string[] = [];
+  if (f.session !== undefined) where.push(`session ${f.session}`);
+  if (f.lba !== undefined) where.push(`LBA ${f.lba}`);
+  if (f.path !== undefined) where.push(showPath(f.path));
+  const ef = f.expected !== undefined || f.found !== undefined ? ` (expected ${f.expected ?? '?'}, found ${f.found ?? '?'})` : '';
+  return `${TOOL}: ${f.kind}: ${where.length ? where.join(', ') + ': ' : ''}${f.message}${ef}\n`;
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** stdin's tar, or null when there is none: a terminal, -n, or an empty stdin. */
+function stdinTar(ignore: boolean): Iterable<Buffer> | null {
+  if (ignore || isatty(0)) return null;
+  const chunks = readChunks(0);
+  const first = chunks.next();
+  if (first.done) return null;
+  const head = Buffer.from(first.value);
+  return (function* () {
+    yield head;
+    yield* chunks;
+  })();
+}
+
+async function main(): Promise<number> {
+  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], ['dev', 'session', 'quiet', 'verbose', 'help', 'version']), {
+    string: STRING_OPTS,
+    boolean: BOOL_OPTS,
+    alias: { q: 'quiet', v: 'verbose' },
+  });
+  if (args.help) {
+    out(HELP + '\n');
+    return 0;
+  }
+  if (args.version) {
+    out(`${TOOL} (isopipe) ${packageVersion()}\n`);
+    return 0;
+  }
+  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
+  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the medium is given with --dev`);
+  const sessionText = last(args.session, 'session');
+  let session: number | undefined;
+  if (sessionText !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 is the oldest), not '${sessionText}'`);
+    session = Number(sessionText);
+  }
+  let path: string;
+  try {
+    path = resolveDevicePath(last(args.dev, 'dev'), process.env);
+  } catch (e) {
+    if (e instanceof DevicePathError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (!existsSync(path)) throw new Error(`${path} does not exist`);
+  const quiet = !!args.quiet;
+  const verbose = !!args.verbose;
+  const tar = stdinTar(!!args.n);
+
+  const image = Image.open(path);
+  const progress = !quiet && wantProgress(false) ? new Progress() : null;
+  const sink = new FindingSink((f) => {
+    progress?.clear();
+    if (!quiet) out(JSON.stringify(findingJson(f)) + '\n');
+    if (verbose && !quiet) err(human(f));
+  });
+  let summary: VerifySummary;
+  try {
+    summary = verifyMedium(image, sink, { session, tar, onProgress: progress ? (b) => progress.update(b) : undefined });
+  } catch (e) {
+    if (e instanceof VerifyUsageError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    progress?.clear();
+    image.close();
+  }
+  if (!quiet) {
+    out(JSON.stringify({ kind: 'summary', ...summary, seconds: Number(summary.seconds.toFixed(3)) }) + '\n');
+    const kinds = [...sink.byKind].map(([k, n]) => `${k} ${n}`).join(', ');
+    const verdict = summary.problems ? `${summary.problems} problem(s) (${kinds})` : 'no problems';
+    err(
+      `${TOOL}: ${path}: ${summary.sessions} session(s), ${summary.files} file(s) and ${megabytes(summary.bytes)} checked by content in ${summary.seconds.toFixed(1)} s: ${verdict}\n`,
+    );
+  }
+  return summary.problems ? EXIT_FAILURE : 0;
+}
+
+/** Bytes checked, on a terminal, at most once a second. */
+class Progress {
+  private last = 0;
+  private shown = false;
+  private readonly t0 = Date.now();
+
+  update(bytes: number): void {
+    const now = Date.now();
+    if (now - this.last < 1000) return;
+    this.last = now;
+    const rate = bytes / 1e6 / Math.max(0.001, (now - this.t0) / 1000);
+    err(`\r${TOOL}: ${megabytes(bytes)} checked, ${rate.toFixed(0)} MB/s   `);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) err('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+runTool(TOOL, main);

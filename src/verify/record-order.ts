@@ -1,0 +1,71 @@
+// Whether two directory records follow each other in a valid order. ECMA-119 §9.3 sorts by
+// name, then extension (each padded with spaces), then version descending; libisofs sorts
+// by the plain bytes of the identifier without its version, which agrees for d-characters
+// but not for every byte. Readers scan directories linearly, so a record is reported out
+// of order only when it breaks both rules. Joliet applies the same rules to UCS-2 units.
+
+/** Code units of an identifier: bytes (ISO 9660) or big-endian 16-bit units (Joliet). */
+function units(id: Buffer, joliet: boolean): number[] {
+  const out: number[] = [];
+  if (joliet) for (let i = 0; i + 1 < id.length; i += 2) out.push(id.readUInt16BE(i));
+  else for (const b of id) out.push(b);
+  return out;
+}
+
+interface Parts {
+  name: number[];
+  ext: number[];
+  version: number;
+  /** The identifier without its version, for the byte-order rule. */
+  bare: number[];
+}
+
+const DOT = 0x2e;
+const SEMI = 0x3b;
+
+function parts(id: Buffer, dir: boolean, joliet: boolean): Parts {
+  const u = units(id, joliet);
+  if (dir) return { name: u, ext: [], version: 0, bare: u };
+  const semi = u.lastIndexOf(SEMI);
+  let version = 0;
+  let bare = u;
+  if (semi >= 0) {
+    const digits = u.slice(semi + 1);
+    if (digits.length > 0 && digits.every((c) => c >= 0x30 && c <= 0x39)) {
+      version = Number(String.fromCharCode(...digits));
+      bare = u.slice(0, semi);
+    }
+  }
+  const dot = bare.indexOf(DOT);
+  if (dot < 0) return { name: bare, ext: [], version, bare };
+  return { name: bare.slice(0, dot), ext: bare.slice(dot + 1), version, bare };
+}
+
+function comparePadded(a: number[], b: number[]): number {
+  const len = Math.max(a.length, b.length);
+  for (let i = 0; i < len; i++) {
+    const x = i < a.length ? a[i] : 0x20;
+    const y = i < b.length ? b[i] : 0x20;
+    if (x !== y) return x - y;
+  }
+  return 0;
+}
+
+function compareBytes(a: number[], b: number[]): number {
+  const len = Math.min(a.length, b.length);
+  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/**
+ * True when a record with identifier `b` may follow one with identifier `a` in the same
+ * directory (equal identifiers are the sections of a multi-extent file).
+ */
+export function inOrder(a: Buffer, aDir: boolean, b: Buffer, bDir: boolean, joliet: boolean): boolean {
+  if (a.equals(b)) return true;
+  const pa = parts(a, aDir, joliet);
+  const pb = parts(b, bDir, joliet);
+  const ecma = comparePadded(pa.name, pb.name) || comparePadded(pa.ext, pb.ext) || pb.version - pa.version;
+  if (ecma < 0) return true;
+  return compareBytes(pa.bare, pb.bare) < 0;
+}
