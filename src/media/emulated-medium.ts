@@ -214,7 +214,8 @@ export class EmulatedMedium implements Medium {
         closeSync(this.fd);
         this.fd = null;
         unlinkSync(this.name);
-      } else if (this.sizeBytes > this.originalBytes) {
+      } else if (fstatSync(this.fd).size > this.originalBytes) {
+        // (fstat, not sizeBytes: a write that failed half way may have grown the file)
         ftruncateSync(this.fd, this.originalBytes);
         fsyncSync(this.fd);
       }

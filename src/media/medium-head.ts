@@ -58,6 +58,18 @@ export interface HeadCommitPlan {
   commit: SectorWrite[];
 }
 
+/**
+ * True when the old PVD at 16 and old sector 17 still end in a terminator once LBA 18–31
+ * hold the new head: the old 17 is a terminator, or it is a descriptor and the new 18 is
+ * one. Then the old set (e.g. its Joliet SVD) stays whole between the two steps.
+ */
+function keepsOldSet(current: Buffer, head: Buffer): boolean {
+  const old17 = current.subarray(17 * SECTOR, 18 * SECTOR);
+  const new18 = head.subarray(18 * SECTOR, 19 * SECTOR);
+  if (!isVolumeDescriptor(old17)) return false;
+  return old17[0] === 255 || (isVolumeDescriptor(new18) && new18[0] === 255);
+}
+
 export interface HeadPlanInput {
   /** The medium's LBA 0–31 as they are now (shorter = zeros). */
   current: Buffer;
@@ -79,9 +91,10 @@ export interface HeadPlanInput {
 /**
  * The new medium head and the order to write it in, so that a crash between the steps
  * leaves the previous state visible:
- * - prepare: sector 17 becomes a terminator (the old PVD at 16 stays valid with it); on a
- *   blank medium 16 gets the pseudo-blank mark, which xorriso and isopipe read as blank;
- *   for a 'head' or blank layout the rest of LBA 0–31 is written here too.
+ * - prepare ('head'): LBA 18–31 get the new head; sector 17 becomes a terminator first
+ *   unless the old PVD's set still ends in one (then the old Joliet tree stays too).
+ *   Blank: 16 gets the pseudo-blank mark (xorriso and isopipe read blank), 17 a terminator,
+ *   18–31 the new head. 'single': nothing but a new system area.
  * - commit: sectors 16–17 in one 4 KiB page-aligned write (16–T for 'single').
  * The system area (LBA 0–15) of the medium is kept when it is not all zero.
  */
@@ -112,15 +125,18 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   const systemArea: SectorWrite[] = newSystemArea ? [sectors(0, SYSTEM_AREA_SECTORS)] : [];
 
   if (currentLayout === 'single') {
-    // LBA 18… may be the old session's live data until the PVD at 16 changes: leave it.
-    const prepare = [...systemArea];
-    const old17 = current.subarray(17 * SECTOR, 18 * SECTOR);
-    if (isVolumeDescriptor(old17)) prepare.push({ lba: 17, data: terminatorSector() });
-    return { prepare, commit: [sectors(16, last + 1)] };
+    // LBA 17… may be the old session's live data until the PVD at 16 changes: write only
+    // the new descriptor set, in one go (xorriso does the same).
+    return { prepare: systemArea, commit: [sectors(16, last + 1)] };
   }
-  const rest: SectorWrite = { lba: 17, data: Buffer.concat([terminatorSector(), head.subarray(18 * SECTOR)]) };
   const prepare = [...systemArea];
-  if (currentLayout === 'blank') prepare.push({ lba: 16, data: Buffer.concat([asPseudoBlank(head.subarray(16 * SECTOR, 17 * SECTOR)), rest.data]) });
-  else prepare.push(rest);
+  if (currentLayout === 'blank') {
+    const rest = Buffer.concat([asPseudoBlank(head.subarray(16 * SECTOR, 17 * SECTOR)), terminatorSector(), head.subarray(18 * SECTOR)]);
+    prepare.push({ lba: 16, data: rest });
+  } else if (keepsOldSet(current, head)) {
+    prepare.push(sectors(18, HEAD_SECTORS));
+  } else {
+    prepare.push({ lba: 17, data: Buffer.concat([terminatorSector(), head.subarray(18 * SECTOR)]) });
+  }
   return { prepare, commit: [sectors(16, 18)] };
 }
