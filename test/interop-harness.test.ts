@@ -1,0 +1,117 @@
+// The interop harness judged on its own: listings it must accept, and the differences it must
+// report (so that a passing interop test means something). No readers, no images.
+import t from 'tap';
+import { compareListings, escapeName, formatDifference, isEqual, parseListing, unescapeName, type Entry } from './helpers/listing.js';
+import { compareWithModel, extensionOf, int32Time, jolietName, models, rationalize, relevantNotes } from './helpers/model.js';
+import { isoinfoId } from './helpers/readers.js';
+import { streamProblem, streamToImage } from './helpers/stream.js';
+import { crc32 } from 'node:zlib';
+
+const e = (path: string, type: string, more: Partial<Entry> = {}): Entry => ({
+  path, type, mode: type === 'dir' ? '0755' : '0644', uid: '1234', gid: '5678', size: type === 'dir' ? '4096' : '3',
+  mtime: '1600000000', nlink: type === 'dir' ? '2' : '1', target: '-', md5: type === 'file' ? `md5-${path}` : '-', ...more,
+});
+
+const long = `${'n'.repeat(100)}.txt`;
+const source: Entry[] = [
+  e('/', 'dir', { nlink: '3' }),
+  e('/d', 'dir'),
+  e('/d/a', 'file'),
+  e(`/d/${long}`, 'file'),
+  e(`/d/${'n'.repeat(100)}.dat`, 'file'),
+  e('/d/link', 'symlink', { target: 'a', size: '1', mode: '0777' }),
+  e('/d/star*', 'file'),
+  e('/late', 'file', { mtime: '4102444800' }),
+];
+const M = models({ jolietLimit: 64, kernelDates32: true });
+
+t.test('listing lines and names round-trip', async (t) => {
+  const { entries, notes } = parseListing('/\tdir\t0755\t0\t0\t2048\t0\t2\t-\t-\n#kmsg\tdebug\tx\n');
+  t.equal(entries.length, 1);
+  t.same(notes, ['#kmsg\tdebug\tx']);
+  for (const raw of ['plain', 'tab\there', 'back\\slash', 'new\nline', '日本😀']) {
+    t.equal(unescapeName(escapeName(raw)).toString('utf8'), raw, `escape round-trip ${JSON.stringify(raw)}`);
+  }
+  t.equal(escapeName(Buffer.from([0x61, 0xe9, 0x62])), 'a\\xe9b', 'invalid UTF-8 escaped like the oracle');
+});
+
+t.test('compareListings reports every kind of difference', async (t) => {
+  const a = [e('/x', 'file'), e('/y', 'file')];
+  t.ok(isEqual(compareListings(a, a)), 'equal to itself');
+  const d = compareListings(a, [e('/x', 'file', { mtime: '1' }), e('/z', 'file')]);
+  t.equal(d.missing.length, 1);
+  t.equal(d.extra.length, 1);
+  t.same(d.changed, [{ path: '/x', fields: [{ field: 'mtime', expected: '1600000000', found: '1' }] }]);
+  t.match(formatDifference(d), /missing \(1\)[\s\S]*unexpected \(1\)[\s\S]*mtime expected 1600000000 found 1/);
+});
+
+t.test('Rock Ridge readers: exact, and a wrong field fails', async (t) => {
+  const kernelView = source.map((x) => (x.path === '/late' ? { ...x, mtime: int32Time(x.mtime) } : x));
+  t.ok(isEqual(compareWithModel(M.kernel, source, kernelView).diff), 'the kernel view of the source is accepted');
+  const bad = kernelView.map((x) => (x.path === '/d/a' ? { ...x, uid: '0' } : x));
+  t.notOk(isEqual(compareWithModel(M.kernel, source, bad).diff), 'a wrong owner is reported');
+  const lost = kernelView.filter((x) => x.path !== '/d/link');
+  t.notOk(isEqual(compareWithModel(M.kernel, source, lost).diff), 'a lost symlink is reported');
+  t.equal(int32Time('2147483648'), '-2147483648');
+});
+
+t.test('Joliet readers: truncated names are paired by content, bad truncations fail', async (t) => {
+  const j = (x: Entry, name?: string): Entry => ({ ...x, path: name ?? x.path, mode: '0555', uid: '0', gid: '0', mtime: int32Time(x.mtime) });
+  const ok = [
+    j(source[0]), j(source[1]), j(source[2]),
+    j(source[3], `/d/${'n'.repeat(60)}.txt`), // 64 units, extension kept
+    j(source[4], `/d/${'n'.repeat(58)}~1.dat`), // made unique
+    j(source[6], '/d/star_'),
+    j(source[7]),
+  ];
+  const c = compareWithModel(M.kernelJoliet, source, ok);
+  t.ok(isEqual(c.diff), `accepted ${formatDifference(c.diff)}`);
+  const swapped = ok.map((x) => (x.path.endsWith('.txt') ? { ...x, md5: 'other' } : x));
+  t.notOk(isEqual(compareWithModel(M.kernelJoliet, source, swapped).diff), 'wrong content under a truncated name is reported');
+  const tooLong = ok.map((x) => (x.path.endsWith('.txt') ? { ...x, path: `/d/${'n'.repeat(61)}.txt` } : x));
+  t.notOk(isEqual(compareWithModel(M.kernelJoliet, source, tooLong).diff), 'a 65-unit Joliet name is reported');
+  const noExt = ok.map((x) => (x.path.endsWith('.txt') ? { ...x, path: `/d/${'n'.repeat(64)}` } : x));
+  t.notOk(isEqual(compareWithModel(M.kernelJoliet, source, noExt).diff), 'a truncation that drops the extension is reported');
+  const withSymlink = [...ok, j(source[5])];
+  t.notOk(isEqual(compareWithModel(M.kernelJoliet, source, withSymlink).diff), 'a symlink in the Joliet tree is reported');
+  const dup = [...ok, { ...ok[2] }];
+  t.not(compareWithModel(M.kernelJoliet, source, dup).notes.length, 0, 'duplicate names are reported');
+});
+
+t.test('name rules', async (t) => {
+  t.equal(jolietName('a*b/c:d;e?f\\g\th'), 'a_b_c_d_e_f_g_h');
+  t.equal(jolietName('😀'), '😀', 'outside the BMP kept (as a surrogate pair)');
+  t.equal(extensionOf('archive.tar.gz'), '.gz');
+  t.equal(extensionOf('.hidden'), '');
+  t.equal(isoinfoId('1234', true), 'o2322');
+  t.equal(isoinfoId('4000000', true), 'o17204', 'isoinfo cuts the owner to 5 octal digits');
+  t.same(rationalize(e('/f', 'file', { mode: '4750' })), e('/f', 'file', { mode: '0555', uid: '0', gid: '0' }));
+  t.same(rationalize(e('/f', 'file', { mode: '0640' })).mode, '0444');
+  t.same(rationalize(e('/d', 'dir', { mode: '0700' })).mode, '0555');
+  t.same(relevantNotes(['special/blk: Invalid argument', 'bsdtar exit 1'], ['special/blk']), []);
+  t.same(relevantNotes(['other: broken', 'bsdtar exit 1'], ['special/blk']), ['other: broken', 'bsdtar exit 1']);
+});
+
+t.test('stream helper follows docs/stream-format.md', async (t) => {
+  const S = 2048;
+  const header = Buffer.alloc(S);
+  header.write('ISOPIPE-HEADLAST', 0, 'latin1');
+  header.writeUInt32LE(1, 16);
+  header.writeUInt32LE(64, 20);
+  header.writeUInt32LE(32, 28);
+  const body = Buffer.alloc(32 * S, 7);
+  const head = Buffer.alloc(32 * S, 9);
+  const trailer = Buffer.alloc(S);
+  trailer.write('ISOPIPE-TRAILER.', 0, 'latin1');
+  trailer.writeUInt32LE(1, 16);
+  trailer.writeUInt32LE(64, 20);
+  trailer.writeUInt32LE(64, 24);
+  trailer.writeUInt32LE(crc32(Buffer.concat([header, body, head])) >>> 0, 28);
+  const stream = Buffer.concat([header, body, head, trailer]);
+  t.equal(streamProblem(stream), null);
+  t.ok(streamToImage(stream).equals(Buffer.concat([head, body])), 'head first, then the body');
+  t.not(streamProblem(stream.subarray(0, stream.length - S)), null, 'without its trailer');
+  const wrongN = Buffer.from(stream);
+  wrongN.writeUInt32LE(96, stream.length - S + 24);
+  t.match(streamProblem(wrongN), /N 96/);
+});
