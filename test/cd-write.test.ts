@@ -230,6 +230,10 @@ t.test('a plain image built for LBA 0 goes to LBA 0 of a blank medium', async (t
   const piped = join(work, 'at0-piped.iso');
   t.equal(cdwrite(['--dev', piped, '--multi'], readFileSync(plain)).status, 0);
   t.equal(sha(piped), sha(plain));
+  // A head-last stream laid out for LBA 0 (iso-pack without --prev) also goes to 0 of a blank medium.
+  const streamed0 = join(work, 'at0-stream.iso');
+  t.equal(cdwrite(['--dev', streamed0, '--multi'], pack([], tarOf(trees[0], 's1'))).status, 0);
+  t.equal(sha(streamed0), sha(plain), 'stream and plain image give the same medium');
   // then a session after it
   const w = cdwrite(['--dev', medium, '--multi'], pack(['--prev', msinfo(medium)], tarOf(trees[1], 's2')));
   t.equal(w.status, 0, w.stderr.toString());
@@ -261,7 +265,10 @@ t.test('refusals: exit 1, one line, medium unchanged', async (t) => {
   const genStale = join(work, 'gen-stale.iso');
   if (have('genisoimage')) run('genisoimage', ['-quiet', '-R', '-C', '0,32', '-o', genStale, join(trees[1], 's2')]);
 
+  const truncated = join(work, 'truncated.iso');
+  writeFileSync(truncated, readFileSync(base).subarray(0, (next - 10) * 2048));
   const cases: { name: string; dev: string; args?: string[]; input?: Buffer; re: RegExp }[] = [
+    { name: 'truncated medium', dev: truncated, input: good, re: /^cd-write: the volume ends at LBA \d+ but .*truncated\.iso holds only \d+ sectors: it looks truncated \(--force to append anyway\)$/ },
     { name: 'stale stream', dev: base, input: stale, re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/ },
     { name: 'stale plain image file (data first)', dev: base, args: [staleFile], re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/ },
     { name: 'stale plain image on a pipe (data first)', dev: base, input: readFileSync(staleFile), re: /^cd-write: image was not laid out for LBA \d+ .*run cd-msinfo again$/ },

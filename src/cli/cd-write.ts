@@ -144,6 +144,7 @@ async function main(): Promise<number> {
 
   const medium = EmulatedMedium.open(path, { write: true, capacity, force: !!args.force, onPhase: testKillHook() });
   const progress = wantProgress(verbose) ? new Progress() : null;
+  if (verbose) for (const w of medium.status().warnings) writeAll(2, Buffer.from(`${TOOL}: warning: ${w}\n`));
   try {
     const result = writeSession(medium, readChunks(inFd), {
       multi: !!args.multi,

@@ -63,6 +63,8 @@ export interface MediumScan {
   sessions: SessionEntry[];
   /** Oddities worth telling the user; the scan still gives its best answer. */
   warnings: string[];
+  /** Set when the medium is shorter than its recorded volume (a copy cut short). */
+  truncated?: boolean;
 }
 
 export function roundUp(n: number, unit: number): number {
@@ -135,6 +137,7 @@ export function scanMedium(read: ReadSectors, mediumSectors: number): MediumScan
 
   const base: Omit<MediumScan, 'layout' | 'sessions'> = {
     kind: 'iso',
+    truncated: end > mediumSectors,
     head: pvd,
     headApplicationUse: Buffer.from(applicationUse(s16)),
     end,

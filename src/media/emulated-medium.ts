@@ -123,6 +123,7 @@ export class EmulatedMedium implements Medium {
       free: this.capacity === null ? null : Math.max(0, this.capacity - next),
       sessions: scan.kind === 'iso' ? scan.sessions.map((s) => ({ number: s.number, start: s.start, size: s.size, volumeId: s.volumeId, date: s.created })) : [],
       warnings: [...scan.warnings],
+      damage: scan.truncated ? `the volume ends at LBA ${scan.end} but ${this.name} holds only ${this.sectors} sectors: it looks truncated` : null,
     };
   }
 

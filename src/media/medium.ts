@@ -28,6 +28,8 @@ export interface MediumStatus {
   sessions: MediumSession[];
   /** Oddities found while reading the medium. */
   warnings: string[];
+  /** Why appending would be unsafe (e.g. the medium is shorter than its volume), else null. */
+  damage: string | null;
 }
 
 export interface SessionCommit {

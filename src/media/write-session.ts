@@ -48,6 +48,7 @@ function checkRoom(status: MediumStatus, start: number, sectors: number): void {
 
 export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: WriteSessionOptions): WriteResult {
   const status = medium.status();
+  if (status.damage && !opts.force) refuse(`${status.damage} (--force to append anyway)`);
   if (status.state === 'closed' && !opts.force) refuse('medium is closed (written without --multi): no session can be appended (--force to append anyway)');
   const blank = status.state === 'blank';
   const acceptable = (lba: number) => lba === status.next || (blank && lba === 0);
