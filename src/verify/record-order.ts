@@ -13,8 +13,10 @@ function units(id: Buffer, joliet: boolean): number[] {
 }
 
 interface Parts {
-  name: number[];
-  ext: number[];
+  /** Name and extension split at the first dot and at the last dot (writers differ when a
+   *  name holds several). */
+  first: [number[], number[]];
+  last: [number[], number[]];
   version: number;
   /** The identifier without its version, for the byte-order rule. */
   bare: number[];
@@ -25,7 +27,7 @@ const SEMI = 0x3b;
 
 function parts(id: Buffer, dir: boolean, joliet: boolean): Parts {
   const u = units(id, joliet);
-  if (dir) return { name: u, ext: [], version: 0, bare: u };
+  if (dir) return { first: [u, []], last: [u, []], version: 0, bare: u };
   const semi = u.lastIndexOf(SEMI);
   let version = 0;
   let bare = u;
@@ -36,9 +38,8 @@ function parts(id: Buffer, dir: boolean, joliet: boolean): Parts {
       bare = u.slice(0, semi);
     }
   }
-  const dot = bare.indexOf(DOT);
-  if (dot < 0) return { name: bare, ext: [], version, bare };
-  return { name: bare.slice(0, dot), ext: bare.slice(dot + 1), version, bare };
+  const split = (dot: number): [number[], number[]] => (dot < 0 ? [bare, []] : [bare.slice(0, dot), bare.slice(dot + 1)]);
+  return { first: split(bare.indexOf(DOT)), last: split(bare.lastIndexOf(DOT)), version, bare };
 }
 
 function comparePadded(a: number[], b: number[]): number {
@@ -65,7 +66,9 @@ export function inOrder(a: Buffer, aDir: boolean, b: Buffer, bDir: boolean, joli
   if (a.equals(b)) return true;
   const pa = parts(a, aDir, joliet);
   const pb = parts(b, bDir, joliet);
-  const ecma = comparePadded(pa.name, pb.name) || comparePadded(pa.ext, pb.ext) || pb.version - pa.version;
-  if (ecma < 0) return true;
+  for (const k of ['first', 'last'] as const) {
+    const ecma = comparePadded(pa[k][0], pb[k][0]) || comparePadded(pa[k][1], pb[k][1]) || pb.version - pa.version;
+    if (ecma < 0) return true;
+  }
   return compareBytes(pa.bare, pb.bare) < 0;
 }

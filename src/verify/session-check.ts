@@ -346,7 +346,10 @@ export class SessionChecker {
       if (dot.extent !== w.extent || dot.size !== w.size)
         this.find('directory', `${tree}\`.\` record says ${dot.extent}+${dot.size}, the directory is ${w.extent}+${w.size}`, { lba: w.extent, path: w.path, expected: w.extent, found: dot.extent });
       if (!(dot.flags & FLAG_DIRECTORY) || !(dotdot.flags & FLAG_DIRECTORY)) this.find('directory', `${tree}\`.\` or \`..\` record is not flagged as a directory`, { lba: w.extent, path: w.path });
-      if (dotdot.extent !== w.parentExtent)
+      // libisofs (xorriso 1.5) points every Joliet `..` at the directory itself; readers
+      // ignore it, so that quirk is accepted.
+      const libisofsJoliet = joliet && dotdot.extent === w.extent;
+      if (dotdot.extent !== w.parentExtent && !libisofsJoliet)
         this.find('directory', `${tree}\`..\` record points at LBA ${dotdot.extent}, the parent directory is at ${w.parentExtent}`, { lba: w.extent, path: w.path, expected: w.parentExtent, found: dotdot.extent });
       if (rock) {
         const rr = this.systemUse(dot, w.extent, w.path, isRoot);
@@ -370,7 +373,7 @@ export class SessionChecker {
       }
       const dir = (r.flags & FLAG_DIRECTORY) !== 0;
       if (prev && !inOrder(prev.id, prev.dir, r.identifier, dir, joliet))
-        this.find('order', `${tree}record ${JSON.stringify(r.identifier.toString(joliet ? 'utf16le' : 'latin1'))} is out of order`, { lba, path: w.path });
+        this.find('order', `${tree}record ${JSON.stringify(showIdentifier(r.identifier, joliet))} is out of order`, { lba, path: w.path });
       prev = { id: r.identifier, dir };
       if (pending) {
         if (!r.identifier.equals(pending.record.identifier)) {
@@ -726,6 +729,11 @@ interface PathTableRecord {
 interface RockRidgeWithChecksums extends RockRidge {
   checksumIndex?: number;
   checksumArea?: ChecksumArea;
+}
+
+/** An identifier as text for a message: Joliet's UCS-2 big-endian, else bytes. */
+function showIdentifier(id: Buffer, joliet: boolean): string {
+  return joliet ? Buffer.from(id.subarray(0, id.length & ~1)).swap16().toString('utf16le') : id.toString('latin1');
 }
 
 function childPath(parent: string, name: string): string {

@@ -81,7 +81,7 @@ class Comparison implements TarSink {
     if ((e.mode & 0o7777) !== img.perm) this.find('mode', path, 'permissions differ', { lba: img.recordLba, expected: octal(e.mode & 0o7777), found: octal(img.perm) });
     if (e.uid !== img.uid || e.gid !== img.gid) this.find('owner', path, 'owners differ', { lba: img.recordLba, expected: `${e.uid}:${e.gid}`, found: `${img.uid}:${img.gid}` });
     if (Math.floor(e.mtime) !== img.mtime) this.find('mtime', path, 'modification times differ', { lba: img.recordLba, expected: Math.floor(e.mtime), found: img.mtime });
-    if (tarType === 'symlink' && e.linkname !== img.target) this.find('target', path, 'symlink targets differ', { lba: img.recordLba, expected: show(e.linkname), found: show(img.target ?? '') });
+    if (tarType === 'symlink' && slTarget(e.linkname) !== slTarget(img.target ?? '')) this.find('target', path, 'symlink targets differ', { lba: img.recordLba, expected: show(e.linkname), found: show(img.target ?? '') });
     if ((tarType === 'chr' || tarType === 'blk') && (e.devmajor !== img.major || e.devminor !== img.minor))
       this.find('device', path, 'device numbers differ', { lba: img.recordLba, expected: `${e.devmajor},${e.devminor}`, found: `${img.major},${img.minor}` });
     if (tarType !== 'file') return;
@@ -174,6 +174,13 @@ class Comparison implements TarSink {
       this.find('extra', path, `the session has this ${e.type}, the tar does not`, { lba: e.recordLba, found: e.type });
     }
   }
+}
+
+/** A symlink target as Rock Ridge SL can record it: components, so no repeated or
+ *  trailing slashes. */
+function slTarget(t: string): string {
+  const s = t.replace(/\/+/g, '/');
+  return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s;
 }
 
 /** Raw bytes as text for a finding. */
