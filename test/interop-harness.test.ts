@@ -78,6 +78,22 @@ t.test('Joliet readers: truncated names are paired by content, bad truncations f
   t.not(compareWithModel(M.kernelJoliet, source, dup).notes.length, 0, 'duplicate names are reported');
 });
 
+t.test('plain ISO 9660 view: any mangled d-character name, paired by content', async (t) => {
+  const iso = (x: Entry, name: string): Entry => ({
+    ...x, path: name, mode: '0555', uid: '0', gid: '0', mtime: int32Time(x.mtime),
+    ...(x.type === 'symlink' ? { type: 'file', size: '0', target: '-', md5: 'd41d8cd98f00b204e9800998ecf8427e' } : {}),
+  });
+  const ok = [iso(source[0], '/'), iso(source[1], '/D'), iso(source[2], '/D/A.;1'), iso(source[3], '/D/NNNNNNNNNNNNNNNNNNNNNNNNNNN.TXT;1'),
+    iso(source[4], '/D/NNNNNNNNNNNNNNNNNNNNNNNNNNN.DAT;1'), iso(source[5], '/D/LINK.;1'), iso(source[6], '/D/STAR_.;1'), iso(source[7], '/LATE.;1')];
+  const c = compareWithModel(M.kernelIso, source, ok);
+  t.ok(isEqual(c.diff), `accepted ${formatDifference(c.diff)}`);
+  const lower = ok.map((x) => (x.path === '/D/A.;1' ? { ...x, path: '/D/a.;1' } : x));
+  t.notOk(isEqual(compareWithModel(M.kernelIso, source, lower).diff), 'a lowercase ISO name is reported');
+  const tooLong = ok.map((x) => (x.path.endsWith('TXT;1') ? { ...x, path: `/D/${'N'.repeat(28)}.TXT;1` } : x));
+  t.notOk(isEqual(compareWithModel(M.kernelIso, source, tooLong).diff), 'a 32-character ISO name is reported');
+  t.not(compareWithModel(M.kernelIso, source, [...ok, { ...ok[2] }]).notes.length, 0, 'a name used twice is reported');
+});
+
 t.test('name rules', async (t) => {
   t.equal(jolietName('a*b/c:d;e?f\\g\th'), 'a_b_c_d_e_f_g_h');
   t.equal(jolietName('😀'), '😀', 'outside the BMP kept (as a surrogate pair)');

@@ -39,6 +39,7 @@ interface Check {
 const CHECKS: Check[] = [
   { reader: 'kernel', gate: 'kernel', read: (img) => readKernel(img) },
   { reader: 'kernelJoliet', gate: 'kernel', read: (img) => readKernel(img, 'norock,check=s') },
+  { reader: 'kernelIso', gate: 'kernel', read: (img) => readKernel(img, 'norock,nojoliet,map=off') },
   { reader: 'xorriso', gate: 'xorriso', read: (img) => readXorriso(img, work) },
   { reader: 'bsdtar', gate: 'bsdtar', read: (img) => readBsdtar(img, work) },
   { reader: 'sevenZip', gate: '7z', read: (img) => read7z(img, work) },

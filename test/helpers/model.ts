@@ -12,6 +12,8 @@ import { MASKED, compareListings, escapeName, sortEntries, unescapeName, type Di
 export interface NameView {
   /** Joliet tree (UTF-16, limited length) instead of Rock Ridge names. */
   joliet: boolean;
+  /** The plain ISO 9660 tree (no Rock Ridge, no Joliet): mangled d-character names, paired by content. */
+  iso?: boolean;
   /** Maximum name length in UTF-16 units (Joliet only). */
   limit?: number;
   /** Display transform of a (Joliet) name as the reader shows it; null when the reader hides the entry. */
@@ -62,7 +64,23 @@ function hasLoneSurrogate(s: string): boolean {
   return false;
 }
 
-type NameSpec = { exact: string } | { long: string; ext: string; limit: number };
+type NameSpec = { exact: string } | { long: string; ext: string; limit: number } | { iso: string; dir: boolean };
+
+/**
+ * Whether `found` can be the ISO 9660 name (mkisofs -l -L: up to 31 d-characters and dots,
+ * a leading dot kept, ";1" on files) of a file or directory named `name`.
+ */
+function fitsIsoName(found: string, spec: { iso: string; dir: boolean }): boolean {
+  const m = /^([A-Z0-9_.]{1,31})(;1)?$/.exec(found);
+  if (!m || (spec.dir && m[2])) return false;
+  return !spec.iso.startsWith('.') || found.startsWith('.');
+}
+
+function fits(found: string, spec: NameSpec): boolean {
+  if ('exact' in spec) return found === spec.exact;
+  if ('iso' in spec) return fitsIsoName(found, spec);
+  return fitsTruncation(found, spec);
+}
 
 /** Whether `found` is an acceptable truncation of `spec.long`. */
 function fitsTruncation(found: string, spec: { long: string; ext: string; limit: number }): boolean {
@@ -157,6 +175,7 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
 
   const specOf = (child: SrcNode, siblings: SrcNode[]): NameSpec | null => {
     const v = model.names;
+    if (v.iso) return { iso: child.name, dir: child.entry.type === 'dir' };
     if (!v.joliet) return { exact: child.name };
     const limit = v.limit ?? 64;
     const j = jolietName(child.name);
@@ -205,11 +224,12 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
     }
     for (const { child, spec } of pending) {
       if ('exact' in spec) continue;
-      const cands = fChildren.filter((c) => !c.used && c.entry.type === child.entry.type && fitsTruncation(c.name, spec));
-      // The candidate that agrees on most fields the reader shows (contents first), then by subtree.
       const want = model.entry(child.entry, { isRoot: false })!;
-      const score = (c: FoundNode) => (['md5', 'size', 'mtime'] as const).filter((k) => c.entry[k] === want[k]).length * 1000
-        + (c.entry.type === 'dir' ? overlap(c, child) : 0);
+      const cands = fChildren.filter((c) => !c.used && c.entry.type === want.type && fits(c.name, spec));
+      // The candidate that agrees on most fields the reader shows (contents first), then by subtree.
+      const like = 'iso' in spec ? child.name.toUpperCase().replace(/[^A-Z0-9_.]/g, '_') : 'long' in spec ? spec.long : '';
+      const score = (c: FoundNode) => (c.entry.type === 'dir' ? 0 : (['md5', 'size', 'mtime'] as const).filter((k) => c.entry[k] === want[k]).length * 1000)
+        + commonPrefix(c.name, like) * 10 + (c.entry.type === 'dir' ? overlap(c, child) : 0);
       const m = cands.sort((a, b) => score(b) - score(a))[0];
       if (m) m.used = true;
       pairs.set(child, m ?? null);
@@ -217,7 +237,8 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
     for (const { child, spec } of pending) {
       const m = pairs.get(child) ?? null;
       // An expected truncated name: report it under its found name when paired, else as the long name.
-      const name = 'exact' in spec ? spec.exact : m ? m.name : `${spec.long} (truncated to ${spec.limit})`;
+      const name = 'exact' in spec ? spec.exact : m ? m.name
+        : 'iso' in spec ? `${spec.iso} (as an ISO 9660 name)` : `${spec.long} (truncated to ${spec.limit})`;
       walk(child, m, joinPath(path, name), false);
     }
     for (const c of fChildren) if (!c.used) emitExtra(c, joinPath(path, c.name));
@@ -228,9 +249,17 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
   return { expected: exp, found: got, diff: compareListings(exp, got), notes, ignored };
 }
 
+function commonPrefix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && a[n] === b[n]) n++;
+  return n;
+}
+
+/** How many of a directory's children look alike (same name, or same size and contents). */
 function overlap(f: FoundNode, s: SrcNode): number {
   const names = new Set(s.children.map((c) => c.name));
-  return f.children.filter((c) => names.has(c.name)).length;
+  const contents = new Set(s.children.filter((c) => c.entry.type === 'file').map((c) => `${c.entry.size}:${c.entry.md5}`));
+  return f.children.filter((c) => names.has(c.name) || contents.has(`${c.entry.size}:${c.entry.md5}`)).length;
 }
 
 // ---------------------------------------------------------------- reader models
@@ -301,6 +330,18 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
       entry: (e) => {
         const j = jolietFile(e);
         return j && { ...j, mode: '0555', uid: '0', gid: '0', nlink: j.type === 'dir' ? j.nlink : '1', mtime: kdate(j.mtime) };
+      },
+      mask: (e) => maskDir(e, true),
+    },
+    // Linux, plain ISO 9660 (norock,nojoliet,map=off): every entry, under a mangled name; what
+    // is not a file or directory shows as an empty file; no owners, modes or links.
+    kernelIso: {
+      name: 'kernel (ISO 9660 names, norock,nojoliet)',
+      names: { joliet: false, iso: true },
+      entry: (e) => {
+        const plain = e.type === 'dir' || e.type === 'file' ? e
+          : { ...e, type: 'file', size: '0', target: '-', md5: 'd41d8cd98f00b204e9800998ecf8427e' };
+        return { ...plain, mode: '0555', uid: '0', gid: '0', nlink: plain.type === 'dir' ? plain.nlink : '1', mtime: kdate(e.mtime) };
       },
       mask: (e) => maskDir(e, true),
     },
