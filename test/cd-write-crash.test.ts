@@ -258,3 +258,24 @@ t.test('a full disk (file size limit) mid-session', async (t) => {
     appendWorks(t, img, before, stream, `${kind}: without the limit`);
   }
 });
+
+t.test('a full disk (ENOSPC on a small tmpfs) mid-session', async (t) => {
+  const dir = join(work, 'small-fs');
+  mkdirSync(dir);
+  const m = run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
+  if (m.status !== 0) {
+    t.skip(`cannot mount a tmpfs here: ${m.stderr.toString().trim()}`);
+    return;
+  }
+  t.teardown(() => run('umount', [dir]));
+  const img = join(dir, 'medium.iso');
+  copyFileSync(media.head, img);
+  const original = readFileSync(img);
+  const before = snapshot(img);
+  const r = node('cd-write', ['--dev', img, '--multi'], pack(`0,${before.next}`, 'big'));
+  t.equal(r.status, 1);
+  t.match(r.stderr.toString(), /^cd-write: write error at LBA \d+: no space left on device \(ENOSPC\); nothing committed\n$/);
+  t.ok(readFileSync(img).equals(original), 'medium byte-identical (cut back, space freed)');
+  samePrevious(t, img, before, 'ENOSPC');
+  appendWorks(t, img, before, pack(`0,${before.next}`, 'a'), 'ENOSPC: a session that fits');
+});
