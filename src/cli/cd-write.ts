@@ -142,7 +142,7 @@ async function main(): Promise<number> {
       }
     : undefined;
 
-  const medium = EmulatedMedium.open(path, { write: true, capacity, force: !!args.force, onPhase: testKillHook() });
+  const medium = EmulatedMedium.open(path, { write: !args.dummy, capacity, force: !!args.force, onPhase: testKillHook() });
   const progress = wantProgress(verbose) ? new Progress() : null;
   if (verbose) for (const w of medium.status().warnings) writeAll(2, Buffer.from(`${TOOL}: warning: ${w}\n`));
   try {

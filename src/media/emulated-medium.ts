@@ -42,6 +42,8 @@ export class EmulatedMedium implements Medium {
   /** File size when opened: what abandon() cuts a file back to. */
   private readonly originalBytes: number;
   private created = false;
+  /** Set once the commit write has been attempted: the session is no longer ours to undo. */
+  private committing = false;
   /** End (LBA) of the highest write since opening. */
   private writtenEnd = 0;
   private scanCache: MediumScan | null = null;
@@ -198,6 +200,8 @@ export class EmulatedMedium implements Medium {
     this.writeAll(plan.prepare);
     this.sync();
     this.phase('head-prepared');
+    // From here on the new head may be (partly) on the medium: abandon() must not cut back.
+    this.committing = true;
     this.writeAll(plan.commit);
     this.sync();
     this.phase('committed');
@@ -209,7 +213,7 @@ export class EmulatedMedium implements Medium {
   }
 
   abandon(): void {
-    if (this.fd === null || this.isBlockDevice) return;
+    if (this.fd === null || this.isBlockDevice || this.committing) return;
     try {
       if (this.created) {
         closeSync(this.fd);

@@ -76,7 +76,7 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
         // plausibility now and let the receiver confirm before the commit.
         const candidates = (blank ? [0, status.next] : [status.next]).filter((c) => isPlausibleStart(info.pvd, c));
         if (candidates.length === 0)
-          refuse(`image was not laid out for LBA ${status.next} (its root directory is at LBA ${info.pvd.root.extent}), the medium's next writable address: run cd-msinfo again`);
+          refuse(`image was not laid out for LBA ${status.next}, the medium's next writable address (its root directory at LBA ${info.pvd.root.extent} cannot lie there): run cd-msinfo again`);
         start = candidates[0];
       }
       checkRoom(status, start, info.knownSectors);
