@@ -57,7 +57,8 @@ function human(f: Finding): string {
   if (f.session !== undefined) where.push(`session ${f.session}`);
   if (f.lba !== undefined) where.push(`LBA ${f.lba}`);
   if (f.path !== undefined) where.push(showPath(f.path));
-  const ef = f.expected !== undefined || f.found !== undefined ? ` (expected ${f.expected ?? '?'}, found ${f.found ?? '?'})` : '';
+  const values = [f.expected !== undefined ? `expected ${f.expected}` : '', f.found !== undefined ? `found ${f.found}` : ''].filter((x) => x);
+  const ef = values.length ? ` (${values.join(', ')})` : '';
   return `${TOOL}: ${f.kind}: ${where.length ? where.join(', ') + ': ' : ''}${f.message}${ef}\n`;
 }
 
