@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, unlinkSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import minimist from 'minimist';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
+import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { SessionOutput } from '../session/output.js';
@@ -31,6 +32,8 @@ ISO image; a stdout that is a pipe gets the head-last stream for cd-write.
   -r                    rationalized Rock Ridge: owners 0, readable by all, no write bits
   -m, --exclude GLOB    leave out files whose name or path matches GLOB (repeatable)
       --hold-back MIB   memory for data of long-named files written after the metadata (64)
+      --md5             record MD5 checksums as xorriso -md5 on does (per file and for
+                        the session's metadata), for xorriso -check_md5 and cd-verify
   -v                    report what was packed on stderr
   -q                    no warnings
       --help, --version
@@ -39,7 +42,7 @@ SOURCE_DATE_EPOCH, when set, gives the volume dates: the same tar and options gi
 the same bytes.`;
 
 const STRING_OPTS = ['o', 'C', 'prev', 'V', 'volid', 'A', 'P', 'publisher', 'p', 'preparer', 'sysid', 'm', 'exclude', 'hold-back'];
-const BOOL_OPTS = ['J', 'joliet', 'joliet-long', 'R', 'r', 'v', 'q', 'help', 'h', 'version'];
+const BOOL_OPTS = ['J', 'joliet', 'joliet-long', 'R', 'r', 'md5', 'v', 'q', 'help', 'h', 'version'];
 /** mkisofs spells long options with one dash. */
 const SINGLE_DASH_LONG = ['joliet-long', 'volid', 'publisher', 'preparer', 'sysid', 'exclude', 'prev', 'no-joliet'];
 
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
       start, joliet: args.joliet !== false, jolietMax: args['joliet-long'] ? JOLIET_LONG_MAX : JOLIET_MAX,
       rationalize: !!args.r, identity, excludes: list(args.exclude).concat(list(args.m)).map(bytes),
       holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
+      checksums: args.md5 ? new FileChecksums() : undefined,
     },
     out,
   );

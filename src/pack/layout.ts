@@ -17,6 +17,8 @@ import {
 } from '../iso9660/rockridge.js';
 import { Dir, Extent, Inode, isDir, Node, NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
+import { CHECKSUM_AREA_ENTRY_LENGTH, CHECKSUM_INDEX_ENTRY_LENGTH, type FileChecksums } from './md5.js';
+import { createHash } from 'node:crypto';
 
 export interface LayoutOptions {
   /** LBA the session starts at. */
@@ -28,6 +30,8 @@ export interface LayoutOptions {
   /** mkisofs -r: owners 0, readable by all, write bits cleared. */
   rationalize: boolean;
   identity: VolumeIdentity;
+  /** --md5: isofs.cx on files, isofs.ca on the root, the checksum array after the data. */
+  checksums?: FileChecksums;
 }
 
 export interface HeldBack {
@@ -72,9 +76,9 @@ const MAX_FILE_IDENTIFIER = 33;
 /** True when a regular file's Rock Ridge data may not fit in its directory record, so that
  *  its data must follow the metadata for libarchive's sake (DESIGN §3). Decided when the
  *  data arrives, before the ISO name is known, so it assumes the longest identifier. */
-export function fileNeedsContinuation(nameBytes: number): boolean {
+export function fileNeedsContinuation(nameBytes: number, extraBytes = 0): boolean {
   const room = systemUseRoom(MAX_FILE_IDENTIFIER, MAX_RECORD);
-  let su = PX_LENGTH + TF_LENGTH;
+  let su = PX_LENGTH + TF_LENGTH + extraBytes;
   for (const n of nmEntryLengths(nameBytes)) su += n;
   return su > room;
 }
@@ -108,6 +112,8 @@ export class SessionLayout {
   private jolietPtSize = 0;
   private zeroLba = 0;
   private heldEnd = 0;
+  /** --md5: LBA of the checksum array (after the held-back data). */
+  private arrayLba = 0;
   /** Absolute LBA just past the session (a multiple of 32 sectors from its start). */
   readonly end: number;
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
@@ -185,11 +191,32 @@ export class SessionLayout {
       lba += roundUp(h.inode.size, SECTOR) / SECTOR;
     }
     this.heldEnd = lba;
+    if (opt.checksums) {
+      this.arrayLba = lba;
+      lba += opt.checksums.arraySectors;
+    }
     this.end = opt.start + roundUp(lba - opt.start, HEAD_SECTORS);
   }
 
   /** Sectors from `dataEnd` to `end`, in LBA order. */
   *body(): Generator<Buffer> {
+    const sums = this.opt.checksums;
+    if (!sums) yield* this.metadata();
+    else {
+      // The session MD5 covers these sectors (md5.ts); the array follows them.
+      const h = createHash('md5');
+      for (const b of this.metadata()) {
+        h.update(b);
+        yield b;
+      }
+      yield sums.array(h.digest());
+    }
+    const last = sums ? this.arrayLba + sums.arraySectors : this.heldEnd;
+    if (this.end > last) yield Buffer.alloc((this.end - last) * SECTOR);
+  }
+
+  /** Path tables, directories, the zero sector and the held-back data. */
+  private *metadata(): Generator<Buffer> {
     yield* this.pathTables(this.isoPathTable, (d) => Buffer.from(d.isoId, 'latin1'), (d) => d.isoLba);
     for (const d of this.dirs) yield* this.isoDirectory(d, false);
     if (this.opt.joliet) {
@@ -203,7 +230,6 @@ export class SessionLayout {
       if (pad) yield Buffer.alloc(pad);
       h.chunks = [];
     }
-    if (this.end > this.heldEnd) yield Buffer.alloc((this.end - this.heldEnd) * SECTOR);
   }
 
   /** The 32 head sectors: system area, PVD, Joliet SVD, terminator, zeros. */
@@ -288,10 +314,13 @@ export class SessionLayout {
     const sl = i.type === 'symlink' ? slEntries(Buffer.from(i.target ?? '', 'latin1')) : [];
     const device = i.type === 'chr' || i.type === 'blk';
     const lengths = [PX_LENGTH, TF_LENGTH, ...(device ? [PN_LENGTH] : []), ...nmEntryLengths(node.name.length), ...sl.map((b) => b.length)];
+    const index = i.type === 'file' ? this.opt.checksums?.indexOf(i) ?? null : null;
+    if (index !== null) lengths.push(CHECKSUM_INDEX_ENTRY_LENGTH);
     if (sizing) return { lengths };
     const entries = [this.px(i), this.tf(i)];
     if (device) entries.push(pnEntry(i.major ?? 0, i.minor ?? 0));
     entries.push(...nmEntries(Buffer.from(node.name, 'latin1')), ...sl);
+    if (index !== null) entries.push(...this.opt.checksums!.indexEntries(index));
     return { lengths, entries };
   }
 
@@ -337,6 +366,10 @@ export class SessionLayout {
     if (isRoot) {
       selfSu.lengths.push(erEntry().length);
       selfSu.entries?.push(erEntry());
+      if (this.opt.checksums) {
+        selfSu.lengths.push(CHECKSUM_AREA_ENTRY_LENGTH);
+        selfSu.entries?.push(...this.opt.checksums.areaEntries(this.opt.dataEnd, this.arrayLba));
+      }
     }
     add(DOT, selfSu, d.isoLba, d.isoSectors * SECTOR, FLAG_DIRECTORY, self.mtime);
     add(DOTDOT, own(parent.dir), parent.isoLba, parent.isoSectors * SECTOR, FLAG_DIRECTORY, parent.dir.mtime);

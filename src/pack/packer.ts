@@ -8,6 +8,7 @@ import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from './exclude.js';
 import { fileNeedsContinuation, HeldBack, SessionLayout } from './layout.js';
+import { CHECKSUM_INDEX_ENTRY_LENGTH, type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 
 export interface PackOptions {
@@ -21,6 +22,8 @@ export interface PackOptions {
   holdBackLimit: number;
   /** Date for directories the tar implies but does not list. */
   impliedDate: number;
+  /** --md5: each file's MD5 as its data passes, recorded as libisofs does. */
+  checksums?: FileChecksums;
 }
 
 /** A component longer than this cannot be a file name on any reader. */
@@ -133,13 +136,15 @@ export class Packer implements TarSink {
     inode.size = size;
     inode.extents = extents;
     inode.reference = true;
+    this.opt.checksums?.reference(inode, e.isopipe.get('md5'), e.path);
   }
 
   private placeData(inode: Inode, name: string): void {
     this.current = inode;
     this.received = 0;
+    this.opt.checksums?.begin(inode);
     if (inode.size === 0) return;
-    if (fileNeedsContinuation(name.length)) {
+    if (fileNeedsContinuation(name.length, this.opt.checksums ? CHECKSUM_INDEX_ENTRY_LENGTH : 0)) {
       if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
         inode.heldBack = true;
         this.heldBytes += inode.size;
@@ -158,12 +163,14 @@ export class Packer implements TarSink {
 
   data(chunk: Buffer): void {
     this.received += chunk.length;
+    if (this.target !== 'drop') this.opt.checksums?.update(chunk);
     if (this.target === 'out') this.out.append(chunk);
     else if (this.target === 'hold') this.held[this.held.length - 1].chunks.push(Buffer.from(chunk));
     this.counts.bytes += chunk.length;
   }
 
   entryEnd(): void {
+    if (this.current) this.opt.checksums?.end();
     if (this.target === 'out' && this.current) {
       const pad = (SECTOR - (this.current.size % SECTOR)) % SECTOR;
       if (pad) this.out.appendZeros(pad);
@@ -180,7 +187,7 @@ export class Packer implements TarSink {
     try {
       layout = new SessionLayout(this.tree.root, this.held, {
         start: this.opt.start, dataEnd: this.lba, joliet: this.opt.joliet, jolietMax: this.opt.jolietMax,
-        rationalize: this.opt.rationalize, identity: this.opt.identity,
+        rationalize: this.opt.rationalize, identity: this.opt.identity, checksums: this.opt.checksums,
       });
     } catch (err) {
       if (err instanceof TreeError) throw new PackError(err.message);

@@ -1,0 +1,109 @@
+// iso-pack --md5: libisofs-compatible checksums (src/iso9660/checksum-tags.ts), so that
+// `xorriso -check_md5` and cd-verify can verify a session years later without its source.
+// - Each file's MD5 is computed as its data streams through (one pass, nothing held), or
+//   taken from the tar for a file of an earlier session (pax ISOPIPE.md5).
+// - The layout gives every file with an MD5 an index (AAIP isofs.cx) in tree order, and
+//   the root an isofs.ca naming the array; the array follows the session's last data.
+// - The session MD5 (array entry 0) covers the metadata from the first path table up to
+//   the array, not the data before it nor the head: a head-last writer knows the head only
+//   at the end and cannot hash it first, and every data byte is covered by its file's MD5.
+//   libisofs's range checks read the range isofs.ca names, wherever it starts.
+// No text tags are written: libisofs's tag ranges always start at the session start, which
+// would need the head before the data (see cd-verify(1)).
+import { createHash, type Hash } from 'node:crypto';
+import { SECTOR } from '../iso9660/constants.js';
+import {
+  attributeEntriesLength,
+  checksumArrayBytes,
+  encodeAttributeEntries,
+  encodeChecksumArea,
+  encodeChecksumIndex,
+  MD5_BYTES,
+  md5,
+} from '../iso9660/checksum-tags.js';
+import type { Inode } from '../tree/tree.js';
+
+/** Bytes of the AL entry that carries a file's isofs.cx (a 4-byte index). */
+export const CHECKSUM_INDEX_ENTRY_LENGTH = attributeEntriesLength([{ name: 'isofs.cx', value: encodeChecksumIndex(0) }]);
+/** Bytes of the AL entry that carries the root's isofs.ca. */
+export const CHECKSUM_AREA_ENTRY_LENGTH = attributeEntriesLength([{ name: 'isofs.ca', value: encodeChecksumArea({ start: 0, end: 0, count: 0 }) }]);
+
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+
+export class Md5Error extends Error {}
+
+export class FileChecksums {
+  /** Digests of files by inode: from the data as it passed, or from the tar. */
+  private readonly digests = new Map<Inode, Buffer>();
+  private readonly indexes = new Map<Inode, number>();
+  private order: Inode[] = [];
+  private current: Hash | null = null;
+  private currentInode: Inode | null = null;
+
+  /** A file's data begins (call even for an empty file). */
+  begin(inode: Inode): void {
+    this.current = createHash('md5');
+    this.currentInode = inode;
+  }
+
+  update(chunk: Buffer): void {
+    this.current?.update(chunk);
+  }
+
+  /** The current file's data has ended. */
+  end(): void {
+    if (this.current && this.currentInode) this.digests.set(this.currentInode, this.current.digest());
+    this.current = null;
+    this.currentInode = null;
+  }
+
+  /** A file of an earlier session: its recorded MD5 (32 hex digits), or none. */
+  reference(inode: Inode, hex: string | undefined, path: string): void {
+    if (hex === undefined) return;
+    if (!HEX32.test(hex)) throw new Md5Error(`'${path}': malformed ISOPIPE.md5 ${JSON.stringify(hex)} (32 hex digits expected)`);
+    this.digests.set(inode, Buffer.from(hex, 'hex'));
+  }
+
+  /** The index of a file's MD5 in the array (1…N), given out in the order first asked; null
+   *  for a file without an MD5. */
+  indexOf(inode: Inode): number | null {
+    let k = this.indexes.get(inode);
+    if (k !== undefined) return k;
+    if (!this.digests.has(inode)) return null;
+    this.order.push(inode);
+    k = this.order.length;
+    this.indexes.set(inode, k);
+    return k;
+  }
+
+  /** Files given an index. */
+  get count(): number {
+    return this.order.length;
+  }
+
+  /** The AL entries of a file's record (isofs.cx). */
+  indexEntries(index: number): Buffer[] {
+    return encodeAttributeEntries([{ name: 'isofs.cx', value: encodeChecksumIndex(index) }]);
+  }
+
+  /** The AL entries of the root's `.` record (isofs.ca): session MD5 over [start, end), the
+   *  array at `end`. */
+  areaEntries(start: number, end: number): Buffer[] {
+    return encodeAttributeEntries([{ name: 'isofs.ca', value: encodeChecksumArea({ start, end, count: this.count + 2 }) }]);
+  }
+
+  /** Sectors the array takes. */
+  get arraySectors(): number {
+    return Math.ceil(checksumArrayBytes(this.count) / SECTOR);
+  }
+
+  /** The array, zero-padded to whole sectors: session MD5, files by index, MD5 of those. */
+  array(sessionMd5: Buffer): Buffer {
+    const entries = Buffer.alloc(this.arraySectors * SECTOR);
+    sessionMd5.copy(entries, 0);
+    this.order.forEach((inode, k) => this.digests.get(inode)!.copy(entries, (k + 1) * MD5_BYTES));
+    const body = entries.subarray(0, (this.count + 1) * MD5_BYTES);
+    md5(body).copy(entries, (this.count + 1) * MD5_BYTES);
+    return entries;
+  }
+}
