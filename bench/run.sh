@@ -206,7 +206,7 @@ check_space() {
 # reported) and '@rss@' a GNU time prefix that records the peak RSS of the command after it.
 # Results stay in R_TIME[KEY/ID] (s), R_RSS[KEY/ID] (KiB), R_SIZE[KEY/ID] (bytes), R_RATIO.
 
-declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE RUN_OTHERS
+declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE RUN_OTHERS RUN_CPU
 NCPU=$(nproc)
 G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_RBYTES=() G_BASE=""
 
@@ -275,6 +275,7 @@ run_one() { # index round
   RUN_T[$key]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')"
   RUN_RSS[$key]+=" $rss"
   RUN_SIZE[$key]+=" $size"
+  RUN_CPU[$key]+=" $(awk -v c=$((c1 - c0)) 'BEGIN { printf "%.2f", c / 100 }')" # user + sys of every process of the command
   # CPU used by others during the command, in % of the whole machine (clock ticks are 1/100 s)
   RUN_OTHERS[$key]+=" $(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v a="$t0" -v z="$t1" -v n="$NCPU" \
     'BEGIN { o = (b - c) / ((z - a) * 100 * n) * 100; printf "%.0f", o < 0 ? 0 : o }')"
@@ -302,7 +303,7 @@ group_run() {
     done
   done
   rm -rf "$OUT" "$TMPDIR"
-  printf '   %-40s %8s %8s %14s %10s %9s %9s %7s\n' command "median s" "MiB/s" "x base [range]" target "RSS MiB" "out MiB" "others"
+  printf '   %-40s %8s %8s %14s %10s %9s %9s %7s %7s\n' command "median s" "MiB/s" "x base [range]" target "RSS MiB" "out MiB" "CPU s" "others"
   for i in "${!G_IDS[@]}"; do
     local key="$G_KEY/${G_IDS[$i]}" label=${G_LABELS[$i]} target=${G_TARGETS[$i]}
     if [ -n "${R_FAILED[$key]:-}" ]; then
@@ -327,10 +328,11 @@ group_run() {
         SUMMARY+=("$(printf '%-6s %-44s %6sx   target <= %sx' "$v" "$G_KEY: $label" "$ratio" "$target")")
       fi
     fi
-    printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s %6s%%\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
+    printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s %7s %6s%%\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
       "$([ "$rss" = - ] && echo - || fmt "$rss" '%.1f' | awk '{ printf "%.1f", $1 / 1024 }')" \
       "$([ "$size" = - ] && echo - || awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }')" \
-      "$(median <<<"${RUN_OTHERS[$key]}")"
+      "$(median <<<"${RUN_CPU[$key]}" | awk '{ printf($1 == "-" ? "-" : "%.2f", $1) }')" \
+      "$(median <<<"${RUN_OTHERS[$key]}" | awk '{ printf($1 == "-" ? "-" : "%.0f", $1) }')"
   done
 }
 
