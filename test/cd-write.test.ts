@@ -271,7 +271,7 @@ t.test('refusals: exit 1, one line, medium unchanged', async (t) => {
     { name: 'truncated medium', dev: truncated, input: good, re: /^cd-write: the volume ends at LBA \d+ but .*truncated\.iso holds only \d+ sectors: it looks truncated \(--force to append anyway\)$/ },
     { name: 'stale stream', dev: base, input: stale, re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/ },
     { name: 'stale plain image file (data first)', dev: base, args: [staleFile], re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/ },
-    { name: 'stale plain image on a pipe (data first)', dev: base, input: readFileSync(staleFile), re: /^cd-write: image was not laid out for LBA \d+ .*run cd-msinfo again$/ },
+    { name: 'stale plain image on a pipe (data first)', dev: base, input: readFileSync(staleFile), re: /^cd-write: image was not laid out for LBA \d+, the medium's next writable address \(its root directory at LBA \d+ cannot lie there\): run cd-msinfo again$/ },
     { name: 'closed medium', dev: closed, input: good, re: /^cd-write: medium is closed \(written without --multi\): no session can be appended/ },
     { name: 'too big for --capacity (a file: refused before writing)', dev: base, args: ['--capacity', String(next + 40), goodFile], re: /^cd-write: session of 64 sectors at LBA \d+ does not fit: the medium holds \d+ sectors, 40 free$/ },
     { name: 'too big for --capacity (a pipe: stops at the capacity)', dev: base, args: ['--capacity', String(next + 40)], input: good, re: /^cd-write: session does not fit: it reaches LBA \d+ but .* holds \d+ sectors; nothing committed$/ },
