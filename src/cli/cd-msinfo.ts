@@ -37,7 +37,7 @@ function last(v: unknown, name: string): string | undefined {
   return x;
 }
 
-export function capacityOption(args: minimist.ParsedArgs): number | null {
+function capacityOption(args: minimist.ParsedArgs): number | null {
   const cap = last(args.capacity, 'capacity');
   const media = last(args.media, 'media');
   if (cap !== undefined && media !== undefined) throw new UsageError('--capacity and --media exclude each other');
