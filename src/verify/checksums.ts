@@ -97,7 +97,7 @@ export class ChecksumVerifier {
   /** Verifies a session's tags, array, session MD5 and file MD5s. */
   verifySession(c: SessionCheck): void {
     const n = c.session.number;
-    const start = c.session.start;
+    let start = c.session.start;
     const ranges: RangeCheck[] = [];
 
     // Tag chain: superblock tag after the descriptors, its next= the tree tag, that one's
@@ -109,6 +109,13 @@ export class ChecksumVerifier {
         sb = { tag: t, lba: start + i };
         break;
       }
+    }
+    if (sb && start === 0 && sb.tag.selfOk && sb.tag.pos !== sb.lba && sb.tag.pos - sb.tag.rangeStart === sb.lba) {
+      // xorriso grew an image without a 64 KiB head: LBA 16… are a copy of the newest
+      // superblock, whose session (and tags) start at the copied tag's range_start.
+      start = sb.tag.rangeStart;
+      const real = this.tagAt(sb.tag.pos, n);
+      sb = real && real.type === 'superblock' ? { tag: real, lba: sb.tag.pos } : null;
     }
     let sessionTagLba: number | null = null;
     if (sb) {
@@ -140,7 +147,8 @@ export class ChecksumVerifier {
       if (!t) {
         if (!this.damaged(sessionTagLba)) this.find('checksum-tag', n, `no session tag at LBA ${sessionTagLba}, where the tree tag says it is`, { lba: sessionTagLba });
       } else {
-        const r = this.tagRange(t, sessionTagLba, n, 'session', start);
+        // Found without the chain, the tag's own range start is all there is to go by.
+        const r = this.tagRange(t, sessionTagLba, n, 'session', sb ? start : null);
         if (r) ranges.push(r);
       }
     }
