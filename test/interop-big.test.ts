@@ -43,7 +43,7 @@ if (!isoPackBuilt()) {
         for (const [file, md5] of want) {
           const [c, args] = cmd(file);
           let got: string;
-          try { got = md5OfCommand(c, args as string[]); } catch (e) { got = String((e as Error).message); }
+          try { got = md5OfCommand(c as string, args as string[]); } catch (e) { got = String((e as Error).message); }
           t.equal(got, md5, `${reader}: md5 of ${file}`);
         }
       }));
