@@ -141,6 +141,15 @@ function main() {
     rmSync(image, { force: true });
   });
 
+  t.test('bsdtar tar | iso-pack --md5: the checksum entries change nothing readers show', async (t) => {
+    const image = join(work, 'md5.iso');
+    const r = packPipeline(tarCommand(src, 'bsdtar'), ['--md5', '-o', image]);
+    t.equal(r.status, 0, `iso-pack exits 0 ${r.stderr.trim()}`);
+    if (r.status !== 0) return;
+    await judge(t, image, asTarHolds(source, src, 'bsdtar'), groups, base, ['kernel', 'xorriso', 'bsdtar', 'isoinfo']);
+    rmSync(image, { force: true });
+  });
+
   t.test('gnu tar | iso-pack -r: rationalized owners and modes', async (t) => {
     const image = join(work, 'rational.iso');
     const r = packPipeline(tarCommand(src, 'gnu'), ['-r', '-o', image]);
