@@ -3,7 +3,7 @@
 import t from 'tap';
 import { compareListings, escapeName, formatDifference, isEqual, parseListing, unescapeName, type Entry } from './helpers/listing.js';
 import { compareWithModel, extensionOf, int32Time, jolietName, models, rationalize, relevantNotes } from './helpers/model.js';
-import { isoinfoId } from './helpers/readers.js';
+import { isoinfoId, pathTableProblems } from './helpers/readers.js';
 import { streamProblem, streamToImage } from './helpers/stream.js';
 import { crc32 } from 'node:zlib';
 
@@ -92,6 +92,17 @@ t.test('plain ISO 9660 view: any mangled d-character name, paired by content', a
   const tooLong = ok.map((x) => (x.path.endsWith('TXT;1') ? { ...x, path: `/D/${'N'.repeat(28)}.TXT;1` } : x));
   t.notOk(isEqual(compareWithModel(M.kernelIso, source, tooLong).diff), 'a 32-character ISO name is reported');
   t.not(compareWithModel(M.kernelIso, source, [...ok, { ...ok[2] }]).notes.length, 0, 'a name used twice is reported');
+});
+
+t.test('path table check', async (t) => {
+  const dir = (raw: string, extent: string) => ({ ...e(raw, 'dir'), raw, extent });
+  const tree = [dir('/', '20'), dir('/A', '21'), dir('/B', '22'), dir('/A/C', '23')] as never;
+  const good = [{ index: 1, parent: 1, extent: 20, name: '' }, { index: 2, parent: 1, extent: 21, name: 'A' },
+    { index: 3, parent: 1, extent: 22, name: 'B' }, { index: 4, parent: 2, extent: 23, name: 'C' }];
+  t.same(pathTableProblems(good, tree, true), []);
+  t.not(pathTableProblems([good[0], good[2], good[1], good[3]].map((x, i) => ({ ...x, index: i + 1, parent: x.parent === 2 ? 3 : x.parent })), tree, true).length, 0, 'siblings out of order');
+  t.not(pathTableProblems(good.slice(0, 3), tree, true).length, 0, 'a directory missing');
+  t.not(pathTableProblems(good.map((x) => (x.name === 'C' ? { ...x, extent: 99 } : x)), tree, true).length, 0, 'a wrong extent');
 });
 
 t.test('name rules', async (t) => {

@@ -10,7 +10,8 @@ import { isoPackBuilt, packPipeline } from './helpers/isopack.js';
 import { formatDifference, isEqual, listDir, unescapeName, type Entry } from './helpers/listing.js';
 import { compareWithModel, models, relevantNotes, type ModelOptions } from './helpers/model.js';
 import {
-  isoinfoLinkGroups, kernelHas32BitDates, linkGroups, read7z, readBsdtar, readIsoinfo, readKernel, readXorriso,
+  isoinfoLinkGroups, kernelHas32BitDates, linkGroups, pathTableProblems, read7z, readBsdtar, readIsoinfo, readIsoinfoPathTable,
+  readKernel, readXorriso,
   type ReaderResult,
 } from './helpers/readers.js';
 import { IN_CI, gate, withReader } from './helpers/skip.js';
@@ -106,6 +107,13 @@ function main() {
         t.equal(r.status, 0, `iso-pack exits 0 ${r.stderr.trim()}`);
         if (r.status !== 0) return;
         await judge(t, image, asTarHolds(source, src, format as TarFormat), groups, base);
+        await t.test('isoinfo: the L path tables agree with the directory trees', async (t) => withReader(t, 'isoinfo', () => {
+          for (const joliet of [false, true]) {
+            const table = readIsoinfoPathTable(image, joliet);
+            const tree = readIsoinfo(image, joliet ? 'J' : 'plain', false).entries;
+            t.same(pathTableProblems(table, tree, !joliet), [], `${joliet ? 'Joliet' : 'ISO 9660'} path table: ${table.length} directories`);
+          }
+        }));
         rmSync(image, { force: true });
       });
     });

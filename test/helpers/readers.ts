@@ -154,8 +154,8 @@ export interface IsoinfoEntry extends Entry {
  * the last name. With `image` contents, every regular file's md5 is taken from the extent and
  * size isoinfo shows (what `isoinfo -x` reads, without one process per file).
  */
-export function readIsoinfo(image: string, tree: 'R' | 'J', md5: boolean): ReaderResult & { entries: IsoinfoEntry[] } {
-  const r = run('isoinfo', [`-${tree}`, '-l', '-i', image]);
+export function readIsoinfo(image: string, tree: 'R' | 'J' | 'plain', md5: boolean): ReaderResult & { entries: IsoinfoEntry[] } {
+  const r = run('isoinfo', [...(tree === 'plain' ? [] : [`-${tree}`]), '-l', '-i', image]);
   // Joliet names come out as Latin-1 bytes; Rock Ridge names as the bytes recorded (UTF-8).
   const text = r.stdout.toString(tree === 'J' ? 'latin1' : 'utf8');
   const notes = r.stderr.toString().split('\n').filter((l) => l.trim() !== '');
@@ -232,6 +232,63 @@ function md5OfRange(fd: number, offset: number, size: number): string {
     done += n;
   }
   return h.digest('hex');
+}
+
+export interface PathTableEntry {
+  index: number;
+  parent: number;
+  extent: number;
+  name: string;
+}
+
+/** `isoinfo -p` (the PVD's L path table) or `-J -p` (the Joliet SVD's), parsed. */
+export function readIsoinfoPathTable(image: string, joliet: boolean): PathTableEntry[] {
+  const r = run('isoinfo', [...(joliet ? ['-J'] : []), '-p', '-i', image]);
+  const out: PathTableEntry[] = [];
+  for (const line of r.stdout.toString('latin1').split('\n')) {
+    const m = /^ *(\d+): +(\d+) ([0-9a-f]+) (.*)$/.exec(line);
+    if (m) out.push({ index: Number(m[1]), parent: Number(m[2]), extent: parseInt(m[3], 16), name: m[4] });
+  }
+  return out;
+}
+
+/**
+ * Problems in a path table against the directory tree the same reader lists: every directory
+ * once with its extent and parent, root first, levels never decreasing, parents before
+ * children, and (ISO 9660 9.4) siblings in identifier order, space-padded bytewise.
+ */
+export function pathTableProblems(table: PathTableEntry[], tree: Entry[] & { extent?: string }[], checkOrder: boolean): string[] {
+  const problems: string[] = [];
+  const dirs = new Map<string, string>(); // raw path -> extent
+  for (const e of tree as IsoinfoEntry[]) if (e.type === 'dir') dirs.set(e.raw, e.extent);
+  const pathOf: string[] = [];
+  const level: number[] = [];
+  for (const [i, p] of table.entries()) {
+    if (p.index !== i + 1) problems.push(`entry ${i + 1} is numbered ${p.index}`);
+    if (i === 0) {
+      pathOf[1] = '/';
+      level[1] = 1;
+      if (p.parent !== 1) problems.push(`root's parent is ${p.parent}`);
+    } else {
+      if (p.parent < 1 || p.parent >= p.index) { problems.push(`${p.name}: parent ${p.parent} does not come before entry ${p.index}`); continue; }
+      pathOf[p.index] = pathOf[p.parent] === '/' ? `/${p.name}` : `${pathOf[p.parent]}/${p.name}`;
+      level[p.index] = level[p.parent] + 1;
+      if (level[p.index] < level[p.index - 1]) problems.push(`${pathOf[p.index]}: level ${level[p.index]} after level ${level[p.index - 1]}`);
+      const prev = table[i - 1];
+      if (checkOrder && prev.parent === p.parent && i > 1) {
+        const w = Math.max(prev.name.length, p.name.length);
+        if (Buffer.compare(Buffer.from(prev.name.padEnd(w, ' '), 'latin1'), Buffer.from(p.name.padEnd(w, ' '), 'latin1')) >= 0) {
+          problems.push(`${pathOf[p.index]} comes after ${prev.name} out of order`);
+        }
+      }
+    }
+    const want = dirs.get(pathOf[p.index]);
+    if (want === undefined) problems.push(`${pathOf[p.index]}: in the path table, not in the directory tree`);
+    else if (Number(want) !== p.extent) problems.push(`${pathOf[p.index]}: path table extent ${p.extent}, directory record ${want}`);
+    dirs.delete(pathOf[p.index]);
+  }
+  for (const d of dirs.keys()) problems.push(`${d}: a directory missing from the path table`);
+  return problems;
 }
 
 /** Hard-link groups as isoinfo shows them: non-empty regular files sharing an extent. */
