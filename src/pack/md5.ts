@@ -2,8 +2,8 @@
 // `xorriso -check_md5` and cd-verify can verify a session years later without its source.
 // - Each file's MD5 is computed as its data streams through (one pass, nothing held), or
 //   taken from the tar for a file of an earlier session (pax ISOPIPE.md5).
-// - The layout gives every file with an MD5 an index (AAIP isofs.cx) in tree order, and
-//   the root an isofs.ca naming the array; the array follows the session's last data.
+// - Every file with an MD5 gets an index (AAIP isofs.cx) in the order its data came, the
+//   root an isofs.ca naming the array; the array follows the session's last data.
 // - The session MD5 (array entry 0) covers the metadata from the first path table up to
 //   the array, not the data before it nor the head: a head-last writer knows the head only
 //   at the end and cannot hash it first, and every data byte is covered by its file's MD5.
@@ -33,12 +33,15 @@ const HEX32 = /^[0-9a-fA-F]{32}$/;
 export class Md5Error extends Error {}
 
 export class FileChecksums {
-  /** Digests of files by inode: from the data as it passed, or from the tar. */
-  private readonly digests = new Map<Inode, Buffer>();
-  private readonly indexes = new Map<Inode, number>();
-  private order: Inode[] = [];
+  /** MD5s in the order files were seen, 16 bytes each: slot k is array entry k + 1. A file
+   *  the tar later replaces keeps its slot, which nothing then refers to. */
+  private digests = Buffer.alloc(64 * MD5_BYTES);
+  /** Slot of each file's MD5: one number per file, no object per digest. */
+  private readonly slots = new Map<Inode, number>();
+  private used = 0;
   private current: Hash | null = null;
   private currentInode: Inode | null = null;
+  private readonly indexTemplate = encodeAttributeEntries([{ name: 'isofs.cx', value: encodeChecksumIndex(0) }])[0];
 
   /** A file's data begins (call even for an empty file). */
   begin(inode: Inode): void {
@@ -52,7 +55,7 @@ export class FileChecksums {
 
   /** The current file's data has ended. */
   end(): void {
-    if (this.current && this.currentInode) this.digests.set(this.currentInode, this.current.digest());
+    if (this.current && this.currentInode) this.store(this.currentInode, this.current.digest());
     this.current = null;
     this.currentInode = null;
   }
@@ -61,29 +64,35 @@ export class FileChecksums {
   reference(inode: Inode, hex: string | undefined, path: string): void {
     if (hex === undefined) return;
     if (!HEX32.test(hex)) throw new Md5Error(`'${path}': malformed ISOPIPE.md5 ${JSON.stringify(hex)} (32 hex digits expected)`);
-    this.digests.set(inode, Buffer.from(hex, 'hex'));
+    this.store(inode, Buffer.from(hex, 'hex'));
   }
 
-  /** The index of a file's MD5 in the array (1…N), given out in the order first asked; null
-   *  for a file without an MD5. */
+  private store(inode: Inode, digest: Buffer): void {
+    if ((this.used + 1) * MD5_BYTES > this.digests.length) {
+      const grown = Buffer.alloc(this.digests.length * 2);
+      this.digests.copy(grown);
+      this.digests = grown;
+    }
+    digest.copy(this.digests, this.used * MD5_BYTES);
+    this.slots.set(inode, this.used++);
+  }
+
+  /** The index of a file's MD5 in the array (1…N); null for a file without an MD5. */
   indexOf(inode: Inode): number | null {
-    let k = this.indexes.get(inode);
-    if (k !== undefined) return k;
-    if (!this.digests.has(inode)) return null;
-    this.order.push(inode);
-    k = this.order.length;
-    this.indexes.set(inode, k);
-    return k;
+    const k = this.slots.get(inode);
+    return k === undefined ? null : k + 1;
   }
 
-  /** Files given an index. */
+  /** File entries in the array. */
   get count(): number {
-    return this.order.length;
+    return this.used;
   }
 
   /** The AL entries of a file's record (isofs.cx). */
   indexEntries(index: number): Buffer[] {
-    return encodeAttributeEntries([{ name: 'isofs.cx', value: encodeChecksumIndex(index) }]);
+    const e = Buffer.from(this.indexTemplate);
+    e.writeUInt32BE(index, e.length - 4);
+    return [e];
   }
 
   /** The AL entries of the root's `.` record (isofs.ca): session MD5 over [start, end), the
@@ -101,7 +110,7 @@ export class FileChecksums {
   array(sessionMd5: Buffer): Buffer {
     const entries = Buffer.alloc(this.arraySectors * SECTOR);
     sessionMd5.copy(entries, 0);
-    this.order.forEach((inode, k) => this.digests.get(inode)!.copy(entries, (k + 1) * MD5_BYTES));
+    this.digests.copy(entries, MD5_BYTES, 0, this.used * MD5_BYTES);
     const body = entries.subarray(0, (this.count + 1) * MD5_BYTES);
     md5(body).copy(entries, (this.count + 1) * MD5_BYTES);
     return entries;
