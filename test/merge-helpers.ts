@@ -70,6 +70,17 @@ export function appendSession(tar: Buffer, medium: string, mergeArgs: string[] =
   return run('bash', ['-o', 'pipefail', '-c', script], { input: tar });
 }
 
+/** appendSession with the tar streamed from `tar c -C dir .` (for trees too big to hold). */
+export function appendDir(dir: string, medium: string, mergeArgs: string[] = []): RunResult {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const n = q(process.execPath);
+  const script = [
+    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `tar -C ${q(dir)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+  ].join('\n');
+  return run('bash', ['-o', 'pipefail', '-c', script]);
+}
+
 /** A tar of everything under `dir` (GNU tar, numeric owners kept). */
 export function tarOf(dir: string): Buffer {
   return must('tar', ['-C', dir, '-cf', '-', '.']);
