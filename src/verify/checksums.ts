@@ -3,7 +3,7 @@
 // the session MD5 over the range isofs.ca names) and every file's MD5 (isofs.cx), plus the
 // relocated superblock tag in the medium head. Ranges that start at the same LBA are read
 // once, with a snapshot of the running MD5 at each end.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 import { checksumArrayBytes, decodeTag, looksLikeTag, MD5_BYTES, md5, type DecodedTag, type TagType } from '../iso9660/checksum-tags.js';
 import { SECTOR, type SectorSource } from '../image/sector-source.js';
 import type { FindingKind, FindingSink } from './findings.js';
@@ -30,8 +30,13 @@ export class ChecksumVerifier {
   bytes = 0;
   /** Files whose MD5 was compared. */
   files = 0;
-  /** MD5s of files already read in an earlier session, by extents and expected MD5. */
-  private readonly seen = new Map<string, Buffer>();
+  /** MD5s of data already read (hard links, files shared by sessions): single-extent files
+   *  by LBA into compact slots, others by their extent list. */
+  private readonly seenByLba = new Map<number, number>();
+  private seenSizes = new Float64Array(256);
+  private seenDigests = Buffer.alloc(256 * MD5_BYTES);
+  private seenCount = 0;
+  private readonly seenOther = new Map<string, Buffer>();
   private readonly buf = Buffer.allocUnsafe(CHUNK);
 
   constructor(
@@ -189,39 +194,90 @@ export class ChecksumVerifier {
       this.find('checksum-array', n, `${c.checksummed.length} file(s) carry a checksum index (isofs.cx) but the root has no isofs.ca`, { lba: c.primary?.root.extent });
   }
 
+  private known(extents: readonly { lba: number; bytes: number }[]): Buffer | undefined {
+    if (extents.length !== 1) return this.seenOther.get(extents.map((x) => `${x.lba}+${x.bytes}`).join(','));
+    const slot = this.seenByLba.get(extents[0].lba);
+    if (slot === undefined || this.seenSizes[slot] !== extents[0].bytes) return undefined;
+    return this.seenDigests.subarray(slot * MD5_BYTES, (slot + 1) * MD5_BYTES);
+  }
+
+  private remember(extents: readonly { lba: number; bytes: number }[], digest: Buffer): void {
+    if (extents.length !== 1) {
+      this.seenOther.set(extents.map((x) => `${x.lba}+${x.bytes}`).join(','), digest);
+      return;
+    }
+    if (this.seenByLba.has(extents[0].lba)) return;
+    const slot = this.seenCount++;
+    if (slot === this.seenSizes.length) {
+      const sizes = new Float64Array(slot * 2);
+      sizes.set(this.seenSizes);
+      this.seenSizes = sizes;
+      const digests = Buffer.alloc(slot * 2 * MD5_BYTES);
+      this.seenDigests.copy(digests);
+      this.seenDigests = digests;
+    }
+    this.seenSizes[slot] = extents[0].bytes;
+    digest.copy(this.seenDigests, slot * MD5_BYTES);
+    this.seenByLba.set(extents[0].lba, slot);
+  }
+
   private verifyFiles(c: SessionCheck, entries: Buffer, count: number): void {
     const n = c.session.number;
-    const files = [...c.checksummed].sort((a, b) => (a.extents[0]?.lba ?? 0) - (b.extents[0]?.lba ?? 0));
-    for (const f of files) {
-      if (f.index < 1 || f.index > count - 2) {
-        this.find('checksum-array', n, `checksum index ${f.index} lies outside the array's ${count - 2} file entries`, { path: f.path, found: f.index });
+    const files = c.checksummed;
+    for (const k of files.byLba()) {
+      const index = files.index(k);
+      if (index < 1 || index > count - 2) {
+        this.find('checksum-array', n, `checksum index ${index} lies outside the array's ${count - 2} file entries`, { path: files.path(k), found: index });
         continue;
       }
-      const expected = entries.subarray(f.index * MD5_BYTES, (f.index + 1) * MD5_BYTES);
-      const key = `${f.extents.map((x) => `${x.lba}+${x.bytes}`).join(',')}:${expected.toString('hex')}`;
-      let got = this.seen.get(key);
+      const extents = files.extents(k);
+      const expected = entries.subarray(index * MD5_BYTES, (index + 1) * MD5_BYTES);
+      let got = this.known(extents);
       if (got === undefined) {
-        if (!f.extents.every((x) => this.src.holds(x.lba, x.bytes))) continue; // reported by the structural checks
-        got = this.fileMd5(f.extents);
-        this.seen.set(key, got);
+        if (!extents.every((x) => this.src.holds(x.lba, x.bytes))) continue; // reported by the structural checks
+        got = this.fileMd5(extents);
+        this.remember(extents, got);
         this.files++;
       }
       if (!got.equals(expected))
         this.find('file-md5', n, 'file content does not match its recorded MD5', {
-          path: f.path, lba: f.extents[0]?.lba, expected: expected.toString('hex'), found: got.toString('hex'),
+          path: files.path(k), lba: extents[0]?.lba, expected: expected.toString('hex'), found: got.toString('hex'),
         });
     }
   }
 
+  /** Byte range of the medium the window buffer holds (files are read in LBA order, so
+   *  small neighbours come from one read). */
+  private windowStart = -1;
+  private windowBytes = 0;
+  private readonly window = Buffer.allocUnsafe(CHUNK);
+
   private fileMd5(extents: readonly { lba: number; bytes: number }[]): Buffer {
+    // A small file inside the window: one call, no hash object.
+    if (extents.length === 1) {
+      const pos = extents[0].lba * SECTOR;
+      const from = pos - this.windowStart;
+      if (from >= 0 && from + extents[0].bytes <= this.windowBytes) {
+        this.bytes += extents[0].bytes;
+        return hash('md5', this.window.subarray(from, from + extents[0].bytes), 'buffer');
+      }
+    }
+    if (extents.length === 0) return hash('md5', Buffer.alloc(0), 'buffer');
     const h = createHash('md5');
     for (const x of extents) {
-      let done = 0;
-      while (done < x.bytes) {
-        const k = Math.min(CHUNK, x.bytes - done);
-        this.src.readInto(this.buf, x.lba * SECTOR + done, k);
-        h.update(this.buf.subarray(0, k));
-        done += k;
+      let pos = x.lba * SECTOR;
+      let left = x.bytes;
+      while (left > 0) {
+        if (pos < this.windowStart || pos >= this.windowStart + this.windowBytes) {
+          this.windowStart = pos;
+          this.windowBytes = Math.min(CHUNK, this.src.bytes - pos);
+          this.src.readInto(this.window, pos, this.windowBytes);
+        }
+        const from = pos - this.windowStart;
+        const k = Math.min(left, this.windowBytes - from);
+        h.update(this.window.subarray(from, from + k));
+        pos += k;
+        left -= k;
         this.bytes += k;
         this.progress?.(this.bytes);
       }

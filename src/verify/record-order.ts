@@ -42,6 +42,16 @@ function parts(id: Buffer, dir: boolean, joliet: boolean): Parts {
   return { first: split(bare.indexOf(DOT)), last: split(bare.lastIndexOf(DOT)), version, bare };
 }
 
+/** Bytes of an identifier before its `;version`. */
+function bareLength(id: Buffer, dir: boolean, joliet: boolean): number {
+  if (dir) return id.length;
+  let k = id.length - (joliet ? 2 : 1);
+  const step = joliet ? 2 : 1;
+  const unit = (i: number) => (joliet ? id.readUInt16BE(i) : id[i]);
+  while (k >= 0 && unit(k) >= 0x30 && unit(k) <= 0x39) k -= step;
+  return k >= 0 && k < id.length - step && unit(k) === SEMI ? k : id.length;
+}
+
 function comparePadded(a: number[], b: number[]): number {
   const len = Math.max(a.length, b.length);
   for (let i = 0; i < len; i++) {
@@ -63,7 +73,10 @@ function compareBytes(a: number[], b: number[]): number {
  * directory (equal identifiers are the sections of a multi-extent file).
  */
 export function inOrder(a: Buffer, aDir: boolean, b: Buffer, bDir: boolean, joliet: boolean): boolean {
-  if (a.equals(b)) return true;
+  // Fast path, right for nearly every directory: the identifiers without their versions
+  // are in plain byte order (for Joliet, big-endian units compare as bytes).
+  const c = Buffer.compare(a.subarray(0, bareLength(a, aDir, joliet)), b.subarray(0, bareLength(b, bDir, joliet)));
+  if (c < 0 || a.equals(b)) return true;
   const pa = parts(a, aDir, joliet);
   const pb = parts(b, bDir, joliet);
   for (const k of ['first', 'last'] as const) {

@@ -32,13 +32,67 @@ const MAX_CONTINUATIONS = 32;
 const MAX_DEPTH = 1000;
 const BATCH_SECTORS = 16;
 
-/** A regular file whose MD5 the session records (AAIP isofs.cx). */
-export interface ChecksummedFile {
-  path: string;
-  extents: DataExtent[];
-  size: number;
-  /** Index into the session's checksum array. */
-  index: number;
+/**
+ * The regular files whose MD5 a session records (AAIP isofs.cx): extents and index in
+ * typed arrays, so that a tree of a million files costs a few numbers and a path each.
+ */
+export class ChecksummedFiles {
+  private lbas = new Float64Array(256);
+  private sizes = new Float64Array(256);
+  private indexes = new Float64Array(256);
+  private readonly paths: string[] = [];
+  /** Files of other than one extent (empty, multi-extent), by position. */
+  private readonly odd = new Map<number, DataExtent[]>();
+
+  get length(): number {
+    return this.paths.length;
+  }
+
+  add(path: string, extents: DataExtent[], index: number): void {
+    const k = this.paths.length;
+    if (k === this.lbas.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.lbas = grow(this.lbas);
+      this.sizes = grow(this.sizes);
+      this.indexes = grow(this.indexes);
+    }
+    this.paths.push(path);
+    this.indexes[k] = index;
+    if (extents.length === 1) {
+      this.lbas[k] = extents[0].lba;
+      this.sizes[k] = extents[0].bytes;
+    } else {
+      this.lbas[k] = extents[0]?.lba ?? 0;
+      this.odd.set(k, extents);
+    }
+  }
+
+  path(k: number): string {
+    return this.paths[k];
+  }
+
+  index(k: number): number {
+    return this.indexes[k];
+  }
+
+  /** LBA the file starts at (0 for an empty file). */
+  lba(k: number): number {
+    return this.lbas[k];
+  }
+
+  extents(k: number): DataExtent[] {
+    return this.odd.get(k) ?? [{ lba: this.lbas[k], bytes: this.sizes[k] }];
+  }
+
+  /** Positions in the order of the files' first LBA, for reading front to back. */
+  byLba(): number[] {
+    const order = Array.from({ length: this.length }, (_, k) => k);
+    return order.sort((a, b) => this.lbas[a] - this.lbas[b]);
+  }
 }
 
 export interface SessionCheck {
@@ -54,7 +108,7 @@ export interface SessionCheck {
   fileBytes: number;
   /** isofs.ca of the root, when the session records MD5s. */
   checksumArea: ChecksumArea | null;
-  checksummed: ChecksummedFile[];
+  checksummed: ChecksummedFiles;
   /** The head sectors S+16… that hold descriptors, up to and including the terminator. */
   descriptorSectors: number;
 }
@@ -110,7 +164,7 @@ export class SessionChecker {
     this.end = session.start + session.size;
     this.result = {
       session, volumeSpaceSize: null, primary: null, joliet: null, rockRidge: false, files: 0, directories: 0, fileBytes: 0,
-      checksumArea: null, checksummed: [], descriptorSectors: 0,
+      checksumArea: null, checksummed: new ChecksummedFiles(), descriptorSectors: 0,
     };
   }
 
@@ -315,7 +369,9 @@ export class SessionChecker {
       this.find('rock-ridge', err.message, { lba: err.lba ?? lba, path });
     }
     const rr = d.rr;
-    if (al.length) {
+    const cx = al.length === 1 ? quickChecksumIndex(al[0]) : null;
+    if (cx !== null) (rr as RockRidgeWithChecksums).checksumIndex = cx;
+    else if (al.length) {
       try {
         for (const a of decodeAttributeEntries(al)) {
           if (a.name === 'isofs.cx') (rr as RockRidgeWithChecksums).checksumIndex = decodeChecksumIndex(a.value);
@@ -488,7 +544,7 @@ export class SessionChecker {
           r.files++;
           const size = c.sections.reduce((n, x) => n + x.bytes, 0);
           r.fileBytes += size;
-          if (c.checksumIndex !== undefined) r.checksummed.push({ path: childPath(w.path, c.name), extents: c.sections, size, index: c.checksumIndex });
+          if (c.checksumIndex !== undefined) r.checksummed.add(childPath(w.path, c.name), c.sections, c.checksumIndex);
         }
       }
       let jolietKids: Child[] | null = null;
@@ -734,6 +790,18 @@ interface RockRidgeWithChecksums extends RockRidge {
 /** An identifier as text for a message: Joliet's UCS-2 big-endian, else bytes. */
 function showIdentifier(id: Buffer, joliet: boolean): string {
   return joliet ? Buffer.from(id.subarray(0, id.length & ~1)).swap16().toString('utf16le') : id.toString('latin1');
+}
+
+/** The index of a lone `isofs.cx` AL entry as libisofs writes it, without the general
+ *  decoder (one per file on a checksummed medium); null for anything else. */
+function quickChecksumIndex(e: Buffer): number | null {
+  // AL LEN 1 flags | 0 3 0x04 'c' 'x' | 0 n value
+  if (e.length < 12 || e[4] !== 0 || e[5] !== 0 || e[6] !== 3 || e[7] !== 0x04 || e[8] !== 0x63 || e[9] !== 0x78 || e[10] !== 0) return null;
+  const n = e[11];
+  if (n < 1 || n > 6 || e.length !== 12 + n) return null;
+  let v = 0;
+  for (let k = 0; k < n; k++) v = v * 256 + e[12 + k];
+  return v;
 }
 
 function childPath(parent: string, name: string): string {
