@@ -48,8 +48,8 @@ t.test('isopipe: the fixture tree, with and without its tar on stdin', async (t)
   const tar = readFileSync(tarFile);
   const s = clean(t, ['--dev', img], tar);
   t.ok(Number(s?.files) > 100, 'the tar comparison read every file');
-  // A pax tar (GNU) and bsdtar's restricted pax, each packed and compared with itself.
-  for (const format of ['pax', 'bsdtar'] as const) {
+  // bsdtar's restricted pax, packed and compared with itself.
+  for (const format of ['bsdtar'] as const) {
     const other = join(work, `fixture-${format}.tar`);
     tarTo(root, format, other);
     const img2 = join(work, `fixture-${format}.iso`);
