@@ -1,6 +1,6 @@
 // The image reader's front door: open a medium, list its sessions, walk a session's tree,
 // read a file's data. iso-merge, cd-verify and cd-msinfo share it.
-import { type ImageEntry } from './entry.js';
+import { type DataExtent, type ImageEntry } from './entry.js';
 import { FormatProblem, ImageError } from './errors.js';
 import { SECTOR, SectorSource } from './sector-source.js';
 import { type MediumScan, scanMedium, type SessionEntry } from './sessions.js';
@@ -101,7 +101,7 @@ export class Image {
    * Reads a regular file's data in chunks of at most `chunkBytes`; each chunk is only valid
    * during the call.
    */
-  readData(entry: ImageEntry, onChunk: (chunk: Buffer) => void, chunkBytes = 1 << 20, session?: number): void {
+  readData(entry: { path: string; extents: readonly DataExtent[] }, onChunk: (chunk: Buffer) => void, chunkBytes = 1 << 20, session?: number): void {
     const buf = Buffer.allocUnsafe(chunkBytes);
     for (const x of entry.extents) {
       let done = 0;

@@ -111,14 +111,22 @@ export class TreeWalker {
     if (depth > this.limits.maxDepth) this.fail(`directories nested deeper than ${this.limits.maxDepth} levels`, extent, dir.path);
     if (this.visitedDirs.has(extent)) this.fail(`directory extent at LBA ${extent} is reached a second time (a directory loop or a shared directory)`, extent, dir.path);
     this.visitedDirs.add(extent);
-    const children = this.readDirectory(extent, size, dir.path);
-    // A relocation directory (rr_moved) that holds nothing but relocated directories is an
-    // artifact of the writer, not part of the tree.
-    if (depth > 0 && this.root.flavour === 'rockridge' && children.length > 0 && children.every((c) => c.rr.relocated)) return;
-    visit(dir);
+    // Records are handled as they are decoded (no list of a directory's children is
+    // kept), and the directory itself is reported just before its first child: a
+    // relocation directory (rr_moved) that holds nothing but relocated directories is an
+    // artifact of the writer, not part of the tree, and is never reported.
+    let shown = false;
+    let sawRelocated = false;
     const names = new Set<string>();
-    for (const c of children) {
-      if (c.rr.relocated) continue;
+    for (const c of this.directoryRecords(extent, size, dir.path)) {
+      if (c.rr.relocated) {
+        sawRelocated = true;
+        continue;
+      }
+      if (!shown) {
+        shown = true;
+        visit(dir);
+      }
       const path = dir.path === '' ? c.name : dir.path + '/' + c.name;
       if (names.has(c.name)) this.fail(`two entries have the name ${JSON.stringify(c.name)}`, c.recordLba, path);
       names.add(c.name);
@@ -136,6 +144,7 @@ export class TreeWalker {
       if (e.type === 'dir') this.descend(e, c.record.extent, c.record.size, depth + 1, visit);
       else visit(e);
     }
+    if (!shown && !(depth > 0 && this.root.flavour === 'rockridge' && sawRelocated)) visit(dir);
   }
 
   /** The first sector of a directory, checked against the medium. */
@@ -163,14 +172,13 @@ export class TreeWalker {
   }
 
   /** The records of a directory other than `.` and `..`, multi-extent sections joined. */
-  private readDirectory(extent: number, size: number, path: string): Child[] {
+  private *directoryRecords(extent: number, size: number, path: string): Generator<Child> {
     const sectors = Math.ceil(size / SECTOR);
     if (sectors === 0) this.fail('directory of size 0', extent, path);
     if (!this.src.holds(extent, sectors * SECTOR)) this.fail(`directory extent ${extent}+${size} lies past the end of the medium (${this.src.sectors} sectors)`, extent, path);
     this.directorySectors += sectors;
     if (this.directorySectors > this.src.sectors)
       this.fail('the directories read add up to more sectors than the medium holds: overlapping or repeated directories', extent, path);
-    const out: Child[] = [];
     let pending: Child | null = null;
     for (let s = 0; s < sectors; s += BATCH_SECTORS) {
       const n = Math.min(BATCH_SECTORS, sectors - s);
@@ -188,7 +196,7 @@ export class TreeWalker {
             if (!r.identifier.equals(pending.record.identifier)) this.fail('a multi-extent file ends without its final section', lba, path);
             this.addSection(pending, r, lba, path);
             if (!(r.flags & FLAG_MULTI_EXTENT)) {
-              out.push(pending);
+              yield pending;
               pending = null;
             }
             continue;
@@ -197,12 +205,11 @@ export class TreeWalker {
           if (r.flags & FLAG_MULTI_EXTENT) {
             if (r.flags & FLAG_DIRECTORY) this.fail('a directory record is flagged multi-extent', lba, path);
             pending = c;
-          } else out.push(c);
+          } else yield c;
         }
       }
     }
     if (pending) this.fail('a multi-extent file ends without its final section', extent, path);
-    return out;
   }
 
   private addSection(c: Child, r: RawRecord, lba: number, path: string): void {

@@ -8,25 +8,17 @@
 //   mirror   stdin only; a file whose path, size, mtime and mode equal the old file's goes
 //            as a reference and its data is read and dropped
 //   data     the old session alone, every file with its data (restore)
-import { type ImageEntry, formatExtents } from '../image/entry.js';
 import { type Image } from '../image/image.js';
 import { Excluder } from '../pack/exclude.js';
 import { type TarEntry, type TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
-import { type OldTree } from './old-tree.js';
+import { type OldEntry, type OldTree, parseExtents, Seen } from './old-tree.js';
 import { type TarOutput } from './tar-output.js';
 import { type OutEntry } from './tar-writer.js';
 
 export type MergeMode = 'overlay' | 'mirror';
 
 export class MergeError extends Error {}
-
-/** How stdin named a path: as a directory, as something else, or only as an ancestor. */
-const enum Seen {
-  Dir = 1,
-  Other = 2,
-  Implied = 3,
-}
 
 export interface MergeCounts {
   /** Entries that came from stdin and went out. */
@@ -64,7 +56,6 @@ export class Merger implements TarSink {
     passed: 0, carried: 0, references: 0, withData: 0, reused: 0, reusedBytes: 0, added: 0, addedBytes: 0,
     changed: 0, changedBytes: 0, deleted: 0, removed: 0, sockets: 0,
   };
-  private readonly seen = new Map<string, Seen>();
   private readonly excluder: Excluder;
   /** First name emitted of each old hard-link group. */
   private readonly linkFirst = new Map<string, string>();
@@ -104,9 +95,9 @@ export class Merger implements TarSink {
         this.counts.removed++;
         return;
       }
-      this.linkToOld(targetParts.join('/'));
+      this.linkToOld(targetParts);
     }
-    this.remember(key, parts, e.type === 'dir' ? Seen.Dir : Seen.Other);
+    this.remember(parts, e.type === 'dir' ? Seen.Dir : Seen.Other);
 
     const out = this.fromTar(e);
     const old = this.old?.get(key);
@@ -149,24 +140,23 @@ export class Merger implements TarSink {
   finish(): void {
     if (!this.old) return;
     if (this.opt.mode === 'mirror') {
-      for (const e of this.old.entries) if (e.type === 'file' && this.seen.get(e.path) !== Seen.Other) this.counts.deleted++;
+      for (const e of this.old.entries()) if (e.type === 'file' && e.seen !== Seen.Other) this.counts.deleted++;
       return;
     }
     let skipUnder: string | null = null;
-    for (const e of this.old.entries) {
+    for (const e of this.old.entries()) {
       if (skipUnder !== null) {
         if (e.path.startsWith(skipUnder)) continue;
         skipUnder = null;
       }
-      const seen = e.path === '' ? this.seen.get('') : this.seen.get(e.path);
       const removed = e.path !== '' && this.excluder.excludes(e.path.split('/'));
-      if (removed || seen === Seen.Other || (seen === Seen.Implied && e.type !== 'dir')) {
+      if (removed || e.seen === Seen.Other || (e.seen === Seen.Implied && e.type !== 'dir')) {
         if (removed) this.counts.removed++;
         // An old directory that is removed, or replaced by a non-directory, goes whole.
         if (e.type === 'dir') skipUnder = e.path + '/';
         continue;
       }
-      if (seen === Seen.Dir) continue; // stdin's directory: its attributes win, contents merge
+      if (e.seen === Seen.Dir) continue; // stdin's directory: its attributes win, contents merge
       this.emitOld(e, false);
     }
   }
@@ -174,7 +164,7 @@ export class Merger implements TarSink {
   /** --data: the old session's whole tree with every file's data. */
   restore(): void {
     if (!this.old) return;
-    for (const e of this.old.entries) {
+    for (const e of this.old.entries()) {
       if (e.path !== '' && this.excluder.excludes(e.path.split('/'))) {
         this.counts.removed++;
         continue;
@@ -185,37 +175,43 @@ export class Merger implements TarSink {
 
   // ---- helpers ----
 
-  /** Records that stdin named `key`; its ancestors become directories. */
-  private remember(key: string, parts: string[], how: Seen): void {
+  /**
+   * Marks the old entry stdin names, and the old directories above it as directories
+   * stdin implies. Only old entries are marked: stdin's own paths are never held.
+   */
+  private remember(parts: string[], how: Seen): void {
+    if (!this.old) return;
     if (parts.length === 0) {
-      if (how === Seen.Dir) this.seen.set('', Seen.Dir);
+      const root = this.old.get('');
+      if (root && how === Seen.Dir) this.old.setSeen(root, Seen.Dir);
       return;
     }
-    this.seen.set(key, how);
-    // Walk up until an ancestor already known as a directory: its ancestors are known too.
+    const e = this.old.get(parts.join('/'));
+    if (e) this.old.setSeen(e, how);
+    // Up to the first ancestor already known as a directory: those above it are known too.
     for (let k = parts.length - 1; k >= 1; k--) {
-      const p = parts.slice(0, k).join('/');
-      const s = this.seen.get(p);
-      if (s === Seen.Dir || s === Seen.Implied) break;
-      this.seen.set(p, Seen.Implied);
+      const a = this.old.get(parts.slice(0, k).join('/'));
+      if (!a) continue;
+      if (a.seen === Seen.Dir || a.seen === Seen.Implied) break;
+      this.old.setSeen(a, Seen.Implied);
     }
   }
 
   /** A stdin hard link to an old file stdin did not carry: send that file first (overlay). */
-  private linkToOld(target: string): void {
-    if (this.opt.mode !== 'overlay' || !this.old || this.seen.has(target)) return;
-    const e = this.old.get(target);
-    if (!e || e.type !== 'file' || this.excluder.excludes(target.split('/'))) return;
-    this.remember(target, target.split('/'), Seen.Other);
+  private linkToOld(targetParts: string[]): void {
+    if (this.opt.mode !== 'overlay' || !this.old) return;
+    const e = this.old.get(targetParts.join('/'));
+    if (!e || e.seen !== Seen.No || e.type !== 'file' || this.excluder.excludes(targetParts)) return;
+    this.remember(targetParts, Seen.Other);
     this.emitOld(e, false);
   }
 
-  private unchanged(e: TarEntry, old: ImageEntry): boolean {
+  private unchanged(e: TarEntry, old: OldEntry): boolean {
     return (
       e.size === old.size &&
       Math.floor(e.mtime) === Math.floor(old.mtime) &&
       (e.mode & 0o7777) === old.perm &&
-      old.extents.length > 0 &&
+      old.extents !== '' &&
       !this.old!.needsData(old)
     );
   }
@@ -237,19 +233,17 @@ export class Merger implements TarSink {
     return out;
   }
 
-  private reference(out: OutEntry, old: ImageEntry): OutEntry {
-    return { ...out, size: 0, records: [['ISOPIPE.extents', formatExtents(old.extents)], ['ISOPIPE.size', String(old.size)]] };
+  private reference(out: OutEntry, old: OldEntry): OutEntry {
+    return { ...out, size: 0, records: [['ISOPIPE.extents', old.extents], ['ISOPIPE.size', String(old.size)]] };
   }
 
   /** One old entry: a directory, symlink, device or FIFO as it is; a file as a reference,
    *  with its data, or as a hard link to the group's first name. */
-  private emitOld(e: ImageEntry, withData: boolean): void {
+  private emitOld(e: OldEntry, withData: boolean): void {
     this.counts.carried++;
     const out: OutEntry = {
       path: e.path === '' ? './' : e.path, type: e.type as OutEntry['type'], mode: e.perm, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtime,
     };
-    if (e.atime !== undefined) out.atime = e.atime;
-    if (e.ctime !== undefined) out.ctime = e.ctime;
     switch (e.type) {
       case 'symlink':
         out.linkname = e.target;
@@ -272,7 +266,7 @@ export class Merger implements TarSink {
         if (withData || this.old!.needsData(e)) {
           this.counts.withData++;
           this.out.header({ ...out, size: e.size });
-          this.image!.readData(e, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
+          this.image!.readData({ path: e.path, extents: parseExtents(e.extents) }, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
           this.out.endData(e.size);
           return;
         }

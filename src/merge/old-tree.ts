@@ -1,15 +1,76 @@
 // The tree of the session iso-merge carries forward: every entry's metadata in pre-order,
-// indexed by path. Read completely before iso-merge writes a byte, so that a damaged
-// image fails the run before anything reaches iso-pack.
-import { type ImageEntry } from '../image/entry.js';
+// indexed by path. Held in columns (typed arrays, plus side tables for the few entries
+// with a symlink target, device numbers, several sections or hard links), about 150 bytes
+// an entry with its path, so a tree of a million files fits in a small process (DESIGN §2).
+// Read completely before iso-merge writes a byte, so that a damaged image fails the run
+// before anything reaches iso-pack.
+import { type DataExtent, formatExtents, type ImageEntry, type ImageEntryType } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
 import { type Image, type SessionTree } from '../image/image.js';
 import { fileNeedsContinuation } from '../pack/layout.js';
 
+/** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
+ *  something else, or only as an ancestor of something it named. */
+export const enum Seen {
+  No = 0,
+  Dir = 1,
+  Other = 2,
+  Implied = 3,
+}
+
+const TYPES: ImageEntryType[] = ['file', 'dir', 'symlink', 'chr', 'blk', 'fifo', 'sock'];
+const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
+
+/** One old entry, read out of the columns (a short-lived view). */
+export interface OldEntry {
+  /** Position in pre-order; the handle for setSeen(). */
+  index: number;
+  /** Raw bytes in a latin1 string, no leading slash; '' is the root. */
+  path: string;
+  type: ImageEntryType;
+  perm: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  size: number;
+  /** ISOPIPE.extents text ('' for an empty file and for non-files). */
+  extents: string;
+  target?: string;
+  major: number;
+  minor: number;
+  /** Hard-link group (see ImageEntry.linkKey). */
+  linkKey?: string;
+  seen: Seen;
+}
+
+/** Parses ISOPIPE.extents text back into sections. */
+export function parseExtents(text: string): DataExtent[] {
+  if (text === '') return [];
+  return text.split(',').map((x) => {
+    const [lba, bytes] = x.split('+');
+    return { lba: Number(lba), bytes: Number(bytes) };
+  });
+}
+
 export class OldTree {
-  /** Entries in pre-order: a directory before everything under it. */
-  readonly entries: ImageEntry[] = [];
+  private count = 0;
+  private paths: string[] = [];
   private readonly index = new Map<string, number>();
+  private type = new Uint8Array(1024);
+  private seen = new Uint8Array(1024);
+  private ownData = new Uint8Array(1024);
+  private perm = new Uint16Array(1024);
+  private uid = new Uint32Array(1024);
+  private gid = new Uint32Array(1024);
+  private mtime = new Float64Array(1024);
+  private size = new Float64Array(1024);
+  /** LBA of a single-section file's data. */
+  private lba = new Uint32Array(1024);
+  /** Side tables, by index, for the entries that need them. */
+  private readonly multi = new Map<number, string>();
+  private readonly targets = new Map<number, string>();
+  private readonly devices = new Map<number, [number, number]>();
+  private readonly linkKeys = new Map<number, string>();
   /** Hard-link groups (by link key) any of whose names must carry the data. */
   private readonly groupNeedsData = new Set<string>();
   sockets = 0;
@@ -21,20 +82,89 @@ export class OldTree {
     image.walk(session, (e) => {
       if (e.type === 'file' && e.zisofs)
         throw new ImageError('the file is zisofs-compressed (Rock Ridge ZF); iso-merge cannot carry compressed files', { session: session.session.number, lba: e.recordLba, path: e.path });
-      if (e.type === 'sock') {
-        t.sockets++;
-        return;
-      }
-      t.index.set(e.path, t.entries.length);
-      t.entries.push(e);
-      if (e.linkKey && needsOwnData(e)) t.groupNeedsData.add(e.linkKey);
+      if (e.type === 'sock') t.sockets++;
+      else t.add(e);
     });
     return t;
   }
 
-  get(path: string): ImageEntry | undefined {
+  get entryCount(): number {
+    return this.count;
+  }
+
+  private add(e: ImageEntry): void {
+    if (this.count === this.type.length) this.grow();
+    const i = this.count++;
+    // A fresh flat string: the walker's path is a concatenation whose parts would stay alive.
+    const path = Buffer.from(e.path, 'latin1').toString('latin1');
+    this.paths.push(path);
+    this.index.set(path, i);
+    this.type[i] = TYPE_CODE.get(e.type)!;
+    this.perm[i] = e.perm;
+    this.uid[i] = e.uid;
+    this.gid[i] = e.gid;
+    this.mtime[i] = e.mtime;
+    this.size[i] = e.size;
+    const own = needsOwnData(e);
+    this.ownData[i] = own ? 1 : 0;
+    if (e.type === 'file' && e.extents.length === 1 && e.extents[0].bytes === e.size && e.size <= 0xffffffff) this.lba[i] = e.extents[0].lba;
+    else if (e.type === 'file' && e.extents.length > 0) this.multi.set(i, formatExtents(e.extents));
+    if (e.target !== undefined) this.targets.set(i, e.target);
+    if (e.type === 'chr' || e.type === 'blk') this.devices.set(i, [e.major ?? 0, e.minor ?? 0]);
+    if (e.linkKey) {
+      this.linkKeys.set(i, e.linkKey);
+      if (own) this.groupNeedsData.add(e.linkKey);
+    }
+  }
+
+  private grow(): void {
+    const n = this.type.length * 2;
+    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.type = g(this.type, (n) => new Uint8Array(n));
+    this.seen = g(this.seen, (n) => new Uint8Array(n));
+    this.ownData = g(this.ownData, (n) => new Uint8Array(n));
+    this.perm = g(this.perm, (n) => new Uint16Array(n));
+    this.uid = g(this.uid, (n) => new Uint32Array(n));
+    this.gid = g(this.gid, (n) => new Uint32Array(n));
+    this.mtime = g(this.mtime, (n) => new Float64Array(n));
+    this.size = g(this.size, (n) => new Float64Array(n));
+    this.lba = g(this.lba, (n) => new Uint32Array(n));
+  }
+
+  /** The entry at `path`, or undefined. */
+  get(path: string): OldEntry | undefined {
     const i = this.index.get(path);
-    return i === undefined ? undefined : this.entries[i];
+    return i === undefined ? undefined : this.at(i);
+  }
+
+  /** Every entry, in pre-order. */
+  *entries(): Generator<OldEntry> {
+    for (let i = 0; i < this.count; i++) yield this.at(i);
+  }
+
+  setSeen(e: OldEntry, how: Seen): void {
+    this.seen[e.index] = how;
+    e.seen = how;
+  }
+
+  private at(i: number): OldEntry {
+    const type = TYPES[this.type[i]];
+    const size = this.size[i];
+    const dev = this.devices.get(i);
+    const e: OldEntry = {
+      index: i, path: this.paths[i], type, perm: this.perm[i], uid: this.uid[i], gid: this.gid[i], mtime: this.mtime[i], size,
+      extents: type === 'file' && size > 0 ? (this.multi.get(i) ?? `${this.lba[i]}+${size}`) : '',
+      major: dev?.[0] ?? 0, minor: dev?.[1] ?? 0, seen: this.seen[i] as Seen,
+    };
+    const target = this.targets.get(i);
+    if (target !== undefined) e.target = target;
+    const key = this.linkKeys.get(i);
+    if (key !== undefined) e.linkKey = key;
+    return e;
   }
 
   /**
@@ -43,15 +173,15 @@ export class OldTree {
    * written in the new session would lie after the file's data in an older one, and
    * libarchive refuses such a file (DESIGN §3). Hard links share the answer.
    */
-  needsData(e: ImageEntry): boolean {
+  needsData(e: OldEntry): boolean {
     if (e.type !== 'file' || e.size === 0) return false;
     if (e.linkKey) return this.groupNeedsData.has(e.linkKey);
-    return needsOwnData(e);
+    return this.ownData[e.index] === 1;
   }
 }
 
 function needsOwnData(e: ImageEntry): boolean {
-  if (e.size === 0) return false;
+  if (e.type !== 'file' || e.size === 0) return false;
   const slash = e.path.lastIndexOf('/');
   return e.continuation || fileNeedsContinuation(e.path.length - slash - 1);
 }

@@ -33,6 +33,7 @@ const TYPEFLAG: Record<OutType, string> = { file: '0', link: '1', symlink: '2', 
 
 /** The end-of-archive marker: two zero blocks. */
 export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+const ZERO_PAD = Buffer.alloc(BLOCK);
 
 /** Zero bytes after `size` bytes of data up to the next block. */
 export function paddingFor(size: number): number {
@@ -82,7 +83,8 @@ function ustarBlock(fields: {
   name: string; prefix: string; mode: string; uid: string; gid: string; size: string; mtime: string;
   typeflag: string; linkname: string; uname: string; gname: string; devmajor: string; devminor: string;
 }): Buffer {
-  const b = Buffer.alloc(BLOCK);
+  // From Node's small-buffer pool: one header per entry of a large tree.
+  const b = Buffer.allocUnsafe(BLOCK).fill(0);
   const put = (s: string, off: number, len: number) => b.write(s.slice(0, len), off, len, 'latin1');
   put(fields.name, 0, 100);
   put(fields.mode, 100, 8);
@@ -168,5 +170,5 @@ export function encodeEntryHeader(e: OutEntry): Buffer {
     name: ('PaxHeaders/' + (isPlainAscii(base) ? base : 'entry')).slice(0, 100), prefix: '', mode: '0000644', uid: '0000000', gid: '0000000',
     size: octal(body.length, 12)!, mtime, typeflag: 'x', linkname: '', uname: '', gname: '', devmajor: '', devminor: '',
   });
-  return Buffer.concat([paxHeader, body, Buffer.alloc(paddingFor(body.length)), main]);
+  return Buffer.concat([paxHeader, body, ZERO_PAD.subarray(0, paddingFor(body.length)), main]);
 }
