@@ -114,3 +114,14 @@ t.test('bsdtar lists the same archive', async (t) => {
   t.ok(out.includes('lnk -> ../' + 'x'.repeat(200)));
   t.match(out, /hard link to plain\.txt|link to plain\.txt/);
 });
+
+t.test('a GNU volume label reaches iso-pack as one', async (t) => {
+  const tar = archive([{ e: { ...base, path: 'BACKUP_2026', type: 'label' } }, { e: { ...base, path: 'x', type: 'file' } }]);
+  let label = '';
+  const names: string[] = [];
+  const p = new TarParser({ entry: (e) => names.push(e.path), data: () => {}, entryEnd: () => {}, volumeLabel: (l) => (label = l) });
+  p.push(tar);
+  p.end();
+  t.equal(label, 'BACKUP_2026');
+  t.strictSame(names, ['x'], 'and is no file');
+});

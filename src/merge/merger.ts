@@ -125,6 +125,11 @@ export class Merger implements TarSink {
     }
   }
 
+  /** A GNU volume label passes through: iso-pack offers it as the volume identifier. */
+  volumeLabel(label: string): void {
+    this.out.header({ path: label, type: 'label', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 });
+  }
+
   data(chunk: Buffer): void {
     if (this.target === 'out') this.out.data(chunk);
   }

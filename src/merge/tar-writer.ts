@@ -4,7 +4,8 @@
 
 export const BLOCK = 512;
 
-export type OutType = 'file' | 'link' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo';
+/** 'label' is a GNU volume label ('V'): iso-pack takes it as the volume identifier. */
+export type OutType = 'file' | 'link' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo' | 'label';
 
 export interface OutEntry {
   /** Raw bytes in a latin1 string; directories get a trailing '/' in the ustar name. */
@@ -29,7 +30,7 @@ export interface OutEntry {
   records?: [string, string][];
 }
 
-const TYPEFLAG: Record<OutType, string> = { file: '0', link: '1', symlink: '2', chr: '3', blk: '4', dir: '5', fifo: '6' };
+const TYPEFLAG: Record<OutType, string> = { file: '0', link: '1', symlink: '2', chr: '3', blk: '4', dir: '5', fifo: '6', label: 'V' };
 
 /** The end-of-archive marker: two zero blocks. */
 export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
