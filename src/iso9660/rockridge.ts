@@ -98,13 +98,22 @@ const SL_PARENT = 0x04;
 const SL_ROOT = 0x08;
 
 /** SL entries for a symlink target: one component record per path component (long ones
- *  split with the component CONTINUE flag), packed into SL entries chained with CONTINUE. */
+ *  split with the component CONTINUE flag), packed into SL entries chained with CONTINUE.
+ *  Empty components are kept, so `x//y` and `dir/` come back exactly. */
 export function slEntries(target: Buffer): Buffer[] {
   const components: Buffer[] = [];
-  const parts = splitSlash(target);
-  if (target.length > 0 && target[0] === 0x2f) components.push(Buffer.from([SL_ROOT, 0]));
-  for (const p of parts) {
-    if (p.length === 1 && p[0] === 0x2e) components.push(Buffer.from([SL_CURRENT, 0]));
+  let parts = splitSlash(target);
+  if (target.length > 0 && target[0] === 0x2f) {
+    components.push(Buffer.from([SL_ROOT, 0]));
+    parts = parts.slice(1);
+    if (parts.length === 1 && parts[0].length === 0) parts = [];
+  }
+  parts.forEach((p, k) => {
+    // An empty component before another (`x//y`, `//x`) is written as libisofs does, as a
+    // ROOT component, which Linux, libisofs and libarchive read as one more slash; a
+    // trailing one (`dir/`) as an empty text component, which they all keep.
+    if (p.length === 0 && k < parts.length - 1) components.push(Buffer.from([SL_ROOT, 0]));
+    else if (p.length === 1 && p[0] === 0x2e) components.push(Buffer.from([SL_CURRENT, 0]));
     else if (p.length === 2 && p[0] === 0x2e && p[1] === 0x2e) components.push(Buffer.from([SL_PARENT, 0]));
     else {
       const room = MAX_ENTRY - 5 - 2;
@@ -117,7 +126,7 @@ export function slEntries(target: Buffer): Buffer[] {
         components.push(c);
       }
     }
-  }
+  });
   const groups: Buffer[][] = [[]];
   let used = 5;
   for (const c of components) {
@@ -137,13 +146,13 @@ export function slEntries(target: Buffer): Buffer[] {
   });
 }
 
-/** Non-empty components of a slash-separated byte string. */
+/** The pieces between slashes, empty ones included (`a//b/` gives a, '', b, ''). */
 function splitSlash(s: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let start = 0;
   for (let i = 0; i <= s.length; i++) {
     if (i === s.length || s[i] === 0x2f) {
-      if (i > start) out.push(s.subarray(start, i));
+      out.push(s.subarray(start, i));
       start = i + 1;
     }
   }
