@@ -1,5 +1,6 @@
 // What the image reader reports for each name in a session's tree: metadata only, and the
 // file's data as extents on the medium (never the data itself).
+import { type ChecksumArea } from '../iso9660/checksum-tags.js';
 
 export type ImageEntryType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
 
@@ -43,6 +44,10 @@ export interface ImageEntry {
   zisofs: boolean;
   /** LBA of the directory sector that holds the record, for messages. */
   recordLba: number;
+  /** A regular file's index in its session's checksum array (AAIP isofs.cx), when recorded. */
+  checksumIndex?: number;
+  /** The root only: where the session's checksum array is (AAIP isofs.ca), when recorded. */
+  checksumArea?: ChecksumArea;
 }
 
 /** File type from the type bits of a POSIX st_mode, or null when they name no type. */

@@ -1,5 +1,7 @@
 // The image reader's front door: open a medium, list its sessions, walk a session's tree,
 // read a file's data. iso-merge, cd-verify and cd-msinfo share it.
+import { type ChecksumArea } from '../iso9660/checksum-tags.js';
+import { ChecksumArray } from './checksum-array.js';
 import { type DataExtent, type ImageEntry } from './entry.js';
 import { FormatProblem, ImageError } from './errors.js';
 import { SECTOR, SectorSource } from './sector-source.js';
@@ -95,6 +97,14 @@ export class Image {
     const vd = tree.flavour === 'joliet' ? tree.joliet! : tree.primary;
     const walker = new TreeWalker(this.source, { session: tree.session.number, extent: vd.root.extent, size: vd.root.size, flavour: tree.flavour }, limits);
     walker.walk(visit);
+  }
+
+  /**
+   * The checksum array the root's isofs.ca names (ImageEntry.checksumArea of the walk's
+   * root), or null when it does not fit the session and the medium or fails its own MD5.
+   */
+  checksumArray(tree: SessionTree, area: ChecksumArea): ChecksumArray | null {
+    return ChecksumArray.open(this.source, tree.session, area);
   }
 
   /**

@@ -1,6 +1,7 @@
 // SUSP (IEEE P1281) entries and the Rock Ridge (IEEE P1282) attributes they carry, decoded
 // from a System Use field and its continuation areas. Pure: the walker reads the areas a
 // CE entry points to and feeds them back in.
+import { type ChecksumArea, decodeAttributeEntries, decodeChecksumArea, decodeChecksumIndex } from '../iso9660/checksum-tags.js';
 import { decodeLongDate, decodeShortDate } from './dates.js';
 import { FormatProblem } from './errors.js';
 
@@ -8,6 +9,8 @@ import { FormatProblem } from './errors.js';
 export const MAX_NAME_BYTES = 255;
 /** Longest symlink target accepted (Linux: one page). */
 export const MAX_TARGET_BYTES = 4095;
+/** AAIP bytes collected for one record; more is ignored (libisofs's attributes are tiny). */
+const MAX_AL_BYTES = 64 * 1024;
 
 export interface Continuation {
   block: number;
@@ -45,6 +48,10 @@ export interface RockRidge {
   extensions?: boolean;
   /** Any Rock Ridge attribute entry seen (PX, NM, SL, TF, PN, CL, PL, RE). */
   any?: boolean;
+  /** AAIP isofs.cx: the file's index in its session's checksum array. */
+  checksumIndex?: number;
+  /** AAIP isofs.ca (root `.` record): where the session's checksum array is. */
+  checksumArea?: ChecksumArea;
 }
 
 const NM_CONTINUE = 0x01;
@@ -66,6 +73,9 @@ export class SystemUseDecoder {
   /** What goes before the next SL component: '' after a component marked CONTINUE or after the root. */
   private slSeparator = '';
   private slStarted = false;
+  /** AL entries of the attribute list being read (until one without CONTINUE). */
+  private al: Buffer[] = [];
+  private alBytes = 0;
 
   /**
    * Decodes the entries of one area (a System Use field or a continuation area).
@@ -151,9 +161,44 @@ export class SystemUseDecoder {
       case 'ZF':
         rr.zisofs = true;
         return;
-      default:
-        // RR (obsolete field list), PD, ES, AL/AA (AAIP), SF and unknown entries: skipped.
+      case 'AL':
+        this.alEntry(e);
         return;
+      default:
+        // RR (obsolete field list), PD, ES, AA (old AAIP), SF and unknown entries: skipped.
+        return;
+    }
+  }
+
+  /**
+   * AAIP: only the checksum attributes are kept. A malformed or oversized list is ignored
+   * rather than refused: it costs the file its recorded MD5, never the tree.
+   */
+  private alEntry(e: Buffer): void {
+    if (e.length < 5) return;
+    const last = (e[4] & 1) === 0;
+    if (last && this.al.length === 0) {
+      const cx = loneChecksumIndex(e);
+      if (cx !== null) {
+        this.rr.checksumIndex = cx;
+        return;
+      }
+    }
+    this.alBytes += e.length;
+    if (this.alBytes <= MAX_AL_BYTES) this.al.push(e);
+    if (!last) return;
+    const entries = this.al;
+    const fits = this.alBytes <= MAX_AL_BYTES;
+    this.al = [];
+    this.alBytes = 0;
+    if (!fits) return;
+    try {
+      for (const a of decodeAttributeEntries(entries)) {
+        if (a.name === 'isofs.cx') this.rr.checksumIndex = decodeChecksumIndex(a.value);
+        else if (a.name === 'isofs.ca') this.rr.checksumArea = decodeChecksumArea(a.value);
+      }
+    } catch {
+      // malformed attribute list: no checksum attributes from it
     }
   }
 
@@ -215,4 +260,16 @@ export class SystemUseDecoder {
       off += size;
     }
   }
+}
+
+/** The index of a lone AL entry holding only `isofs.cx` as libisofs writes it (one per
+ *  file of a checksummed session), without the general decoder; null for anything else. */
+function loneChecksumIndex(e: Buffer): number | null {
+  // AL LEN 1 flags | 0 3 0x04 'c' 'x' | 0 n value
+  if (e.length < 12 || e[5] !== 0 || e[6] !== 3 || e[7] !== 0x04 || e[8] !== 0x63 || e[9] !== 0x78 || e[10] !== 0) return null;
+  const n = e[11];
+  if (n < 1 || n > 6 || e.length !== 12 + n) return null;
+  let v = 0;
+  for (let k = 0; k < n; k++) v = v * 256 + e[12 + k];
+  return v;
 }

@@ -102,6 +102,7 @@ export class TreeWalker {
     const rootChild = this.child(dot, extent, '', true);
     if (this.root.flavour === 'rockridge') this.skip = rootChild.rr.spSkip ?? 0;
     const rootEntry = this.entry(rootChild, '');
+    if (rootChild.rr.checksumArea) rootEntry.checksumArea = rootChild.rr.checksumArea;
     rootEntry.size = size;
     rootEntry.extents = [];
     this.descend(rootEntry, extent, size, 0, visit);
@@ -309,6 +310,7 @@ export class TreeWalker {
           if (!this.src.holds(x.lba, x.bytes)) this.fail(`file data ${x.lba}+${x.bytes} lies past the end of the medium (${this.src.bytes} bytes)`, c.recordLba, path);
         e.extents = c.sections;
         e.size = c.sections.reduce((n, x) => n + x.bytes, 0);
+        if (rr.checksumIndex !== undefined) e.checksumIndex = rr.checksumIndex;
         if (e.nlink > 1) {
           if (e.size > 0) e.linkKey = `${c.sections[0].lba}+${e.size}`;
           else if (e.serial) e.linkKey = `s${e.serial}`;
