@@ -1,6 +1,7 @@
 // iso-merge's engine: the tar on stdin and the tree of an earlier session in, one tar out
 // (DESIGN §7). Stdin's entries pass through as they come, remembered by path only; the old
-// session's files follow as references to their extents (pax ISOPIPE.extents/size, no data).
+// session's files follow as references to their extents (pax ISOPIPE.extents/size, and
+// ISOPIPE.md5 when that session recorded the file's MD5; no data).
 //
 //   overlay  stdin, then every old entry stdin did not name (directories merge, stdin's
 //            attributes win; an old directory that stdin replaced by a non-directory goes
@@ -238,8 +239,13 @@ export class Merger implements TarSink {
     return out;
   }
 
+  /** A reference to an old file's extents, with the MD5 its session recorded (so that an
+   *  iso-pack --md5 session records it again: its data is not hashed on the way). */
   private reference(out: OutEntry, old: OldEntry): OutEntry {
-    return { ...out, size: 0, records: [['ISOPIPE.extents', old.extents], ['ISOPIPE.size', String(old.size)]] };
+    const records: [string, string][] = [['ISOPIPE.extents', old.extents], ['ISOPIPE.size', String(old.size)]];
+    const md5 = this.old!.recordedMd5(old);
+    if (md5 !== undefined) records.push(['ISOPIPE.md5', md5]);
+    return { ...out, size: 0, records };
   }
 
   /** One old entry: a directory, symlink, device or FIFO as it is; a file as a reference,

@@ -4,8 +4,10 @@
 // an entry with its path, so a tree of a million files fits in a small process (DESIGN §2).
 // Read completely before iso-merge writes a byte, so that a damaged image fails the run
 // before anything reaches iso-pack.
+import { type ChecksumArea } from '../iso9660/checksum-tags.js';
 import { type DataExtent, formatExtents, type ImageEntry, type ImageEntryType } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
+import { type ChecksumArray } from '../image/checksum-array.js';
 import { type Image, type SessionTree } from '../image/image.js';
 import { fileNeedsContinuation } from '../pack/layout.js';
 
@@ -66,6 +68,10 @@ export class OldTree {
   private size = new Float64Array(1024);
   /** LBA of a single-section file's data. */
   private lba = new Uint32Array(1024);
+  /** A file's index in the session's checksum array (isofs.cx), 0 for none. */
+  private checksumIndex = new Uint32Array(1024);
+  /** The session's checksum array, when it records MD5s and the array checks out. */
+  private checksums: ChecksumArray | null = null;
   /** Side tables, by index, for the entries that need them. */
   private readonly multi = new Map<number, string>();
   private readonly targets = new Map<number, string>();
@@ -79,12 +85,15 @@ export class OldTree {
 
   static load(image: Image, session: SessionTree): OldTree {
     const t = new OldTree(session);
+    let area: ChecksumArea | undefined;
     image.walk(session, (e) => {
       if (e.type === 'file' && e.zisofs)
         throw new ImageError('the file is zisofs-compressed (Rock Ridge ZF); iso-merge cannot carry compressed files', { session: session.session.number, lba: e.recordLba, path: e.path });
       if (e.type === 'sock') t.sockets++;
       else t.add(e);
+      if (e.path === '' && e.checksumArea) area = e.checksumArea;
     });
+    if (area) t.checksums = image.checksumArray(session, area);
     return t;
   }
 
@@ -109,6 +118,7 @@ export class OldTree {
     this.ownData[i] = own ? 1 : 0;
     if (e.type === 'file' && e.extents.length === 1 && e.extents[0].bytes === e.size && e.size <= 0xffffffff) this.lba[i] = e.extents[0].lba;
     else if (e.type === 'file' && e.extents.length > 0) this.multi.set(i, formatExtents(e.extents));
+    if (e.type === 'file' && e.checksumIndex !== undefined && e.checksumIndex <= 0xffffffff) this.checksumIndex[i] = e.checksumIndex;
     if (e.target !== undefined) this.targets.set(i, e.target);
     if (e.type === 'chr' || e.type === 'blk') this.devices.set(i, [e.major ?? 0, e.minor ?? 0]);
     if (e.linkKey) {
@@ -133,6 +143,7 @@ export class OldTree {
     this.mtime = g(this.mtime, (n) => new Float64Array(n));
     this.size = g(this.size, (n) => new Float64Array(n));
     this.lba = g(this.lba, (n) => new Uint32Array(n));
+    this.checksumIndex = g(this.checksumIndex, (n) => new Uint32Array(n));
   }
 
   /** The entry at `path`, or undefined. */
@@ -165,6 +176,13 @@ export class OldTree {
     const key = this.linkKeys.get(i);
     if (key !== undefined) e.linkKey = key;
     return e;
+  }
+
+  /** The MD5 the old session recorded for a file (32 lowercase hex digits), if any. */
+  recordedMd5(e: OldEntry): string | undefined {
+    const index = this.checksumIndex[e.index];
+    if (!this.checksums || e.type !== 'file' || index === 0) return undefined;
+    return this.checksums.fileMd5(index);
   }
 
   /**
