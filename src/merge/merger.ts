@@ -10,7 +10,7 @@
 //            as a reference and its data is read and dropped
 //   data     the old session alone, every file with its data (restore)
 import { type Image } from '../image/image.js';
-import { Excluder } from '../pack/exclude.js';
+import { Excluder } from '../tree/exclude.js';
 import { type TarEntry, type TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
 import { type OldEntry, type OldTree, parseExtents, Seen } from './old-tree.js';

@@ -9,7 +9,7 @@ import { type DataExtent, formatExtents, type ImageEntry, type ImageEntryType } 
 import { ImageError } from '../image/errors.js';
 import { type ChecksumArray } from '../image/checksum-array.js';
 import { type Image, type SessionTree } from '../image/image.js';
-import { fileNeedsContinuation } from '../pack/layout.js';
+import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
 
 /** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
  *  something else, or only as an ancestor of something it named. */
@@ -201,5 +201,6 @@ export class OldTree {
 function needsOwnData(e: ImageEntry): boolean {
   if (e.type !== 'file' || e.size === 0) return false;
   const slash = e.path.lastIndexOf('/');
-  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1);
+  // Assume the new session may be packed with --md5, whose isofs.cx takes room too.
+  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1, CHECKSUM_INDEX_ENTRY_LENGTH);
 }

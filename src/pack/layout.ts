@@ -17,7 +17,8 @@ import {
 } from '../iso9660/rockridge.js';
 import { Dir, Extent, Inode, isDir, Node, NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
-import { CHECKSUM_AREA_ENTRY_LENGTH, CHECKSUM_INDEX_ENTRY_LENGTH, type FileChecksums } from './md5.js';
+import { CHECKSUM_INDEX_ENTRY_LENGTH } from '../iso9660/record-budget.js';
+import { CHECKSUM_AREA_ENTRY_LENGTH, type FileChecksums } from './md5.js';
 import { createHash } from 'node:crypto';
 
 export interface LayoutOptions {
@@ -69,19 +70,6 @@ interface Named {
 const TYPE_BITS: Record<NodeType, number> = {
   file: 0o100000, dir: 0o040000, symlink: 0o120000, chr: 0o020000, blk: 0o060000, fifo: 0o010000,
 };
-
-/** The identifier length iso-pack may use for a file (31 characters and `;1`). */
-const MAX_FILE_IDENTIFIER = 33;
-
-/** True when a regular file's Rock Ridge data may not fit in its directory record, so that
- *  its data must follow the metadata for libarchive's sake (DESIGN §3). Decided when the
- *  data arrives, before the ISO name is known, so it assumes the longest identifier. */
-export function fileNeedsContinuation(nameBytes: number, extraBytes = 0): boolean {
-  const room = systemUseRoom(MAX_FILE_IDENTIFIER, MAX_RECORD);
-  let su = PX_LENGTH + TF_LENGTH + extraBytes;
-  for (const n of nmEntryLengths(nameBytes)) su += n;
-  return su > room;
-}
 
 /** A file's sections: contiguous from `lba`, or an earlier session's list. */
 export function fileSections(i: Inode): Extent[] {

@@ -23,8 +23,6 @@ import {
 } from '../iso9660/checksum-tags.js';
 import type { Inode } from '../tree/tree.js';
 
-/** Bytes of the AL entry that carries a file's isofs.cx (a 4-byte index). */
-export const CHECKSUM_INDEX_ENTRY_LENGTH = attributeEntriesLength([{ name: 'isofs.cx', value: encodeChecksumIndex(0) }]);
 /** Bytes of the AL entry that carries the root's isofs.ca. */
 export const CHECKSUM_AREA_ENTRY_LENGTH = attributeEntriesLength([{ name: 'isofs.ca', value: encodeChecksumArea({ start: 0, end: 0, count: 0 }) }]);
 

@@ -6,9 +6,10 @@ import type { VolumeIdentity } from '../iso9660/descriptors.js';
 import { roundUp } from '../iso9660/numbers.js';
 import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
-import { Excluder } from './exclude.js';
-import { fileNeedsContinuation, HeldBack, SessionLayout } from './layout.js';
-import { CHECKSUM_INDEX_ENTRY_LENGTH, type FileChecksums } from './md5.js';
+import { Excluder } from '../tree/exclude.js';
+import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { HeldBack, SessionLayout } from './layout.js';
+import { type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 
 export interface PackOptions {
