@@ -2,11 +2,12 @@
 // `cdrecord -msinfo` prints it (0,NEXT for emulated multi-session), or its table of sessions.
 import minimist from 'minimist';
 import { writeSync } from 'node:fs';
-import { MEDIA_SECTORS, mediaCapacity, parseCapacity } from '../media/capacity.js';
+import { MEDIA_SECTORS } from '../media/capacity.js';
+import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
 import type { MediumStatus } from '../media/medium.js';
-import { checkKnownOptions, packageVersion, runTool, UsageError } from './common.js';
+import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
 
 const TOOL = 'cd-msinfo';
 
@@ -30,25 +31,7 @@ written either way); 2 for a usage error.`;
 const STRING_OPTS = ['dev', 'capacity', 'media'];
 const BOOL_OPTS = ['toc', 'json', 'msinfo', 'v', 'verbose', 'help', 'version'];
 
-function last(v: unknown, name: string): string | undefined {
-  if (v === undefined) return undefined;
-  const x = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a value`);
-  return x;
-}
 
-function capacityOption(args: minimist.ParsedArgs): number | null {
-  const cap = last(args.capacity, 'capacity');
-  const media = last(args.media, 'media');
-  if (cap !== undefined && media !== undefined) throw new UsageError('--capacity and --media exclude each other');
-  try {
-    if (cap !== undefined) return parseCapacity(cap);
-    if (media !== undefined) return mediaCapacity(media);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  return null;
-}
 
 function isoDate(d: Date | null): string {
   return d ? d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '') : '-';
@@ -106,7 +89,7 @@ async function main(): Promise<number> {
   const capacity = capacityOption(args);
   let path: string;
   try {
-    path = resolveDevicePath(last(args.dev, 'dev'), process.env);
+    path = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
   } catch (err) {
     if (err instanceof DevicePathError) throw new UsageError(err.message);
     throw err;

@@ -8,7 +8,7 @@ import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../me
 import { readChunks } from '../session/io.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
 import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
-import { checkKnownOptions, EXIT_FAILURE, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { checkKnownOptions, lastValue, EXIT_FAILURE, packageVersion, runTool, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'cd-verify';
 
@@ -36,12 +36,6 @@ Exit status: 0 no problems, 1 problems found (or the medium cannot be read), 2 u
 const STRING_OPTS = ['dev', 'session'];
 const BOOL_OPTS = ['n', 'q', 'quiet', 'v', 'verbose', 'help', 'version'];
 
-function last(v: unknown, name: string): string | undefined {
-  if (v === undefined) return undefined;
-  const x = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a value`);
-  return x;
-}
 
 /** stdout written synchronously (the checks never yield to the event loop). */
 function out(text: string): void {
@@ -95,7 +89,7 @@ async function main(): Promise<number> {
   }
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
   if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the medium is given with --dev`);
-  const sessionText = last(args.session, 'session');
+  const sessionText = lastValue(args.session, 'session');
   let session: number | undefined;
   if (sessionText !== undefined) {
     if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 is the oldest), not '${sessionText}'`);
@@ -103,7 +97,7 @@ async function main(): Promise<number> {
   }
   let path: string;
   try {
-    path = resolveDevicePath(last(args.dev, 'dev'), process.env);
+    path = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
   } catch (e) {
     if (e instanceof DevicePathError) throw new UsageError(e.message);
     throw e;

@@ -2,12 +2,13 @@
 // image file or block device at its next writable address, and commits it (DESIGN §4–5).
 import minimist from 'minimist';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { MEDIA_SECTORS, mediaCapacity, parseCapacity } from '../media/capacity.js';
+import { MEDIA_SECTORS } from '../media/capacity.js';
+import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
-import { checkKnownOptions, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'cd-write';
 const SECTOR = 2048;
@@ -38,25 +39,7 @@ const STRING_OPTS = ['dev', 'capacity', 'media', 'speed'];
 const BOOL_OPTS = ['multi', 'dummy', 'force', 'json', 'v', 'verbose', 'data', 'tao', 'sao', 'help', 'version'];
 const LONG = ['multi', 'dummy', 'force', 'json', 'verbose', 'data', 'tao', 'sao', 'dev', 'capacity', 'media', 'speed', 'help', 'version'];
 
-function last(v: unknown, name: string): string | undefined {
-  if (v === undefined) return undefined;
-  const x = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a value`);
-  return x;
-}
 
-function capacityOption(args: minimist.ParsedArgs): number | null {
-  const cap = last(args.capacity, 'capacity');
-  const media = last(args.media, 'media');
-  if (cap !== undefined && media !== undefined) throw new UsageError('--capacity and --media exclude each other');
-  try {
-    if (cap !== undefined) return parseCapacity(cap);
-    if (media !== undefined) return mediaCapacity(media);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  return null;
-}
 
 /** A hook for crash tests: ISOPIPE_TEST_KILL_AT=PHASE stops the process dead at that commit step. */
 function testKillHook(): ((phase: string) => void) | undefined {
@@ -107,13 +90,13 @@ async function main(): Promise<number> {
     return 0;
   }
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
-  const speed = last(args.speed, 'speed');
+  const speed = lastValue(args.speed, 'speed');
   if (speed !== undefined && !/^[0-9]+(\.[0-9]+)?x?$/i.test(speed)) throw new UsageError(`speed= wants a number, not '${speed}'`);
   if (args._.length > 1) throw new UsageError(`one session at a time: unexpected argument '${args._[1]}'`);
   const capacity = capacityOption(args);
   let path: string;
   try {
-    path = resolveDevicePath(last(args.dev, 'dev'), process.env);
+    path = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
   } catch (err) {
     if (err instanceof DevicePathError) throw new UsageError(err.message);
     throw err;

@@ -42,3 +42,11 @@ export function wantProgress(verbose: boolean): boolean {
 export function checkKnownOptions(args: Record<string, unknown>, known: readonly string[]): void {
   for (const k of Object.keys(args)) if (k !== '_' && !known.includes(k)) throw new UsageError(`unknown option '${k.length === 1 ? '-' : '--'}${k}'`);
 }
+
+/** The last value given for an option (minimist collects repeats in an array). */
+export function lastValue(v: unknown, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  const x = Array.isArray(v) ? v[v.length - 1] : v;
+  if (typeof x !== 'string' || x === '') throw new UsageError(`${name.length === 1 ? '-' : '--'}${name} wants a value`);
+  return x;
+}

@@ -11,7 +11,7 @@ import { TarOutput } from '../merge/tar-output.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { TarFormatError } from '../tar/header.js';
 import { TarParser } from '../tar/parser.js';
-import { checkKnownOptions, packageVersion, runTool, UsageError } from './common.js';
+import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
 
 const TOOL = 'iso-merge';
 
@@ -44,12 +44,6 @@ names) travel with their data, so that libarchive can read the new session.`;
 const STRING_OPTS = ['dev', 'remove', 'session'];
 const BOOL_OPTS = ['mirror', 'data', 'n', 'v', 'help', 'version'];
 
-function last(v: unknown, name: string): string | undefined {
-  if (v === undefined) return undefined;
-  const x = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a value`);
-  return x;
-}
 
 function list(v: unknown, name: string): string[] {
   if (v === undefined) return [];
@@ -82,7 +76,7 @@ async function main(): Promise<void> {
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS, 'h']);
   if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
   if (args.mirror && args.data) throw new UsageError('--mirror and --data exclude each other');
-  const sessionText = last(args.session, 'session');
+  const sessionText = lastValue(args.session, 'session');
   let sessionNumber: number | undefined;
   if (sessionText !== undefined) {
     if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 = the oldest), not '${sessionText}'`);
@@ -91,7 +85,7 @@ async function main(): Promise<void> {
   const remove = list(args.remove, 'remove');
   let devPath: string;
   try {
-    devPath = resolveDevicePath(last(args.dev, 'dev'), process.env);
+    devPath = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
   } catch (err) {
     if (err instanceof DevicePathError) throw new UsageError(err.message);
     throw err;

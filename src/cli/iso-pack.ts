@@ -8,7 +8,7 @@ import { Packer } from '../pack/packer.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { SessionOutput } from '../session/output.js';
 import { TarParser } from '../tar/parser.js';
-import { checkKnownOptions, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'iso-pack';
 
@@ -65,12 +65,6 @@ function volumeDate(): number {
   return Number(sde);
 }
 
-function last(v: unknown): string | undefined {
-  if (v === undefined) return undefined;
-  const x = Array.isArray(v) ? v[v.length - 1] : v;
-  if (typeof x !== 'string') throw new UsageError('an option is missing its value');
-  return x;
-}
 
 function list(v: unknown): string[] {
   if (v === undefined) return [];
@@ -101,24 +95,24 @@ async function main(): Promise<void> {
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
   if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
   if (args.R && args.r) throw new UsageError('-R and -r exclude each other');
-  const prev = last(args.prev) ?? last(args.C);
+  const prev = lastValue(args.prev, 'prev') ?? lastValue(args.C, 'C');
   const start = prev === undefined ? 0 : parsePrev(prev);
-  const holdBackMiB = Number(last(args['hold-back']) ?? 64);
+  const holdBackMiB = Number(lastValue(args['hold-back'], 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
   const date = volumeDate();
-  const volid = last(args.volid) ?? last(args.V);
+  const volid = lastValue(args.volid, 'volid') ?? lastValue(args.V, 'V');
   const identity = {
-    systemId: last(args.sysid) ?? 'LINUX',
+    systemId: lastValue(args.sysid, 'sysid') ?? 'LINUX',
     volumeId: volid ?? 'ISOPIPE',
     volumeSetId: '',
-    publisherId: last(args.publisher) ?? last(args.P) ?? '',
-    preparerId: last(args.preparer) ?? last(args.p) ?? '',
-    applicationId: last(args.A) ?? `ISOPIPE ${packageVersion()}`,
+    publisherId: lastValue(args.publisher, 'publisher') ?? lastValue(args.P, 'P') ?? '',
+    preparerId: lastValue(args.preparer, 'preparer') ?? lastValue(args.p, 'p') ?? '',
+    applicationId: lastValue(args.A, 'A') ?? `ISOPIPE ${packageVersion()}`,
     date,
   };
 
   // Where the bytes go decides the form (DESIGN §4).
-  const outPath = last(args.o);
+  const outPath = lastValue(args.o, 'o');
   let fd = 1;
   let createdFile: string | null = null;
   if (outPath !== undefined) {

@@ -58,7 +58,8 @@ export function isoIdentifier(n: IsoName): Buffer {
   return Buffer.from(n.isDir ? n.base : `${n.base}.${n.ext};1`, 'latin1');
 }
 
-function comparePadded(a: string, b: string): number {
+/** Compares code units, the shorter string padded with spaces (ECMA-119 §9.3). */
+export function comparePadded(a: string, b: string): number {
   const len = Math.max(a.length, b.length);
   for (let i = 0; i < len; i++) {
     const x = i < a.length ? a.charCodeAt(i) : 0x20;

@@ -1,6 +1,7 @@
 // Joliet identifiers: UCS-2 big-endian (UTF-16 surrogate pairs for characters beyond the
 // BMP, as xorriso's joliet_utf16), at most 64 code units (103 with --joliet-long).
 // Longer names are cut keeping the extension and made unique with `~N`; no file is dropped.
+import { comparePadded } from './iso-names.js';
 
 export const JOLIET_MAX = 64;
 export const JOLIET_LONG_MAX = 103;
@@ -63,19 +64,9 @@ function splitExt(text: string, isDir: boolean): [string, string] {
   return dot >= 0 ? [text.slice(0, dot), text.slice(dot + 1)] : [text, ''];
 }
 
-function comparePaddedUnits(a: string, b: string): number {
-  const len = Math.max(a.length, b.length);
-  for (let i = 0; i < len; i++) {
-    const x = i < a.length ? a.charCodeAt(i) : 0x20;
-    const y = i < b.length ? b.charCodeAt(i) : 0x20;
-    if (x !== y) return x - y;
-  }
-  return 0;
-}
-
 /** ECMA-119 §9.3 order applied to UCS-2 code units. */
 export function compareJolietNames(a: string, aDir: boolean, b: string, bDir: boolean): number {
   const [an, ae] = splitExt(a, aDir);
   const [bn, be] = splitExt(b, bDir);
-  return comparePaddedUnits(an, bn) || comparePaddedUnits(ae, be);
+  return comparePadded(an, bn) || comparePadded(ae, be);
 }
