@@ -353,6 +353,8 @@ pack_vs_peers() { # KEY title DIR target-file target-pipe
   warm "$dir"
   group_begin "$key" "$title" "$(bytes_of "$dir")" "$(entries_of "$dir")"
   group_base cat "tar c | cat > /dev/null" "$(tarc "$dir") | cat > /dev/null"
+  # what writing the output file costs by itself (page cache, writeback), no target
+  group_add catfile "tar c | cat > file (reference)" - "$(tarc "$dir") | cat > @out@"
   group_add file "tar c | iso-pack > file" "$tfile" "$(tarc "$dir") | @rss@ $ISOPACK > @out@"
   group_add pipe "tar c | iso-pack | cat > /dev/null" "$tpipe" "$(tarc "$dir") | @rss@ $ISOPACK | cat > /dev/null"
   if [ "$PEERS" = 1 ]; then
