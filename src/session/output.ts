@@ -4,7 +4,9 @@ import { crc32 } from 'node:zlib';
 import { HEAD_SECTORS, SECTOR, encodeStreamHeader, encodeStreamTrailer } from './format.js';
 import { writeAll } from './io.js';
 
-const BATCH = 1 << 20;
+/** Write size. 128 KiB writes ran 3 GiB to a file in 4.5 s where 1 MiB writes took 7–12 s
+ *  on this VM (each 1 MiB write cost ~2.6 ms), and pipes are no slower. */
+const BATCH = 1 << 17;
 
 export class SessionOutput {
   /** Reused: every write completes before the next batch is filled. */
