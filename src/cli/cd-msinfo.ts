@@ -7,7 +7,7 @@ import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
 import type { MediumStatus } from '../media/medium.js';
-import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
+import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
 
 const TOOL = 'cd-msinfo';
 
@@ -75,14 +75,7 @@ async function main(): Promise<number> {
     string: STRING_OPTS,
     boolean: BOOL_OPTS,
   });
-  if (args.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
-  if (args.version) {
-    process.stdout.write(`${TOOL} (isopipe) ${packageVersion()}\n`);
-    return 0;
-  }
+  if (answeredHelpOrVersion(TOOL, HELP, args)) return 0;
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
   if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}'`);
   if (args.toc && args.json) throw new UsageError('--toc and --json exclude each other');

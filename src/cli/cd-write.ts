@@ -8,7 +8,7 @@ import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../me
 import { EmulatedMedium } from '../media/emulated-medium.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
-import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'cd-write';
 const SECTOR = 2048;
@@ -81,14 +81,7 @@ async function main(): Promise<number> {
     string: STRING_OPTS,
     boolean: BOOL_OPTS,
   });
-  if (args.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
-  if (args.version) {
-    process.stdout.write(`${TOOL} (isopipe) ${packageVersion()}\n`);
-    return 0;
-  }
+  if (answeredHelpOrVersion(TOOL, HELP, args)) return 0;
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
   const speed = lastValue(args.speed, 'speed');
   if (speed !== undefined && !/^[0-9]+(\.[0-9]+)?x?$/i.test(speed)) throw new UsageError(`speed= wants a number, not '${speed}'`);

@@ -50,3 +50,11 @@ export function lastValue(v: unknown, name: string): string | undefined {
   if (typeof x !== 'string' || x === '') throw new UsageError(`${name.length === 1 ? '-' : '--'}${name} wants a value`);
   return x;
 }
+
+/** Answers --help and --version on stdout; true when the tool has nothing more to do. */
+export function answeredHelpOrVersion(tool: string, help: string, args: Record<string, unknown>): boolean {
+  if (args.help) process.stdout.write(help + '\n');
+  else if (args.version) process.stdout.write(`${tool} (isopipe) ${packageVersion()}\n`);
+  else return false;
+  return true;
+}

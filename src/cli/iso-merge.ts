@@ -11,7 +11,7 @@ import { TarOutput } from '../merge/tar-output.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { TarFormatError } from '../tar/header.js';
 import { TarParser } from '../tar/parser.js';
-import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
+import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
 
 const TOOL = 'iso-merge';
 
@@ -65,14 +65,7 @@ async function main(): Promise<void> {
     boolean: BOOL_OPTS,
     alias: { h: 'help' },
   });
-  if (args.help) {
-    process.stdout.write(HELP + '\n');
-    return;
-  }
-  if (args.version) {
-    process.stdout.write(`${TOOL} (isopipe) ${packageVersion()}\n`);
-    return;
-  }
+  if (answeredHelpOrVersion(TOOL, HELP, args)) return;
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS, 'h']);
   if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
   if (args.mirror && args.data) throw new UsageError('--mirror and --data exclude each other');

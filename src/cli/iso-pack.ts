@@ -8,7 +8,7 @@ import { Packer } from '../pack/packer.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { SessionOutput } from '../session/output.js';
 import { TarParser } from '../tar/parser.js';
-import { checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'iso-pack';
 
@@ -84,14 +84,7 @@ async function main(): Promise<void> {
     default: { joliet: true },
     alias: { h: 'help' },
   });
-  if (args.help) {
-    process.stdout.write(HELP + '\n');
-    return;
-  }
-  if (args.version) {
-    process.stdout.write(`${TOOL} (isopipe) ${packageVersion()}\n`);
-    return;
-  }
+  if (answeredHelpOrVersion(TOOL, HELP, args)) return;
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
   if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
   if (args.R && args.r) throw new UsageError('-R and -r exclude each other');
