@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { withReader } from './helpers/skip.js';
-import { describe, flipByte, records, run, SECTOR, tarOf, tool, u32, verify } from './verify-helpers.js';
+import { describe, flipByte, readAt, records, run, SECTOR, sh, tarOf, tool, u32, verify } from './verify-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-md5-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -128,7 +128,10 @@ t.test('damage found by the checksums', async (t) =>
     const v = verify(['--dev', data]);
     t.equal(v.status, 1);
     t.ok(v.findings.some((f) => f.kind === 'file-md5' && f.path === '/dir/big.bin' && f.lba === big.extent)) || t.comment(describe(v));
-    t.equal(v.findings.length, 1, 'only that file');
+    // The tree tag, session MD5 and session tag cover the data too (ranges from the session start).
+    const others = v.findings.filter((f) => f.kind !== 'file-md5');
+    t.same(others.map((f) => [f.kind, f.session, f.lba]).sort(), [['checksum-tag', 1, 0], ['checksum-tag', 1, 0], ['session-md5', 1, 0]], 'besides that file: the tree tag, the session MD5 and the session tag, each from the session start') || t.comment(describe(v));
+    t.equal(v.findings.filter((f) => f.kind === 'file-md5').length, 1, 'only that file');
     t.ok(xorrisoCheck(data).mismatch, 'xorriso -check_md5_r finds it too');
     // A byte of a name in a directory record: structurally fine, but the session MD5 changes.
     const name = join(work, 'bad-name.iso');
@@ -165,6 +168,75 @@ t.test('xorriso appends to an isopipe --md5 image and keeps our checksums', asyn
     const vg = verify(['--dev', grown]);
     t.equal(vg.status, 0);
     t.same(vg.findings, []) || t.comment(describe(vg));
+  }));
+
+/** xorriso -check_media: the libisofs tags it found, by session start. */
+function xorrisoTags(img: string) {
+  const r = run('xorriso', ['-md5', 'on', '-indev', img, '-check_media', '--']);
+  const out = r.stdout.toString() + r.stderr.toString();
+  const matching = [...out.matchAll(/Found matching MD5 (superblock|tree|session) tag: start=(\d+)/g)].map((m) => `${m[1]}@${m[2]}`);
+  return { out, matching, nonMatching: /NON-MATCHING|md5_mismatch/.test(out) };
+}
+
+/** Every session of `img` has matching superblock, tree and session tags for xorriso. */
+function allTagsMatch(t: Tap.Test, img: string, starts: number[], what: string): void {
+  const x = xorrisoTags(img);
+  const want = starts.flatMap((s) => [`superblock@${s}`, `tree@${s}`, `session@${s}`]);
+  t.same(x.matching, want, `${what}: xorriso -check_media finds matching superblock, tree and session tags`) || t.comment(x.out);
+  t.notOk(x.nonMatching, `${what}: no non-matching tag`) || t.comment(x.out);
+}
+
+/** The libisofs tags in LBA 16–31 of a file, as [LBA, first line]. */
+function headTags(img: string): [number, string][] {
+  const out: [number, string][] = [];
+  for (let k = 16; k < 32; k++) {
+    const line = readAt(img, k * SECTOR, 300).toString('latin1');
+    if (line.startsWith('libisofs_')) out.push([k, line.slice(0, line.indexOf('\n'))]);
+  }
+  return out;
+}
+
+t.test('libisofs tags: superblock, tree and session tags from the session start; relocated superblock tag in the medium head', async (t) =>
+  withReader(t, 'xorriso', async () => {
+    // iso-pack -o seals the image itself.
+    allTagsMatch(t, join(work, 'one.iso'), [0], 'iso-pack -o');
+    // Standard output redirected to a file (write-only): read back through a second descriptor.
+    const redirected = join(work, 'redirected.iso');
+    writeFileSync(join(work, 'in.tar'), tarOf(src));
+    sh(`SOURCE_DATE_EPOCH=1700000000 ${JSON.stringify(process.execPath)} ${JSON.stringify(new URL('../bin/iso-pack.js', import.meta.url).pathname)} --md5 < ${JSON.stringify(join(work, 'in.tar'))} > ${JSON.stringify(redirected)}`);
+    t.ok(readFileSync(redirected).equals(readFileSync(join(work, 'one.iso'))), 'iso-pack --md5 > file gives the same bytes as -o');
+    // Through a pipe cd-write seals before it commits; the medium head gets the relocated tag.
+    const streamed = join(work, 'streamed.iso');
+    allTagsMatch(t, streamed, [32], 'iso-pack | cd-write');
+    const tags = headTags(streamed);
+    t.equal(tags.length, 1, 'one tag in the medium head') || t.comment(JSON.stringify(tags));
+    t.match(tags[0]?.[1], /^libisofs_rlsb32_checksum_tag_v1 pos=19 range_start=0 range_size=19 session_start=32 md5=/, 'the relocated superblock tag, pointing at the session');
+    // A closed session at LBA 0: its PVD gets the closed mark, and the checksums cover it.
+    for (const [what, input] of [['stream', pack(['--md5'], tarOf(src))], ['plain image', readFileSync(join(work, 'one.iso'))]] as const) {
+      const at0 = join(work, `at0-${what.replace(' ', '-')}.iso`);
+      const w = tool('cd-write', ['--dev', at0], input);
+      t.equal(w.status, 0, w.stderr.toString());
+      t.equal(JSON.parse(tool('cd-msinfo', ['--dev', at0, '--json']).stdout.toString()).state, 'closed', `${what} at LBA 0 is closed`);
+      allTagsMatch(t, at0, [0], `${what} at LBA 0, closed`);
+      t.equal(verify(['--dev', at0]).status, 0, `${what} at LBA 0: cd-verify clean`);
+    }
+    // Two appended sessions: each session's tags, one relocated tag naming the newest.
+    const multi = join(work, 'multi.iso');
+    const sessions: { start: number }[] = JSON.parse(tool('cd-msinfo', ['--dev', multi, '--json']).stdout.toString()).sessions;
+    allTagsMatch(t, multi, sessions.map((s) => s.start), 'two sessions by cd-write');
+    const mt = headTags(multi);
+    t.equal(mt.length, 1);
+    t.match(mt[0]?.[1], new RegExp(`session_start=${sessions[1].start} `), 'the medium head tag names the newest session');
+    // A damaged tree tag is found by both.
+    const bad = join(work, 'bad-tag.iso');
+    copyFileSync(join(work, 'one.iso'), bad);
+    const sb = readAt(bad, 19 * SECTOR, 200).toString('latin1');
+    const tree = Number(/ next=(\d+)/.exec(sb)![1]);
+    flipByte(bad, tree * SECTOR + 60);
+    const v = verify(['--dev', bad]);
+    t.equal(v.status, 1);
+    t.ok(v.findings.some((f) => f.kind === 'checksum-tag' && f.lba === tree && f.session === 1), 'cd-verify names the tree tag\'s LBA') || t.comment(describe(v));
+    t.notOk(xorrisoTags(bad).matching.includes('tree@0'), 'xorriso no longer finds a matching tree tag');
   }));
 
 /** The extent of a directory named `id` in the root of the newest session. */

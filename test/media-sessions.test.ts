@@ -211,7 +211,7 @@ t.test('medium head plan: appending to a head layout', async (t) => {
   pvd(64, { volid: 'NEW', root: 200 }).copy(session, 16 * SECTOR);
   pvd(64, { volid: 'NEWJ', type: 2, root: 210 }).copy(session, 17 * SECTOR);
   terminatorSector().copy(session, 18 * SECTOR);
-  const plan = planMediumHead({ current, currentLayout: 'head', sessionHead: session, end: 160, closed: false });
+  const plan = planMediumHead({ current, currentLayout: 'head', sessionHead: session, start: 64, end: 160, closed: false });
   t.same(plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[18, 14]], 'system area kept; the old set (PVD, terminator) stays whole: only 18–31 prepared');
   t.same(plan.prepare[0].data.subarray(0, SECTOR), terminatorSector(), 'the new terminator at 18');
   // Old set PVD, SVD, terminator; new set PVD, terminator: old 17 must become a terminator first.
@@ -221,11 +221,11 @@ t.test('medium head plan: appending to a head layout', async (t) => {
   const short = Buffer.alloc(32 * SECTOR);
   pvd(64, { root: 200 }).copy(short, 16 * SECTOR);
   terminatorSector().copy(short, 17 * SECTOR);
-  const plan2 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: short, end: 160, closed: false });
+  const plan2 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: short, start: 64, end: 160, closed: false });
   t.same(plan2.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[17, 15]]);
   t.same(plan2.prepare[0].data.subarray(0, SECTOR), terminatorSector(), 'sector 17 becomes a terminator first');
   // Old and new sets both PVD, SVD, terminator (isopipe on isopipe): the old Joliet SVD stays.
-  const plan3 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: session, end: 160, closed: false });
+  const plan3 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: session, start: 64, end: 160, closed: false });
   t.same(plan3.prepare.map((w) => w.lba), [18]);
   t.same(plan.commit.map((w) => [w.lba, w.data.length / SECTOR]), [[16, 2]], 'commit: one 4 KiB write of 16–17');
   const p16 = decodeVolumeDescriptor(plan.commit[0].data.subarray(0, SECTOR));
@@ -242,7 +242,7 @@ t.test('medium head plan: blank medium, closing, system area from the session', 
   session.fill(0x11, 0, 100);
   pvd(64, { root: 40 }).copy(session, 16 * SECTOR);
   terminatorSector().copy(session, 17 * SECTOR);
-  const plan = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: session, end: 96, closed: true });
+  const plan = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: session, start: 64, end: 96, closed: true });
   t.same(plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[0, 16], [16, 16]]);
   t.equal(plan.prepare[0].data[0], 0x11, "session's system area used on a zero medium");
   t.equal(plan.prepare[1].data.toString('latin1', 1, 6), 'CDXX1', 'pseudo-blank until the commit');
@@ -263,10 +263,10 @@ t.test('medium head plan: the newest session at LBA 0 keeps LBA 18–31 until th
   pvd(64, { root: 250 }).copy(session, 16 * SECTOR);
   pvd(64, { root: 260, type: 2 }).copy(session, 17 * SECTOR);
   terminatorSector().copy(session, 18 * SECTOR);
-  const plan = planMediumHead({ current, currentLayout: 'single', sessionHead: session, end: 256, closed: false });
+  const plan = planMediumHead({ current, currentLayout: 'single', sessionHead: session, start: 64, end: 256, closed: false });
   t.same(plan.prepare, [], 'nothing before the commit');
   t.same(plan.commit.map((w) => [w.lba, w.data.length / SECTOR]), [[16, 3]], 'descriptors only, through the terminator');
-  t.throws(() => planMediumHead({ current, currentLayout: 'head', sessionHead: Buffer.alloc(32 * SECTOR), end: 1, closed: false }), /no volume descriptor set/);
+  t.throws(() => planMediumHead({ current, currentLayout: 'head', sessionHead: Buffer.alloc(32 * SECTOR), start: 64, end: 1, closed: false }), /no volume descriptor set/);
   t.same(descriptorSet(session)?.map((d) => d.type), [1, 2, 255]);
 });
 

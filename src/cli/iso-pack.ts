@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   let createdFile: string | null = null;
   if (outPath !== undefined) {
     if (outPath === '') throw new UsageError('-o wants a file name');
-    fd = openSync(outPath, 'w');
+    fd = openSync(outPath, 'w+'); // read back by --md5's second pass
     createdFile = fstatSync(fd).isFile() ? outPath : null;
   } else if (isatty(1)) {
     throw new UsageError('refusing to write an image to a terminal: use -o FILE or a pipe');

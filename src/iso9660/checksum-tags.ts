@@ -100,6 +100,44 @@ export function decodeTag(sector: Buffer): DecodedTag | null {
   return tag;
 }
 
+/**
+ * Where a session's head-dependent checksums go. iso-pack writes the head last, so the tags
+ * whose ranges start at the session start (tree, session) and the array's session MD5 can
+ * only be computed by a second pass once the head is known — by iso-pack on a file, by
+ * cd-write on a stream (src/session/checksum-seal.ts). The plan rides as a second line in
+ * the superblock tag's sector, which libisofs's format allows after the tag's newline.
+ */
+export interface SealPlan {
+  /** LBA of the tree tag. */
+  tree: number;
+  /** LBA of the checksum array. */
+  array: number;
+  /** Entries in the array: files + 2. */
+  entries: number;
+  /** LBA of the session tag. */
+  session: number;
+}
+
+const PLAN_ID = 'isopipe_md5_seal_v1';
+const PLAN_LINE = new RegExp(`^${PLAN_ID} tree=${DECIMAL} array=${DECIMAL} entries=${DECIMAL} session=${DECIMAL}\\n`);
+
+/** The superblock tag followed by the plan line, as one sector. */
+export function encodeSuperblockSector(tag: Omit<ChecksumTag, 'type'>, plan: SealPlan): Buffer {
+  const sector = encodeTag({ ...tag, type: 'superblock' });
+  const line = `${PLAN_ID} tree=${plan.tree} array=${plan.array} entries=${plan.entries} session=${plan.session}\n`;
+  sector.write(line, sector.indexOf(0x0a) + 1, 'latin1');
+  return sector;
+}
+
+/** The plan line after a superblock tag in `sector`, or null. */
+export function decodeSealPlan(sector: Buffer): SealPlan | null {
+  const tag = decodeTag(sector);
+  if (!tag || tag.type !== 'superblock') return null;
+  const m = PLAN_LINE.exec(sector.toString('latin1', tag.length, tag.length + 120));
+  if (!m) return null;
+  return { tree: Number(m[1]), array: Number(m[2]), entries: Number(m[3]), session: Number(m[4]) };
+}
+
 // ------------------------------------------------------------------ AAIP attributes
 
 /** AAIP's short form of the namespace "isofs." (AAIP 2.0, "Namespaces"). */

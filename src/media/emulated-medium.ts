@@ -157,6 +157,15 @@ export class EmulatedMedium implements Medium {
     this.writtenEnd = Math.max(this.writtenEnd, lba + sectors);
   }
 
+  read(lba: number, buf: Buffer): void {
+    const fd = this.ensureOpenForWrite();
+    for (let got = 0; got < buf.length; ) {
+      const n = readSync(fd, buf, got, buf.length - got, lba * SECTOR + got);
+      if (n === 0) throw new Error(`${this.name} ends before LBA ${lba + Math.floor(got / SECTOR)}, which was just written; nothing committed`);
+      got += n;
+    }
+  }
+
   private writeZeros(from: number, to: number): void {
     for (let lba = from; lba < to; ) {
       const n = Math.min(to - lba, ZEROS.length / SECTOR);
@@ -196,7 +205,7 @@ export class EmulatedMedium implements Medium {
     const forced = scan.kind === 'foreign';
     const current = this.readSectors(0, HEAD_SECTORS);
     const layout = scan.kind === 'iso' && scan.layout ? scan.layout : 'blank';
-    const plan = planMediumHead({ current, currentLayout: layout, sessionHead: head, end, closed: opts.close, replaceSystemArea: forced });
+    const plan = planMediumHead({ current, currentLayout: layout, sessionHead: head, start, end, closed: opts.close, replaceSystemArea: forced });
     this.writeAll(plan.prepare);
     this.sync();
     this.phase('head-prepared');
@@ -205,6 +214,10 @@ export class EmulatedMedium implements Medium {
     this.writeAll(plan.commit);
     this.sync();
     this.phase('committed');
+    if (plan.finish.length) {
+      this.writeAll(plan.finish);
+      this.sync();
+    }
     this.scanCache = null;
   }
 

@@ -13,6 +13,7 @@ import {
   terminatorSector,
   withVolumeSpaceSize,
 } from '../image/volume-descriptor.js';
+import { decodeTag, encodeTag, looksLikeTag, md5 } from '../iso9660/checksum-tags.js';
 
 export const HEAD_SECTORS = 32;
 export const SYSTEM_AREA_SECTORS = 16;
@@ -45,6 +46,13 @@ function setClosedMark(pvd: Buffer, closed: boolean): void {
   }
 }
 
+/** A copy of a session head whose PVD (sector 16) carries the closed mark. */
+export function withClosedMark(head: Buffer): Buffer {
+  const copy = Buffer.from(head);
+  setClosedMark(copy.subarray(16 * SECTOR, 17 * SECTOR), true);
+  return copy;
+}
+
 export interface SectorWrite {
   lba: number;
   data: Buffer;
@@ -56,6 +64,8 @@ export interface HeadCommitPlan {
   prepare: SectorWrite[];
   /** The commit: sectors 16–17 (16–T for a 'single' layout) in one write. */
   commit: SectorWrite[];
+  /** After the commit: the relocated superblock checksum tag, when the session has tags. */
+  finish: SectorWrite[];
 }
 
 /**
@@ -80,6 +90,8 @@ export interface HeadPlanInput {
   currentLayout: 'blank' | 'head' | 'single';
   /** The new session's first 32 sectors (its head), as written at its start. */
   sessionHead: Buffer;
+  /** LBA the new session starts at. */
+  start: number;
   /** Absolute end of the new volume: session start + its volume space size. */
   end: number;
   /** Record the medium as closed (written without --multi). */
@@ -96,6 +108,10 @@ export interface HeadPlanInput {
  *   Blank: 16 gets the pseudo-blank mark (xorriso and isopipe read blank), 17 a terminator,
  *   18–31 the new head. 'single': nothing but a new system area.
  * - commit: sectors 16–17 in one 4 KiB page-aligned write (16–T for 'single').
+ * - finish: libisofs's relocated superblock tag after the descriptors, when the session has
+ *   a superblock tag (xorriso -md5 on, iso-pack --md5), as xorriso writes it. The session's
+ *   own tags, and stale ones, are cleared from the copy first: they name other LBAs.
+ *   Written last, so that a crash before it leaves no tag rather than a wrong one.
  * The system area (LBA 0–15) of the medium is kept when it is not all zero.
  */
 export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
@@ -119,6 +135,17 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
     if (d.index === 16) setClosedMark(patched, closed);
     patched.copy(head, at);
   }
+  // A session at LBA 0 is the medium head: its tags are its own and stay.
+  let relocatedTag: SectorWrite[] = [];
+  if (input.start !== 0) {
+    const tagAt = last + 1;
+    const own = tagAt < HEAD_SECTORS ? decodeTag(head.subarray(tagAt * SECTOR, (tagAt + 1) * SECTOR)) : null;
+    for (let k = tagAt; k < HEAD_SECTORS; k++) if (looksLikeTag(head.subarray(k * SECTOR, (k + 1) * SECTOR))) head.fill(0, k * SECTOR, (k + 1) * SECTOR);
+    if (own?.type === 'superblock') {
+      const tag = encodeTag({ type: 'relocated-superblock', pos: tagAt, rangeStart: 0, rangeSize: tagAt, next: input.start, md5: md5(head.subarray(0, tagAt * SECTOR)) });
+      relocatedTag = [{ lba: tagAt, data: tag }];
+    }
+  }
   const sectors = (from: number, to: number): SectorWrite => ({ lba: from, data: head.subarray(from * SECTOR, to * SECTOR) });
   // Written only when it changes: the medium's is zero and the session brings one.
   const newSystemArea = !keepSystemArea && (input.replaceSystemArea || !isZeroSector(head, 0, SYSTEM_AREA_SECTORS * SECTOR));
@@ -127,7 +154,7 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   if (currentLayout === 'single') {
     // LBA 17… may be the old session's live data until the PVD at 16 changes: write only
     // the new descriptor set, in one go (xorriso does the same).
-    return { prepare: systemArea, commit: [sectors(16, last + 1)] };
+    return { prepare: systemArea, commit: [sectors(16, last + 1)], finish: [] };
   }
   const prepare = [...systemArea];
   if (currentLayout === 'blank') {
@@ -138,5 +165,5 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   } else {
     prepare.push({ lba: 17, data: Buffer.concat([terminatorSector(), head.subarray(18 * SECTOR)]) });
   }
-  return { prepare, commit: [sectors(16, 18)] };
+  return { prepare, commit: [sectors(16, 18)], finish: relocatedTag };
 }

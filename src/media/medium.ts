@@ -47,6 +47,8 @@ export interface Medium {
   status(): MediumStatus;
   /** Writes session sectors at `lba`; they become visible only with commit(). */
   write(lba: number, data: Buffer): void;
+  /** Reads back sectors written since the last commit (to seal checksums, iso-pack --md5). */
+  read(lba: number, buf: Buffer): void;
   /** Makes the session visible. With `close`, no further session may be appended. */
   commit(session: SessionCommit, opts: { close: boolean }): void;
   /** Undoes what write() did since the last commit, as far as the medium allows. */

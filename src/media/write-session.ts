@@ -5,6 +5,8 @@ import { SECTOR, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor } fr
 import { SESSION_ALIGNMENT, roundUp } from '../image/sessions.js';
 import { receiveSession, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { isPlausibleStart } from '../session/plain-image.js';
+import { sealChecksums, sealPlanOf } from '../session/checksum-seal.js';
+import { withClosedMark } from './medium-head.js';
 import { MediumRefusal, type Medium, type MediumStatus } from './medium.js';
 
 export interface WriteSessionOptions {
@@ -105,7 +107,17 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
     if (volumeSize < 1 || volumeSize > session.sectors) throw new Error(`the session's volume space size ${volumeSize} does not match its ${session.sectors} sectors: nothing committed`);
     if (!isPlausibleStart(pvd, session.start)) throw new Error(`the session's root directory (LBA ${pvd.root.extent}) lies outside the session at LBA ${session.start}: nothing committed`);
     checkRoom(status, session.start, volumeSize);
-    if (!opts.dummy) medium.commit({ start: session.start, head: session.head, volumeSize }, { close: !opts.multi });
+    // A session at LBA 0 is its own medium head, closed mark included: its checksums must
+    // cover the head as it will be.
+    let head = session.head;
+    if (session.start === 0 && !opts.multi) head = withClosedMark(head);
+    // iso-pack --md5 through a pipe leaves the checksums that hash from the session start
+    // to be filled in here, where the session can be read back (checksum-seal.ts).
+    const changed = !head.equals(session.head);
+    if (!opts.dummy && sealPlanOf(head) && (session.kind === 'head-last' || changed)) {
+      sealChecksums(head, session.start, volumeSize, { read: (lba, buf) => medium.read(lba, buf), write: (lba, data) => medium.write(lba, data) });
+    }
+    if (!opts.dummy) medium.commit({ start: session.start, head, volumeSize }, { close: !opts.multi });
     return {
       kind: session.kind,
       start: session.start,

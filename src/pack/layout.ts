@@ -19,7 +19,7 @@ import { Dir, Extent, Inode, isDir, Node, NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH } from '../iso9660/record-budget.js';
 import { CHECKSUM_AREA_ENTRY_LENGTH, type FileChecksums } from './md5.js';
-import { createHash } from 'node:crypto';
+import { encodeSuperblockSector, md5, type SealPlan } from '../iso9660/checksum-tags.js';
 
 export interface LayoutOptions {
   /** LBA the session starts at. */
@@ -31,7 +31,7 @@ export interface LayoutOptions {
   /** mkisofs -r: owners 0, readable by all, write bits cleared. */
   rationalize: boolean;
   identity: VolumeIdentity;
-  /** --md5: isofs.cx on files, isofs.ca on the root, the checksum array after the data. */
+  /** --md5: isofs.cx on files, isofs.ca on the root, the checksum array and libisofs's tags. */
   checksums?: FileChecksums;
 }
 
@@ -100,8 +100,8 @@ export class SessionLayout {
   private jolietPtSize = 0;
   private zeroLba = 0;
   private heldEnd = 0;
-  /** --md5: LBA of the checksum array (after the held-back data). */
-  private arrayLba = 0;
+  /** --md5: where the tree tag, the checksum array and the session tag go. */
+  private seal: SealPlan | null = null;
   /** Absolute LBA just past the session (a multiple of 32 sectors from its start). */
   readonly end: number;
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
@@ -173,6 +173,9 @@ export class SessionLayout {
         lba += d.jolietSectors;
       }
     }
+    // libisofs's order: the tree tag after the directories, the session tag after the array.
+    const treeTag = lba;
+    if (opt.checksums) lba++;
     this.zeroLba = lba++;
     for (const h of heldBack) {
       h.inode.lba = lba;
@@ -180,27 +183,27 @@ export class SessionLayout {
     }
     this.heldEnd = lba;
     if (opt.checksums) {
-      this.arrayLba = lba;
+      const array = lba;
       lba += opt.checksums.arraySectors;
+      this.seal = { tree: treeTag, array, entries: opt.checksums.count + 2, session: lba++ };
     }
     this.end = opt.start + roundUp(lba - opt.start, HEAD_SECTORS);
   }
 
   /** Sectors from `dataEnd` to `end`, in LBA order. */
   *body(): Generator<Buffer> {
+    yield* this.metadata();
     const sums = this.opt.checksums;
-    if (!sums) yield* this.metadata();
-    else {
-      // The session MD5 covers these sectors (md5.ts); the array follows them.
-      const h = createHash('md5');
-      for (const b of this.metadata()) {
-        h.update(b);
-        yield b;
-      }
-      yield sums.array(h.digest());
-    }
-    const last = sums ? this.arrayLba + sums.arraySectors : this.heldEnd;
+    // The array with its session MD5 unset, and a blank session tag: checksum-seal.ts
+    // fills them in once the head is known.
+    if (sums) yield Buffer.concat([sums.array(), Buffer.alloc(SECTOR)]);
+    const last = this.seal ? this.seal.session + 1 : this.heldEnd;
     if (this.end > last) yield Buffer.alloc((this.end - last) * SECTOR);
+  }
+
+  /** --md5: where the head-dependent checksums go (null without --md5). */
+  get sealPlan(): SealPlan | null {
+    return this.seal;
   }
 
   /** Path tables, directories, the zero sector and the held-back data. */
@@ -211,6 +214,7 @@ export class SessionLayout {
       yield* this.pathTables(this.jolietPathTable, (d) => (d.parent === 0 && d === this.dirs[0] ? DOT : jolietIdentifier(d.jolietId)), (d) => d.jolietLba);
       for (const d of this.dirs) yield* this.jolietDirectory(d, false);
     }
+    if (this.seal) yield Buffer.alloc(SECTOR); // the tree tag, sealed later
     yield Buffer.alloc(SECTOR);
     for (const h of this.heldBack) {
       for (const c of h.chunks) yield c;
@@ -241,6 +245,12 @@ export class SessionLayout {
       }).copy(head, next++ * SECTOR);
     }
     encodeTerminator().copy(head, next * SECTOR);
+    if (this.seal) {
+      // The superblock tag covers the sectors before it: known now, unlike the other tags.
+      const at = next + 1;
+      const tag = { pos: this.opt.start + at, rangeStart: this.opt.start, rangeSize: at, next: this.seal.tree, md5: md5(head.subarray(0, at * SECTOR)) };
+      encodeSuperblockSector(tag, this.seal).copy(head, at * SECTOR);
+    }
     return head;
   }
 
@@ -356,7 +366,7 @@ export class SessionLayout {
       selfSu.entries?.push(erEntry());
       if (this.opt.checksums) {
         selfSu.lengths.push(CHECKSUM_AREA_ENTRY_LENGTH);
-        selfSu.entries?.push(...this.opt.checksums.areaEntries(this.opt.dataEnd, this.arrayLba));
+        selfSu.entries?.push(...this.opt.checksums.areaEntries(this.opt.start, this.seal!.array));
       }
     }
     add(DOT, selfSu, d.isoLba, d.isoSectors * SECTOR, FLAG_DIRECTORY, self.mtime);

@@ -4,12 +4,10 @@
 //   taken from the tar for a file of an earlier session (pax ISOPIPE.md5).
 // - Every file with an MD5 gets an index (AAIP isofs.cx) in the order its data came, the
 //   root an isofs.ca naming the array; the array follows the session's last data.
-// - The session MD5 (array entry 0) covers the metadata from the first path table up to
-//   the array, not the data before it nor the head: a head-last writer knows the head only
-//   at the end and cannot hash it first, and every data byte is covered by its file's MD5.
-//   libisofs's range checks read the range isofs.ca names, wherever it starts.
-// No text tags are written: libisofs's tag ranges always start at the session start, which
-// would need the head before the data (see cd-verify(1)).
+// - The session MD5 (array entry 0), the array's own MD5 and the tree and session tags
+//   cover sectors from the session start, head included: they are filled in by a second
+//   pass once the head is known (src/session/checksum-seal.ts); the array is written with
+//   those two entries zero.
 import { createHash, type Hash } from 'node:crypto';
 import { SECTOR } from '../iso9660/constants.js';
 import {
@@ -19,7 +17,6 @@ import {
   encodeChecksumArea,
   encodeChecksumIndex,
   MD5_BYTES,
-  md5,
 } from '../iso9660/checksum-tags.js';
 import type { Inode } from '../tree/tree.js';
 
@@ -104,13 +101,11 @@ export class FileChecksums {
     return Math.ceil(checksumArrayBytes(this.count) / SECTOR);
   }
 
-  /** The array, zero-padded to whole sectors: session MD5, files by index, MD5 of those. */
-  array(sessionMd5: Buffer): Buffer {
+  /** The array, zero-padded to whole sectors: the files by index between a zero session
+   *  MD5 and a zero MD5 of all entries, both left to the seal. */
+  array(): Buffer {
     const entries = Buffer.alloc(this.arraySectors * SECTOR);
-    sessionMd5.copy(entries, 0);
     this.digests.copy(entries, MD5_BYTES, 0, this.used * MD5_BYTES);
-    const body = entries.subarray(0, (this.count + 1) * MD5_BYTES);
-    md5(body).copy(entries, (this.count + 1) * MD5_BYTES);
     return entries;
   }
 }

@@ -1,6 +1,8 @@
 // Where a session's bytes go (DESIGN §4): a plain image (head written last, in place) or
 // the head-last stream with header and trailer. Data is batched into large writes.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { sealChecksums, sealPlanOf, type SealIo } from './checksum-seal.js';
 import { HEAD_SECTORS, SECTOR, encodeStreamHeader, encodeStreamTrailer } from './format.js';
 import { writeAll } from './io.js';
 
@@ -62,14 +64,46 @@ export class SessionOutput {
     this.position += buf.length;
   }
 
-  /** Writes the head (and, for a stream, the trailer); the session is complete after this. */
+  /** Writes the head (and, for a stream, the trailer); the session is complete after this.
+   *  A plain image whose head carries a checksum plan (--md5) is sealed first; a stream is
+   *  sealed by cd-write, which can read the medium back. */
   finish(head: Buffer, sessionSectors: number): void {
     this.flush();
     if (!this.streamFraming) {
+      if (sealPlanOf(head)) this.sealInPlace(head, sessionSectors);
       writeAll(this.fd, head, 0);
       return;
     }
     this.write(head);
     this.write(encodeStreamTrailer({ start: this.start, sectors: sessionSectors, crc32: this.crc }));
+  }
+
+  private sealInPlace(head: Buffer, sessionSectors: number): void {
+    // stdout redirected to a file is write-only: read through a second descriptor.
+    let readFd = this.fd;
+    let own = false;
+    try {
+      readSync(this.fd, Buffer.alloc(1), 0, 1, 0);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EBADF') throw err;
+      readFd = openSync(`/proc/self/fd/${this.fd}`, 'r');
+      own = true;
+    }
+    const offset = (lba: number) => (lba - this.start) * SECTOR;
+    const io: SealIo = {
+      read: (lba, buf) => {
+        for (let got = 0; got < buf.length; ) {
+          const n = readSync(readFd, buf, got, buf.length - got, offset(lba) + got);
+          if (n === 0) throw new Error(`the image ends before LBA ${lba + Math.floor(got / SECTOR)} while reading it back for --md5`);
+          got += n;
+        }
+      },
+      write: (lba, data) => writeAll(this.fd, data, offset(lba)),
+    };
+    try {
+      sealChecksums(head, this.start, sessionSectors, io);
+    } finally {
+      if (own) closeSync(readFd);
+    }
   }
 }
