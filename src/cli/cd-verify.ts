@@ -1,9 +1,10 @@
 // cd-verify: prove that every session of a medium reads back intact — structurally, by the
 // MD5s recorded in it, and, with a tar on stdin, against that tar. JSON lines on stdout.
-import { existsSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import minimist from 'minimist';
 import { Image } from '../image/image.js';
+import { SectorSource } from '../image/sector-source.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { readChunks } from '../session/io.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
@@ -107,7 +108,15 @@ async function main(): Promise<number> {
   const verbose = !!args.verbose;
   const tar = stdinTar(!!args.n);
 
-  const image = Image.open(path);
+  // Opened here so that the hashing thread can read through the same descriptor.
+  const fd = openSync(path, 'r');
+  let image: Image;
+  try {
+    image = Image.fromSource(SectorSource.fromFd(fd));
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
   const progress = !quiet && wantProgress(false) ? new Progress() : null;
   const sink = new FindingSink((f) => {
     progress?.clear();
@@ -116,13 +125,14 @@ async function main(): Promise<number> {
   });
   let summary: VerifySummary;
   try {
-    summary = verifyMedium(image, sink, { session, tar, onProgress: progress ? (b) => progress.update(b) : undefined });
+    summary = verifyMedium(image, sink, { session, tar, fd, onProgress: progress ? (b) => progress.update(b) : undefined });
   } catch (e) {
     if (e instanceof VerifyUsageError) throw new UsageError(e.message);
     throw e;
   } finally {
     progress?.clear();
     image.close();
+    closeSync(fd);
   }
   if (!quiet) {
     out(JSON.stringify({ kind: 'summary', ...summary, seconds: Number(summary.seconds.toFixed(3)) }) + '\n');

@@ -2,14 +2,16 @@
 // session tags (each over its declared range of sectors), the checksum array (its own MD5,
 // the session MD5 over the range isofs.ca names) and every file's MD5 (isofs.cx), plus the
 // relocated superblock tag in the medium head. Ranges that start at the same LBA are read
-// once, with a snapshot of the running MD5 at each end.
-import { createHash, hash, type Hash } from 'node:crypto';
-import { checksumArrayBytes, decodeTag, looksLikeTag, MD5_BYTES, md5, type DecodedTag, type TagType } from '../iso9660/checksum-tags.js';
+// once, with a snapshot of the running MD5 at each end. A session is begun as soon as its
+// root is read (the ranges start hashing, on the hashing thread when there is one, while
+// the tree is walked) and finished after the walk (the files, then the findings).
+import { checksumAreaProblem } from '../image/checksum-array.js';
+import { type ChecksumArea, decodeTag, looksLikeTag, MD5_BYTES, md5, type DecodedTag, type TagType } from '../iso9660/checksum-tags.js';
 import { SECTOR, type SectorSource } from '../image/sector-source.js';
 import type { FindingKind, FindingSink } from './findings.js';
+import type { DataHasher, RangeTicket } from './parallel-hashing.js';
 import type { SessionCheck } from './session-check.js';
 
-const CHUNK = 1 << 20;
 /** Sectors S+16… searched for a superblock tag, as libisofs does. */
 const HEAD_SECTORS = 32;
 
@@ -20,30 +22,42 @@ interface RangeCheck {
   done(actual: Buffer): void;
 }
 
-export interface ChecksumProgress {
-  /** Called after each chunk read with the bytes hashed so far. */
-  (bytes: number): void;
+/** What a begun session leaves for its end: the ranges being hashed, the array read. */
+export interface SessionSums {
+  ranges: { ticket: RangeTicket; ends: number[]; checks: RangeCheck[] }[];
+  area: ChecksumArea | null;
+  /** The checksum array's entries, when it is usable. */
+  entries: Buffer | null;
 }
 
+/** Where a file's digest is, per file in LBA order (>= 0: its slot in the hashed job). */
+const NOT_READ = -1;
+const BAD_INDEX = -2;
+const PRE_HASHED = -3;
+
 export class ChecksumVerifier {
-  /** Bytes read and hashed. */
-  bytes = 0;
   /** Files whose MD5 was compared. */
   files = 0;
-  /** MD5s of data already read (hard links, files shared by sessions): single-extent files
-   *  by LBA into compact slots, others by their extent list. */
+  /** MD5s of data already read (files shared by sessions): single-extent files by LBA into
+   *  compact slots, others by their extent list. Only kept when more sessions follow. */
   private readonly seenByLba = new Map<number, number>();
   private seenSizes = new Float64Array(256);
   private seenDigests = Buffer.alloc(256 * MD5_BYTES);
   private seenCount = 0;
   private readonly seenOther = new Map<string, Buffer>();
-  private readonly buf = Buffer.allocUnsafe(CHUNK);
 
   constructor(
     private readonly src: SectorSource,
     private readonly sink: FindingSink,
-    private readonly progress?: ChecksumProgress,
+    private readonly hasher: DataHasher,
+    /** More than one session is checked: remember digests for files they share. */
+    private readonly remember: boolean,
   ) {}
+
+  /** Bytes read and hashed. */
+  get bytes(): number {
+    return this.hasher.bytes;
+  }
 
   private find(kind: FindingKind, session: number | undefined, message: string, where: { lba?: number; path?: string; expected?: string | number; found?: string | number } = {}): void {
     this.sink.add({ kind, session, ...where, message });
@@ -99,8 +113,11 @@ export class ChecksumVerifier {
     };
   }
 
-  /** Verifies a session's tags, array, session MD5 and file MD5s. */
-  verifySession(c: SessionCheck): void {
+  /**
+   * Reads a session's tags and checksum array and starts hashing the ranges they cover.
+   * Needs the root's isofs.ca (c.checksumArea) and nothing else of the tree.
+   */
+  beginSession(c: SessionCheck): SessionSums {
     const n = c.session.number;
     let start = c.session.start;
     const ranges: RangeCheck[] = [];
@@ -162,10 +179,8 @@ export class ChecksumVerifier {
     let entries: Buffer | null = null;
     if (area) {
       const where = { lba: area.end };
-      if (area.algorithm !== 'MD5' || area.size !== MD5_BYTES) this.find('checksum-array', n, `isofs.ca names checksums of type ${JSON.stringify(area.algorithm)} and size ${area.size}; only MD5 (16) is known`, where);
-      else if (area.count < 2) this.find('checksum-array', n, `isofs.ca announces ${area.count} entries; an array has at least 2`, where);
-      else if (area.start > area.end || area.end >= c.session.start + c.session.size + 1 || !this.src.holds(area.end, checksumArrayBytes(area.count - 2)))
-        this.find('checksum-array', n, `isofs.ca range ${area.start}–${area.end} and ${area.count} entries do not fit the session and the medium`, where);
+      const problem = checksumAreaProblem(area, c.session, this.src.sectors);
+      if (problem !== null) this.find('checksum-array', n, `isofs.ca: ${problem}`, where);
       else {
         const raw = this.src.read(area.end, arraySectors).subarray(0, area.count * MD5_BYTES);
         const body = raw.subarray(0, (area.count - 1) * MD5_BYTES);
@@ -187,26 +202,58 @@ export class ChecksumVerifier {
         });
       }
     }
-    this.runRanges(ranges);
+    return { ranges: this.startRanges(ranges), area, entries };
+  }
 
-    if (entries && area) this.verifyFiles(c, entries, area.count);
-    else if (c.checksummed.length && !area)
+  /** Hashes the session's files, waits for its ranges, and reports. */
+  finishSession(c: SessionCheck, s: SessionSums): void {
+    const n = c.session.number;
+    const files = s.entries && s.area ? this.hashFiles(c, s.area.count) : null;
+    this.finishRanges(s.ranges);
+    if (files && s.entries) this.reportFiles(c, s.entries, files);
+    else if (c.checksummed.length && !s.area)
       this.find('checksum-array', n, `${c.checksummed.length} file(s) carry a checksum index (isofs.cx) but the root has no isofs.ca`, { lba: c.primary?.root.extent });
+  }
+
+  /** Groups ranges by start and starts hashing each group once. */
+  private startRanges(ranges: RangeCheck[]): SessionSums['ranges'] {
+    const byStart = new Map<number, RangeCheck[]>();
+    for (const r of ranges) {
+      const list = byStart.get(r.start);
+      if (list) list.push(r);
+      else byStart.set(r.start, [r]);
+    }
+    const out: SessionSums['ranges'] = [];
+    for (const [start, checks] of byStart) {
+      const ends = [...new Set(checks.map((r) => r.end))].sort((a, b) => a - b);
+      out.push({ ticket: this.hasher.startRange(start, ends), ends, checks });
+    }
+    return out;
+  }
+
+  private finishRanges(ranges: SessionSums['ranges']): void {
+    for (const { ticket, ends, checks } of ranges) {
+      const digests = this.hasher.rangeDigests(ticket);
+      for (const r of checks) {
+        const k = ends.indexOf(r.end);
+        r.done(Buffer.from(digests.subarray(k * MD5_BYTES, (k + 1) * MD5_BYTES)));
+      }
+    }
   }
 
   private known(extents: readonly { lba: number; bytes: number }[]): Buffer | undefined {
     if (extents.length !== 1) return this.seenOther.get(extents.map((x) => `${x.lba}+${x.bytes}`).join(','));
-    const slot = this.seenByLba.get(extents[0].lba);
-    if (slot === undefined || this.seenSizes[slot] !== extents[0].bytes) return undefined;
+    return this.knownSingle(extents[0].lba, extents[0].bytes);
+  }
+
+  private knownSingle(lba: number, bytes: number): Buffer | undefined {
+    const slot = this.seenByLba.get(lba);
+    if (slot === undefined || this.seenSizes[slot] !== bytes) return undefined;
     return this.seenDigests.subarray(slot * MD5_BYTES, (slot + 1) * MD5_BYTES);
   }
 
-  private remember(extents: readonly { lba: number; bytes: number }[], digest: Buffer): void {
-    if (extents.length !== 1) {
-      this.seenOther.set(extents.map((x) => `${x.lba}+${x.bytes}`).join(','), digest);
-      return;
-    }
-    if (this.seenByLba.has(extents[0].lba)) return;
+  private rememberSingle(lba: number, bytes: number, digest: Uint8Array): void {
+    if (this.seenByLba.has(lba)) return;
     const slot = this.seenCount++;
     if (slot === this.seenSizes.length) {
       const sizes = new Float64Array(slot * 2);
@@ -216,98 +263,94 @@ export class ChecksumVerifier {
       this.seenDigests.copy(digests);
       this.seenDigests = digests;
     }
-    this.seenSizes[slot] = extents[0].bytes;
-    digest.copy(this.seenDigests, slot * MD5_BYTES);
-    this.seenByLba.set(extents[0].lba, slot);
+    this.seenSizes[slot] = bytes;
+    this.seenDigests.set(digest, slot * MD5_BYTES);
+    this.seenByLba.set(lba, slot);
   }
 
-  private verifyFiles(c: SessionCheck, entries: Buffer, count: number): void {
-    const n = c.session.number;
+  /**
+   * The MD5 of every checksummed file of the session, in LBA order: single-extent files in
+   * one job (hard links hashed once), others here. Nothing is reported yet.
+   */
+  private hashFiles(c: SessionCheck, count: number): FileDigests {
     const files = c.checksummed;
-    for (const k of files.byLba()) {
+    const order = files.byLba();
+    const total = order.length;
+    const where = new Int32Array(total);
+    const pre = new Uint8Array(total * MD5_BYTES);
+    const positions = new Float64Array(total);
+    const sizes = new Float64Array(total);
+    const checkKnown = this.seenCount > 0 || this.seenOther.size > 0;
+    let m = 0;
+    for (let j = 0; j < total; j++) {
+      const k = order[j];
       const index = files.index(k);
       if (index < 1 || index > count - 2) {
-        this.find('checksum-array', n, `checksum index ${index} lies outside the array's ${count - 2} file entries`, { path: files.path(k), found: index });
+        where[j] = BAD_INDEX;
+        continue;
+      }
+      if (files.single(k)) {
+        const lba = files.lba(k);
+        const bytes = files.size(k);
+        const known = checkKnown ? this.knownSingle(lba, bytes) : undefined;
+        if (known) {
+          pre.set(known, j * MD5_BYTES);
+          where[j] = PRE_HASHED;
+        } else if (!this.src.holds(lba, bytes)) where[j] = NOT_READ; // reported by the structural checks
+        else if (m > 0 && positions[m - 1] === lba * SECTOR && sizes[m - 1] === bytes) where[j] = m - 1; // a hard link
+        else {
+          positions[m] = lba * SECTOR;
+          sizes[m] = bytes;
+          where[j] = m++;
+        }
         continue;
       }
       const extents = files.extents(k);
-      const expected = entries.subarray(index * MD5_BYTES, (index + 1) * MD5_BYTES);
       let got = this.known(extents);
       if (got === undefined) {
-        if (!extents.every((x) => this.src.holds(x.lba, x.bytes))) continue; // reported by the structural checks
-        got = this.fileMd5(extents);
-        this.remember(extents, got);
+        if (!extents.every((x) => this.src.holds(x.lba, x.bytes))) {
+          where[j] = NOT_READ;
+          continue;
+        }
+        got = this.hasher.hashExtents(extents);
+        if (this.remember) this.seenOther.set(extents.map((x) => `${x.lba}+${x.bytes}`).join(','), got);
         this.files++;
       }
-      if (!got.equals(expected))
+      pre.set(got, j * MD5_BYTES);
+      where[j] = PRE_HASHED;
+    }
+    const digests = this.hasher.hashFiles(positions, sizes, m);
+    this.files += m;
+    if (this.remember)
+      for (let i = 0; i < m; i++) this.rememberSingle(positions[i] / SECTOR, sizes[i], digests.subarray(i * MD5_BYTES, (i + 1) * MD5_BYTES));
+    return { order, where, pre, digests };
+  }
+
+  private reportFiles(c: SessionCheck, entries: Buffer, d: FileDigests): void {
+    const n = c.session.number;
+    const files = c.checksummed;
+    for (let j = 0; j < d.order.length; j++) {
+      const k = d.order[j];
+      const w = d.where[j];
+      if (w === NOT_READ) continue;
+      if (w === BAD_INDEX) {
+        this.find('checksum-array', n, `checksum index ${files.index(k)} lies outside the array's ${entries.length / MD5_BYTES - 2} file entries`, { path: files.path(k), found: files.index(k) });
+        continue;
+      }
+      const got = w === PRE_HASHED ? d.pre : d.digests;
+      const from = (w === PRE_HASHED ? j : w) * MD5_BYTES;
+      const at = files.index(k) * MD5_BYTES;
+      let same = true;
+      for (let b = 0; b < MD5_BYTES; b++)
+        if (got[from + b] !== entries[at + b]) {
+          same = false;
+          break;
+        }
+      if (!same)
         this.find('file-md5', n, 'file content does not match its recorded MD5', {
-          path: files.path(k), lba: extents[0]?.lba, expected: expected.toString('hex'), found: got.toString('hex'),
+          path: files.path(k), lba: files.extents(k)[0]?.lba,
+          expected: entries.toString('hex', at, at + MD5_BYTES), found: Buffer.from(got.subarray(from, from + MD5_BYTES)).toString('hex'),
         });
-    }
-  }
-
-  /** Byte range of the medium the window buffer holds (files are read in LBA order, so
-   *  small neighbours come from one read). */
-  private windowStart = -1;
-  private windowBytes = 0;
-  private readonly window = Buffer.allocUnsafe(CHUNK);
-
-  private fileMd5(extents: readonly { lba: number; bytes: number }[]): Buffer {
-    // A small file inside the window: one call, no hash object.
-    if (extents.length === 1) {
-      const pos = extents[0].lba * SECTOR;
-      const from = pos - this.windowStart;
-      if (from >= 0 && from + extents[0].bytes <= this.windowBytes) {
-        this.bytes += extents[0].bytes;
-        return hash('md5', this.window.subarray(from, from + extents[0].bytes), 'buffer');
-      }
-    }
-    if (extents.length === 0) return hash('md5', Buffer.alloc(0), 'buffer');
-    const h = createHash('md5');
-    for (const x of extents) {
-      let pos = x.lba * SECTOR;
-      let left = x.bytes;
-      while (left > 0) {
-        if (pos < this.windowStart || pos >= this.windowStart + this.windowBytes) {
-          this.windowStart = pos;
-          this.windowBytes = Math.min(CHUNK, this.src.bytes - pos);
-          this.src.readInto(this.window, pos, this.windowBytes);
-        }
-        const from = pos - this.windowStart;
-        const k = Math.min(left, this.windowBytes - from);
-        h.update(this.window.subarray(from, from + k));
-        pos += k;
-        left -= k;
-        this.bytes += k;
-        this.progress?.(this.bytes);
-      }
-    }
-    return h.digest();
-  }
-
-  /** Reads each group of ranges with one start once, snapshotting the MD5 at every end. */
-  private runRanges(ranges: RangeCheck[]): void {
-    const byStart = new Map<number, RangeCheck[]>();
-    for (const r of ranges) {
-      const list = byStart.get(r.start);
-      if (list) list.push(r);
-      else byStart.set(r.start, [r]);
-    }
-    for (const [start, list] of byStart) {
-      list.sort((a, b) => a.end - b.end);
-      const h: Hash = createHash('md5');
-      let lba = start;
-      for (const r of list) {
-        while (lba < r.end) {
-          const count = Math.min(CHUNK / SECTOR, r.end - lba);
-          this.src.readInto(this.buf, lba * SECTOR, count * SECTOR);
-          h.update(this.buf.subarray(0, count * SECTOR));
-          lba += count;
-          this.bytes += count * SECTOR;
-          this.progress?.(this.bytes);
-        }
-        r.done(h.copy().digest());
-      }
     }
   }
 
@@ -324,7 +367,7 @@ export class ChecksumVerifier {
               lba: 0, expected: t.md5.toString('hex'), found: actual.toString('hex'),
             });
         };
-        this.runRanges([r]);
+        this.finishRanges(this.startRanges([r]));
       }
       if (t.selfOk && t.next !== newestStart)
         this.find('medium-head', undefined, `the medium head's relocated superblock tag points at a session at LBA ${t.next}, the newest session starts at ${newestStart}`, {
@@ -333,4 +376,14 @@ export class ChecksumVerifier {
       return;
     }
   }
+}
+
+interface FileDigests {
+  /** Positions in ChecksummedFiles, in LBA order. */
+  order: ArrayLike<number>;
+  /** Per file in that order: NOT_READ, BAD_INDEX, PRE_HASHED (digest in `pre` at its
+   *  position) or its slot in `digests`. */
+  where: Int32Array;
+  pre: Uint8Array;
+  digests: Uint8Array;
 }

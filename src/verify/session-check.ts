@@ -67,8 +67,19 @@ export class ChecksummedFiles {
       this.sizes[k] = extents[0].bytes;
     } else {
       this.lbas[k] = extents[0]?.lba ?? 0;
+      this.sizes[k] = -1;
       this.odd.set(k, extents);
     }
+  }
+
+  /** True when file `k` has exactly one extent (lba(k), size(k)). */
+  single(k: number): boolean {
+    return this.sizes[k] >= 0;
+  }
+
+  /** Bytes of a single-extent file. */
+  size(k: number): number {
+    return this.sizes[k];
   }
 
   path(k: number): string {
@@ -172,17 +183,32 @@ export class SessionChecker {
     this.sink.add({ kind, session: this.n, ...where, message });
   }
 
-  check(): SessionCheck {
+  /**
+   * Runs every check. `afterRoot` is called once, as soon as the root directory has been
+   * read (result.checksumArea is known then), or at the end when there is no root.
+   */
+  check(afterRoot?: (partial: SessionCheck) => void): SessionCheck {
     const r = this.result;
+    this.afterRoot = afterRoot;
     this.descriptors();
-    if (!r.primary) return r;
+    if (!r.primary) return this.rootDone();
     const pvd = r.primary;
     r.rockRidge = this.rootOk(pvd.root.extent) && TreeWalker.hasRockRidge(this.src, this.n, pvd.root.extent, pvd.root.size);
     const jolietRoot = r.joliet && this.rootOk(r.joliet.root.extent) ? r.joliet.root : null;
     this.walk(pvd.root.extent, pvd.root.size, jolietRoot);
+    this.rootDone();
     this.pathTables(pvd, this.isoDirs, pvd.root.extent, false);
     if (r.joliet && jolietRoot) this.pathTables(r.joliet, this.jolietDirs, jolietRoot.extent, true);
     return r;
+  }
+
+  private afterRoot: ((partial: SessionCheck) => void) | undefined;
+
+  private rootDone(): SessionCheck {
+    const call = this.afterRoot;
+    this.afterRoot = undefined;
+    call?.(this.result);
+    return this.result;
   }
 
   private rootOk(extent: number): boolean {
@@ -524,6 +550,7 @@ export class SessionChecker {
       }
       r.directories++;
       const kids = this.children(w, false, this.isoDirs);
+      if (w.depth === 0) this.rootDone();
       if (!kids) continue;
       // The Rock Ridge view: relocated directories at their logical place, their records
       // in the relocation directory skipped.

@@ -8,10 +8,11 @@ import type { ImageEntry } from '../image/entry.js';
 import { SECTOR, type SectorSource } from '../image/sector-source.js';
 import { FIRST_SESSION, roundUp, SESSION_ALIGNMENT, type SessionEntry } from '../image/sessions.js';
 import { TarFormatError } from '../tar/header.js';
-import { ChecksumVerifier } from './checksums.js';
+import { ChecksumVerifier, type SessionSums } from './checksums.js';
 import type { FindingSink } from './findings.js';
 import { checkMediumHead } from './medium-head-check.js';
-import { SessionChecker, type SessionCheck } from './session-check.js';
+import { DataHasher } from './parallel-hashing.js';
+import { SessionChecker } from './session-check.js';
 import { compareTar } from './tar-compare.js';
 
 export interface VerifyOptions {
@@ -21,6 +22,8 @@ export interface VerifyOptions {
   tar?: Iterable<Buffer> | null;
   /** Bytes read so far, for progress reports. */
   onProgress?: (bytes: number) => void;
+  /** The medium's file descriptor: hash on a second thread too, which reads through it. */
+  fd?: number;
 }
 
 export interface VerifySummary {
@@ -100,22 +103,27 @@ export function verifyMedium(image: Image, sink: FindingSink, opts: VerifyOption
   if (chosen !== undefined && (!Number.isInteger(chosen) || chosen < 1 || chosen > sessions.length))
     throw new VerifyUsageError(`there is no session ${chosen}: the medium has ${sessions.length}`);
   const list = chosen !== undefined ? [sessions[chosen - 1]] : sessions;
-  const sums = new ChecksumVerifier(src, sink, opts.onProgress);
-  const checks: SessionCheck[] = [];
-  for (const s of list) {
-    const c = new SessionChecker(src, s, sink).check();
-    checks.push(c);
-    summary.sessions++;
-    sums.verifySession(c);
+  const hasher = new DataHasher(src, opts.fd, opts.onProgress);
+  try {
+    const sums = new ChecksumVerifier(src, sink, hasher, list.length > 1);
+    for (const s of list) {
+      // The checksummed ranges are hashed (on the other thread) while the tree is walked.
+      let begun: SessionSums | null = null;
+      const c = new SessionChecker(src, s, sink).check((partial) => (begun = sums.beginSession(partial)));
+      summary.sessions++;
+      sums.finishSession(c, begun!);
+    }
+    const newest = sessions[sessions.length - 1];
+    const chainBroken = scan.warnings.some((w) => /chain of session heads broken/.test(w));
+    if (scan.layout === 'head' && headOk && !chainBroken && (chosen === undefined || chosen === sessions.length)) {
+      checkMediumHead(src, newest, sink);
+      sums.verifyMediumHeadTag(newest.start);
+    }
+    summary.files += sums.files;
+    summary.bytes += sums.bytes;
+  } finally {
+    hasher.close();
   }
-  const newest = sessions[sessions.length - 1];
-  const chainBroken = scan.warnings.some((w) => /chain of session heads broken/.test(w));
-  if (scan.layout === 'head' && headOk && !chainBroken && (chosen === undefined || chosen === sessions.length)) {
-    checkMediumHead(src, newest, sink);
-    sums.verifyMediumHeadTag(newest.start);
-  }
-  summary.files += sums.files;
-  summary.bytes += sums.bytes;
 
   if (opts.tar) {
     const number = chosen ?? sessions.length;

@@ -1,0 +1,100 @@
+// The main thread's side of cd-verify's hashing: posts range and file jobs to a hashing
+// thread (hash-worker.ts) and works on the same jobs itself, so that on two cores the MD5
+// of a whole session and the MD5s of its files are computed side by side, and the tree
+// walk overlaps the session's MD5. Without a descriptor to share (or without a thread),
+// everything is hashed here, with the same code.
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { SECTOR, type SectorSource } from '../image/sector-source.js';
+import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
+
+/** How often a thread waiting for the other reports progress (ms). */
+const WAIT_SLICE = 250;
+
+export type RangeTicket = RangeJob;
+
+export class DataHasher {
+  private worker: Worker | null = null;
+  /** Bytes the hashing thread has hashed (only it writes). */
+  private readonly workerBytes = new Float64Array(new SharedArrayBuffer(8));
+  private ownBytes = 0;
+  private readonly buf = Buffer.allocUnsafe(BLOCK_SPAN);
+  private readonly read: ReadAt;
+  private readonly count = (n: number) => {
+    this.ownBytes += n;
+    this.progress?.(this.bytes);
+  };
+
+  /** `fd`: the medium's descriptor, for the hashing thread; none: hash on this thread only. */
+  constructor(src: SectorSource, fd?: number, private readonly progress?: (bytes: number) => void) {
+    this.read = (b, position, length) => src.readInto(b, position, length);
+    if (fd === undefined) return;
+    try {
+      this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { fd, bytes: this.workerBytes } });
+      // Never keeps the process alive; its errors are only seen as units it marked failed.
+      this.worker.unref();
+      this.worker.on('error', () => {});
+    } catch {
+      this.worker = null;
+    }
+  }
+
+  /** Bytes read and hashed by both threads. */
+  get bytes(): number {
+    return this.ownBytes + this.workerBytes[0];
+  }
+
+  /** Starts the MD5 of sectors from `start` with a digest at each of `ends` (ascending). */
+  startRange(start: number, ends: number[]): RangeTicket {
+    const job = newRangeJob(start, ends);
+    this.worker?.postMessage({ range: job });
+    return job;
+  }
+
+  /** The digests of a started range (16 bytes per end), hashed here if no thread took it. */
+  rangeDigests(job: RangeTicket): Uint8Array {
+    this.share(job.ctl, job.failed, 1, () => runRange(job, this.read, this.buf, this.count));
+    return job.out;
+  }
+
+  /** MD5s (16 bytes each) of files at byte `positions` with `sizes`, in ascending position. */
+  hashFiles(positions: Float64Array, sizes: Float64Array, count: number): Uint8Array {
+    const job = newFileJob(positions, sizes, count);
+    const total = blockCount(job);
+    if (total > 1) this.worker?.postMessage({ files: job });
+    this.share(job.ctl, job.failed, total, (k) => runBlock(job, k, this.read, this.buf, this.count));
+    return job.digests;
+  }
+
+  /** MD5 of a file of several extents (or none), on this thread. */
+  hashExtents(extents: readonly { lba: number; bytes: number }[]): Buffer {
+    const h = createHash('md5');
+    for (const x of extents)
+      for (let done = 0; done < x.bytes; ) {
+        const n = Math.min(this.buf.length, x.bytes - done);
+        this.read(this.buf, x.lba * SECTOR + done, n);
+        h.update(this.buf.subarray(0, n));
+        done += n;
+        this.count(n);
+      }
+    return h.digest();
+  }
+
+  /** Claims units until none is left, waits for those the other thread holds, redoes failed ones. */
+  private share(ctl: Int32Array, failed: Uint8Array, total: number, run: (k: number) => void): void {
+    claimUnits(ctl, failed, total, run, false);
+    for (;;) {
+      const done = Atomics.load(ctl, Ctl.Done);
+      if (done >= total) break;
+      Atomics.wait(ctl, Ctl.Done, done, WAIT_SLICE);
+      this.progress?.(this.bytes);
+    }
+    // Redone here, so that a read error surfaces as it would without the thread.
+    if (Atomics.load(ctl, Ctl.Failed) > 0) for (let k = 0; k < total; k++) if (failed[k]) run(k);
+  }
+
+  close(): void {
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+}
