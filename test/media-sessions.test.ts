@@ -12,6 +12,7 @@ import {
 import { MAX_SESSIONS, scanMedium, type ReadSectors } from '../dist/image/sessions.js';
 import { CLOSED_MARK_OFFSET, hasClosedMark, planMediumHead } from '../dist/media/medium-head.js';
 import { describeForeignContent } from '../dist/media/foreign-content.js';
+import { decodeTag, encodeTag, md5 } from '../dist/iso9660/checksum-tags.js';
 import { mediaCapacity, parseCapacity } from '../dist/media/capacity.js';
 import { normaliseCdrecordArgv, resolveDevicePath } from '../dist/media/device-path.js';
 
@@ -268,6 +269,52 @@ t.test('medium head plan: the newest session at LBA 0 keeps LBA 18–31 until th
   t.same(plan.commit.map((w) => [w.lba, w.data.length / SECTOR]), [[16, 3]], 'descriptors only, through the terminator');
   t.throws(() => planMediumHead({ current, currentLayout: 'head', sessionHead: Buffer.alloc(32 * SECTOR), start: 64, end: 1, closed: false }), /no volume descriptor set/);
   t.same(descriptorSet(session)?.map((d) => d.type), [1, 2, 255]);
+});
+
+t.test('medium head plan: libisofs tags are cleared from the copy, the superblock tag relocated', async (t) => {
+  const tag = (type: 'superblock' | 'tree', pos: number, start = 64) => encodeTag({ type, pos, rangeStart: start, rangeSize: pos - start, next: 200, md5: Buffer.alloc(16, 7) });
+  const session = Buffer.alloc(32 * SECTOR);
+  pvd(64, { root: 250 }).copy(session, 16 * SECTOR);
+  pvd(64, { root: 260, type: 2 }).copy(session, 17 * SECTOR);
+  terminatorSector().copy(session, 18 * SECTOR);
+  tag('superblock', 64 + 19).copy(session, 19 * SECTOR);
+  tag('tree', 999).copy(session, 25 * SECTOR); // stale: not the session's superblock tag
+  const current = Buffer.alloc(32 * SECTOR);
+  pvd(64, { root: 40 }).copy(current, 16 * SECTOR);
+  terminatorSector().copy(current, 17 * SECTOR);
+  const plan = planMediumHead({ current, currentLayout: 'head', sessionHead: session, start: 64, end: 128, closed: false });
+  // The medium head as it ends up: every step applied in order.
+  const after = Buffer.from(current);
+  for (const w of [...plan.prepare, ...plan.commit, ...plan.finish]) w.data.copy(after, w.lba * SECTOR);
+  const tags = [...Array(32).keys()].map((k) => decodeTag(after.subarray(k * SECTOR, (k + 1) * SECTOR))).map((d, k) => (d ? k : -1)).filter((k) => k >= 0);
+  t.same(tags, [19], 'one tag left, after the terminator');
+  const rl = decodeTag(after.subarray(19 * SECTOR, 20 * SECTOR))!;
+  t.same([rl.type, rl.pos, rl.rangeStart, rl.rangeSize, rl.next, rl.selfOk], ['relocated-superblock', 19, 0, 19, 64, true]);
+  t.ok(rl.md5.equals(md5(after.subarray(0, 19 * SECTOR))), 'its MD5 covers the medium head as written, volume size patched');
+  t.same(plan.finish.map((w) => w.lba), [19], 'written after the commit');
+  for (const w of [...plan.prepare, ...plan.commit]) t.notOk(w.data.includes('libisofs_'), `no tag written before the commit (LBA ${w.lba})`);
+
+  // A session at LBA 0 is the medium head: its own tags stay as they are.
+  const at0 = Buffer.from(session);
+  tag('superblock', 19, 0).copy(at0, 19 * SECTOR);
+  const plan0 = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: at0, start: 0, end: 64, closed: false });
+  t.same(plan0.finish, []);
+  const after0 = Buffer.alloc(32 * SECTOR);
+  for (const w of [...plan0.prepare, ...plan0.commit]) w.data.copy(after0, w.lba * SECTOR);
+  t.equal(decodeTag(after0.subarray(19 * SECTOR, 20 * SECTOR))?.type, 'superblock');
+
+  // The newest session at LBA 0 ('single'): its old tag goes before the commit, the
+  // relocated one takes its place after it; file data in LBA 20-31 is not touched.
+  const single = Buffer.alloc(32 * SECTOR);
+  pvd(182, { root: 28 }).copy(single, 16 * SECTOR);
+  pvd(182, { root: 30, type: 2 }).copy(single, 17 * SECTOR);
+  terminatorSector().copy(single, 18 * SECTOR);
+  encodeTag({ type: 'superblock', pos: 19, rangeStart: 0, rangeSize: 19, next: 40, md5: Buffer.alloc(16) }).copy(single, 19 * SECTOR);
+  single.fill(0x77, 20 * SECTOR);
+  const ps = planMediumHead({ current: single, currentLayout: 'single', sessionHead: session, start: 192, end: 256, closed: false });
+  t.same(ps.prepare.map((w) => [w.lba, w.data.equals(Buffer.alloc(SECTOR))]), [[19, true]], 'the old tag zeroed first');
+  t.same(ps.finish.map((w) => [w.lba, decodeTag(w.data)?.type, decodeTag(w.data)?.next]), [[19, 'relocated-superblock', 192]]);
+  t.ok([...ps.prepare, ...ps.commit, ...ps.finish].every((w) => w.lba + w.data.length / SECTOR <= 20), 'LBA 20-31 (old file data) untouched');
 });
 
 t.test('capacity and device options', async (t) => {

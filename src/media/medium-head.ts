@@ -135,17 +135,17 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
     if (d.index === 16) setClosedMark(patched, closed);
     patched.copy(head, at);
   }
-  // A session at LBA 0 is the medium head: its tags are its own and stay.
-  let relocatedTag: SectorWrite[] = [];
+  // A session at LBA 0 is the medium head: its tags are its own and stay. Otherwise the
+  // copy's tags name the session's LBAs: clear them, and relocate the superblock tag.
+  const tagAt = last + 1;
+  let relocatedTag: Buffer | null = null;
   if (input.start !== 0) {
-    const tagAt = last + 1;
     const own = tagAt < HEAD_SECTORS ? decodeTag(head.subarray(tagAt * SECTOR, (tagAt + 1) * SECTOR)) : null;
     for (let k = tagAt; k < HEAD_SECTORS; k++) if (looksLikeTag(head.subarray(k * SECTOR, (k + 1) * SECTOR))) head.fill(0, k * SECTOR, (k + 1) * SECTOR);
-    if (own?.type === 'superblock') {
-      const tag = encodeTag({ type: 'relocated-superblock', pos: tagAt, rangeStart: 0, rangeSize: tagAt, next: input.start, md5: md5(head.subarray(0, tagAt * SECTOR)) });
-      relocatedTag = [{ lba: tagAt, data: tag }];
-    }
+    if (own?.type === 'superblock')
+      relocatedTag = encodeTag({ type: 'relocated-superblock', pos: tagAt, rangeStart: 0, rangeSize: tagAt, next: input.start, md5: md5(head.subarray(0, tagAt * SECTOR)) });
   }
+  const finish: SectorWrite[] = relocatedTag ? [{ lba: tagAt, data: relocatedTag }] : [];
   const sectors = (from: number, to: number): SectorWrite => ({ lba: from, data: head.subarray(from * SECTOR, to * SECTOR) });
   // Written only when it changes: the medium's is zero and the session brings one.
   const newSystemArea = !keepSystemArea && (input.replaceSystemArea || !isZeroSector(head, 0, SYSTEM_AREA_SECTORS * SECTOR));
@@ -154,7 +154,14 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   if (currentLayout === 'single') {
     // LBA 17… may be the old session's live data until the PVD at 16 changes: write only
     // the new descriptor set, in one go (xorriso does the same).
-    return { prepare: systemArea, commit: [sectors(16, last + 1)], finish: [] };
+    // libisofs searches LBA 16–31 for tags and refuses a medium whose tag does not match
+    // its descriptors: the old session's tags go first (a tag sector is never file data),
+    // and the relocated tag may only go where one was.
+    const stale: SectorWrite[] = [];
+    for (let k = 17; k < HEAD_SECTORS; k++)
+      if (looksLikeTag(current.subarray(k * SECTOR, (k + 1) * SECTOR))) stale.push({ lba: k, data: Buffer.alloc(SECTOR) });
+    const tagSlot = relocatedTag && stale.some((w) => w.lba === tagAt);
+    return { prepare: [...systemArea, ...stale], commit: [sectors(16, last + 1)], finish: tagSlot ? [{ lba: tagAt, data: relocatedTag! }] : [] };
   }
   const prepare = [...systemArea];
   if (currentLayout === 'blank') {
@@ -165,5 +172,5 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   } else {
     prepare.push({ lba: 17, data: Buffer.concat([terminatorSector(), head.subarray(18 * SECTOR)]) });
   }
-  return { prepare, commit: [sectors(16, 18)], finish: relocatedTag };
+  return { prepare, commit: [sectors(16, 18)], finish };
 }
