@@ -109,7 +109,8 @@ if [ "$SNAPSHOT" = 1 ] && [ -d "$REPO/dist" ]; then
 else
   TOOLS=$REPO
 fi
-tool() { [ -f "$TOOLS/bin/$1.js" ] && echo "node $TOOLS/bin/$1.js"; }
+# Run the launchers themselves, as users do: their #! line carries node's flags.
+tool() { [ -x "$TOOLS/bin/$1.js" ] && echo "$TOOLS/bin/$1.js"; }
 if [ -z "$ISOPACK" ]; then
   ISOPACK=$(tool iso-pack) || die "$REPO/bin/iso-pack.js not found: build (npx tsc -p tsconfig.json) or try the harness with --iso-pack cat"
 fi
