@@ -9,6 +9,7 @@ import { checksumAreaProblem } from '../image/checksum-array.js';
 import { type ChecksumArea, decodeTag, looksLikeTag, MD5_BYTES, md5, type DecodedTag, type TagType } from '../iso9660/checksum-tags.js';
 import { SECTOR, type SectorSource } from '../image/sector-source.js';
 import type { FindingKind, FindingSink } from './findings.js';
+import { sharedFloat64 } from './data-hashing.js';
 import type { DataHasher, RangeTicket } from './parallel-hashing.js';
 import type { SessionCheck } from './session-check.js';
 
@@ -278,8 +279,8 @@ export class ChecksumVerifier {
     const total = order.length;
     const where = new Int32Array(total);
     const pre = new Uint8Array(total * MD5_BYTES);
-    const positions = new Float64Array(total);
-    const sizes = new Float64Array(total);
+    const positions = sharedFloat64(total);
+    const sizes = sharedFloat64(total);
     const checkKnown = this.seenCount > 0 || this.seenOther.size > 0;
     let m = 0;
     for (let j = 0; j < total; j++) {

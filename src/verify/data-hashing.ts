@@ -82,13 +82,26 @@ export interface FileJob {
   failed: Uint8Array;
 }
 
-/** A job for files given by (position, size), in ascending position. */
+function shared(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(Math.max(8, bytes));
+}
+
+/** A Float64Array both threads can see. */
+export function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(shared(length * 8), 0, length);
+}
+
+/** A job for the first `count` files given by (position, size), in ascending position;
+ *  the arrays are shared as they are when they live in shared memory. */
 export function newFileJob(positions: Float64Array, sizes: Float64Array, count: number): FileJob {
-  const shared = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
-  const pos = new Float64Array(shared(count * 8), 0, count);
-  const sz = new Float64Array(shared(count * 8), 0, count);
-  pos.set(positions.subarray(0, count));
-  sz.set(sizes.subarray(0, count));
+  const share = (a: Float64Array) => {
+    if (a.buffer instanceof SharedArrayBuffer) return a.subarray(0, count);
+    const b = sharedFloat64(count);
+    b.set(a.subarray(0, count));
+    return b;
+  };
+  const pos = share(positions);
+  const sz = share(sizes);
   const starts: number[] = [];
   let spanStart = 0;
   let spanEnd = -1;

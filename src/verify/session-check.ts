@@ -4,7 +4,7 @@
 // files with the same extents), and both path tables against the directories found.
 // Unlike the image reader, which stops at the first problem, every problem becomes a
 // finding and the walk goes on wherever it safely can.
-import { decodeAttributeEntries, decodeChecksumArea, decodeChecksumIndex, type ChecksumArea } from '../iso9660/checksum-tags.js';
+import type { ChecksumArea } from '../iso9660/checksum-tags.js';
 import { decodeRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDot, isDotDot, isoName, jolietName, type RawRecord } from '../image/directory-record.js';
 import { type DataExtent, typeFromMode } from '../image/entry.js';
 import { FormatProblem } from '../image/errors.js';
@@ -100,9 +100,16 @@ export class ChecksummedFiles {
   }
 
   /** Positions in the order of the files' first LBA, for reading front to back. */
-  byLba(): number[] {
-    const order = Array.from({ length: this.length }, (_, k) => k);
-    return order.sort((a, b) => this.lbas[a] - this.lbas[b]);
+  byLba(): Int32Array {
+    const n = this.length;
+    const order = new Int32Array(n);
+    let sorted = true;
+    for (let k = 0; k < n; k++) {
+      order[k] = k;
+      if (k > 0 && this.lbas[k] < this.lbas[k - 1]) sorted = false;
+    }
+    // Usually the tree lists the files in the order their data was written.
+    return sorted ? order : order.sort((a, b) => this.lbas[a] - this.lbas[b]);
   }
 }
 
@@ -362,23 +369,12 @@ export class SessionChecker {
     return out;
   }
 
-  /** Decodes a record's System Use entries (continuations followed): Rock Ridge and AAIP. */
+  /** Decodes a record's System Use entries (continuations followed): Rock Ridge and AAIP
+   *  (isofs.cx, isofs.ca), with the image reader's decoder. */
   private systemUse(r: RawRecord, lba: number, path: string, rootDot: boolean): RockRidge {
     const d = new SystemUseDecoder();
-    const al: Buffer[] = [];
-    const collect = (area: Buffer) => {
-      let off = 0;
-      while (off + 4 <= area.length) {
-        const len = area[off + 2];
-        if (len < 4 || off + len > area.length) break;
-        if (area[off] === 0x41 && area[off + 1] === 0x4c) al.push(area.subarray(off, off + len));
-        if (area[off] === 0x53 && area[off + 1] === 0x54) break;
-        off += len;
-      }
-    };
     try {
       const first = rootDot ? r.systemUse : r.systemUse.subarray(Math.min(this.skip, r.systemUse.length));
-      collect(first);
       let ce: Continuation | null = d.feed(first);
       let hops = 0;
       while (ce) {
@@ -386,28 +382,13 @@ export class SessionChecker {
         if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) throw new FormatProblem(`continuation area ${ce.block}:${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
         if (!this.src.holds(ce.block, SECTOR)) throw new FormatProblem(`continuation area at LBA ${ce.block} lies past the end of the medium`, ce.block);
         if (ce.block >= this.end) this.find('extent', `continuation area at LBA ${ce.block} lies past the end of the session`, { lba: ce.block, path });
-        const area = this.src.read(ce.block, 1).subarray(ce.offset, ce.offset + ce.length);
-        collect(area);
-        ce = d.feed(area);
+        ce = d.feed(this.src.read(ce.block, 1).subarray(ce.offset, ce.offset + ce.length));
       }
     } catch (err) {
       if (!(err instanceof FormatProblem)) throw err;
       this.find('rock-ridge', err.message, { lba: err.lba ?? lba, path });
     }
-    const rr = d.rr;
-    const cx = al.length === 1 ? quickChecksumIndex(al[0]) : null;
-    if (cx !== null) (rr as RockRidgeWithChecksums).checksumIndex = cx;
-    else if (al.length) {
-      try {
-        for (const a of decodeAttributeEntries(al)) {
-          if (a.name === 'isofs.cx') (rr as RockRidgeWithChecksums).checksumIndex = decodeChecksumIndex(a.value);
-          if (a.name === 'isofs.ca') (rr as RockRidgeWithChecksums).checksumArea = decodeChecksumArea(a.value);
-        }
-      } catch (err) {
-        this.find('rock-ridge', `AAIP attributes: ${(err as Error).message}`, { lba, path });
-      }
-    }
-    return rr;
+    return d.rr;
   }
 
   /** The children of a directory (not `.`/`..`), multi-extent sections joined, with checks. */
@@ -437,8 +418,7 @@ export class SessionChecker {
         const rr = this.systemUse(dot, w.extent, w.path, isRoot);
         if (isRoot) {
           this.skip = rr.spSkip ?? 0;
-          const area = (rr as RockRidgeWithChecksums).checksumArea;
-          if (area) this.result.checksumArea = area;
+          if (rr.checksumArea) this.result.checksumArea = rr.checksumArea;
         }
         if (rr.mode === undefined) this.find('rock-ridge', '`.` record has no PX entry', { lba: w.extent, path: w.path });
       }
@@ -484,8 +464,7 @@ export class SessionChecker {
       if (rock) this.rockRidgeRecord(rr, dir, lba, path);
       if (dir && r.flags & FLAG_MULTI_EXTENT) this.find('directory', `${tree}directory record flagged multi-extent`, { lba, path });
       const c: Child = { record: r, recordLba: lba, name, isDir: dir, sections: !dir && r.size > 0 ? [{ lba: r.extent, bytes: r.size }] : [], rr };
-      const ck = rr as RockRidgeWithChecksums;
-      if (ck.checksumIndex !== undefined) c.checksumIndex = ck.checksumIndex;
+      if (rr.checksumIndex !== undefined) c.checksumIndex = rr.checksumIndex;
       if (!dir && r.flags & FLAG_MULTI_EXTENT) pending = c;
       else out.push(c);
     }
@@ -635,12 +614,13 @@ export class SessionChecker {
    */
   private compareTrees(w: DirWork, rock: Child[], joliet: Child[]): Map<Child, Child> {
     const key = (c: Child) => c.sections.map((x) => `${x.lba}+${x.bytes}`).join(',');
-    const rockFiles = new Map<string, Child[]>();
+    // Files by their first LBA (a number: no key text for every file), then by all extents.
+    const rockFiles = new Map<number, Child[]>();
     for (const c of rock) {
       if (c.isDir || c.sections.length === 0) continue;
       const t = c.rr.mode !== undefined ? typeFromMode(c.rr.mode) : 'file';
       if (t !== 'file') continue;
-      const k = key(c);
+      const k = c.sections[0].lba;
       const list = rockFiles.get(k);
       if (list) list.push(c);
       else rockFiles.set(k, [c]);
@@ -648,8 +628,10 @@ export class SessionChecker {
     const jw = w.joliet!;
     for (const j of joliet) {
       if (j.isDir || j.sections.length === 0) continue;
-      const list = rockFiles.get(key(j));
-      if (list && list.length) list.pop();
+      const list = rockFiles.get(j.sections[0].lba);
+      let at = -1;
+      if (list) for (let i = list.length - 1; i >= 0 && at < 0; i--) if (sameSections(list[i].sections, j.sections)) at = i;
+      if (at >= 0) list!.splice(at, 1);
       else
         this.find('joliet', `Joliet file ${JSON.stringify(j.name)} (data ${key(j)}) has no file with the same extents in the ${this.result.rockRidge ? 'Rock Ridge' : 'ISO 9660'} tree`, {
           lba: j.recordLba, path: childPath(jw.path, j.name), found: key(j),
@@ -809,26 +791,15 @@ interface PathTableRecord {
   lba: number;
 }
 
-interface RockRidgeWithChecksums extends RockRidge {
-  checksumIndex?: number;
-  checksumArea?: ChecksumArea;
-}
-
 /** An identifier as text for a message: Joliet's UCS-2 big-endian, else bytes. */
 function showIdentifier(id: Buffer, joliet: boolean): string {
   return joliet ? Buffer.from(id.subarray(0, id.length & ~1)).swap16().toString('utf16le') : id.toString('latin1');
 }
 
-/** The index of a lone `isofs.cx` AL entry as libisofs writes it, without the general
- *  decoder (one per file on a checksummed medium); null for anything else. */
-function quickChecksumIndex(e: Buffer): number | null {
-  // AL LEN 1 flags | 0 3 0x04 'c' 'x' | 0 n value
-  if (e.length < 12 || e[4] !== 0 || e[5] !== 0 || e[6] !== 3 || e[7] !== 0x04 || e[8] !== 0x63 || e[9] !== 0x78 || e[10] !== 0) return null;
-  const n = e[11];
-  if (n < 1 || n > 6 || e.length !== 12 + n) return null;
-  let v = 0;
-  for (let k = 0; k < n; k++) v = v * 256 + e[12 + k];
-  return v;
+function sameSections(a: DataExtent[], b: DataExtent[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].lba !== b[i].lba || a[i].bytes !== b[i].bytes) return false;
+  return true;
 }
 
 function childPath(parent: string, name: string): string {
