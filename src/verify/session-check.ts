@@ -137,6 +137,8 @@ interface Child {
   recordLba: number;
   /** Rock Ridge name, else the ISO or Joliet identifier as a name. */
   name: string;
+  /** The name under its directory's path. */
+  path: string;
   isDir: boolean;
   sections: DataExtent[];
   rr: RockRidge;
@@ -371,7 +373,7 @@ export class SessionChecker {
 
   /** Decodes a record's System Use entries (continuations followed): Rock Ridge and AAIP
    *  (isofs.cx, isofs.ca), with the image reader's decoder. */
-  private systemUse(r: RawRecord, lba: number, path: string, rootDot: boolean): RockRidge {
+  private systemUse(r: RawRecord, lba: number, pathOf: () => string, rootDot: boolean): RockRidge {
     const d = new SystemUseDecoder();
     try {
       const first = rootDot ? r.systemUse : r.systemUse.subarray(Math.min(this.skip, r.systemUse.length));
@@ -381,12 +383,12 @@ export class SessionChecker {
         if (++hops > MAX_CONTINUATIONS) throw new FormatProblem(`more than ${MAX_CONTINUATIONS} chained continuation areas`, lba);
         if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) throw new FormatProblem(`continuation area ${ce.block}:${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
         if (!this.src.holds(ce.block, SECTOR)) throw new FormatProblem(`continuation area at LBA ${ce.block} lies past the end of the medium`, ce.block);
-        if (ce.block >= this.end) this.find('extent', `continuation area at LBA ${ce.block} lies past the end of the session`, { lba: ce.block, path });
+        if (ce.block >= this.end) this.find('extent', `continuation area at LBA ${ce.block} lies past the end of the session`, { lba: ce.block, path: pathOf() });
         ce = d.feed(this.src.read(ce.block, 1).subarray(ce.offset, ce.offset + ce.length));
       }
     } catch (err) {
       if (!(err instanceof FormatProblem)) throw err;
-      this.find('rock-ridge', err.message, { lba: err.lba ?? lba, path });
+      this.find('rock-ridge', err.message, { lba: err.lba ?? lba, path: pathOf() });
     }
     return d.rr;
   }
@@ -415,7 +417,7 @@ export class SessionChecker {
       if (dotdot.extent !== w.parentExtent && !libisofsJoliet)
         this.find('directory', `${tree}\`..\` record points at LBA ${dotdot.extent}, the parent directory is at ${w.parentExtent}`, { lba: w.extent, path: w.path, expected: w.parentExtent, found: dotdot.extent });
       if (rock) {
-        const rr = this.systemUse(dot, w.extent, w.path, isRoot);
+        const rr = this.systemUse(dot, w.extent, () => w.path, isRoot);
         if (isRoot) {
           this.skip = rr.spSkip ?? 0;
           if (rr.checksumArea) this.result.checksumArea = rr.checksumArea;
@@ -426,7 +428,8 @@ export class SessionChecker {
     const out: Child[] = [];
     let pending: Child | null = null;
     const names = new Set<string>();
-    let prev: { id: Buffer; dir: boolean } | null = null;
+    let prevId: Buffer | null = null;
+    let prevDir = false;
     for (let k = 0; k < recs.length; k++) {
       const { record: r, lba } = recs[k];
       if (isDot(r) || isDotDot(r)) {
@@ -434,9 +437,10 @@ export class SessionChecker {
         continue;
       }
       const dir = (r.flags & FLAG_DIRECTORY) !== 0;
-      if (prev && !inOrder(prev.id, prev.dir, r.identifier, dir, joliet))
+      if (prevId && !inOrder(prevId, prevDir, r.identifier, dir, joliet))
         this.find('order', `${tree}record ${JSON.stringify(showIdentifier(r.identifier, joliet))} is out of order`, { lba, path: w.path });
-      prev = { id: r.identifier, dir };
+      prevId = r.identifier;
+      prevDir = dir;
       if (pending) {
         if (!r.identifier.equals(pending.record.identifier)) {
           this.find('directory', `${tree}multi-extent file ends without its final section`, { lba, path: w.path });
@@ -453,17 +457,17 @@ export class SessionChecker {
           continue;
         }
       }
-      const fallback = joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir);
-      const rr = rock ? this.systemUse(r, lba, w.path === '' ? fallback : w.path + '/' + fallback, false) : {};
-      const name = rock && rr.name !== undefined ? rr.name : fallback;
-      const path = w.path === '' ? name : w.path + '/' + name;
+      const fallback = () => (joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir));
+      const rr = rock ? this.systemUse(r, lba, () => childPath(w.path, fallback()), false) : {};
+      const name = rock && rr.name !== undefined ? rr.name : fallback();
+      const path = childPath(w.path, name);
       if (name === '' || name.includes('/') || name.includes('\0') || name === '.' || name === '..')
         this.find(rock ? 'rock-ridge' : 'directory', `invalid name ${JSON.stringify(name)}`, { lba, path: w.path });
       else if (names.has(name) && !(rr.relocated)) this.find('directory', `${tree}two entries are named ${JSON.stringify(name)}`, { lba, path });
       names.add(name);
       if (rock) this.rockRidgeRecord(rr, dir, lba, path);
       if (dir && r.flags & FLAG_MULTI_EXTENT) this.find('directory', `${tree}directory record flagged multi-extent`, { lba, path });
-      const c: Child = { record: r, recordLba: lba, name, isDir: dir, sections: !dir && r.size > 0 ? [{ lba: r.extent, bytes: r.size }] : [], rr };
+      const c: Child = { record: r, recordLba: lba, name, path, isDir: dir, sections: !dir && r.size > 0 ? [{ lba: r.extent, bytes: r.size }] : [], rr };
       if (rr.checksumIndex !== undefined) c.checksumIndex = rr.checksumIndex;
       if (!dir && r.flags & FLAG_MULTI_EXTENT) pending = c;
       else out.push(c);
@@ -473,10 +477,9 @@ export class SessionChecker {
       out.push(pending);
     }
     for (const c of out) {
-      const path = w.path === '' ? c.name : w.path + '/' + c.name;
       if (c.isDir) {
         if (!rock || c.rr.relocated === undefined) places.set(c.record.extent, { parentExtent: w.extent, identifier: c.record.identifier });
-      } else this.fileExtents(c, path, joliet);
+      } else this.fileExtents(c, c.path, joliet);
     }
     return out;
   }
@@ -550,7 +553,7 @@ export class SessionChecker {
           r.files++;
           const size = c.sections.reduce((n, x) => n + x.bytes, 0);
           r.fileBytes += size;
-          if (c.checksumIndex !== undefined) r.checksummed.add(childPath(w.path, c.name), c.sections, c.checksumIndex);
+          if (c.checksumIndex !== undefined) r.checksummed.add(c.path, c.sections, c.checksumIndex);
         }
       }
       let jolietKids: Child[] | null = null;
@@ -603,7 +606,7 @@ export class SessionChecker {
     }
     this.relocatedParent.set(lba, dotdot.extent);
     this.isoDirs.set(lba, { parentExtent: dotdot.extent, identifier: c.record.identifier });
-    const rr = this.systemUse(dot, lba, path, false);
+    const rr = this.systemUse(dot, lba, () => path, false);
     return { ...c, record: dot, isDir: true, sections: [], rr: { ...c.rr, ...rr, childLink: undefined, relocated: undefined, mode: rr.mode ?? c.rr.mode } };
   }
 
