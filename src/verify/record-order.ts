@@ -42,14 +42,24 @@ function parts(id: Buffer, dir: boolean, joliet: boolean): Parts {
   return { first: split(bare.indexOf(DOT)), last: split(bare.lastIndexOf(DOT)), version, bare };
 }
 
+function unitAt(id: Buffer, i: number, joliet: boolean): number {
+  return joliet ? (id[i] << 8) | id[i + 1] : id[i];
+}
+
 /** Bytes of an identifier before its `;version`. */
 function bareLength(id: Buffer, dir: boolean, joliet: boolean): number {
   if (dir) return id.length;
-  let k = id.length - (joliet ? 2 : 1);
   const step = joliet ? 2 : 1;
-  const unit = (i: number) => (joliet ? id.readUInt16BE(i) : id[i]);
-  while (k >= 0 && unit(k) >= 0x30 && unit(k) <= 0x39) k -= step;
-  return k >= 0 && k < id.length - step && unit(k) === SEMI ? k : id.length;
+  let k = id.length - step;
+  while (k >= 0 && unitAt(id, k, joliet) >= 0x30 && unitAt(id, k, joliet) <= 0x39) k -= step;
+  return k >= 0 && k < id.length - step && unitAt(id, k, joliet) === SEMI ? k : id.length;
+}
+
+/** Byte order of a's first `la` bytes against b's first `lb` (Buffer.compare, no views). */
+function compareHeads(a: Buffer, la: number, b: Buffer, lb: number): number {
+  const n = Math.min(la, lb);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return la - lb;
 }
 
 function comparePadded(a: number[], b: number[]): number {
@@ -75,8 +85,8 @@ function compareBytes(a: number[], b: number[]): number {
 export function inOrder(a: Buffer, aDir: boolean, b: Buffer, bDir: boolean, joliet: boolean): boolean {
   // Fast path, right for nearly every directory: the identifiers without their versions
   // are in plain byte order (for Joliet, big-endian units compare as bytes).
-  const c = Buffer.compare(a.subarray(0, bareLength(a, aDir, joliet)), b.subarray(0, bareLength(b, bDir, joliet)));
-  if (c < 0 || a.equals(b)) return true;
+  const c = compareHeads(a, bareLength(a, aDir, joliet), b, bareLength(b, bDir, joliet));
+  if (c < 0 || compareHeads(a, a.length, b, b.length) === 0) return true;
   const pa = parts(a, aDir, joliet);
   const pb = parts(b, bDir, joliet);
   for (const k of ['first', 'last'] as const) {
