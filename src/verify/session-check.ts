@@ -316,7 +316,7 @@ export class SessionChecker {
   // ------------------------------------------------------------ directories
 
   /** The records of a directory extent, checked; null when it cannot be read at all. */
-  private records(extent: number, size: number, path: string, joliet: boolean): { record: RawRecord; lba: number }[] | null {
+  private records(extent: number, size: number, path: string, joliet: boolean): { records: RawRecord[]; lbas: number[] } | null {
     const tree = joliet ? 'Joliet directory' : 'directory';
     if (size === 0 || size % SECTOR) this.find('directory', `${tree} size ${size} is not a whole, non-zero number of sectors`, { lba: extent, path });
     const sectors = Math.ceil(size / SECTOR);
@@ -334,7 +334,8 @@ export class SessionChecker {
       this.find('directory', 'the directories add up to more sectors than the medium holds: overlapping or repeated directories; the walk stops', { lba: extent, path });
       return null;
     }
-    const out: { record: RawRecord; lba: number }[] = [];
+    const records: RawRecord[] = [];
+    const lbas: number[] = [];
     for (let s = 0; s < sectors; s += BATCH_SECTORS) {
       const count = Math.min(BATCH_SECTORS, sectors - s);
       const buf = this.src.read(extent + s, count);
@@ -363,51 +364,55 @@ export class SessionChecker {
           if (!r) break;
           if (len % 2) this.find('directory', `directory record at offset ${off} has odd length ${len}`, { lba, path });
           if (r.identifier.length === 0) this.find('directory', `directory record at offset ${off} has an empty identifier`, { lba, path });
-          out.push({ record: r, lba });
+          records.push(r);
+          lbas.push(lba);
           off += len;
         }
       }
     }
-    return out;
+    return { records, lbas };
   }
 
   /** Decodes a record's System Use entries (continuations followed): Rock Ridge and AAIP
-   *  (isofs.cx, isofs.ca), with the image reader's decoder. */
-  private systemUse(r: RawRecord, lba: number, pathOf: () => string, rootDot: boolean): RockRidge {
+   *  (isofs.cx, isofs.ca), with the image reader's decoder. `path` names the record's
+   *  directory (for a `.` record: the directory itself). */
+  private systemUse(r: RawRecord, lba: number, path: string, dot: boolean, rootDot = false): RockRidge {
     const d = new SystemUseDecoder();
     try {
-      const first = rootDot ? r.systemUse : r.systemUse.subarray(Math.min(this.skip, r.systemUse.length));
+      const su = r.systemUse;
+      const first = rootDot || this.skip === 0 ? su : su.subarray(Math.min(this.skip, su.length));
       let ce: Continuation | null = d.feed(first);
       let hops = 0;
       while (ce) {
         if (++hops > MAX_CONTINUATIONS) throw new FormatProblem(`more than ${MAX_CONTINUATIONS} chained continuation areas`, lba);
         if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) throw new FormatProblem(`continuation area ${ce.block}:${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
         if (!this.src.holds(ce.block, SECTOR)) throw new FormatProblem(`continuation area at LBA ${ce.block} lies past the end of the medium`, ce.block);
-        if (ce.block >= this.end) this.find('extent', `continuation area at LBA ${ce.block} lies past the end of the session`, { lba: ce.block, path: pathOf() });
+        if (ce.block >= this.end) this.find('extent', `continuation area at LBA ${ce.block} lies past the end of the session`, { lba: ce.block, path: recordPath(path, r, dot) });
         ce = d.feed(this.src.read(ce.block, 1).subarray(ce.offset, ce.offset + ce.length));
       }
     } catch (err) {
       if (!(err instanceof FormatProblem)) throw err;
-      this.find('rock-ridge', err.message, { lba: err.lba ?? lba, path: pathOf() });
+      this.find('rock-ridge', err.message, { lba: err.lba ?? lba, path: recordPath(path, r, dot) });
     }
     return d.rr;
   }
 
   /** The children of a directory (not `.`/`..`), multi-extent sections joined, with checks. */
   private children(w: { extent: number; size: number; parentExtent: number; path: string }, joliet: boolean, places: Map<number, DirPlace>): Child[] | null {
-    const recs = this.records(w.extent, w.size, w.path, joliet);
-    if (!recs) {
+    const read = this.records(w.extent, w.size, w.path, joliet);
+    if (!read) {
       this.incomplete = true;
       return null;
     }
     const tree = joliet ? 'Joliet ' : '';
     const rock = !joliet && this.result.rockRidge;
     const isRoot = w.path === '';
-    if (recs.length < 2 || !isDot(recs[0].record) || !isDotDot(recs[1].record)) {
+    const { records: recs, lbas } = read;
+    if (recs.length < 2 || !isDot(recs[0]) || !isDotDot(recs[1])) {
       this.find('directory', `${tree}directory does not start with its \`.\` and \`..\` records`, { lba: w.extent, path: w.path });
     } else {
-      const dot = recs[0].record;
-      const dotdot = recs[1].record;
+      const dot = recs[0];
+      const dotdot = recs[1];
       if (dot.extent !== w.extent || dot.size !== w.size)
         this.find('directory', `${tree}\`.\` record says ${dot.extent}+${dot.size}, the directory is ${w.extent}+${w.size}`, { lba: w.extent, path: w.path, expected: w.extent, found: dot.extent });
       if (!(dot.flags & FLAG_DIRECTORY) || !(dotdot.flags & FLAG_DIRECTORY)) this.find('directory', `${tree}\`.\` or \`..\` record is not flagged as a directory`, { lba: w.extent, path: w.path });
@@ -417,7 +422,7 @@ export class SessionChecker {
       if (dotdot.extent !== w.parentExtent && !libisofsJoliet)
         this.find('directory', `${tree}\`..\` record points at LBA ${dotdot.extent}, the parent directory is at ${w.parentExtent}`, { lba: w.extent, path: w.path, expected: w.parentExtent, found: dotdot.extent });
       if (rock) {
-        const rr = this.systemUse(dot, w.extent, () => w.path, isRoot);
+        const rr = this.systemUse(dot, w.extent, w.path, true, isRoot);
         if (isRoot) {
           this.skip = rr.spSkip ?? 0;
           if (rr.checksumArea) this.result.checksumArea = rr.checksumArea;
@@ -431,7 +436,8 @@ export class SessionChecker {
     let prevId: Buffer | null = null;
     let prevDir = false;
     for (let k = 0; k < recs.length; k++) {
-      const { record: r, lba } = recs[k];
+      const r = recs[k];
+      const lba = lbas[k];
       if (isDot(r) || isDotDot(r)) {
         if (k > 1) this.find('directory', `${tree}\`.\` or \`..\` record in the middle of the directory`, { lba, path: w.path });
         continue;
@@ -457,9 +463,8 @@ export class SessionChecker {
           continue;
         }
       }
-      const fallback = () => (joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir));
-      const rr = rock ? this.systemUse(r, lba, () => childPath(w.path, fallback()), false) : {};
-      const name = rock && rr.name !== undefined ? rr.name : fallback();
+      const rr = rock ? this.systemUse(r, lba, w.path, false) : {};
+      const name = rock && rr.name !== undefined ? rr.name : plainName(r, joliet);
       const path = childPath(w.path, name);
       if (name === '' || name.includes('/') || name.includes('\0') || name === '.' || name === '..')
         this.find(rock ? 'rock-ridge' : 'directory', `invalid name ${JSON.stringify(name)}`, { lba, path: w.path });
@@ -606,7 +611,7 @@ export class SessionChecker {
     }
     this.relocatedParent.set(lba, dotdot.extent);
     this.isoDirs.set(lba, { parentExtent: dotdot.extent, identifier: c.record.identifier });
-    const rr = this.systemUse(dot, lba, () => path, false);
+    const rr = this.systemUse(dot, lba, path, true);
     return { ...c, record: dot, isDir: true, sections: [], rr: { ...c.rr, ...rr, childLink: undefined, relocated: undefined, mode: rr.mode ?? c.rr.mode } };
   }
 
@@ -803,6 +808,17 @@ function sameSections(a: DataExtent[], b: DataExtent[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].lba !== b[i].lba || a[i].bytes !== b[i].bytes) return false;
   return true;
+}
+
+/** Where a record is, for a finding made before its Rock Ridge name is known. */
+function recordPath(dirPath: string, r: RawRecord, dot: boolean): string {
+  return dot ? dirPath : childPath(dirPath, plainName(r, false));
+}
+
+/** A record's name without Rock Ridge: its ISO 9660 or Joliet identifier. */
+function plainName(r: RawRecord, joliet: boolean): string {
+  const dir = (r.flags & FLAG_DIRECTORY) !== 0;
+  return joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir);
 }
 
 function childPath(parent: string, name: string): string {
