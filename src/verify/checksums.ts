@@ -209,8 +209,11 @@ export class ChecksumVerifier {
   /** Hashes the session's files, waits for its ranges, and reports. */
   finishSession(c: SessionCheck, s: SessionSums): void {
     const n = c.session.number;
+    // The files are hashed while the other thread finishes the ranges, unless the medium
+    // is better read in one pass at a time.
+    if (this.hasher.seeks) this.finishRanges(s.ranges);
     const files = s.entries && s.area ? this.hashFiles(c, s.area.count) : null;
-    this.finishRanges(s.ranges);
+    if (!this.hasher.seeks) this.finishRanges(s.ranges);
     if (files && s.entries) this.reportFiles(c, s.entries, files);
     else if (c.checksummed.length && !s.area)
       this.find('checksum-array', n, `${c.checksummed.length} file(s) carry a checksum index (isofs.cx) but the root has no isofs.ca`, { lba: c.primary?.root.extent });

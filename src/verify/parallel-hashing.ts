@@ -4,6 +4,7 @@
 // walk overlaps the session's MD5. Without a descriptor to share (or without a thread),
 // everything is hashed here, with the same code.
 import { createHash } from 'node:crypto';
+import { fstatSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { SECTOR, type SectorSource } from '../image/sector-source.js';
 import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
@@ -25,10 +26,17 @@ export class DataHasher {
     this.progress?.(this.bytes);
   };
 
+  /**
+   * True for a block device (an optical drive seeks slowly): the session's run and its
+   * files are then read one after the other, not side by side from two places.
+   */
+  readonly seeks: boolean = false;
+
   /** `fd`: the medium's descriptor, for the hashing thread; none: hash on this thread only. */
   constructor(src: SectorSource, fd?: number, private readonly progress?: (bytes: number) => void) {
     this.read = (b, position, length) => src.readInto(b, position, length);
     if (fd === undefined) return;
+    this.seeks = fstatSync(fd).isBlockDevice();
     try {
       this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { fd, bytes: this.workerBytes } });
       // Never keeps the process alive; its errors are only seen as units it marked failed.
