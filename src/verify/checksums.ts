@@ -229,6 +229,7 @@ export class ChecksumVerifier {
     }
     const out: SessionSums['ranges'] = [];
     for (const [start, checks] of byStart) {
+      checks.sort((a, b) => a.end - b.end); // reported in the order the run reaches them
       const ends = [...new Set(checks.map((r) => r.end))].sort((a, b) => a - b);
       out.push({ ticket: this.hasher.startRange(start, ends), ends, checks });
     }

@@ -155,10 +155,12 @@ export function runBlock(job: FileJob, k: number, read: ReadAt, buf: Buffer, onB
     return;
   }
   read(buf, from, to - from);
+  // Digests as latin1 text written into place: no Buffer per file.
+  const out = Buffer.from(digests.buffer, digests.byteOffset, digests.byteLength);
   let bytes = 0;
   for (let i = first; i < last; i++) {
     const off = positions[i] - from;
-    digests.set(hash('md5', buf.subarray(off, off + sizes[i]), 'buffer'), i * MD5_BYTES);
+    out.write(hash('md5', buf.subarray(off, off + sizes[i]), 'binary'), i * MD5_BYTES, MD5_BYTES, 'latin1');
     bytes += sizes[i];
   }
   onBytes(bytes);
