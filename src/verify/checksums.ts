@@ -282,7 +282,9 @@ export class ChecksumVerifier {
     const order = files.byLba();
     const total = order.length;
     const where = new Int32Array(total);
-    const pre = new Uint8Array(total * MD5_BYTES);
+    // Digests found without the job (files shared with an earlier session, multi-extent
+    // files): few, so by position rather than a slot for every file.
+    const pre = new Map<number, Uint8Array>();
     const positions = sharedFloat64(total);
     const sizes = sharedFloat64(total);
     const checkKnown = this.seenCount > 0 || this.seenOther.size > 0;
@@ -299,7 +301,7 @@ export class ChecksumVerifier {
         const bytes = files.size(k);
         const known = checkKnown ? this.knownSingle(lba, bytes) : undefined;
         if (known) {
-          pre.set(known, j * MD5_BYTES);
+          pre.set(j, known);
           where[j] = PRE_HASHED;
         } else if (!this.src.holds(lba, bytes)) where[j] = NOT_READ; // reported by the structural checks
         else if (m > 0 && positions[m - 1] === lba * SECTOR && sizes[m - 1] === bytes) where[j] = m - 1; // a hard link
@@ -321,7 +323,7 @@ export class ChecksumVerifier {
         if (this.remember) this.seenOther.set(extents.map((x) => `${x.lba}+${x.bytes}`).join(','), got);
         this.files++;
       }
-      pre.set(got, j * MD5_BYTES);
+      pre.set(j, got);
       where[j] = PRE_HASHED;
     }
     const digests = this.hasher.hashFiles(positions, sizes, m);
@@ -342,8 +344,8 @@ export class ChecksumVerifier {
         this.find('checksum-array', n, `checksum index ${files.index(k)} lies outside the array's ${entries.length / MD5_BYTES - 2} file entries`, { path: files.path(k), found: files.index(k) });
         continue;
       }
-      const got = w === PRE_HASHED ? d.pre : d.digests;
-      const from = (w === PRE_HASHED ? j : w) * MD5_BYTES;
+      const got = w === PRE_HASHED ? d.pre.get(j)! : d.digests;
+      const from = w === PRE_HASHED ? 0 : w * MD5_BYTES;
       const at = files.index(k) * MD5_BYTES;
       let same = true;
       for (let b = 0; b < MD5_BYTES; b++)
@@ -386,9 +388,9 @@ export class ChecksumVerifier {
 interface FileDigests {
   /** Positions in ChecksummedFiles, in LBA order. */
   order: ArrayLike<number>;
-  /** Per file in that order: NOT_READ, BAD_INDEX, PRE_HASHED (digest in `pre` at its
+  /** Per file in that order: NOT_READ, BAD_INDEX, PRE_HASHED (digest in `pre` under its
    *  position) or its slot in `digests`. */
   where: Int32Array;
-  pre: Uint8Array;
+  pre: Map<number, Uint8Array>;
   digests: Uint8Array;
 }
