@@ -38,7 +38,8 @@ export class DataHasher {
     if (fd === undefined) return;
     this.seeks = fstatSync(fd).isBlockDevice();
     try {
-      this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { fd, bytes: this.workerBytes } });
+      // stdout/stderr kept apart: by default Node pipes them into ours and makes fd 1 non-blocking.
+      this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { fd, bytes: this.workerBytes }, stdout: true, stderr: true });
       // Never keeps the process alive; its errors are only seen as units it marked failed.
       this.worker.unref();
       this.worker.on('error', () => {});
