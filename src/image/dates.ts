@@ -1,9 +1,13 @@
 // ECMA-119 dates decoded to epoch seconds. The digits are local time at the recorded GMT
 // offset; offsets outside −48…+52 quarter hours are ignored, as Linux does.
+import { daysFromCivil } from '../iso9660/dates.js';
 import { FormatProblem } from './errors.js';
 
-/** Date.UTC without its mapping of years 0–99 to 1900–1999. */
+/** Date.UTC without its mapping of years 0–99 to 1900–1999, in milliseconds. Runs for every
+ *  record and Rock Ridge time: plain arithmetic for days that exist in every month, Date
+ *  (and its normalising of impossible days) only for the rest. */
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
+  if (mo >= 1 && mo <= 12 && d >= 1 && d <= 28) return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000;
   const t = new Date(Date.UTC(2000, mo - 1, d, h, mi, s));
   t.setUTCFullYear(y);
   return t.getTime();

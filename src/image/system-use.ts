@@ -62,6 +62,16 @@ const SL_CURRENT = 0x02;
 const SL_PARENT = 0x04;
 const SL_ROOT = 0x08;
 
+/** A SUSP signature as a number: two bytes compared without making a string. */
+const sig = (s: string) => (s.charCodeAt(0) << 8) | s.charCodeAt(1);
+const SIG_SP = sig('SP'), SIG_CE = sig('CE'), SIG_ST = sig('ST'), SIG_ER = sig('ER'), SIG_PX = sig('PX'), SIG_PN = sig('PN');
+const SIG_NM = sig('NM'), SIG_SL = sig('SL'), SIG_TF = sig('TF'), SIG_CL = sig('CL'), SIG_PL = sig('PL'), SIG_RE = sig('RE');
+const SIG_ZF = sig('ZF'), SIG_AL = sig('AL');
+
+function need(signature: number, len: number, n: number): void {
+  if (len < n) throw new FormatProblem(`${String.fromCharCode(signature >> 8, signature & 0xff)} entry of ${len} bytes is shorter than ${n}`);
+}
+
 /** Collects the Rock Ridge attributes of one directory record across its areas. */
 export class SystemUseDecoder {
   readonly rr: RockRidge = {};
@@ -88,81 +98,77 @@ export class SystemUseDecoder {
       const len = area[off + 2];
       // A LEN below 4 or past the field ends the entries (SUSP §5.x), as every reader does.
       if (len < 4 || off + len > area.length) break;
-      const sig = area.toString('latin1', off, off + 2);
-      const e = area.subarray(off, off + len);
-      if (sig === 'ST') break;
-      this.entry(sig, e, (c) => (ce = c));
+      const sig = (area[off] << 8) | area[off + 1];
+      if (sig === SIG_ST) break;
+      if (sig === SIG_CE) {
+        need(sig, len, 28);
+        ce = { block: area.readUInt32LE(off + 4), offset: area.readUInt32LE(off + 12), length: area.readUInt32LE(off + 20) };
+      } else this.entry(sig, area, off, len);
       off += len;
     }
     return ce;
   }
 
-  private entry(sig: string, e: Buffer, onCe: (c: Continuation) => void): void {
+  /** One entry of `len` bytes at `off` (runs for every record: offsets, no views or closures). */
+  private entry(sig: number, a: Buffer, off: number, len: number): void {
     const rr = this.rr;
-    const need = (n: number) => {
-      if (e.length < n) throw new FormatProblem(`${sig} entry of ${e.length} bytes is shorter than ${n}`);
-    };
     switch (sig) {
-      case 'SP':
-        need(7);
-        if (e[4] === 0xbe && e[5] === 0xef) rr.spSkip = e[6];
+      case SIG_SP:
+        need(sig, len, 7);
+        if (a[off + 4] === 0xbe && a[off + 5] === 0xef) rr.spSkip = a[off + 6];
         return;
-      case 'CE':
-        need(28);
-        onCe({ block: e.readUInt32LE(4), offset: e.readUInt32LE(12), length: e.readUInt32LE(20) });
-        return;
-      case 'ER':
+      case SIG_ER:
         rr.extensions = true;
         return;
-      case 'PX':
-        need(36);
+      case SIG_PX:
+        need(sig, len, 36);
         rr.any = true;
-        rr.mode = e.readUInt32LE(4);
-        rr.nlink = e.readUInt32LE(12);
-        rr.uid = e.readUInt32LE(20);
-        rr.gid = e.readUInt32LE(28);
-        if (e.length >= 44) rr.serial = e.readUInt32LE(36);
+        rr.mode = a.readUInt32LE(off + 4);
+        rr.nlink = a.readUInt32LE(off + 12);
+        rr.uid = a.readUInt32LE(off + 20);
+        rr.gid = a.readUInt32LE(off + 28);
+        if (len >= 44) rr.serial = a.readUInt32LE(off + 36);
         return;
-      case 'PN':
-        need(20);
+      case SIG_PN:
+        need(sig, len, 20);
         rr.any = true;
-        rr.devHigh = e.readUInt32LE(4);
-        rr.devLow = e.readUInt32LE(12);
+        rr.devHigh = a.readUInt32LE(off + 4);
+        rr.devLow = a.readUInt32LE(off + 12);
         return;
-      case 'NM':
-        need(5);
+      case SIG_NM:
+        need(sig, len, 5);
         rr.any = true;
-        this.nm(e);
+        this.nm(a, off, len);
         return;
-      case 'SL':
-        need(5);
+      case SIG_SL:
+        need(sig, len, 5);
         rr.any = true;
-        this.sl(e);
+        this.sl(a.subarray(off, off + len));
         return;
-      case 'TF':
-        need(5);
+      case SIG_TF:
+        need(sig, len, 5);
         rr.any = true;
-        this.tf(e);
+        this.tf(a, off, len);
         return;
-      case 'CL':
-        need(12);
+      case SIG_CL:
+        need(sig, len, 12);
         rr.any = true;
-        rr.childLink = e.readUInt32LE(4);
+        rr.childLink = a.readUInt32LE(off + 4);
         return;
-      case 'PL':
-        need(12);
+      case SIG_PL:
+        need(sig, len, 12);
         rr.any = true;
-        rr.parentLink = e.readUInt32LE(4);
+        rr.parentLink = a.readUInt32LE(off + 4);
         return;
-      case 'RE':
+      case SIG_RE:
         rr.any = true;
         rr.relocated = true;
         return;
-      case 'ZF':
+      case SIG_ZF:
         rr.zisofs = true;
         return;
-      case 'AL':
-        this.alEntry(e);
+      case SIG_AL:
+        this.alEntry(a.subarray(off, off + len));
         return;
       default:
         // RR (obsolete field list), PD, ES, AA (old AAIP), SF and unknown entries: skipped.
@@ -202,18 +208,23 @@ export class SystemUseDecoder {
     }
   }
 
-  private nm(e: Buffer): void {
-    const flags = e[4];
+  private nm(a: Buffer, off: number, len: number): void {
+    const flags = a[off + 4];
     if (flags & (NM_CURRENT | NM_PARENT)) return;
     if (!this.nameOpen) {
       // A second name after a complete one: the first stands (Linux keeps appending; a
       // well-formed record has one name).
       return;
     }
-    this.nameBytes += e.length - 5;
+    this.nameBytes += len - 5;
     if (this.nameBytes > MAX_NAME_BYTES) throw new FormatProblem(`Rock Ridge name longer than ${MAX_NAME_BYTES} bytes`);
-    this.nameParts.push(e.toString('latin1', 5));
+    const part = a.toString('latin1', off + 5, off + len);
     if (!(flags & NM_CONTINUE)) this.nameOpen = false;
+    if (this.nameParts.length === 0 && !this.nameOpen) {
+      this.rr.name = part; // the usual case: one NM entry
+      return;
+    }
+    this.nameParts.push(part);
     this.rr.name = this.nameParts.join('');
   }
 
@@ -245,15 +256,16 @@ export class SystemUseDecoder {
     this.rr.target = this.targetParts.join('');
   }
 
-  private tf(e: Buffer): void {
-    const flags = e[4];
+  private tf(a: Buffer, start: number, len: number): void {
+    const flags = a[start + 4];
     const size = flags & 0x80 ? 17 : 7;
-    let off = 5;
+    let off = start + 5;
+    const end = start + len;
     // Bit order: creation, modify, access, attributes, backup, expiration, effective.
     for (let bit = 0; bit < 7; bit++) {
       if (!(flags & (1 << bit))) continue;
-      if (off + size > e.length) throw new FormatProblem('TF entry shorter than its flags announce');
-      const t = size === 7 ? decodeShortDate(e, off) : decodeLongDate(e, off);
+      if (off + size > end) throw new FormatProblem('TF entry shorter than its flags announce');
+      const t = size === 7 ? decodeShortDate(a, off) : decodeLongDate(a, off);
       if (bit === 1) this.rr.mtime = t;
       else if (bit === 2) this.rr.atime = t;
       else if (bit === 3) this.rr.ctime = t;

@@ -18,6 +18,16 @@ function civil(days: number): [number, number, number] {
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (the inverse of civil()). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
 export const MIN_SHORT_DATE_SECONDS = -2208988800; // 1900-01-01T00:00:00Z
 
 const MAX_SECONDS = Date.UTC(LAST_YEAR, 11, 31, 23, 59, 59) / 1000;
