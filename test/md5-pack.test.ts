@@ -220,6 +220,19 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
       allTagsMatch(t, at0, [0], `${what} at LBA 0, closed`);
       t.equal(verify(['--dev', at0]).status, 0, `${what} at LBA 0: cd-verify clean`);
     }
+    // xorriso's own tagged image at LBA 0 cannot take the closed mark (its tags cover the
+    // PVD and libisofs refuses a mismatch): left appendable, with a warning, still loadable.
+    const foreign = join(work, 'xorriso-at0.iso');
+    t.equal(run('xorriso', ['-as', 'mkisofs', '--md5', '-R', '-o', foreign, src]).status, 0);
+    const closedTry = join(work, 'xorriso-at0-written.iso');
+    const wf = tool('cd-write', ['--dev', closedTry], readFileSync(foreign));
+    t.equal(wf.status, 0, wf.stderr.toString());
+    t.match(wf.stderr.toString(), /^cd-write: warning: the session at LBA 0 carries libisofs checksum tags .* left appendable\n$/);
+    t.equal(JSON.parse(tool('cd-msinfo', ['--dev', closedTry, '--json']).stdout.toString()).state, 'appendable');
+    const written = readFileSync(closedTry);
+    const original = readFileSync(foreign);
+    t.ok(written.subarray(0, original.length).equals(original) && !written.subarray(original.length).some((x) => x !== 0), 'written as it came (then zero padding)');
+    allMatch(t, closedTry);
     // Two appended sessions: each session's tags, one relocated tag naming the newest.
     const multi = join(work, 'multi.iso');
     const sessions: { start: number }[] = JSON.parse(tool('cd-msinfo', ['--dev', multi, '--json']).stdout.toString()).sessions;

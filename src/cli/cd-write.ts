@@ -131,6 +131,7 @@ async function main(): Promise<number> {
       onProgress: progress ? (w, t) => progress.update(w, t) : undefined,
     });
     progress?.done();
+    if (result.notClosed) writeAll(2, Buffer.from(`${TOOL}: warning: ${result.notClosed}\n`));
     if (result.ignoredSectors) writeAll(2, Buffer.from(`${TOOL}: warning: ignored ${result.ignoredSectors} non-zero sectors after the image's volume end\n`));
     if (verbose) {
       const what = result.dummy ? 'checked (dummy, nothing written)' : result.closed ? 'written and the medium closed' : 'written';

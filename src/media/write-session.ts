@@ -7,6 +7,7 @@ import { receiveSession, type ReceiveOptions, type SessionBegin } from '../sessi
 import { isPlausibleStart } from '../session/plain-image.js';
 import { sealChecksums, sealPlanOf } from '../session/checksum-seal.js';
 import { withClosedMark } from './medium-head.js';
+import { decodeTag } from '../iso9660/checksum-tags.js';
 import { MediumRefusal, type Medium, type MediumStatus } from './medium.js';
 
 export interface WriteSessionOptions {
@@ -35,6 +36,16 @@ export interface WriteResult {
   dummy: boolean;
   /** Non-zero sectors after a plain image's volume end that were not written. */
   ignoredSectors: number;
+  /** Why the medium was left appendable although closing was asked for, or null. */
+  notClosed: string | null;
+}
+
+/** A libisofs superblock tag right after the head's volume descriptor set. */
+function hasSuperblockTag(head: Buffer): boolean {
+  const set = descriptorSet(head);
+  if (!set) return false;
+  const at = set[set.length - 1].index + 1;
+  return at < 32 && decodeTag(head.subarray(at * SECTOR, (at + 1) * SECTOR))?.type === 'superblock';
 }
 
 function refuse(message: string): never {
@@ -108,24 +119,34 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
     if (!isPlausibleStart(pvd, session.start)) throw new Error(`the session's root directory (LBA ${pvd.root.extent}) lies outside the session at LBA ${session.start}: nothing committed`);
     checkRoom(status, session.start, volumeSize);
     // A session at LBA 0 is its own medium head, closed mark included: its checksums must
-    // cover the head as it will be.
+    // cover the head as it will be. Another writer's tags (xorriso -md5 on) cannot be redone
+    // here, and libisofs refuses a medium whose superblock tag does not match: such a
+    // session is left appendable rather than made unreadable.
     let head = session.head;
-    if (session.start === 0 && !opts.multi) head = withClosedMark(head);
+    let close = !opts.multi;
+    let notClosed: string | null = null;
+    if (session.start === 0 && close) {
+      if (!sealPlanOf(head) && hasSuperblockTag(head)) {
+        close = false;
+        notClosed = 'the session at LBA 0 carries libisofs checksum tags over its volume descriptors, which the closed mark would break: the medium is left appendable';
+      } else head = withClosedMark(head);
+    }
     // iso-pack --md5 through a pipe leaves the checksums that hash from the session start
     // to be filled in here, where the session can be read back (checksum-seal.ts).
     const changed = !head.equals(session.head);
     if (!opts.dummy && sealPlanOf(head) && (session.kind === 'head-last' || changed)) {
       sealChecksums(head, session.start, volumeSize, { read: (lba, buf) => medium.read(lba, buf), write: (lba, data) => medium.write(lba, data) });
     }
-    if (!opts.dummy) medium.commit({ start: session.start, head, volumeSize }, { close: !opts.multi });
+    if (!opts.dummy) medium.commit({ start: session.start, head, volumeSize }, { close });
     return {
       kind: session.kind,
       start: session.start,
       sectors: volumeSize,
       next: roundUp(session.start + volumeSize, SESSION_ALIGNMENT),
-      closed: !opts.multi,
+      closed: close,
       dummy: !!opts.dummy,
       ignoredSectors: session.ignoredSectors,
+      notClosed,
     };
   } catch (err) {
     if (started && !opts.dummy) medium.abandon();
