@@ -10,9 +10,12 @@ export const PN_LENGTH = 20;
 /** Largest SUSP entry we write: LEN is one byte; stay a little below to keep records even. */
 const MAX_ENTRY = 250;
 
+/** A zeroed entry with its signature, length and version. From Node's small-buffer pool:
+ *  there are several per record, and a fresh allocation each cost more than the encoding. */
 function header(sig: string, len: number): Buffer {
-  const b = Buffer.alloc(len);
-  b.write(sig, 0, 'latin1');
+  const b = Buffer.allocUnsafe(len).fill(0);
+  b[0] = sig.charCodeAt(0);
+  b[1] = sig.charCodeAt(1);
   b[2] = len;
   b[3] = 1;
   return b;

@@ -335,7 +335,7 @@ export class SessionLayout {
   }
 
   private isoDirectory(d: DirInfo, sizing: boolean): Buffer[] {
-    const records = new DirectoryWriter(sizing);
+    const records = new DirectoryWriter(sizing ? null : d.isoSectors);
     const ce = new ContinuationBlocks(d.ceLba, sizing);
     const parent = this.dirs[d.parent];
     const add = (identifier: Buffer, su: { lengths: number[]; entries?: Buffer[] }, extent: number, size: number, flags: number, mtime: number, file?: Inode) => {
@@ -387,7 +387,7 @@ export class SessionLayout {
   }
 
   private jolietDirectory(d: DirInfo, sizing: boolean): Buffer[] {
-    const records = new DirectoryWriter(sizing);
+    const records = new DirectoryWriter(sizing ? null : d.jolietSectors);
     const parent = this.dirs[d.parent];
     const add = (identifier: Buffer, extent: number, size: number, flags: number, mtime: number) => {
       if (sizing) records.size(identifier.length, 0);
@@ -409,33 +409,38 @@ export class SessionLayout {
 
 /** Packs records into sectors; a record never crosses a sector boundary. */
 class DirectoryWriter {
-  private readonly out: Buffer[] = [];
-  private current: Buffer | null = null;
+  /** The whole directory, allocated once: the sizing pass told how many sectors it takes
+   *  (one buffer per sector cost more than the encoding on this VM). */
+  private readonly out: Buffer | null;
   private offset = SECTOR;
   sectors = 0;
 
-  constructor(private readonly sizing: boolean) {}
+  /** @param sectors the size the sizing pass found; null when sizing */
+  constructor(sectors: number | null) {
+    this.out = sectors === null ? null : Buffer.alloc(sectors * SECTOR);
+  }
 
-  /** Accounts for a record of the given lengths; returns its offset in the current sector. */
+  /** Accounts for a record of the given lengths; returns its offset in the directory. */
   size(identifierLength: number, systemUseLength: number): number {
     const len = recordLength(identifierLength, systemUseLength);
     if (this.offset + len > SECTOR) {
       this.sectors++;
       this.offset = 0;
-      if (!this.sizing) this.out.push((this.current = Buffer.alloc(SECTOR)));
     }
     const at = this.offset;
     this.offset += len;
-    return at;
+    return (this.sectors - 1) * SECTOR + at;
   }
 
   add(r: Parameters<typeof encodeDirectoryRecord>[0]): void {
     const at = this.size(r.identifier.length, r.systemUse?.length ?? 0);
-    encodeDirectoryRecord(r, this.current!, at);
+    if (this.out!.length < this.sectors * SECTOR) throw new Error(`internal: directory grew past the ${this.out!.length / SECTOR} sectors it was sized at`);
+    encodeDirectoryRecord(r, this.out!, at);
   }
 
   bytes(): Buffer {
-    return this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
+    if (this.out!.length !== this.sectors * SECTOR) throw new Error(`internal: directory of ${this.sectors} sectors was sized at ${this.out!.length / SECTOR}`);
+    return this.out!;
   }
 }
 
