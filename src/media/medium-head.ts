@@ -13,7 +13,8 @@ import {
   terminatorSector,
   withVolumeSpaceSize,
 } from '../image/volume-descriptor.js';
-import { decodeTag, encodeTag, looksLikeTag, md5 } from '../iso9660/checksum-tags.js';
+import { encodeTag, looksLikeTag, md5 } from '../iso9660/checksum-tags.js';
+import { superblockTagOf } from '../session/checksum-seal.js';
 
 export const HEAD_SECTORS = 32;
 export const SYSTEM_AREA_SECTORS = 16;
@@ -140,9 +141,9 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   const tagAt = last + 1;
   let relocatedTag: Buffer | null = null;
   if (input.start !== 0) {
-    const own = tagAt < HEAD_SECTORS ? decodeTag(head.subarray(tagAt * SECTOR, (tagAt + 1) * SECTOR)) : null;
+    const own = superblockTagOf(session);
     for (let k = tagAt; k < HEAD_SECTORS; k++) if (looksLikeTag(head.subarray(k * SECTOR, (k + 1) * SECTOR))) head.fill(0, k * SECTOR, (k + 1) * SECTOR);
-    if (own?.type === 'superblock')
+    if (own)
       relocatedTag = encodeTag({ type: 'relocated-superblock', pos: tagAt, rangeStart: 0, rangeSize: tagAt, next: input.start, md5: md5(head.subarray(0, tagAt * SECTOR)) });
   }
   const finish: SectorWrite[] = relocatedTag ? [{ lba: tagAt, data: relocatedTag }] : [];

@@ -5,9 +5,8 @@ import { SECTOR, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor } fr
 import { SESSION_ALIGNMENT, roundUp } from '../image/sessions.js';
 import { receiveSession, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { isPlausibleStart } from '../session/plain-image.js';
-import { sealChecksums, sealPlanOf } from '../session/checksum-seal.js';
+import { sealChecksums, sealPlanOf, superblockTagOf } from '../session/checksum-seal.js';
 import { withClosedMark } from './medium-head.js';
-import { decodeTag } from '../iso9660/checksum-tags.js';
 import { MediumRefusal, type Medium, type MediumStatus } from './medium.js';
 
 export interface WriteSessionOptions {
@@ -38,14 +37,6 @@ export interface WriteResult {
   ignoredSectors: number;
   /** Why the medium was left appendable although closing was asked for, or null. */
   notClosed: string | null;
-}
-
-/** A libisofs superblock tag right after the head's volume descriptor set. */
-function hasSuperblockTag(head: Buffer): boolean {
-  const set = descriptorSet(head);
-  if (!set) return false;
-  const at = set[set.length - 1].index + 1;
-  return at < 32 && decodeTag(head.subarray(at * SECTOR, (at + 1) * SECTOR))?.type === 'superblock';
 }
 
 function refuse(message: string): never {
@@ -126,7 +117,7 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
     let close = !opts.multi;
     let notClosed: string | null = null;
     if (session.start === 0 && close) {
-      if (!sealPlanOf(head) && hasSuperblockTag(head)) {
+      if (!sealPlanOf(head) && superblockTagOf(head)) {
         close = false;
         notClosed = 'the session at LBA 0 carries libisofs checksum tags over its volume descriptors, which the closed mark would break: the medium is left appendable';
       } else head = withClosedMark(head);

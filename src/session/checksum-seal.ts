@@ -5,7 +5,7 @@
 // commits. Where they go is the plan line in the superblock tag's sector (checksum-tags.ts).
 // Every MD5 is computed from the bytes read back, so it covers what is really there.
 import { createHash } from 'node:crypto';
-import { decodeSealPlan, encodeSuperblockSector, encodeTag, MD5_BYTES, md5, type SealPlan } from '../iso9660/checksum-tags.js';
+import { decodeSealPlan, decodeTag, encodeSuperblockSector, encodeTag, MD5_BYTES, md5, type DecodedTag, type SealPlan } from '../iso9660/checksum-tags.js';
 import { descriptorSet } from '../image/volume-descriptor.js';
 import { HEAD_SECTORS, SECTOR } from './format.js';
 
@@ -18,12 +18,26 @@ export interface SealIo {
   write(lba: number, data: Buffer): void;
 }
 
-/** The plan and its sector in a session head, or null when the head carries none. */
-export function sealPlanOf(head: Buffer): { sector: number; plan: SealPlan } | null {
+/** The head sector after the volume descriptor set terminator, where libisofs puts the
+ *  superblock tag; null when the head has no descriptor set or no room after it. */
+export function superblockTagSector(head: Buffer): number | null {
   const set = descriptorSet(head.subarray(0, HEAD_SECTORS * SECTOR));
   if (!set) return null;
   const sector = set[set.length - 1].index + 1;
-  if (sector >= HEAD_SECTORS) return null;
+  return sector < HEAD_SECTORS ? sector : null;
+}
+
+/** The session head's superblock tag, if it has one where libisofs puts it. */
+export function superblockTagOf(head: Buffer): DecodedTag | null {
+  const sector = superblockTagSector(head);
+  const tag = sector === null ? null : decodeTag(head.subarray(sector * SECTOR, (sector + 1) * SECTOR));
+  return tag?.type === 'superblock' ? tag : null;
+}
+
+/** The plan and its sector in a session head, or null when the head carries none. */
+export function sealPlanOf(head: Buffer): { sector: number; plan: SealPlan } | null {
+  const sector = superblockTagSector(head);
+  if (sector === null) return null;
   const plan = decodeSealPlan(head.subarray(sector * SECTOR, (sector + 1) * SECTOR));
   return plan ? { sector, plan } : null;
 }
