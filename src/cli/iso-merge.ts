@@ -6,6 +6,7 @@ import minimist from 'minimist';
 import { Image } from '../image/image.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { MergeError, Merger, type MergeCounts } from '../merge/merger.js';
+import { DEFAULT_HASH_LIMIT, type MirrorCounts } from '../merge/mirror.js';
 import { OldTree } from '../merge/old-tree.js';
 import { TarOutput } from '../merge/tar-output.js';
 import { readChunks, writeAll } from '../session/io.js';
@@ -23,9 +24,14 @@ their data on the medium, so that the next session shows the whole tree:
 
   --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE);
                          a blank or missing medium passes stdin through unchanged
-      --mirror           the new session shows exactly the tar; files whose path, size,
-                         mtime and mode are unchanged refer to their old data (the tar's
-                         copy is read and dropped), so they cost no space
+      --mirror           the new session shows exactly the tar; a file whose data is
+                         already on the medium refers to it with the tar's attributes (the
+                         tar's copy is read and dropped): same path, size and mtime, or,
+                         when the old session recorded MD5s (iso-pack --md5), same size and
+                         MD5 as any old file; when nothing changed the tar is marked so
+                         that cd-write writes no session
+      --hash-limit SIZE  --mirror: largest file held in memory to look for by MD5
+                         (default 1M; K, M, G suffixes; 0 for none)
       --remove GLOB      drop paths matching GLOB (basename or whole path, as
                          iso-pack -m) from the merged tree (repeatable)
       --session N        merge with session N instead of the newest (roll back, then add)
@@ -41,9 +47,18 @@ session that stdin does not name; directories merge, stdin's entry wins for a pa
 both. Files of the old session whose Rock Ridge data needs a continuation area (very long
 names) travel with their data, so that libarchive can read the new session.`;
 
-const STRING_OPTS = ['dev', 'remove', 'session'];
+const STRING_OPTS = ['dev', 'remove', 'session', 'hash-limit'];
 const BOOL_OPTS = ['mirror', 'data', 'n', 'v', 'help', 'version'];
 
+
+/** A byte count: digits with an optional K, M or G (powers of 1024). */
+function parseSize(text: string, name: string): number {
+  const m = /^([0-9]+)([kmg]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`--${name} wants a size in bytes (e.g. 1M, 512K, 0), not '${text}'`);
+  const n = Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase());
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${name}: ${text} is too large`);
+  return n;
+}
 
 function list(v: unknown, name: string): string[] {
   if (v === undefined) return [];
@@ -76,6 +91,9 @@ async function main(): Promise<void> {
     sessionNumber = Number(sessionText);
   }
   const remove = list(args.remove, 'remove');
+  const hashLimitText = lastValue(args['hash-limit'], 'hash-limit');
+  if (hashLimitText !== undefined && !args.mirror) throw new UsageError('--hash-limit applies to --mirror only');
+  const hashLimit = hashLimitText === undefined ? DEFAULT_HASH_LIMIT : parseSize(hashLimitText, 'hash-limit');
   let devPath: string;
   try {
     devPath = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
@@ -101,7 +119,7 @@ async function main(): Promise<void> {
     const session = image && !image.blank ? image.session(sessionNumber) : null;
     const old = session ? OldTree.load(image!, session) : null;
     const out = new TarOutput(1);
-    const merger = new Merger({ mode: args.mirror ? 'mirror' : 'overlay', remove }, old, image, out);
+    const merger = new Merger({ mode: args.mirror ? 'mirror' : 'overlay', remove, hashLimit }, old, image, out);
 
     if (args.data) {
       let empty = true;
@@ -123,8 +141,13 @@ async function main(): Promise<void> {
       if (any) parser.end(); // an empty stdin is an empty tree
       merger.finish();
     }
+    // Nothing changed against the newest session: say so at the end of the tar, where
+    // iso-pack turns it into the stream's "unchanged" flag (docs/stream-format.md).
+    const unchanged = merger.unchanged && session !== null && session.session.number === image!.sessions.length;
+    if (unchanged) out.globalHeader([['ISOPIPE.unchanged', String(session.session.number)]]);
     out.finish();
-    if (verbose) report(merger.counts, !!args.mirror, !!args.data, session?.session.number ?? null);
+    if (verbose) report(merger.counts, merger.mirror?.counts ?? null, !!args.data, session?.session.number ?? null);
+    if (verbose && unchanged) say(`${TOOL}: nothing changed since session ${session.session.number}: marked so that cd-write writes no session\n`);
     if (merger.counts.sockets) say(`${TOOL}: warning: ${merger.counts.sockets} socket(s) of the old session left out: tar cannot hold sockets\n`);
   } catch (err) {
     if (err instanceof TarFormatError) throw new MergeError(`stdin: ${err.message}`);
@@ -149,14 +172,19 @@ function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
-function report(c: MergeCounts, mirror: boolean, data: boolean, session: number | null): void {
+function report(c: MergeCounts, m: MirrorCounts | null, data: boolean, session: number | null): void {
   const from = session === null ? 'no session' : `session ${session}`;
   if (data) say(`${TOOL}: restored ${c.carried} entries of ${from}, ${c.withData} files with data\n`);
-  else if (mirror)
+  else if (m) {
+    const rewritten = m.added + m.changed + m.resent;
+    const how = [`${m.added} new`, `${m.changed} changed`];
+    if (m.resent) how.push(`${m.resent} unchanged but long-named`);
     say(
-      `${TOOL}: mirror of ${from}: reused ${c.reused} files (${mb(c.reusedBytes)} saved), new ${c.added} (${mb(c.addedBytes)}), changed ${c.changed} (${mb(c.changedBytes)}), deleted ${c.deleted}\n`,
+      `${TOOL}: mirror of ${from}: reused ${m.reused} files (${mb(m.reusedBytes)} not re-written; ${m.newAttributes} with new attributes, ${m.reusedByContent} found by MD5), ` +
+        `re-written ${rewritten} files (${mb(m.addedBytes + m.changedBytes + m.resentBytes)}: ${how.join(', ')}), deleted ${m.deleted}\n`,
     );
-  else
+    if (m.hashed) say(`${TOOL}: hashed ${m.hashed} files (${mb(m.hashedBytes)}) to look for them by MD5\n`);
+  } else
     say(
       `${TOOL}: overlay on ${from}: ${c.passed} entries from stdin, ${c.carried} carried (${c.references} references, ${c.withData} files with data)\n`,
     );

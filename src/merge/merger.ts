@@ -6,13 +6,14 @@
 //   overlay  stdin, then every old entry stdin did not name (directories merge, stdin's
 //            attributes win; an old directory that stdin replaced by a non-directory goes
 //            with everything under it)
-//   mirror   stdin only; a file whose path, size, mtime and mode equal the old file's goes
-//            as a reference and its data is read and dropped
+//   mirror   stdin only; a file whose data is already on the medium goes as a reference
+//            with the tar's attributes and its data is read and dropped (mirror.ts decides)
 //   data     the old session alone, every file with its data (restore)
 import { type Image } from '../image/image.js';
 import { Excluder } from '../tree/exclude.js';
 import { type TarEntry, type TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
+import { Mirror } from './mirror.js';
 import { type OldEntry, type OldTree, parseExtents, Seen } from './old-tree.js';
 import { type TarOutput } from './tar-output.js';
 import { type OutEntry } from './tar-writer.js';
@@ -30,17 +31,6 @@ export interface MergeCounts {
   references: number;
   /** Old files sent with their data read from the medium. */
   withData: number;
-  /** Mirror: stdin files sent as references to unchanged old files, and their bytes. */
-  reused: number;
-  reusedBytes: number;
-  /** Mirror: stdin files with no old file at that path, and their bytes. */
-  added: number;
-  addedBytes: number;
-  /** Mirror: stdin files whose old file differs, and their bytes. */
-  changed: number;
-  changedBytes: number;
-  /** Mirror: old files stdin no longer has. */
-  deleted: number;
   /** Entries dropped by --remove. */
   removed: number;
   /** Old sockets, which tar cannot carry. */
@@ -50,18 +40,24 @@ export interface MergeCounts {
 export interface MergeOptions {
   mode: MergeMode;
   remove: string[];
+  /** Mirror: largest file held to be matched by MD5 (0: none). */
+  hashLimit?: number;
 }
 
 export class Merger implements TarSink {
   readonly counts: MergeCounts = {
-    passed: 0, carried: 0, references: 0, withData: 0, reused: 0, reusedBytes: 0, added: 0, addedBytes: 0,
-    changed: 0, changedBytes: 0, deleted: 0, removed: 0, sockets: 0,
+    passed: 0, carried: 0, references: 0, withData: 0, removed: 0, sockets: 0,
   };
+  /** Mirror mode's decisions and counts. */
+  readonly mirror: Mirror | null;
+  /** Mirror: set by finish() when the tar shows the old session's tree unchanged. */
+  unchanged = false;
   private readonly excluder: Excluder;
   /** First name emitted of each old hard-link group. */
   private readonly linkFirst = new Map<string, string>();
   /** Where the current stdin entry's data goes. */
-  private target: 'out' | 'drop' = 'drop';
+  private target: 'out' | 'drop' | 'hold' = 'drop';
+  private currentEntry: OutEntry | null = null;
   private currentSize = 0;
 
   constructor(
@@ -71,6 +67,7 @@ export class Merger implements TarSink {
     private readonly out: TarOutput,
   ) {
     this.excluder = new Excluder(opt.remove);
+    this.mirror = opt.mode === 'mirror' ? new Mirror(old, opt.hashLimit ?? 0) : null;
     if (old) this.counts.sockets = old.sockets;
   }
 
@@ -90,8 +87,10 @@ export class Merger implements TarSink {
       return;
     }
     const key = parts.join('/');
+    let targetKey: string | undefined;
     if (e.type === 'link') {
       const targetParts = splitPath(e.linkname);
+      targetKey = targetParts.join('/');
       if (this.excluder.excludes(targetParts)) {
         this.counts.removed++;
         return;
@@ -102,21 +101,21 @@ export class Merger implements TarSink {
 
     const out = this.fromTar(e);
     const old = this.old?.get(key);
-    if (this.opt.mode === 'mirror' && e.type === 'file' && !e.isopipe.has('extents')) {
-      if (old && old.type === 'file' && this.unchanged(e, old)) {
-        this.counts.reused++;
-        this.counts.reusedBytes += e.size;
-        this.counts.passed++;
-        this.out.header(this.reference(out, old));
-        return; // the data is read and dropped
-      }
-      if (old && old.type === 'file') {
-        this.counts.changed++;
-        this.counts.changedBytes += e.size;
-      } else {
-        this.counts.added++;
-        this.counts.addedBytes += e.size;
-      }
+    if (this.mirror) {
+      if (e.type === 'file' && !e.isopipe.has('extents')) {
+        const d = this.mirror.file(e, parts[parts.length - 1] ?? '', old);
+        if (d.kind === 'reference') {
+          this.counts.passed++;
+          this.out.header(this.reference(out, d.old));
+          return; // the data is read and dropped
+        }
+        if (d.kind === 'hold') {
+          this.counts.passed++;
+          this.target = 'hold';
+          this.currentEntry = out;
+          return; // the header waits for the data's MD5
+        }
+      } else this.mirror.other(e, old, targetKey);
     }
     this.counts.passed++;
     this.out.header(out);
@@ -133,10 +132,22 @@ export class Merger implements TarSink {
 
   data(chunk: Buffer): void {
     if (this.target === 'out') this.out.data(chunk);
+    else if (this.target === 'hold') this.mirror!.hold(chunk);
   }
 
   entryEnd(): void {
     if (this.target === 'out') this.out.endData(this.currentSize);
+    else if (this.target === 'hold') {
+      const out = this.currentEntry!;
+      const found = this.mirror!.resolve();
+      if ('old' in found) this.out.header(this.reference(out, found.old));
+      else {
+        this.out.header(out);
+        for (const chunk of found.data) this.out.data(chunk);
+        this.out.endData(out.size);
+      }
+      this.currentEntry = null;
+    }
     this.target = 'drop';
   }
 
@@ -145,8 +156,8 @@ export class Merger implements TarSink {
   /** Overlay: every old entry stdin did not name; mirror: only the report of deletions. */
   finish(): void {
     if (!this.old) return;
-    if (this.opt.mode === 'mirror') {
-      for (const e of this.old.entries()) if (e.type === 'file' && e.seen !== Seen.Other) this.counts.deleted++;
+    if (this.mirror) {
+      this.unchanged = this.mirror.finish();
       return;
     }
     let skipUnder: string | null = null;
@@ -210,16 +221,6 @@ export class Merger implements TarSink {
     if (!e || e.seen !== Seen.No || e.type !== 'file' || this.excluder.excludes(targetParts)) return;
     this.remember(targetParts, Seen.Other);
     this.emitOld(e, false);
-  }
-
-  private unchanged(e: TarEntry, old: OldEntry): boolean {
-    return (
-      e.size === old.size &&
-      Math.floor(e.mtime) === Math.floor(old.mtime) &&
-      (e.mode & 0o7777) === old.perm &&
-      old.extents !== '' &&
-      !this.old!.needsData(old)
-    );
   }
 
   private fromTar(e: TarEntry): OutEntry {

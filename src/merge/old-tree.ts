@@ -178,6 +178,11 @@ export class OldTree {
     return e;
   }
 
+  /** True when the session's checksum array was found and checks out. */
+  get hasChecksums(): boolean {
+    return this.checksums !== null;
+  }
+
   /** The MD5 the old session recorded for a file (32 lowercase hex digits), if any. */
   recordedMd5(e: OldEntry): string | undefined {
     const index = this.checksumIndex[e.index];

@@ -3,7 +3,7 @@
 // end-of-archive marker is written only by finish(): a run that fails leaves a tar that
 // every reader, iso-pack included, rejects as truncated.
 import { writeAll } from '../session/io.js';
-import { encodeEntryHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from './tar-writer.js';
+import { encodeEntryHeader, encodeGlobalHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from './tar-writer.js';
 
 const BUFFER = 1 << 20;
 const ZEROS = Buffer.alloc(BUFFER);
@@ -29,6 +29,11 @@ export class TarOutput {
   endData(size: number): void {
     const pad = paddingFor(size);
     if (pad) this.write(ZEROS.subarray(0, pad));
+  }
+
+  /** A pax global header (no entry of its own). */
+  globalHeader(records: [string, string][]): void {
+    this.write(encodeGlobalHeader(records));
   }
 
   /** Writes the end-of-archive marker and everything still buffered. */

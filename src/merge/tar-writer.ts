@@ -173,3 +173,14 @@ export function encodeEntryHeader(e: OutEntry): Buffer {
   });
   return Buffer.concat([paxHeader, body, ZERO_PAD.subarray(0, paddingFor(body.length)), main]);
 }
+
+/** A pax global extended header ('g') carrying `records`: it applies to the entries after it,
+ *  and plain tar tools ignore keys they do not know. */
+export function encodeGlobalHeader(records: [string, string][]): Buffer {
+  const body = Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
+  const header = ustarBlock({
+    name: 'GlobalHead', prefix: '', mode: '0000644', uid: '0000000', gid: '0000000', size: octal(body.length, 12)!, mtime: '0'.repeat(11),
+    typeflag: 'g', linkname: '', uname: '', gname: '', devmajor: '', devminor: '',
+  });
+  return Buffer.concat([header, body, ZERO_PAD.subarray(0, paddingFor(body.length))]);
+}
