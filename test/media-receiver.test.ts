@@ -121,7 +121,7 @@ t.test('a valid head-last stream, in any chunking', async (t) => {
     const m = memorySink();
     const r = receiveSession(chunked(stream, sizes), m.sink);
     t.match(r, { kind: 'head-last', start: 64, sectors: 1600 }, `chunks ${sizes.join(',')}`);
-    t.same(m.begins, [{ kind: 'head-last', start: 64, knownSectors: null }]);
+    t.same(m.begins, [{ kind: 'head-last', start: 64, knownSectors: null, unchanged: false }]);
     t.ok(reassembled(m.sectors, r.head, 1600).equals(img), 'every sector where it belongs');
     t.equal(Math.min(...m.writes.map((w) => w.offset)), 32, 'body starts at offset 32');
     const small = m.writes.slice(0, -1).filter((w) => w.length < BATCH_BYTES);
@@ -129,7 +129,7 @@ t.test('a valid head-last stream, in any chunking', async (t) => {
   }
   const m = memorySink();
   receiveSession([stream], m.sink, { inputBytes: stream.length });
-  t.same(m.begins[0], { kind: 'head-last', start: 64, knownSectors: 1600 }, 'size known for a file');
+  t.same(m.begins[0], { kind: 'head-last', start: 64, knownSectors: 1600, unchanged: false }, 'size known for a file');
 });
 
 t.test('a stream cut anywhere commits nothing', async (t) => {
@@ -167,13 +167,23 @@ t.test('damaged streams', async (t) => {
   const extra = Buffer.concat([stream, Buffer.alloc(SECTOR)]);
   t.throws(() => receiveSession([extra], memorySink().sink), /no valid trailer/, 'data after the trailer');
 
-  for (const [off, v, re] of [[16, 2, /version 2/], [24, 1, /unknown flags/], [28, 16, /head length 16/]] as const) {
+  for (const [off, v, re] of [[16, 2, /version 2/], [24, 2, /unknown flags/], [28, 16, /head length 16/]] as const) {
     const bad = Buffer.from(stream);
     bad.writeUInt32LE(v, off);
     const m = memorySink();
     t.throws(() => receiveSession([bad], m.sink), re);
     t.same(m.begins, [], 'refused before begin');
   }
+});
+
+t.test("the header's unchanged flag reaches begin; the stream is still checked whole", async (t) => {
+  const marked = Buffer.from(stream);
+  marked.writeUInt32LE(1, 24);
+  const m = memorySink();
+  t.throws(() => receiveSession([marked], m.sink), /checksum does not match/, 'the flag is under the CRC');
+  t.same(m.begins, [{ kind: 'head-last', start: 64, knownSectors: null, unchanged: true }]);
+  const header = encodeStreamHeader({ start: 64, flags: 1 });
+  t.equal(header.readUInt32LE(24), 1, 'encoded at offset 24');
 });
 
 t.test('a refusal in begin stops before any write', async (t) => {

@@ -133,12 +133,15 @@ async function main(): Promise<number> {
     progress?.done();
     if (result.notClosed) writeAll(2, Buffer.from(`${TOOL}: warning: ${result.notClosed}\n`));
     if (result.ignoredSectors) writeAll(2, Buffer.from(`${TOOL}: warning: ignored ${result.ignoredSectors} non-zero sectors after the image's volume end\n`));
-    if (verbose) {
+    if (result.unchanged) {
+      // Said even without -v: the user should know that no session was added.
+      writeAll(2, Buffer.from(`${TOOL}: nothing changed since the newest session (iso-merge --mirror): no session written, the medium is as it was\n`));
+    } else if (verbose) {
       const what = result.dummy ? 'checked (dummy, nothing written)' : result.closed ? 'written and the medium closed' : 'written';
       writeAll(2, Buffer.from(`${TOOL}: session at LBA ${result.start}, ${result.sectors} sectors, ${what}; next writable address ${result.next}\n`));
     }
     if (args.json)
-      process.stdout.write(JSON.stringify({ start: result.start, sectors: result.sectors, next: result.next, state: result.closed ? 'closed' : 'appendable', dummy: result.dummy, input: result.kind }) + '\n');
+      process.stdout.write(JSON.stringify({ start: result.start, sectors: result.sectors, next: result.next, state: result.closed ? 'closed' : 'appendable', dummy: result.dummy, input: result.kind, unchanged: result.unchanged }) + '\n');
     return 0;
   } finally {
     progress?.done();

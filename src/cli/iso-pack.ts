@@ -135,6 +135,10 @@ async function main(): Promise<void> {
       progress?.update(packer.counts.bytes, packer.counts.files);
     }
     parser.end();
+    // iso-merge --mirror found the newest session's tree unchanged (a pax global header at
+    // the end of its tar): flag the stream so that cd-write writes no session
+    // (docs/stream-format.md). Not a plain image, nor a tree -m has cut.
+    const unchanged = parser.globalRecords.has('ISOPIPE.unchanged') && packer.counts.excluded === 0 && out.markUnchanged();
     if (volid === undefined && packer.label) identity.volumeId = packer.label;
     const layout = packer.finish();
     for (const b of layout.body()) out.append(b);
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
       say(
         `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${layout.end - start} sectors)\n`,
       );
+    if (args.v && unchanged) say(`${TOOL}: nothing changed since the newest session: the stream is marked so that cd-write writes none\n`);
   } catch (err) {
     progress?.done();
     if (createdFile) {

@@ -37,6 +37,9 @@ export interface WriteResult {
   ignoredSectors: number;
   /** Why the medium was left appendable although closing was asked for, or null. */
   notClosed: string | null;
+  /** The stream said nothing changed since the newest session (iso-merge --mirror): it was
+   *  read and checked whole, and nothing was written or committed. */
+  unchanged: boolean;
 }
 
 function refuse(message: string): never {
@@ -59,6 +62,8 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
   const wrongAddress = (lba: number) => `packed for LBA ${lba}, medium's next writable address is ${status.next}: run cd-msinfo again`;
 
   let started = false;
+  /** Nothing changed (stream flag) and the medium stays appendable: write nothing. */
+  let unchanged = false;
   let chosenStart = -1;
   let written = 0;
   let total: number | null = null;
@@ -67,8 +72,10 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
     if (info.kind === 'head-last') {
       if (!acceptable(info.start)) refuse(wrongAddress(info.start));
       start = info.start;
+      // Closing (no --multi) still writes the session: the user asked for a last one.
+      unchanged = info.unchanged && opts.multi;
       if (info.knownSectors !== null) {
-        checkRoom(status, start, info.knownSectors);
+        if (!unchanged) checkRoom(status, start, info.knownSectors);
         total = info.knownSectors * SECTOR;
       }
     } else {
@@ -93,7 +100,7 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
   const sink = {
     begin,
     write(offset: number, data: Buffer): void {
-      if (!opts.dummy) medium.write(chosenStart + offset, data);
+      if (!opts.dummy && !unchanged) medium.write(chosenStart + offset, data);
       written += data.length;
       opts.onProgress?.(written, total);
     },
@@ -102,6 +109,10 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
   try {
     const candidates = blank ? [0, status.next] : [status.next];
     const session = receiveSession(chunks, sink, { inputBytes: opts.inputBytes ?? null, peek: opts.peek, candidates });
+    if (unchanged)
+      return {
+        kind: session.kind, start: session.start, sectors: 0, next: status.next, closed: false, dummy: !!opts.dummy, ignoredSectors: 0, notClosed: null, unchanged: true,
+      };
     const s16 = session.head.subarray(16 * SECTOR, 17 * SECTOR);
     if (!isPrimaryDescriptor(s16) || !descriptorSet(session.head)) throw new Error('the session has no volume descriptor set (PVD at sector 16 up to a terminator) in its head: nothing committed');
     const pvd = decodeVolumeDescriptor(s16);
@@ -138,9 +149,10 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
       dummy: !!opts.dummy,
       ignoredSectors: session.ignoredSectors,
       notClosed,
+      unchanged: false,
     };
   } catch (err) {
-    if (started && !opts.dummy) medium.abandon();
+    if (started && !opts.dummy && !unchanged) medium.abandon();
     throw err;
   }
 }

@@ -49,7 +49,7 @@ export class Packer implements TarSink {
   label: string | null = null;
   readonly warnings: string[] = [];
   private holdBackOverflow = 0;
-  counts = { files: 0, dirs: 0, bytes: 0 };
+  counts = { files: 0, dirs: 0, bytes: 0, excluded: 0 };
 
   constructor(private readonly opt: PackOptions, private readonly out: SessionOutput) {
     this.tree = new Tree(() => ({ perm: 0o755, uid: 0, gid: 0, mtime: opt.impliedDate }));
@@ -73,7 +73,10 @@ export class Packer implements TarSink {
     this.target = 'drop';
     for (const p of parts)
       if (p.length > MAX_NAME_BYTES) throw new PackError(`'${e.path}': a name of ${p.length} bytes is longer than any file system allows (${MAX_NAME_BYTES})`);
-    if (this.excluder.excludes(parts)) return;
+    if (this.excluder.excludes(parts)) {
+      this.counts.excluded++;
+      return;
+    }
     const attrs: Attributes = { perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, atime: e.atime, ctime: e.ctime };
     if (e.type === 'link') return this.hardLink(parts, e);
     if (e.type === 'dir') {

@@ -6,7 +6,7 @@
 // Memory is constant: one batch plus the held-back sectors.
 import { crc32 } from 'node:zlib';
 import { SECTOR, decodeVolumeDescriptor, isPrimaryDescriptor, isZeroSector, type VolumeDescriptor } from '../image/volume-descriptor.js';
-import { HEAD_SECTORS, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader } from './format.js';
+import { FLAG_UNCHANGED, HEAD_SECTORS, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader } from './format.js';
 import { findBuiltFor, isRootDirectorySector } from './plain-image.js';
 
 /** Bytes handed to the sink per write. */
@@ -15,7 +15,13 @@ export const BATCH_BYTES = 1 << 20;
 const STREAM_HOLD = (HEAD_SECTORS + 1) * SECTOR;
 
 export type SessionBegin =
-  | { kind: 'head-last'; start: number; knownSectors: number | null }
+  | {
+      kind: 'head-last';
+      start: number;
+      knownSectors: number | null;
+      /** The header's "unchanged" flag: the session repeats the newest session's tree. */
+      unchanged: boolean;
+    }
   | {
       kind: 'plain';
       pvd: VolumeDescriptor;
@@ -139,7 +145,10 @@ class Receiver {
         throw new SessionStreamError((err as Error).message);
       }
       const known = this.opts.inputBytes ? this.opts.inputBytes / SECTOR - 2 : null;
-      this.start = this.sink.begin({ kind: 'head-last', start: header.start, knownSectors: known !== null && Number.isInteger(known) && known >= HEAD_SECTORS ? known : null });
+      this.start = this.sink.begin({
+        kind: 'head-last', start: header.start, knownSectors: known !== null && Number.isInteger(known) && known >= HEAD_SECTORS ? known : null,
+        unchanged: ((header.flags ?? 0) & FLAG_UNCHANGED) !== 0,
+      });
       this.crc = crc32(first, 0);
       this.consume(SECTOR);
       this.state = 'stream';

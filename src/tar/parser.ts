@@ -61,6 +61,11 @@ export class TarParser {
 
   constructor(private readonly sink: TarSink) {}
 
+  /** pax global records seen so far (those at the very end of an archive reach no entry). */
+  get globalRecords(): ReadonlyMap<string, string> {
+    return this.globalPax;
+  }
+
   push(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length) {
