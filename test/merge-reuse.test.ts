@@ -196,6 +196,36 @@ t.test('iso-merge --data --session N restores exactly session N', async (t) => {
   }
 });
 
+t.test('the unchanged judgement: --data of a session mirrored onto it is unchanged, marked only for the newest', async (t) => {
+  const n = snapshots.length;
+  const mark = (session: number, mirrorArgs: string[]) => {
+    const restored = node('iso-merge', ['--dev', medium, '--data', '--session', String(session), '-n']);
+    t.equal(restored.status, 0, restored.stderr);
+    const r = node('iso-merge', ['--dev', medium, '--mirror', '-v', ...mirrorArgs], { input: restored.stdout });
+    t.equal(r.status, 0, r.stderr);
+    return { marked: /ISOPIPE\.unchanged=/.test(r.stdout.toString('latin1')), stderr: r.stderr };
+  };
+  const newest = mark(n, []);
+  t.ok(newest.marked, 'the newest session restored and mirrored: marked unchanged');
+  t.match(newest.stderr, new RegExp(`nothing changed since session ${n}`));
+  const older = mark(n - 1, ['--session', String(n - 1)]);
+  t.notOk(older.marked, 'session N-1 against itself: not marked, cd-write would leave the newest session in place');
+  t.notOk(mark(n - 1, []).marked, 'session N-1 against the newest: changed');
+});
+
+t.test('--hash-limit: sizes, and only with --mirror', async (t) => {
+  for (const bad of ['x', '1T', '1.5M']) {
+    const r = node('iso-merge', ['--dev', medium, '--mirror', '--hash-limit', bad, '-n']);
+    t.equal(r.status, 2, `--hash-limit ${bad}: usage error`);
+    t.match(r.stderr, /^iso-merge: --hash-limit wants a size/);
+  }
+  const r = node('iso-merge', ['--dev', medium, '--hash-limit', '1M', '-n']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--hash-limit applies to --mirror only/);
+  const ok = node('iso-merge', ['--dev', medium, '--mirror', '--hash-limit', '0', '-n']);
+  t.equal(ok.status, 0, ok.stderr);
+});
+
 t.test('cd-verify checks every recorded MD5 of the references', async (t) => {
   const r = node('cd-verify', ['--dev', medium]);
   t.equal(r.status, 0, `cd-verify exits 0: ${r.stderr}${String(r.stdout).slice(-500)}`);
