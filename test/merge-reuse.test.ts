@@ -127,13 +127,14 @@ t.test('session 4: touched files whose bytes did not change are found by MD5', a
   metadataOnly(t, 'touch', /reused 24 files .*21 found by MD5\), re-written 1 files .*deleted 0/);
 });
 
-t.test('session 5: a copy is found by MD5; a touched file over --hash-limit is sent again', async (t) => {
+t.test('session 5: a copy and a long name made short are found by MD5; a touched file over --hash-limit is sent again', async (t) => {
   copyFileSync(join(src, 'renamed', 'f7'), join(src, 'copy-of-f7'));
+  renameSync(join(src, LONG), join(src, 'short.txt')); // its old record needed a continuation area; the new one does not
   utimesSync(join(src, 'copy-of-f7'), T0 + 5000, T0 + 5000);
   utimesSync(join(src, 'big.bin'), T0 + 5000, T0 + 5000);
   const r = append(['--hash-limit', '16K']);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stderr, /reused 24 files .*1 found by MD5\), re-written 2 files \(0\.0 MB: 0 new, 1 changed, 1 unchanged but long-named\)/, 'the -v report');
+  t.match(r.stderr, /reused 25 files .*2 found by MD5\), re-written 1 files \(0\.0 MB: 0 new, 1 changed\), deleted 1/, 'the -v report');
   t.ok(r.grown >= 20_000 && r.grown < 20_000 + METADATA, `big.bin (20 kB, over 16K) sent again: grew ${r.grown}`);
   snapshots.push(hostTree(src));
   readersSeeSource(t, 'copy');
@@ -178,7 +179,7 @@ t.test('something changed after all: a session again', async (t) => {
   const r = append();
   t.equal(r.status, 0, r.stderr);
   t.equal(r.json?.unchanged, false);
-  t.match(r.stderr, /re-written 2 files .*1 changed/);
+  t.match(r.stderr, /re-written 1 files .*1 changed/);
   snapshots.push(hostTree(src));
   readersSeeSource(t, 'after the pause');
 });

@@ -212,7 +212,7 @@ export class Mirror {
     return this.sizes!.has(e.size);
   }
 
-  /** Every old file that can be referenced and has a recorded MD5, by size and MD5. Read
+  /** Every old file with data and a recorded MD5, by size and MD5. Read
    *  once, the first time a file could use it (the MD5s are read from the medium). */
   private index(): void {
     this.byContent = new Map();
@@ -220,7 +220,9 @@ export class Mirror {
     const old = this.old!;
     if (!old.hasChecksums) return;
     for (const e of old.entries()) {
-      if (e.type !== 'file' || e.size === 0 || e.extents === '' || old.needsData(e)) continue;
+      // An old long-named file's data may be referred to from a new record that needs no
+      // continuation area: only the new name matters (checked in worthHashing).
+      if (e.type !== 'file' || e.size === 0 || e.extents === '') continue;
       const md5 = old.recordedMd5(e);
       if (md5 === undefined) continue;
       const key = `${e.size}:${md5}`;
