@@ -325,7 +325,7 @@ t.test('cdrecord habits, dummy runs, progress and usage errors', async (t) => {
   const dummyBad = cdwrite(['--dev', img, '--dummy', '--multi'], pack(['--prev', '0,32'], tarOf(trees[1], 's2')));
   t.equal(dummyBad.status, 1, 'dummy still checks');
   const j = cdwrite(['--dev', img, '--multi', '--json'], pack(['--prev', '0,96'], tarOf(trees[1], 's2')));
-  t.same(JSON.parse(j.stdout.toString()), { start: 96, sectors: 64, next: 160, state: 'appendable', dummy: false, input: 'head-last' });
+  t.same(JSON.parse(j.stdout.toString()), { start: 96, sectors: 64, next: 160, state: 'appendable', dummy: false, input: 'head-last', unchanged: false });
 
   for (const [args, re] of [
     [[], /no medium given: use --dev PATH \(or dev=PATH\), or set CDR_DEVICE/],
