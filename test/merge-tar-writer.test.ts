@@ -125,3 +125,26 @@ t.test('a GNU volume label reaches iso-pack as one', async (t) => {
   t.equal(label, 'BACKUP_2026');
   t.strictSame(names, ['x'], 'and is no file');
 });
+
+t.test('a pax global header at the end (iso-merge --mirror\'s unchanged mark): the parser keeps it, tar tools skip it', async (t) => {
+  const { encodeGlobalHeader } = await import('../dist/merge/tar-writer.js');
+  const g = encodeGlobalHeader([['ISOPIPE.unchanged', '7']]);
+  t.equal(g.length, 1024, 'one header block and one block of records');
+  t.equal(g[156], 'g'.charCodeAt(0), "typeflag 'g'");
+  t.equal(g.toString('latin1', 512, 512 + 23), '23 ISOPIPE.unchanged=7\n', 'the record, its length counting itself');
+  const file = encodeEntryHeader({ ...base, path: 'a', type: 'file', size: 2 });
+  const tar = Buffer.concat([file, Buffer.from('hi'), Buffer.alloc(510), g, END_OF_ARCHIVE]);
+  const entries: TarEntry[] = [];
+  const p = new TarParser({ entry: (e) => entries.push(e), data: () => {}, entryEnd: () => {} });
+  p.push(tar);
+  p.end();
+  t.equal(entries.length, 1, 'no entry made of it');
+  t.equal(entries[0].isopipe.size, 0, 'the entry before it is untouched');
+  t.equal(p.globalRecords.get('ISOPIPE.unchanged'), '7');
+  for (const tool of ['tar', 'bsdtar']) {
+    if (!reader(t, tool)) continue;
+    const r = run(tool, ['-tf', '-'], { input: tar });
+    t.equal(r.status, 0, `${tool} reads it: ${r.stderr}`);
+    t.equal(String(r.stdout).trim(), 'a', `${tool} lists the file alone`);
+  }
+});
