@@ -236,3 +236,18 @@ t.test('cd-verify checks every recorded MD5 of the references', async (t) => {
     t.equal(x.status, 0, 'xorriso -check_md5_r: every file matches its recorded MD5');
   }
 });
+
+t.test('closing the medium (no --multi) writes the last session even when nothing changed', async (t) => {
+  const copy = join(work, 'closing.iso');
+  copyFileSync(medium, copy);
+  const n = q(process.execPath);
+  const script = [
+    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(copy)}) || exit 9`,
+    `tar -C ${q(src)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(copy)} --mirror | ${n} ${q(BIN('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(copy)} --json`,
+  ].join('\n');
+  const before = sessionStarts(copy).length;
+  const r = run('bash', ['-o', 'pipefail', '-c', script]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(JSON.parse(String(r.stdout)), { unchanged: false, state: 'closed' });
+  t.equal(sessionStarts(copy).length, before + 1, 'one session more');
+});
