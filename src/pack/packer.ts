@@ -8,6 +8,7 @@ import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from '../tree/exclude.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { pnKernelOnly } from '../iso9660/rockridge.js';
 import { HeldBack, SessionLayout } from './layout.js';
 import { type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
@@ -49,6 +50,8 @@ export class Packer implements TarSink {
   label: string | null = null;
   readonly warnings: string[] = [];
   private holdBackOverflow = 0;
+  /** Device nodes whose numbers only Linux reads back (rockridge.ts pnEntry). */
+  private kernelOnlyDevices = 0;
   counts = { files: 0, dirs: 0, bytes: 0 };
 
   constructor(private readonly opt: PackOptions, private readonly out: SessionOutput) {
@@ -87,6 +90,7 @@ export class Packer implements TarSink {
     if (e.type === 'chr' || e.type === 'blk') {
       inode.major = e.devmajor;
       inode.minor = e.devminor;
+      if (pnKernelOnly(e.devmajor, e.devminor)) this.kernelOnlyDevices++;
     }
     if (e.type === 'file') {
       this.counts.files++;
@@ -194,6 +198,8 @@ export class Packer implements TarSink {
       if (err instanceof TreeError) throw new PackError(err.message);
       throw err;
     }
+    if (this.kernelOnlyDevices)
+      this.warnings.push(`${this.kernelOnlyDevices} device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)`);
     const late = layout.continuationBeforeData - this.holdBackOverflow;
     if (late > 0)
       this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image`);
