@@ -9,6 +9,7 @@ import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from '../tree/exclude.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { pnKernelOnly } from '../iso9660/rockridge.js';
+import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
 import { HeldBack, SessionLayout } from './layout.js';
 import { type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
@@ -203,8 +204,12 @@ export class Packer implements TarSink {
     const late = layout.continuationBeforeData - this.holdBackOverflow;
     if (late > 0)
       this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image`);
-    if (layout.jolietRenamed)
-      this.warnings.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters); Rock Ridge keeps them whole`);
+    if (layout.jolietRenamed || layout.jolietLeftOut) {
+      const parts: string[] = [];
+      if (layout.jolietRenamed) parts.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters, UTF-8 only)`);
+      if (layout.jolietLeftOut) parts.push(`${layout.jolietLeftOut} file(s) and directories were left out of it (paths over ${JOLIET_MAX_PATH} bytes as libisofs counts them)`);
+      this.warnings.push(`${parts.join('; ')}; Rock Ridge keeps them whole`);
+    }
     if (layout.end - this.opt.start > MAX_SECTORS) throw new PackError('the session exceeds the ISO 9660 limit of 2^32 sectors');
     return layout;
   }
