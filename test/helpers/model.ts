@@ -400,7 +400,9 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
         return j && { ...j, nlink: j.type === 'dir' ? j.nlink : '1' };
       },
       mask: (e, { isRoot }) => {
-        const m = { ...maskDir(e, false), mode: MASKED, uid: MASKED, gid: MASKED };
+        // A directory's nlink is the host's count of the subdirectories 7z extracted, which
+        // the tree comparison checks already (and which Joliet's path limit can make smaller).
+        const m = { ...maskDir(e, true), mode: MASKED, uid: MASKED, gid: MASKED };
         return isRoot ? { ...m, mtime: MASKED } : m;
       },
     },
