@@ -6,6 +6,7 @@ import t from 'tap';
 import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tarStream from 'tar-stream';
 import { TarParser, type TarEntry } from '../dist/tar/parser.js';
 import { appendSession, hostTree, linkGroups, must, node, reader, run } from './merge-helpers.js';
 
@@ -35,8 +36,8 @@ function bsdtarReads(image: string): { ok: boolean; stderr: string; groups: stri
 }
 
 /** iso-merge's output: each file entry's path, type and whether it carries data. */
-async function mergeOutput(medium: string, args: string[]): Promise<string[]> {
-  const r = node('iso-merge', ['--dev', medium, ...args], { input: newTar });
+async function mergeOutput(medium: string, args: string[], input = newTar): Promise<string[]> {
+  const r = node('iso-merge', ['--dev', medium, ...args], { input });
   if (r.status !== 0) throw new Error(r.stderr);
   const seen: string[] = [];
   const p = new TarParser({
@@ -89,4 +90,25 @@ t.test('iso-merge --data sends the group under its long name too', async (t) => 
   const order = await mergeOutput(medium, ['--data', '-n']);
   const group = order.filter((l) => l.includes('short') || l.includes(LONG));
   t.same(group, [`hl/${LONG} file 2`, 'hl/b/short link']);
+});
+
+t.test('a hard link on stdin to the short name: the group still goes under its long name first', async (t) => {
+  if (!reader(t, 'xorriso') || !reader(t, 'bsdtar')) return;
+  const medium = join(work, 'stdin-link.iso');
+  must('xorriso', ['-dev', 'stdio:' + medium, '-hardlinks', 'on', '-map', S, '/', '-commit']);
+  const p = tarStream.pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: Buffer) => chunks.push(c));
+  const end = new Promise((r) => p.on('end', r));
+  p.entry({ name: 'alias', type: 'link', linkname: 'hl/b/short', mtime: new Date(1_700_000_000_000) });
+  p.finalize();
+  await end;
+  const tar = Buffer.concat(chunks);
+  const order = await mergeOutput(medium, [], tar);
+  t.same(order.slice(0, 3), [`hl/${LONG} file 2`, 'hl/b/short link', 'alias link'], 'long name with the data, then the old short name, then stdin\'s link');
+  const r = appendSession(tar, medium);
+  t.equal(r.status, 0, r.stderr);
+  const b = bsdtarReads(medium);
+  t.ok(b.ok, `bsdtar reads the new session (${b.stderr})`);
+  t.same(b.groups, [['alias', `hl/${LONG}`, 'hl/b/short'].sort()], 'all three names one file');
 });

@@ -2,8 +2,14 @@
 // libisofs all read it, Linux's MKDEV form for minors of 256 and more (docs/readers.md);
 // and the image reader decodes both back to the same numbers.
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tarStream from 'tar-stream';
 import { pnEntry, pnKernelOnly } from '../src/iso9660/rockridge.js';
 import { deviceNumbers } from '../src/image/entry.js';
+import { have } from './merge-helpers.js';
+import { describe, run, tool, verify } from './verify-helpers.js';
 
 /** What each reader makes of a PN: Linux (fs/isofs/rock.c), and libarchive/libisofs (one
  *  64-bit dev_t, high << 32 | low, split by glibc's major()/minor()). */
@@ -48,5 +54,32 @@ t.test('the image reader decodes xorriso\'s dev_t form for every number too', as
   for (const [ma, mi] of [[7, 300], [4095, 1048575], [259, 70000]]) {
     const low = ((mi & 0xff) | (ma << 8) | ((mi & 0xfff00) << 12)) >>> 0;
     t.same(deviceNumbers(0, low), { major: ma, minor: mi }, `${ma}:${mi}`);
+  }
+});
+
+t.test('iso-pack | cd-verify: the numbers come back from the image, with one warning for the kernel-only ones', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'isopipe-pn-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const p = tarStream.pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: Buffer) => chunks.push(c));
+  const end = new Promise((r) => p.on('end', r));
+  const devices: [string, 'block-device' | 'character-device', number, number][] = [
+    ['nvme0n1', 'block-device', 259, 0], ['loop300', 'block-device', 7, 300], ['sda1', 'block-device', 8, 1], ['max', 'character-device', 4095, 1048575],
+  ];
+  for (const [name, type, devmajor, devminor] of devices) p.entry({ name, type, devmajor, devminor, mode: 0o600, mtime: new Date(1_700_000_000_000) });
+  p.finalize();
+  await end;
+  const tar = Buffer.concat(chunks);
+  const image = join(work, 'dev.iso');
+  const r = tool('iso-pack', ['-o', image], tar);
+  t.equal(r.status, 0);
+  t.equal(r.stderr.toString().trim(), 'iso-pack: warning: 2 device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)');
+  const v = verify(['--dev', image], tar);
+  t.equal(v.status, 0, `cd-verify compares every device number with the tar's ${describe(v)}`);
+  if (have('bsdtar')) {
+    const list = run('bsdtar', ['-tvf', image]).stdout.toString();
+    t.match(list, /259,0 .* nvme0n1/, 'bsdtar lists 259:0');
+    t.match(list, /8,1 .* sda1/, 'and 8:1');
   }
 });
