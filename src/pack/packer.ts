@@ -203,7 +203,7 @@ export class Packer implements TarSink {
       this.warnings.push(`${this.kernelOnlyDevices} device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)`);
     const late = layout.continuationBeforeData - this.holdBackOverflow;
     if (late > 0)
-      this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image`);
+      this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image (a tar that names the longest link first avoids it)`);
     if (layout.jolietRenamed || layout.jolietLeftOut) {
       const parts: string[] = [];
       if (layout.jolietRenamed) parts.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters, UTF-8 only)`);
