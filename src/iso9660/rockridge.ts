@@ -63,13 +63,32 @@ export function tfEntry(mtime: number, atime: number, ctime: number): Buffer {
   return b;
 }
 
-/** PN: Linux reads high 0 + old 16-bit dev_t for small numbers, MKDEV(high, low) otherwise. */
+/**
+ * PN for device major:minor, chosen per number (docs/readers.md). Two encodings exist:
+ * - high 0, low = the Linux/glibc 32-bit dev_t ((minor & 0xff) | major << 8 | (minor & ~0xff) << 12),
+ *   as libisofs writes it. libarchive and libisofs read PN as one dev_t, high << 32 | low, so
+ *   this is the only form they can recreate; Linux reads a high-0 PN as the old 16-bit dev_t
+ *   (major = low >> 8, minor = low & 0xff), which is right while the minor is below 256.
+ * - high = major, low = minor, which Linux reads as MKDEV(high, low) for any numbers, and
+ *   libarchive and libisofs as a 64-bit dev_t that no mknod accepts.
+ * So: the dev_t form wherever Linux reads it right (minor < 256, majors up to 4095), and for a
+ * minor of 256 or more the form Linux reads — there the other one would give the kernel a
+ * different, existing device (7:300 would mount as 7:44), where this one makes bsdtar and
+ * xorriso refuse to create the node. Major 0 has no form Linux reads right above minor 255:
+ * the dev_t form, which at least bsdtar and xorriso read.
+ */
 export function pnEntry(major: number, minor: number): Buffer {
   const b = header('PN', PN_LENGTH);
-  const small = major < 256 && minor < 256;
-  put733(b, 4, small ? 0 : major);
-  put733(b, 12, small ? (major << 8) | minor : minor);
+  const devT = !pnKernelOnly(major, minor);
+  put733(b, 4, devT ? 0 : major);
+  put733(b, 12, devT ? ((minor & 0xff) | (major << 8) | ((minor & 0xfff00) << 12)) >>> 0 : minor);
   return b;
+}
+
+/** True when `pnEntry` gives Linux one form and libarchive/libisofs another they cannot
+ *  recreate (see there): a minor of 256 or more. */
+export function pnKernelOnly(major: number, minor: number): boolean {
+  return !(major < 0x1000 && minor < 0x100000 && (minor < 0x100 || major === 0));
 }
 
 const NM_ROOM = MAX_ENTRY - 5;

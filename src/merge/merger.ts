@@ -13,6 +13,7 @@ import { type Image } from '../image/image.js';
 import { Excluder } from '../tree/exclude.js';
 import { type TarEntry, type TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
+import { LinkPrimaries } from './link-order.js';
 import { Mirror } from './mirror.js';
 import { type OldEntry, type OldTree, parseExtents, Seen } from './old-tree.js';
 import { type TarOutput } from './tar-output.js';
@@ -55,6 +56,8 @@ export class Merger implements TarSink {
   private readonly excluder: Excluder;
   /** First name emitted of each old hard-link group. */
   private readonly linkFirst = new Map<string, string>();
+  /** Which name of a hard-link group goes first (and carries the data). */
+  private readonly links: LinkPrimaries | null;
   /** Where the current stdin entry's data goes. */
   private target: 'out' | 'drop' | 'hold' = 'drop';
   private currentEntry: OutEntry | null = null;
@@ -69,6 +72,7 @@ export class Merger implements TarSink {
     this.excluder = new Excluder(opt.remove);
     this.mirror = opt.mode === 'mirror' ? new Mirror(old, opt.hashLimit ?? 0) : null;
     if (old) this.counts.sockets = old.sockets;
+    this.links = old ? new LinkPrimaries(old) : null;
   }
 
   // ---- stdin (TarSink) ----
@@ -223,6 +227,17 @@ export class Merger implements TarSink {
     this.emitOld(e, false);
   }
 
+  /** Whether an old entry will go out: not removed, not replaced by stdin, nor under a
+   *  directory that was (the conditions finish() and restore() apply). */
+  private willCarry(c: OldEntry, restoring: boolean): boolean {
+    const parts = c.path.split('/');
+    if (this.excluder.excludes(parts)) return false;
+    if (restoring) return true;
+    if (this.old!.get(c.path)?.seen !== Seen.No) return false;
+    for (let k = parts.length - 1; k >= 1; k--) if (this.old!.get(parts.slice(0, k).join('/'))?.seen === Seen.Other) return false;
+    return true;
+  }
+
   private fromTar(e: TarEntry): OutEntry {
     const hasData = e.type === 'file' && !e.isopipe.has('extents');
     const out: OutEntry = {
@@ -252,6 +267,7 @@ export class Merger implements TarSink {
   /** One old entry: a directory, symlink, device or FIFO as it is; a file as a reference,
    *  with its data, or as a hard link to the group's first name. */
   private emitOld(e: OldEntry, withData: boolean): void {
+    if (this.links?.sentAhead(e)) return;
     this.counts.carried++;
     const out: OutEntry = {
       path: e.path === '' ? './' : e.path, type: e.type as OutEntry['type'], mode: e.perm, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtime,
@@ -271,6 +287,13 @@ export class Merger implements TarSink {
           if (first !== undefined) {
             this.out.header({ ...out, type: 'link', linkname: first });
             return;
+          }
+          const ahead = this.links!.ahead(e, (c) => this.willCarry(c, withData));
+          if (ahead) {
+            this.counts.carried--; // counted with its own name below
+            this.emitOld(ahead, withData);
+            this.links!.markSent(ahead);
+            return this.emitOld(e, withData);
           }
           this.linkFirst.set(e.linkKey, out.path);
         }

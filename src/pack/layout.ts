@@ -10,6 +10,7 @@ import { encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, Volu
 import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, recordLength, systemUseRoom } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames, jolietIdentifier } from '../iso9660/joliet-names.js';
+import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
 import { roundUp } from '../iso9660/numbers.js';
 import { encodePathTable, PathTableEntry, pathTableRecordLength } from '../iso9660/path-table.js';
 import {
@@ -59,6 +60,9 @@ interface DirInfo {
   ceBlocks: number;
   jolietLba: number;
   jolietSectors: number;
+  /** Length of its Joliet path as libisofs measures it (joliet-path.ts); -1 when the
+   *  directory is not in the Joliet tree. */
+  jolietPath: number;
 }
 
 interface Named {
@@ -106,33 +110,38 @@ export class SessionLayout {
   readonly end: number;
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
   continuationBeforeData = 0;
-  /** Names the Joliet tree had to shorten or change. */
+  /** Names the Joliet tree had to shorten or change (characters replaced, invalid UTF-8). */
   jolietRenamed = 0;
+  /** Files and directories left out of the Joliet tree: their path is too long, or a
+   *  directory above them was left out. */
+  jolietLeftOut = 0;
 
   constructor(root: Dir, private readonly heldBack: HeldBack[], private readonly opt: LayoutOptions) {
     // 1. Directories in pre-order of the ISO tree; serial numbers in the same walk. Each
     //    directory's children are named and ordered once, here, for both passes.
     let serial = 1;
     root.serial = serial++;
-    const stack: [Dir, number, string, string][] = [[root, 0, '\0', '\0']];
+    const stack: [Dir, number, string, string, number][] = [[root, 0, '\0', '\0', JOLIET_ROOT_PATH]];
     while (stack.length) {
-      const [dir, parent, isoId, jolietId] = stack.pop()!;
+      const [dir, parent, isoId, jolietId, jolietPath] = stack.pop()!;
       const index = this.dirs.length;
       this.infoOf.set(dir, index);
       const iso = this.isoChildren(dir);
-      const joliet = opt.joliet ? this.jolietChildren(dir) : [];
+      const joliet = opt.joliet ? this.jolietChildren(dir, jolietPath) : [];
       let subdirCount = 0;
       for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
       this.dirs.push({
         dir, parent: index === 0 ? 0 : parent, isoId, jolietId, iso, joliet, subdirCount, isoSubdirs: [], jolietSubdirs: [],
-        isoLba: 0, isoSectors: 0, ceLba: 0, ceBlocks: 0, jolietLba: 0, jolietSectors: 0,
+        isoLba: 0, isoSectors: 0, ceLba: 0, ceBlocks: 0, jolietLba: 0, jolietSectors: 0, jolietPath: opt.joliet ? jolietPath : -1,
       });
       const jolietIds = new Map<Node, string>();
       for (const c of joliet) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
-      const subdirs: [Dir, number, string, string][] = [];
+      const subdirs: [Dir, number, string, string, number][] = [];
       for (const c of iso) {
         c.node.inode.serial ??= serial++;
-        if (isDir(c.node.inode)) subdirs.push([c.node.inode, index, c.id, jolietIds.get(c.node) ?? '']);
+        if (!isDir(c.node.inode)) continue;
+        const id = jolietIds.get(c.node);
+        subdirs.push([c.node.inode, index, c.id, id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
       }
       for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
     }
@@ -146,7 +155,7 @@ export class SessionLayout {
     // 2. Sizes.
     for (const d of this.dirs) {
       this.isoDirectory(d, true);
-      if (opt.joliet) this.jolietDirectory(d, true);
+      if (d.jolietPath >= 0) this.jolietDirectory(d, true);
     }
     this.isoPathTable = breadthFirst(this.dirs, (d) => d.isoSubdirs);
     this.isoPtSize = this.isoPathTable.reduce((n, k) => n + pathTableRecordLength(this.dirs[k].isoId.length), 0);
@@ -169,6 +178,7 @@ export class SessionLayout {
       this.jolietPtLba = [lba, lba + ptSectors(this.jolietPtSize)];
       lba += 2 * ptSectors(this.jolietPtSize);
       for (const d of this.dirs) {
+        if (d.jolietPath < 0) continue;
         d.jolietLba = lba;
         lba += d.jolietSectors;
       }
@@ -212,7 +222,7 @@ export class SessionLayout {
     for (const d of this.dirs) yield* this.isoDirectory(d, false);
     if (this.opt.joliet) {
       yield* this.pathTables(this.jolietPathTable, (d) => (d.parent === 0 && d === this.dirs[0] ? DOT : jolietIdentifier(d.jolietId)), (d) => d.jolietLba);
-      for (const d of this.dirs) yield* this.jolietDirectory(d, false);
+      for (const d of this.dirs) if (d.jolietPath >= 0) yield* this.jolietDirectory(d, false);
     }
     if (this.seal) yield Buffer.alloc(SECTOR); // the tree tag, sealed later
     yield Buffer.alloc(SECTOR);
@@ -262,14 +272,28 @@ export class SessionLayout {
     return order.map((k) => ({ node: nodes[k], id: isoIdentifier(names[k]).toString('latin1') }));
   }
 
-  /** Files and directories (Joliet has no place for the rest) in Joliet order. */
-  private jolietChildren(dir: Dir): Named[] {
+  /** Files and directories (Joliet has no place for the rest) in Joliet order, those
+   *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
+  private jolietChildren(dir: Dir, path: number): Named[] {
     const nodes = [...dir.children.values()].filter((n) => n.inode.type === 'file' || n.inode.type === 'dir').sort(byRawName);
-    const names = assignJolietNames(nodes.map((n) => ({ name: utf16(n.name), isDir: isDir(n.inode) })), this.opt.jolietMax);
-    for (const n of names) if (n.changed) this.jolietRenamed++;
-    return nodes
-      .map((node, k) => ({ node, id: names[k].text }))
-      .sort((a, b) => compareJolietNames(a.id, isDir(a.node.inode), b.id, isDir(b.node.inode)));
+    if (path < 0) {
+      this.jolietLeftOut += nodes.length;
+      return [];
+    }
+    const texts = nodes.map((n) => utf16(n.name));
+    const names = assignJolietNames(nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })), this.opt.jolietMax);
+    const out: Named[] = [];
+    nodes.forEach((node, k) => {
+      const id = names[k].text;
+      if (jolietPathLength(path, id.length) > JOLIET_MAX_PATH) {
+        this.jolietLeftOut++;
+        return;
+      }
+      // A name that is not UTF-8 came through utf16() with U+FFFD in it: changed too.
+      if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== node.name)) this.jolietRenamed++;
+      out.push({ node, id });
+    });
+    return out.sort((a, b) => compareJolietNames(a.id, isDir(a.node.inode), b.id, isDir(b.node.inode)));
   }
 
   private *pathTables(order: number[], id: (d: DirInfo) => Buffer, lba: (d: DirInfo) => number): Generator<Buffer> {

@@ -8,6 +8,8 @@ import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from '../tree/exclude.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { pnKernelOnly } from '../iso9660/rockridge.js';
+import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
 import { HeldBack, SessionLayout } from './layout.js';
 import { type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
@@ -49,6 +51,8 @@ export class Packer implements TarSink {
   label: string | null = null;
   readonly warnings: string[] = [];
   private holdBackOverflow = 0;
+  /** Device nodes whose numbers only Linux reads back (rockridge.ts pnEntry). */
+  private kernelOnlyDevices = 0;
   counts = { files: 0, dirs: 0, bytes: 0, excluded: 0 };
 
   constructor(private readonly opt: PackOptions, private readonly out: SessionOutput) {
@@ -90,6 +94,7 @@ export class Packer implements TarSink {
     if (e.type === 'chr' || e.type === 'blk') {
       inode.major = e.devmajor;
       inode.minor = e.devminor;
+      if (pnKernelOnly(e.devmajor, e.devminor)) this.kernelOnlyDevices++;
     }
     if (e.type === 'file') {
       this.counts.files++;
@@ -197,11 +202,17 @@ export class Packer implements TarSink {
       if (err instanceof TreeError) throw new PackError(err.message);
       throw err;
     }
+    if (this.kernelOnlyDevices)
+      this.warnings.push(`${this.kernelOnlyDevices} device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)`);
     const late = layout.continuationBeforeData - this.holdBackOverflow;
     if (late > 0)
-      this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image`);
-    if (layout.jolietRenamed)
-      this.warnings.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters); Rock Ridge keeps them whole`);
+      this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image (a tar that names the longest link first avoids it)`);
+    if (layout.jolietRenamed || layout.jolietLeftOut) {
+      const parts: string[] = [];
+      if (layout.jolietRenamed) parts.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters, UTF-8 only)`);
+      if (layout.jolietLeftOut) parts.push(`${layout.jolietLeftOut} file(s) and directories were left out of it (paths over ${JOLIET_MAX_PATH} bytes as libisofs counts them)`);
+      this.warnings.push(`${parts.join('; ')}; Rock Ridge keeps them whole`);
+    }
     if (layout.end - this.opt.start > MAX_SECTORS) throw new PackError('the session exceeds the ISO 9660 limit of 2^32 sectors');
     return layout;
   }

@@ -24,6 +24,8 @@ import {
 } from '../image/volume-descriptor.js';
 import type { FindingKind, FindingSink } from './findings.js';
 import { inOrder } from './record-order.js';
+import { JOLIET_MAX_PATH, jolietPathLength, jolietPathOf } from '../iso9660/joliet-path.js';
+import { JOLIET_LONG_MAX } from '../iso9660/joliet-names.js';
 
 /** Descriptors looked at from S+16 before a missing terminator is reported. */
 const MAX_DESCRIPTORS = 64;
@@ -645,9 +647,13 @@ export class SessionChecker {
           lba: j.recordLba, path: childPath(jw.path, j.name), found: key(j),
         });
     }
+    // What libisofs leaves out on purpose (paths over 240 bytes; joliet-path.ts) is not a finding.
+    const parentLength = jolietPathOf(jw.path);
+    const mayLeaveOut = (c: Child) =>
+      jolietPathLength(parentLength, Math.min(Buffer.from(c.name, 'latin1').toString('utf8').length, JOLIET_LONG_MAX)) > JOLIET_MAX_PATH;
     for (const list of rockFiles.values())
       for (const c of list)
-        this.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, { lba: c.recordLba, path: childPath(w.path, c.name), expected: key(c) });
+        if (!mayLeaveOut(c)) this.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, { lba: c.recordLba, path: childPath(w.path, c.name), expected: key(c) });
 
     const pairs = new Map<Child, Child>();
     const rockDirs = rock.filter((c) => c.isDir);
@@ -660,11 +666,13 @@ export class SessionChecker {
         freeJ.delete(j);
       }
     }
-    const restR = rockDirs.filter((c) => !pairs.has(c) && !isRelocationDir(w.path, c.name));
+    // Directories Joliet may leave out pair last, so that shortened names pair with the rest.
+    const unmatched = rockDirs.filter((c) => !pairs.has(c) && !isRelocationDir(w.path, c.name));
+    const restR = [...unmatched.filter((c) => !mayLeaveOut(c)), ...unmatched.filter(mayLeaveOut)];
     const restJ = [...freeJ];
     for (let k = 0; k < Math.min(restR.length, restJ.length); k++) pairs.set(restR[k], restJ[k]);
     for (let k = restJ.length; k < restR.length; k++)
-      this.find('joliet', 'directory missing from the Joliet tree', { lba: restR[k].recordLba, path: childPath(w.path, restR[k].name) });
+      if (!mayLeaveOut(restR[k])) this.find('joliet', 'directory missing from the Joliet tree', { lba: restR[k].recordLba, path: childPath(w.path, restR[k].name) });
     for (let k = restR.length; k < restJ.length; k++)
       this.find('joliet', `Joliet directory ${JSON.stringify(restJ[k].name)} has no counterpart in the ${this.result.rockRidge ? 'Rock Ridge' : 'ISO 9660'} tree`, {
         lba: restJ[k].recordLba, path: childPath(jw.path, restJ[k].name),

@@ -191,7 +191,10 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
     return { long, ext: ext ? display(ext) ?? '' : '', limit };
   };
 
-  const walk = (s: SrcNode, f: FoundNode | null, path: string, isRoot: boolean) => {
+  // Joliet trees leave out paths over 240 bytes as libisofs counts them (1 for the root,
+  // 1 + 2 per UTF-16 unit of each component), everything under them too.
+  const jolietLength = (parent: number, child: SrcNode) => parent + 1 + 2 * Math.min(jolietName(child.name).length, model.names.limit ?? 64);
+  const walk = (s: SrcNode, f: FoundNode | null, path: string, isRoot: boolean, jpath = 1) => {
     const e = model.entry(s.entry, { isRoot });
     if (!e) return; // the reader does not show this entry (nor its subtree)
     emit(e, path, isRoot);
@@ -210,6 +213,7 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
         continue;
       }
       if (!model.entry(child.entry, { isRoot: false })) continue;
+      if (model.names.joliet && jolietLength(jpath, child) > 240) continue;
       const spec = specOf(child, s.children);
       if (!spec) continue;
       pending.push({ child, spec });
@@ -239,7 +243,7 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
       // An expected truncated name: report it under its found name when paired, else as the long name.
       const name = 'exact' in spec ? spec.exact : m ? m.name
         : 'iso' in spec ? `${spec.iso} (as an ISO 9660 name)` : `${spec.long} (truncated to ${spec.limit})`;
-      walk(child, m, joinPath(path, name), false);
+      walk(child, m, joinPath(path, name), false, jolietLength(jpath, child));
     }
     for (const c of fChildren) if (!c.used) emitExtra(c, joinPath(path, c.name));
   };
@@ -282,10 +286,11 @@ function maskDir(e: Entry, nlinkToo: boolean): Entry {
   return { ...e, size: MASKED, nlink: nlinkToo ? MASKED : e.nlink };
 }
 
+/** A device iso-pack writes in the form only Linux reads (minor above 255; rockridge.ts pnEntry). */
 function bigDevice(e: Entry): boolean {
   if (e.type !== 'chr' && e.type !== 'blk') return false;
   const [maj, min] = e.target.split(':').map(Number);
-  return maj > 255 || min > 255;
+  return min > 255 || maj > 4095;
 }
 
 export interface ModelOptions {
@@ -346,8 +351,9 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
       mask: (e) => maskDir(e, true),
     },
     // xorriso -osirrox extraction: restores everything but a symlink's owner and times. It reads
-    // PN as one 64-bit dev_t (high << 32 | low) where Linux reads MKDEV(high, low): the two agree
-    // only for numbers below 256, so bigger device numbers are left out of its comparison.
+    // PN as one 64-bit dev_t (high << 32 | low) where Linux reads MKDEV(high, low) or, with high
+    // 0, the 16-bit dev_t: the two agree for minors below 256, which iso-pack writes as a dev_t;
+    // bigger minors go in Linux's form, which xorriso cannot create, so they are left out here.
     xorriso: {
       name: 'xorriso (extracted)',
       names: { joliet: false },
@@ -361,7 +367,8 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
       links: 'exact',
     },
     // bsdtar -x (libarchive 3.6, Rock Ridge). Its limits, seen with genisoimage and xorriso images
-    // too: the extraction root is ours; PN read as in libisofs; an mtime of exactly -1 comes back
+    // too: the extraction root is ours; PN read as in libisofs (minors above 255 left out, as
+    // for xorriso); an mtime of exactly -1 comes back
     // as 0 (isodate7); a target split over several SL entries loses the '/' at each split
     // (parse_rockridge_SL1 restarts its separator); a hard link is only restored when its partner
     // is the entry read just before (read order is data order: with data first, partners in other
@@ -393,7 +400,9 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
         return j && { ...j, nlink: j.type === 'dir' ? j.nlink : '1' };
       },
       mask: (e, { isRoot }) => {
-        const m = { ...maskDir(e, false), mode: MASKED, uid: MASKED, gid: MASKED };
+        // A directory's nlink is the host's count of the subdirectories 7z extracted, which
+        // the tree comparison checks already (and which Joliet's path limit can make smaller).
+        const m = { ...maskDir(e, true), mode: MASKED, uid: MASKED, gid: MASKED };
         return isRoot ? { ...m, mtime: MASKED } : m;
       },
     },
