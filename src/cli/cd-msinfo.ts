@@ -185,7 +185,7 @@ async function onDrive(path: string, args: minimist.ParsedArgs, capacity: number
   const { drive, inquiry } = await openDrive(path);
   let r: DiscReport;
   try {
-    r = await readDisc(drive, inquiry);
+    r = await readDisc(drive, inquiry, { taoWriteMode: true });
   } finally {
     drive.close();
   }
