@@ -120,13 +120,14 @@ export async function readDisc(drive: Drive, inquiry: Inquiry | null = null, opt
       warnings.push(`READ TRACK INFORMATION of track ${n} failed: ${err.message}`);
       continue;
     }
-    const start = tocStart.get(n) ?? ti.start;
+    // A blank next track starts at its NWA: its RTI start may include the pregap (cdemu).
+    const start = tocStart.get(n) ?? (ti.blank && ti.nwaValid && ti.nextWritable > ti.start ? ti.nextWritable : ti.start);
     const end = ti.start + ti.size;
     tracks.push({
       number: ti.track || n,
       session: ti.session,
       start,
-      size: ti.blank ? ti.size : Math.max(0, end - start),
+      size: ti.blank ? ti.size - (start - ti.start) : Math.max(0, end - start),
       kind: ti.trackMode & 0x04 ? 'data' : 'audio',
       trackMode: ti.trackMode,
       dataMode: ti.dataMode,
