@@ -23,6 +23,15 @@ ours() { node bin/cd-msinfo.js "$@"; }
 xmsinfo() { xorriso -as cdrecord dev=$DRIVE -msinfo 2>/dev/null; }
 wmsinfo() { wodim dev=$DRIVE -msinfo 2>/dev/null; }
 xtoc() { xorriso -indev $DRIVE -toc 2>&1 | grep -E '^ISO session|^Media (status|summary|nwa)'; }
+if [ "$M" = rom ]; then # a pressed disc (--disc image.iso), then no disc at all
+  rec rom.ours ours dev=$DRIVE
+  rec rom.toc ours dev=$DRIVE --toc
+  rec rom.xtoc xtoc
+  sg_start --eject $DRIVE_SG >/dev/null 2>&1 || eject $DRIVE
+  rec nodisc.ours ours dev=$DRIVE
+  rec nodisc.toc ours dev=$DRIVE --toc
+  exit 0
+fi
 addr=$(basename "$(readlink -f /sys/block/sr0/device)" | awk -F: '{print $1","$3","$4}')
 
 rec blank.ours ours dev=$DRIVE

@@ -27,14 +27,14 @@ interface Result {
 }
 
 /** Runs the guest script on a blank `media`; null when the oracle is absent or not set up (outside CI). */
-function runOracle(t: Tap.Test, media: string): { results: Map<string, Result>; out: string } | null {
+function runOracle(t: Tap.Test, media: string, disc?: string): { results: Map<string, Result>; out: string } | null {
   if (!existsSync(ORACLE) || process.platform !== 'linux') {
     if (IN_CI) t.fail(`drive oracle missing at ${ORACLE} (CI=true: scripts/setup.sh must install it)`);
     else t.skip(`drive oracle not found at ${ORACLE}`);
     return null;
   }
   const out = join(work, media);
-  const r = spawnSync(ORACLE, ['--media', media, '--out', out, SCRIPT, ROOT, media === 'cdr74' ? '1' : '0'], {
+  const r = spawnSync(ORACLE, [...(disc ? ['--disc', disc] : ['--media', media]), '--out', out, SCRIPT, ROOT, media === 'cdr74' ? '1' : '0'], {
     encoding: 'utf8',
     timeout: 900_000,
     env: { ...process.env, DRIVE_ORACLE_NO_SETUP: IN_CI ? '0' : '1' },
@@ -198,3 +198,30 @@ for (const media of ['cdr74', 'dvd+r', 'bdr']) {
     }
   });
 }
+
+t.test('a read-only disc, then an empty drive', { timeout: 900_000 }, async (t) => {
+  const tree = join(work, 'romtree');
+  mkdirSync(tree, { recursive: true });
+  writeFileSync(join(tree, 'pressed.txt'), 'pressed\n');
+  const iso = join(work, 'pressed.iso');
+  const mk = spawnSync('xorriso', ['-as', 'mkisofs', '-quiet', '-r', '-V', 'PRESSED', '-o', iso, tree], { encoding: 'utf8' });
+  if (mk.status !== 0) {
+    if (IN_CI) t.fail(`xorriso could not make the ROM image: ${mk.stderr}`);
+    else t.skip('xorriso not installed');
+    return;
+  }
+  const run = runOracle(t, 'rom', iso);
+  if (!run) return;
+  const R = (k: string) => get(run.results, k);
+  t.equal(R('rom.ours').rc, 1);
+  t.equal(R('rom.ours').err, 'cd-msinfo: /dev/sr0 holds a read-only CD-ROM disc: not writable');
+  t.equal(R('rom.toc').rc, 0);
+  t.match(R('rom.toc').out, /profile: CD-ROM \(0x0008\)/);
+  t.match(R('rom.toc').out, /state: closed/);
+  t.same(ourSessions(R('rom.toc').out), xorrisoSessions(R('rom.xtoc').out), '--toc lists the session xorriso lists');
+  t.same(ourSessions(R('rom.toc').out).map((s) => s[3]), ['PRESSED']);
+  for (const k of ['nodisc.ours', 'nodisc.toc']) {
+    t.equal(R(k).rc, 1, k);
+    t.equal(R(k).err, 'cd-msinfo: no medium in /dev/sr0', k);
+  }
+});
