@@ -2,14 +2,13 @@
 // MD5s recorded in it, and, with a tar on stdin, against that tar. JSON lines on stdout.
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import minimist from 'minimist';
 import { Image } from '../image/image.js';
 import { SectorSource } from '../image/sector-source.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { readChunks } from '../session/io.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
 import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
-import { checkKnownOptions, lastValue, EXIT_FAILURE, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { EXIT_FAILURE, has, lastOf, type OptionSpec, packageVersion, parseOptions, runTool, safeText, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'cd-verify';
 
@@ -34,8 +33,13 @@ lba, expected, found, message), then a summary object (kind "summary": sessions,
 bytes, problems, seconds); a one-line summary on stderr.
 Exit status: 0 no problems, 1 problems found (or the medium cannot be read), 2 usage.`;
 
-const STRING_OPTS = ['dev', 'session'];
-const BOOL_OPTS = ['n', 'q', 'quiet', 'v', 'verbose', 'help', 'version'];
+const OPTIONS: readonly OptionSpec[] = [
+  { key: 'dev', names: ['dev'], value: true },
+  { key: 'session', names: ['session'], value: true },
+  { key: 'n', names: ['n'] },
+  { key: 'quiet', names: ['q', 'quiet'] },
+  { key: 'verbose', names: ['v', 'verbose'] },
+];
 
 
 /** stdout written synchronously (the checks never yield to the event loop). */
@@ -75,11 +79,7 @@ function stdinTar(ignore: boolean): Iterable<Buffer> | null {
 }
 
 async function main(): Promise<number> {
-  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], ['dev', 'session', 'quiet', 'verbose', 'help', 'version']), {
-    string: STRING_OPTS,
-    boolean: BOOL_OPTS,
-    alias: { q: 'quiet', v: 'verbose' },
-  });
+  const args = parseOptions(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], []), OPTIONS);
   if (args.help) {
     out(HELP + '\n');
     return 0;
@@ -88,9 +88,8 @@ async function main(): Promise<number> {
     out(`${TOOL} (isopipe) ${packageVersion()}\n`);
     return 0;
   }
-  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
-  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the medium is given with --dev`);
-  const sessionText = lastValue(args.session, 'session');
+  if (args.operands.length) throw new UsageError(`unexpected argument '${safeText(args.operands[0])}': the medium is given with --dev`);
+  const sessionText = lastOf(args, 'session');
   let session: number | undefined;
   if (sessionText !== undefined) {
     if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 is the oldest), not '${sessionText}'`);
@@ -98,15 +97,15 @@ async function main(): Promise<number> {
   }
   let path: string;
   try {
-    path = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
+    path = resolveDevicePath(lastOf(args, 'dev'), process.env);
   } catch (e) {
     if (e instanceof DevicePathError) throw new UsageError(e.message);
     throw e;
   }
   if (!existsSync(path)) throw new Error(`${path} does not exist`);
-  const quiet = !!args.quiet;
-  const verbose = !!args.verbose;
-  const tar = stdinTar(!!args.n);
+  const quiet = has(args, 'quiet');
+  const verbose = has(args, 'verbose');
+  const tar = stdinTar(has(args, 'n'));
 
   // Opened here so that the hashing thread can read through the same descriptor.
   const fd = openSync(path, 'r');

@@ -2,7 +2,6 @@
 // whose files of earlier sessions travel as references to their extents (DESIGN §7).
 import { existsSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import minimist from 'minimist';
 import { Image } from '../image/image.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { MergeError, Merger, type MergeCounts } from '../merge/merger.js';
@@ -11,7 +10,7 @@ import { TarOutput } from '../merge/tar-output.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { TarFormatError } from '../tar/header.js';
 import { TarParser } from '../tar/parser.js';
-import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
+import { allOf, answerHelpOrVersion, has, lastOf, type OptionSpec, parseOptions, runTool, safeText, UsageError } from './common.js';
 
 const TOOL = 'iso-merge';
 
@@ -41,17 +40,17 @@ session that stdin does not name; directories merge, stdin's entry wins for a pa
 both. Files of the old session whose Rock Ridge data needs a continuation area (very long
 names) travel with their data, so that libarchive can read the new session.`;
 
-const STRING_OPTS = ['dev', 'remove', 'session'];
-const BOOL_OPTS = ['mirror', 'data', 'n', 'v', 'help', 'version'];
+const OPTIONS: readonly OptionSpec[] = [
+  { key: 'dev', names: ['dev'], value: true },
+  { key: 'remove', names: ['remove'], value: true },
+  { key: 'session', names: ['session'], value: true },
+  { key: 'mirror', names: ['mirror'] },
+  { key: 'data', names: ['data'] },
+  { key: 'n', names: ['n'] },
+  { key: 'v', names: ['v', 'verbose'] },
+];
 
 
-function list(v: unknown, name: string): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).map((x) => {
-    if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a pattern`);
-    return Buffer.from(x, 'utf8').toString('latin1');
-  });
-}
 
 /** stdin's chunks, or none at all when there is no tar to read. */
 function* stdinChunks(noInput: boolean): Generator<Buffer> {
@@ -60,25 +59,22 @@ function* stdinChunks(noInput: boolean): Generator<Buffer> {
 }
 
 async function main(): Promise<void> {
-  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], []), {
-    string: STRING_OPTS,
-    boolean: BOOL_OPTS,
-    alias: { h: 'help' },
-  });
-  if (answeredHelpOrVersion(TOOL, HELP, args)) return;
-  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS, 'h']);
-  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
-  if (args.mirror && args.data) throw new UsageError('--mirror and --data exclude each other');
-  const sessionText = lastValue(args.session, 'session');
+  const args = parseOptions(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], []), OPTIONS);
+  if (answerHelpOrVersion(TOOL, HELP, args)) return;
+  if (args.operands.length) throw new UsageError(`unexpected argument '${safeText(args.operands[0])}': the tar comes on stdin`);
+  const mirror = has(args, 'mirror');
+  const data = has(args, 'data');
+  if (mirror && data) throw new UsageError('--mirror and --data exclude each other');
+  const sessionText = lastOf(args, 'session');
   let sessionNumber: number | undefined;
   if (sessionText !== undefined) {
     if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 = the oldest), not '${sessionText}'`);
     sessionNumber = Number(sessionText);
   }
-  const remove = list(args.remove, 'remove');
+  const remove = allOf(args, 'remove').map((x) => Buffer.from(x, 'utf8').toString('latin1'));
   let devPath: string;
   try {
-    devPath = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
+    devPath = resolveDevicePath(lastOf(args, 'dev'), process.env);
   } catch (err) {
     if (err instanceof DevicePathError) throw new UsageError(err.message);
     throw err;
@@ -87,23 +83,26 @@ async function main(): Promise<void> {
 
   // --data reads no tar; otherwise a terminal on stdin is a mistake unless -n says so.
   const stdinIsTty = isatty(0);
-  if (!args.data && !args.n && stdinIsTty) throw new UsageError('no tar on stdin (a terminal): pipe one in, or use -n for none');
-  const noInput = !!args.n || (!!args.data && stdinIsTty);
-  const verbose = !!args.v;
+  if (!data && !has(args, 'n') && stdinIsTty) throw new UsageError('no tar on stdin (a terminal): pipe one in, or use -n for none');
+  const noInput = has(args, 'n') || (data && stdinIsTty);
+  const verbose = has(args, 'v');
 
   const image = existsSync(devPath) ? Image.open(devPath) : null;
   try {
     if (!image || image.blank) {
-      if (args.data) throw new MergeError(`${devPath}: the medium is blank: there is no session to restore`);
-      if (sessionNumber !== undefined) throw new MergeError(`${devPath}: the medium is blank: there is no session ${sessionNumber}`);
+      if (data) throw new MergeError(`${devPath}: the medium is blank: there is no session to restore`);
+      if (sessionNumber !== undefined) throw new UsageError(`--session ${sessionNumber}: ${devPath} is blank: it holds no session`);
       if (remove.length === 0) return passThrough(noInput, verbose);
     }
+    // A session that does not exist is a usage error, as in cd-verify.
+    if (image && !image.blank && sessionNumber !== undefined && sessionNumber > image.sessions.length)
+      throw new UsageError(`there is no session ${sessionNumber}: the medium has ${image.sessions.length}`);
     const session = image && !image.blank ? image.session(sessionNumber) : null;
     const old = session ? OldTree.load(image!, session) : null;
     const out = new TarOutput(1);
-    const merger = new Merger({ mode: args.mirror ? 'mirror' : 'overlay', remove }, old, image, out);
+    const merger = new Merger({ mode: mirror ? 'mirror' : 'overlay', remove }, old, image, out);
 
-    if (args.data) {
+    if (data) {
       let empty = true;
       for (const chunk of stdinChunks(noInput)) {
         if (chunk.length) {
@@ -124,7 +123,7 @@ async function main(): Promise<void> {
       merger.finish();
     }
     out.finish();
-    if (verbose) report(merger.counts, !!args.mirror, !!args.data, session?.session.number ?? null);
+    if (verbose) report(merger.counts, mirror, data, session?.session.number ?? null);
     if (merger.counts.sockets) say(`${TOOL}: warning: ${merger.counts.sockets} socket(s) of the old session left out: tar cannot hold sockets\n`);
   } catch (err) {
     if (err instanceof TarFormatError) throw new MergeError(`stdin: ${err.message}`);
