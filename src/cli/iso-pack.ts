@@ -43,7 +43,7 @@ Options are spelled as mkisofs spells them, with one dash or two.
   -file-mode M, -dir-mode M  octal mode of every regular file / directory
   -m, -x, -exclude GLOB leave out files whose name or path matches GLOB (repeatable)
   -exclude-list FILE    the same with one GLOB per line of FILE
-  -md5                  record MD5 checksums as xorriso -md5 on does (per file and for
+  -md5, --md5           record MD5 checksums as xorriso -md5 on does (per file and for
                         the session's metadata), for xorriso -check_md5 and cd-verify
   -hold-back MIB        memory for data of long-named files written after the metadata (64)
   -v, -verbose          report what was packed on stderr
