@@ -1,5 +1,6 @@
 // What every isopipe binary shares: version, one-line errors, exit codes, argv habits.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -67,7 +68,7 @@ export function fileError(action: string, path: string, err: unknown): Error {
   const e = err as Error & { code?: string; syscall?: string };
   if (typeof e?.code !== 'string') return err as Error;
   let what = ERRNO_TEXT[e.code] ?? e.code;
-  if (e.code === 'ENOENT' && action === 'cannot create') what = 'its directory does not exist';
+  if (e.code === 'ENOENT' && action === 'cannot create' && !existsSync(dirname(path))) what = `no such directory: ${dirname(path)}`;
   return new Error(`${action} ${path}: ${what} (${e.code})`);
 }
 

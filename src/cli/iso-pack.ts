@@ -1,5 +1,5 @@
 // iso-pack: a tar stream on stdin -> one ISO 9660 session (Rock Ridge + Joliet) on stdout.
-import { closeSync, fstatSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
@@ -13,6 +13,7 @@ import {
 } from './common.js';
 import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
 import { type MergeFeed, mergeFeed } from './merge-feed.js';
+import { openOutputFile, type OutputFile } from './output-file.js';
 
 const TOOL = 'iso-pack';
 
@@ -114,17 +115,14 @@ async function main(): Promise<void> {
 
   // Where the bytes go decides the form (DESIGN §4); -print-size writes nothing.
   const outPath = lastOf(args, 'o');
+  if (isatty(0)) throw new UsageError('no tar on stdin (a terminal): pipe one in, as in tar c DIR | iso-pack ...');
   let fd = 1;
-  let createdFile: string | null = null;
+  let outFile: OutputFile | null = null;
   if (printSize) {
     if (outPath !== undefined) throw new UsageError('-print-size writes nothing: leave out -o');
   } else if (outPath !== undefined) {
-    try {
-      fd = openSync(outPath, 'w+'); // read back by --md5's second pass
-    } catch (err) {
-      throw fileError('cannot create', outPath, err);
-    }
-    createdFile = fstatSync(fd).isFile() ? outPath : null;
+    outFile = openOutputFile(outPath); // read back by --md5's second pass
+    fd = outFile.fd;
   } else if (isatty(1)) {
     throw new UsageError('refusing to write an image to a terminal: use -o FILE or a pipe');
   }
@@ -175,17 +173,14 @@ async function main(): Promise<void> {
       say(
         `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${sectors} sectors)\n`,
       );
+    outFile?.commit();
   } catch (err) {
     progress?.done();
-    if (createdFile) {
-      closeSync(fd);
-      unlinkSync(createdFile);
-    }
+    outFile?.abandon();
     throw err;
   } finally {
     merge?.close();
   }
-  if (outPath !== undefined) closeSync(fd);
 }
 
 /** -input-charset/-output-charset: names are UTF-8 (as the tar holds them) or nothing. */
