@@ -5,7 +5,7 @@ import { isatty } from 'node:tty';
 import { Image } from '../image/image.js';
 import { SectorSource } from '../image/sector-source.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
-import { readChunks } from '../session/io.js';
+import { tarChunks } from '../tar/input.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
 import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
 import { EXIT_FAILURE, has, lastOf, type OptionSpec, packageVersion, parseOptions, runTool, safeText, UsageError, wantProgress } from './common.js';
@@ -25,12 +25,15 @@ with the newest session: type, mode, owners, size, mtime, link target, content.
       --session N        check only session N, and compare the tar with it
   -n                     ignore stdin: no tar comparison
   -q, --quiet            no output: the exit status alone
-  -v                     also describe each problem on stderr
+  -v                     with JSON output, also describe each problem on stderr
+      --json             JSON lines even when stdout is a terminal
       --help, --version
 
-Output: one JSON object per line on stdout for each problem found (kind, session, path,
-lba, expected, found, message), then a summary object (kind "summary": sessions, files,
-bytes, problems, seconds); a one-line summary on stderr.
+Output: on a terminal, one line per problem found and a summary line. When stdout is
+not a terminal (a pipe, a file) or with --json: one JSON object per line on stdout for
+each problem (kind, session, path, lba, expected, found, message), then a summary
+object (kind "summary": sessions, files, bytes, problems, seconds); the one-line
+summary on stderr either way.
 Exit status: 0 no problems, 1 problems found (or the medium cannot be read), 2 usage.`;
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -39,6 +42,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'n', names: ['n'] },
   { key: 'quiet', names: ['q', 'quiet'] },
   { key: 'verbose', names: ['v', 'verbose'] },
+  { key: 'json', names: ['json'] },
 ];
 
 
@@ -68,7 +72,7 @@ function megabytes(bytes: number): string {
 /** stdin's tar, or null when there is none: a terminal, -n, or an empty stdin. */
 function stdinTar(ignore: boolean): Iterable<Buffer> | null {
   if (ignore || isatty(0)) return null;
-  const chunks = readChunks(0);
+  const chunks = tarChunks(0);
   const first = chunks.next();
   if (first.done) return null;
   const head = Buffer.from(first.value);
@@ -116,11 +120,15 @@ async function main(): Promise<number> {
     closeSync(fd);
     throw e;
   }
+  // JSON lines for scripts (asked for, or stdout not a terminal); a report for people.
+  const json = has(args, 'json') || !isatty(1);
   const progress = !quiet && wantProgress(false) ? new Progress() : null;
   const sink = new FindingSink((f) => {
     progress?.clear();
-    if (!quiet) out(JSON.stringify(findingJson(f)) + '\n');
-    if (verbose && !quiet) err(human(f));
+    if (quiet) return;
+    if (json) out(JSON.stringify(findingJson(f)) + '\n');
+    else out(human(f));
+    if (verbose && json) err(human(f));
   });
   let summary: VerifySummary;
   try {
@@ -134,7 +142,7 @@ async function main(): Promise<number> {
     closeSync(fd);
   }
   if (!quiet) {
-    out(JSON.stringify({ kind: 'summary', ...summary, seconds: Number(summary.seconds.toFixed(3)) }) + '\n');
+    if (json) out(JSON.stringify({ kind: 'summary', ...summary, seconds: Number(summary.seconds.toFixed(3)) }) + '\n');
     const kinds = [...sink.byKind].map(([k, n]) => `${k} ${n}`).join(', ');
     const verdict = summary.problems ? `${summary.problems} problem(s) (${kinds})` : 'no problems';
     err(

@@ -1,5 +1,5 @@
 // What every isopipe binary shares: version, one-line errors, exit codes, argv habits.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export const EXIT_FAILURE = 1;
@@ -28,7 +28,7 @@ export function runTool(tool: string, main: () => Promise<number | void>): void 
       const usage = err instanceof UsageError;
       const hint = usage && !(err instanceof RefusedOption);
       const msg = safeText((systemErrorText(e) ?? e?.message ?? String(err)).replace(/\s*\n\s*/g, ' '), 400);
-      process.stderr.write(`${tool}: ${msg}${hint ? ` (try '${tool} --help')` : ''}\n`);
+      messageLine(`${tool}: ${msg}${hint ? ` (try '${tool} --help')` : ''}`);
       if (process.env.ISOPIPE_DEBUG && e?.stack) process.stderr.write(e.stack + '\n');
       process.exitCode = usage ? EXIT_USAGE : EXIT_FAILURE;
     },
@@ -70,6 +70,13 @@ export function fileError(action: string, path: string, err: unknown): Error {
   let what = ERRNO_TEXT[e.code] ?? e.code;
   if (e.code === 'ENOENT' && action === 'cannot create' && !existsSync(dirname(path))) what = `no such directory: ${dirname(path)}`;
   return new Error(`${action} ${path}: ${what} (${e.code})`);
+}
+
+/** One line on stderr; on a terminal the line is cleared first, so that a message never
+ *  lands on the end of a progress line (ours or another tool's in the same pipeline). */
+export function messageLine(text: string): void {
+  const clear = process.stderr.isTTY === true ? '\r\x1b[K' : '';
+  writeSync(2, `${clear}${text}\n`);
 }
 
 /** Progress goes to stderr only on a terminal or when asked for with -v. */

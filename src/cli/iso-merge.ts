@@ -1,16 +1,18 @@
 // iso-merge: a tar on stdin plus the tree of a session on the medium -> one tar on stdout
 // whose files of earlier sessions travel as references to their extents (DESIGN §7).
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Image } from '../image/image.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { MergeError, Merger, type MergeCounts } from '../merge/merger.js';
 import { OldTree } from '../merge/old-tree.js';
 import { TarOutput } from '../merge/tar-output.js';
-import { readChunks, writeAll } from '../session/io.js';
+import { writeAll } from '../session/io.js';
 import { TarFormatError } from '../tar/header.js';
+import { tarChunks } from '../tar/input.js';
 import { TarParser } from '../tar/parser.js';
-import { allOf, answerHelpOrVersion, has, lastOf, type OptionSpec, parseOptions, runTool, safeText, UsageError } from './common.js';
+import { allOf, answerHelpOrVersion, has, lastOf, type OptionSpec, messageLine, parseOptions, runTool, safeText, UsageError } from './common.js';
+import { Progress } from './progress.js';
 
 const TOOL = 'iso-merge';
 
@@ -55,7 +57,7 @@ const OPTIONS: readonly OptionSpec[] = [
 /** stdin's chunks, or none at all when there is no tar to read. */
 function* stdinChunks(noInput: boolean): Generator<Buffer> {
   if (noInput) return;
-  yield* readChunks(0);
+  yield* tarChunks(0);
 }
 
 async function main(): Promise<void> {
@@ -115,16 +117,21 @@ async function main(): Promise<void> {
     } else {
       const parser = new TarParser(merger);
       let any = false;
+      let read = 0;
+      const progress = verbose && !noInput ? inputProgress() : null;
       for (const chunk of stdinChunks(noInput)) {
         any = true;
+        read += chunk.length;
         parser.push(chunk);
+        progress?.update(read, `${merger.counts.passed} entries`);
       }
+      progress?.clear();
       if (any) parser.end(); // an empty stdin is an empty tree
       merger.finish();
     }
     out.finish();
     if (verbose) report(merger.counts, mirror, data, session?.session.number ?? null);
-    if (merger.counts.sockets) say(`${TOOL}: warning: ${merger.counts.sockets} socket(s) of the old session left out: tar cannot hold sockets\n`);
+    if (merger.counts.sockets) messageLine(`${TOOL}: warning: ${merger.counts.sockets} socket(s) of the old session left out: tar cannot hold sockets`);
   } catch (err) {
     if (err instanceof TarFormatError) throw new MergeError(`stdin: ${err.message}`);
     throw err;
@@ -142,6 +149,12 @@ function passThrough(noInput: boolean, verbose: boolean): void {
   }
   if (noInput) writeAll(1, Buffer.alloc(1024)); // an empty archive
   if (verbose) say(`${TOOL}: blank medium: passed ${bytes} bytes of stdin through unchanged\n`);
+}
+
+/** Progress against stdin's size when it is a regular file (-v). */
+function inputProgress(): Progress {
+  const st = fstatSync(0);
+  return st.isFile() && st.size > 0 ? new Progress(TOOL, st.size, '') : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
 }
 
 function mb(n: number): string {

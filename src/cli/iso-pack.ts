@@ -4,16 +4,19 @@ import { isatty } from 'node:tty';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
-import { readChunks, writeAll } from '../session/io.js';
+import { writeAll } from '../session/io.js';
+import { tarChunks } from '../tar/input.js';
 import { SessionOutput } from '../session/output.js';
+import { type Compression } from '../tar/compression.js';
 import { type TarEntry, TarParser, type TarSink } from '../tar/parser.js';
 import {
   allOf, answerHelpOrVersion, fileError, has, lastOf, packageVersion, type ParsedOptions, parseOptions, RefusedOption, runTool, safeText,
-  UsageError, wantProgress,
+  UsageError, wantProgress, messageLine,
 } from './common.js';
 import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
 import { type MergeFeed, mergeFeed } from './merge-feed.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
+import { Progress } from './progress.js';
 
 const TOOL = 'iso-pack';
 
@@ -141,7 +144,8 @@ async function main(): Promise<void> {
     },
     out,
   );
-  const progress = !printSize && wantProgress(verbose) ? new Progress() : null;
+  const progress = !printSize && wantProgress(verbose) ? inputProgress() : null;
+  const input: { compression?: Compression | null } = {};
   let merge: MergeFeed | null = null;
   try {
     let sink: TarSink = overrides ? new OverrideSink(packer, overrides) : packer;
@@ -150,9 +154,12 @@ async function main(): Promise<void> {
       sink = merge.sink;
     }
     const parser = new TarParser(sink);
-    for (const chunk of readChunks(0)) {
+    let read = 0;
+    for (const chunk of tarChunks(0, input)) {
+      if (read === 0 && input.compression) progress?.unknownTotal(`${input.compression} input: size unknown`);
+      read += chunk.length;
       parser.push(chunk);
-      progress?.update(packer.counts.bytes, packer.counts.files);
+      progress?.update(read, `${packer.counts.files} files`);
     }
     parser.end();
     merge?.finish();
@@ -167,15 +174,15 @@ async function main(): Promise<void> {
     }
     for (const b of layout.body()) out.append(b);
     out.finish(layout.head(), sectors);
-    progress?.done();
-    if (!quiet) for (const w of packer.warnings) say(`${TOOL}: warning: ${w}\n`);
+    progress?.clear();
+    if (!quiet) for (const w of packer.warnings) messageLine(`${TOOL}: warning: ${w}`);
     if (verbose)
       say(
         `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${sectors} sectors)\n`,
       );
     outFile?.commit();
   } catch (err) {
-    progress?.done();
+    progress?.clear();
     outFile?.abandon();
     throw err;
   } finally {
@@ -255,22 +262,12 @@ function countingOutput(): SessionOutput {
   return nothing as unknown as SessionOutput;
 }
 
-class Progress {
-  private last = 0;
-  private readonly t0 = Date.now();
-
-  update(bytes: number, files: number): void {
-    const now = Date.now();
-    if (now - this.last < 1000) return;
-    this.last = now;
-    const mb = bytes / 1e6;
-    const rate = mb / Math.max(0.001, (now - this.t0) / 1000);
-    writeAll(2, Buffer.from(`\r${TOOL}: ${mb.toFixed(0)} MB, ${files} files, ${rate.toFixed(0)} MB/s   `));
-  }
-
-  done(): void {
-    if (this.last) writeAll(2, Buffer.from('\n'));
-  }
+/** Progress against stdin's size when it is a regular file. */
+function inputProgress(): Progress {
+  const st = fstatSync(0);
+  return st.isFile() && st.size > 0
+    ? new Progress(TOOL, st.size, '')
+    : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
 }
 
 /** stderr written synchronously: the packing loop never yields to the event loop. */
