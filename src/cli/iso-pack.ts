@@ -51,7 +51,7 @@ Options are spelled as mkisofs spells them, with one dash or two.
                         the session's metadata), for xorriso -check_md5 and cd-verify
   -hold-back MIB        memory for data of long-named files written after the metadata (64)
   -v, -verbose          report what was packed on stderr
-  -q, -quiet            no warnings
+  -q, -quiet            no warnings, no progress
   -help, -version
 
 Accepted and ignored: -l -L -D -N -d -U -allow-lowercase -allow-multidot -graft-points
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     },
     out,
   );
-  const progress = !printSize && wantProgress(verbose) ? inputProgress() : null;
+  const progress = !printSize && !quiet && wantProgress(verbose) ? inputProgress() : null;
   const input: { compression?: Compression | null } = {};
   let merge: MergeFeed | null = null;
   try {
