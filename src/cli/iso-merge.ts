@@ -1,5 +1,5 @@
 // iso-merge: a tar on stdin plus the tree of a session on the medium -> one tar on stdout
-// whose files of earlier sessions travel as references to their extents (DESIGN §7).
+// whose files of earlier sessions travel as references to their extents, as pax ISOPIPE.extents records (man iso-merge).
 import { existsSync, fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Image } from '../image/image.js';

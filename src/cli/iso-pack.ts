@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     date,
   };
 
-  // Where the bytes go decides the form (DESIGN §4); -print-size writes nothing.
+  // Where the bytes go decides the form (man iso-pack, docs/stream-format.md); -print-size writes nothing.
   const outPath = lastOf(args, 'o');
   if (isatty(0)) throw new UsageError('no tar on stdin (a terminal): pipe one in, as in tar c DIR | iso-pack ...');
   let fd = 1;
