@@ -2,14 +2,13 @@
 // MD5s recorded in it, and, with a tar on stdin, against that tar. JSON lines on stdout.
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import minimist from 'minimist';
 import { Image } from '../image/image.js';
 import { SectorSource } from '../image/sector-source.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
-import { readChunks } from '../session/io.js';
+import { tarChunks } from '../tar/input.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
 import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
-import { checkKnownOptions, lastValue, EXIT_FAILURE, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { EXIT_FAILURE, has, lastOf, type OptionSpec, packageVersion, parseOptions, runTool, safeText, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'cd-verify';
 
@@ -26,16 +25,25 @@ with the newest session: type, mode, owners, size, mtime, link target, content.
       --session N        check only session N, and compare the tar with it
   -n                     ignore stdin: no tar comparison
   -q, --quiet            no output: the exit status alone
-  -v                     also describe each problem on stderr
+  -v                     with JSON output, also describe each problem on stderr
+      --json             JSON lines even when stdout is a terminal
       --help, --version
 
-Output: one JSON object per line on stdout for each problem found (kind, session, path,
-lba, expected, found, message), then a summary object (kind "summary": sessions, files,
-bytes, problems, seconds); a one-line summary on stderr.
+Output: on a terminal, one line per problem found and a summary line. When stdout is
+not a terminal (a pipe, a file) or with --json: one JSON object per line on stdout for
+each problem (kind, session, path, lba, expected, found, message), then a summary
+object (kind "summary": sessions, files, bytes, problems, seconds); the one-line
+summary on stderr either way.
 Exit status: 0 no problems, 1 problems found (or the medium cannot be read), 2 usage.`;
 
-const STRING_OPTS = ['dev', 'session'];
-const BOOL_OPTS = ['n', 'q', 'quiet', 'v', 'verbose', 'help', 'version'];
+const OPTIONS: readonly OptionSpec[] = [
+  { key: 'dev', names: ['dev'], value: true },
+  { key: 'session', names: ['session'], value: true },
+  { key: 'n', names: ['n'] },
+  { key: 'quiet', names: ['q', 'quiet'] },
+  { key: 'verbose', names: ['v', 'verbose'] },
+  { key: 'json', names: ['json'] },
+];
 
 
 /** stdout written synchronously (the checks never yield to the event loop). */
@@ -64,7 +72,7 @@ function megabytes(bytes: number): string {
 /** stdin's tar, or null when there is none: a terminal, -n, or an empty stdin. */
 function stdinTar(ignore: boolean): Iterable<Buffer> | null {
   if (ignore || isatty(0)) return null;
-  const chunks = readChunks(0);
+  const chunks = tarChunks(0);
   const first = chunks.next();
   if (first.done) return null;
   const head = Buffer.from(first.value);
@@ -75,11 +83,7 @@ function stdinTar(ignore: boolean): Iterable<Buffer> | null {
 }
 
 async function main(): Promise<number> {
-  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], ['dev', 'session', 'quiet', 'verbose', 'help', 'version']), {
-    string: STRING_OPTS,
-    boolean: BOOL_OPTS,
-    alias: { q: 'quiet', v: 'verbose' },
-  });
+  const args = parseOptions(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], []), OPTIONS);
   if (args.help) {
     out(HELP + '\n');
     return 0;
@@ -88,9 +92,8 @@ async function main(): Promise<number> {
     out(`${TOOL} (isopipe) ${packageVersion()}\n`);
     return 0;
   }
-  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
-  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the medium is given with --dev`);
-  const sessionText = lastValue(args.session, 'session');
+  if (args.operands.length) throw new UsageError(`unexpected argument '${safeText(args.operands[0])}': the medium is given with --dev`);
+  const sessionText = lastOf(args, 'session');
   let session: number | undefined;
   if (sessionText !== undefined) {
     if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 is the oldest), not '${sessionText}'`);
@@ -98,15 +101,15 @@ async function main(): Promise<number> {
   }
   let path: string;
   try {
-    path = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
+    path = resolveDevicePath(lastOf(args, 'dev'), process.env);
   } catch (e) {
     if (e instanceof DevicePathError) throw new UsageError(e.message);
     throw e;
   }
   if (!existsSync(path)) throw new Error(`${path} does not exist`);
-  const quiet = !!args.quiet;
-  const verbose = !!args.verbose;
-  const tar = stdinTar(!!args.n);
+  const quiet = has(args, 'quiet');
+  const verbose = has(args, 'verbose');
+  const tar = stdinTar(has(args, 'n'));
 
   // Opened here so that the hashing thread can read through the same descriptor.
   const fd = openSync(path, 'r');
@@ -117,11 +120,15 @@ async function main(): Promise<number> {
     closeSync(fd);
     throw e;
   }
+  // JSON lines for scripts (asked for, or stdout not a terminal); a report for people.
+  const json = has(args, 'json') || !isatty(1);
   const progress = !quiet && wantProgress(false) ? new Progress() : null;
   const sink = new FindingSink((f) => {
     progress?.clear();
-    if (!quiet) out(JSON.stringify(findingJson(f)) + '\n');
-    if (verbose && !quiet) err(human(f));
+    if (quiet) return;
+    if (json) out(JSON.stringify(findingJson(f)) + '\n');
+    else out(human(f));
+    if (verbose && json) err(human(f));
   });
   let summary: VerifySummary;
   try {
@@ -135,7 +142,7 @@ async function main(): Promise<number> {
     closeSync(fd);
   }
   if (!quiet) {
-    out(JSON.stringify({ kind: 'summary', ...summary, seconds: Number(summary.seconds.toFixed(3)) }) + '\n');
+    if (json) out(JSON.stringify({ kind: 'summary', ...summary, seconds: Number(summary.seconds.toFixed(3)) }) + '\n');
     const kinds = [...sink.byKind].map(([k, n]) => `${k} ${n}`).join(', ');
     const verdict = summary.problems ? `${summary.problems} problem(s) (${kinds})` : 'no problems';
     err(

@@ -1,18 +1,19 @@
 // iso-merge: a tar on stdin plus the tree of a session on the medium -> one tar on stdout
-// whose files of earlier sessions travel as references to their extents (DESIGN §7).
-import { existsSync } from 'node:fs';
+// whose files of earlier sessions travel as references to their extents, as pax ISOPIPE.extents records (man iso-merge).
+import { existsSync, fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import minimist from 'minimist';
 import { Image } from '../image/image.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { MergeError, Merger, type MergeCounts } from '../merge/merger.js';
 import { DEFAULT_HASH_LIMIT, type MirrorCounts } from '../merge/mirror.js';
 import { OldTree } from '../merge/old-tree.js';
 import { TarOutput } from '../merge/tar-output.js';
-import { readChunks, writeAll } from '../session/io.js';
+import { writeAll } from '../session/io.js';
 import { TarFormatError } from '../tar/header.js';
+import { tarChunks } from '../tar/input.js';
 import { TarParser } from '../tar/parser.js';
-import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
+import { allOf, answerHelpOrVersion, has, lastOf, type OptionSpec, messageLine, parseOptions, runTool, safeText, UsageError } from './common.js';
+import { Progress } from './progress.js';
 
 const TOOL = 'iso-merge';
 
@@ -47,8 +48,17 @@ session that stdin does not name; directories merge, stdin's entry wins for a pa
 both. Files of the old session whose Rock Ridge data needs a continuation area (very long
 names) travel with their data, so that libarchive can read the new session.`;
 
-const STRING_OPTS = ['dev', 'remove', 'session', 'hash-limit'];
-const BOOL_OPTS = ['mirror', 'data', 'n', 'v', 'help', 'version'];
+const OPTIONS: readonly OptionSpec[] = [
+  { key: 'dev', names: ['dev'], value: true },
+  { key: 'remove', names: ['remove'], value: true },
+  { key: 'session', names: ['session'], value: true },
+  { key: 'hash-limit', names: ['hash-limit'], value: true },
+  { key: 'mirror', names: ['mirror'] },
+  { key: 'data', names: ['data'] },
+  { key: 'n', names: ['n'] },
+  { key: 'v', names: ['v', 'verbose'] },
+];
+
 
 
 /** A byte count: digits with an optional K, M or G (powers of 1024). */
@@ -60,43 +70,32 @@ function parseSize(text: string, name: string): number {
   return n;
 }
 
-function list(v: unknown, name: string): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).map((x) => {
-    if (typeof x !== 'string' || x === '') throw new UsageError(`--${name} wants a pattern`);
-    return Buffer.from(x, 'utf8').toString('latin1');
-  });
-}
-
 /** stdin's chunks, or none at all when there is no tar to read. */
 function* stdinChunks(noInput: boolean): Generator<Buffer> {
   if (noInput) return;
-  yield* readChunks(0);
+  yield* tarChunks(0);
 }
 
 async function main(): Promise<void> {
-  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], []), {
-    string: STRING_OPTS,
-    boolean: BOOL_OPTS,
-    alias: { h: 'help' },
-  });
-  if (answeredHelpOrVersion(TOOL, HELP, args)) return;
-  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS, 'h']);
-  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
-  if (args.mirror && args.data) throw new UsageError('--mirror and --data exclude each other');
-  const sessionText = lastValue(args.session, 'session');
+  const args = parseOptions(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], []), OPTIONS);
+  if (answerHelpOrVersion(TOOL, HELP, args)) return;
+  if (args.operands.length) throw new UsageError(`unexpected argument '${safeText(args.operands[0])}': the tar comes on stdin`);
+  const mirror = has(args, 'mirror');
+  const data = has(args, 'data');
+  if (mirror && data) throw new UsageError('--mirror and --data exclude each other');
+  const sessionText = lastOf(args, 'session');
   let sessionNumber: number | undefined;
   if (sessionText !== undefined) {
     if (!/^[1-9][0-9]*$/.test(sessionText)) throw new UsageError(`--session wants a session number (1 = the oldest), not '${sessionText}'`);
     sessionNumber = Number(sessionText);
   }
-  const remove = list(args.remove, 'remove');
-  const hashLimitText = lastValue(args['hash-limit'], 'hash-limit');
-  if (hashLimitText !== undefined && !args.mirror) throw new UsageError('--hash-limit applies to --mirror only');
+  const remove = allOf(args, 'remove').map((x) => Buffer.from(x, 'utf8').toString('latin1'));
+  const hashLimitText = lastOf(args, 'hash-limit');
+  if (hashLimitText !== undefined && !mirror) throw new UsageError('--hash-limit applies to --mirror only');
   const hashLimit = hashLimitText === undefined ? DEFAULT_HASH_LIMIT : parseSize(hashLimitText, 'hash-limit');
   let devPath: string;
   try {
-    devPath = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
+    devPath = resolveDevicePath(lastOf(args, 'dev'), process.env);
   } catch (err) {
     if (err instanceof DevicePathError) throw new UsageError(err.message);
     throw err;
@@ -105,23 +104,26 @@ async function main(): Promise<void> {
 
   // --data reads no tar; otherwise a terminal on stdin is a mistake unless -n says so.
   const stdinIsTty = isatty(0);
-  if (!args.data && !args.n && stdinIsTty) throw new UsageError('no tar on stdin (a terminal): pipe one in, or use -n for none');
-  const noInput = !!args.n || (!!args.data && stdinIsTty);
-  const verbose = !!args.v;
+  if (!data && !has(args, 'n') && stdinIsTty) throw new UsageError('no tar on stdin (a terminal): pipe one in, or use -n for none');
+  const noInput = has(args, 'n') || (data && stdinIsTty);
+  const verbose = has(args, 'v');
 
   const image = existsSync(devPath) ? Image.open(devPath) : null;
   try {
     if (!image || image.blank) {
-      if (args.data) throw new MergeError(`${devPath}: the medium is blank: there is no session to restore`);
-      if (sessionNumber !== undefined) throw new MergeError(`${devPath}: the medium is blank: there is no session ${sessionNumber}`);
+      if (data) throw new MergeError(`${devPath}: the medium is blank: there is no session to restore`);
+      if (sessionNumber !== undefined) throw new UsageError(`--session ${sessionNumber}: ${devPath} is blank: it holds no session`);
       if (remove.length === 0) return passThrough(noInput, verbose);
     }
+    // A session that does not exist is a usage error, as in cd-verify.
+    if (image && !image.blank && sessionNumber !== undefined && sessionNumber > image.sessions.length)
+      throw new UsageError(`there is no session ${sessionNumber}: the medium has ${image.sessions.length}`);
     const session = image && !image.blank ? image.session(sessionNumber) : null;
     const old = session ? OldTree.load(image!, session) : null;
     const out = new TarOutput(1);
-    const merger = new Merger({ mode: args.mirror ? 'mirror' : 'overlay', remove, hashLimit }, old, image, out);
+    const merger = new Merger({ mode: mirror ? 'mirror' : 'overlay', remove, hashLimit }, old, image, out);
 
-    if (args.data) {
+    if (data) {
       let empty = true;
       for (const chunk of stdinChunks(noInput)) {
         if (chunk.length) {
@@ -134,10 +136,15 @@ async function main(): Promise<void> {
     } else {
       const parser = new TarParser(merger);
       let any = false;
+      let read = 0;
+      const progress = verbose && !noInput ? inputProgress() : null;
       for (const chunk of stdinChunks(noInput)) {
         any = true;
+        read += chunk.length;
         parser.push(chunk);
+        progress?.update(read, `${merger.counts.passed} entries`);
       }
+      progress?.clear();
       if (any) parser.end(); // an empty stdin is an empty tree
       merger.finish();
     }
@@ -146,9 +153,9 @@ async function main(): Promise<void> {
     const unchanged = merger.unchanged && session !== null && session.session.number === image!.sessions.length;
     if (unchanged) out.globalHeader([['ISOPIPE.unchanged', String(session.session.number)]]);
     out.finish();
-    if (verbose) report(merger.counts, merger.mirror?.counts ?? null, !!args.data, session?.session.number ?? null);
+    if (verbose) report(merger.counts, merger.mirror?.counts ?? null, data, session?.session.number ?? null);
     if (verbose && unchanged) say(`${TOOL}: nothing changed since session ${session.session.number}: marked so that cd-write writes no session\n`);
-    if (merger.counts.sockets) say(`${TOOL}: warning: ${merger.counts.sockets} socket(s) of the old session left out: tar cannot hold sockets\n`);
+    if (merger.counts.sockets) messageLine(`${TOOL}: warning: ${merger.counts.sockets} socket(s) of the old session left out: tar cannot hold sockets`);
   } catch (err) {
     if (err instanceof TarFormatError) throw new MergeError(`stdin: ${err.message}`);
     throw err;
@@ -166,6 +173,12 @@ function passThrough(noInput: boolean, verbose: boolean): void {
   }
   if (noInput) writeAll(1, Buffer.alloc(1024)); // an empty archive
   if (verbose) say(`${TOOL}: blank medium: passed ${bytes} bytes of stdin through unchanged\n`);
+}
+
+/** Progress against stdin's size when it is a regular file (-v). */
+function inputProgress(): Progress {
+  const st = fstatSync(0);
+  return st.isFile() && st.size > 0 ? new Progress(TOOL, st.size, '') : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
 }
 
 function mb(n: number): string {

@@ -1,14 +1,22 @@
 // iso-pack: a tar stream on stdin -> one ISO 9660 session (Rock Ridge + Joliet) on stdout.
-import { closeSync, fstatSync, openSync, unlinkSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import minimist from 'minimist';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
-import { readChunks, writeAll } from '../session/io.js';
+import { writeAll } from '../session/io.js';
+import { tarChunks } from '../tar/input.js';
 import { SessionOutput } from '../session/output.js';
-import { TarParser } from '../tar/parser.js';
-import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { type Compression } from '../tar/compression.js';
+import { type TarEntry, TarParser, type TarSink } from '../tar/parser.js';
+import {
+  allOf, answerHelpOrVersion, fileError, has, lastOf, packageVersion, type ParsedOptions, parseOptions, RefusedOption, runTool, safeText,
+  UsageError, wantProgress, messageLine,
+} from './common.js';
+import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
+import { type MergeFeed, mergeFeed } from './merge-feed.js';
+import { openOutputFile, type OutputFile } from './output-file.js';
+import { Progress } from './progress.js';
 
 const TOOL = 'iso-pack';
 
@@ -17,38 +25,41 @@ Turn a tar stream into one ISO 9660 session with Rock Ridge and Joliet.
 
 Output: -o FILE, or a stdout that is a regular file or block device, gets a plain
 ISO image; a stdout that is a pipe gets the head-last stream for cd-write.
+Options are spelled as mkisofs spells them, with one dash or two.
 
   -o FILE               write a plain image to FILE
-  -C, --prev LAST,NEXT  lay the session out for LBA NEXT (from cd-msinfo)
-  -V, --volid ID        volume identifier (default ISOPIPE, or the tar's GNU volume label)
-  -A ID                 application identifier
-  -P, --publisher ID    publisher identifier
-  -p, --preparer ID     data preparer identifier
-      --sysid ID        system identifier (default LINUX)
-  -J                    write a Joliet tree (the default)
-      --no-joliet       no Joliet tree
-      --joliet-long     allow Joliet names of 103 characters instead of 64
-  -R                    Rock Ridge with the tar's owners and modes (the default)
-  -r                    rationalized Rock Ridge: owners 0, readable by all, no write bits
-  -m, --exclude GLOB    leave out files whose name or path matches GLOB (repeatable)
-      --hold-back MIB   memory for data of long-named files written after the metadata (64)
-      --md5             record MD5 checksums as xorriso -md5 on does (per file and for
+  -C, -prev LAST,NEXT   lay the session out for LBA NEXT (from cd-msinfo)
+  -M, -prev-session DEV show the files of DEV's newest session too (as iso-merge does);
+                        needs -C
+  -print-size           read the tar and print the session's size in sectors; write nothing
+  -V, -volid ID         volume identifier (default ISOPIPE, or the tar's GNU volume label)
+  -A, -appid ID         application identifier
+  -P, -publisher ID     publisher identifier
+  -p, -preparer ID      data preparer identifier
+  -sysid ID             system identifier (default LINUX)
+  -volset ID            volume set identifier
+  -J, -joliet           write a Joliet tree (the default)
+  -no-joliet            no Joliet tree
+  -joliet-long          allow Joliet names of 103 characters instead of 64
+  -R, -rock             Rock Ridge with the tar's owners and modes (the default)
+  -r, -rational-rock    rationalized Rock Ridge: owners 0, readable by all, no write bits
+  -uid N, -gid N        owner and group of every entry
+  -file-mode M, -dir-mode M  octal mode of every regular file / directory
+  -m, -x, -exclude GLOB leave out files whose name or path matches GLOB (repeatable)
+  -exclude-list FILE    the same with one GLOB per line of FILE
+  -md5, --md5           record MD5 checksums as xorriso -md5 on does (per file and for
                         the session's metadata), for xorriso -check_md5 and cd-verify
-  -v                    report what was packed on stderr
-  -q                    no warnings
-      --help, --version
+  -hold-back MIB        memory for data of long-named files written after the metadata (64)
+  -v, -verbose          report what was packed on stderr
+  -q, -quiet            no warnings, no progress
+  -help, -version
+
+Accepted and ignored: -l -L -D -N -d -U -allow-lowercase -allow-multidot -graft-points
+-pad -no-pad -input-charset utf-8 -iso-level 3 and more; options iso-pack cannot honour
+(-hide, -f, -z, -b, -T, ...) are refused with what to do instead: see iso-pack(1).
 
 SOURCE_DATE_EPOCH, when set, gives the volume dates: the same tar and options give
 the same bytes.`;
-
-const STRING_OPTS = ['o', 'C', 'prev', 'V', 'volid', 'A', 'P', 'publisher', 'p', 'preparer', 'sysid', 'm', 'exclude', 'hold-back'];
-const BOOL_OPTS = ['J', 'joliet', 'joliet-long', 'R', 'r', 'md5', 'v', 'q', 'help', 'h', 'version'];
-/** mkisofs spells long options with one dash. */
-const SINGLE_DASH_LONG = ['joliet-long', 'volid', 'publisher', 'preparer', 'sysid', 'exclude', 'prev', 'no-joliet'];
-
-function normaliseArgv(argv: string[]): string[] {
-  return argv.map((a) => (/^-[a-z]/.test(a) && SINGLE_DASH_LONG.includes(a.slice(1)) ? '-' + a : a));
-}
 
 function parsePrev(text: string): number {
   const m = /^\s*([0-9]+)\s*,\s*([0-9]+)\s*$/.exec(text);
@@ -66,117 +77,202 @@ function volumeDate(): number {
 }
 
 
-function list(v: unknown): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).map((x) => {
-    if (typeof x !== 'string' || x === '') throw new UsageError('--exclude wants a pattern');
-    return x;
-  });
-}
 
 /** Raw bytes in a latin1 string, as tar names are held. */
 const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
 async function main(): Promise<void> {
-  const args = minimist(normaliseArgv(process.argv.slice(2)), {
-    string: STRING_OPTS,
-    boolean: BOOL_OPTS,
-    default: { joliet: true },
-    alias: { h: 'help' },
-  });
-  if (answeredHelpOrVersion(TOOL, HELP, args)) return;
-  checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
-  if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}': the tar comes on stdin`);
-  if (args.R && args.r) throw new UsageError('-R and -r exclude each other');
-  const prev = lastValue(args.prev, 'prev') ?? lastValue(args.C, 'C');
+  const args = parseOptions(process.argv.slice(2), ISO_PACK_OPTIONS);
+  if (answerHelpOrVersion(TOOL, HELP, args)) return;
+  if (args.operands.length) throw new UsageError(`unexpected argument '${safeText(args.operands[0])}': the tar comes on stdin (iso-pack takes no path list)`);
+  if (has(args, 'R') && has(args, 'r')) throw new UsageError('-R and -r exclude each other');
+  checkCharset(args, 'input-charset', 'convert the names first (convmv -f CHARSET -t utf-8, or tar --transform)');
+  checkCharset(args, 'output-charset', 'Rock Ridge names are written as the bytes the tar holds');
+  const level = lastOf(args, 'iso-level');
+  if (level !== undefined && level !== '2' && level !== '3')
+    throw new RefusedOption(`-iso-level ${safeText(level)}: iso-pack writes ISO 9660 level 3 (names of up to 31 characters, files of 4 GiB and more in several extents); levels 2 and 3 are accepted`);
+  const prev = lastOf(args, 'prev');
   const start = prev === undefined ? 0 : parsePrev(prev);
-  const holdBackMiB = Number(lastValue(args['hold-back'], 'hold-back') ?? 64);
+  const mergeDev = lastOf(args, 'merge');
+  if (mergeDev !== undefined && prev === undefined) throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
+  const holdBackMiB = Number(lastOf(args, 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
+  const overrides = attributeOverrides(args);
+  if (overrides && has(args, 'r')) throw new RefusedOption('-r sets owners and modes itself: use -R with -uid, -gid, -file-mode or -dir-mode');
+  const excludes = allOf(args, 'exclude');
+  for (const f of allOf(args, 'exclude-list')) excludes.push(...readPatternFile(f));
+  const printSize = has(args, 'print-size');
+  const quiet = has(args, 'q');
+  const verbose = has(args, 'v');
   const date = volumeDate();
-  const volid = lastValue(args.volid, 'volid') ?? lastValue(args.V, 'V');
+  const volid = lastOf(args, 'volid');
   const identity = {
-    systemId: lastValue(args.sysid, 'sysid') ?? 'LINUX',
+    systemId: lastOf(args, 'sysid') ?? 'LINUX',
     volumeId: volid ?? 'ISOPIPE',
-    volumeSetId: '',
-    publisherId: lastValue(args.publisher, 'publisher') ?? lastValue(args.P, 'P') ?? '',
-    preparerId: lastValue(args.preparer, 'preparer') ?? lastValue(args.p, 'p') ?? '',
-    applicationId: lastValue(args.A, 'A') ?? `ISOPIPE ${packageVersion()}`,
+    volumeSetId: lastOf(args, 'volset') ?? '',
+    publisherId: lastOf(args, 'publisher') ?? '',
+    preparerId: lastOf(args, 'preparer') ?? '',
+    applicationId: lastOf(args, 'appid') ?? `ISOPIPE ${packageVersion()}`,
     date,
   };
 
-  // Where the bytes go decides the form (DESIGN §4).
-  const outPath = lastValue(args.o, 'o');
+  // Where the bytes go decides the form (man iso-pack, docs/stream-format.md); -print-size writes nothing.
+  const outPath = lastOf(args, 'o');
+  if (isatty(0)) throw new UsageError('no tar on stdin (a terminal): pipe one in, as in tar c DIR | iso-pack ...');
   let fd = 1;
-  let createdFile: string | null = null;
-  if (outPath !== undefined) {
-    if (outPath === '') throw new UsageError('-o wants a file name');
-    fd = openSync(outPath, 'w+'); // read back by --md5's second pass
-    createdFile = fstatSync(fd).isFile() ? outPath : null;
+  let outFile: OutputFile | null = null;
+  if (printSize) {
+    if (outPath !== undefined) throw new UsageError('-print-size writes nothing: leave out -o');
+  } else if (outPath !== undefined) {
+    outFile = openOutputFile(outPath); // read back by --md5's second pass
+    fd = outFile.fd;
   } else if (isatty(1)) {
     throw new UsageError('refusing to write an image to a terminal: use -o FILE or a pipe');
   }
-  const st = fstatSync(fd);
-  const streamFraming = !(st.isFile() || st.isBlockDevice());
-  const out = new SessionOutput(fd, start, streamFraming);
+  let out: SessionOutput;
+  if (printSize) out = countingOutput();
+  else {
+    const st = fstatSync(fd);
+    out = new SessionOutput(fd, start, !(st.isFile() || st.isBlockDevice()));
+  }
   const packer = new Packer(
     {
-      start, joliet: args.joliet !== false, jolietMax: args['joliet-long'] ? JOLIET_LONG_MAX : JOLIET_MAX,
-      rationalize: !!args.r, identity, excludes: list(args.exclude).concat(list(args.m)).map(bytes),
+      start, joliet: !has(args, 'no-joliet'), jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
+      rationalize: has(args, 'r'), identity, excludes: excludes.map(bytes),
       holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
-      checksums: args.md5 ? new FileChecksums() : undefined,
+      checksums: has(args, 'md5') ? new FileChecksums() : undefined,
     },
     out,
   );
-  const progress = wantProgress(!!args.v) ? new Progress() : null;
+  const progress = !printSize && !quiet && wantProgress(verbose) ? inputProgress() : null;
+  const input: { compression?: Compression | null } = {};
+  let merge: MergeFeed | null = null;
   try {
-    const parser = new TarParser(packer);
-    for (const chunk of readChunks(0)) {
+    let sink: TarSink = overrides ? new OverrideSink(packer, overrides) : packer;
+    if (mergeDev !== undefined) {
+      merge = mergeFeed(mergeDev, sink);
+      sink = merge.sink;
+    }
+    const parser = new TarParser(sink);
+    let read = 0;
+    for (const chunk of tarChunks(0, input)) {
+      if (read === 0 && input.compression) progress?.unknownTotal(`${input.compression} input: size unknown`);
+      read += chunk.length;
       parser.push(chunk);
-      progress?.update(packer.counts.bytes, packer.counts.files);
+      progress?.update(read, `${packer.counts.files} files`);
     }
     parser.end();
+    merge?.finish();
     // iso-merge --mirror found the newest session's tree unchanged (a pax global header at
     // the end of its tar): flag the stream so that cd-write writes no session
     // (docs/stream-format.md). Not a plain image, nor a tree -m has cut.
-    const unchanged = parser.globalRecords.has('ISOPIPE.unchanged') && packer.counts.excluded === 0 && out.markUnchanged();
+    const unchanged = !printSize && parser.globalRecords.has('ISOPIPE.unchanged') && packer.counts.excluded === 0 && out.markUnchanged();
     if (volid === undefined && packer.label) identity.volumeId = packer.label;
     const layout = packer.finish();
-    for (const b of layout.body()) out.append(b);
-    out.finish(layout.head(), layout.end - start);
-    progress?.done();
-    if (!args.q) for (const w of packer.warnings) writeAll(2, Buffer.from(`${TOOL}: warning: ${w}\n`));
-    if (args.v)
-      say(
-        `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${layout.end - start} sectors)\n`,
-      );
-    if (args.v && unchanged) say(`${TOOL}: nothing changed since the newest session: the stream is marked so that cd-write writes none\n`);
-  } catch (err) {
-    progress?.done();
-    if (createdFile) {
-      closeSync(fd);
-      unlinkSync(createdFile);
+    const sectors = layout.end - start;
+    if (printSize) {
+      // As mkisofs -print-size: the number alone on stdout, genisoimage's line on stderr.
+      if (!quiet) say(`Total extents scheduled to be written = ${sectors}\n`);
+      writeAll(1, Buffer.from(`${sectors}\n`));
+      return;
     }
+    for (const b of layout.body()) out.append(b);
+    out.finish(layout.head(), sectors);
+    progress?.clear();
+    if (!quiet) for (const w of packer.warnings) messageLine(`${TOOL}: warning: ${w}`);
+    if (verbose)
+      say(
+        `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${sectors} sectors)\n`,
+      );
+    if (verbose && unchanged) say(`${TOOL}: nothing changed since the newest session: the stream is marked so that cd-write writes none\n`);
+    outFile?.commit();
+  } catch (err) {
+    progress?.clear();
+    outFile?.abandon();
     throw err;
+  } finally {
+    merge?.close();
   }
-  if (outPath !== undefined) closeSync(fd);
 }
 
-class Progress {
-  private last = 0;
-  private readonly t0 = Date.now();
+/** -input-charset/-output-charset: names are UTF-8 (as the tar holds them) or nothing. */
+function checkCharset(args: ParsedOptions, key: string, advice: string): void {
+  const cs = lastOf(args, key);
+  if (cs !== undefined && !/^(utf-?8|default)$/i.test(cs))
+    throw new RefusedOption(`${args.spelled.get(key)} ${safeText(cs)}: iso-pack reads tar names as UTF-8 and keeps their bytes: ${advice}`);
+}
 
-  update(bytes: number, files: number): void {
-    const now = Date.now();
-    if (now - this.last < 1000) return;
-    this.last = now;
-    const mb = bytes / 1e6;
-    const rate = mb / Math.max(0.001, (now - this.t0) / 1000);
-    writeAll(2, Buffer.from(`\r${TOOL}: ${mb.toFixed(0)} MB, ${files} files, ${rate.toFixed(0)} MB/s   `));
+function readPatternFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw fileError('cannot read', path, err);
+  }
+  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+}
+
+interface Overrides {
+  uid?: number;
+  gid?: number;
+  fileMode?: number;
+  dirMode?: number;
+}
+
+function attributeOverrides(args: ParsedOptions): Overrides | null {
+  const num = (key: string, re: RegExp, base: number, what: string): number | undefined => {
+    const v = lastOf(args, key);
+    if (v === undefined) return undefined;
+    if (!re.test(v)) throw new UsageError(`${args.spelled.get(key)} wants ${what}, not '${safeText(v)}'`);
+    return parseInt(v, base);
+  };
+  const o: Overrides = {
+    uid: num('uid', /^[0-9]{1,10}$/, 10, 'a numeric user id'),
+    gid: num('gid', /^[0-9]{1,10}$/, 10, 'a numeric group id'),
+    fileMode: num('file-mode', /^[0-7]{1,4}$/, 8, 'an octal mode'),
+    dirMode: num('dir-mode', /^[0-7]{1,4}$/, 8, 'an octal mode'),
+  };
+  return Object.values(o).some((x) => x !== undefined) ? o : null;
+}
+
+/** -uid, -gid, -file-mode, -dir-mode: every entry's owners and modes replaced on their way in. */
+class OverrideSink implements TarSink {
+  constructor(private readonly inner: TarSink, private readonly o: Overrides) {}
+
+  entry(e: TarEntry): void {
+    const x = { ...e };
+    if (this.o.uid !== undefined) x.uid = this.o.uid;
+    if (this.o.gid !== undefined) x.gid = this.o.gid;
+    if (e.type === 'file' && this.o.fileMode !== undefined) x.mode = this.o.fileMode;
+    if (e.type === 'dir' && this.o.dirMode !== undefined) x.mode = this.o.dirMode;
+    this.inner.entry(x);
   }
 
-  done(): void {
-    if (this.last) writeAll(2, Buffer.from('\n'));
+  data(chunk: Buffer): void {
+    this.inner.data(chunk);
   }
+
+  entryEnd(): void {
+    this.inner.entryEnd();
+  }
+
+  volumeLabel(label: string): void {
+    this.inner.volumeLabel?.(label);
+  }
+}
+
+/** -print-size: the packer runs as usual, but the bytes go nowhere. */
+function countingOutput(): SessionOutput {
+  const nothing = { append() {}, appendZeros() {}, finish() {} };
+  return nothing as unknown as SessionOutput;
+}
+
+/** Progress against stdin's size when it is a regular file. */
+function inputProgress(): Progress {
+  const st = fstatSync(0);
+  return st.isFile() && st.size > 0
+    ? new Progress(TOOL, st.size, '')
+    : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
 }
 
 /** stderr written synchronously: the packing loop never yields to the event loop. */

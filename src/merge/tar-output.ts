@@ -1,4 +1,4 @@
-// Tar entries written to a file descriptor with blocking writes through a 1 MiB buffer
+// Tar entries written to a file descriptor (or handed to a function) with blocking writes through a 1 MiB buffer
 // (one write per pipe buffer, not per header). Nothing is flushed after a failure, and the
 // end-of-archive marker is written only by finish(): a run that fails leaves a tar that
 // every reader, iso-pack included, rejects as truncated.
@@ -14,7 +14,13 @@ export class TarOutput {
   /** Bytes handed to write(), for reports. */
   bytes = 0;
 
-  constructor(private readonly fd: number) {}
+  private readonly sink: (b: Buffer) => void;
+
+  /** @param to a descriptor, or a function given every piece (iso-pack -M feeds its own parser;
+   *  a piece is only valid during the call) */
+  constructor(to: number | ((b: Buffer) => void)) {
+    this.sink = typeof to === 'number' ? (b) => writeAll(to, b) : to;
+  }
 
   /** Header blocks of an entry; its data (if any) follows with data() and end(). */
   header(e: OutEntry): void {
@@ -47,7 +53,7 @@ export class TarOutput {
     if (b.length > BUFFER - this.fill) {
       this.flush();
       if (b.length >= BUFFER / 2) {
-        writeAll(this.fd, b);
+        this.sink(b);
         return;
       }
     }
@@ -57,7 +63,7 @@ export class TarOutput {
 
   private flush(): void {
     if (this.fill === 0) return;
-    writeAll(this.fd, this.buf.subarray(0, this.fill));
+    this.sink(this.buf.subarray(0, this.fill));
     this.fill = 0;
   }
 }

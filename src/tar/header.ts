@@ -25,6 +25,21 @@ export interface RawHeader {
 
 export class TarFormatError extends Error {}
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A field's raw text quoted for a message, or '' when it is not text (garbage input):
+ *  messages never carry binary junk to the terminal. */
+export function quoted(raw: string): string {
+  if (raw.length > 100) return '';
+  const bytes = Buffer.from(raw, 'latin1');
+  for (const c of bytes) if (c < 0x20 || c === 0x7f) return '';
+  try {
+    return JSON.stringify(UTF8.decode(bytes));
+  } catch {
+    return '';
+  }
+}
+
 function cstring(b: Buffer, off: number, len: number): string {
   const z = b.indexOf(0, off);
   return b.toString('latin1', off, z < 0 || z > off + len ? off + len : z);
@@ -57,7 +72,10 @@ function numeric(b: Buffer, off: number, len: number, field: string): number {
     } else break;
   }
   for (; i < end; i++)
-    if (b[i] !== 0 && b[i] !== 0x20) throw new TarFormatError(`${field} field is not a number (${JSON.stringify(b.toString('latin1', off, end))})`);
+    if (b[i] !== 0 && b[i] !== 0x20) {
+      const text = quoted(b.toString('latin1', off, end).replace(/\0+$/, ''));
+      throw new TarFormatError(`${field} field is not a number${text ? ` (${text})` : ''}`);
+    }
   return digits ? v : 0;
 }
 
@@ -107,7 +125,10 @@ const UNSUPPORTED: Record<string, string> = {
 /** Decodes one 512-byte header block (not a zero block). */
 export function decodeHeader(b: Buffer): RawHeader {
   const nameField = cstring(b, 0, 100);
-  if (!checksumOk(b)) throw new TarFormatError(`bad header checksum${nameField ? ` (name field ${JSON.stringify(nameField)})` : ''}`);
+  if (!checksumOk(b)) {
+    const name = quoted(nameField);
+    throw new TarFormatError(`bad header checksum${name ? ` (name field ${name})` : ''}`);
+  }
   const magic = b.toString('latin1', 257, 263);
   const typeflag = String.fromCharCode(b[156]);
   let name = nameField;

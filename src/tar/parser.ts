@@ -132,6 +132,8 @@ export class TarParser {
     try {
       h = decodeHeader(this.block);
     } catch (e) {
+      // Garbage from the first block on is no tar at all, not a damaged one.
+      if (this.headerPos === 0) throw new TarFormatError(`not a tar archive on stdin (${(e as Error).message} in its first block)`);
       throw new TarFormatError(`${(e as Error).message} at byte ${this.headerPos}`);
     }
     if (h.size < 0) throw new TarFormatError(`'${h.name}' has a negative size`);
