@@ -9,6 +9,7 @@ import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from '../tree/exclude.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { HeldBack, SessionLayout } from './layout.js';
+import { parseZf } from '../iso9660/zisofs.js';
 import { type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 
@@ -140,6 +141,14 @@ export class Packer implements TarSink {
     inode.size = size;
     inode.extents = extents;
     inode.reference = true;
+    const zf = e.isopipe.get('zisofs');
+    if (zf !== undefined) {
+      try {
+        inode.zisofs = parseZf(zf);
+      } catch (err) {
+        throw new PackError(`'${e.path}': ISOPIPE.zisofs: ${(err as Error).message}`);
+      }
+    }
     this.opt.checksums?.reference(inode, e.isopipe.get('md5'), e.path);
   }
 
