@@ -5,6 +5,8 @@ import minimist from 'minimist';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
+import { type ZisofsOptions } from '../pack/zisofs-writer.js';
+import { DEFAULT_BLOCK_LOG2 } from '../iso9660/zisofs.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { SessionOutput } from '../session/output.js';
 import { TarParser } from '../tar/parser.js';
@@ -32,6 +34,11 @@ ISO image; a stdout that is a pipe gets the head-last stream for cd-write.
   -r                    rationalized Rock Ridge: owners 0, readable by all, no write bits
   -m, --exclude GLOB    leave out files whose name or path matches GLOB (repeatable)
       --hold-back MIB   memory for data of long-named files written after the metadata (64)
+  -z, --zisofs          compress regular files with zisofs (Rock Ridge ZF, as xorriso
+                        -zisofs): read back uncompressed by Linux, xorriso and bsdtar;
+                        files that would not shrink stay plain
+      --zisofs-limit MIB  compressed bytes one file may hold in memory; larger files
+                        stay plain (64)
       --md5             record MD5 checksums as xorriso -md5 on does (per file and for
                         the session's metadata), for xorriso -check_md5 and cd-verify
   -v                    report what was packed on stderr
@@ -41,10 +48,22 @@ ISO image; a stdout that is a pipe gets the head-last stream for cd-write.
 SOURCE_DATE_EPOCH, when set, gives the volume dates: the same tar and options give
 the same bytes.`;
 
-const STRING_OPTS = ['o', 'C', 'prev', 'V', 'volid', 'A', 'P', 'publisher', 'p', 'preparer', 'sysid', 'm', 'exclude', 'hold-back'];
-const BOOL_OPTS = ['J', 'joliet', 'joliet-long', 'R', 'r', 'md5', 'v', 'q', 'help', 'h', 'version'];
+const STRING_OPTS = ['o', 'C', 'prev', 'V', 'volid', 'A', 'P', 'publisher', 'p', 'preparer', 'sysid', 'm', 'exclude', 'hold-back', 'zisofs-limit'];
+const BOOL_OPTS = ['J', 'joliet', 'joliet-long', 'R', 'r', 'z', 'zisofs', 'md5', 'v', 'q', 'help', 'h', 'version'];
 /** mkisofs spells long options with one dash. */
 const SINGLE_DASH_LONG = ['joliet-long', 'volid', 'publisher', 'preparer', 'sysid', 'exclude', 'prev', 'no-joliet'];
+
+/** -z/--zisofs (mkisofs's letter, xorriso's compress-on-the-fly meaning) and its bound. */
+function zisofsOption(args: minimist.ParsedArgs): ZisofsOptions | undefined {
+  const limit = lastValue(args['zisofs-limit'], 'zisofs-limit');
+  if (!args.z && !args.zisofs) {
+    if (limit !== undefined) throw new UsageError('--zisofs-limit needs -z');
+    return undefined;
+  }
+  const mib = Number(limit ?? 64);
+  if (!(mib > 0)) throw new UsageError('--zisofs-limit wants a number of MiB above 0');
+  return { blockLog2: DEFAULT_BLOCK_LOG2, holdLimit: Math.floor(mib * 1024 * 1024) };
+}
 
 function normaliseArgv(argv: string[]): string[] {
   return argv.map((a) => (/^-[a-z]/.test(a) && SINGLE_DASH_LONG.includes(a.slice(1)) ? '-' + a : a));
@@ -92,6 +111,7 @@ async function main(): Promise<void> {
   const start = prev === undefined ? 0 : parsePrev(prev);
   const holdBackMiB = Number(lastValue(args['hold-back'], 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
+  const zisofs = zisofsOption(args);
   const date = volumeDate();
   const volid = lastValue(args.volid, 'volid') ?? lastValue(args.V, 'V');
   const identity = {
@@ -123,7 +143,7 @@ async function main(): Promise<void> {
       start, joliet: args.joliet !== false, jolietMax: args['joliet-long'] ? JOLIET_LONG_MAX : JOLIET_MAX,
       rationalize: !!args.r, identity, excludes: list(args.exclude).concat(list(args.m)).map(bytes),
       holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
-      checksums: args.md5 ? new FileChecksums() : undefined,
+      checksums: args.md5 ? new FileChecksums() : undefined, zisofs,
     },
     out,
   );
@@ -149,6 +169,7 @@ async function main(): Promise<void> {
       say(
         `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${layout.end - start} sectors)\n`,
       );
+    if (args.v && zisofs) say(`${TOOL}: zisofs: ${packer.counts.compressed} file(s) compressed to ${packer.counts.compressedBytes} bytes\n`);
     if (args.v && unchanged) say(`${TOOL}: nothing changed since the newest session: the stream is marked so that cd-write writes none\n`);
   } catch (err) {
     progress?.done();
