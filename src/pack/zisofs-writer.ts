@@ -57,7 +57,8 @@ export class ZisofsCompressor {
   pending: Buffer = Buffer.alloc(0);
 
   private compress(): boolean {
-    const c = compressBlock(this.block.subarray(0, this.fill));
+    // A copy: zlib's result is a view of a 16 KiB buffer, which would stay alive with it.
+    const c = Buffer.from(compressBlock(this.block.subarray(0, this.fill)));
     this.blocks.push(c);
     this.held += c.length;
     this.raw += this.fill;
