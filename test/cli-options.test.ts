@@ -101,7 +101,6 @@ t.test('options iso-pack cannot honour are refused with what to do instead', asy
     [['-T'], /-T: .*TRANS\.TBL/],
     [['-f'], /-f: .*tar -h/],
     [['-follow-links'], /-follow-links: .*--dereference/],
-    [['-z'], /-z: .*zisofs/],
     [['-b', 'isolinux.bin'], /-b: .*El Torito.*xorriso -as mkisofs/],
     [['-no-emul-boot'], /-no-emul-boot: .*El Torito/],
     [['-eltorito-catalog', 'boot.cat'], /-eltorito-catalog: /],

@@ -37,6 +37,8 @@ export const ISO_PACK_OPTIONS: readonly OptionSpec[] = [
   { key: 'print-size', names: ['print-size'] },
   { key: 'md5', names: ['md5'] },
   { key: 'hold-back', names: ['hold-back'], value: true },
+  { key: 'z', names: ['z', 'zisofs', 'transparent-compression'] },
+  { key: 'zisofs-limit', names: ['zisofs-limit'], value: true },
   { key: 'v', names: ['v', 'verbose'] },
   { key: 'q', names: ['q', 'quiet'] },
 
@@ -69,7 +71,6 @@ export const ISO_PACK_OPTIONS: readonly OptionSpec[] = [
   { key: 'T', names: ['T', 'table-name'], refuse: 'iso-pack writes no TRANS.TBL files: Rock Ridge and Joliet carry the long names' },
   { key: 'hide', names: ['hide', 'hide-list', 'hide-joliet', 'hide-joliet-list', 'hide-udf', 'hide-udf-list', 'hidden', 'hidden-list'], value: true, refuse: HIDE },
   { key: 'f', names: ['f', 'follow-links', 'posix-H', 'posix-L'], refuse: FOLLOW },
-  { key: 'z', names: ['z', 'transparent-compression'], refuse: 'iso-pack writes no zisofs compression: compress the files before tar, or use xorriso -as mkisofs -z' },
   { key: 'boot', names: ['b', 'eltorito-boot', 'c', 'eltorito-catalog', 'G', 'generic-boot', 'e', 'efi-boot', 'isohybrid-mbr', 'eltorito-platform', 'boot-load-size', 'boot-load-seg', 'sparc-boot', 'chrp-boot'], value: true, refuse: BOOT },
   { key: 'boot-flag', names: ['no-emul-boot', 'boot-info-table', 'eltorito-alt-boot', 'hard-disk-boot', 'no-boot'], refuse: BOOT },
   { key: 'idfile', names: ['abstract', 'biblio', 'copyright'], value: true, refuse: 'iso-pack leaves the abstract, bibliographic and copyright file identifiers empty: use xorriso -as mkisofs to set them' },

@@ -4,6 +4,8 @@ import { isatty } from 'node:tty';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
+import { type ZisofsOptions } from '../pack/zisofs-writer.js';
+import { DEFAULT_BLOCK_LOG2 } from '../iso9660/zisofs.js';
 import { writeAll } from '../session/io.js';
 import { tarChunks } from '../tar/input.js';
 import { SessionOutput } from '../session/output.js';
@@ -50,6 +52,11 @@ Options are spelled as mkisofs spells them, with one dash or two.
   -md5, --md5           record MD5 checksums as xorriso -md5 on does (per file and for
                         the session's metadata), for xorriso -check_md5 and cd-verify
   -hold-back MIB        memory for data of long-named files written after the metadata (64)
+  -z, -zisofs           compress regular files with zisofs (Rock Ridge ZF, as xorriso
+                        -zisofs): read back uncompressed by Linux, xorriso and bsdtar;
+                        files that would not shrink stay plain
+  -zisofs-limit MIB     compressed bytes one file may hold in memory; larger files
+                        stay plain (64)
   -v, -verbose          report what was packed on stderr
   -q, -quiet            no warnings, no progress
   -help, -version
@@ -60,6 +67,18 @@ Accepted and ignored: -l -L -D -N -d -U -allow-lowercase -allow-multidot -graft-
 
 SOURCE_DATE_EPOCH, when set, gives the volume dates: the same tar and options give
 the same bytes.`;
+
+/** -z/--zisofs (mkisofs's letter, xorriso's compress-on-the-fly meaning) and its bound. */
+function zisofsOption(args: ParsedOptions): ZisofsOptions | undefined {
+  const limit = lastOf(args, 'zisofs-limit');
+  if (!has(args, 'z')) {
+    if (limit !== undefined) throw new UsageError('--zisofs-limit needs -z');
+    return undefined;
+  }
+  const mib = Number(limit ?? 64);
+  if (!(mib > 0)) throw new UsageError('--zisofs-limit wants a number of MiB above 0');
+  return { blockLog2: DEFAULT_BLOCK_LOG2, holdLimit: Math.floor(mib * 1024 * 1024) };
+}
 
 function parsePrev(text: string): number {
   const m = /^\s*([0-9]+)\s*,\s*([0-9]+)\s*$/.exec(text);
@@ -97,6 +116,7 @@ async function main(): Promise<void> {
   if (mergeDev !== undefined && prev === undefined) throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
   const holdBackMiB = Number(lastOf(args, 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
+  const zisofs = zisofsOption(args);
   const overrides = attributeOverrides(args);
   if (overrides && has(args, 'r')) throw new RefusedOption('-r sets owners and modes itself: use -R with -uid, -gid, -file-mode or -dir-mode');
   const excludes = allOf(args, 'exclude');
@@ -140,7 +160,7 @@ async function main(): Promise<void> {
       start, joliet: !has(args, 'no-joliet'), jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
       rationalize: has(args, 'r'), identity, excludes: excludes.map(bytes),
       holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
-      checksums: has(args, 'md5') ? new FileChecksums() : undefined,
+      checksums: has(args, 'md5') ? new FileChecksums() : undefined, zisofs,
     },
     out,
   );
@@ -184,6 +204,7 @@ async function main(): Promise<void> {
       say(
         `${TOOL}: ${packer.counts.files} files, ${packer.counts.dirs} directories, ${packer.counts.bytes} bytes of data; session LBA ${start}–${layout.end - 1} (${sectors} sectors)\n`,
       );
+    if (verbose && zisofs) say(`${TOOL}: zisofs: ${packer.counts.compressed} file(s) compressed to ${packer.counts.compressedBytes} bytes\n`);
     if (verbose && unchanged) say(`${TOOL}: nothing changed since the newest session: the stream is marked so that cd-write writes none\n`);
     outFile?.commit();
   } catch (err) {

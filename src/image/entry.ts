@@ -1,6 +1,7 @@
 // What the image reader reports for each name in a session's tree: metadata only, and the
 // file's data as extents on the medium (never the data itself).
 import { type ChecksumArea } from '../iso9660/checksum-tags.js';
+import { type ZfInfo } from '../iso9660/zisofs.js';
 
 export type ImageEntryType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
 
@@ -42,6 +43,8 @@ export interface ImageEntry {
   continuation: boolean;
   /** zisofs-compressed data (Rock Ridge ZF): the extents hold compressed bytes. */
   zisofs: boolean;
+  /** The ZF entry's fields when `zisofs`: `size` above is the stored (compressed) size, `zf.size` the content's. */
+  zf?: ZfInfo;
   /** LBA of the directory sector that holds the record, for messages. */
   recordLba: number;
   /** A regular file's index in its session's checksum array (AAIP isofs.cx), when recorded. */

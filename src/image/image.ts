@@ -1,6 +1,8 @@
 // The image reader's front door: open a medium, list its sessions, walk a session's tree,
 // read a file's data. iso-merge, cd-verify and cd-msinfo share it.
 import { type ChecksumArea } from '../iso9660/checksum-tags.js';
+import { type ZfInfo } from '../iso9660/zisofs.js';
+import { readZisofsData } from './zisofs-data.js';
 import { ChecksumArray } from './checksum-array.js';
 import { type DataExtent, type ImageEntry } from './entry.js';
 import { FormatProblem, ImageError } from './errors.js';
@@ -127,6 +129,15 @@ export class Image {
         done += n;
       }
     }
+  }
+
+  /**
+   * A regular file's content: its data as stored, or uncompressed when the file is
+   * zisofs-compressed (`zf`), in chunks valid only during the call.
+   */
+  readContent(entry: { path: string; extents: readonly DataExtent[]; zf?: ZfInfo }, onChunk: (chunk: Buffer) => void, chunkBytes = 1 << 20, session?: number): void {
+    if (entry.zf) readZisofsData(this.source, { path: entry.path, extents: entry.extents, zf: entry.zf }, onChunk, session);
+    else this.readData(entry, onChunk, chunkBytes, session);
   }
 
   close(): void {

@@ -4,6 +4,7 @@
 import { type ChecksumArea, decodeAttributeEntries, decodeChecksumArea, decodeChecksumIndex } from '../iso9660/checksum-tags.js';
 import { decodeLongDate, decodeShortDate } from './dates.js';
 import { FormatProblem } from './errors.js';
+import { decodeZf, type ZfInfo } from '../iso9660/zisofs.js';
 
 /** Longest Rock Ridge name accepted (NAME_MAX; Linux stops at 253, libisofs at 255). */
 export const MAX_NAME_BYTES = 255;
@@ -40,8 +41,10 @@ export interface RockRidge {
   parentLink?: number;
   /** RE: this record is a relocated directory, listed at its logical place through a CL. */
   relocated?: boolean;
-  /** ZF: the data is zisofs-compressed. */
+  /** ZF (or zisofs2's Z2): the data is zisofs-compressed. */
   zisofs?: boolean;
+  /** What the ZF entry says (algorithm, header and block size, uncompressed size). */
+  zf?: ZfInfo;
   /** SP seen (only meaningful in the root's `.` record), with its LEN_SKP. */
   spSkip?: number;
   /** Some ER entry seen (Rock Ridge announced). */
@@ -66,7 +69,7 @@ const SL_ROOT = 0x08;
 const sig = (s: string) => (s.charCodeAt(0) << 8) | s.charCodeAt(1);
 const SIG_SP = sig('SP'), SIG_CE = sig('CE'), SIG_ST = sig('ST'), SIG_ER = sig('ER'), SIG_PX = sig('PX'), SIG_PN = sig('PN');
 const SIG_NM = sig('NM'), SIG_SL = sig('SL'), SIG_TF = sig('TF'), SIG_CL = sig('CL'), SIG_PL = sig('PL'), SIG_RE = sig('RE');
-const SIG_ZF = sig('ZF'), SIG_AL = sig('AL');
+const SIG_ZF = sig('ZF'), SIG_Z2 = sig('Z2'), SIG_AL = sig('AL');
 
 function need(signature: number, len: number, n: number): void {
   if (len < n) throw new FormatProblem(`${String.fromCharCode(signature >> 8, signature & 0xff)} entry of ${len} bytes is shorter than ${n}`);
@@ -166,6 +169,13 @@ export class SystemUseDecoder {
         return;
       case SIG_ZF:
         rr.zisofs = true;
+        // A short ZF is kept as unreadable compression rather than ignored: the data is not plain.
+        rr.zf = decodeZf(a, off, len) ?? { algorithm: '', headerSize: 0, blockLog2: 0, size: 0 };
+        return;
+      case SIG_Z2:
+        // zisofs2's own entry: recognised, so that its files are not mistaken for plain data.
+        rr.zisofs = true;
+        rr.zf = { algorithm: 'Z2', headerSize: 0, blockLog2: 0, size: 0 };
         return;
       case SIG_AL:
         this.alEntry(a.subarray(off, off + len));

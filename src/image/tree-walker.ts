@@ -298,6 +298,7 @@ export class TreeWalker {
       zisofs: rr.zisofs === true,
       recordLba: c.recordLba,
     };
+    if (rr.zf) e.zf = rr.zf;
     if (rr.atime !== undefined) e.atime = rr.atime;
     if (rr.ctime !== undefined) e.ctime = rr.ctime;
     if (rr.serial !== undefined) e.serial = rr.serial;

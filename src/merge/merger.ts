@@ -15,7 +15,7 @@ import { type TarEntry, type TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
 import { LinkPrimaries } from './link-order.js';
 import { Mirror } from './mirror.js';
-import { type OldEntry, type OldTree, parseExtents, Seen } from './old-tree.js';
+import { type OldEntry, type OldTree, oldZf, parseExtents, Seen } from './old-tree.js';
 import { type TarOutput } from './tar-output.js';
 import { type OutEntry } from './tar-writer.js';
 
@@ -258,7 +258,10 @@ export class Merger implements TarSink {
   /** A reference to an old file's extents, with the MD5 its session recorded (so that an
    *  iso-pack --md5 session records it again: its data is not hashed on the way). */
   private reference(out: OutEntry, old: OldEntry): OutEntry {
-    const records: [string, string][] = [['ISOPIPE.extents', old.extents], ['ISOPIPE.size', String(old.size)]];
+    // ISOPIPE.size is what the extents hold; a zisofs file's content size travels in its ZF.
+    const stored = old.zisofs === undefined ? old.size : parseExtents(old.extents).reduce((n, x) => n + x.bytes, 0);
+    const records: [string, string][] = [['ISOPIPE.extents', old.extents], ['ISOPIPE.size', String(stored)]];
+    if (old.zisofs !== undefined) records.push(['ISOPIPE.zisofs', old.zisofs]);
     const md5 = this.old!.recordedMd5(old);
     if (md5 !== undefined) records.push(['ISOPIPE.md5', md5]);
     return { ...out, size: 0, records };
@@ -301,7 +304,8 @@ export class Merger implements TarSink {
         if (withData || this.old!.needsData(e)) {
           this.counts.withData++;
           this.out.header({ ...out, size: e.size });
-          this.image!.readData({ path: e.path, extents: parseExtents(e.extents) }, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
+          // A zisofs file goes uncompressed: the tar holds content, not the medium's bytes.
+          this.image!.readContent({ path: e.path, extents: parseExtents(e.extents), zf: oldZf(e) }, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
           this.out.endData(e.size);
           return;
         }

@@ -223,6 +223,8 @@ export class Mirror {
       // An old long-named file's data may be referred to from a new record that needs no
       // continuation area: only the new name matters (checked in worthHashing).
       if (e.type !== 'file' || e.size === 0 || e.extents === '') continue;
+      // xorriso records a zisofs file's MD5 over its compressed bytes, not its content.
+      if (e.zisofs !== undefined) continue;
       const md5 = old.recordedMd5(e);
       if (md5 === undefined) continue;
       const key = `${e.size}:${md5}`;

@@ -10,6 +10,7 @@ import { ImageError } from '../image/errors.js';
 import { type ChecksumArray } from '../image/checksum-array.js';
 import { type Image, type SessionTree } from '../image/image.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { formatZf, parseZf, type ZfInfo, ZF_LENGTH, zfProblem } from '../iso9660/zisofs.js';
 
 /** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
  *  something else, or only as an ancestor of something it named. */
@@ -34,15 +35,23 @@ export interface OldEntry {
   uid: number;
   gid: number;
   mtime: number;
+  /** A regular file's content size (uncompressed, for a zisofs file). */
   size: number;
-  /** ISOPIPE.extents text ('' for an empty file and for non-files). */
+  /** ISOPIPE.extents text ('' for an empty file and for non-files): the bytes as stored. */
   extents: string;
+  /** A zisofs-compressed file's ZF entry (ISOPIPE.zisofs text): its extents hold compressed bytes. */
+  zisofs?: string;
   target?: string;
   major: number;
   minor: number;
   /** Hard-link group (see ImageEntry.linkKey). */
   linkKey?: string;
   seen: Seen;
+}
+
+/** The ZF fields of an old zisofs file, for reading its content. */
+export function oldZf(e: OldEntry): ZfInfo | undefined {
+  return e.zisofs === undefined ? undefined : parseZf(e.zisofs);
 }
 
 /** Parses ISOPIPE.extents text back into sections. */
@@ -77,6 +86,8 @@ export class OldTree {
   private readonly targets = new Map<number, string>();
   private readonly devices = new Map<number, [number, number]>();
   private readonly linkKeys = new Map<number, string>();
+  /** ZF entries of zisofs-compressed files (formatZf text). */
+  private readonly zisofs = new Map<number, string>();
   /** Hard-link groups (by link key) any of whose names must carry the data. */
   private readonly groupNeedsData = new Set<string>();
   sockets = 0;
@@ -87,8 +98,12 @@ export class OldTree {
     const t = new OldTree(session);
     let area: ChecksumArea | undefined;
     image.walk(session, (e) => {
-      if (e.type === 'file' && e.zisofs)
-        throw new ImageError('the file is zisofs-compressed (Rock Ridge ZF); iso-merge cannot carry compressed files', { session: session.session.number, lba: e.recordLba, path: e.path });
+      if (e.type === 'file' && e.zisofs) {
+        // Carried as compressed bytes with their ZF entry; one iso-merge cannot read is refused
+        // here, before a byte is written.
+        const problem = e.zf ? zfProblem(e.zf) : 'ZF entry unreadable';
+        if (problem) throw new ImageError(`the file is zisofs-compressed and cannot be carried: ${problem}`, { session: session.session.number, lba: e.recordLba, path: e.path });
+      }
       if (e.type === 'sock') t.sockets++;
       else t.add(e);
       if (e.path === '' && e.checksumArea) area = e.checksumArea;
@@ -113,10 +128,14 @@ export class OldTree {
     this.uid[i] = e.uid;
     this.gid[i] = e.gid;
     this.mtime[i] = e.mtime;
-    this.size[i] = e.size;
+    const zf = e.type === 'file' && e.zisofs && e.zf && e.extents.length > 0 ? e.zf : null;
+    this.size[i] = zf ? zf.size : e.size;
     const own = needsOwnData(e);
     this.ownData[i] = own ? 1 : 0;
-    if (e.type === 'file' && e.extents.length === 1 && e.extents[0].bytes === e.size && e.size <= 0xffffffff) this.lba[i] = e.extents[0].lba;
+    if (zf) {
+      this.zisofs.set(i, formatZf(zf));
+      this.multi.set(i, formatExtents(e.extents));
+    } else if (e.type === 'file' && e.extents.length === 1 && e.extents[0].bytes === e.size && e.size <= 0xffffffff) this.lba[i] = e.extents[0].lba;
     else if (e.type === 'file' && e.extents.length > 0) this.multi.set(i, formatExtents(e.extents));
     if (e.type === 'file' && e.checksumIndex !== undefined && e.checksumIndex <= 0xffffffff) this.checksumIndex[i] = e.checksumIndex;
     if (e.target !== undefined) this.targets.set(i, e.target);
@@ -175,6 +194,8 @@ export class OldTree {
     if (target !== undefined) e.target = target;
     const key = this.linkKeys.get(i);
     if (key !== undefined) e.linkKey = key;
+    const zf = this.zisofs.get(i);
+    if (zf !== undefined) e.zisofs = zf;
     return e;
   }
 
@@ -207,5 +228,5 @@ function needsOwnData(e: ImageEntry): boolean {
   if (e.type !== 'file' || e.size === 0) return false;
   const slash = e.path.lastIndexOf('/');
   // Assume the new session may be packed with --md5, whose isofs.cx takes room too.
-  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1, CHECKSUM_INDEX_ENTRY_LENGTH);
+  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1, CHECKSUM_INDEX_ENTRY_LENGTH + (e.zisofs ? ZF_LENGTH : 0));
 }

@@ -19,6 +19,7 @@ import {
 import { Dir, Extent, Inode, isDir, Node, NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH } from '../iso9660/record-budget.js';
+import { encodeZf, ZF_LENGTH } from '../iso9660/zisofs.js';
 import { CHECKSUM_AREA_ENTRY_LENGTH, type FileChecksums } from './md5.js';
 import { encodeSuperblockSector, md5, type SealPlan } from '../iso9660/checksum-tags.js';
 
@@ -335,12 +336,15 @@ export class SessionLayout {
     const i = node.inode;
     const sl = i.type === 'symlink' ? slEntries(Buffer.from(i.target ?? '', 'latin1')) : [];
     const device = i.type === 'chr' || i.type === 'blk';
-    const lengths = [PX_LENGTH, TF_LENGTH, ...(device ? [PN_LENGTH] : []), ...nmEntryLengths(node.name.length), ...sl.map((b) => b.length)];
+    // ZF before NM: a long name goes to a continuation area, ZF stays in the record.
+    const zf = i.type === 'file' && i.zisofs ? [ZF_LENGTH] : [];
+    const lengths = [PX_LENGTH, TF_LENGTH, ...(device ? [PN_LENGTH] : []), ...zf, ...nmEntryLengths(node.name.length), ...sl.map((b) => b.length)];
     const index = i.type === 'file' ? this.opt.checksums?.indexOf(i) ?? null : null;
     if (index !== null) lengths.push(CHECKSUM_INDEX_ENTRY_LENGTH);
     if (sizing) return { lengths };
     const entries = [this.px(i), this.tf(i)];
     if (device) entries.push(pnEntry(i.major ?? 0, i.minor ?? 0));
+    if (zf.length) entries.push(encodeZf(i.zisofs!));
     entries.push(...nmEntries(Buffer.from(node.name, 'latin1')), ...sl);
     if (index !== null) entries.push(...this.opt.checksums!.indexEntries(index));
     return { lengths, entries };

@@ -11,6 +11,8 @@ import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/r
 import { pnKernelOnly } from '../iso9660/rockridge.js';
 import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
 import { HeldBack, SessionLayout } from './layout.js';
+import { MAX_ZISOFS_SIZE, parseZf, ZF_LENGTH } from '../iso9660/zisofs.js';
+import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
 import { type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 
@@ -27,6 +29,8 @@ export interface PackOptions {
   impliedDate: number;
   /** --md5: each file's MD5 as its data passes, recorded as libisofs does. */
   checksums?: FileChecksums;
+  /** -z: regular files zisofs-compressed as they stream (those that shrink). */
+  zisofs?: ZisofsOptions;
 }
 
 /** A component longer than this cannot be a file name on any reader. */
@@ -41,7 +45,9 @@ export class Packer implements TarSink {
   private readonly excluder: Excluder;
   private lba: number;
   /** Where the current entry's data goes. */
-  private target: 'out' | 'hold' | 'drop' = 'drop';
+  private target: 'out' | 'hold' | 'drop' | 'zisofs' = 'drop';
+  /** The current file's compressor (-z), while its data streams. */
+  private compressor: ZisofsCompressor | null = null;
   private current: Inode | null = null;
   private currentPath = '';
   private received = 0;
@@ -53,7 +59,7 @@ export class Packer implements TarSink {
   private holdBackOverflow = 0;
   /** Device nodes whose numbers only Linux reads back (rockridge.ts pnEntry). */
   private kernelOnlyDevices = 0;
-  counts = { files: 0, dirs: 0, bytes: 0, excluded: 0 };
+  counts = { files: 0, dirs: 0, bytes: 0, excluded: 0, compressed: 0, compressedBytes: 0 };
 
   constructor(private readonly opt: PackOptions, private readonly out: SessionOutput) {
     this.tree = new Tree(() => ({ perm: 0o755, uid: 0, gid: 0, mtime: opt.impliedDate }));
@@ -145,6 +151,14 @@ export class Packer implements TarSink {
     inode.size = size;
     inode.extents = extents;
     inode.reference = true;
+    const zf = e.isopipe.get('zisofs');
+    if (zf !== undefined) {
+      try {
+        inode.zisofs = parseZf(zf);
+      } catch (err) {
+        throw new PackError(`'${e.path}': ISOPIPE.zisofs: ${(err as Error).message}`);
+      }
+    }
     this.opt.checksums?.reference(inode, e.isopipe.get('md5'), e.path);
   }
 
@@ -153,7 +167,8 @@ export class Packer implements TarSink {
     this.received = 0;
     this.opt.checksums?.begin(inode);
     if (inode.size === 0) return;
-    if (fileNeedsContinuation(name.length, this.opt.checksums ? CHECKSUM_INDEX_ENTRY_LENGTH : 0)) {
+    const zf = this.opt.zisofs && inode.size <= MAX_ZISOFS_SIZE ? ZF_LENGTH : 0;
+    if (fileNeedsContinuation(name.length, (this.opt.checksums ? CHECKSUM_INDEX_ENTRY_LENGTH : 0) + zf)) {
       if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
         inode.heldBack = true;
         this.heldBytes += inode.size;
@@ -162,23 +177,65 @@ export class Packer implements TarSink {
         return;
       }
       this.holdBackOverflow++;
+    } else if (zf) {
+      // Placed at the end of its data, once it is known whether it shrank.
+      this.compressor = new ZisofsCompressor(inode.size, this.opt.zisofs!);
+      this.target = 'zisofs';
+      return;
     }
-    const sectors = roundUp(inode.size, SECTOR) / SECTOR;
+    this.place(inode, inode.size);
+    this.target = 'out';
+  }
+
+  private place(inode: Inode, bytes: number): void {
+    const sectors = roundUp(bytes, SECTOR) / SECTOR;
     if (this.lba + sectors > MAX_SECTORS) throw new PackError(`'${this.currentPath}': the session would exceed the ISO 9660 limit of 2^32 sectors`);
     inode.lba = this.lba;
     this.lba += sectors;
+  }
+
+  /** The current file goes plain after all: what the compressor took, then the rest direct. */
+  private goPlain(): void {
+    const inode = this.current!;
+    this.place(inode, inode.size);
+    for (const piece of this.compressor!.plain()) this.emit(piece);
+    this.compressor = null;
     this.target = 'out';
+  }
+
+  private emit(piece: Buffer): void {
+    this.opt.checksums?.update(piece);
+    this.out.append(piece);
   }
 
   data(chunk: Buffer): void {
     this.received += chunk.length;
+    this.counts.bytes += chunk.length;
+    if (this.target === 'zisofs') {
+      if (!this.compressor!.push(chunk)) this.goPlain();
+      return;
+    }
+    // The MD5 is of the bytes as stored (xorriso's rule, compressed ones for a zisofs file).
     if (this.target !== 'drop') this.opt.checksums?.update(chunk);
     if (this.target === 'out') this.out.append(chunk);
     else if (this.target === 'hold') this.held[this.held.length - 1].chunks.push(Buffer.from(chunk));
-    this.counts.bytes += chunk.length;
   }
 
   entryEnd(): void {
+    if (this.target === 'zisofs' && this.current) {
+      const z = this.compressor!.finish();
+      if (z) {
+        const inode = this.current;
+        inode.size = z.bytes;
+        inode.zisofs = z.zf;
+        this.place(inode, z.bytes);
+        for (const part of z.parts) this.emit(part);
+        this.counts.compressed++;
+        this.counts.compressedBytes += z.bytes;
+        this.compressor = null;
+        this.target = 'out';
+      } else this.goPlain();
+    }
     if (this.current) this.opt.checksums?.end();
     if (this.target === 'out' && this.current) {
       const pad = (SECTOR - (this.current.size % SECTOR)) % SECTOR;

@@ -131,6 +131,8 @@ export interface SessionCheck {
   checksummed: ChecksummedFiles;
   /** The head sectors S+16… that hold descriptors, up to and including the terminator. */
   descriptorSectors: number;
+  /** Records with a ZF (zisofs) entry: the verifier inflates their content when any. */
+  zisofsFiles: number;
 }
 
 /** One name of a directory, its sections joined (several records for a multi-extent file). */
@@ -186,7 +188,7 @@ export class SessionChecker {
     this.end = session.start + session.size;
     this.result = {
       session, volumeSpaceSize: null, primary: null, joliet: null, rockRidge: false, files: 0, directories: 0, fileBytes: 0,
-      checksumArea: null, checksummed: new ChecksummedFiles(), descriptorSectors: 0,
+      checksumArea: null, checksummed: new ChecksummedFiles(), descriptorSectors: 0, zisofsFiles: 0,
     };
   }
 
@@ -473,6 +475,7 @@ export class SessionChecker {
       else if (names.has(name) && !(rr.relocated)) this.find('directory', `${tree}two entries are named ${JSON.stringify(name)}`, { lba, path });
       names.add(name);
       if (rock) this.rockRidgeRecord(rr, dir, lba, path);
+      if (rr.zisofs && !dir) this.result.zisofsFiles++;
       if (dir && r.flags & FLAG_MULTI_EXTENT) this.find('directory', `${tree}directory record flagged multi-extent`, { lba, path });
       const c: Child = { record: r, recordLba: lba, name, path, isDir: dir, sections: !dir && r.size > 0 ? [{ lba: r.extent, bytes: r.size }] : [], rr };
       if (rr.checksumIndex !== undefined) c.checksumIndex = rr.checksumIndex;

@@ -3,7 +3,9 @@
 // first (memory per entry, as iso-pack's); file data is never held: each piece of tar data
 // is compared with the same bytes read from the file's extents as it streams past.
 import { type DataExtent, formatExtents, type ImageEntry } from '../image/entry.js';
+import { ImageError } from '../image/errors.js';
 import { SECTOR, type SectorSource } from '../image/sector-source.js';
+import { ZisofsFile } from '../image/zisofs-data.js';
 import { TarParser, type TarEntry, type TarSink } from '../tar/parser.js';
 import type { FindingKind, FindingSink } from './findings.js';
 
@@ -32,7 +34,7 @@ export interface TarCompareResult {
 class Comparison implements TarSink {
   private readonly seen = new Set<string>();
   private readonly missingDirs = new Set<string>();
-  private current: { entry: ImageEntry; path: string; offset: number; failed: boolean } | null = null;
+  private current: { entry: ImageEntry; path: string; offset: number; failed: boolean; zisofs: ZisofsFile | null } | null = null;
   private readonly buf: Buffer;
   readonly result: TarCompareResult = { entries: 0, files: 0, bytes: 0 };
 
@@ -88,8 +90,10 @@ class Comparison implements TarSink {
     const ref = e.isopipe.get('extents');
     // A reference from iso-merge carries its size in ISOPIPE.size, not in the header.
     const size = ref !== undefined ? Number(e.isopipe.get('size') ?? referenceBytes(ref)) : e.size;
-    if (size !== img.size) {
-      this.find('size', path, 'sizes differ', { lba: img.extents[0]?.lba ?? img.recordLba, expected: size, found: img.size });
+    // A zisofs file's content size is in its ZF entry (a reference's size is the stored bytes').
+    const imgSize = ref === undefined && img.zf ? img.zf.size : img.size;
+    if (size !== imgSize) {
+      this.find('size', path, 'sizes differ', { lba: img.extents[0]?.lba ?? img.recordLba, expected: size, found: imgSize });
       return;
     }
     if (ref !== undefined) {
@@ -97,12 +101,19 @@ class Comparison implements TarSink {
       if (ref !== formatExtents(img.extents)) this.find('content', path, 'the reference names other extents than the session', { lba: img.extents[0]?.lba, expected: ref, found: formatExtents(img.extents) });
       return;
     }
+    let zisofs: ZisofsFile | null = null;
     if (img.zisofs) {
-      this.find('content', path, 'the session holds this file zisofs-compressed; its bytes are not compared', { lba: img.extents[0]?.lba });
-      return;
+      // Compared uncompressed: the tar holds the content, the medium its zisofs form.
+      try {
+        if (!img.zf) throw new Error('its ZF entry is unreadable');
+        zisofs = ZisofsFile.open(this.src, { path, extents: img.extents, zf: img.zf }, this.session);
+      } catch (err) {
+        this.find('content', path, `the zisofs-compressed file cannot be read: ${err instanceof ImageError ? err.reason : (err as Error).message}`, { lba: img.extents[0]?.lba ?? img.recordLba });
+        return;
+      }
     }
     this.result.files++;
-    this.current = { entry: img, path, offset: 0, failed: false };
+    this.current = { entry: img, path, offset: 0, failed: false, zisofs };
   }
 
   private hardLink(e: TarEntry, img: ImageEntry, path: string): void {
@@ -119,8 +130,16 @@ class Comparison implements TarSink {
     let done = 0;
     while (done < chunk.length) {
       const piece = chunk.subarray(done, done + this.buf.length);
-      const at = this.readAt(c.entry.extents, c.offset, piece.length);
-      if (at === null) {
+      if (c.zisofs) {
+        try {
+          c.zisofs.readInto(this.buf, c.offset, piece.length);
+        } catch (err) {
+          if (!(err instanceof ImageError)) throw err;
+          c.failed = true;
+          this.find('content', c.path, `the zisofs-compressed file cannot be read: ${err.reason}`, { lba: c.entry.extents[0]?.lba });
+          return;
+        }
+      } else if (this.readAt(c.entry.extents, c.offset, piece.length) === null) {
         c.failed = true;
         this.find('content', c.path, 'the file data cannot be read from the medium', { lba: c.entry.extents[0]?.lba });
         return;
@@ -130,7 +149,8 @@ class Comparison implements TarSink {
         while (piece[k] === this.buf[k]) k++;
         const offset = c.offset + k;
         c.failed = true;
-        this.find('content', c.path, `content differs from byte ${offset} on`, { lba: lbaOf(c.entry.extents, offset), expected: piece[k], found: this.buf[k] });
+        const lba = c.zisofs ? c.entry.extents[0]?.lba : lbaOf(c.entry.extents, offset);
+        this.find('content', c.path, `content differs from byte ${offset} on${c.zisofs ? ' (uncompressed)' : ''}`, { lba, expected: piece[k], found: this.buf[k] });
         return;
       }
       c.offset += piece.length;
