@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# isopipe benchmarks: iso-pack (later iso-merge, cd-verify) timed against `tar c | cat` and
+# isopipe benchmarks: iso-pack, iso-merge and cd-verify timed against `tar c | cat` (or md5sum) and
 # against genisoimage, xorriso and bsdtar on the same trees, commands alternated within one
 # run, medians reported; peak RSS with GNU time. Not a test: never run it in CI.
 # How to run and how to read the figures: bench/README.md.
