@@ -1,8 +1,7 @@
 // Which readers and judges are here. A missing one skips its checks on a developer's machine
 // (and in a fresh clone, which has no ../shared beside it), but fails them in CI (CI=true),
 // where the setup script must have installed every one.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { have } from './run.js';
 
 export const IN_CI = process.env.CI === 'true';
 
@@ -16,8 +15,7 @@ const cache = new Map<string, boolean>();
 
 function found(cmd: string): boolean {
   if (!cache.has(cmd)) {
-    const ok = cmd.includes('/') ? existsSync(cmd) : spawnSync('sh', ['-c', `command -v '${cmd}'`]).status === 0;
-    cache.set(cmd, ok);
+    cache.set(cmd, have(cmd));
   }
   return cache.get(cmd)!;
 }
