@@ -5,6 +5,7 @@
 //   node bench/gen-corpus.mjs small  DIR --files N [--min B] [--max B] [--seed S]
 //   node bench/gen-corpus.mjs mixed  DIR [--scale F] [--seed S]
 //   node bench/gen-corpus.mjs tiny   DIR
+//   node bench/gen-corpus.mjs names  DIR --files N --style shared|distinct [--size B]
 //   node bench/gen-corpus.mjs change DIR --every K [--seed S]   (rewrite every K-th file in place)
 //
 // Content is AES-CTR keystream: incompressible, the same for the same seed, and cheap
@@ -181,6 +182,24 @@ function tiny(root) {
   for (let i = 0; i < 8; i++) writeFile(join(root, i < 4 ? '' : 'sub', `f${i}`), 1000 + i);
 }
 
+/**
+ * N files in one directory, all with names of 75 bytes: `shared` names differ only
+ * in a counter after a long common prefix (numbered frames, dated logs), so their ISO 9660
+ * (31 characters) and Joliet (64) forms all collide and need counters; `distinct` names put
+ * the counter first, so no form collides. The pair measures the cost of name mangling.
+ */
+function names(root) {
+  const n = Number(args.files ?? 100000);
+  const size = parseSize(args.size ?? 100);
+  const style = String(args.style ?? 'shared');
+  if (style !== 'shared' && style !== 'distinct') throw new Error(`--style shared or distinct, not '${style}'`);
+  const prefix = 'a-very-long-common-prefix-for-numbered-frames-of-one-camera-roll';
+  for (let i = 1; i <= n; i++) {
+    const num = String(i).padStart(7, '0');
+    writeFile(join(root, style === 'shared' ? `${prefix}${num}.dat` : `${num}${prefix}.dat`), size);
+  }
+}
+
 /** Rewrite every K-th regular file (sorted order) with new content, a new inode and a later mtime. */
 function change(root) {
   const every = Number(args.every ?? 100);
@@ -207,7 +226,7 @@ function change(root) {
 if (kind === 'change') {
   change(dir);
 } else {
-  const gens = { big, small, mixed, tiny };
+  const gens = { big, small, mixed, tiny, names };
   if (!gens[kind]) {
     process.stderr.write(`gen-corpus: unknown kind '${kind}'\n`);
     process.exit(2);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# isopipe benchmarks: iso-pack (later iso-merge, cd-verify) timed against `tar c | cat` and
+# isopipe benchmarks: iso-pack, iso-merge and cd-verify timed against `tar c | cat` (or md5sum) and
 # against genisoimage, xorriso and bsdtar on the same trees, commands alternated within one
 # run, medians reported; peak RSS with GNU time. Not a test: never run it in CI.
 # How to run and how to read the figures: bench/README.md.
@@ -21,7 +21,8 @@ SNAPSHOT=1
 WAIT_QUIET=1
 MAX_WAIT=120
 NICE=""
-ALL_SECTIONS="big small mixed rss merge verify md5"
+ALL_SECTIONS="big small mixed rss merge verify md5 names"
+NAMES_FILES=""
 
 usage() {
   cat <<EOF
@@ -35,6 +36,8 @@ bsdtar, all commands of a table alternated (A B C A B C ...), N repetitions, med
                       (default \$ISOPIPE_BENCH_DIR or /tmp/isopipe-bench)
       --only LIST     sections to run, comma-separated, from: ${ALL_SECTIONS// /,}
       --quick         small corpora (64 MiB files, 10,000 small files) to try the harness
+      --names N       files in the one directory of the 'names' section (default 100,000;
+                      10,000 with --quick)
       --iso-pack CMD  command to time as iso-pack (default: node $REPO/bin/iso-pack.js);
                       'cat' is a stand-in while iso-pack does not exist
       --no-peers      skip genisoimage, xorriso and bsdtar
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
     -d|--dir) SCRATCH=${2:?}; shift ;;
     --only) ONLY=${2:?}; shift ;;
     --quick) QUICK=1 ;;
+    --names) NAMES_FILES=${2:?}; shift ;;
     --iso-pack) ISOPACK=${2:?}; shift ;;
     --no-peers) PEERS=0 ;;
     --no-snapshot) SNAPSHOT=0 ;;
@@ -72,13 +76,14 @@ while [ $# -gt 0 ]; do
   shift
 done
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "--reps wants a positive number"
+[[ -z $NAMES_FILES || $NAMES_FILES =~ ^[1-9][0-9]*$ ]] || die "--names wants a positive number"
 for s in ${ONLY//,/ }; do [[ " $ALL_SECTIONS " == *" $s "* ]] || die "unknown section '$s' (known: $ALL_SECTIONS)"; done
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 if [ "$QUICK" = 1 ]; then
-  BIG_SIZE=64M BIG_BYTES=$((64 << 20)) SMALL_FILES=10000 MIXED_SCALE=0.1 CORPUS=$SCRATCH/corpus-quick WORK_NEED_GIB=2
+  BIG_SIZE=64M BIG_BYTES=$((64 << 20)) SMALL_FILES=10000 NAMES_FILES=${NAMES_FILES:-10000} MIXED_SCALE=0.1 CORPUS=$SCRATCH/corpus-quick WORK_NEED_GIB=2
 else
-  BIG_SIZE=1G BIG_BYTES=$((1 << 30)) SMALL_FILES=100000 MIXED_SCALE=1 CORPUS=$SCRATCH/corpus WORK_NEED_GIB=12
+  BIG_SIZE=1G BIG_BYTES=$((1 << 30)) SMALL_FILES=100000 NAMES_FILES=${NAMES_FILES:-100000} MIXED_SCALE=1 CORPUS=$SCRATCH/corpus WORK_NEED_GIB=12
 fi
 WORK=$SCRATCH/work      # outputs, logs, bsdtar's spool; emptied before every timed command
 OUT=$WORK/out
@@ -489,6 +494,22 @@ section_md5() {
   group_add md5 "tar c | iso-pack --md5 > file" 1.2 "$(tarc "$CORPUS/big") | @rss@ $ISOPACK --md5 > @out@"
   group_run
   group_compare md5 plain "iso-pack --md5 / iso-pack"
+}
+
+# issue 16: one directory of names sharing a long prefix (every ISO 9660 and Joliet form
+# collides and needs a counter) vs the same count of names of the same length that do not.
+section_names() {
+  local style
+  for style in shared distinct; do
+    [ -d "$CORPUS/names-$style-$NAMES_FILES" ] || { progress "generating $CORPUS/names-$style-$NAMES_FILES";
+      gen names "$CORPUS/names-$style-$NAMES_FILES" --files "$NAMES_FILES" --style $style; }
+    warm "$CORPUS/names-$style-$NAMES_FILES"
+  done
+  group_begin names "$NAMES_FILES files in one directory: names sharing a long prefix vs distinct names" \
+    "$(bytes_of "$CORPUS/names-shared-$NAMES_FILES")" "$(entries_of "$CORPUS/names-shared-$NAMES_FILES")"
+  group_base distinct "distinct: tar c | iso-pack > file" "$(tarc "$CORPUS/names-distinct-$NAMES_FILES") | @rss@ $ISOPACK > @out@"
+  group_add shared "shared prefix: tar c | iso-pack > file" 1.5 "$(tarc "$CORPUS/names-shared-$NAMES_FILES") | @rss@ $ISOPACK > @out@"
+  group_run
 }
 
 # ---------------------------------------------------------------------------------------

@@ -2,49 +2,33 @@
 // sessions as `xorriso -toc`, for images made by xorriso, genisoimage + xorriso appends and
 // isopipe; blank, closed and foreign media; usage errors.
 import t from 'tap';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { have, run, tarOf } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 const BIN = new URL('../bin/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'isopipe-msinfo-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[], opts: { input?: Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<Buffer> {
-  return spawnSync(cmd, args, { input: opts.input, env: opts.env ?? { ...process.env, CDR_DEVICE: '' }, cwd: opts.cwd ?? work, maxBuffer: 1 << 30 });
-}
+/** Commands run in the scratch directory, with no default recorder unless `env` says. */
+const inWork = (cmd: string, args: string[], o: { input?: Buffer; env?: NodeJS.ProcessEnv } = {}) =>
+  run(cmd, args, { input: o.input, env: o.env ?? { ...process.env, CDR_DEVICE: '' }, cwd: work });
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
+const msinfo = (args: string[], env?: NodeJS.ProcessEnv) => inWork(process.execPath, [join(BIN, 'cd-msinfo.js'), ...args], { env });
+const cdwrite = (args: string[], input?: Buffer) => inWork(process.execPath, [join(BIN, 'cd-write.js'), ...args], { input });
+const isopack = (args: string[], input: Buffer) => inWork(process.execPath, [join(BIN, 'iso-pack.js'), ...args], { input });
 
-/** Interop checks may skip when a peer is missing, except in CI. */
-function needs(t: Tap.Test, ...cmds: string[]): boolean {
-  const missing = cmds.filter((c) => !have(c));
-  if (missing.length === 0) return true;
-  if (process.env.CI === 'true') t.fail(`${missing.join(', ')} missing in CI`);
-  else t.skip(`${missing.join(', ')} not installed`);
-  return false;
-}
-
-const msinfo = (args: string[], env?: NodeJS.ProcessEnv) => run(process.execPath, [join(BIN, 'cd-msinfo.js'), ...args], { env });
-const cdwrite = (args: string[], input?: Buffer) => run(process.execPath, [join(BIN, 'cd-write.js'), ...args], { input });
-const isopack = (args: string[], input: Buffer) => run(process.execPath, [join(BIN, 'iso-pack.js'), ...args], { input });
-
-function tarOf(dir: string): Buffer {
-  const r = run('tar', ['-C', work, '-cf', '-', dir]);
-  if (r.status !== 0) throw new Error(r.stderr.toString());
-  return r.stdout;
-}
+const tarOfWork = (dir: string) => tarOf(work, [], [dir]);
 
 function xorrisoMsinfo(img: string): string {
-  return run('xorriso', ['-as', 'cdrecord', `dev=stdio:${img}`, '--grow_overwriteable_iso', '-msinfo']).stdout.toString().trim();
+  return inWork('xorriso', ['-as', 'cdrecord', `dev=stdio:${img}`, '--grow_overwriteable_iso', '-msinfo']).stdout.toString().trim();
 }
 
 /** [start, size] of every session xorriso lists. */
 function xorrisoToc(img: string): number[][] {
-  const out = run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString();
+  const out = inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString();
   return [...out.matchAll(/^ISO session\s*:\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)s/gm)].map((m) => [Number(m[2]), Number(m[3])]);
 }
 
@@ -63,7 +47,7 @@ t.test('xorriso-made images: cd-msinfo agrees with xorriso', async (t) => {
   if (!needs(t, 'xorriso')) return;
   const img = join(work, 'xorriso.iso');
   for (const d of ['d1', 'd2', 'd3']) {
-    t.equal(run('xorriso', ['-dev', `stdio:${img}`, '-map', join(work, d), `/${d}`, '-commit']).status, 0);
+    t.equal(inWork('xorriso', ['-dev', `stdio:${img}`, '-map', join(work, d), `/${d}`, '-commit']).status, 0);
     const ours = msinfo(['--dev', img]);
     t.equal(ours.status, 0);
     t.equal(ours.stdout.toString().trim(), xorrisoMsinfo(img), `msinfo after ${d}`);
@@ -79,10 +63,10 @@ t.test('xorriso-made images: cd-msinfo agrees with xorriso', async (t) => {
 t.test('genisoimage image with xorriso appends', async (t) => {
   if (!needs(t, 'xorriso', 'genisoimage')) return;
   const img = join(work, 'geniso.iso');
-  t.equal(run('genisoimage', ['-quiet', '-R', '-J', '-o', img, join(work, 'd1')]).status, 0);
+  t.equal(inWork('genisoimage', ['-quiet', '-R', '-J', '-o', img, join(work, 'd1')]).status, 0);
   t.equal(msinfo(['--dev', img]).stdout.toString().trim(), xorrisoMsinfo(img));
   for (const d of ['d2', 'd3']) {
-    t.equal(run('xorriso', ['-dev', `stdio:${img}`, '-map', join(work, d), `/${d}`, '-commit']).status, 0);
+    t.equal(inWork('xorriso', ['-dev', `stdio:${img}`, '-map', join(work, d), `/${d}`, '-commit']).status, 0);
     t.equal(msinfo(['--dev', img]).stdout.toString().trim(), xorrisoMsinfo(img), `msinfo after ${d}`);
   }
   t.same(ourToc(img).sessions.map((s) => [s.start, s.size]), xorrisoToc(img), 'one session at 0, as xorriso sees it');
@@ -93,7 +77,7 @@ t.test('isopipe-made images', async (t) => {
   const img = join(work, 'isopipe.iso');
   for (const d of ['d1', 'd2', 'd3']) {
     const prev = msinfo(['--dev', img]).stdout.toString().trim();
-    const packed = isopack(['--prev', prev], tarOf(d));
+    const packed = isopack(['--prev', prev], tarOfWork(d));
     t.equal(packed.status, 0, packed.stderr.toString());
     const w = cdwrite(['--dev', img, '--multi'], packed.stdout);
     t.equal(w.status, 0, w.stderr.toString());
@@ -136,14 +120,14 @@ t.test('blank media: 0,32', async (t) => {
     // xorriso's pseudo-blank head (CDXX1) after -blank
     const pseudo = join(work, 'pseudo.iso');
     copyFileSync(join(work, 'isopipe.iso'), pseudo);
-    t.equal(run('xorriso', ['-dev', `stdio:${pseudo}`, '-blank', 'as_needed']).status, 0);
+    t.equal(inWork('xorriso', ['-dev', `stdio:${pseudo}`, '-blank', 'as_needed']).status, 0);
     t.equal(msinfo(['--dev', pseudo]).stdout.toString(), '0,32\n');
   }
 });
 
 t.test('closed media', async (t) => {
   const img = join(work, 'closed.iso');
-  const packed = isopack(['--prev', '0,32'], tarOf('d1'));
+  const packed = isopack(['--prev', '0,32'], tarOfWork('d1'));
   t.equal(cdwrite(['--dev', img], packed.stdout).status, 0, 'written without --multi');
   const r = msinfo(['--dev', img]);
   t.equal(r.status, 1);

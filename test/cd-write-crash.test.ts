@@ -3,10 +3,11 @@
 // the medium shows its previous state, earlier sessions read back byte-identical, and the
 // next append succeeds.
 import t from 'tap';
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { have, run, tarOf } from './helpers/run.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { EmulatedMedium } from '../dist/media/emulated-medium.js';
 import { writeSession } from '../dist/media/write-session.js';
@@ -17,11 +18,10 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const ENV = { ...process.env, CDR_DEVICE: '', SOURCE_DATE_EPOCH: '1700000000', ISOPIPE_TEST_KILL_AT: '' };
 const SECTOR = 2048;
 
-function run(cmd: string, args: string[], opts: { input?: Buffer; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<Buffer> {
-  return spawnSync(cmd, args, { input: opts.input, env: opts.env ?? ENV, cwd: work, maxBuffer: 1 << 30 });
-}
-const node = (tool: string, args: string[], input?: Buffer, env?: NodeJS.ProcessEnv) => run(process.execPath, [join(BIN, `${tool}.js`), ...args], { input, env });
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+/** Commands run in the scratch directory, in ENV unless `env` says. */
+const inWork = (cmd: string, args: string[], o: { input?: Buffer; env?: NodeJS.ProcessEnv } = {}) =>
+  run(cmd, args, { input: o.input, env: o.env ?? ENV, cwd: work });
+const node = (tool: string, args: string[], input?: Buffer, env?: NodeJS.ProcessEnv) => inWork(process.execPath, [join(BIN, `${tool}.js`), ...args], { input, env });
 
 function status(img: string) {
   const m = EmulatedMedium.open(img, { write: false });
@@ -33,11 +33,9 @@ function status(img: string) {
 }
 
 const tars = new Map<string, Buffer>();
-function tarOf(dir: string): Buffer {
+function tarOfWork(dir: string): Buffer {
   if (!tars.has(dir)) {
-    const r = run('tar', ['-C', work, '-cf', '-', dir]);
-    if (r.status !== 0) throw new Error(r.stderr.toString());
-    tars.set(dir, r.stdout);
+    tars.set(dir, tarOf(work, [], [dir]));
   }
   return tars.get(dir)!;
 }
@@ -47,7 +45,7 @@ const packs = new Map<string, Buffer>();
 function pack(prev: string, dir: string): Buffer {
   const key = `${prev} ${dir}`;
   if (!packs.has(key)) {
-    const r = node('iso-pack', ['--prev', prev], tarOf(dir));
+    const r = node('iso-pack', ['--prev', prev], tarOfWork(dir));
     if (r.status !== 0) throw new Error(r.stderr.toString());
     packs.set(key, r.stdout);
   }
@@ -70,7 +68,7 @@ interface Snapshot {
 
 function xorrisoTree(img: string): string | null {
   if (!have('xorriso')) return null;
-  return run('xorriso', ['-indev', `stdio:${img}`, '-find', '/', '-exec', 'lsdl']).stdout.toString();
+  return inWork('xorriso', ['-indev', `stdio:${img}`, '-find', '/', '-exec', 'lsdl']).stdout.toString();
 }
 
 function snapshot(img: string): Snapshot {
@@ -118,7 +116,7 @@ function appendWorks(t: Tap.Test, img: string, before: Snapshot, session: Buffer
     t.equal(sha(readFileSync(img).subarray(before.from * SECTOR, end * SECTOR)), before.bytes, `${what}: earlier sessions still byte-identical`);
   }
   if (have('xorriso')) {
-    const toc = run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString();
+    const toc = inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString();
     const starts = [...toc.matchAll(/^ISO session\s*:\s*\d+\s*,\s*(\d+)\s*,\s*(\d+)s/gm)].map((m) => [Number(m[1]), Number(m[2])]);
     t.same(starts, got, `${what}: xorriso agrees`);
   }
@@ -142,7 +140,7 @@ function makeMedia(): Record<string, string> {
   const media: Record<string, string> = { head, blank: join(work, 'base-blank.iso') };
   if (have('genisoimage')) {
     const single = join(work, 'base-single.iso');
-    run('genisoimage', ['-quiet', '-R', '-J', '-o', single, join(work, 'a')]);
+    inWork('genisoimage', ['-quiet', '-R', '-J', '-o', single, join(work, 'a')]);
     media.single = single;
   }
   return media;
@@ -165,7 +163,7 @@ t.test('SIGKILL between the commit steps', async (t) => {
       }
       samePrevious(t, img, before, `${kind}/${phase}`);
       if (kind === 'blank' && have('xorriso')) {
-        const x = run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString() + run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stderr.toString();
+        const x = inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString() + inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stderr.toString();
         t.match(x, /is blank/, `${kind}/${phase}: xorriso sees a blank medium too`);
       }
       appendWorks(t, img, before, session, `${kind}/${phase}`);
@@ -250,7 +248,7 @@ t.test('a full disk (file size limit) mid-session', async (t) => {
     const before = snapshot(img);
     const stream = pack(`0,${before.next}`, 'big');
     const limitKiB = original.length / 1024 + extraKiB;
-    const r = run('bash', ['-c', `ulimit -f ${limitKiB}; exec "${process.execPath}" "${BIN}cd-write.js" --dev "${img}" --multi`], { input: stream });
+    const r = inWork('bash', ['-c', `ulimit -f ${limitKiB}; exec "${process.execPath}" "${BIN}cd-write.js" --dev "${img}" --multi`], { input: stream });
     t.equal(r.status, 1, `${kind}: exit 1`);
     t.match(r.stderr.toString(), /^cd-write: write error at LBA \d+: file too large for this file system or limit \(EFBIG\); nothing committed\n$/, `${kind}: names the cause`);
     t.ok(readFileSync(img).equals(original), `${kind}: medium byte-identical (cut back to its size)`);
@@ -262,12 +260,12 @@ t.test('a full disk (file size limit) mid-session', async (t) => {
 t.test('a full disk (ENOSPC on a small tmpfs) mid-session', async (t) => {
   const dir = join(work, 'small-fs');
   mkdirSync(dir);
-  const m = run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
+  const m = inWork('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
   if (m.status !== 0) {
     t.skip(`cannot mount a tmpfs here: ${m.stderr.toString().trim()}`);
     return;
   }
-  t.teardown(() => run('umount', [dir]));
+  t.teardown(() => inWork('umount', [dir]));
   const img = join(dir, 'medium.iso');
   copyFileSync(media.head, img);
   const original = readFileSync(img);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { sealChecksums, sealPlanOf, sealPlanProblem } from '../dist/session/checksum-seal.js';
 import { decodeTag, md5 } from '../dist/iso9660/checksum-tags.js';
-import { tarOf, tool } from './verify-helpers.js';
+import { gnuTar, tool } from './helpers/verify.js';
 
 const SECTOR = 2048;
 const work = mkdtempSync(join(tmpdir(), 'isopipe-seal-'));
@@ -22,14 +22,14 @@ writeFileSync(join(src, 'empty'), '');
 const env = { SOURCE_DATE_EPOCH: '1700000000' };
 
 function pack(args: string[]): Buffer {
-  const r = tool('iso-pack', args, tarOf(src), env);
+  const r = tool('iso-pack', args, gnuTar(src), env);
   if (r.status !== 0) throw new Error(r.stderr.toString());
   return r.stdout;
 }
 
 t.test('the seal fills in the tree tag, the array ends and the session tag, nothing else', async (t) => {
   const file = join(work, 'one.iso');
-  tool('iso-pack', ['--md5', '-o', file], tarOf(src), env);
+  tool('iso-pack', ['--md5', '-o', file], gnuTar(src), env);
   const sealed = readFileSync(file);
   const head = Buffer.from(sealed.subarray(0, 32 * SECTOR));
   const found = sealPlanOf(head);

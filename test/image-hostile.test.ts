@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { ImageError } from '../dist/image/errors.js';
 import { Image } from '../dist/image/image.js';
 import { OldTree } from '../dist/merge/old-tree.js';
-import { must, node, reader } from './merge-helpers.js';
+import { must, node } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-hostile-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -220,7 +221,7 @@ for (const c of cases) {
 }
 
 t.test('a Rock Ridge CL that points at file data', async (t) => {
-  if (!reader(t, 'genisoimage')) return;
+  if (!needs(t, 'genisoimage')) return;
   let d = join(work, 'deep');
   for (let i = 1; i <= 9; i++) mkdirSync((d = join(d, String(i))), { recursive: true });
   writeFileSync(join(d, 'f'), 'deep\n');

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Image } from '../dist/image/image.js';
 import type { ImageEntry } from '../dist/image/entry.js';
-import { describe, type Field, hostTree, type HostEntry, linkGroups, md5, must, reader } from './merge-helpers.js';
+import { describe, type Field, type HostEntry, hostTree, linkGroups, md5 } from './helpers/merge.js';
+import { must } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-image-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -104,7 +106,7 @@ function sameTree(t: Tap.Test, got: Listed, fields: Field[], what: string) {
 }
 
 t.test('genisoimage -R -J (relocated deep directory, PN high/low devices)', async (t) => {
-  if (!reader(t, 'genisoimage')) return;
+  if (!needs(t, 'genisoimage')) return;
   const img = join(work, 'g.iso');
   must('genisoimage', ['-quiet', '-R', '-J', '-joliet-long', '-o', img, src], { stdio: ['ignore', 'pipe', 'pipe'] });
   const got = readImage(img);
@@ -115,14 +117,14 @@ t.test('genisoimage -R -J (relocated deep directory, PN high/low devices)', asyn
 });
 
 t.test('xorriso -as mkisofs -R -J', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const img = join(work, 'x.iso');
   must('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-joliet-long', '-o', img, src]);
   sameTree(t, readImage(img), ALL, 'xorriso -as mkisofs');
 });
 
 t.test('xorriso native with -md5 on, and xorriso relocation into the root', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const img = join(work, 'x5.iso');
   must('xorriso', ['-md5', 'on', '-compliance', 'deep_paths_off', '-outdev', img, '-map', src, '/', '-commit']);
   const got = readImage(img);
@@ -130,7 +132,7 @@ t.test('xorriso native with -md5 on, and xorriso relocation into the root', asyn
 });
 
 t.test('bsdtar --format iso9660 (Rock Ridge strict)', async (t) => {
-  if (!reader(t, 'bsdtar')) return;
+  if (!needs(t, 'bsdtar')) return;
   const img = join(work, 'b.iso');
   must('bsdtar', ['--format', 'iso9660', '--options', 'iso9660:rockridge=strict', '-cf', img, '-C', src, '.']);
   const got = readImage(img);
@@ -139,7 +141,7 @@ t.test('bsdtar --format iso9660 (Rock Ridge strict)', async (t) => {
 });
 
 t.test('Joliet-only and plain ISO 9660 images', async (t) => {
-  if (!reader(t, 'genisoimage')) return;
+  if (!needs(t, 'genisoimage')) return;
   const small = join(work, 'small');
   mkdirSync(join(small, 'Dir'), { recursive: true });
   writeFileSync(join(small, 'Dir', 'Mixed Case.txt'), 'joliet\n');
@@ -160,7 +162,7 @@ t.test('Joliet-only and plain ISO 9660 images', async (t) => {
 });
 
 t.test('xorriso multi-session: every session keeps its own tree', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const img = join(work, 'ms.iso');
   const s = join(work, 'ms');
   mkdirSync(s);
@@ -179,7 +181,7 @@ t.test('xorriso multi-session: every session keeps its own tree', async (t) => {
 });
 
 t.test('a multi-extent file (two records, 0x80 on the first) is one file', async (t) => {
-  if (!reader(t, 'genisoimage')) return;
+  if (!needs(t, 'genisoimage')) return;
   // genisoimage writes x1 and x2 in directory order with contiguous data; turning x2's
   // record into x1's second section gives a two-section file, as a >4 GiB file has.
   const m = join(work, 'me');

@@ -1,11 +1,16 @@
 // The interop harness judged on its own: listings it must accept, and the differences it must
 // report (so that a passing interop test means something). No readers, no images.
 import t from 'tap';
-import { compareListings, escapeName, formatDifference, isEqual, parseListing, unescapeName, type Entry } from './helpers/listing.js';
+import { compareListings, escapeName, formatDifference, formatEntry, isEqual, listDir, parseListing, unescapeName, type Entry } from './helpers/listing.js';
 import { compareWithModel, extensionOf, int32Time, jolietName, models, rationalize, relevantNotes } from './helpers/model.js';
 import { isoinfoId, pathTableProblems } from './helpers/readers.js';
 import { streamProblem, streamToImage } from './helpers/stream.js';
 import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { chmodSync, lutimesSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { must } from './helpers/run.js';
 
 const e = (path: string, type: string, more: Partial<Entry> = {}): Entry => ({
   path, type, mode: type === 'dir' ? '0755' : '0644', uid: '1234', gid: '5678', size: type === 'dir' ? '4096' : '3',
@@ -141,4 +146,28 @@ t.test('stream helper follows docs/stream-format.md', async (t) => {
   const wrongN = Buffer.from(stream);
   wrongN.writeUInt32LE(96, stream.length - S + 24);
   t.match(streamProblem(wrongN), /N 96/);
+});
+
+t.test('listDir lists a host tree as the kernel oracle\'s --list-dir does', async (t) => {
+  // The expected tree of every interop test; test/interop/listing-oracle.test.ts holds it
+  // to the oracle itself on the whole fixture.
+  const root = mkdtempSync(join(tmpdir(), 'isopipe-listdir-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'sub'));
+  writeFileSync(join(root, 'sub', 'f'), 'abc');
+  chmodSync(join(root, 'sub', 'f'), 0o4751);
+  must('touch', ['-d', '@-1.5', join(root, 'sub', 'f')]); // before 1970, with a fraction: tv_sec is the floor
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/b`), Buffer.from([0xe9])]), ''); // not UTF-8
+  symlinkSync('-', join(root, 'dash'));
+  lutimesSync(join(root, 'dash'), 7, 7);
+  must('mkfifo', [join(root, 'p')]);
+  for (const p of ['sub', '']) utimesSync(join(root, p), 100, 100);
+  const lines = listDir(root).map(formatEntry);
+  t.same(lines.map((l) => l.split('\t')[0]), ['/', '/b\\xe9', '/dash', '/p', '/sub', '/sub/f'], 'pre-order, bytewise, non-UTF-8 escaped');
+  const by = (p: string) => lines.find((l) => l.startsWith(p + '\t'))!.split('\t');
+  const md5 = createHash('md5').update('abc').digest('hex');
+  t.same(by('/sub/f').slice(1), ['file', '4751', String(process.getuid!()), String(process.getgid!()), '3', '-2', '1', '-', md5]);
+  t.same(by('/dash').slice(1, 3).concat(by('/dash').slice(5)), ['symlink', '0777', '1', '7', '1', '\\x2d', '-'], 'a symlink to "-" is escaped');
+  t.equal(by('/p')[1], 'fifo');
+  t.same([by('/sub')[1], by('/sub')[6], by('/sub')[7]], ['dir', '100', '2']);
 });

@@ -6,8 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JOLIET_MAX_PATH, jolietPathLength, jolietPathOf } from '../src/iso9660/joliet-path.js';
-import { describe, run, tarOf, tool, verify } from './verify-helpers.js';
-import { reader } from './merge-helpers.js';
+import { run } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
+import { describe, gnuTar, tool, verify } from './helpers/verify.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-joliet-paths-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -40,12 +41,12 @@ function jolietPaths(image: string): string[] {
 
 t.test('iso-pack: the Joliet tree leaves out paths over 240, and the warning counts every name', async (t) => {
   const image = join(work, 'pack.iso');
-  const tar = tarOf(src);
+  const tar = gnuTar(src);
   const r = tool('iso-pack', ['-o', image], tar);
   t.equal(r.status, 0, r.stderr.toString());
   t.match(r.stderr.toString(), /2 name\(s\) were shortened or changed in the Joliet tree .*; 4 file\(s\) and directories were left out of it \(paths over 240 bytes/,
     'two names changed (one cut, one not UTF-8), four left out (e60, g, sub, h)');
-  if (reader(t, 'isoinfo')) {
+  if (needs(t, 'isoinfo')) {
     const paths = jolietPaths(image);
     t.ok(paths.includes(`/${D}/f`), 'a path of 240 or less stays');
     t.notOk(paths.some((p) => p.includes(E)), 'the directory over the limit and its contents are left out');
@@ -61,13 +62,13 @@ t.test('iso-pack: a tree without such paths gets no warning', async (t) => {
   const plain = join(work, 'plain');
   mkdirSync(join(plain, 'a/b'), { recursive: true });
   writeFileSync(join(plain, 'a/b/c'), 'c\n');
-  const r = tool('iso-pack', ['-o', join(work, 'plain.iso')], tarOf(plain));
+  const r = tool('iso-pack', ['-o', join(work, 'plain.iso')], gnuTar(plain));
   t.equal(r.status, 0);
   t.equal(r.stderr.toString(), '', 'no warning');
 });
 
 t.test('cd-verify: an xorriso image that leaves out paths over 240 has no finding', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const image = join(work, 'xorriso.iso');
   const r = run('xorriso', ['-as', 'mkisofs', '-R', '-J', '-o', image, src]);
   t.equal(r.status, 0, r.stderr.toString());

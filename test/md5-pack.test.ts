@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { withReader } from './helpers/skip.js';
-import { describe, flipByte, readAt, records, run, SECTOR, sh, tarOf, tool, u32, verify } from './verify-helpers.js';
+import { run } from './helpers/run.js';
+import { describe, flipByte, gnuTar, readAt, records, SECTOR, sh, tool, u32, verify } from './helpers/verify.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-md5-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -62,7 +63,7 @@ function pack(args: string[], input: Buffer): Buffer {
 t.test('one session: xorriso and cd-verify agree that everything matches', async (t) =>
   withReader(t, 'xorriso', async () => {
     const img = join(work, 'one.iso');
-    pack(['--md5', '-o', img], tarOf(src));
+    pack(['--md5', '-o', img], gnuTar(src));
     allMatch(t, img);
     const v = verify(['--dev', img]);
     t.equal(v.status, 0);
@@ -70,10 +71,10 @@ t.test('one session: xorriso and cd-verify agree that everything matches', async
     t.equal(v.summary?.files, FILES - 1, 'every file read once (the hard link shares its data)');
     // The same bytes for the same input, through a pipe and cd-write too.
     const again = join(work, 'again.iso');
-    pack(['--md5', '-o', again], tarOf(src));
+    pack(['--md5', '-o', again], gnuTar(src));
     t.ok(readFileSync(img).equals(readFileSync(again)), 'reproducible with SOURCE_DATE_EPOCH');
     const streamed = join(work, 'streamed.iso');
-    const w = tool('cd-write', ['--dev', streamed], pack(['--md5', '--prev', '0,32'], tarOf(src)));
+    const w = tool('cd-write', ['--dev', streamed], pack(['--md5', '--prev', '0,32'], gnuTar(src)));
     t.equal(w.status, 0, w.stderr.toString());
     allMatch(t, streamed);
   }));
@@ -81,7 +82,7 @@ t.test('one session: xorriso and cd-verify agree that everything matches', async
 t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)', async (t) =>
   withReader(t, 'xorriso', async () => {
     const img = join(work, 'multi.iso');
-    const first = pack(['--md5', '--prev', '0,32'], tarOf(src));
+    const first = pack(['--md5', '--prev', '0,32'], gnuTar(src));
     t.equal(tool('cd-write', ['--dev', img, '--multi'], first).status, 0);
     // Session 2: a new file, and dir/big.bin carried by reference with its recorded MD5.
     const big = records(img, findDir(img, 'DIR')).find((r) => r.id.startsWith('BIG.BIN'))!;
@@ -202,7 +203,7 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
     allTagsMatch(t, join(work, 'one.iso'), [0], 'iso-pack -o');
     // Standard output redirected to a file (write-only): read back through a second descriptor.
     const redirected = join(work, 'redirected.iso');
-    writeFileSync(join(work, 'in.tar'), tarOf(src));
+    writeFileSync(join(work, 'in.tar'), gnuTar(src));
     sh(`SOURCE_DATE_EPOCH=1700000000 ${JSON.stringify(process.execPath)} ${JSON.stringify(new URL('../bin/iso-pack.js', import.meta.url).pathname)} --md5 < ${JSON.stringify(join(work, 'in.tar'))} > ${JSON.stringify(redirected)}`);
     t.ok(readFileSync(redirected).equals(readFileSync(join(work, 'one.iso'))), 'iso-pack --md5 > file gives the same bytes as -o');
     // Through a pipe cd-write seals before it commits; the medium head gets the relocated tag.
@@ -212,7 +213,7 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
     t.equal(tags.length, 1, 'one tag in the medium head') || t.comment(JSON.stringify(tags));
     t.match(tags[0]?.[1], /^libisofs_rlsb32_checksum_tag_v1 pos=19 range_start=0 range_size=19 session_start=32 md5=/, 'the relocated superblock tag, pointing at the session');
     // A closed session at LBA 0: its PVD gets the closed mark, and the checksums cover it.
-    for (const [what, input] of [['stream', pack(['--md5'], tarOf(src))], ['plain image', readFileSync(join(work, 'one.iso'))]] as const) {
+    for (const [what, input] of [['stream', pack(['--md5'], gnuTar(src))], ['plain image', readFileSync(join(work, 'one.iso'))]] as const) {
       const at0 = join(work, `at0-${what.replace(' ', '-')}.iso`);
       const w = tool('cd-write', ['--dev', at0], input);
       t.equal(w.status, 0, w.stderr.toString());

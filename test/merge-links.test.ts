@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { TarParser, type TarEntry } from '../dist/tar/parser.js';
-import { appendSession, hostTree, linkGroups, must, node, reader, run } from './merge-helpers.js';
+import { appendSession, hostTree, linkGroups } from './helpers/merge.js';
+import { must, node, run } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-merge-links-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -67,7 +69,7 @@ async function scenario(t: Tap.Test, medium: string) {
 }
 
 t.test('a first session by iso-pack (long name first in its tar)', async (t) => {
-  if (!reader(t, 'bsdtar')) return;
+  if (!needs(t, 'bsdtar')) return;
   const medium = join(work, 'pack.iso');
   const tar = must('tar', ['-C', S, '--format=gnu', '--no-recursion', '-cf', '-', '.', './hl', `./hl/${LONG}`, './hl/b', './hl/b/short', './plain']);
   const r = run('bash', ['-o', 'pipefail', '-c', `${process.execPath} ${new URL('../bin/iso-pack.js', import.meta.url).pathname} -q | ${process.execPath} ${new URL('../bin/cd-write.js', import.meta.url).pathname} --dev '${medium}' --multi`], { input: tar });
@@ -77,7 +79,7 @@ t.test('a first session by iso-pack (long name first in its tar)', async (t) => 
 });
 
 t.test('a first session by xorriso', async (t) => {
-  if (!reader(t, 'bsdtar') || !reader(t, 'xorriso')) return;
+  if (!needs(t, 'bsdtar') || !needs(t, 'xorriso')) return;
   const medium = join(work, 'xorriso.iso');
   must('xorriso', ['-dev', 'stdio:' + medium, '-hardlinks', 'on', '-map', S, '/', '-commit']);
   t.ok(bsdtarReads(medium).ok, 'bsdtar reads session 1');
@@ -86,14 +88,14 @@ t.test('a first session by xorriso', async (t) => {
 
 t.test('iso-merge --data sends the group under its long name too', async (t) => {
   const medium = join(work, 'xorriso.iso');
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const order = await mergeOutput(medium, ['--data', '-n']);
   const group = order.filter((l) => l.includes('short') || l.includes(LONG));
   t.same(group, [`hl/${LONG} file 2`, 'hl/b/short link']);
 });
 
 t.test('a hard link on stdin to the short name: the group still goes under its long name first', async (t) => {
-  if (!reader(t, 'xorriso') || !reader(t, 'bsdtar')) return;
+  if (!needs(t, 'xorriso') || !needs(t, 'bsdtar')) return;
   const medium = join(work, 'stdin-link.iso');
   must('xorriso', ['-dev', 'stdio:' + medium, '-hardlinks', 'on', '-map', S, '/', '-commit']);
   const p = tarStream.pack();

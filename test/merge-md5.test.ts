@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { checksumAreaProblem } from '../dist/image/checksum-array.js';
 import { Image } from '../dist/image/image.js';
-import { BIN, md5, must, node, reader, run } from './merge-helpers.js';
+import { md5 } from './helpers/merge.js';
+import { bin, must, node, run } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-merge-md5-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -28,8 +30,8 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function append(dir: string, medium: string): void {
   const n = q(process.execPath);
   const script = [
-    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
-    `tar -C ${q(dir)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} --mirror | ${n} ${q(BIN('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+    `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `tar -C ${q(dir)} -cf - . | ${n} ${q(bin('iso-merge'))} --dev ${q(medium)} --mirror | ${n} ${q(bin('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');
   const r = run('bash', ['-o', 'pipefail', '-c', script]);
   if (r.status !== 0) throw new Error(`append to ${medium}: exit ${r.status}: ${r.stderr}`);
@@ -37,7 +39,7 @@ function append(dir: string, medium: string): void {
 
 /** ISOPIPE.md5 of each reference iso-merge --mirror sends for `dir` over `medium`. */
 async function referenceMd5s(dir: string, medium: string): Promise<Map<string, string | undefined>> {
-  const tar = must('bash', ['-o', 'pipefail', '-c', `tar -C ${q(dir)} -cf - . | ${q(process.execPath)} ${q(BIN('iso-merge'))} --dev ${q(medium)} --mirror`]);
+  const tar = must('bash', ['-o', 'pipefail', '-c', `tar -C ${q(dir)} -cf - . | ${q(process.execPath)} ${q(bin('iso-merge'))} --dev ${q(medium)} --mirror`]);
   const out = new Map<string, string | undefined>();
   const x = tarStream.extract();
   x.on('entry', (h, stream, next) => {
@@ -87,7 +89,7 @@ function readerMd5s(medium: string): Map<string, string | undefined> {
 }
 
 t.test('iso-merge --mirror | iso-pack --md5: three sessions, every file keeps an MD5', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const src = join(work, 'three');
   put(src, 'a.txt', 'alpha\n');
   put(src, 'empty', '');
@@ -122,7 +124,7 @@ t.test('iso-merge --mirror | iso-pack --md5: three sessions, every file keeps an
 });
 
 t.test('an xorriso -md5 on session merged into an iso-pack --md5 session', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const src = join(work, 'xorriso');
   put(src, 'one.txt', 'one\n');
   put(src, 'sub/data.bin', pattern(250_000, 4));

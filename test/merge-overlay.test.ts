@@ -1,75 +1,29 @@
 // iso-merge in overlay mode (the default) through the whole pipeline: the new session shows
 // the union of the old tree and the tar, the tar winning for a path in both and of any type
 // (file ↔ directory ↔ symlink); --remove, --session, -n, an empty stdin, a blank medium,
-// hard links to old files, long-named files carried with their data, and usage errors.
+// hard links to old files, long-named files carried with their data, and usage errors. (The
+// kernel's view of the union: test/interop/merge-overlay-kernel.test.ts.)
 import t from 'tap';
-import { chmodSync, cpSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { TarParser, type TarEntry } from '../dist/tar/parser.js';
-import {
-  appendSession, describe, type Field, haveKernelOracle, type HostEntry, hostTree, kernelComparable, kernelListDir, kernelListing,
-  linkGroups, must, node, reader, tarOf, untar,
-} from './merge-helpers.js';
+import { appendSession, describe, type Field, type HostEntry, hostTree, linkGroups, untar } from './helpers/merge.js';
+import { LONG, overlayTrees, put, T0 } from './helpers/overlay.js';
+import { must, node, tarOf } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-overlay-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-const T0 = 1_650_000_000;
-const LONG = 'M'.repeat(140) + '.dat';
 const FIELDS: Field[] = ['type', 'perm', 'owner', 'size', 'mtime', 'target', 'md5', 'dev'];
-
-function put(root: string, rel: string, data: string, mode = 0o644) {
-  const p = join(root, rel);
-  writeFileSync(p, data);
-  chmodSync(p, mode);
-  utimesSync(p, T0, T0);
-}
-
-// Session 1: the old tree.
-const A = join(work, 'A');
-mkdirSync(join(A, 'd'), { recursive: true });
-mkdirSync(join(A, 'q/deep'), { recursive: true });
-put(A, 'a', 'old a\n');
-put(A, 'd/x', 'x\n');
-put(A, 'd/y', 'y\n', 0o600);
-put(A, 'q/deep/z', 'z\n');
-put(A, 'r', 'r was a file\n');
-put(A, 'h1', 'linked\n');
-linkSync(join(A, 'h1'), join(A, 'h2'));
-put(A, LONG, 'long name, carried with its data\n');
-put(A, 'keep.log', 'log\n');
-symlinkSync('a', join(A, 's'));
-must('mkfifo', [join(A, 'fifo')]);
-must('mknod', [join(A, 'blk'), 'b', '8', '1']);
-
-// Session 2's tar: replaces a, h1, r (file → directory), q (directory → symlink), d's mode.
-const B = join(work, 'B');
-mkdirSync(join(B, 'd'), { recursive: true });
-mkdirSync(join(B, 'r'));
-put(B, 'a', 'new a, longer\n');
-put(B, 'h1', 'h1 alone now\n');
-put(B, 'd/z', 'new in d\n');
-put(B, 'r/in', 'r is a directory now\n');
-put(B, 'n', 'new\n');
-symlinkSync('d', join(B, 'q'));
-chmodSync(join(B, 'd'), 0o700);
-
-/** What extracting A then B gives, conflicts resolved as overlay resolves them. */
-function union(): string {
-  const E = join(work, 'E');
-  rmSync(E, { recursive: true, force: true });
-  untar(tarOf(A), E);
-  for (const p of ['r', 'q', 'h1']) rmSync(join(E, p), { recursive: true });
-  untar(tarOf(B), E);
-  return E;
-}
+const { A, B, union } = overlayTrees(work);
 
 const medium = join(work, 'm.iso');
 
 function imageTree(t: Tap.Test, image: string, what: string, extra: string[] = []): Map<string, HostEntry> | null {
-  if (!reader(t, 'bsdtar')) return null;
+  if (!needs(t, 'bsdtar')) return null;
   const out = join(work, 'x-' + what.replace(/\W/g, ''));
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
@@ -124,15 +78,10 @@ t.test('session 1, then session 2 as an overlay: the union, the tar winning', as
   t.equal(appendSession(tarOf(B), medium).status, 0);
   const want = hostTree(union());
   same(t, imageTree(t, medium, 'union'), want, 'bsdtar');
-  if (reader(t, 'xorriso')) {
+  if (needs(t, 'xorriso')) {
     const out = join(work, 'xo');
     must('xorriso', ['-osirrox', 'on:device_files', '-hardlinks', 'on', '-indev', medium, '-extract', '/', out]);
     same(t, hostTree(out), want, 'xorriso');
-  }
-  if (haveKernelOracle(t)) {
-    const k = kernelListing(medium);
-    t.equal(k.status, 0);
-    t.strictSame(kernelComparable(k.lines), kernelComparable(kernelListDir(union())), 'kernel: the union, md5 of every file');
   }
 });
 

@@ -9,7 +9,9 @@ import t from 'tap';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, describe, type Field, hostTree, type HostEntry, linkGroups, must, node, reader, run, sessionStarts, untar } from './merge-helpers.js';
+import { describe, type Field, hostTree, type HostEntry, linkGroups, sessionStarts, untar } from './helpers/merge.js';
+import { bin, must, node, run } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-reuse-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -44,8 +46,8 @@ interface Append {
 function append(mergeArgs: string[] = []): Append {
   const n = q(process.execPath);
   const script = [
-    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
-    `tar -C ${q(src)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} --mirror -v ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi --json`,
+    `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `tar -C ${q(src)} -cf - . | ${n} ${q(bin('iso-merge'))} --dev ${q(medium)} --mirror -v ${mergeArgs.map(q).join(' ')} | ${n} ${q(bin('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi --json`,
   ].join('\n');
   const before = statSync(medium).size;
   const r = run('bash', ['-o', 'pipefail', '-c', script]);
@@ -65,13 +67,13 @@ function sameTree(t: Tap.Test, got: Map<string, HostEntry>, want: Map<string, Ho
 /** The newest session as xorriso and bsdtar extract it equals the source tree. */
 function readersSeeSource(t: Tap.Test, what: string) {
   const want = hostTree(src);
-  if (reader(t, 'xorriso')) {
+  if (needs(t, 'xorriso')) {
     const out = join(work, 'x-out');
     must('xorriso', ['-osirrox', 'on', '-hardlinks', 'on', '-indev', medium, '-extract', '/', out]);
     sameTree(t, hostTree(out), want, `${what}: xorriso`);
     rmSync(out, { recursive: true, force: true });
   }
-  if (reader(t, 'bsdtar')) {
+  if (needs(t, 'bsdtar')) {
     const out = join(work, 'b-out');
     mkdirSync(out);
     must('bsdtar', ['--numeric-owner', '-xpf', medium, '-C', out]);
@@ -144,7 +146,7 @@ t.test('session 5: a copy and a long name made short are found by MD5; a touched
 t.test('nothing changed: cd-write writes no session, says so, exits 0', async (t) => {
   const before = readFileSync(medium);
   const starts = sessionStarts(medium);
-  const msinfo = String(must(process.execPath, [BIN('cd-msinfo'), '--dev', medium])).trim();
+  const msinfo = String(must(process.execPath, [bin('cd-msinfo'), '--dev', medium])).trim();
   const r = append();
   t.equal(r.status, 0, r.stderr);
   t.match(r.stderr, /iso-merge: nothing changed since session 5/, 'iso-merge -v says so');
@@ -153,7 +155,7 @@ t.test('nothing changed: cd-write writes no session, says so, exits 0', async (t
   t.equal(r.json?.next, Number(msinfo.split(',')[1]), '--json: the next writable address is as before');
   t.ok(readFileSync(medium).equals(before), 'the medium is byte for byte as it was');
   t.strictSame(sessionStarts(medium), starts, 'no session added');
-  t.equal(String(must(process.execPath, [BIN('cd-msinfo'), '--dev', medium])).trim(), msinfo, 'cd-msinfo prints the same');
+  t.equal(String(must(process.execPath, [bin('cd-msinfo'), '--dev', medium])).trim(), msinfo, 'cd-msinfo prints the same');
 
   // The unchanged run reads and drops every file: touching the data costs nothing either.
   const again = append();
@@ -162,11 +164,11 @@ t.test('nothing changed: cd-write writes no session, says so, exits 0', async (t
 });
 
 t.test('the mark: a pax global header tar ignores; iso-pack -o writes the image anyway', async (t) => {
-  const tar = must('bash', ['-o', 'pipefail', '-c', `tar -C ${q(src)} -cf - . | ${q(process.execPath)} ${q(BIN('iso-merge'))} --dev ${q(medium)} --mirror`]);
+  const tar = must('bash', ['-o', 'pipefail', '-c', `tar -C ${q(src)} -cf - . | ${q(process.execPath)} ${q(bin('iso-merge'))} --dev ${q(medium)} --mirror`]);
   t.match(tar.toString('latin1'), /\d+ ISOPIPE\.unchanged=5\n/, 'ISOPIPE.unchanged names the session');
   const list = run('tar', ['-tf', '-'], { input: tar });
   t.equal(list.status, 0, `GNU tar reads the merged tar: ${list.stderr}`);
-  const msinfo = String(must(process.execPath, [BIN('cd-msinfo'), '--dev', medium])).trim();
+  const msinfo = String(must(process.execPath, [bin('cd-msinfo'), '--dev', medium])).trim();
   const image = join(work, 'plain.iso');
   const r = node('iso-pack', ['-v', '--prev', msinfo, '-o', image], { input: tar });
   t.equal(r.status, 0, r.stderr);
@@ -231,7 +233,7 @@ t.test('--hash-limit: sizes, and only with --mirror', async (t) => {
 t.test('cd-verify checks every recorded MD5 of the references', async (t) => {
   const r = node('cd-verify', ['--dev', medium]);
   t.equal(r.status, 0, `cd-verify exits 0: ${r.stderr}${String(r.stdout).slice(-500)}`);
-  if (reader(t, 'xorriso')) {
+  if (needs(t, 'xorriso')) {
     const x = run('xorriso', ['-md5', 'on', '-indev', medium, '-check_md5_r', 'FAILURE', '/', '--']);
     t.equal(x.status, 0, 'xorriso -check_md5_r: every file matches its recorded MD5');
   }
@@ -242,8 +244,8 @@ t.test('closing the medium (no --multi) writes the last session even when nothin
   copyFileSync(medium, copy);
   const n = q(process.execPath);
   const script = [
-    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(copy)}) || exit 9`,
-    `tar -C ${q(src)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(copy)} --mirror | ${n} ${q(BIN('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(copy)} --json`,
+    `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(copy)}) || exit 9`,
+    `tar -C ${q(src)} -cf - . | ${n} ${q(bin('iso-merge'))} --dev ${q(copy)} --mirror | ${n} ${q(bin('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(copy)} --json`,
   ].join('\n');
   const before = sessionStarts(copy).length;
   const r = run('bash', ['-o', 'pipefail', '-c', script]);

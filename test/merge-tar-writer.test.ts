@@ -4,7 +4,8 @@
 import t from 'tap';
 import { encodeEntryHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from '../dist/merge/tar-writer.js';
 import { TarParser, type TarEntry } from '../dist/tar/parser.js';
-import { run, reader } from './merge-helpers.js';
+import { run } from './helpers/run.js';
+import { needs } from './helpers/skip.js';
 
 function archive(entries: { e: OutEntry; data?: Buffer }[]): Buffer {
   const parts: Buffer[] = [];
@@ -84,7 +85,7 @@ t.test("iso-pack's parser reads back every field", async (t) => {
 });
 
 t.test('GNU tar lists the same archive', async (t) => {
-  if (!reader(t, 'tar')) return;
+  if (!needs(t, 'tar')) return;
   const r = run('tar', ['--numeric-owner', '-tvf', '-'], { input: tar, env: { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC' } });
   t.equal(r.status, 0, r.stderr);
   const out = r.stdout.toString('latin1');
@@ -104,7 +105,7 @@ t.test('GNU tar lists the same archive', async (t) => {
 });
 
 t.test('bsdtar lists the same archive', async (t) => {
-  if (!reader(t, 'bsdtar')) return;
+  if (!needs(t, 'bsdtar')) return;
   const r = run('bsdtar', ['--numeric-owner', '-tvf', '-'], { input: tar, env: { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC' } });
   t.equal(r.status, 0, r.stderr);
   const out = r.stdout.toString('latin1');
@@ -142,7 +143,7 @@ t.test('a pax global header at the end (iso-merge --mirror\'s unchanged mark): t
   t.equal(entries[0].isopipe.size, 0, 'the entry before it is untouched');
   t.equal(p.globalRecords.get('ISOPIPE.unchanged'), '7');
   for (const tool of ['tar', 'bsdtar']) {
-    if (!reader(t, tool)) continue;
+    if (!needs(t, tool)) continue;
     const r = run(tool, ['-tf', '-'], { input: tar });
     t.equal(r.status, 0, `${tool} reads it: ${r.stderr}`);
     t.equal(String(r.stdout).trim(), 'a', `${tool} lists the file alone`);

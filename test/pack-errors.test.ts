@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tarOf } from './helpers/run.js';
 import tarStream from 'tar-stream';
 import { decodeStreamTrailer } from '../dist/session/format.js';
 
@@ -14,12 +15,6 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 function pack(input: Buffer, args: string[] = []) {
   const r = spawnSync(process.execPath, [ISO_PACK, ...args], { input, maxBuffer: 1 << 30 });
   return { status: r.status, stderr: r.stderr.toString(), stdout: r.stdout };
-}
-
-function tarOf(dir: string, flags: string[] = [], paths = ['.']): Buffer {
-  const r = spawnSync('tar', ['-C', dir, ...flags, '-cf', '-', ...paths], { maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(r.stderr.toString());
-  return r.stdout;
 }
 
 async function craft(entries: { header: tarStream.Headers; data?: Buffer }[]): Promise<Buffer> {

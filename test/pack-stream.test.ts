@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tarOf } from './helpers/run.js';
 import { crc32 } from 'node:zlib';
 import { decodeStreamHeader, decodeStreamTrailer } from '../dist/session/format.js';
 import { contentFor, nameOfLength } from './fixture/fixture.js';
@@ -18,10 +19,8 @@ const EPOCH = { SOURCE_DATE_EPOCH: '1700000000' };
 const work = mkdtempSync(join(tmpdir(), 'isopipe-stream-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-function tarOf(dir: string): Buffer {
-  const r = spawnSync('tar', ['-C', dir, '--format=gnu', '--sort=name', '-cf', '-', '.'], { maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(r.stderr.toString());
-  return r.stdout;
+function sortedTar(dir: string): Buffer {
+  return tarOf(dir, ['--format=gnu', '--sort=name']);
 }
 
 /** iso-pack -o FILE. */
@@ -62,11 +61,11 @@ if (!isoPackBuilt()) {
   writeFileSync(join(src, 'd', 'e', 'odd.bin'), contentFor('odd', 3 * SECTOR + 5));
   // A name long enough for a Rock Ridge continuation area: its data is held back.
   writeFileSync(join(src, 'd', nameOfLength(240, 'held')), contentFor('held', 70000));
-  const plainTar = tarOf(src);
+  const plainTar = sortedTar(src);
   const inner = packToPipe(plainTar, []);
   // Now a session holding a complete stream as a file, sector-aligned inside the outer body.
   writeFileSync(join(src, 'inner.stream'), inner);
-  const tar = tarOf(src);
+  const tar = sortedTar(src);
 
   t.test('the complete stream is valid and matches -o', async (t) => {
     for (const prev of [null, '0,64', '1000,12345']) {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { pnEntry, pnKernelOnly } from '../src/iso9660/rockridge.js';
 import { deviceNumbers } from '../src/image/entry.js';
-import { have } from './merge-helpers.js';
-import { describe, run, tool, verify } from './verify-helpers.js';
+import { have, run } from './helpers/run.js';
+import { describe, tool, verify } from './helpers/verify.js';
 
 /** What each reader makes of a PN: Linux (fs/isofs/rock.c), and libarchive/libisofs (one
  *  64-bit dev_t, high << 32 | low, split by glibc's major()/minor()). */

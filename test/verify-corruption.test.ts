@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withReader } from './helpers/skip.js';
-import { describe, flipByte, readAt, records, SECTOR, sh, tarOf, tool, u32, verify, writeAt, type VerifyRun } from './verify-helpers.js';
+import { describe, flipByte, readAt, records, SECTOR, sh, gnuTar, tool, u32, verify, writeAt, type VerifyRun } from './helpers/verify.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-verify-bad-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -70,7 +70,7 @@ const images: { name: string; make: () => string; checksums: boolean }[] = [
       const img = join(work, 'isopipe.iso');
       for (const d of [d1, d2]) {
         const msinfo = tool('cd-msinfo', ['--dev', img]).stdout.toString().trim();
-        const packed = tool('iso-pack', ['--prev', msinfo], tarOf(d));
+        const packed = tool('iso-pack', ['--prev', msinfo], gnuTar(d));
         if (packed.status !== 0) throw new Error(packed.stderr.toString());
         const w = tool('cd-write', ['--dev', img, '--multi'], packed.stdout);
         if (w.status !== 0) throw new Error(w.stderr.toString());
@@ -110,7 +110,7 @@ for (const spec of images) {
         const byteLba = f.extent + Math.floor(40000 / SECTOR);
         if (spec.checksums) damaged(t, verify(['--dev', bad]), { kind: 'file-md5', session: 2, path: '/sub/more.bin', lba: f.extent }, 'recorded MD5');
         else t.equal(verify(['--dev', bad]).status, 0, 'no checksums, no tar: nothing can tell');
-        damaged(t, verify(['--dev', bad], tarOf(d2)), { kind: 'content', session: 2, path: '/sub/more.bin', lba: byteLba }, 'against the tar');
+        damaged(t, verify(['--dev', bad], gnuTar(d2)), { kind: 'content', session: 2, path: '/sub/more.bin', lba: byteLba }, 'against the tar');
       });
 
       t.test('a directory record', async (t) => {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, sh, verify } from './verify-helpers.js';
+import { describe, sh, verify } from './helpers/verify.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-verify-hostile-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

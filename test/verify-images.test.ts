@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixture, tarTo } from './fixture/fixture.js';
 import { withReader } from './helpers/skip.js';
-import { describe, sh, tool, verify } from './verify-helpers.js';
+import { describe, sh, tool, verify } from './helpers/verify.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-verify-images-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

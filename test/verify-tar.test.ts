@@ -6,7 +6,7 @@ import t from 'tap';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, tarOf, tool, verify, type VerifyRun } from './verify-helpers.js';
+import { describe, gnuTar, tool, verify, type VerifyRun } from './helpers/verify.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-verify-tar-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ const img = join(work, 'medium.iso');
 function mirror(): void {
   settle();
   const next = tool('cd-msinfo', ['--dev', img]).stdout.toString().trim();
-  const merged = tool('iso-merge', ['--dev', img, '--mirror'], tarOf(src));
+  const merged = tool('iso-merge', ['--dev', img, '--mirror'], gnuTar(src));
   if (merged.status !== 0) throw new Error(merged.stderr.toString());
   const packed = tool('iso-pack', ['--prev', next], merged.stdout);
   if (packed.status !== 0) throw new Error(packed.stderr.toString());
@@ -42,7 +42,7 @@ function mirror(): void {
 }
 
 mirror();
-const firstTar = tarOf(src);
+const firstTar = gnuTar(src);
 put('change/me.bin', pattern(50000, 3));
 utimesSync(join(src, 'change/me.bin'), 1700000200, 1700000200); // changed: iso-merge --mirror must not reuse it
 unlinkSync(join(src, 'gone.txt'));
@@ -54,7 +54,7 @@ function has(v: VerifyRun, want: Record<string, unknown>): boolean {
 }
 
 t.test('exact match, files reused from the first session included', async (t) => {
-  const v = verify(['--dev', img], tarOf(src));
+  const v = verify(['--dev', img], gnuTar(src));
   t.equal(v.status, 0, 'exit 0');
   t.same(v.findings, []) || t.comment(describe(v));
   t.equal(v.summary?.files, 5, 'every regular file compared by content');
@@ -62,12 +62,12 @@ t.test('exact match, files reused from the first session included', async (t) =>
   const old = verify(['--dev', img, '--session', '1'], firstTar);
   t.equal(old.status, 0, '--session 1 against the first tar');
   t.same(old.findings, []) || t.comment(describe(old));
-  const wrong = verify(['--dev', img, '--session', '1'], tarOf(src));
+  const wrong = verify(['--dev', img, '--session', '1'], gnuTar(src));
   t.equal(wrong.status, 1, 'the new tar does not match session 1');
   t.ok(has(wrong, { kind: 'content', path: '/change/me.bin' }));
   t.ok(has(wrong, { kind: 'missing', path: '/new.txt' }));
   t.ok(has(wrong, { kind: 'extra', path: '/gone.txt' }));
-  t.equal(verify(['--dev', img, '-n'], tarOf(src).subarray(0, 4096)).summary?.files, 0, '-n: stdin ignored');
+  t.equal(verify(['--dev', img, '-n'], gnuTar(src).subarray(0, 4096)).summary?.files, 0, '-n: stdin ignored');
 });
 
 t.test('a changed byte', async (t) => {
@@ -77,7 +77,7 @@ t.test('a changed byte', async (t) => {
   writeFileSync(path, data);
   utimesSync(path, 1700000000, 1700000000);
   try {
-    const v = verify(['--dev', img], tarOf(src));
+    const v = verify(['--dev', img], gnuTar(src));
     t.equal(v.status, 1);
     const f = v.findings.find((x) => x.kind === 'content');
     t.ok(f, 'a content finding') || t.comment(describe(v));
@@ -100,7 +100,7 @@ t.test('a changed mode', async (t) => {
   const mode = statSync(path).mode & 0o7777;
   chmodSync(path, 0o600);
   try {
-    const v = verify(['--dev', img], tarOf(src));
+    const v = verify(['--dev', img], gnuTar(src));
     t.equal(v.status, 1);
     t.ok(has(v, { kind: 'mode', path: '/keep/small.txt', expected: '0600', found: '0' + mode.toString(8) })) || t.comment(describe(v));
     t.equal(v.findings.length, 1);
@@ -115,7 +115,7 @@ t.test('a missing and an extra file', async (t) => {
   unlinkSync(join(src, 'new.txt'));
   settle();
   try {
-    const v = verify(['--dev', img], tarOf(src));
+    const v = verify(['--dev', img], gnuTar(src));
     t.equal(v.status, 1);
     t.ok(has(v, { kind: 'missing', path: '/only-in-tar.txt' }), 'the tar has a file the session lacks') || t.comment(describe(v));
     t.ok(has(v, { kind: 'extra', path: '/new.txt' }), 'the session has a file the tar lacks') || t.comment(describe(v));
@@ -129,14 +129,14 @@ t.test('a missing and an extra file', async (t) => {
 });
 
 t.test("iso-merge's references compared by extent", async (t) => {
-  const merged = tool('iso-merge', ['--dev', img, '--mirror'], tarOf(src));
+  const merged = tool('iso-merge', ['--dev', img, '--mirror'], gnuTar(src));
   t.equal(merged.status, 0);
   const v = verify(['--dev', img], merged.stdout);
   t.equal(v.status, 0, 'every reference names the session\'s extents') || t.comment(describe(v));
 });
 
 t.test('a broken tar', async (t) => {
-  const tar = tarOf(src);
+  const tar = gnuTar(src);
   const v = verify(['--dev', img], tar.subarray(0, 512 + 1000));
   t.equal(v.status, 1);
   t.ok(v.findings.some((f) => f.kind === 'tar' && /truncated/.test(String(f.message)))) || t.comment(describe(v));

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Image } from '../dist/image/image.js';
 import type { ImageEntry } from '../dist/image/entry.js';
-import { appendSession, md5, must, node, run, tarOf, untar } from './merge-helpers.js';
+import { appendSession, md5, untar } from './helpers/merge.js';
+import { must, node, run, tarOf } from './helpers/run.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-zisofs-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

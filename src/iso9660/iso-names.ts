@@ -74,15 +74,74 @@ export function compareIsoNames(a: IsoName, b: IsoName): number {
   return comparePadded(a.base, b.base) || comparePadded(a.ext, b.ext);
 }
 
+/**
+ * The names already given in one directory, and for each mangling template (the part before
+ * and after the counter) the counters known to be taken. Finding a free counter skips the
+ * taken ones in jumps (a union-find over counters with path compression), so a directory of
+ * n names that all mangle alike costs about n steps instead of n²/2 — and picks exactly the
+ * smallest free counter, as probing 1, 2, 3 … does.
+ */
+export class NameSpace {
+  private readonly used = new Set<string>();
+  /** template → counter → a larger counter: every counter in between is taken. */
+  private readonly skips = new Map<string, Map<number, number>>();
+
+  has(key: string): boolean {
+    return this.used.has(key);
+  }
+
+  add(key: string): void {
+    this.used.add(key);
+  }
+
+  /** The smallest k in [from, end) for which `prefix + k + suffix` is not taken, or `end`. */
+  firstFree(prefix: string, suffix: string, from: number, end: number): number {
+    const id = `${prefix}\u0000${suffix}`;
+    let skip = this.skips.get(id);
+    if (!skip) this.skips.set(id, (skip = new Map()));
+    const path: number[] = [];
+    let k = from;
+    while (k < end) {
+      const next = skip.get(k);
+      if (next === undefined && !this.used.has(prefix + k + suffix)) break;
+      path.push(k);
+      k = next ?? k + 1;
+    }
+    // Taken stays taken (names are only added), so the jump is valid for every later search.
+    for (const p of path) skip.set(p, k);
+    return k;
+  }
+}
+
+/**
+ * The first free name of the mangled forms `template(d)` gives for counters of d digits:
+ * counter 1 first, as if each k = 1, 2, 3 … were tried in turn.
+ */
+export function firstFreeMangled(taken: NameSpace, template: (digits: number) => [prefix: string, suffix: string]): string {
+  let k = 1;
+  for (let digits = 1, end = 10; ; digits++, end *= 10) {
+    const [prefix, suffix] = template(digits);
+    k = taken.firstFree(prefix, suffix, k, end);
+    if (k < end) return prefix + k + suffix;
+  }
+}
+
 /** Gives each of `names` (raw bytes in latin1 strings) a unique identifier, in input order:
- *  a later name that collides gets a counter. */
+ *  a later name that collides gets the smallest counter that makes it unique. */
 export function assignIsoNames(names: readonly { name: string; isDir: boolean }[]): IsoName[] {
-  const used = new Set<string>();
+  const taken = new NameSpace();
   return names.map((n) => {
     const first = isoCandidate(n.name, n.isDir);
-    let c = first;
-    for (let k = 1; used.has(isoKey(c)); k++) c = isoMangled(first, k);
-    used.add(isoKey(c));
-    return c;
+    let key = isoKey(first);
+    if (taken.has(key)) {
+      // isoMangled's identifier for counter k, split around the counter.
+      const room = first.isDir ? MAX_ISO_NAME : MAX_ISO_NAME - 1 - first.ext.length;
+      const suffix = first.isDir ? '' : `.${first.ext}`;
+      key = firstFreeMangled(taken, (digits) => [first.base.slice(0, Math.max(0, room - digits)), suffix]);
+      taken.add(key);
+      return { ...first, base: first.isDir ? key : key.slice(0, key.length - suffix.length) };
+    }
+    taken.add(key);
+    return first;
   });
 }

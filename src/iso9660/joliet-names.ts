@@ -1,7 +1,7 @@
 // Joliet identifiers: UCS-2 big-endian (UTF-16 surrogate pairs for characters beyond the
 // BMP, as xorriso's joliet_utf16), at most 64 code units (103 with --joliet-long).
 // Longer names are cut keeping the extension and made unique with `~N`; no file is dropped.
-import { comparePadded } from './iso-names.js';
+import { comparePadded, firstFreeMangled, NameSpace } from './iso-names.js';
 
 export const JOLIET_MAX = 64;
 export const JOLIET_LONG_MAX = 103;
@@ -25,31 +25,40 @@ function cutUnits(s: string, max: number): string {
   return s.slice(0, end);
 }
 
-function cut(name: string, isDir: boolean, max: number, tag: string): string {
+/** A name cut to `max` units with room for `tag` (e.g. `~3`) before its extension, split
+ *  around the tag. */
+function cutAround(name: string, isDir: boolean, max: number, tagLength: number): [string, string] {
   const dot = isDir ? -1 : name.lastIndexOf('.');
   const ext = dot > 0 && name.length - dot <= MAX_KEPT_EXT + 1 ? name.slice(dot) : '';
   const base = ext ? name.slice(0, dot) : name;
-  return cutUnits(base, max - ext.length - tag.length) + tag + ext;
+  return [cutUnits(base, max - ext.length - tagLength), ext];
 }
 
-/** Unique Joliet names for the children of one directory, in input order. */
+/** Unique Joliet names for the children of one directory, in input order: names that fit
+ *  first, then the others cut, with `~N` (the smallest N that is free) where needed. */
 export function assignJolietNames(names: readonly { name: string; isDir: boolean }[], max: number): JolietName[] {
   const out: JolietName[] = new Array(names.length);
-  const used = new Set<string>();
+  const taken = new NameSpace();
   const pending: number[] = [];
   names.forEach((n, i) => {
     const clean = n.name.replace(FORBIDDEN, '_');
-    if (clean === n.name && clean.length <= max && !used.has(clean)) {
-      used.add(clean);
+    if (clean === n.name && clean.length <= max && !taken.has(clean)) {
+      taken.add(clean);
       out[i] = { text: clean, changed: false };
     } else pending.push(i);
   });
   for (const i of pending) {
     const n = names[i];
     const clean = n.name.replace(FORBIDDEN, '_');
-    let text = cut(clean, n.isDir, max, '');
-    for (let k = 1; used.has(text); k++) text = cut(clean, n.isDir, max, `~${k}`);
-    used.add(text);
+    const [base, ext] = cutAround(clean, n.isDir, max, 0);
+    let text = base + ext;
+    if (taken.has(text)) {
+      text = firstFreeMangled(taken, (digits) => {
+        const [b, e] = cutAround(clean, n.isDir, max, 1 + digits);
+        return [`${b}~`, e];
+      });
+    }
+    taken.add(text);
     out[i] = { text, changed: true };
   }
   return out;

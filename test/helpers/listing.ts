@@ -1,7 +1,8 @@
 // Listings in the kernel oracle's line format (path type mode uid gid size mtime nlink target
 // md5, tab separated; see kernel-oracle README), and a whole-listing comparison that prints a
 // readable difference: entries missing, entries extra, and field by field for the rest.
-import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 
 export const FIELDS = ['path', 'type', 'mode', 'uid', 'gid', 'size', 'mtime', 'nlink', 'target', 'md5'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -90,16 +91,53 @@ export function sortEntries(entries: Entry[]): Entry[] {
   return [...entries].sort((a, b) => comparePaths(a.path, b.path));
 }
 
-export const ORACLE = process.env.KERNEL_ORACLE
-  ?? new URL('../../../shared/tools/kernel-oracle/kernel-oracle.sh', import.meta.url).pathname;
-
-/** The expected tree: the oracle's `--list-dir` of a host directory. */
+/**
+ * The expected tree: a host directory listed as the kernel oracle's `--list-dir` does (its
+ * oracle-ls: pre-order, children sorted bytewise, lstat fields, md5 of regular files), in
+ * the project's own code, so that a fresh clone needs no oracle to know what to expect.
+ */
 export function listDir(dir: string): Entry[] {
-  const r = spawnSync(ORACLE, ['--list-dir', dir], { maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
-  if (r.status !== 0) throw new Error(`kernel-oracle --list-dir ${dir}: exit ${r.status}: ${r.stderr}`);
-  const { entries, notes } = parseListing(r.stdout.toString('utf8'));
-  if (notes.length) throw new Error(`kernel-oracle --list-dir ${dir}: ${notes.join('; ')}`);
-  return entries;
+  const out: Entry[] = [];
+  const visit = (abs: Buffer, path: string) => {
+    const st = lstatSync(abs, { bigint: true });
+    const fmt = Number(st.mode) & 0o170000;
+    const type = TYPES[fmt] ?? 'unknown';
+    let target = '-';
+    if (type === 'symlink') {
+      const link = readlinkSync(abs, { encoding: 'buffer' });
+      target = link.length === 1 && link[0] === 0x2d ? '\\x2d' : escapeName(link); // "-" alone would read as "none"
+    } else if (type === 'chr' || type === 'blk') target = `${major(st.rdev)}:${minor(st.rdev)}`;
+    const sec = st.mtimeNs / 1_000_000_000n - (st.mtimeNs % 1_000_000_000n < 0n ? 1n : 0n); // tv_sec: floor
+    out.push({
+      path: path || '/', type, mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'), uid: String(st.uid), gid: String(st.gid),
+      size: String(st.size), mtime: String(sec), nlink: String(st.nlink), target, md5: type === 'file' ? md5File(abs) : '-',
+    });
+    if (type !== 'dir') return;
+    const names = (readdirSync(abs, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare);
+    for (const name of names) visit(Buffer.concat([abs, SLASH, name]), `${path}/${escapeName(name)}`);
+  };
+  visit(Buffer.from(dir), '');
+  return out;
+}
+
+const SLASH = Buffer.from('/');
+const TYPES: Record<number, string> = {
+  0o040000: 'dir', 0o100000: 'file', 0o120000: 'symlink', 0o020000: 'chr', 0o060000: 'blk', 0o010000: 'fifo', 0o140000: 'sock',
+};
+// glibc's major() and minor() of a dev_t.
+const major = (d: bigint) => ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+const minor = (d: bigint) => (d & 0xffn) | ((d >> 12n) & ~0xffn);
+
+function md5File(path: Buffer): string {
+  const h = createHash('md5');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 export interface Difference {

@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ORACLE, escapeName, listDir, parseListing, type Entry } from './listing.js';
+import { escapeName, listDir, parseListing, type Entry } from './listing.js';
+import { run } from './run.js';
+import { KERNEL_ORACLE } from './skip.js';
 
 /** Readers run in a UTF-8 locale and UTC, whatever the caller's environment. */
 export const READER_ENV = { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', TZ: 'UTC' };
@@ -19,11 +21,11 @@ export interface ReaderResult {
   linkGroups?: string[][];
 }
 
-function run(cmd: string, args: string[], opts: { allowFail?: boolean; env?: NodeJS.ProcessEnv; input?: Buffer } = {}) {
-  const r = spawnSync(cmd, args, { env: opts.env ?? READER_ENV, maxBuffer: 1 << 30, input: opts.input });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+/** A reader's command in the readers' environment; a failure throws unless `allowFail`. */
+function runReader(cmd: string, args: string[], opts: { allowFail?: boolean; env?: NodeJS.ProcessEnv; input?: Buffer } = {}) {
+  const r = run(cmd, args, { env: opts.env ?? READER_ENV, input: opts.input });
   if (r.status !== 0 && !opts.allowFail) {
-    throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr.toString().trim().split('\n').slice(-5).join(' | ')}`);
+    throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
   }
   return r;
 }
@@ -34,7 +36,7 @@ function run(cmd: string, args: string[], opts: { allowFail?: boolean; env?: Nod
 export function readKernel(image: string, opts = '', md5 = true): ReaderResult {
   const env = { ...READER_ENV, KERNEL_ORACLE_NO_SETUP: '1', KERNEL_ORACLE_MD5: md5 ? '1' : '0' };
   const args = opts ? [image, opts] : [image];
-  const r = spawnSync(ORACLE, args, { env, maxBuffer: 1 << 28 });
+  const r = spawnSync(KERNEL_ORACLE, args, { env, maxBuffer: 1 << 28 });
   const stderr = r.stderr.toString().trim();
   if (r.status !== 0) throw new Error(`kernel-oracle ${args.join(' ')}: exit ${r.status}: ${stderr.split('\n').slice(-3).join(' | ')}`);
   const { entries, notes } = parseListing(r.stdout.toString('utf8'));
@@ -46,7 +48,7 @@ export function readKernel(image: string, opts = '', md5 = true): ReaderResult {
 let kernelInfo: string | undefined;
 /** The oracle's kernel release, e.g. "6.1.0-56-amd64". */
 export function kernelRelease(): string {
-  kernelInfo ??= spawnSync(ORACLE, ['--info'], { env: READER_ENV }).stdout?.toString() ?? '';
+  kernelInfo ??= spawnSync(KERNEL_ORACLE, ['--info'], { env: READER_ENV }).stdout?.toString() ?? '';
   return /^kernel=(.*)$/m.exec(kernelInfo)?.[1] ?? '';
 }
 
@@ -68,7 +70,7 @@ export function readXorriso(image: string, work: string): ReaderResult {
   const dir = scratch(work, 'xorriso');
   try {
     const target = join(dir, 'root'); // new, so that the root's own attributes are restored
-    const r = run('xorriso', ['-abort_on', 'NEVER', '-return_with', 'FAILURE', '32', '-osirrox', 'on:device_files', '-hardlinks', 'on',
+    const r = runReader('xorriso', ['-abort_on', 'NEVER', '-return_with', 'FAILURE', '32', '-osirrox', 'on:device_files', '-hardlinks', 'on',
       '-indev', image, '-extract', '/', target], { allowFail: true });
     const notes = r.stderr.toString().split('\n').filter((l) => /: (FAILURE|SORRY|WARNING|MISHAP|FATAL) :/.test(l));
     if (r.status !== 0) notes.push(`xorriso exit ${r.status}`);
@@ -82,7 +84,7 @@ export function readXorriso(image: string, work: string): ReaderResult {
 export function readBsdtar(image: string, work: string): ReaderResult {
   const dir = scratch(work, 'bsdtar');
   try {
-    const r = run('bsdtar', ['-x', '-p', '--numeric-owner', '-f', image, '-C', dir], { allowFail: true });
+    const r = runReader('bsdtar', ['-x', '-p', '--numeric-owner', '-f', image, '-C', dir], { allowFail: true });
     const notes = r.stderr.toString().split('\n').filter((l) => l.trim() !== '');
     if (r.status !== 0) notes.push(`bsdtar exit ${r.status}`);
     return { entries: listDir(dir), notes, linkGroups: linkGroups(dir) };
@@ -95,7 +97,7 @@ export function readBsdtar(image: string, work: string): ReaderResult {
 export function read7z(image: string, work: string): ReaderResult {
   const dir = scratch(work, '7z');
   try {
-    const r = run('7z', ['x', '-y', '-bd', `-o${dir}`, image], { allowFail: true });
+    const r = runReader('7z', ['x', '-y', '-bd', `-o${dir}`, image], { allowFail: true });
     const notes: string[] = [];
     if (r.status !== 0) notes.push(`7z exit ${r.status}: ${r.stdout.toString().split('\n').filter((l) => /ERROR|Error|WARNING/.test(l)).join(' | ')}`);
     return { entries: listDir(dir), notes };
@@ -155,7 +157,7 @@ export interface IsoinfoEntry extends Entry {
  * size isoinfo shows (what `isoinfo -x` reads, without one process per file).
  */
 export function readIsoinfo(image: string, tree: 'R' | 'J' | 'plain', md5: boolean): ReaderResult & { entries: IsoinfoEntry[] } {
-  const r = run('isoinfo', [...(tree === 'plain' ? [] : [`-${tree}`]), '-l', '-i', image]);
+  const r = runReader('isoinfo', [...(tree === 'plain' ? [] : [`-${tree}`]), '-l', '-i', image]);
   // Joliet names come out as Latin-1 bytes; Rock Ridge names as the bytes recorded (UTF-8).
   const text = r.stdout.toString(tree === 'J' ? 'latin1' : 'utf8');
   const notes = r.stderr.toString().split('\n').filter((l) => l.trim() !== '');
@@ -243,7 +245,7 @@ export interface PathTableEntry {
 
 /** `isoinfo -p` (the PVD's L path table) or `-J -p` (the Joliet SVD's), parsed. */
 export function readIsoinfoPathTable(image: string, joliet: boolean): PathTableEntry[] {
-  const r = run('isoinfo', [...(joliet ? ['-J'] : []), '-p', '-i', image]);
+  const r = runReader('isoinfo', [...(joliet ? ['-J'] : []), '-p', '-i', image]);
   const out: PathTableEntry[] = [];
   for (const line of r.stdout.toString('latin1').split('\n')) {
     const m = /^ *(\d+): +(\d+) ([0-9a-f]+) (.*)$/.exec(line);

@@ -1,24 +1,29 @@
-// Which readers are installed. A missing reader skips its checks on a developer's machine, but
-// fails them in CI (CI=true), where the setup script must have installed every one.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { ORACLE } from './listing.js';
+// Which readers and judges are here. A missing one skips its checks on a developer's machine
+// (and in a fresh clone, which has no ../shared beside it), but fails them in CI (CI=true),
+// where the setup script must have installed every one.
+import { have } from './run.js';
 
 export const IN_CI = process.env.CI === 'true';
+
+/** The judges kept beside the repository, in ../shared (KERNEL_ORACLE overrides). */
+export const KERNEL_ORACLE = process.env.KERNEL_ORACLE
+  ?? new URL('../../../shared/tools/kernel-oracle/kernel-oracle.sh', import.meta.url).pathname;
+export const DRIVE_ORACLE = process.env.DRIVE_ORACLE
+  ?? new URL('../../../shared/tools/drive-oracle/drive-oracle.sh', import.meta.url).pathname;
 
 const cache = new Map<string, boolean>();
 
 function found(cmd: string): boolean {
   if (!cache.has(cmd)) {
-    const ok = cmd.includes('/') ? existsSync(cmd) : spawnSync('sh', ['-c', `command -v '${cmd}'`]).status === 0;
-    cache.set(cmd, ok);
+    cache.set(cmd, have(cmd));
   }
   return cache.get(cmd)!;
 }
 
 /** The commands each reader needs. */
 export const READER_COMMANDS: Record<string, string[]> = {
-  kernel: [ORACLE],
+  kernel: [KERNEL_ORACLE],
+  drive: [DRIVE_ORACLE],
   xorriso: ['xorriso'],
   bsdtar: ['bsdtar'],
   '7z': ['7z'],
@@ -56,4 +61,17 @@ export function withReader(t: Assertions, reader: string, fn: () => void | Promi
   if (g.ok) return fn();
   if (IN_CI) t.fail(`${g.why} (CI=true: every reader must be installed)`);
   else t.pass(g.why, { skip: g.why });
+}
+
+/**
+ * True when every command (a name on PATH, or a path) is here. Otherwise records a skip, or a
+ * failure when CI=true, and returns false: `if (!needs(t, 'xorriso')) return;`.
+ */
+export function needs(t: Assertions, ...cmds: string[]): boolean {
+  const missing = cmds.filter((c) => !found(c));
+  if (missing.length === 0) return true;
+  const why = `${missing.join(', ')} not installed`;
+  if (IN_CI) t.fail(`${why} (CI=true: every reader must be installed)`);
+  else t.pass(why, { skip: why });
+  return false;
 }

@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Image } from '../../dist/image/image.js';
-import { haveKernelOracle, kernelListing, md5, must, reader, run, tarOf, untar } from '../merge-helpers.js';
+import { kernelListing, md5, untar } from '../helpers/merge.js';
+import { must, run, tarOf } from '../helpers/run.js';
+import { KERNEL_ORACLE, needs } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-zisofs-interop-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -69,7 +71,7 @@ const expected = md5Tree(src);
 t.test('iso-pack -z: every compressed file reads back to its bytes', async (t) => {
   t.same(compressedPaths(image), ['a.log', 'dir/b.log', 'dir/exact-block', 'zeros']);
   t.test('kernel', async (t) => {
-    if (!haveKernelOracle(t)) return;
+    if (!needs(t, KERNEL_ORACLE)) return;
     const k = kernelListing(image);
     t.equal(k.status, 0, k.stderr);
     for (const [path, m] of expected) {
@@ -78,7 +80,7 @@ t.test('iso-pack -z: every compressed file reads back to its bytes', async (t) =
     }
   });
   t.test('xorriso (osirrox)', async (t) => {
-    if (!reader(t, 'xorriso')) return;
+    if (!needs(t, 'xorriso')) return;
     const out = join(work, 'xorriso-out');
     must('xorriso', ['-osirrox', 'on', '-indev', image, '-extract', '/', out]);
     t.same(md5Tree(out), expected);
@@ -86,7 +88,7 @@ t.test('iso-pack -z: every compressed file reads back to its bytes', async (t) =
     t.match(md5s.stdout.toString() + md5s.stderr, /File contents and their MD5 checksums match/);
   });
   t.test('bsdtar', async (t) => {
-    if (!reader(t, 'bsdtar')) return;
+    if (!needs(t, 'bsdtar')) return;
     const out = join(work, 'bsdtar-out');
     mkdirSync(out);
     must('bsdtar', ['-xf', image, '-C', out]);
@@ -95,7 +97,7 @@ t.test('iso-pack -z: every compressed file reads back to its bytes', async (t) =
 });
 
 t.test('a session xorriso wrote with -zisofs: appended to, restored, verified', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const medium = join(work, 'xorriso.iso');
   must('xorriso', ['-outdev', medium, '-md5', 'on', '-zisofs', 'level=6', '-map', src, '/', '-set_filter_r', '--zisofs', '/', '--', '-commit']);
   const before = compressedPaths(medium);
@@ -122,7 +124,7 @@ t.test('a session xorriso wrote with -zisofs: appended to, restored, verified', 
   const v = run(process.execPath, [BIN('cd-verify'), '--dev', medium], { input: must('tar', ['-C', whole, '-cf', '-', '.']) });
   t.notMatch(v.stdout.toString(), /"kind":"(content|size|file-md5|session-md5)"/, v.stdout.toString());
   t.match(v.stderr, /2 session\(s\)/);
-  if (haveKernelOracle(t)) {
+  if (needs(t, KERNEL_ORACLE)) {
     const k = kernelListing(medium);
     t.equal(k.status, 0, k.stderr);
     for (const [path, m] of want) t.ok(k.lines.some((l) => l.startsWith(`/${path}\t`) && l.endsWith(`\t${m}`)), `kernel: ${path}`);

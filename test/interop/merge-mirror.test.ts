@@ -8,10 +8,9 @@ import t from 'tap';
 import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  appendSession, describe, type Field, haveKernelOracle, type HostEntry, hostTree, kernelComparable, kernelListDir, kernelListingAsync,
-  linkGroups, must, node, reader, run, sessionStarts, tarOf, untar,
-} from './merge-helpers.js';
+import { appendSession, describe, type Field, type HostEntry, hostListing, hostTree, kernelComparable, kernelListingAsync, linkGroups, sessionStarts, untar } from '../helpers/merge.js';
+import { must, node, run, tarOf } from '../helpers/run.js';
+import { KERNEL_ORACLE, needs } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-mirror-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -102,7 +101,7 @@ function sameAsMoment(t: Tap.Test, got: Map<string, HostEntry>, m: Moment, what:
 }
 
 function viaXorriso(t: Tap.Test, m: Moment, what: string, start?: number) {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const out = join(work, `xorriso-${done.length}-${start ?? 'new'}`);
   const load = start === undefined ? [] : ['-load', 'sbsector', String(start)];
   must('xorriso', ['-osirrox', 'on:device_files', '-hardlinks', 'on', ...load, '-indev', medium, '-extract', '/', out]);
@@ -110,7 +109,7 @@ function viaXorriso(t: Tap.Test, m: Moment, what: string, start?: number) {
   rmSync(out, { recursive: true, force: true });
 }
 
-const haveOracle = (t: Tap.Test) => haveKernelOracle(t);
+const haveOracle = (t: Tap.Test) => needs(t, KERNEL_ORACLE);
 
 for (let k = 0; k < moments.length; k++) {
   t.test(`session ${k + 1}`, async (t) => {
@@ -131,11 +130,11 @@ for (let k = 0; k < moments.length; k++) {
     done.push(m);
 
     const oracle = haveOracle(t) ? kernelListingAsync(medium) : null;
-    if (oracle) m.kernel = kernelComparable(kernelListDir(src));
+    if (oracle) m.kernel = kernelComparable(hostListing(src));
 
     viaXorriso(t, m, 'xorriso');
 
-    if (reader(t, 'bsdtar')) {
+    if (needs(t, 'bsdtar')) {
       const out = join(work, `bsdtar-${k}`);
       mkdirSync(out);
       must('bsdtar', ['--numeric-owner', '-xpf', medium, '-C', out]);
@@ -143,7 +142,7 @@ for (let k = 0; k < moments.length; k++) {
       rmSync(out, { recursive: true, force: true });
     }
 
-    if (reader(t, '7z')) {
+    if (needs(t, '7z')) {
       // 7-Zip reads the Joliet tree: names up to 64 characters, regular files only.
       const out = join(work, `7z-${k}`);
       must('7z', ['x', '-o' + out, medium]);

@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIG_SIZE, buildBigFixture, tarCommand } from './fixture/fixture.js';
-import { isoPackBuilt, packPipeline } from './helpers/isopack.js';
-import { formatDifference, isEqual, listDir } from './helpers/listing.js';
-import { compareWithModel, models } from './helpers/model.js';
-import { READER_ENV, kernelHas32BitDates, md5OfCommand, readKernel } from './helpers/readers.js';
-import { gate, withReader } from './helpers/skip.js';
+import { BIG_SIZE, buildBigFixture, tarCommand } from '../fixture/fixture.js';
+import { isoPackBuilt, packPipeline } from '../helpers/isopack.js';
+import { formatDifference, isEqual, listDir } from '../helpers/listing.js';
+import { compareWithModel, models } from '../helpers/model.js';
+import { READER_ENV, kernelHas32BitDates, md5OfCommand, readKernel } from '../helpers/readers.js';
+import { gate, withReader } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-big-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

@@ -7,7 +7,9 @@ import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, 
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendDir, appendSession, BIN, haveKernelOracle, KERNEL_ORACLE, must, reader, run, tarOf } from './merge-helpers.js';
+import { appendDir, appendSession } from '../helpers/merge.js';
+import { bin, must, run, tarOf } from '../helpers/run.js';
+import { KERNEL_ORACLE, needs } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-big-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -92,7 +94,7 @@ t.test('session 1 with the big file, session 2 (--mirror) and 3 (overlay) refer 
   t.equal(o.status, 0, o.stderr);
   t.ok(statSync(medium).size - afterMirror < 1024 * 1024, 'so did the overlay session');
 
-  const merged = run(process.execPath, [BIN('iso-merge'), '--dev', medium, '-n']);
+  const merged = run(process.execPath, [bin('iso-merge'), '--dev', medium, '-n']);
   const m2 = /ISOPIPE\.extents=(\d+)\+(\d+),(\d+)\+(\d+)\n/.exec(merged.stdout.toString('latin1'));
   t.ok(m2, 'the reference lists two sections');
   if (m2) {
@@ -104,11 +106,11 @@ t.test('session 1 with the big file, session 2 (--mirror) and 3 (overlay) refer 
 t.test('readers get the same 4 GiB from the newest session', async (t) => {
   // Two readers at a time: the machine has two cores.
   const checks: Promise<void>[] = [];
-  if (reader(t, 'bsdtar')) checks.push(contentOf('bsdtar', ['-xOf', medium, 'huge']).then((v) => void t.equal(v, 'ok', 'bsdtar')));
-  if (reader(t, '7z')) checks.push(contentOf('7z', ['x', '-so', medium, 'huge']).then((v) => void t.equal(v, 'ok', '7z (Joliet)')));
+  if (needs(t, 'bsdtar')) checks.push(contentOf('bsdtar', ['-xOf', medium, 'huge']).then((v) => void t.equal(v, 'ok', 'bsdtar')));
+  if (needs(t, '7z')) checks.push(contentOf('7z', ['x', '-so', medium, 'huge']).then((v) => void t.equal(v, 'ok', '7z (Joliet)')));
   await Promise.all(checks);
   const more: Promise<void>[] = [];
-  if (reader(t, 'xorriso')) {
+  if (needs(t, 'xorriso')) {
     const out = join(work, 'x');
     must('xorriso', ['-osirrox', 'on:sparse=1m', '-indev', medium, '-extract', '/huge', out]);
     more.push(contentOfFile(out).then((v) => void t.equal(v, 'ok', 'xorriso')));
@@ -116,7 +118,7 @@ t.test('readers get the same 4 GiB from the newest session', async (t) => {
   // iso-merge --data of the newest session: the data read back from both sections.
   more.push(
     new Promise<void>((resolve) => {
-      const data = spawn(process.execPath, [BIN('iso-merge'), '--dev', medium, '--data', '-n'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const data = spawn(process.execPath, [bin('iso-merge'), '--dev', medium, '--data', '-n'], { stdio: ['ignore', 'pipe', 'inherit'] });
       const tar = spawn('tar', ['-xOf', '-', 'huge'], { stdio: ['pipe', 'pipe', 'ignore'] });
       data.stdout.pipe(tar.stdin);
       const v = new Content();
@@ -128,7 +130,7 @@ t.test('readers get the same 4 GiB from the newest session', async (t) => {
     }),
   );
   await Promise.all(more);
-  if (haveKernelOracle(t)) {
+  if (needs(t, KERNEL_ORACLE)) {
     const k = run(KERNEL_ORACLE, [medium], { env: { ...process.env, KERNEL_ORACLE_NO_SETUP: '1', KERNEL_ORACLE_MD5: '0' } });
     t.equal(k.status, 0, 'the kernel mounts it');
     t.match(String(k.stdout), new RegExp(`^/huge\\tfile\\t0644\\t0\\t0\\t${SIZE}\\t`, 'm'), 'the kernel lists the big file with its size');

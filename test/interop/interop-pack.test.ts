@@ -5,16 +5,16 @@ import t, { type Test } from 'tap';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFixture, buildMixedLinkFixture, tarCommand, TAR_FORMATS, type TarFormat } from './fixture/fixture.js';
-import { isoPackBuilt, packPipeline } from './helpers/isopack.js';
-import { formatDifference, isEqual, listDir, unescapeName, type Entry } from './helpers/listing.js';
-import { compareWithModel, models, relevantNotes, type ModelOptions } from './helpers/model.js';
+import { buildFixture, buildMixedLinkFixture, tarCommand, TAR_FORMATS, type TarFormat } from '../fixture/fixture.js';
+import { isoPackBuilt, packPipeline } from '../helpers/isopack.js';
+import { formatDifference, isEqual, listDir, unescapeName, type Entry } from '../helpers/listing.js';
+import { compareWithModel, models, relevantNotes, type ModelOptions } from '../helpers/model.js';
 import {
   isoinfoLinkGroups, kernelHas32BitDates, linkGroups, pathTableProblems, read7z, readBsdtar, readIsoinfo, readIsoinfoPathTable,
   readKernel, readXorriso,
   type ReaderResult,
-} from './helpers/readers.js';
-import { IN_CI, gate, withReader } from './helpers/skip.js';
+} from '../helpers/readers.js';
+import { IN_CI, gate, withReader } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-interop-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));

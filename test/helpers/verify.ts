@@ -1,8 +1,7 @@
 // Running cd-verify and the tools that make its test images; patching bytes of an image.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-
-const BIN = new URL('../bin/', import.meta.url).pathname;
+import { node, tarOf, type RunResult } from './run.js';
 
 export interface VerifyRun {
   status: number | null;
@@ -13,15 +12,9 @@ export interface VerifyRun {
   stderr: string;
 }
 
-/** Runs a command with `input` on stdin (an empty pipe when none). */
-export function run(cmd: string, args: string[], input?: Buffer, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<Buffer> {
-  const r = spawnSync(cmd, args, { input: input ?? Buffer.alloc(0), env: { ...process.env, CDR_DEVICE: '', ...env }, maxBuffer: 1 << 30 });
-  if (r.error) throw r.error;
-  return r;
-}
-
-export function tool(name: string, args: string[], input?: Buffer, env?: NodeJS.ProcessEnv): SpawnSyncReturns<Buffer> {
-  return run(process.execPath, [BIN + name + '.js', ...args], input, env);
+/** One of the tools with `input` on stdin (an empty pipe when none), no default recorder. */
+export function tool(name: string, args: string[], input?: Buffer, env: NodeJS.ProcessEnv = {}): RunResult {
+  return node(name, args, { input: input ?? Buffer.alloc(0), env: { ...process.env, CDR_DEVICE: '', ...env } });
 }
 
 /** cd-verify with `input` on stdin (empty: no tar). */
@@ -45,10 +38,9 @@ export function sh(cmd: string): string {
   return r.stdout.toString();
 }
 
-export function tarOf(dir: string, extra: string[] = []): Buffer {
-  const r = spawnSync('tar', ['-C', dir, '--format=gnu', '--numeric-owner', ...extra, '-cf', '-', '.'], { maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(r.stderr.toString());
-  return r.stdout;
+/** The tar cd-verify's tests compare against: GNU format, numeric owners. */
+export function gnuTar(dir: string): Buffer {
+  return tarOf(dir, ['--format=gnu', '--numeric-owner']);
 }
 
 export function readAt(file: string, offset: number, length: number): Buffer {

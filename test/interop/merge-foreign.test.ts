@@ -6,10 +6,9 @@ import t from 'tap';
 import { chmodSync, chownSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  appendSession, describe, type Field, haveKernelOracle, type HostEntry, hostTree, kernelComparable, kernelListDir, kernelListing,
-  linkGroups, md5, must, node, reader, tarOf,
-} from './merge-helpers.js';
+import { appendSession, describe, type Field, type HostEntry, hostListing, hostTree, kernelComparable, kernelListing, linkGroups, md5 } from '../helpers/merge.js';
+import { must, node, tarOf } from '../helpers/run.js';
+import { KERNEL_ORACLE, needs } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-foreign-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -49,7 +48,7 @@ mkdirSync(add);
 put(add, 'added', 'added by isopipe\n');
 
 function bsdtarTree(t: Tap.Test, image: string, tag: string): Map<string, HostEntry> | null {
-  if (!reader(t, 'bsdtar')) return null;
+  if (!needs(t, 'bsdtar')) return null;
   const out = join(work, 'x-' + tag);
   mkdirSync(out);
   must('bsdtar', ['--numeric-owner', '-xpf', image, '-C', out]);
@@ -71,7 +70,7 @@ function same(t: Tap.Test, got: Map<string, HostEntry> | null, want: Map<string,
 }
 
 t.test('a medium begun by xorriso', async (t) => {
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   const medium = join(work, 'x.iso');
   must('xorriso', ['-dev', 'stdio:' + medium, '-hardlinks', 'on', '-map', old, '/', '-commit']);
   const r = appendSession(tarOf(add), medium, ['-v']);
@@ -93,15 +92,15 @@ t.test('a medium begun by xorriso', async (t) => {
   t.match(m.stderr, /reused 6 files/, 'a.txt, a-link, bin.dat, d/x, the unicode name and added (the long name travels with data)');
   t.ok(readFileSync(medium).length - before < 200_000, 'bin.dat (300 kB) is not written again');
   same(t, bsdtarTree(t, medium, 'x2'), want, 'bsdtar after --mirror');
-  if (haveKernelOracle(t)) {
+  if (needs(t, KERNEL_ORACLE)) {
     const k = kernelListing(medium);
     t.equal(k.status, 0);
-    t.strictSame(kernelComparable(k.lines), kernelComparable(kernelListDir(both)), 'kernel');
+    t.strictSame(kernelComparable(k.lines), kernelComparable(hostListing(both)), 'kernel');
   }
 });
 
 t.test('a medium begun by genisoimage (relocated deep directories)', async (t) => {
-  if (!reader(t, 'genisoimage')) return;
+  if (!needs(t, 'genisoimage')) return;
   const medium = join(work, 'g.iso');
   const first = join(work, 'g1.iso');
   must('genisoimage', ['-quiet', '-R', '-J', '-joliet-long', '-C', '0,32', '-o', first, old], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -114,7 +113,7 @@ t.test('a medium begun by genisoimage (relocated deep directories)', async (t) =
 });
 
 t.test('a multi-extent file of an old session stays one file', async (t) => {
-  if (!reader(t, 'genisoimage')) return;
+  if (!needs(t, 'genisoimage')) return;
   // genisoimage writes x1 then x2 with contiguous data; x2's record becomes x1's second
   // section, as in a file over 4 GiB (see image-reader.test.ts).
   const m = join(work, 'me');
@@ -148,7 +147,7 @@ t.test('a multi-extent file of an old session stays one file', async (t) => {
     t.equal(got.get('x1')?.md5, md5(Buffer.concat([Buffer.alloc(2048, 0x61), Buffer.alloc(100, 0x62)])), 'both sections, in order');
     t.notOk(got.has('x2'));
   }
-  if (haveKernelOracle(t)) {
+  if (needs(t, KERNEL_ORACLE)) {
     const k = kernelListing(medium);
     t.ok(k.lines.some((l) => l.startsWith('/x1\tfile\t') && l.includes('\t2148\t')), 'kernel: x1 of 2148 bytes');
   }

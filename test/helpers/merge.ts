@@ -1,89 +1,35 @@
-// Shared by the image-reader and iso-merge tests: running the tools, listing trees on the
-// host and as the readers see them, and the rule for readers that are missing.
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+// Shared by the image-reader and iso-merge tests: appending sessions through the pipeline,
+// listing trees on the host and as the readers see them.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-
-export const BIN = (name: string) => new URL(`../bin/${name}.js`, import.meta.url).pathname;
-export const KERNEL_ORACLE = '/work/shared/tools/kernel-oracle/kernel-oracle.sh';
-const CI = process.env.CI === 'true';
-
-export interface RunResult {
-  status: number | null;
-  stdout: Buffer;
-  stderr: string;
-  ms: number;
-}
-
-export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
-  const t0 = Date.now();
-  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30, ...opts });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout as Buffer, stderr: String(r.stderr), ms: Date.now() - t0 };
-}
-
-/** Runs a command that must succeed; returns stdout. */
-export function must(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Buffer {
-  const r = run(cmd, args, opts);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
-  return r.stdout;
-}
-
-export function node(tool: string, args: string[], opts: SpawnSyncOptions = {}): RunResult {
-  return run(process.execPath, [BIN(tool), ...args], opts);
-}
-
-/** True when `cmd` can run. */
-export function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
-/**
- * Whether an interop check can run: a missing reader skips it, except in CI, where it
- * must fail instead.
- */
-export function reader(t: Tap.Test, cmd: string): boolean {
-  if (have(cmd)) return true;
-  if (CI) t.fail(`${cmd} is not installed (required in CI)`);
-  else t.skip(`${cmd} is not installed`);
-  return false;
-}
-
-export function haveKernelOracle(t: Tap.Test): boolean {
-  if (spawnSync('test', ['-x', KERNEL_ORACLE]).status === 0) return true;
-  if (CI) t.fail('the kernel oracle is not available (required in CI)');
-  else t.skip('the kernel oracle is not available');
-  return false;
-}
+import { formatEntry, listDir } from './listing.js';
+import { bin, must, run, shQuote, type RunResult } from './run.js';
+import { KERNEL_ORACLE } from './skip.js';
 
 /**
  * One full append through the pipeline, the tar on stdin:
  * iso-merge [args] | iso-pack --prev $(cd-msinfo) | cd-write --multi
  */
 export function appendSession(tar: Buffer, medium: string, mergeArgs: string[] = []): RunResult {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = shQuote;
   const n = q(process.execPath);
   const script = [
-    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
-    `${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+    `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `${n} ${q(bin('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(bin('iso-pack'))} -q --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');
   return run('bash', ['-o', 'pipefail', '-c', script], { input: tar });
 }
 
 /** appendSession with the tar streamed from `tar c -C dir .` (for trees too big to hold). */
 export function appendDir(dir: string, medium: string, mergeArgs: string[] = []): RunResult {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = shQuote;
   const n = q(process.execPath);
   const script = [
-    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
-    `tar -C ${q(dir)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+    `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `tar -C ${q(dir)} -cf - . | ${n} ${q(bin('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(bin('iso-pack'))} -q --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');
   return run('bash', ['-o', 'pipefail', '-c', script]);
-}
-
-/** A tar of everything under `dir` (GNU tar, numeric owners kept). */
-export function tarOf(dir: string): Buffer {
-  return must('tar', ['-C', dir, '-cf', '-', '.']);
 }
 
 /** Extracts a tar into `dir` (created) as root would: owners, modes, devices, links. */
@@ -94,7 +40,7 @@ export function untar(tar: Buffer, dir: string): void {
 
 /** Session table of a medium: start LBAs in session order. */
 export function sessionStarts(medium: string): number[] {
-  const j = JSON.parse(String(must(process.execPath, [BIN('cd-msinfo'), '--dev', medium, '--json']))) as { sessions: { start: number }[] };
+  const j = JSON.parse(String(must(process.execPath, [bin('cd-msinfo'), '--dev', medium, '--json']))) as { sessions: { start: number }[] };
   return j.sessions.map((s) => s.start);
 }
 
@@ -187,9 +133,10 @@ export function kernelListingAsync(image: string, opts = ''): Promise<{ lines: s
   });
 }
 
-/** The oracle's listing of a host directory, in the same format. */
-export function kernelListDir(dir: string): string[] {
-  return String(must(KERNEL_ORACLE, ['--list-dir', dir])).split('\n').filter((l) => l);
+/** A host directory listed in the kernel oracle's format (by test/helpers/listing.ts: no
+ *  oracle needed), to compare with kernelListing. */
+export function hostListing(dir: string): string[] {
+  return listDir(dir).map(formatEntry);
 }
 
 /** Oracle lines with the fields that differ between an image and a host directory for
