@@ -242,7 +242,7 @@ export class RecorderModel implements Transport {
 
   private write(lba: number, n: number, data: Buffer): ScsiReply {
     if (this.closed) return senseReply(5, 0x2c, 0);
-    if (lba !== this.nwa) return senseReply(5, 0x21, 0x02);
+    if (lba !== (this.testWrite ? this.nwa + this.dummyBlocks : this.nwa)) return senseReply(5, 0x21, 0x02);
     if (lba + n > this.capacity) return senseReply(5, 0x21, 0x00);
     if (data.length !== n * 2048) return senseReply(5, 0x24, 0);
     if (this.testWrite) {
