@@ -6,9 +6,9 @@
 //
 // Input and drive run side by side: the input is read into a ring as fast as it comes and
 // the drive is fed 64 KiB WRITEs from the ring, so a producer that pauses does not starve it.
-import { SECTOR } from '../image/volume-descriptor.js';
+import { SECTOR, type VolumeDescriptor } from '../image/volume-descriptor.js';
 import { HEAD_SECTORS } from '../session/format.js';
-import { isPlausibleStart } from '../session/plain-image.js';
+import { isPlausibleStart, isRootDirectorySector } from '../session/plain-image.js';
 import { RECEIVER_HOLD_BYTES, sessionReceiver, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { MediumRefusal } from '../media/medium.js';
 import { BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, WRITE_TIMEOUT_MS, type Sleep } from './burn-mmc.js';
@@ -204,6 +204,13 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
         if (info.kind === 'head-last') throw new MediumRefusal(headLastRefusal(profile.name));
         const wrong = (lba: number) => `image was built for LBA ${lba}, the disc's next writable address is ${nwa}: run cd-msinfo again and rebuild the session`;
         if (info.builtFor !== null && info.builtFor !== nwa) throw new MediumRefusal(wrong(info.builtFor));
+        if (info.builtFor === null && opts.peek) {
+          // The file's root directory is not where a session at the NWA has it: find where
+          // it is, to name the address the image was built for (CD addresses are not
+          // multiples of 16, so findBuiltFor's coarse search may miss it).
+          const at = findRootSector(info.pvd, opts.peek);
+          throw new MediumRefusal(at !== null ? wrong(info.pvd.root.extent - at) : `image was not built for LBA ${nwa}, the disc's next writable address (its root directory is not where a session there has it): run cd-msinfo again and rebuild the session`);
+        }
         if (info.builtFor === null && !isPlausibleStart(info.pvd, nwa))
           throw new MediumRefusal(`image was not built for LBA ${nwa}, the disc's next writable address (its root directory at LBA ${info.pvd.root.extent} cannot lie there): run cd-msinfo again and rebuild the session`);
         const sectors = info.knownSectors;
@@ -369,6 +376,16 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     const what = err instanceof DriveCommandError ? `${err.message}${err.command === 'WRITE(10)' ? ` at LBA ${lba}` : ''}` : (err as Error).message;
     throw new BurnError(`${what}; ${writtenBlocks} of ${total} blocks written; ${await stateAfterFailure(mmc, opts.probe, anyWritten)}`);
   }
+}
+
+/** The image sector holding the root directory's first sector, searched from the end (where data-first images keep it), bounded. */
+function findRootSector(pvd: VolumeDescriptor, peek: NonNullable<ReceiveOptions['peek']>): number | null {
+  const last = Math.min(pvd.volumeSpaceSize - 1, pvd.root.extent);
+  for (let p = last, probes = 0; p >= 17 && probes < 65536; p--, probes++) {
+    const s = peek(p, 1);
+    if (s && isRootDirectorySector(s, pvd.root.extent)) return p;
+  }
+  return null;
 }
 
 /** Takes everything queued so far (the receiver may have queued body sectors with begin()). */
