@@ -300,3 +300,14 @@ t.test('speed= and -eject', async (t) => {
   }
 });
 
+
+t.test('cd-write: -fix and -eject are for drives; an image file goes the old way', async (t) => {
+  const img = join(work, 'medium.iso');
+  for (const opt of ['-fix', '-eject']) {
+    const r = spawnSync(process.execPath, [new URL('../bin/cd-write.js', import.meta.url).pathname, opt, `dev=${img}`], { input: '', encoding: 'utf8' });
+    t.equal(r.status, 2, `${opt}: usage error`);
+    t.match(r.stderr, new RegExp(`^cd-write: ${opt} is for optical drives; ${img} is not one`));
+  }
+  const help = spawnSync(process.execPath, [new URL('../bin/cd-write.js', import.meta.url).pathname, '--help'], { encoding: 'utf8' });
+  t.match(help.stdout, /-fix .*interrupted burn/s);
+});
