@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what isopipe's tests need on a fresh Debian machine: the peers that judge our
-# images (xorriso, isoinfo, bsdtar, 7z), the kernel oracle, and the npm packages.
+# images (xorriso, isoinfo, bsdtar, 7z), the kernel and drive oracles, and the npm packages
+# (koffi, optional, is what cd-msinfo/cd-write use to reach an optical drive).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,15 @@ if [ -x "$oracle" ]; then
   "$oracle" --setup >/dev/null
 else
   echo "setup: kernel oracle not found at $oracle (set KERNEL_ORACLE)" >&2
+  [ "${CI:-}" = true ] && exit 1
+fi
+
+# The drive oracle: an emulated MMC recorder under qemu for the drive tests (tier 2).
+drive_oracle="${DRIVE_ORACLE:-$(pwd)/../shared/tools/drive-oracle/drive-oracle.sh}"
+if [ -x "$drive_oracle" ]; then
+  "$drive_oracle" --setup >/dev/null
+else
+  echo "setup: drive oracle not found at $drive_oracle (set DRIVE_ORACLE); the drive tests will skip" >&2
   [ "${CI:-}" = true ] && exit 1
 fi
 

@@ -91,6 +91,23 @@ t.test('CD-R with one session (cdemu numbers)', async (t) => {
   t.ok(tr.sent.some((c) => c.cdb[0] === 0x43 && c.cdb[2] === 1), 'READ TOC format 1 asked');
 });
 
+t.test('CD-R in SAO write mode: set to TAO before the NWA, as wodim and xorriso do', async (t) => {
+  const disc = { ...cdOneSession(), writeType: 2 };
+  const tr = new FakeTransport(disc);
+  const r = await readDisc(drive(tr), null, { taoWriteMode: true });
+  t.same(r.msinfo, { last: 0, next: 450 });
+  const select = tr.sent.find((c) => c.cdb[0] === 0x55)!;
+  t.ok(select, 'MODE SELECT sent');
+  t.equal(select.data![8 + 2], 0x41, 'BUFE kept, write type TAO');
+  t.equal(select.data![8 + 3], 0xc4, 'multi-session and track mode kept');
+  // Already TAO: nothing is selected. Without the option: the drive's SAO answer.
+  const tr2 = new FakeTransport(cdOneSession());
+  await readDisc(drive(tr2), null, { taoWriteMode: true });
+  t.notOk(tr2.sent.some((c) => c.cdb[0] === 0x55));
+  const r3 = await readDisc(drive(new FakeTransport({ ...cdOneSession(), writeType: 2 })));
+  t.same(r3.msinfo, { last: 0, next: 300 });
+});
+
 t.test('CD-R with two sessions', async (t) => {
   const disc = cdOneSession();
   disc.sessions = 3;

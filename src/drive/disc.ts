@@ -11,6 +11,7 @@ import type { MediumSession, MediumState, MediumStatus } from '../media/medium.j
 import { DriveError, type Drive } from './drive.js';
 import { INVISIBLE_TRACK, LEAD_OUT_TRACK, type DiscInformation, type Inquiry, type SessionState, type TrackInformation } from './mmc.js';
 import { profileInfo, type ProfileInfo } from './profiles.js';
+import { WRITE_PARAMETERS_PAGE, WriteType, decodeWriteParametersPage, encodeWriteParametersPage, modeSelect10, modeSelectParameterList } from './write-commands.js';
 
 export type TrackState = 'complete' | 'open' | 'blank' | 'reserved' | 'damaged';
 
@@ -55,8 +56,32 @@ function trackState(ti: TrackInformation): TrackState {
   return 'complete';
 }
 
+export interface ReadDiscOptions {
+  /**
+   * On an appendable CD, put the drive in TAO write mode (mode page 05h) before asking for
+   * the NWA, as cdrecord, wodim and xorriso do for -msinfo: in SAO mode a drive reports the
+   * NWA of the next track's pregap, 150 sectors early (cdemu does, after cdrskin -msinfo).
+   * Only the write type changes, and only when it is not TAO already.
+   */
+  taoWriteMode?: boolean;
+}
+
+/** Mode page 05h's write type set to TAO, the rest of the page as the drive had it. */
+async function ensureTaoWriteMode(drive: Drive, warnings: string[]): Promise<void> {
+  try {
+    const page = await drive.modeSense(WRITE_PARAMETERS_PAGE);
+    const wp = decodeWriteParametersPage(page.bytes);
+    if (wp.writeType === WriteType.TAO) return;
+    const list = modeSelectParameterList(encodeWriteParametersPage({ ...wp, writeType: WriteType.TAO }, wp.pageLength));
+    await drive.command('MODE SELECT(10)', modeSelect10(list.length), { direction: 'out', data: list });
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    warnings.push(`could not set the drive's write mode to TAO: ${err.message}`);
+  }
+}
+
 /** Reads the disc's state; NoMediumError without one. */
-export async function readDisc(drive: Drive, inquiry: Inquiry | null = null): Promise<DiscReport> {
+export async function readDisc(drive: Drive, inquiry: Inquiry | null = null, opts: ReadDiscOptions = {}): Promise<DiscReport> {
   const warnings: string[] = [];
   await drive.testUnitReady();
   let profile: ProfileInfo;
@@ -95,13 +120,14 @@ export async function readDisc(drive: Drive, inquiry: Inquiry | null = null): Pr
       warnings.push(`READ TRACK INFORMATION of track ${n} failed: ${err.message}`);
       continue;
     }
-    const start = tocStart.get(n) ?? ti.start;
+    // A blank next track starts at its NWA: its RTI start may include the pregap (cdemu).
+    const start = tocStart.get(n) ?? (ti.blank && ti.nwaValid && ti.nextWritable > ti.start ? ti.nextWritable : ti.start);
     const end = ti.start + ti.size;
     tracks.push({
       number: ti.track || n,
       session: ti.session,
       start,
-      size: ti.blank ? ti.size : Math.max(0, end - start),
+      size: ti.blank ? ti.size - (start - ti.start) : Math.max(0, end - start),
       kind: ti.trackMode & 0x04 ? 'data' : 'audio',
       trackMode: ti.trackMode,
       dataMode: ti.dataMode,
@@ -137,8 +163,12 @@ export async function readDisc(drive: Drive, inquiry: Inquiry | null = null): Pr
         const vd = decodeVolumeDescriptor(pvd);
         s.volumeId = vd.volumeId;
         s.date = vd.created;
-        // A session's volume space counts from LBA 0 when it was made with -C LAST,NEXT.
-        if (vd.volumeSpaceSize > s.start) s.size = Math.min(s.size, vd.volumeSpaceSize - s.start);
+        // The volume's own size, not the track's (padding, 16-sector DVD rounding), as
+        // xorriso -toc lists it. xorriso writes it session-relative; mkisofs -C counts from
+        // LBA 0: take whichever fits inside the track.
+        const vss = vd.volumeSpaceSize;
+        if (vss > 0 && vss <= s.size) s.size = vss;
+        else if (vss > s.start && vss - s.start <= s.size) s.size = vss - s.start;
       }
     } catch (err) {
       if (!(err instanceof DriveError) && !(err instanceof Error && /volume descriptor/.test(err.message))) throw err;
@@ -156,6 +186,7 @@ export async function readDisc(drive: Drive, inquiry: Inquiry | null = null): Pr
   let free: number | null = null;
   let nextTrack: TrackInformation | null = null;
   if (state !== 'closed' && profile.kind !== 'overwritable') {
+    if (opts.taoWriteMode && isCd && state === 'appendable') await ensureTaoWriteMode(drive, warnings);
     try {
       nextTrack = await drive.trackInformation('track', profile.nwaBy === 'last-track' ? di.lastTrackInLastSession : INVISIBLE_TRACK);
     } catch (err) {

@@ -39,6 +39,8 @@ export interface CommandOptions {
   inLength?: number;
   data?: Buffer;
   timeoutMs?: number;
+  /** How long to keep retrying a not-ready/busy drive for this command (a format: an hour). */
+  readyTimeoutMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -77,6 +79,7 @@ export class Drive {
   async command(name: string, cdb: Buffer, opts: CommandOptions = {}): Promise<Buffer> {
     const direction = opts.direction ?? (opts.inLength ? 'in' : opts.data ? 'out' : 'none');
     const started = Date.now();
+    const readyTimeoutMs = opts.readyTimeoutMs ?? this.readyTimeoutMs;
     let waited = 0;
     let attentions = 0;
     for (let attempt = 0; ; attempt++) {
@@ -86,7 +89,7 @@ export class Drive {
       if (reply.status === 0) return reply.data;
       if (reply.status !== 2) {
         // BUSY (08h) or a reservation conflict: wait like a not-ready drive.
-        if (reply.status === 0x08 && waited < this.readyTimeoutMs) {
+        if (reply.status === 0x08 && waited < readyTimeoutMs) {
           waited += await this.pause(attempt);
           continue;
         }
@@ -105,11 +108,11 @@ export class Drive {
           break;
         case 'retry':
           if (sense.key === 0x6 && ++attentions > MAX_UNIT_ATTENTIONS) break;
-          if (Math.max(waited, Date.now() - started) < this.readyTimeoutMs) {
+          if (Math.max(waited, Date.now() - started) < readyTimeoutMs) {
             waited += await this.pause(attempt);
             continue;
           }
-          throw new DriveError(`${this.name}: ${name} failed: the drive stayed busy for ${Math.round(this.readyTimeoutMs / 1000)} s: ${describeSense(sense)}`, name, sense);
+          throw new DriveError(`${this.name}: ${name} failed: the drive stayed busy for ${Math.round(readyTimeoutMs / 1000)} s: ${describeSense(sense)}`, name, sense);
         case 'fatal':
           break;
       }

@@ -2,7 +2,7 @@
 // from Node through koffi (an optional dependency, loaded only here, only when a drive is used).
 // The ioctl runs as a koffi async call on a worker thread, so the event loop keeps running
 // while the drive works (a CLOSE SESSION can take minutes).
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync, statSync } from 'node:fs';
 import type { ScsiCommand, ScsiReply, Transport } from './transport.js';
 
 /** The drive cannot be opened or spoken to; the message is one line for the user. */
@@ -153,19 +153,14 @@ export class SgIoTransport implements Transport {
   static async open(path: string): Promise<SgIoTransport> {
     const n = await loadNative();
     let fd: number;
-    let flags = constants.O_RDWR | constants.O_NONBLOCK;
     try {
-      fd = openSync(path, flags);
-      const st = fstatSync(fd);
-      if (st.isBlockDevice() && (Math.floor(st.rdev / 256) & 0xfff) === SCSI_BLOCK_MAJOR_CDROM) {
-        // Reopen exclusively: O_EXCL on a block device is the kernel's "nobody else" lock.
-        closeSync(fd);
-        flags |= constants.O_EXCL;
-        fd = openSync(path, flags);
-      } else if (!st.isBlockDevice() && !st.isCharacterDevice()) {
-        closeSync(fd);
-        throw new DriveOpenError(`${path}: not a device`);
-      }
+      const st = statSync(path);
+      if (!st.isBlockDevice() && !st.isCharacterDevice()) throw new DriveOpenError(`${path}: not a device`);
+      // O_EXCL on a block device is the kernel's "nobody else" lock: refused while mounted.
+      // Decided from stat, not a first open, since each open of /dev/srN makes the kernel
+      // probe the drive (event status, TEST UNIT READY, door lock).
+      const cdrom = st.isBlockDevice() && (Math.floor(st.rdev / 256) & 0xfff) === SCSI_BLOCK_MAJOR_CDROM;
+      fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK | (cdrom ? constants.O_EXCL : 0));
     } catch (err) {
       if (err instanceof DriveOpenError) throw err;
       throw new DriveOpenError(openErrorMessage(path, err as NodeJS.ErrnoException));

@@ -31,6 +31,11 @@ export interface FakeDisc {
   leadOut?: number;
   /** The invisible track's reply for 0xFF (else the last track's). */
   invisible?: FakeTrack;
+  /**
+   * Mode page 05h write type (1 TAO, 2 SAO). Like cdemu, a CD in SAO mode reports the NWA of
+   * the next track's pregap: 150 sectors before the TAO one.
+   */
+  writeType?: number;
 }
 
 export interface Fault {
@@ -150,7 +155,8 @@ export class FakeTransport implements Transport {
         b[6] = (t.blank ? 0x40 : 0) | 1;
         b[7] = t.nwa !== undefined && t.nwa !== null ? 1 : 0;
         b.writeInt32BE(t.rtiStart, 8);
-        b.writeInt32BE(t.nwa ?? 0, 12);
+        const sao = (d.writeType ?? 1) === 2 && (d.profile === 0x09 || d.profile === 0x0a) && t.blank;
+        b.writeInt32BE((t.nwa ?? 0) - (sao ? 150 : 0), 12);
         b.writeInt32BE(t.free ?? 0, 16);
         b.writeInt32BE(t.rtiSize, 24);
         return b;
@@ -195,6 +201,24 @@ export class FakeTransport implements Transport {
         const out = Buffer.alloc(n * 2048);
         for (let i = 0; i < n; i++) d.sectors?.get(lba + i)?.copy(out, i * 2048);
         return out;
+      }
+      case 0x5a: {
+        if ((c[2] & 0x3f) !== 0x05) return [5, 0x24, 0];
+        const b = Buffer.alloc(8 + 0x34);
+        b.writeUInt16BE(b.length - 2, 0);
+        b[8] = 0x05;
+        b[9] = 0x32;
+        b[10] = 0x40 | (d.writeType ?? 1);
+        b[11] = 0xc4;
+        b[12] = 0x08;
+        b.writeUInt16BE(150, 8 + 14);
+        return b.subarray(0, Math.min(b.length, c.readUInt16BE(7)));
+      }
+      case 0x55: {
+        const page = cmd.data!.subarray(8);
+        if (page[0] !== 0x05 || page[1] < 0x32) return [5, 0x26, 0];
+        d.writeType = page[2] & 0x0f;
+        return Buffer.alloc(0);
       }
       case 0x25: {
         const b = Buffer.alloc(8);
