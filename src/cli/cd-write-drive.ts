@@ -121,7 +121,7 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
       if (r.ignoredSectors) say(`warning: ignored ${r.ignoredSectors} non-zero sectors after the image's volume end`);
       if (a.verbose) {
         const what = r.dummy ? 'test-written (-dummy), nothing recorded' : r.closed ? 'burned and the disc finalized' : 'burned, the disc stays appendable';
-        say(`session at LBA ${r.start}, ${r.sectors} sectors (${r.written} blocks with padding) on ${r.profile}, ${what}${r.next !== null ? `; next writable address ${r.next}` : ''}`);
+        say(`session at LBA ${r.start}, ${r.sectors} sectors${r.written > r.sectors ? ` (${r.written} blocks with padding)` : ''} on ${r.profile}, ${what}${r.next !== null ? `; next writable address ${r.next}` : ''}`);
         const rate = r.seconds > 0 ? (r.written * SECTOR) / r.seconds : 0;
         const retries = Object.entries(r.retries).map(([k, n]) => `${n}x ${k}`).join(', ');
         say(`${mb(r.written * SECTOR)} MB in ${r.seconds.toFixed(1)} s (${mb(rate)} MB/s); fifo ${mb(r.ringSize)} MB, lowest fill ${r.ringLow === null ? '-' : `${mb(r.ringLow)} MB`}${retries ? `; retries: ${retries}` : ''}`);
