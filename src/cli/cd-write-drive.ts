@@ -17,6 +17,9 @@ const SECTOR = 2048;
 /** The drive a medium path names, or null when it is an image file or another device. */
 export function drivePathOf(path: string): string | null {
   if (parseCdrecordAddress(path)) return resolveCdrecordAddress(path);
+  // By name first: a node being recreated (a rescan, a tray event) must not send a drive
+  // down the block-device path, which would open it plainly and fail with EROFS.
+  if (/^\/dev\/(sr|scd|sg)[0-9]+$/.test(path)) return path;
   return isOpticalDrive(path) ? path : null;
 }
 
