@@ -1,7 +1,7 @@
 // cd-write on an optical drive (dev=/dev/srN, /dev/sgN, B,T,L): options, input, progress
 // and messages around the burn engine (drive/burn.ts). cd-write.ts hands over here when
 // its medium is a drive.
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isOpticalDrive, parseCdrecordAddress, resolveCdrecordAddress } from '../drive/address.js';
 import { BurnMmc } from '../drive/burn-mmc.js';
 import { probeForBurn } from '../drive/burn-probe.js';
@@ -83,6 +83,8 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
       }
     }
   }
+  // A device node that a rescan or tray event is recreating comes back within moments.
+  for (let i = 0; i < 30 && !existsSync(devicePath); i++) await new Promise((r) => setTimeout(r, 100));
   const { drive, inquiry } = await openDrive(devicePath);
   const mmc = new BurnMmc(drive.transport);
   log?.(`${devicePath}: ${[inquiry.vendor, inquiry.product, inquiry.revision].filter(Boolean).join(' ')}`);
