@@ -311,3 +311,12 @@ t.test('cd-write: -fix and -eject are for drives; an image file goes the old way
   const help = spawnSync(process.execPath, [new URL('../bin/cd-write.js', import.meta.url).pathname, '--help'], { encoding: 'utf8' });
   t.match(help.stdout, /-fix .*interrupted burn/s);
 });
+
+t.test('a drive that refuses the write parameters: nothing written, tray unlocked', async (t) => {
+  const { model, mmc } = setup('cdr');
+  model.faults.push({ match: on.op(0x55), sense: [5, 0x26, 0x00] });
+  const img = await image(0);
+  await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /^MODE SELECT\(10\) failed: .*\(5\/26\/00\); nothing was written; the disc is as it was$/ });
+  t.equal(model.writes().length, 0);
+  t.notOk(model.locked);
+});

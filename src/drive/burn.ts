@@ -250,8 +250,13 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
 
   // Drive setup: tray lock, speed, write parameters. Still no WRITE.
   await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(true)).catch(() => {});
-  if (opts.speed !== undefined) await setSpeed(mmc, profile, opts.speed, nwa + (disc.freeBlocks ?? 0), log);
-  if (cd || isDvdMinus(profile)) await selectWriteParameters(mmc, profile, { multi: opts.multi, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
+  try {
+    if (opts.speed !== undefined) await setSpeed(mmc, profile, opts.speed, nwa + (disc.freeBlocks ?? 0), log);
+    if (cd || isDvdMinus(profile)) await selectWriteParameters(mmc, profile, { multi: opts.multi, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
+  } catch (err) {
+    await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
+    throw new BurnError(`${(err as Error).message}; nothing was written; the disc is as it was`);
+  }
 
   let lba = nwa;
   let writtenBlocks = 0;
