@@ -320,3 +320,21 @@ t.test('a drive that refuses the write parameters: nothing written, tray unlocke
   t.equal(model.writes().length, 0);
   t.notOk(model.locked);
 });
+
+t.test('DVD-R sequential: page 05h for incremental recording, CLOSE TRACK, then CLOSE SESSION (the page decides)', async (t) => {
+  const { model, mmc } = setup('dvd-r');
+  for (const multi of [true, false]) {
+    const img = await image(model.nwa);
+    const before = model.trace.length;
+    const r = await burnSession(mmc, chunks(img), opts(img, { multi }));
+    t.equal(r.closed, !multi);
+    t.equal(model.writeType, 0, 'write type incremental');
+    t.equal(model.linkSize, 16);
+    t.ok(model.fixedPacket);
+    t.equal(model.multiField, multi ? 3 : 0);
+    const closes = model.trace.slice(before).filter((c) => c[0] === 0x5b).map((c) => c[2] & 7);
+    t.same(closes, [1, 2], 'CLOSE TRACK, CLOSE SESSION');
+  }
+  t.ok(model.closed);
+  t.equal(model.sessions.length, 2);
+});
