@@ -15,8 +15,6 @@ import {
   formatUnit,
   modeSelect10,
   modeSelectParameterList,
-  modeSense10,
-  pageFromModeSense10,
   performanceDescriptor,
   preventAllowMediumRemoval,
   readBufferCapacity,
@@ -63,17 +61,6 @@ t.test('page 05h decodes what it encodes, PS masked on select', async (t) => {
   withPs[0] |= 0x80;
   t.equal(modeSelectParameterList(withPs)[8], 0x05, 'PS bit cleared');
   t.throws(() => decodeWriteParametersPage(Buffer.alloc(16)), /not a write parameters page/);
-});
-
-t.test('MODE SENSE(10) and finding a page in its reply', async (t) => {
-  t.equal(hex(modeSense10(0x05, 0x3c)), '5A 08 05 00 00 00 00 00 3C 00');
-  t.equal(hex(modeSense10(0x2a, 0x40)), '5A 08 2A 00 00 00 00 00 40 00');
-  // header: data length, medium type, 0, 0, 0, 0, block descriptor length 8; one descriptor; page 2Ah.
-  const reply = Buffer.concat([Buffer.from([0, 26, 0, 0, 0, 0, 0, 8]), Buffer.alloc(8, 0xee), Buffer.from([0xaa, 4, 1, 2, 0x80, 4]), Buffer.from([0x05, 2, 9, 9])]);
-  t.equal(hex(pageFromModeSense10(reply, 0x2a)!), 'AA 04 01 02 80 04', 'PS bit in the code byte ignored, block descriptor skipped');
-  t.equal(hex(pageFromModeSense10(reply, 0x05)!), '05 02 09 09');
-  t.equal(pageFromModeSense10(reply, 0x01), null);
-  t.equal(pageFromModeSense10(Buffer.from([0, 30, 0, 0, 0, 0, 0, 0, 0x05, 0x32]), 0x05), null, 'truncated page');
 });
 
 t.test('WRITE(10), SYNCHRONIZE CACHE, CLOSE TRACK/SESSION, RESERVE TRACK', async (t) => {

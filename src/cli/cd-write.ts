@@ -6,6 +6,7 @@ import { MEDIA_SECTORS } from '../media/capacity.js';
 import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
+import { drivePathOf, writeOnDrive } from './cd-write-drive.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
@@ -20,24 +21,31 @@ plain ISO 9660 image laid out for that address (genisoimage/xorriso -C, iso-pack
 
   tar c dir | iso-pack --prev $(cd-msinfo) | cd-write --multi
 
-  --dev PATH, dev=PATH   the medium (else CDR_DEVICE); a missing file is a blank medium
+  --dev PATH, dev=PATH   the medium (else CDR_DEVICE); a missing file is a blank medium;
+                         an optical drive (/dev/srN, /dev/sgN, cdrecord's B,T,L) burns a
+                         plain image (iso-pack -o FILE) as a TAO/incremental track
   --multi, -multi        keep the medium appendable; without it the medium is closed
   --dummy, -dummy        do every check and read the whole session, write nothing
+                         (on a CD-R/DVD-R drive: a test write with the laser off)
   --capacity N|SIZE      refuse a session that does not fit N sectors (or 700M, 4.7GB…)
   --media NAME           capacity of ${Object.keys(MEDIA_SECTORS).join(', ')}
   --force                write over something that is not an ISO image (a partition table,
                          another file system), or append to a closed medium
   --json                 report the session written as one JSON object on stdout
   -v, --verbose          progress and a summary on stderr (progress also on a terminal)
-  speed=N, -data, -tao, -sao   accepted for cdrecord habits; no effect on files
+  speed=N                on a drive: write at N x (SET CD SPEED / SET STREAMING)
+  -eject                 on a drive: open the tray after the burn
+  -fix                   on a drive: close a session left open by an interrupted burn
+                         (with --multi the disc stays appendable, else it is finalized)
+  -data, -tao, -sao      accepted for cdrecord habits
   --help, --version
 
 Nothing becomes visible until the session is complete: a cut stream, a bad checksum, a
 full disk or a crash leaves the previous sessions as they were.`;
 
 const STRING_OPTS = ['dev', 'capacity', 'media', 'speed'];
-const BOOL_OPTS = ['multi', 'dummy', 'force', 'json', 'v', 'verbose', 'data', 'tao', 'sao', 'help', 'version'];
-const LONG = ['multi', 'dummy', 'force', 'json', 'verbose', 'data', 'tao', 'sao', 'dev', 'capacity', 'media', 'speed', 'help', 'version'];
+const BOOL_OPTS = ['multi', 'dummy', 'force', 'json', 'v', 'verbose', 'data', 'tao', 'sao', 'eject', 'fix', 'help', 'version'];
+const LONG = ['multi', 'dummy', 'force', 'json', 'verbose', 'data', 'tao', 'sao', 'eject', 'fix', 'dev', 'capacity', 'media', 'speed', 'help', 'version'];
 
 
 
@@ -95,6 +103,12 @@ async function main(): Promise<number> {
     throw err;
   }
   const verbose = !!(args.v || args.verbose);
+
+  // An optical drive burns through MMC (cd-write-drive.ts); everything below is for files and block devices.
+  const drivePath = drivePathOf(path);
+  if (drivePath !== null)
+    return writeOnDrive(drivePath, { multi: !!args.multi, dummy: !!args.dummy, fix: !!args.fix, eject: !!args.eject, json: !!args.json, verbose, speed, source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null });
+  if (args.fix || args.eject) throw new UsageError(`${args.fix ? '-fix' : '-eject'} is for optical drives; ${path} is not one`);
 
   // The session's source: a file argument or stdin.
   const source = args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null;

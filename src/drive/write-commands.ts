@@ -1,4 +1,4 @@
-// The write side of MMC as pure codecs: command descriptor blocks and parameter lists for
+// The write side of MMC as pure codecs (MODE SENSE and the read side are in mmc.ts): command descriptor blocks and parameter lists for
 // burning (mode page 05h, WRITE(10), SYNCHRONIZE CACHE, CLOSE TRACK/SESSION, RESERVE TRACK,
 // SET CD SPEED, SET STREAMING, READ BUFFER CAPACITY, START STOP UNIT, PREVENT ALLOW MEDIUM
 // REMOVAL, BLANK, FORMAT UNIT) and the replies they get. Bytes in, bytes out; layouts from
@@ -14,7 +14,6 @@ export const OP = {
   SYNCHRONIZE_CACHE: 0x35,
   RESERVE_TRACK: 0x53,
   MODE_SELECT_10: 0x55,
-  MODE_SENSE_10: 0x5a,
   CLOSE_TRACK_SESSION: 0x5b,
   READ_BUFFER_CAPACITY: 0x5c,
   BLANK: 0xa1,
@@ -165,33 +164,6 @@ export function decodeWriteParametersPage(page: Buffer): WriteParameters & { pag
     packetSize: page.readUInt32BE(10),
     audioPauseLength: page.readUInt16BE(14),
   };
-}
-
-/** MODE SENSE(10) of one page, current values, block descriptors disabled (DBD). */
-export function modeSense10(page: number, allocationLength: number): Buffer {
-  checkU16(allocationLength, 'allocation length');
-  const c = Buffer.alloc(10);
-  c[0] = OP.MODE_SENSE_10;
-  c[1] = 0x08;
-  c[2] = page & 0x3f;
-  c.writeUInt16BE(allocationLength, 7);
-  return c;
-}
-
-/** The page with code `page` in a MODE SENSE(10) reply, or null when the reply lacks it. */
-export function pageFromModeSense10(reply: Buffer, page: number): Buffer | null {
-  if (reply.length < 8) return null;
-  const dataLength = reply.readUInt16BE(0) + 2;
-  const end = Math.min(reply.length, dataLength);
-  let off = 8 + reply.readUInt16BE(6);
-  while (off + 2 <= end) {
-    const code = reply[off] & 0x3f;
-    const len = reply[off + 1] + 2;
-    if (code === page) return off + len <= end ? reply.subarray(off, off + len) : null;
-    if (len <= 2) return null;
-    off += len;
-  }
-  return null;
 }
 
 /** MODE SELECT(10), page format (PF), not saved; `parameterLength` = 8 + page length + 2. */

@@ -29,6 +29,9 @@ export type SessionBegin =
       builtFor: number | null;
       /** Sectors of the image, from its PVD. */
       knownSectors: number;
+      /** The image's first 32 sectors (zero past its volume end): media written strictly in
+       *  LBA order (a write-once disc) must write them first, not last. */
+      head: Buffer;
     };
 
 export interface SessionSink {
@@ -201,7 +204,7 @@ class Receiver {
         if (builtFor !== null) this.rootFoundAt = root - builtFor;
       }
     }
-    this.start = this.sink.begin({ kind: 'plain', pvd, builtFor, knownSectors: pvd.volumeSpaceSize });
+    this.start = this.sink.begin({ kind: 'plain', pvd, builtFor, knownSectors: pvd.volumeSpaceSize, head });
     if (this.rootFoundAt !== null && root - this.rootFoundAt !== this.start) throw this.wrongStart(root - this.rootFoundAt);
     this.head = head;
     this.consume(have * SECTOR);
@@ -272,6 +275,19 @@ class Receiver {
     this.state = 'done';
     return { kind: 'plain', start: this.start, sectors: pvd.volumeSpaceSize, head: this.head!, ignoredSectors: this.ignored };
   }
+}
+
+/** Bytes one push() may hand to the sink beyond the chunk itself (what the receiver holds back). */
+export const RECEIVER_HOLD_BYTES = 2 * BATCH_BYTES + STREAM_HOLD;
+
+/** A receiver fed chunk by chunk, for callers whose input arrives asynchronously (a drive burn). */
+export interface SessionReceiver {
+  push(chunk: Buffer): void;
+  end(): ReceivedSession;
+}
+
+export function sessionReceiver(sink: SessionSink, opts: ReceiveOptions = {}): SessionReceiver {
+  return new Receiver(sink, opts);
 }
 
 /** Receives one session from `chunks` (each chunk valid only until the next is taken). */
