@@ -27,6 +27,8 @@ plain ISO 9660 image laid out for that address (genisoimage/xorriso -C, iso-pack
   --media NAME           capacity of ${Object.keys(MEDIA_SECTORS).join(', ')}
   --force                write over something that is not an ISO image (a partition table,
                          another file system), or append to a closed medium
+  --wait SECONDS         wait that long for another writer of the medium to finish
+                         (default: give up at once, exit 1, nothing written)
   --json                 report the session written as one JSON object on stdout
   -v, --verbose          progress and a summary on stderr (progress also on a terminal)
   speed=N, -data, -tao, -sao   accepted for cdrecord habits; no effect on files
@@ -35,9 +37,9 @@ plain ISO 9660 image laid out for that address (genisoimage/xorriso -C, iso-pack
 Nothing becomes visible until the session is complete: a cut stream, a bad checksum, a
 full disk or a crash leaves the previous sessions as they were.`;
 
-const STRING_OPTS = ['dev', 'capacity', 'media', 'speed'];
+const STRING_OPTS = ['dev', 'capacity', 'media', 'speed', 'wait'];
 const BOOL_OPTS = ['multi', 'dummy', 'force', 'json', 'v', 'verbose', 'data', 'tao', 'sao', 'help', 'version'];
-const LONG = ['multi', 'dummy', 'force', 'json', 'verbose', 'data', 'tao', 'sao', 'dev', 'capacity', 'media', 'speed', 'help', 'version'];
+const LONG = ['multi', 'dummy', 'force', 'json', 'verbose', 'data', 'tao', 'sao', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
 
 
 
@@ -87,6 +89,9 @@ async function main(): Promise<number> {
   if (speed !== undefined && !/^[0-9]+(\.[0-9]+)?x?$/i.test(speed)) throw new UsageError(`speed= wants a number, not '${speed}'`);
   if (args._.length > 1) throw new UsageError(`one session at a time: unexpected argument '${args._[1]}'`);
   const capacity = capacityOption(args);
+  const waitText = lastValue(args.wait, 'wait');
+  if (waitText !== undefined && !/^[0-9]+(\.[0-9]+)?$/.test(waitText)) throw new UsageError(`--wait wants SECONDS, not '${waitText}'`);
+  const waitSeconds = waitText === undefined ? 0 : Number(waitText);
   let path: string;
   try {
     path = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
@@ -118,7 +123,7 @@ async function main(): Promise<number> {
       }
     : undefined;
 
-  const medium = EmulatedMedium.open(path, { write: !args.dummy, capacity, force: !!args.force, onPhase: testKillHook() });
+  const medium = EmulatedMedium.open(path, { write: !args.dummy, capacity, force: !!args.force, waitSeconds, onPhase: testKillHook() });
   const progress = wantProgress(verbose) ? new Progress() : null;
   if (verbose) for (const w of medium.status().warnings) writeAll(2, Buffer.from(`${TOOL}: warning: ${w}\n`));
   try {

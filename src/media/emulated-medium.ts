@@ -2,7 +2,8 @@
 // xorriso/libisoburn: sessions from LBA 32 aligned to 32 sectors, each with its own
 // session-relative PVD, and a 64 KiB medium head at LBA 0–31 that is the commit point.
 // Synchronous I/O: one writer, large positional writes, fsync between the commit steps.
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { lockImageFile, MediumBusyError, openBlockDeviceExclusive, type MediumLock } from './medium-lock.js';
 import { SECTOR } from '../image/volume-descriptor.js';
 import { HEAD_SECTORS, SESSION_ALIGNMENT, roundUp, scanMedium, type MediumScan } from '../image/sessions.js';
 import { applicationUseHasClosedMark, planMediumHead, type SectorWrite } from './medium-head.js';
@@ -13,8 +14,10 @@ import { MediumRefusal, NotIsoMediumError, type Medium, type MediumStatus, type 
 const ZEROS = Buffer.alloc(1 << 20);
 
 export interface OpenOptions {
-  /** Open for writing (cd-write); a missing file is created on the first write. */
+  /** Open for writing (cd-write), exclusively; a missing file is created. */
   write: boolean;
+  /** Seconds to wait for another writer to finish (cd-write --wait); default 0. */
+  waitSeconds?: number;
   /** --capacity / --media, in sectors; a block device's own size also limits. */
   capacity?: number | null;
   /** Treat a medium holding something else as blank, and a closed one as appendable. */
@@ -42,6 +45,9 @@ export class EmulatedMedium implements Medium {
   /** File size when opened: what abandon() cuts a file back to. */
   private readonly originalBytes: number;
   private created = false;
+  /** Set once a session committed: a file created for it stays. */
+  private committed = false;
+  private lock: MediumLock | null = null;
   /** Set once the commit write has been attempted: the session is no longer ours to undo. */
   private committing = false;
   /** End (LBA) of the highest write since opening. */
@@ -65,25 +71,76 @@ export class EmulatedMedium implements Medium {
     this.capacity = limits.length ? Math.min(...limits) : null;
   }
 
-  /** Opens `path`; a missing path is a blank medium (created on the first write). */
+  /**
+   * Opens `path`; a missing path is a blank medium. For writing, takes the medium for this
+   * process alone (medium-lock.ts): flock on an image file, O_EXCL on a block device; a
+   * missing file is created empty under the lock and removed again unless a session commits.
+   */
   static open(path: string, opts: OpenOptions): EmulatedMedium {
-    let fd: number | null = null;
-    try {
-      fd = openSync(path, opts.write ? constants.O_RDWR : constants.O_RDONLY);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new Error(`cannot open ${path}: ${describeError(err)}`);
-    }
-    if (fd !== null && opts.write && fstatSync(fd).isBlockDevice()) {
-      // O_EXCL on a block device: refuse one that is mounted or in use.
-      closeSync(fd);
+    if (!opts.write) {
+      let fd: number | null = null;
       try {
-        fd = openSync(path, constants.O_RDWR | constants.O_EXCL);
+        fd = openSync(path, constants.O_RDONLY);
       } catch (err) {
-        throw new Error(`cannot open ${path} exclusively (mounted or in use?): ${describeError(err)}`);
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot open ${path}: ${describeError(err)}`);
       }
+      return new EmulatedMedium(path, opts, fd);
     }
-    return new EmulatedMedium(path, opts, fd);
+    const wait = { waitSeconds: opts.waitSeconds ?? 0 };
+    // Bounded: each retry means another writer created or removed the file meanwhile.
+    for (let attempt = 0; ; attempt++) {
+      let fd: number;
+      let created = false;
+      try {
+        fd = openSync(path, constants.O_RDWR);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot open ${path}: ${describeError(err)}`);
+        try {
+          fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o666);
+          created = true;
+        } catch (err2) {
+          if ((err2 as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 100) continue;
+          throw new Error(`cannot create ${path}: ${describeError(err2)}`);
+        }
+      }
+      if (fstatSync(fd).isBlockDevice()) {
+        // O_EXCL on a block device: refuse one that is mounted or in use.
+        closeSync(fd);
+        try {
+          fd = openBlockDeviceExclusive(path, wait);
+        } catch (err) {
+          if (err instanceof MediumBusyError) throw err;
+          throw new Error(`cannot open ${path} exclusively: ${describeError(err)}`);
+        }
+        return new EmulatedMedium(path, opts, fd);
+      }
+      let lock: MediumLock;
+      try {
+        lock = lockImageFile(path, fd, wait);
+      } catch (err) {
+        closeSync(fd); // (a file we created stays: another writer has it locked now)
+        throw err;
+      }
+      // The file we locked must still be the one at `path`: a writer that created it may
+      // have removed it again while we waited.
+      const mine = fstatSync(fd);
+      let current: ReturnType<typeof statSync> | null = null;
+      try {
+        current = statSync(path);
+      } catch {
+        current = null;
+      }
+      if (mine.nlink === 0 || !current || current.ino !== mine.ino || current.dev !== mine.dev) {
+        lock.release();
+        closeSync(fd);
+        if (attempt < 100) continue;
+        throw new Error(`cannot open ${path}: it keeps being replaced by another program`);
+      }
+      const medium = new EmulatedMedium(path, opts, fd);
+      medium.lock = lock;
+      medium.created = created;
+      return medium;
+    }
   }
 
   get sectors(): number {
@@ -130,15 +187,7 @@ export class EmulatedMedium implements Medium {
   }
 
   private ensureOpenForWrite(): number {
-    if (!this.opts.write) throw new Error(`${this.name} was opened read-only`);
-    if (this.fd === null) {
-      try {
-        this.fd = openSync(this.name, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o666);
-      } catch (err) {
-        throw new Error(`cannot create ${this.name}: ${describeError(err)}`);
-      }
-      this.created = true;
-    }
+    if (!this.opts.write || this.fd === null) throw new Error(`${this.name} was opened read-only`);
     return this.fd;
   }
 
@@ -214,6 +263,7 @@ export class EmulatedMedium implements Medium {
     this.writeAll(plan.commit);
     this.sync();
     this.phase('committed');
+    this.committed = true;
     if (plan.finish.length) {
       this.writeAll(plan.finish);
       this.sync();
@@ -228,11 +278,8 @@ export class EmulatedMedium implements Medium {
   abandon(): void {
     if (this.fd === null || this.isBlockDevice || this.committing) return;
     try {
-      if (this.created) {
-        closeSync(this.fd);
-        this.fd = null;
-        unlinkSync(this.name);
-      } else if (fstatSync(this.fd).size > this.originalBytes) {
+      // (a file created for this session is removed by release(), under the lock)
+      if (fstatSync(this.fd).size > this.originalBytes) {
         // (fstat, not sizeBytes: a write that failed half way may have grown the file)
         ftruncateSync(this.fd, this.originalBytes);
         fsyncSync(this.fd);
@@ -243,10 +290,24 @@ export class EmulatedMedium implements Medium {
     }
   }
 
+  /** Closes the medium and drops the lock; a file created for a session that never committed goes. */
   release(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null) {
+      if (this.created && !this.committed) unlinkQuietly(this.name); // while still locked
+      this.lock?.release();
+      closeSync(this.fd);
+    }
     this.fd = null;
+    this.lock = null;
   }
 }
 
-export { MediumRefusal, NotIsoMediumError };
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+export { MediumRefusal, NotIsoMediumError, MediumBusyError };
