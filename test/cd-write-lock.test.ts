@@ -155,7 +155,7 @@ async function rounds(t: Tap.Test, dev: string, label: string, setup: (first: st
 
 t.test('five rounds of two concurrent appends to one image file', async (t) => {
   const img = join(work, 'medium.iso');
-  await rounds(t, img, 'file', (first) => t.equal(node('cd-write', ['--dev', img, '--multi', first]).status, 0));
+  await rounds(t, img, 'file', (first) => t.equal(node('cd-write', ['--dev', img, '--create', '--multi', first]).status, 0));
 });
 
 t.test('five rounds on a loop block device', async (t) => {
@@ -179,7 +179,7 @@ t.test('five rounds on a loop block device', async (t) => {
 t.test('--wait: the second writer waits, then re-reads the address under the lock', async (t) => {
   const img = join(work, 'wait.iso');
   const first = session(32, 'w-first');
-  t.equal(node('cd-write', ['--dev', img, '--multi', first.stream]).status, 0);
+  t.equal(node('cd-write', ['--dev', img, '--create', '--multi', first.stream]).status, 0);
   const next = status(img).next;
   const a = session(next, 'w-a');
   const b = session(next, 'w-b');
@@ -194,7 +194,7 @@ t.test('--wait: the second writer waits, then re-reads the address under the loc
 t.test('flock(1) holders are honoured, the fallback lock file too', async (t) => {
   const img = join(work, 'flock.iso');
   const first = session(32, 'f-first');
-  t.equal(node('cd-write', ['--dev', img, '--multi', first.stream]).status, 0);
+  t.equal(node('cd-write', ['--dev', img, '--create', '--multi', first.stream]).status, 0);
   const s2 = session(status(img).next, 'f-second');
   const before = sha(img);
   if (run('sh', ['-c', 'command -v flock']).status === 0) {
@@ -225,7 +225,7 @@ t.test('flock(1) holders are honoured, the fallback lock file too', async (t) =>
 t.test('readers take no lock', async (t) => {
   const img = join(work, 'readers.iso');
   const first = session(32, 'rd-first');
-  t.equal(node('cd-write', ['--dev', img, '--multi', first.stream]).status, 0);
+  t.equal(node('cd-write', ['--dev', img, '--create', '--multi', first.stream]).status, 0);
   const holder = spawn('flock', [img, 'sleep', '2'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 300));
   const r = node('cd-msinfo', ['--dev', img]);

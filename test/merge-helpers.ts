@@ -64,6 +64,8 @@ export function appendSession(tar: Buffer, medium: string, mergeArgs: string[] =
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const n = q(process.execPath);
   const script = [
+    // The first append starts a new medium, as the README's setup step does.
+    `[ -e ${q(medium)} ] || ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --create --blank || exit 8`,
     `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
     `${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');
@@ -75,6 +77,8 @@ export function appendDir(dir: string, medium: string, mergeArgs: string[] = [])
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const n = q(process.execPath);
   const script = [
+    // The first append starts a new medium, as the README's setup step does.
+    `[ -e ${q(medium)} ] || ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --create --blank || exit 8`,
     `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
     `tar -C ${q(dir)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');

@@ -28,6 +28,8 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function append(dir: string, medium: string): void {
   const n = q(process.execPath);
   const script = [
+    // The first append starts a new medium, as the README's setup step does.
+    `[ -e ${q(medium)} ] || ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --create --blank || exit 8`,
     `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
     `tar -C ${q(dir)} -cf - . | ${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} --mirror | ${n} ${q(BIN('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');

@@ -90,15 +90,20 @@ async function main(): Promise<number> {
   const medium = EmulatedMedium.open(path, { write: false, capacity });
   try {
     const st = medium.status();
+    // A torn or stale head: say so in every form, exit 1 (the address it shows is not to be trusted).
+    const problem = st.headProblem ?? null;
     if (args.v || args.verbose) for (const w of st.warnings) writeSync(2, `${TOOL}: warning: ${w}\n`);
     if (args.toc) {
-      process.stdout.write(tocText(path, st));
-      return 0;
+      process.stdout.write(tocText(path, st) + (problem ? `problem: ${problem}\n` : ''));
+      if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
+      return problem ? 1 : 0;
     }
     if (args.json) {
-      process.stdout.write(tocJson(st));
-      return 0;
+      process.stdout.write(problem ? tocJson(st).replace(/}\n$/, `,"problem":${JSON.stringify(problem)}}\n`) : tocJson(st));
+      if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
+      return problem ? 1 : 0;
     }
+    if (problem) throw new Error(`${path}: ${problem}`);
     if (st.state === 'closed') throw new Error(`${path} is closed (written without --multi): no session can be appended`);
     process.stdout.write(`0,${st.next}\n`);
     return 0;

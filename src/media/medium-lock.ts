@@ -21,7 +21,7 @@ const LOCK_UN = 8;
 const EWOULDBLOCK = 11;
 const EINTR = 4;
 
-type Flock = { call: (fd: number, op: number) => number; errno: () => number };
+type Flock = { call: (fd: number, op: number) => number; errno: () => number; prctl: ((...a: number[]) => number) | null };
 let flockImpl: Flock | null | undefined;
 
 /** libc's flock through koffi, or null when koffi (an optional dependency) cannot load. */
@@ -35,11 +35,31 @@ function libcFlock(): Flock | null {
       errno(): number;
     };
     const libc = koffi.load(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6');
-    flockImpl = { call: libc.func('int flock(int fd, int op)'), errno: () => koffi.errno() };
+    let prctl: Flock['prctl'] = null;
+    try {
+      if (process.platform === 'linux') prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+    } catch {
+      prctl = null;
+    }
+    flockImpl = { call: libc.func('int flock(int fd, int op)'), errno: () => koffi.errno(), prctl };
   } catch {
     flockImpl = null;
   }
   return flockImpl;
+}
+
+/**
+ * Asks the kernel to SIGKILL this process when its parent dies (Linux prctl
+ * PR_SET_PDEATHSIG), so that cd-write's writer never outlives the process that cleans up
+ * after it and keeps the medium locked. False where that is not available.
+ */
+export function dieWithParent(parentPid: number): boolean {
+  const f = libcFlock();
+  if (!f?.prctl) return false;
+  const PR_SET_PDEATHSIG = 1;
+  if (f.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) !== 0) return false;
+  if (process.ppid !== parentPid) process.kill(process.pid, 'SIGKILL'); // the parent died before the call
+  return true;
 }
 
 /** Which mechanism guards image files here: for messages and the man page's claim. */
