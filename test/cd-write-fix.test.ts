@@ -74,6 +74,7 @@ for (const [label, from] of Object.entries(mixes)) {
     const v = node('cd-verify', ['--dev', img, '-n']);
     t.equal(v.status, 1, 'cd-verify finds it');
     t.match(v.stdout.toString(), /"kind":"medium-head"/);
+    t.match(v.stderr.toString(), /cd-write -fix rewrites it from the newest complete session/, 'and says how to repair it');
     const w = append(img, 'refused');
     t.equal(w.status, 1, 'an append refuses');
     t.match(w.stderr.toString(), /^cd-write: the medium head \(LBA 16–31\) does not match .*cd-write -fix rewrites it .* \(--force to append anyway\)\n$/);
@@ -121,6 +122,9 @@ t.test('a head that was wiped (no descriptor at LBA 16) is found and rebuilt', a
   const m = msinfo(img);
   t.equal(m.status, 1);
   t.match(m.stderr.toString(), /holds no ISO 9660 volume descriptor set, but 3 session\(s\) follow from LBA 32/);
+  const v = node('cd-verify', ['--dev', img, '-n']);
+  t.equal(v.status, 1);
+  t.match(v.stdout.toString(), /"kind":"medium-head".*holds no ISO 9660 volume descriptor set, but 3 session\(s\) follow from LBA 32; it looks torn or stale: cd-write -fix/);
   t.equal(node('cd-write', ['--dev', img, '-fix']).status, 0);
   t.ok(head(img).subarray(16 * SECTOR).equals(h3.subarray(16 * SECTOR)), 'descriptors restored');
   t.equal(msinfo(img).stdout.toString(), '0,224\n');

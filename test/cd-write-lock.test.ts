@@ -53,10 +53,14 @@ interface Outcome {
   stderr: string;
 }
 
-/** cd-write with its stream arriving after `delay` seconds, so that both writers open the medium first. */
-function cdWriteLater(dev: string, stream: string, delay: number, extra: string[] = []): Promise<Outcome> {
+/**
+ * cd-write whose stream arrives once `gate` exists (a number: after that many seconds), so
+ * that both writers open the medium before either has its session.
+ */
+function cdWriteLater(dev: string, stream: string, gate: string | number, extra: string[] = []): Promise<Outcome> {
   return new Promise((resolve) => {
-    const script = `sleep ${delay}; cat '${stream}'`;
+    const wait = typeof gate === 'number' ? `sleep ${gate}` : `while [ ! -e '${gate}' ]; do sleep 0.05; done`;
+    const script = `${wait}; cat '${stream}'`;
     const p = spawn('sh', ['-c', `(${script}) | '${process.execPath}' '${join(BIN, 'cd-write.js')}' --dev '${dev}' --multi ${extra.join(' ')}`], { env: ENV, cwd: work });
     let stderr = '';
     p.stderr.on('data', (d) => (stderr += d));
@@ -108,7 +112,15 @@ async function rounds(t: Tap.Test, dev: string, label: string, setup: (first: st
       const alone = node('cd-write', ['--dev', f, '--multi', s.stream]);
       t.equal(alone.status, 0, `appends alone to a copy ${alone.stderr}`);
     }
-    const [ra, rb] = await Promise.all([cdWriteLater(dev, a.stream, 1.5), cdWriteLater(dev, b.stream, 1.5)]);
+    // Both start at once; their sessions arrive only when one of them has given up (or
+    // after 60 s): on a loaded machine the second may start late, but never after the commit.
+    const gate = join(work, 'gate');
+    rmSync(gate, { force: true });
+    const pa = cdWriteLater(dev, a.stream, gate);
+    const pb = cdWriteLater(dev, b.stream, gate);
+    await Promise.race([pa, pb, new Promise((r) => setTimeout(r, 60_000))]);
+    writeFileSync(gate, '');
+    const [ra, rb] = await Promise.all([pa, pb]);
     const winners = [ra, rb].filter((r) => r.code === 0).length;
     t.equal(winners, 1, `${label} round ${round}: exactly one writer commits (${ra.code}, ${rb.code})`);
     const loser = ra.code === 0 ? rb : ra;
@@ -130,7 +142,7 @@ async function rounds(t: Tap.Test, dev: string, label: string, setup: (first: st
     else t.equal(got, sha(winner.f), `${label} round ${round}: the device holds exactly the winner's append`);
     expected.push({ start: next, content: winner.s.content, name: `${label}-r${round}${winner.n}` });
   }
-  t.ok(busyRounds >= 1, `${label}: the writers overlapped in ${busyRounds} of 5 rounds`);
+  t.equal(busyRounds, 5, `${label}: the writers overlapped in ${busyRounds} of 5 rounds`);
   const img = asFile(dev);
   const st = status(img);
   t.same(st.sessions.map((s) => s.start), expected.map((e) => e.start), `${label}: six sessions, one per round`);
@@ -165,7 +177,7 @@ t.test('five rounds on a loop block device', async (t) => {
   }
   const backing = join(work, 'loop.img');
   writeFileSync(backing, Buffer.alloc(0));
-  run('truncate', ['-s', '48M', backing]);
+  run('truncate', ['-s', '24M', backing]);
   const r = run('losetup', ['-f', '--show', backing]);
   const loop = r.stdout.toString().trim();
   if (r.status !== 0 || !loop.startsWith('/dev/loop')) {

@@ -14,7 +14,8 @@ const TOOL = 'cd-msinfo';
 const HELP = `Usage: cd-msinfo [--dev PATH | dev=PATH] [--toc | --json] [--capacity N | --media NAME]
 Print LAST,NEXT for iso-pack --prev: where the newest session starts (0 on image files
 and block devices, whose head at LBA 0 shows the newest session) and the LBA where the
-next session goes. A blank or missing medium gives 0,32.
+next session goes. A blank medium gives 0,32; a missing one is an error (make one
+with cd-write --create).
 
   --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE)
   --toc                  a table of sessions, the next writable address, state and free space
@@ -25,8 +26,9 @@ next session goes. A blank or missing medium gives 0,32.
   -v                     also report warnings about the medium on stderr
   --help, --version
 
-Exit status: 0; 1 when the medium is closed or is not an ISO 9660 medium (nothing is
-written either way); 2 for a usage error.`;
+Exit status: 0; 1 when the medium does not exist, is closed, is not an ISO 9660
+medium, or its head is torn or stale (cd-write -fix repairs it; nothing is written
+either way); 2 for a usage error.`;
 
 const STRING_OPTS = ['dev', 'capacity', 'media'];
 const BOOL_OPTS = ['toc', 'json', 'msinfo', 'v', 'verbose', 'help', 'version'];

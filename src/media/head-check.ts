@@ -1,9 +1,11 @@
 // A torn or stale medium head (issue #11): LBA 16–31 must be a copy of the newest complete
 // session's volume descriptors with the volume space size set to its end. A power loss
 // during the commit write, or a tool that rewrote part of the head, can leave a mix of two
-// heads; readers then see a wrong tree. Pure: reads through a ReadSectors, no I/O of its own.
+// heads; readers then see a wrong tree. Reads through a ReadSectors; checkMediumHeadOf opens a path.
 import { SECTOR, DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, VD, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor, isVolumeDescriptor } from '../image/volume-descriptor.js';
-import { FIRST_SESSION, HEAD_SECTORS, MAX_SESSIONS, SESSION_ALIGNMENT, roundUp, type MediumScan, type ReadSectors } from '../image/sessions.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { FIRST_SESSION, HEAD_SECTORS, MAX_SESSIONS, SESSION_ALIGNMENT, roundUp, scanMedium, type MediumScan, type ReadSectors } from '../image/sessions.js';
+import { blockDeviceBytes } from './capacity.js';
 
 /** A session found by walking the chain from LBA 32, whatever the head says. */
 export interface ChainedSession {
@@ -89,4 +91,30 @@ export function mediumHeadProblem(read: ReadSectors, mediumSectors: number, scan
   const why = descriptorDifference(read, newest.start, end);
   if (why === null) return null;
   return `the medium head (LBA 16–31) does not match the newest complete session (session ${newest.number} at LBA ${newest.start}): ${why}; ${advice}`;
+}
+
+/**
+ * For cd-verify: why the medium head of the image file or device at `path` does not show
+ * the newest complete session (with the -fix advice), or null. Opens, reads, closes.
+ */
+export function checkMediumHeadOf(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    const bytes = st.isBlockDevice() ? blockDeviceBytes(st.rdev) ?? 0 : st.size;
+    const read: ReadSectors = (lba, count) => {
+      const b = Buffer.alloc(count * SECTOR);
+      const n = lba * SECTOR >= bytes ? 0 : readSync(fd, b, 0, b.length, lba * SECTOR);
+      return b.subarray(0, n);
+    };
+    const sectors = Math.ceil(bytes / SECTOR);
+    return mediumHeadProblem(read, sectors, scanMedium(read, sectors));
+  } finally {
+    closeSync(fd);
+  }
 }
