@@ -2,7 +2,7 @@
 // sessions as `xorriso -toc`, for images made by xorriso, genisoimage + xorriso appends and
 // isopipe; blank, closed and foreign media; usage errors.
 import t from 'tap';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { have, run, tarOf } from './helpers/run.js';
@@ -17,7 +17,8 @@ const inWork = (cmd: string, args: string[], o: { input?: Buffer; env?: NodeJS.P
   run(cmd, args, { input: o.input, env: o.env ?? { ...process.env, CDR_DEVICE: '' }, cwd: work });
 
 const msinfo = (args: string[], env?: NodeJS.ProcessEnv) => inWork(process.execPath, [join(BIN, 'cd-msinfo.js'), ...args], { env });
-const cdwrite = (args: string[], input?: Buffer) => inWork(process.execPath, [join(BIN, 'cd-write.js'), ...args], { input });
+// --create: these tests start from a path that does not exist, as the first backup does.
+const cdwrite = (args: string[], input?: Buffer) => inWork(process.execPath, [join(BIN, 'cd-write.js'), '--create', ...args], { input });
 const isopack = (args: string[], input: Buffer) => inWork(process.execPath, [join(BIN, 'iso-pack.js'), ...args], { input });
 
 const tarOfWork = (dir: string) => tarOf(work, [], [dir]);
@@ -75,6 +76,7 @@ t.test('genisoimage image with xorriso appends', async (t) => {
 t.test('isopipe-made images', async (t) => {
   if (!needs(t, 'xorriso')) return;
   const img = join(work, 'isopipe.iso');
+  t.equal(cdwrite(['--dev', img, '--blank']).status, 0, 'a new blank medium (cd-write --create --blank)');
   for (const d of ['d1', 'd2', 'd3']) {
     const prev = msinfo(['--dev', img]).stdout.toString().trim();
     const packed = isopack(['--prev', prev], tarOfWork(d));
@@ -103,12 +105,29 @@ t.test('isopipe-made images', async (t) => {
   t.equal(jc.free, 10000 - toc.next);
 });
 
-t.test('blank media: 0,32', async (t) => {
+t.test('a missing medium: exit 1, and how to make one', async (t) => {
   const missing = join(work, 'missing.iso');
   const r = msinfo(['--dev', missing]);
-  t.equal(r.status, 0);
-  t.equal(r.stdout.toString(), '0,32\n');
-  t.same(ourToc(missing), { state: 'blank', next: 32, capacity: null, free: null, sessions: [] });
+  t.equal(r.status, 1);
+  t.equal(r.stdout.toString(), '');
+  t.equal(r.stderr.toString(), `cd-msinfo: ${missing} does not exist: no medium there (cd-write --create makes a new image file; see cd-write(1))\n`);
+  t.notOk(existsSync(missing), 'nothing created');
+  // CDR_DEVICE inside a mount point that is not mounted: refused, not a fresh blank medium.
+  const unmounted = msinfo([], { ...process.env, CDR_DEVICE: join(work, 'usb-disk-not-mounted', 'backup.iso') });
+  t.equal(unmounted.status, 1);
+  t.match(unmounted.stderr.toString(), /does not exist: no medium there/);
+  const dev = msinfo(['dev=/dev/isopipe-no-such-drive']);
+  t.equal(dev.status, 1);
+  t.match(dev.stderr.toString(), /^cd-msinfo: \/dev\/isopipe-no-such-drive does not exist \(no such drive\?\); isopipe never creates files under \/dev\n$/);
+  for (const addr of ['1,0', '0,1,0', 'ATA:1,0,0', 'ATAPI:0,0,0']) {
+    const b = msinfo([`dev=${addr}`]);
+    // Mapped to the drive at that SCSI address through sysfs (there is none here), never a file.
+    t.equal(b.status, 1, `dev=${addr}: no such drive`);
+    t.equal(b.stderr.toString(), `cd-msinfo: no SCSI device at ${addr} (bus,target,lun): no optical drive found (cd-msinfo --scan lists them)\n`, `dev=${addr}: says what it is`);
+  }
+});
+
+t.test('blank media: 0,32', async (t) => {
   const empty = join(work, 'empty.iso');
   writeFileSync(empty, '');
   t.equal(msinfo(['--dev', empty]).stdout.toString(), '0,32\n');

@@ -24,7 +24,7 @@ const inWork = (cmd: string, args: string[], o: { input?: Buffer; env?: NodeJS.P
 const node = (tool: string, args: string[], input?: Buffer, env?: NodeJS.ProcessEnv) => inWork(process.execPath, [join(BIN, `${tool}.js`), ...args], { input, env });
 
 function status(img: string) {
-  const m = EmulatedMedium.open(img, { write: false });
+  const m = EmulatedMedium.open(img, { write: false, create: true });
   try {
     return m.status();
   } finally {
@@ -99,7 +99,7 @@ function samePrevious(t: Tap.Test, img: string, before: Snapshot, what: string):
 
 /** Appends `session` normally and checks where it lands and that xorriso agrees. */
 function appendWorks(t: Tap.Test, img: string, before: Snapshot, session: Buffer, what: string): void {
-  const r = node('cd-write', ['--dev', img, '--multi'], session);
+  const r = node('cd-write', ['--create', '--dev', img, '--multi'], session);
   t.equal(r.status, 0, `${what}: the next append succeeds ${r.stderr}`);
   const st = status(img);
   const got = st.sessions.map((s) => [s.start, s.size]);
@@ -134,7 +134,7 @@ writeFileSync(join(work, 'big', 'random.bin'), randomBytes(3 << 20));
 function makeMedia(): Record<string, string> {
   const head = join(work, 'base-head.iso');
   for (const d of ['a', 'b']) {
-    const r = node('cd-write', ['--dev', head, '--multi'], pack(`0,${status(head).next}`, d));
+    const r = node('cd-write', ['--create', '--dev', head, '--multi'], pack(`0,${status(head).next}`, d));
     if (r.status !== 0) throw new Error(r.stderr.toString());
   }
   const media: Record<string, string> = { head, blank: join(work, 'base-blank.iso') };
@@ -154,7 +154,7 @@ t.test('SIGKILL between the commit steps', async (t) => {
       if (existsSync(base)) copyFileSync(base, img);
       const before = snapshot(img);
       const session = pack(`0,${before.next}`, 'big');
-      const r = node('cd-write', ['--dev', img, '--multi'], session, { ...ENV, ISOPIPE_TEST_KILL_AT: phase });
+      const r = node('cd-write', ['--create', '--dev', img, '--multi'], session, { ...ENV, ISOPIPE_TEST_KILL_AT: phase });
       t.equal(r.signal, 'SIGKILL', `${kind}/${phase}: killed there`);
       if (phase === 'committed') {
         const st = status(img);
@@ -216,7 +216,7 @@ t.test('streams cut at many offsets: exit 1, nothing committed, medium unchanged
   const cuts = [1, 100, SECTOR - 1, SECTOR, SECTOR + 1, 17 * SECTOR, (1 << 20) + 7, 2 << 20, stream.length - 34 * SECTOR, stream.length - 33 * SECTOR, stream.length - 2049, stream.length - SECTOR, stream.length - 1];
   // In process for speed (the engine cd-write runs); two cuts through the CLI below.
   for (const cut of cuts) {
-    const m = EmulatedMedium.open(img, { write: true });
+    const m = EmulatedMedium.open(img, { write: true, create: true });
     try {
       t.throws(() => writeSession(m, [stream.subarray(0, cut)], { multi: true }), /stream .*cut short|stream ends in the middle of a sector|stream has no valid trailer|input is only/, `cut at ${cut}: says why`);
     } finally {
@@ -225,14 +225,14 @@ t.test('streams cut at many offsets: exit 1, nothing committed, medium unchanged
     t.ok(readFileSync(img).equals(original), `cut at ${cut}: medium byte-identical`);
   }
   for (const cut of [(1 << 20) + 7, stream.length - SECTOR]) {
-    const r = node('cd-write', ['--dev', img, '--multi'], stream.subarray(0, cut));
+    const r = node('cd-write', ['--create', '--dev', img, '--multi'], stream.subarray(0, cut));
     t.equal(r.status, 1, `cut at ${cut}: exit 1`);
     t.match(r.stderr.toString(), /^cd-write: stream (ends in the middle of a sector|has no valid trailer): it was cut short/, `cut at ${cut}: says why`);
     t.ok(readFileSync(img).equals(original), `cut at ${cut}: medium byte-identical`);
   }
   const damaged = Buffer.from(stream);
   damaged[40 * SECTOR] ^= 1;
-  const r = node('cd-write', ['--dev', img, '--multi'], damaged);
+  const r = node('cd-write', ['--create', '--dev', img, '--multi'], damaged);
   t.equal(r.status, 1);
   t.match(r.stderr.toString(), /^cd-write: stream checksum does not match its trailer: damaged\n$/);
   t.ok(readFileSync(img).equals(original), 'damaged stream: medium byte-identical');
@@ -270,7 +270,7 @@ t.test('a full disk (ENOSPC on a small tmpfs) mid-session', async (t) => {
   copyFileSync(media.head, img);
   const original = readFileSync(img);
   const before = snapshot(img);
-  const r = node('cd-write', ['--dev', img, '--multi'], pack(`0,${before.next}`, 'big'));
+  const r = node('cd-write', ['--create', '--dev', img, '--multi'], pack(`0,${before.next}`, 'big'));
   t.equal(r.status, 1);
   t.match(r.stderr.toString(), /^cd-write: write error at LBA \d+: no space left on device \(ENOSPC\); nothing committed\n$/);
   t.ok(readFileSync(img).equals(original), 'medium byte-identical (cut back, space freed)');

@@ -23,10 +23,11 @@ const inWork = (cmd: string, args: string[], o: { input?: Buffer; env?: NodeJS.P
   run(cmd, args, { input: o.input, env: o.env ?? ENV, cwd: work });
 const sh = (script: string, env: NodeJS.ProcessEnv = ENV) => inWork('sh', ['-c', script], { env });
 const node = (tool: string, args: string[], input?: Buffer) => inWork(process.execPath, [join(BIN, `${tool}.js`), ...args], { input });
-const cdwrite = (args: string[], input?: Buffer) => node('cd-write', args, input);
+// --create: most media here start as a path that does not exist (cd-write-create.test.ts tests without).
+const cdwrite = (args: string[], input?: Buffer) => node('cd-write', ['--create', ...args], input);
 /** The medium's state, in process (the CLI itself is tested in cd-msinfo.test.ts). */
 function status(img: string) {
-  const m = EmulatedMedium.open(img, { write: false });
+  const m = EmulatedMedium.open(img, { write: false, create: true });
   try {
     return m.status();
   } finally {
@@ -72,6 +73,7 @@ const trees = [1, 2, 3].map((i) => makeSessionTree(work, i));
 
 t.test('three sessions through pipes, and the same through files', async (t) => {
   const piped = join(work, 'piped.iso');
+  t.equal(cdwrite(['--dev', piped, '--blank']).status, 0, 'the README set-up step: a new blank medium');
   for (const [i, parent] of trees.entries()) {
     const r = sh(`tar -C '${parent}' -cf - s${i + 1} | node '${BIN}iso-pack.js' --prev $(node '${BIN}cd-msinfo.js') | node '${BIN}cd-write.js' --multi`, { ...ENV, CDR_DEVICE: piped });
     t.equal(r.status, 0, r.stderr.toString());
@@ -162,17 +164,33 @@ t.test('a plain image built for LBA 0 goes to LBA 0 of a blank medium', async (t
   const plain = join(work, 'at0.iso');
   pack(['-o', plain], tarOfDir(trees[0], 's1'));
   const medium = join(work, 'at0-medium.iso');
-  const r = cdwrite(['--dev', medium, '--multi', '-v', plain]);
+  // With --multi its history would be lost at the next append: refused without --force.
+  for (const input of [[plain], []]) {
+    const no = cdwrite(['--dev', medium, '--multi', ...input], input.length ? undefined : readFileSync(plain));
+    t.equal(no.status, 1);
+    t.equal(
+      no.stderr.toString(),
+      "cd-write: image laid out for LBA 0 with --multi: the next session would replace its head and it could no longer be restored on its own; lay it out for LBA 32 (iso-pack --prev 0,32, mkisofs -C 0,32) or use --force to write it at LBA 0 anyway; nothing written\n",
+    );
+    t.notOk(existsSync(medium), 'nothing written, no file made');
+  }
+  const refusedStream = cdwrite(['--dev', medium, '--multi'], pack([], tarOfDir(trees[0], 's1')));
+  t.equal(refusedStream.status, 1, 'iso-pack without --prev (laid out for 0) too');
+  t.equal(cdwrite(['--dev', medium, '--dummy', '--multi', plain]).status, 1, '--dummy says so too');
+  // Without --multi the medium is closed: nothing to lose.
+  const closedAt0 = join(work, 'at0-closed.iso');
+  t.equal(cdwrite(['--dev', closedAt0, plain]).status, 0);
+  const r = cdwrite(['--dev', medium, '--multi', '--force', '-v', plain]);
   t.equal(r.status, 0, r.stderr.toString());
   t.match(r.stderr.toString(), /session at LBA 0, \d+ sectors, written; next writable address/);
   t.equal(sha(medium), sha(plain), 'the medium is the image');
   // from a pipe too (its root directory comes last: chosen by plausibility, confirmed later)
   const piped = join(work, 'at0-piped.iso');
-  t.equal(cdwrite(['--dev', piped, '--multi'], readFileSync(plain)).status, 0);
+  t.equal(cdwrite(['--dev', piped, '--multi', '--force'], readFileSync(plain)).status, 0);
   t.equal(sha(piped), sha(plain));
   // A head-last stream laid out for LBA 0 (iso-pack without --prev) also goes to 0 of a blank medium.
   const streamed0 = join(work, 'at0-stream.iso');
-  t.equal(cdwrite(['--dev', streamed0, '--multi'], pack([], tarOfDir(trees[0], 's1'))).status, 0);
+  t.equal(cdwrite(['--dev', streamed0, '--multi', '--force'], pack([], tarOfDir(trees[0], 's1'))).status, 0);
   t.equal(sha(streamed0), sha(plain), 'stream and plain image give the same medium');
   // then a session after it
   const w = cdwrite(['--dev', medium, '--multi'], pack(['--prev', msinfo(medium)], tarOfDir(trees[1], 's2')));
@@ -213,8 +231,8 @@ t.test('refusals: exit 1, one line, medium unchanged', async (t) => {
     { name: 'stale plain image file (data first)', dev: base, args: [staleFile], re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/ },
     { name: 'stale plain image on a pipe (data first)', dev: base, input: readFileSync(staleFile), re: /^cd-write: image was not laid out for LBA \d+, the medium's next writable address \(its root directory at LBA \d+ cannot lie there\): run cd-msinfo again$/ },
     { name: 'closed medium', dev: closed, input: good, re: /^cd-write: medium is closed \(written without --multi\): no session can be appended/ },
-    { name: 'too big for --capacity (a file: refused before writing)', dev: base, args: ['--capacity', String(next + 40), goodFile], re: /^cd-write: session of 64 sectors at LBA \d+ does not fit: the medium holds \d+ sectors, 40 free$/ },
-    { name: 'too big for --capacity (a pipe: stops at the capacity)', dev: base, args: ['--capacity', String(next + 40)], input: good, re: /^cd-write: session does not fit: it reaches LBA \d+ but .* holds \d+ sectors; nothing committed$/ },
+    { name: 'too big for --capacity (a file: refused before writing)', dev: base, args: ['--capacity', String(next + 40), goodFile], re: /^cd-write: session of 64 sectors \(0\.1 MiB\) at LBA \d+ does not fit: 40 sectors \(0\.1 MiB\) free of the medium's \d+; nothing written$/ },
+    { name: 'too big for --capacity (a pipe: stops at the capacity)', dev: base, args: ['--capacity', String(next + 40)], input: good, re: /^cd-write: session of 64 sectors \(0\.1 MiB\) at LBA \d+ does not fit: 40 sectors \(0\.1 MiB\) free of the medium's \d+; nothing committed$/ },
     { name: 'partition table', dev: mbr, input: pack(['--prev', '0,32'], tarOfDir(trees[0], 's1')), re: /^cd-write: .*mbr\.img is not an ISO 9660 medium: it holds a partition table or boot sector/ },
     { name: 'a text file', dev: text, input: pack(['--prev', '0,32'], tarOfDir(trees[0], 's1')), re: /is not an ISO 9660 medium: it holds unrecognised data/ },
     { name: 'input that is no session', dev: base, input: Buffer.from('hello\n'.repeat(10000)), re: /^cd-write: input is neither an isopipe head-last stream nor an ISO 9660 image/ },
@@ -254,7 +272,7 @@ t.test('cdrecord habits, dummy runs, progress and usage errors', async (t) => {
   t.equal(dummy.status, 0, dummy.stderr.toString());
   t.match(dummy.stderr.toString(), /checked \(dummy, nothing written\)/);
   t.notOk(existsSync(img), 'dummy writes nothing');
-  const r = inWork(process.execPath, [join(BIN, 'cd-write.js'), '-v', '-multi', 'speed=8', '-data', '-tao', '-'], { input: first, env: { ...ENV, CDR_DEVICE: img } });
+  const r = inWork(process.execPath, [join(BIN, 'cd-write.js'), '-v', '-multi', '-create', 'speed=8', '-data', '-tao', '-'], { input: first, env: { ...ENV, CDR_DEVICE: img } });
   t.equal(r.status, 0, r.stderr.toString());
   t.match(r.stderr.toString(), /cd-write: \d+\.\d MB written, \d+\.\d MB\/s/, 'progress with -v');
   t.match(r.stderr.toString(), /session at LBA 32, 64 sectors, written; next writable address 96/);
@@ -328,7 +346,7 @@ t.test('a block device (loop)', async (t) => {
   const before = committed();
   const r = cdwrite(['--dev', dev, '--multi'], pack(['--prev', msinfo(dev)], tarOfDir(work, 'big')));
   t.equal(r.status, 1);
-  t.match(r.stderr.toString(), /session does not fit: it reaches LBA \d+ but .* holds 2048 sectors; nothing committed/);
+  t.match(r.stderr.toString(), /^cd-write: session of (at least )?\d+ sectors \(\d+\.\d MiB\) at LBA \d+ does not fit: \d+ sectors \(\d+\.\d MiB\) free of the medium's 2048; nothing (written|committed)\n$/);
   t.equal(ourToc(dev).length, 2, 'the previous sessions stay');
   t.ok(committed().equals(before), 'every committed sector unchanged (a device cannot be cut back, so only sectors past the end were written)');
 });

@@ -85,14 +85,14 @@ function withBadPlan(stream: Buffer): Buffer {
 
 t.test('cd-write refuses a stream whose plan points outside the session, and commits nothing', async (t) => {
   const medium = join(work, 'refused.iso');
-  t.equal(tool('cd-write', ['--dev', medium, '--multi'], pack(['--md5', '--prev', '0,32'])).status, 0);
+  t.equal(tool('cd-write', ['--create', '--dev', medium, '--multi'], pack(['--md5', '--prev', '0,32'])).status, 0);
   const before = readFileSync(medium);
   const next = tool('cd-msinfo', ['--dev', medium]).stdout.toString().trim();
-  const r = tool('cd-write', ['--dev', medium, '--multi'], withBadPlan(pack(['--md5', '--prev', next])));
+  const r = tool('cd-write', ['--create', '--dev', medium, '--multi'], withBadPlan(pack(['--md5', '--prev', next])));
   t.equal(r.status, 1, 'refused');
   t.match(r.stderr.toString(), /^cd-write: .*checksum plan.*session tag at LBA 999999.*\n$/);
   t.ok(readFileSync(medium).equals(before), 'the medium is as it was');
   const blank = join(work, 'blank.iso');
-  t.equal(tool('cd-write', ['--dev', blank], withBadPlan(pack(['--md5', '--prev', '0,32']))).status, 1);
+  t.equal(tool('cd-write', ['--create', '--dev', blank], withBadPlan(pack(['--md5', '--prev', '0,32']))).status, 1);
   t.notOk(existsSync(blank), 'a blank medium: no file left behind');
 });

@@ -74,7 +74,7 @@ t.test('one session: xorriso and cd-verify agree that everything matches', async
     pack(['--md5', '-o', again], gnuTar(src));
     t.ok(readFileSync(img).equals(readFileSync(again)), 'reproducible with SOURCE_DATE_EPOCH');
     const streamed = join(work, 'streamed.iso');
-    const w = tool('cd-write', ['--dev', streamed], pack(['--md5', '--prev', '0,32'], gnuTar(src)));
+    const w = tool('cd-write', ['--create', '--dev', streamed], pack(['--md5', '--prev', '0,32'], gnuTar(src)));
     t.equal(w.status, 0, w.stderr.toString());
     allMatch(t, streamed);
   }));
@@ -83,7 +83,7 @@ t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)',
   withReader(t, 'xorriso', async () => {
     const img = join(work, 'multi.iso');
     const first = pack(['--md5', '--prev', '0,32'], gnuTar(src));
-    t.equal(tool('cd-write', ['--dev', img, '--multi'], first).status, 0);
+    t.equal(tool('cd-write', ['--create', '--dev', img, '--multi'], first).status, 0);
     // Session 2: a new file, and dir/big.bin carried by reference with its recorded MD5.
     const big = records(img, findDir(img, 'DIR')).find((r) => r.id.startsWith('BIG.BIN'))!;
     const bigMd5 = (await import('node:crypto')).createHash('md5').update(pattern(1_500_000, 1)).digest('hex');
@@ -92,7 +92,7 @@ t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)',
       { header: { name: 'dir/big.bin', size: 0, mtime: new Date(1700000000000), pax: { 'ISOPIPE.extents': `${big.extent}+${big.size}`, 'ISOPIPE.size': String(big.size), 'ISOPIPE.md5': bigMd5 } } },
     ]);
     const next = tool('cd-msinfo', ['--dev', img]).stdout.toString().trim();
-    t.equal(tool('cd-write', ['--dev', img, '--multi'], pack(['--md5', '--prev', next], tar)).status, 0);
+    t.equal(tool('cd-write', ['--create', '--dev', img, '--multi'], pack(['--md5', '--prev', next], tar)).status, 0);
     const sessions: { start: number }[] = JSON.parse(tool('cd-msinfo', ['--dev', img, '--json']).stdout.toString()).sessions;
     t.equal(sessions.length, 2);
     for (const s of sessions) allMatch(t, img, s.start);
@@ -105,7 +105,7 @@ t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)',
     const img2 = join(work, 'multi-bad.iso');
     copyFileSync(img, img2);
     const next2 = tool('cd-msinfo', ['--dev', img2]).stdout.toString().trim();
-    t.equal(tool('cd-write', ['--dev', img2, '--multi'], pack(['--md5', '--prev', next2], bad)).status, 0);
+    t.equal(tool('cd-write', ['--create', '--dev', img2, '--multi'], pack(['--md5', '--prev', next2], bad)).status, 0);
     const vb = verify(['--dev', img2]);
     t.equal(vb.status, 1);
     t.ok(vb.findings.some((f) => f.kind === 'file-md5' && f.path === '/big.bin' && f.session === 3)) || t.comment(describe(vb));
@@ -215,7 +215,7 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
     // A closed session at LBA 0: its PVD gets the closed mark, and the checksums cover it.
     for (const [what, input] of [['stream', pack(['--md5'], gnuTar(src))], ['plain image', readFileSync(join(work, 'one.iso'))]] as const) {
       const at0 = join(work, `at0-${what.replace(' ', '-')}.iso`);
-      const w = tool('cd-write', ['--dev', at0], input);
+      const w = tool('cd-write', ['--create', '--dev', at0], input);
       t.equal(w.status, 0, w.stderr.toString());
       t.equal(JSON.parse(tool('cd-msinfo', ['--dev', at0, '--json']).stdout.toString()).state, 'closed', `${what} at LBA 0 is closed`);
       allTagsMatch(t, at0, [0], `${what} at LBA 0, closed`);
@@ -226,7 +226,7 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
     const foreign = join(work, 'xorriso-at0.iso');
     t.equal(run('xorriso', ['-as', 'mkisofs', '--md5', '-R', '-o', foreign, src]).status, 0);
     const closedTry = join(work, 'xorriso-at0-written.iso');
-    const wf = tool('cd-write', ['--dev', closedTry], readFileSync(foreign));
+    const wf = tool('cd-write', ['--create', '--dev', closedTry], readFileSync(foreign));
     t.equal(wf.status, 0, wf.stderr.toString());
     t.match(wf.stderr.toString(), /^cd-write: warning: the session at LBA 0 carries libisofs checksum tags .* left appendable\n$/);
     t.equal(JSON.parse(tool('cd-msinfo', ['--dev', closedTry, '--json']).stdout.toString()).state, 'appendable');

@@ -30,6 +30,8 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function append(dir: string, medium: string): void {
   const n = q(process.execPath);
   const script = [
+    // The first append starts a new medium, as the README's setup step does.
+    `[ -e ${q(medium)} ] || ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --create --blank || exit 8`,
     `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
     `tar -C ${q(dir)} -cf - . | ${n} ${q(bin('iso-merge'))} --dev ${q(medium)} --mirror | ${n} ${q(bin('iso-pack'))} -q --md5 --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');

@@ -68,11 +68,12 @@ const images: { name: string; make: () => string; checksums: boolean }[] = [
     checksums: false,
     make: () => {
       const img = join(work, 'isopipe.iso');
+      tool('cd-write', ['--dev', img, '--create', '--blank']); // a new medium, as the README's set-up step makes it
       for (const d of [d1, d2]) {
         const msinfo = tool('cd-msinfo', ['--dev', img]).stdout.toString().trim();
         const packed = tool('iso-pack', ['--prev', msinfo], gnuTar(d));
         if (packed.status !== 0) throw new Error(packed.stderr.toString());
-        const w = tool('cd-write', ['--dev', img, '--multi'], packed.stdout);
+        const w = tool('cd-write', ['--create', '--dev', img, '--multi'], packed.stdout);
         if (w.status !== 0) throw new Error(w.stderr.toString());
       }
       return img;

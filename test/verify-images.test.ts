@@ -97,12 +97,13 @@ t.test('bsdtar: plain and with Rock Ridge and Joliet', async (t) =>
 
 t.test('isopipe: sessions appended by cd-write, compared with the newest tar', async (t) => {
   const img = join(work, 'appended.iso');
+  tool('cd-write', ['--dev', img, '--create', '--blank']); // a new medium, as the README's set-up step makes it
   for (const d of [d1, d2]) {
     const msinfo = tool('cd-msinfo', ['--dev', img]).stdout.toString().trim();
     const tar = sh(`tar -C ${d} -cf - . | base64 -w0`);
     const packed = tool('iso-pack', ['--prev', msinfo], Buffer.from(tar, 'base64'));
     t.equal(packed.status, 0, packed.stderr.toString());
-    const w = tool('cd-write', ['--dev', img, '--multi'], packed.stdout);
+    const w = tool('cd-write', ['--create', '--dev', img, '--multi'], packed.stdout);
     t.equal(w.status, 0, w.stderr.toString());
   }
   const s = clean(t, ['--dev', img]);

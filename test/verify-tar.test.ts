@@ -30,6 +30,7 @@ function settle(): void {
 }
 
 const img = join(work, 'medium.iso');
+tool('cd-write', ['--dev', img, '--create', '--blank']); // a new medium, as the README's set-up step makes it
 function mirror(): void {
   settle();
   const next = tool('cd-msinfo', ['--dev', img]).stdout.toString().trim();
@@ -37,7 +38,7 @@ function mirror(): void {
   if (merged.status !== 0) throw new Error(merged.stderr.toString());
   const packed = tool('iso-pack', ['--prev', next], merged.stdout);
   if (packed.status !== 0) throw new Error(packed.stderr.toString());
-  const w = tool('cd-write', ['--dev', img, '--multi'], packed.stdout);
+  const w = tool('cd-write', ['--create', '--dev', img, '--multi'], packed.stdout);
   if (w.status !== 0) throw new Error(w.stderr.toString());
 }
 

@@ -18,9 +18,10 @@ const HELP = `Usage: cd-msinfo [--dev PATH | dev=PATH] [--toc | --json] [--capac
        cd-msinfo --scan [--json]
 Print LAST,NEXT for iso-pack --prev: where the newest session starts and the LBA where the
 next session goes. On image files and block devices LAST is 0 (the head at LBA 0 shows the
-newest session) and a blank or missing medium gives 0,32. On a disc in an optical drive
-both come from the drive, as cdrecord -msinfo and xorriso compute them; a blank disc has no
-session to import (exit 1, like xorriso).
+newest session) and a blank medium gives 0,32; a missing one is an error (make one with
+cd-write --create). On a disc in an optical drive both come from the drive, as cdrecord
+-msinfo and xorriso compute them; a blank disc has no session to import (exit 1, like
+xorriso).
 
   --dev PATH, dev=PATH   the medium: an image file, a block device, or an optical drive
                          (/dev/srN, /dev/sgN, cdrecord's B,T,L or ATA:B,T,L); else CDR_DEVICE
@@ -35,8 +36,9 @@ session to import (exit 1, like xorriso).
   -v                     also report warnings about the medium on stderr
   --help, --version
 
-Exit status: 0; 1 when the medium is closed, blank (on a disc), read-only, missing from
-the drive, or not an ISO 9660 medium (nothing is written either way); 2 for a usage error.`;
+Exit status: 0; 1 when the medium does not exist, is closed, blank (on a disc),
+read-only, missing from the drive, is not an ISO 9660 medium, or its head is torn or
+stale (cd-write -fix repairs it; nothing is written either way); 2 for a usage error.`;
 
 const STRING_OPTS = ['dev', 'capacity', 'media'];
 const BOOL_OPTS = ['toc', 'json', 'msinfo', 'scan', 'scanbus', 'v', 'verbose', 'help', 'version'];
@@ -113,15 +115,20 @@ async function main(): Promise<number> {
   const medium = EmulatedMedium.open(path, { write: false, capacity });
   try {
     const st = medium.status();
+    // A torn or stale head: say so in every form, exit 1 (the address it shows is not to be trusted).
+    const problem = st.headProblem ?? null;
     if (args.v || args.verbose) for (const w of st.warnings) writeSync(2, `${TOOL}: warning: ${w}\n`);
     if (args.toc) {
-      process.stdout.write(tocText(path, st));
-      return 0;
+      process.stdout.write(tocText(path, st) + (problem ? `problem: ${problem}\n` : ''));
+      if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
+      return problem ? 1 : 0;
     }
     if (args.json) {
-      process.stdout.write(tocJson(st));
-      return 0;
+      process.stdout.write(problem ? tocJson(st).replace(/}\n$/, `,"problem":${JSON.stringify(problem)}}\n`) : tocJson(st));
+      if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
+      return problem ? 1 : 0;
     }
+    if (problem) throw new Error(`${path}: ${problem}`);
     if (st.state === 'closed') throw new Error(`${path} is closed (written without --multi): no session can be appended`);
     process.stdout.write(`0,${st.next}\n`);
     return 0;

@@ -5,6 +5,7 @@ import { isatty } from 'node:tty';
 import { Image } from '../image/image.js';
 import { SectorSource } from '../image/sector-source.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
+import { checkMediumHeadOf } from '../media/head-check.js';
 import { tarChunks } from '../tar/input.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
 import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
@@ -140,6 +141,15 @@ async function main(): Promise<number> {
     progress?.clear();
     image.close();
     closeSync(fd);
+  }
+  // A torn or stale medium head: the verifier reports what differs; this adds the repair,
+  // and covers a head with no descriptor set at all (the verifier stops at "not ISO 9660").
+  const headProblem = checkMediumHeadOf(path);
+  if (headProblem && sink.byKind.has('medium-head')) {
+    if (!quiet) err(`${TOOL}: ${path}: ${headProblem}\n`);
+  } else if (headProblem && sink.byKind.has('medium') && !sink.byKind.has('medium-head')) {
+    sink.add({ kind: 'medium-head', lba: 16, message: headProblem });
+    summary.problems = sink.count;
   }
   if (!quiet) {
     if (json) out(JSON.stringify({ kind: 'summary', ...summary, seconds: Number(summary.seconds.toFixed(3)) }) + '\n');

@@ -17,6 +17,11 @@ const TOOL = 'cd-write';
 const SECTOR = 2048;
 
 /** The drive a medium path names, or null when it is an image file or another device. */
+/** The drive a cdrecord bus address (`1,0`, `ATA:1,0,0`) names, or null for any other name. */
+export function driveAtAddress(given: string): string | null {
+  return parseCdrecordAddress(given) ? resolveCdrecordAddress(given) : null;
+}
+
 export function drivePathOf(path: string): string | null {
   if (parseCdrecordAddress(path)) return resolveCdrecordAddress(path);
   // By name first: a node being recreated (a rescan, a tray event) must not send a drive

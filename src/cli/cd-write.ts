@@ -1,12 +1,17 @@
 // cd-write: writes one session — iso-pack's head-last stream or a plain ISO image — to an
 // image file or block device at its next writable address, and commits it (DESIGN §4–5).
 import minimist from 'minimist';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { removeDebris } from '../media/debris.js';
+import { takeCdrecordHabits } from './cdrecord-options.js';
+import { dieWithParent } from '../media/medium-lock.js';
 import { MEDIA_SECTORS } from '../media/capacity.js';
 import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
-import { drivePathOf, writeOnDrive } from './cd-write-drive.js';
+import { driveAtAddress, drivePathOf, writeOnDrive } from './cd-write-drive.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
@@ -21,31 +26,42 @@ plain ISO 9660 image laid out for that address (genisoimage/xorriso -C, iso-pack
 
   tar c dir | iso-pack --prev $(cd-msinfo) | cd-write --multi
 
-  --dev PATH, dev=PATH   the medium (else CDR_DEVICE); a missing file is a blank medium;
-                         an optical drive (/dev/srN, /dev/sgN, cdrecord's B,T,L) burns a
-                         plain image (iso-pack -o FILE) as a TAO/incremental track
+  --dev PATH, dev=PATH   the medium (else CDR_DEVICE): an image file, a block device, or
+                         an optical drive (/dev/srN, /dev/sgN, cdrecord's B,T,L), which
+                         burns a plain image (iso-pack -o FILE) as a TAO/incremental track
+  --create               make a new image file when PATH does not exist (never under
+                         /dev); without it a missing medium is refused
+  --blank                with --create: make the new medium blank and write no session
   --multi, -multi        keep the medium appendable; without it the medium is closed
   --dummy, -dummy        do every check and read the whole session, write nothing
                          (on a CD-R/DVD-R drive: a test write with the laser off)
   --capacity N|SIZE      refuse a session that does not fit N sectors (or 700M, 4.7GB…)
   --media NAME           capacity of ${Object.keys(MEDIA_SECTORS).join(', ')}
   --force                write over something that is not an ISO image (a partition table,
-                         another file system), or append to a closed medium
+                         another file system), append to a closed, truncated or torn
+                         medium, or write an image laid out for LBA 0 with --multi
+  --wait SECONDS         wait that long for another writer of the medium to finish
+                         (default: give up at once, exit 1, nothing written)
+  -fix, --fix            on an image file or block device: rewrite a torn or stale
+                         medium head (LBA 0–31) from the newest complete session; on a
+                         drive: close a session left open by an interrupted burn (with
+                         --multi the disc stays appendable, else it is finalized)
   --json                 report the session written as one JSON object on stdout
   -v, --verbose          progress and a summary on stderr (progress also on a terminal)
   speed=N                on a drive: write at N x (SET CD SPEED / SET STREAMING)
-  -eject                 on a drive: open the tray after the burn
-  -fix                   on a drive: close a session left open by an interrupted burn
-                         (with --multi the disc stays appendable, else it is finalized)
-  -data, -tao, -sao      accepted for cdrecord habits
+  -eject                 on a drive: open the tray after the burn (no effect on files)
+  -dao, -tao, -sao, -raw, -data, -pad, fs=N, driveropts=…
+                         accepted for cdrecord habits (-v says what each does not do);
+                         -scanbus, -audio, blank=… are refused with what to do instead
+                         (man cd-write has the table)
   --help, --version
 
 Nothing becomes visible until the session is complete: a cut stream, a bad checksum, a
 full disk or a crash leaves the previous sessions as they were.`;
 
-const STRING_OPTS = ['dev', 'capacity', 'media', 'speed'];
-const BOOL_OPTS = ['multi', 'dummy', 'force', 'json', 'v', 'verbose', 'data', 'tao', 'sao', 'eject', 'fix', 'help', 'version'];
-const LONG = ['multi', 'dummy', 'force', 'json', 'verbose', 'data', 'tao', 'sao', 'eject', 'fix', 'dev', 'capacity', 'media', 'speed', 'help', 'version'];
+const STRING_OPTS = ['dev', 'capacity', 'media', 'speed', 'wait'];
+const BOOL_OPTS = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'v', 'verbose', 'help', 'version'];
+const LONG = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'verbose', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
 
 
 
@@ -84,8 +100,75 @@ class Progress {
   }
 }
 
+const WORKER = 'ISOPIPE_CD_WRITE_WORKER';
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Node runs cd-write's synchronous write loop without turning its event loop, so a signal
+ * handler in that process would run only after the work is done. Instead this process
+ * starts the writer as a child and waits: when the child dies by a signal (Ctrl-C,
+ * SIGTERM, SIGHUP, even SIGKILL), it removes the bytes past the committed end of an image
+ * file that the child left, then dies by the same signal.
+ */
+async function supervise(path: string): Promise<number> {
+  let before: number | null = null;
+  try {
+    const st = statSync(path);
+    before = st.isFile() ? st.size : -1;
+  } catch {
+    before = null;
+  }
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, [WORKER]: String(process.pid) },
+  });
+  // The terminal's Ctrl-C reaches the child too; a signal sent to this process alone is passed on.
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  for (const s of SIGNALS) process.on(s, forward);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  for (const s of SIGNALS) process.off(s, forward);
+  if (signal === null) return code ?? 1;
+  if (before !== -1) {
+    const out = removeDebris(path, before);
+    if (out.removedFile) writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${path}, which held no session yet\n`));
+    else if (out.removedBytes) writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${out.removedBytes} uncommitted bytes from the end of ${path}\n`));
+  }
+  process.kill(process.pid, signal); // die as the child did, so that the shell sees it
+  await new Promise((r) => setTimeout(r, 1000));
+  return 128 + (osConstants.signals[signal] ?? 0);
+}
+
+/** cd-write -fix: the medium head rewritten from the newest complete session, if it needs it. */
+function fixHead(path: string, capacity: number | null, waitSeconds: number, json: boolean): number {
+  const medium = EmulatedMedium.open(path, { write: true, capacity, waitSeconds, force: true, onPhase: testKillHook() });
+  try {
+    const r = medium.fixHead();
+    const what = r.changed
+      ? `medium head rewritten from session ${r.session} at LBA ${r.start}; the medium ends at ${r.end}, next writable address ${Math.ceil(r.end / 32) * 32}`
+      : `the medium head already shows the newest session (session ${r.session} at LBA ${r.start}): nothing to fix`;
+    writeAll(2, Buffer.from(`${TOOL}: ${path}: ${what}\n`));
+    if (json) process.stdout.write(JSON.stringify({ fixed: r.changed, session: r.session, start: r.start, end: r.end }) + '\n');
+    return 0;
+  } finally {
+    medium.release();
+  }
+}
+
+/** cd-write --create --blank: a new, empty medium for later appends (the cron setup step). */
+function createBlank(path: string, capacity: number | null, dummy: boolean): number {
+  const medium = EmulatedMedium.open(path, { write: !dummy, create: true, capacity });
+  try {
+    if (!medium.wasCreated && !dummy) throw new Error(`${path} exists already: --blank only makes a new medium (nothing written)`);
+    if (!dummy) medium.keepCreated();
+    return 0;
+  } finally {
+    medium.release();
+  }
+}
+
 async function main(): Promise<number> {
-  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev', 'speed'], LONG), {
+  const habits = takeCdrecordHabits(process.argv.slice(2), (m) => new UsageError(m));
+  const args = minimist(normaliseCdrecordArgv(habits.argv, ['dev', 'speed'], LONG), {
     string: STRING_OPTS,
     boolean: BOOL_OPTS,
   });
@@ -95,22 +178,47 @@ async function main(): Promise<number> {
   if (speed !== undefined && !/^[0-9]+(\.[0-9]+)?x?$/i.test(speed)) throw new UsageError(`speed= wants a number, not '${speed}'`);
   if (args._.length > 1) throw new UsageError(`one session at a time: unexpected argument '${args._[1]}'`);
   const capacity = capacityOption(args);
+  const waitText = lastValue(args.wait, 'wait');
+  if (waitText !== undefined && !/^[0-9]+(\.[0-9]+)?$/.test(waitText)) throw new UsageError(`--wait wants SECONDS, not '${waitText}'`);
+  const waitSeconds = waitText === undefined ? 0 : Number(waitText);
+  // cdrecord's dev=B,T,L / ATA:B,T,L names the drive at that SCSI address (sysfs maps it
+  // to /dev/srN), never a file; stdio:PATH always names a file, whatever PATH looks like.
+  const given = lastValue(args.dev, 'dev') ?? process.env.CDR_DEVICE;
+  const namesFile = given?.startsWith('stdio:') ?? false;
   let path: string;
   try {
-    path = resolveDevicePath(lastValue(args.dev, 'dev'), process.env);
+    path = (!namesFile && given !== undefined ? driveAtAddress(given) : null) ?? resolveDevicePath(given, process.env);
   } catch (err) {
     if (err instanceof DevicePathError) throw new UsageError(err.message);
     throw err;
   }
   const verbose = !!(args.v || args.verbose);
+  if (verbose && !process.env[WORKER]) for (const note of habits.noOps) writeAll(2, Buffer.from(`${TOOL}: note: ${note}\n`));
+  if (args.blank) {
+    if (!args.create) throw new UsageError('--blank only goes with --create (isopipe never erases a medium)');
+    if (args._.length) throw new UsageError('--blank writes no session: drop the file argument');
+    return createBlank(path, capacity, !!args.dummy);
+  }
 
   // An optical drive burns through MMC (cd-write-drive.ts); everything below is for files and block devices.
-  const drivePath = drivePathOf(path);
+  const drivePath = namesFile ? null : drivePathOf(path);
   if (drivePath !== null)
     return writeOnDrive(drivePath, { multi: !!args.multi, dummy: !!args.dummy, fix: !!args.fix, eject: !!args.eject, json: !!args.json, verbose, speed, source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null });
-  if (args.fix || args.eject) throw new UsageError(`${args.fix ? '-fix' : '-eject'} is for optical drives; ${path} is not one`);
+  if (args.eject && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: -eject has no effect: there is nothing to eject on an image file or block device\n`));
 
   // The session's source: a file argument or stdin.
+  if (args.fix) {
+    if (args._.length) throw new UsageError('-fix writes no session: drop the file argument');
+    return fixHead(path, capacity, waitSeconds, !!args.json);
+  }
+  if (!args.dummy && !process.env[WORKER]) return supervise(path);
+  if (process.env[WORKER]) {
+    dieWithParent(Number(process.env[WORKER]));
+    // The writer must die at once by these signals (its parent cleans up): a handler that a
+    // preloaded module installed (NODE_OPTIONS=--import …) would only run after the write loop.
+    for (const s of SIGNALS) process.removeAllListeners(s);
+  }
+
   const source = args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null;
   let inFd = 0;
   if (source !== null) {
@@ -132,7 +240,7 @@ async function main(): Promise<number> {
       }
     : undefined;
 
-  const medium = EmulatedMedium.open(path, { write: !args.dummy, capacity, force: !!args.force, onPhase: testKillHook() });
+  const medium = EmulatedMedium.open(path, { write: !args.dummy, create: !!args.create, capacity, force: !!args.force, waitSeconds, onPhase: testKillHook() });
   const progress = wantProgress(verbose) ? new Progress() : null;
   if (verbose) for (const w of medium.status().warnings) writeAll(2, Buffer.from(`${TOOL}: warning: ${w}\n`));
   try {

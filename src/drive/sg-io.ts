@@ -95,7 +95,7 @@ function openErrorMessage(path: string, err: NodeJS.ErrnoException): string {
     case 'EBUSY':
       return `${path}: the drive is busy or mounted (another program holds it, or a session is mounted: umount it first)`;
     case 'ENOENT':
-      return `${path}: no such device`;
+      return `${path}: no such device (cd-msinfo --scan lists the drives; isopipe never creates files under /dev)`;
     case 'EACCES':
     case 'EPERM':
       return `${path}: permission denied (the drive needs read-write access: join the group owning it, often 'cdrom')`;

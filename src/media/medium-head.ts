@@ -37,6 +37,49 @@ export function applicationUseHasClosedMark(appUse: Buffer | null): boolean {
   return appUse !== null && appUse.length >= off + 32 && appUse.toString('latin1', off, off + 16) === CLOSED_MAGIC;
 }
 
+/**
+ * The capacity given when the medium was made (cd-write --create --media/--capacity), so
+ * that later calls need not repeat it: 32 bytes just before the closed mark, in the medium
+ * head's PVD only (or its pseudo-blank stand-in on a blank medium). Magic, sectors (u32 LE).
+ */
+export const CAPACITY_MARK_OFFSET = CLOSED_MARK_OFFSET - 32; // 1331
+const CAPACITY_MAGIC = 'ISOPIPE-CAPACITY';
+
+/** The capacity recorded in a medium head's PVD at LBA 16 (CD001 or CDXX1), or null. */
+export function recordedCapacity(pvd: Buffer): number | null {
+  if (pvd.length < CAPACITY_MARK_OFFSET + 32) return null;
+  if (pvd.toString('latin1', CAPACITY_MARK_OFFSET, CAPACITY_MARK_OFFSET + 16) !== CAPACITY_MAGIC) return null;
+  const n = pvd.readUInt32LE(CAPACITY_MARK_OFFSET + 16);
+  return n > 0 ? n : null;
+}
+
+/** Records (or, with null, clears) the capacity in a PVD, in place. */
+export function setCapacityMark(pvd: Buffer, sectors: number | null): void {
+  const had = pvd.toString('latin1', CAPACITY_MARK_OFFSET, CAPACITY_MARK_OFFSET + 16) === CAPACITY_MAGIC;
+  if (sectors === null) {
+    if (had) pvd.fill(0, CAPACITY_MARK_OFFSET, CAPACITY_MARK_OFFSET + 32);
+    return;
+  }
+  pvd.fill(0, CAPACITY_MARK_OFFSET, CAPACITY_MARK_OFFSET + 32);
+  pvd.write(CAPACITY_MAGIC, CAPACITY_MARK_OFFSET, 'latin1');
+  pvd.writeUInt32LE(sectors, CAPACITY_MARK_OFFSET + 16);
+}
+
+/**
+ * The head of a new blank medium that remembers its capacity: a pseudo-blank PVD (CDXX1,
+ * which xorriso and isopipe read as blank) at LBA 16 carrying the capacity mark, zeros
+ * elsewhere. The first commit replaces it as it replaces xorriso's pseudo-blank head.
+ */
+export function blankHeadWithCapacity(sectors: number): Buffer {
+  const head = Buffer.alloc(HEAD_SECTORS * SECTOR);
+  const pvd = head.subarray(16 * SECTOR, 17 * SECTOR);
+  pvd[VD.type] = DESCRIPTOR_PRIMARY;
+  pvd.write('CDXX1', VD.standardId, 'latin1');
+  pvd[VD.version] = 1;
+  setCapacityMark(pvd, sectors);
+  return head;
+}
+
 function setClosedMark(pvd: Buffer, closed: boolean): void {
   if (closed) {
     pvd.fill(0, CLOSED_MARK_OFFSET, CLOSED_MARK_OFFSET + 32);
@@ -99,6 +142,8 @@ export interface HeadPlanInput {
   closed: boolean;
   /** Overwrite the medium's system area even when it is not zero (--force over foreign data). */
   replaceSystemArea?: boolean;
+  /** The medium's capacity to record in the head (not for a session at LBA 0, whose head is its own). */
+  capacity?: number | null;
 }
 
 /**
@@ -133,7 +178,10 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
     if (d.type !== DESCRIPTOR_PRIMARY && d.type !== DESCRIPTOR_SUPPLEMENTARY) continue;
     const at = d.index * SECTOR;
     const patched = withVolumeSpaceSize(head.subarray(at, at + SECTOR), end);
-    if (d.index === 16) setClosedMark(patched, closed);
+    if (d.index === 16) {
+      setClosedMark(patched, closed);
+      if (input.start !== 0) setCapacityMark(patched, input.capacity ?? null);
+    }
     patched.copy(head, at);
   }
   // A session at LBA 0 is the medium head: its tags are its own and stay. Otherwise the

@@ -30,6 +30,8 @@ export interface MediumStatus {
   warnings: string[];
   /** Why appending would be unsafe (e.g. the medium is shorter than its volume), else null. */
   damage: string | null;
+  /** Why the medium head does not show the newest complete session (torn, stale), else null. */
+  headProblem?: string | null;
 }
 
 export interface SessionCommit {
@@ -65,4 +67,9 @@ export class NotIsoMediumError extends Error {
 /** Something a caller could have avoided: wrong address, closed medium, no room. */
 export class MediumRefusal extends Error {
   override name = 'MediumRefusal';
+}
+
+/** The medium's path does not exist and may not be created (no --create, or under /dev). */
+export class MediumMissingError extends Error {
+  override name = 'MediumMissingError';
 }

@@ -42,15 +42,27 @@ export interface WriteResult {
   unchanged: boolean;
 }
 
+export const AT_ZERO_WITH_MULTI =
+  "image laid out for LBA 0 with --multi: the next session would replace its head and it could no longer be restored on its own; lay it out for LBA 32 (iso-pack --prev 0,32, mkisofs -C 0,32) or use --force to write it at LBA 0 anyway; nothing written";
+
 function refuse(message: string): never {
   throw new MediumRefusal(message);
+}
+
+function mib(sectors: number): string {
+  return `${((sectors * SECTOR) / 1048576).toFixed(1)} MiB`;
+}
+
+/** The overflow message: the session's size and the free space, both in sectors and MiB. */
+export function doesNotFit(sectors: number, start: number, capacity: number, atLeast: boolean, outcome: string): string {
+  const free = Math.max(0, capacity - start);
+  return `session of ${atLeast ? 'at least ' : ''}${sectors} sectors (${mib(sectors)}) at LBA ${start} does not fit: ${free} sectors (${mib(free)}) free of the medium's ${capacity}; ${outcome}`;
 }
 
 function checkRoom(status: MediumStatus, start: number, sectors: number): void {
   if (status.capacity === null) return;
   const end = roundUp(start + sectors, SESSION_ALIGNMENT);
-  if (end > status.capacity)
-    refuse(`session of ${sectors} sectors at LBA ${start} does not fit: the medium holds ${status.capacity} sectors, ${Math.max(0, status.capacity - start)} free`);
+  if (end > status.capacity) refuse(doesNotFit(sectors, start, status.capacity, false, 'nothing written'));
 }
 
 export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: WriteSessionOptions): WriteResult {
@@ -85,7 +97,9 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
       } else {
         // Data-first image read from a pipe: its root directory comes last, so choose by
         // plausibility now and let the receiver confirm before the commit.
-        const candidates = (blank ? [0, status.next] : [status.next]).filter((c) => isPlausibleStart(info.pvd, c));
+        // (With --multi, LBA 0 would be refused below: then the next writable address goes first.)
+        const order = blank ? (opts.multi && !opts.force ? [status.next, 0] : [0, status.next]) : [status.next];
+        const candidates = order.filter((c) => isPlausibleStart(info.pvd, c));
         if (candidates.length === 0)
           refuse(`image was not laid out for LBA ${status.next}, the medium's next writable address (its root directory at LBA ${info.pvd.root.extent} cannot lie there): run cd-msinfo again`);
         start = candidates[0];
@@ -93,26 +107,43 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
       checkRoom(status, start, info.knownSectors);
       total = info.knownSectors * SECTOR;
     }
+    // A session at LBA 0 is its own medium head: the next append replaces that head, and
+    // the session can no longer be found on its own (cd-msinfo --toc then lists one).
+    if (start === 0 && opts.multi && !opts.force) refuse(AT_ZERO_WITH_MULTI);
     started = true;
     chosenStart = start;
     return start;
   };
+  // A stream from a pipe whose size was not announced may turn out too big: from then on
+  // nothing more is written, but the rest is read, to say how big the session is.
+  let overflowAt: number | null = null;
   const sink = {
     begin,
     write(offset: number, data: Buffer): void {
-      if (!opts.dummy && !unchanged) medium.write(chosenStart + offset, data);
+      const end = chosenStart + offset + data.length / SECTOR;
+      if (overflowAt === null && status.capacity !== null && end > status.capacity) overflowAt = end;
+      if (!opts.dummy && !unchanged && overflowAt === null) medium.write(chosenStart + offset, data);
       written += data.length;
       opts.onProgress?.(written, total);
     },
   };
+  const overflow = (sectors: number, atLeast: boolean): never =>
+    refuse(doesNotFit(sectors, chosenStart, status.capacity ?? 0, atLeast, opts.dummy ? 'nothing written' : 'nothing committed'));
 
   try {
     const candidates = blank ? [0, status.next] : [status.next];
-    const session = receiveSession(chunks, sink, { inputBytes: opts.inputBytes ?? null, peek: opts.peek, candidates });
+    let session: ReturnType<typeof receiveSession>;
+    try {
+      session = receiveSession(chunks, sink, { inputBytes: opts.inputBytes ?? null, peek: opts.peek, candidates });
+    } catch (err) {
+      if (overflowAt !== null) overflow(Math.ceil(written / SECTOR), true);
+      throw err;
+    }
     if (unchanged)
       return {
         kind: session.kind, start: session.start, sectors: 0, next: status.next, closed: false, dummy: !!opts.dummy, ignoredSectors: 0, notClosed: null, unchanged: true,
       };
+    if (overflowAt !== null) overflow(session.sectors, false);
     const s16 = session.head.subarray(16 * SECTOR, 17 * SECTOR);
     if (!isPrimaryDescriptor(s16) || !descriptorSet(session.head)) throw new Error('the session has no volume descriptor set (PVD at sector 16 up to a terminator) in its head: nothing committed');
     const pvd = decodeVolumeDescriptor(s16);

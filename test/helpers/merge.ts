@@ -15,6 +15,8 @@ export function appendSession(tar: Buffer, medium: string, mergeArgs: string[] =
   const q = shQuote;
   const n = q(process.execPath);
   const script = [
+    // The first append starts a new medium, as the README's setup step does.
+    `[ -e ${q(medium)} ] || ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --create --blank || exit 8`,
     `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
     `${n} ${q(bin('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(bin('iso-pack'))} -q --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');
@@ -26,6 +28,8 @@ export function appendDir(dir: string, medium: string, mergeArgs: string[] = [])
   const q = shQuote;
   const n = q(process.execPath);
   const script = [
+    // The first append starts a new medium, as the README's setup step does.
+    `[ -e ${q(medium)} ] || ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --create --blank || exit 8`,
     `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
     `tar -C ${q(dir)} -cf - . | ${n} ${q(bin('iso-merge'))} --dev ${q(medium)} ${mergeArgs.map(q).join(' ')} | ${n} ${q(bin('iso-pack'))} -q --prev "$prev" | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');

@@ -104,7 +104,7 @@ t.test('a medium begun by genisoimage (relocated deep directories)', async (t) =
   const medium = join(work, 'g.iso');
   const first = join(work, 'g1.iso');
   must('genisoimage', ['-quiet', '-R', '-J', '-joliet-long', '-C', '0,32', '-o', first, old], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.equal(node('cd-write', ['--dev', medium, '--multi', first]).status, 0, 'cd-write takes genisoimage -C output');
+  t.equal(node('cd-write', ['--create', '--dev', medium, '--multi', first]).status, 0, 'cd-write takes genisoimage -C output');
   const r = appendSession(tarOf(add), medium);
   t.equal(r.status, 0, r.stderr);
   const got = bsdtarTree(t, medium, 'g');
@@ -137,7 +137,7 @@ t.test('a multi-extent file of an old session stays one file', async (t) => {
   writeSync(fd, b, dir, 2048, dir);
   closeSync(fd);
   const medium = join(work, 'me.iso');
-  t.equal(node('cd-write', ['--dev', medium, '--multi', first]).status, 0);
+  t.equal(node('cd-write', ['--create', '--dev', medium, '--multi', first]).status, 0);
   const merged = node('iso-merge', ['--dev', medium, '-n']);
   t.match(merged.stdout.toString('latin1'), /ISOPIPE\.extents=\d+\+2048,\d+\+100\n/, 'the reference lists both sections');
   const r = appendSession(tarOf(add), medium);
