@@ -22,7 +22,8 @@ with the newest session: type, mode, owners, size, mtime, link target, content.
 
   tar c dir | cd-verify --dev backup.iso
 
-  --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE)
+  --dev PATH, dev=PATH   the medium: an image file, a block device or an optical
+                         drive (/dev/sr0, dev=1,0: sessions from its TOC) (else CDR_DEVICE)
       --session N        check only session N, and compare the tar with it
   -n                     ignore stdin: no tar comparison
   -q, --quiet            no output: the exit status alone

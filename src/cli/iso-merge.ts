@@ -24,7 +24,8 @@ their data on the medium, so that the next session shows the whole tree:
 
   tar c dir | iso-merge | iso-pack --prev $(cd-msinfo) | cd-write --multi
 
-  --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE);
+  --dev PATH, dev=PATH   the medium: an image file, a block device or an optical drive
+                         (/dev/sr0, dev=1,0) (else CDR_DEVICE);
                          a blank or missing medium passes stdin through unchanged
       --mirror           the new session shows exactly the tar; a file whose data is
                          already on the medium refers to it with the tar's attributes (the
