@@ -177,3 +177,20 @@ t.test('without zero fill (iso-merge) a bad sector is an error naming its LBA', 
   t.throws(() => img.readContent(c, () => {}), { message: new RegExp(`unreadable sector at LBA ${c.extents[0].lba + 3}: READ\\(10\\) failed: unrecovered read error \\(3/11/00\\)`) });
   img.close();
 });
+
+t.test('readSync retries as command does, and needs a synchronous transport', async (t) => {
+  const tr = new FakeTransport(disc());
+  const waits: number[] = [];
+  const d = new Drive(tr, { sleepSync: (ms) => waits.push(ms), readyTimeoutMs: 1000 });
+  tr.faults = [
+    { opcode: 0x28, sense: [2, 0x04, 0x01], times: 2 },
+    { opcode: 0x28, sense: [6, 0x28, 0x00] },
+  ];
+  t.ok(d.readSync(16, 1).equals(s1.subarray(16 * 2048, 17 * 2048)), 'the PVD after two becoming-ready and a medium change');
+  t.same(waits, [10, 20]);
+  t.equal(d.mediumChanges, 1);
+  tr.faults = [{ opcode: 0x28, sense: [5, 0x24, 0x00] }];
+  t.throws(() => d.readSync(16, 1), { name: 'DriveError', message: '/dev/sr0: READ(10) failed: invalid field in CDB (5/24/00)' });
+  const asyncOnly = new Drive({ name: '/dev/sr9', execute: (c) => tr.execute(c), close() {} });
+  t.throws(() => asyncOnly.readSync(16, 1), { message: /cannot send commands synchronously/ });
+});
