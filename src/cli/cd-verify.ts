@@ -2,6 +2,7 @@
 // MD5s recorded in it, and, with a tar on stdin, against that tar. JSON lines on stdout.
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { AddressError, isOpticalDrive, resolveCdrecordAddress } from '../drive/address.js';
 import { Image } from '../image/image.js';
 import { SectorSource } from '../image/sector-source.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
@@ -22,7 +23,8 @@ with the newest session: type, mode, owners, size, mtime, link target, content.
 
   tar c dir | cd-verify --dev backup.iso
 
-  --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE)
+  --dev PATH, dev=PATH   the medium: an image file, a block device or an optical
+                         drive (/dev/sr0, dev=1,0: sessions from its TOC) (else CDR_DEVICE)
       --session N        check only session N, and compare the tar with it
   -n                     ignore stdin: no tar comparison
   -q, --quiet            no output: the exit status alone
@@ -102,9 +104,11 @@ async function main(): Promise<number> {
   }
   let path: string;
   try {
-    path = resolveDevicePath(lastOf(args, 'dev'), process.env);
+    const given = lastOf(args, 'dev');
+    path = (given !== undefined ? resolveCdrecordAddress(given) : null) ?? resolveDevicePath(given, process.env);
   } catch (e) {
     if (e instanceof DevicePathError) throw new UsageError(e.message);
+    if (e instanceof AddressError) throw new Error(e.message);
     throw e;
   }
   if (!existsSync(path)) throw new Error(`${path} does not exist`);
@@ -112,14 +116,23 @@ async function main(): Promise<number> {
   const verbose = has(args, 'verbose');
   const tar = stdinTar(has(args, 'n'));
 
-  // Opened here so that the hashing thread can read through the same descriptor.
-  const fd = openSync(path, 'r');
+  // A disc in a drive: sessions from the TOC, sectors by READ(10), hashed on this thread.
+  // Otherwise opened here so that the hashing thread can read through the same descriptor.
+  let fd: number | undefined;
   let image: Image;
-  try {
-    image = Image.fromSource(SectorSource.fromFd(fd));
-  } catch (e) {
-    closeSync(fd);
-    throw e;
+  const disc = isOpticalDrive(path) ? await (await import('../drive/disc-image.js')).openDiscImage(path) : null;
+  if (disc) {
+    image = disc.image;
+    disc.reader.zeroFill = true;
+  }
+  else {
+    fd = openSync(path, 'r');
+    try {
+      image = Image.fromSource(SectorSource.fromFd(fd));
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
   }
   // JSON lines for scripts (asked for, or stdout not a terminal); a report for people.
   const json = has(args, 'json') || !isatty(1);
@@ -134,13 +147,17 @@ async function main(): Promise<number> {
   let summary: VerifySummary;
   try {
     summary = verifyMedium(image, sink, { session, tar, fd, onProgress: progress ? (b) => progress.update(b) : undefined });
+    if (disc) {
+      (await import('../drive/disc-image.js')).reportUnreadable(image, disc.reader, sink);
+      summary.problems = sink.count;
+    }
   } catch (e) {
     if (e instanceof VerifyUsageError) throw new UsageError(e.message);
     throw e;
   } finally {
     progress?.clear();
     image.close();
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
   // A torn or stale medium head: the verifier reports what differs; this adds the repair,
   // and covers a head with no descriptor set at all (the verifier stops at "not ISO 9660").

@@ -2,6 +2,7 @@
 // whose files of earlier sessions travel as references to their extents, as pax ISOPIPE.extents records (man iso-merge).
 import { existsSync, fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { AddressError, isOpticalDrive, resolveCdrecordAddress } from '../drive/address.js';
 import { Image } from '../image/image.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { MergeError, Merger, type MergeCounts } from '../merge/merger.js';
@@ -23,7 +24,8 @@ their data on the medium, so that the next session shows the whole tree:
 
   tar c dir | iso-merge | iso-pack --prev $(cd-msinfo) | cd-write --multi
 
-  --dev PATH, dev=PATH   the medium: an image file or a block device (else CDR_DEVICE);
+  --dev PATH, dev=PATH   the medium: an image file, a block device or an optical drive
+                         (/dev/sr0, dev=1,0) (else CDR_DEVICE);
                          a blank or missing medium passes stdin through unchanged
       --mirror           the new session shows exactly the tar; a file whose data is
                          already on the medium refers to it with the tar's attributes (the
@@ -95,9 +97,11 @@ async function main(): Promise<void> {
   const hashLimit = hashLimitText === undefined ? DEFAULT_HASH_LIMIT : parseSize(hashLimitText, 'hash-limit');
   let devPath: string;
   try {
-    devPath = resolveDevicePath(lastOf(args, 'dev'), process.env);
+    const given = lastOf(args, 'dev');
+    devPath = (given !== undefined ? resolveCdrecordAddress(given) : null) ?? resolveDevicePath(given, process.env);
   } catch (err) {
     if (err instanceof DevicePathError) throw new UsageError(err.message);
+    if (err instanceof AddressError) throw new Error(err.message);
     throw err;
   }
   if (isatty(1)) throw new UsageError('refusing to write a tar to a terminal: pipe it into iso-pack or tar');
@@ -108,7 +112,10 @@ async function main(): Promise<void> {
   const noInput = has(args, 'n') || (data && stdinIsTty);
   const verbose = has(args, 'v');
 
-  const image = existsSync(devPath) ? Image.open(devPath) : null;
+  // A disc in a drive: its sessions from the TOC, read with READ(10); extents keep their
+  // absolute LBAs, so a reference to an old file is the disc's own address.
+  const disc = isOpticalDrive(devPath) ? await (await import('../drive/disc-image.js')).openDiscImage(devPath) : null;
+  const image = disc ? disc.image : existsSync(devPath) ? Image.open(devPath) : null;
   try {
     if (!image || image.blank) {
       if (data) throw new MergeError(`${devPath}: the medium is blank: there is no session to restore`);

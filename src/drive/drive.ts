@@ -31,6 +31,8 @@ export class NotMmcDriveError extends DriveError {
 export interface DriveOptions {
   /** How to wait between retries (tests pass a fake clock). */
   sleep?: (ms: number) => Promise<void>;
+  /** How commandSync waits between retries (blocks the thread by default). */
+  sleepSync?: (ms: number) => void;
   /** How long a not-ready/busy drive is waited for before giving up, ms. */
   readyTimeoutMs?: number;
 }
@@ -51,9 +53,21 @@ const DEFAULT_READY_TIMEOUT_MS = 120_000;
 const MAX_UNIT_ATTENTIONS = 5;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const blockingSleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Short waits first (a long write clears in milliseconds), then up to half a second. */
+const pauseMs = (attempt: number) => Math.min(500, 10 * 2 ** Math.min(attempt, 6));
+
+interface RetryState {
+  started: number;
+  waited: number;
+  attentions: number;
+  readyTimeoutMs: number;
+}
 
 export class Drive {
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleepSync: (ms: number) => void;
   private readonly readyTimeoutMs: number;
   /** Counts 6/28/00 (medium may have changed): whoever cached the medium's state re-reads it. */
   mediumChanges = 0;
@@ -65,6 +79,7 @@ export class Drive {
     opts: DriveOptions = {},
   ) {
     this.sleep = opts.sleep ?? defaultSleep;
+    this.sleepSync = opts.sleepSync ?? ((ms) => void blockingSleep(ms));
     this.readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   }
 
@@ -79,51 +94,80 @@ export class Drive {
    */
   async command(name: string, cdb: Buffer, opts: CommandOptions = {}): Promise<Buffer> {
     const direction = opts.direction ?? (opts.inLength ? 'in' : opts.data ? 'out' : 'none');
-    const started = Date.now();
-    const readyTimeoutMs = opts.readyTimeoutMs ?? this.readyTimeoutMs;
-    let waited = 0;
-    let attentions = 0;
+    const state: RetryState = { started: Date.now(), waited: 0, attentions: 0, readyTimeoutMs: opts.readyTimeoutMs ?? this.readyTimeoutMs };
     for (let attempt = 0; ; attempt++) {
       this.log.push(name);
       const reply: ScsiReply = await this.transport.execute({ cdb, direction, data: opts.data, inLength: opts.inLength, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-      if (reply.transportError) throw new DriveError(`${this.name}: ${name} failed: ${reply.transportError}`, name);
-      if (reply.status === 0) return reply.data;
-      if (reply.status !== 2) {
-        // BUSY (08h) or a reservation conflict: wait like a not-ready drive.
-        if (reply.status === 0x08 && waited < readyTimeoutMs) {
-          waited += await this.pause(attempt);
-          continue;
-        }
-        throw new DriveError(`${this.name}: ${name} failed: SCSI status 0x${reply.status.toString(16)}`, name);
+      const verdict = this.judge(name, reply, state);
+      if (verdict === 'again') continue;
+      if (verdict === 'wait') {
+        state.waited += await this.pause(attempt);
+        continue;
       }
-      const sense = decodeSense(reply.sense);
-      if (!sense) throw new DriveError(`${this.name}: ${name} failed: check condition without sense data`, name);
-      switch (classifySense(sense)) {
-        case 'recovered':
-          return reply.data;
-        case 'no-medium':
-          throw new NoMediumError(`no medium in ${this.name}`, name, sense);
-        case 'medium-changed':
-          this.mediumChanges++;
-          if (++attentions <= MAX_UNIT_ATTENTIONS) continue;
-          break;
-        case 'retry':
-          if (sense.key === 0x6 && ++attentions > MAX_UNIT_ATTENTIONS) break;
-          if (Math.max(waited, Date.now() - started) < readyTimeoutMs) {
-            waited += await this.pause(attempt);
-            continue;
-          }
-          throw new DriveError(`${this.name}: ${name} failed: the drive stayed busy for ${Math.round(readyTimeoutMs / 1000)} s: ${describeSense(sense)}`, name, sense);
-        case 'fatal':
-          break;
-      }
-      throw new DriveError(`${this.name}: ${name} failed: ${describeSense(sense)}`, name, sense);
+      return verdict;
     }
+  }
+
+  /**
+   * `command` without yielding: for the synchronous image reader over a disc. Needs a
+   * transport with executeSync; waits between retries block the thread.
+   */
+  commandSync(name: string, cdb: Buffer, opts: CommandOptions = {}): Buffer {
+    const exec = this.transport.executeSync?.bind(this.transport);
+    if (!exec) throw new DriveError(`${this.name}: ${name}: this transport cannot send commands synchronously`, name);
+    const direction = opts.direction ?? (opts.inLength ? 'in' : opts.data ? 'out' : 'none');
+    const state: RetryState = { started: Date.now(), waited: 0, attentions: 0, readyTimeoutMs: opts.readyTimeoutMs ?? this.readyTimeoutMs };
+    for (let attempt = 0; ; attempt++) {
+      this.log.push(name);
+      const reply = exec({ cdb, direction, data: opts.data, inLength: opts.inLength, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+      const verdict = this.judge(name, reply, state);
+      if (verdict === 'again') continue;
+      if (verdict === 'wait') {
+        const ms = pauseMs(attempt);
+        this.sleepSync(ms);
+        state.waited += ms;
+        continue;
+      }
+      return verdict;
+    }
+  }
+
+  /**
+   * What to do with one reply: its data, send again at once, wait and send again, or throw
+   * (NoMediumError for 2/3A, DriveError for everything else). Shared by both send loops.
+   */
+  private judge(name: string, reply: ScsiReply, state: RetryState): Buffer | 'again' | 'wait' {
+    if (reply.transportError) throw new DriveError(`${this.name}: ${name} failed: ${reply.transportError}`, name);
+    if (reply.status === 0) return reply.data;
+    if (reply.status !== 2) {
+      // BUSY (08h) or a reservation conflict: wait like a not-ready drive.
+      if (reply.status === 0x08 && state.waited < state.readyTimeoutMs) return 'wait';
+      throw new DriveError(`${this.name}: ${name} failed: SCSI status 0x${reply.status.toString(16)}`, name);
+    }
+    const sense = decodeSense(reply.sense);
+    if (!sense) throw new DriveError(`${this.name}: ${name} failed: check condition without sense data`, name);
+    switch (classifySense(sense)) {
+      case 'recovered':
+        return reply.data;
+      case 'no-medium':
+        throw new NoMediumError(`no medium in ${this.name}`, name, sense);
+      case 'medium-changed':
+        this.mediumChanges++;
+        if (++state.attentions <= MAX_UNIT_ATTENTIONS) return 'again';
+        break;
+      case 'retry':
+        if (sense.key === 0x6 && ++state.attentions > MAX_UNIT_ATTENTIONS) break;
+        if (Math.max(state.waited, Date.now() - state.started) < state.readyTimeoutMs) return 'wait';
+        throw new DriveError(`${this.name}: ${name} failed: the drive stayed busy for ${Math.round(state.readyTimeoutMs / 1000)} s: ${describeSense(sense)}`, name, sense);
+      case 'fatal':
+        break;
+    }
+    throw new DriveError(`${this.name}: ${name} failed: ${describeSense(sense)}`, name, sense);
   }
 
   /** Short waits first (a long write clears in milliseconds), then up to half a second. */
   private async pause(attempt: number): Promise<number> {
-    const ms = Math.min(500, 10 * 2 ** Math.min(attempt, 6));
+    const ms = pauseMs(attempt);
     await this.sleep(ms);
     return ms;
   }
@@ -168,6 +212,13 @@ export class Drive {
   /** READ(10) of whole 2048-byte sectors. */
   async read(lba: number, blocks: number): Promise<Buffer> {
     const data = await this.command('READ(10)', mmc.read10Cdb(lba, blocks), { inLength: blocks * 2048, timeoutMs: 60_000 });
+    if (data.length !== blocks * 2048) throw new DriveError(`${this.name}: READ(10) at ${lba} returned ${data.length} of ${blocks * 2048} bytes`, 'READ(10)');
+    return data;
+  }
+
+  /** READ(10) without yielding (commandSync): the image reader over a disc is synchronous. */
+  readSync(lba: number, blocks: number): Buffer {
+    const data = this.commandSync('READ(10)', mmc.read10Cdb(lba, blocks), { inLength: blocks * 2048, timeoutMs: 60_000 });
     if (data.length !== blocks * 2048) throw new DriveError(`${this.name}: READ(10) at ${lba} returned ${data.length} of ${blocks * 2048} bytes`, 'READ(10)');
     return data;
   }

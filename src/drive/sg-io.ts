@@ -189,8 +189,30 @@ export class SgIoTransport implements Transport {
     }
   }
 
+  /** The ioctl called on this thread: blocks until the drive answers (a READ(10) of 64 KiB). */
+  executeSync(command: ScsiCommand): ScsiReply {
+    if (this.closed) throw new Error(`${this.name}: the drive is closed`);
+    if (this.busy) throw new Error(`${this.name}: a SCSI command is already running`);
+    const data = this.prepare(command);
+    let rc: number;
+    try {
+      rc = this.n.ioctl(this.fd, SG_IO, this.hdr) as number;
+    } catch (err) {
+      return this.finish(command, data, err, -1);
+    }
+    return this.finish(command, data, null, rc);
+  }
+
   private run(command: ScsiCommand): Promise<ScsiReply> {
-    const { koffi, ioctl, hdrType } = this.n;
+    const data = this.prepare(command);
+    return new Promise((resolve) => {
+      this.n.ioctl.async(this.fd, SG_IO, this.hdr, (err: unknown, rc: number) => resolve(this.finish(command, data, err, rc)));
+    });
+  }
+
+  /** The command into the native sg_io_hdr_t and buffers. */
+  private prepare(command: ScsiCommand): NativeBuffer | null {
+    const { koffi, hdrType } = this.n;
     const length = command.direction === 'in' ? (command.inLength ?? 0) : command.direction === 'out' ? (command.data?.length ?? 0) : 0;
     const data = length > 0 ? this.dataBuffer(length) : null;
     if (command.direction === 'out' && data && command.data) command.data.copy(data.view, 0);
@@ -220,30 +242,29 @@ export class SgIoTransport implements Transport {
       duration: 0,
       info: 0,
     });
-    return new Promise((resolve) => {
-      ioctl.async(this.fd, SG_IO, this.hdr, (err: unknown, rc: number) => {
-        if (err) {
-          resolve({ status: 0, sense: Buffer.alloc(0), data: Buffer.alloc(0), transportError: `SG_IO failed: ${String(err)}` });
-          return;
-        }
-        if (rc < 0) {
-          const errno = koffi.errno();
-          resolve({ status: 0, sense: Buffer.alloc(0), data: Buffer.alloc(0), transportError: `SG_IO failed (${ERRNO_TEXT[errno] ?? `errno ${errno}`})` });
-          return;
-        }
-        const h = koffi.decode(this.hdr, hdrType);
-        const got = command.direction === 'in' && data ? Math.max(0, length - Math.max(0, h.resid)) : 0;
-        const sense = Buffer.from(this.sense.view.subarray(0, Math.min(h.sb_len_wr, SENSE_LENGTH)));
-        const reply: ScsiReply = { status: h.status, sense, data: got ? Buffer.from(data!.view.subarray(0, got)) : Buffer.alloc(0) };
-        // host_status: the adapter or link failed (DID_*); driver_status other than
-        // DRIVER_SENSE (08h) likewise. A check condition alone is the drive speaking.
-        if ((h.info & SG_INFO_OK_MASK) !== 0 && h.status === 0 && (h.host_status !== 0 || (h.driver_status & ~0x08) !== 0)) {
-          reply.transportError = `host status 0x${h.host_status.toString(16)}, driver status 0x${h.driver_status.toString(16)}`;
-        }
-        if (h.status === 0 && sense.length > 0 && (h.driver_status & 0x08) !== 0) reply.status = 2;
-        resolve(reply);
-      });
-    });
+    return data;
+  }
+
+  /** The reply from sg_io_hdr_t after the ioctl returned `rc` (or threw `err`). */
+  private finish(command: ScsiCommand, data: NativeBuffer | null, err: unknown, rc: number): ScsiReply {
+    const { koffi, hdrType } = this.n;
+    const length = command.direction === 'in' ? (command.inLength ?? 0) : 0;
+    if (err) return { status: 0, sense: Buffer.alloc(0), data: Buffer.alloc(0), transportError: `SG_IO failed: ${String(err)}` };
+    if (rc < 0) {
+      const errno = koffi.errno();
+      return { status: 0, sense: Buffer.alloc(0), data: Buffer.alloc(0), transportError: `SG_IO failed (${ERRNO_TEXT[errno] ?? `errno ${errno}`})` };
+    }
+    const h = koffi.decode(this.hdr, hdrType);
+    const got = command.direction === 'in' && data ? Math.max(0, length - Math.max(0, h.resid)) : 0;
+    const sense = Buffer.from(this.sense.view.subarray(0, Math.min(h.sb_len_wr, SENSE_LENGTH)));
+    const reply: ScsiReply = { status: h.status, sense, data: got ? Buffer.from(data!.view.subarray(0, got)) : Buffer.alloc(0) };
+    // host_status: the adapter or link failed (DID_*); driver_status other than
+    // DRIVER_SENSE (08h) likewise. A check condition alone is the drive speaking.
+    if ((h.info & SG_INFO_OK_MASK) !== 0 && h.status === 0 && (h.host_status !== 0 || (h.driver_status & ~0x08) !== 0)) {
+      reply.transportError = `host status 0x${h.host_status.toString(16)}, driver status 0x${h.driver_status.toString(16)}`;
+    }
+    if (h.status === 0 && sense.length > 0 && (h.driver_status & 0x08) !== 0) reply.status = 2;
+    return reply;
   }
 
   close(): void {

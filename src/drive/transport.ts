@@ -30,5 +30,10 @@ export interface Transport {
   /** How to name the drive in messages, e.g. /dev/sr0. */
   readonly name: string;
   execute(command: ScsiCommand): Promise<ScsiReply>;
+  /**
+   * The same, blocking the thread until the drive answers: for the image reader, which is
+   * synchronous, reading a disc (cd-verify, iso-merge). Optional: only reads need it.
+   */
+  executeSync?(command: ScsiCommand): ScsiReply;
   close(): void;
 }

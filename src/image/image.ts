@@ -10,6 +10,7 @@ import { SECTOR, SectorSource } from './sector-source.js';
 import { type MediumScan, scanMedium, type SessionEntry } from './sessions.js';
 import { TreeWalker, type TreeFlavour, type WalkLimits } from './tree-walker.js';
 import {
+  applicationUse,
   decodeVolumeDescriptor,
   DESCRIPTOR_PRIMARY,
   DESCRIPTOR_SUPPLEMENTARY,
@@ -47,6 +48,32 @@ export class Image {
       return b;
     };
     return new Image(source, scanMedium(read, source.sectors));
+  }
+
+  /**
+   * A medium whose sessions someone else listed (a disc: the drive's TOC), not found by the
+   * chain from LBA 32. Sessions are oldest first; the newest one's PVD is the scan's head.
+   * There is no medium head (layout null): each session stands on its own.
+   */
+  static fromSessions(source: SectorSource, sessions: SessionEntry[]): Image {
+    if (sessions.length === 0)
+      return new Image(source, { kind: 'blank', blank: 'empty', head: null, headApplicationUse: null, end: 0, next: 0, layout: null, sessions: [], warnings: [] });
+    const newest = sessions[sessions.length - 1];
+    let head: VolumeDescriptor | null = null;
+    let headApplicationUse: Buffer | null = null;
+    const warnings: string[] = [];
+    try {
+      const sector = source.read(newest.start + 16, 1);
+      if (isVolumeDescriptor(sector) && sector[0] === DESCRIPTOR_PRIMARY) {
+        head = decodeVolumeDescriptor(sector);
+        headApplicationUse = Buffer.from(applicationUse(sector));
+      } else warnings.push(`session ${newest.number} has no primary volume descriptor at LBA ${newest.start + 16}`);
+    } catch (err) {
+      if (!(err instanceof FormatProblem)) throw err;
+      warnings.push(`session ${newest.number}: LBA ${err.lba ?? newest.start + 16}: ${err.message}`);
+    }
+    const end = newest.start + newest.size;
+    return new Image(source, { kind: 'iso', head, headApplicationUse, end, next: end, layout: null, sessions, warnings });
   }
 
   /** A blank medium (missing, empty, zero or pseudo-blank head): no session to read. */

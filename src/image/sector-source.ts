@@ -6,6 +6,17 @@ import { FormatProblem } from './errors.js';
 
 export const SECTOR = 2048;
 
+/**
+ * Where the bytes come from when it is not a descriptor (a disc read with READ(10)):
+ * `pread` fills `buf[0, length)` from byte `position` and returns how many bytes it read
+ * (0 at the end); a sector that cannot be read throws a FormatProblem naming its LBA.
+ */
+export interface SectorReader {
+  bytes: number;
+  pread(buf: Buffer, length: number, position: number): number;
+  close(): void;
+}
+
 export class SectorSource {
   /** Size of the medium in bytes. */
   readonly bytes: number;
@@ -14,8 +25,14 @@ export class SectorSource {
     private readonly fd: number,
     bytes: number,
     private readonly ownsFd: boolean,
+    private readonly reader: SectorReader | null = null,
   ) {
     this.bytes = bytes;
+  }
+
+  /** A medium read by someone else's reader (a disc in a drive), closed with the source. */
+  static fromReader(reader: SectorReader): SectorSource {
+    return new SectorSource(-1, reader.bytes, false, reader);
   }
 
   /** Opens an image file or block device read-only. */
@@ -57,13 +74,14 @@ export class SectorSource {
       throw new FormatProblem(`reading ${length} bytes would run past the end of the medium (${this.bytes} bytes)`, Math.floor(position / SECTOR));
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, buf, done, length - done, position + done);
+      const n = this.reader ? this.reader.pread(buf.subarray(done), length - done, position + done) : readSync(this.fd, buf, done, length - done, position + done);
       if (n === 0) throw new FormatProblem('unexpected end of the medium', Math.floor((position + done) / SECTOR));
       done += n;
     }
   }
 
   close(): void {
+    this.reader?.close();
     if (this.ownsFd) closeSync(this.fd);
   }
 }

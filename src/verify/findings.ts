@@ -4,6 +4,8 @@
 export type FindingKind =
   /** The medium as a whole: truncated, unreadable, not ISO 9660. */
   | 'medium'
+  /** A sector the drive could not read (a READ error on a disc). */
+  | 'unreadable'
   /** Volume descriptors of a session. */
   | 'descriptor'
   /** LBA 0–31 against the newest session's head. */

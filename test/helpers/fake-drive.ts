@@ -48,6 +48,8 @@ export interface Fault {
   times?: number;
   /** Descriptor-format sense instead of fixed. */
   descriptor?: boolean;
+  /** Only a READ(10) covering this LBA; such a fault fires every time unless `times` is set. */
+  lba?: number;
 }
 
 export function fixedSense(key: number, asc: number, ascq: number): Buffer {
@@ -79,11 +81,23 @@ export class FakeTransport implements Transport {
   }
 
   async execute(cmd: ScsiCommand): Promise<ScsiReply> {
+    return this.executeSync(cmd);
+  }
+
+  executeSync(cmd: ScsiCommand): ScsiReply {
     this.sent.push(cmd);
-    const i = this.faults.findIndex((f) => f.opcode === undefined || f.opcode === cmd.cdb[0]);
+    const hits = (f: Fault) => {
+      if (f.lba === undefined) return true;
+      if (cmd.cdb[0] !== 0x28) return false;
+      const lba = cmd.cdb.readUInt32BE(2);
+      return f.lba >= lba && f.lba < lba + cmd.cdb.readUInt16BE(7);
+    };
+    const i = this.faults.findIndex((f) => (f.opcode === undefined || f.opcode === cmd.cdb[0]) && hits(f));
     if (i >= 0) {
       const f = this.faults[i];
-      if ((f.times ?? 1) <= 1) this.faults.splice(i, 1);
+      if (f.lba !== undefined && f.times === undefined) {
+        // A bad sector stays bad.
+      } else if ((f.times ?? 1) <= 1) this.faults.splice(i, 1);
       else f.times = (f.times ?? 1) - 1;
       if (f.transportError) return { status: 0, sense: Buffer.alloc(0), data: Buffer.alloc(0), transportError: f.transportError };
       const [k, a, q] = f.sense!;
