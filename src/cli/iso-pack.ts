@@ -5,6 +5,7 @@ import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
 import { type ZisofsOptions } from '../pack/zisofs-writer.js';
+import { bootPlan } from './boot-options.js';
 import { DEFAULT_BLOCK_LOG2 } from '../iso9660/zisofs.js';
 import { writeAll } from '../session/io.js';
 import { tarChunks } from '../tar/input.js';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
   const holdBackMiB = Number(lastOf(args, 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
   const zisofs = zisofsOption(args);
+  const boot = bootPlan(args);
   const overrides = attributeOverrides(args);
   if (overrides && has(args, 'r')) throw new RefusedOption('-r sets owners and modes itself: use -R with -uid, -gid, -file-mode or -dir-mode');
   const excludes = allOf(args, 'exclude');
@@ -160,7 +162,7 @@ async function main(): Promise<void> {
       start, joliet: !has(args, 'no-joliet'), jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
       rationalize: has(args, 'r'), identity, excludes: excludes.map(bytes),
       holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
-      checksums: has(args, 'md5') ? new FileChecksums() : undefined, zisofs,
+      checksums: has(args, 'md5') ? new FileChecksums() : undefined, zisofs, boot,
     },
     out,
   );

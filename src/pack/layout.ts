@@ -21,6 +21,7 @@ import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH } from '../iso9660/record-budget.js';
 import { encodeZf, ZF_LENGTH } from '../iso9660/zisofs.js';
 import { CHECKSUM_AREA_ENTRY_LENGTH, type FileChecksums } from './md5.js';
+import { encodeBootRecord } from '../iso9660/el-torito.js';
 import { encodeSuperblockSector, md5, type SealPlan } from '../iso9660/checksum-tags.js';
 
 export interface LayoutOptions {
@@ -35,6 +36,8 @@ export interface LayoutOptions {
   identity: VolumeIdentity;
   /** --md5: isofs.cx on files, isofs.ca on the root, the checksum array and libisofs's tags. */
   checksums?: FileChecksums;
+  /** El Torito: the catalog (held back with the data); the head gets a boot record. */
+  bootCatalog?: Inode;
 }
 
 export interface HeldBack {
@@ -249,6 +252,8 @@ export class SessionLayout {
       rootRecord: rootRecord(root.isoLba, root.isoSectors),
     }).copy(head, 16 * SECTOR);
     let next = 17;
+    // The boot record goes right after the PVD, as xorriso and mkisofs place it.
+    if (this.opt.bootCatalog) encodeBootRecord(this.opt.bootCatalog.lba).copy(head, next++ * SECTOR);
     if (this.opt.joliet) {
       encodeJolietDescriptor(this.opt.identity, {
         volumeSpaceSize, pathTableSize: this.jolietPtSize, lPathTable: this.jolietPtLba[0], mPathTable: this.jolietPtLba[1],
