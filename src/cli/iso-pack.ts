@@ -58,13 +58,18 @@ Options are spelled as mkisofs spells them, with one dash or two.
                         files that would not shrink stay plain
   -zisofs-limit MIB     compressed bytes one file may hold in memory; larger files
                         stay plain (64)
+  -b FILE               BIOS boot image (El Torito), a file of the tar; with
+                        -no-emul-boot, -boot-load-size N, -boot-info-table
+  -e FILE               EFI boot image (a FAT image in the tar), platform 0xEF
+  -c FILE               where the boot catalog goes in the tree (hidden without -c)
+  -eltorito-alt-boot    start the next boot entry
   -v, -verbose          report what was packed on stderr
   -q, -quiet            no warnings, no progress
   -help, -version
 
 Accepted and ignored: -l -L -D -N -d -U -allow-lowercase -allow-multidot -graft-points
 -pad -no-pad -input-charset utf-8 -iso-level 3 and more; options iso-pack cannot honour
-(-hide, -f, -z, -b, -T, ...) are refused with what to do instead: see iso-pack(1).
+(-hide, -f, -G, -isohybrid-mbr, -T, ...) are refused with what to do instead: see iso-pack(1).
 
 SOURCE_DATE_EPOCH, when set, gives the volume dates: the same tar and options give
 the same bytes.`;

@@ -300,7 +300,9 @@ export class Packer implements TarSink {
       if (i.size === 0) throw new PackError(`${what} '${spec.path}' is empty`);
       if (i.zisofs) throw new PackError(`${what} '${spec.path}' is zisofs-compressed: a firmware reads it raw`);
       if (i.extents) {
-        if (spec.infoTable) throw new PackError(`${what} '${spec.path}' is in an earlier session: its boot info table cannot be written again (leave out -boot-info-table, or put the image in the tar)`);
+        // An earlier session's image (iso-merge carried it) keeps the boot info table that
+        // session wrote: its own LBA and length still hold, and its PVD pointer names the
+        // first session's LBA 16, which a rewritable medium's head keeps current.
         if (i.extents.length !== 1) throw new PackError(`${what} '${spec.path}' is in several extents of an earlier session: a firmware loads one`);
         return { ...i, lba: i.extents[0].lba };
       }
@@ -315,7 +317,8 @@ export class Packer implements TarSink {
       const parts = plan.catalog.split('/');
       const old = this.tree.lookup(parts);
       if (old && isDir(old.inode)) throw new PackError(`boot catalog (-c) '${plan.catalog}' is a directory in the tar: name a file`);
-      if (old) this.warnings.push(`the tar's '${plan.catalog}' is replaced by the boot catalog (-c)`);
+      // An earlier session's catalog (a reference) is replaced silently: that is -c again.
+      if (old && !old.inode.reference) this.warnings.push(`the tar's '${plan.catalog}' is replaced by the boot catalog (-c)`);
       try {
         this.tree.set(parts, catalog, plan.catalog);
       } catch (err) {

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { must, node, reader, tarOf } from '../merge-helpers.js';
+import { BIN, must, node, reader, run, tarOf } from '../merge-helpers.js';
 
 const CI = process.env.CI === 'true';
 const ISOLINUX = '/usr/lib/ISOLINUX/isolinux.bin';
@@ -133,4 +133,70 @@ t.test('same bytes for the same tar and SOURCE_DATE_EPOCH; hidden catalog withou
   const rep = must('xorriso', ['-indev', iso, '-report_el_torito', 'plain']).toString();
   t.match(rep, /El Torito boot img :\s+1\s+BIOS\s+y\s+none\s+0x0000\s+0x00\s+76\s/, 'the whole image loads without -boot-load-size (76 sectors, as xorriso)');
   t.notMatch(rep, /cat path/, 'no catalog in the tree');
+});
+
+t.test('BIOS and EFI entries (-eltorito-alt-boot -e): the catalog xorriso writes for the same options', async (t) => {
+  if (!haveFiles(t, [ISOLINUX, LDLINUX], 'isolinux syslinux-common')) return;
+  if (!reader(t, 'xorriso')) return;
+  makeTree();
+  // The catalog does not look inside an EFI image: any bytes stand for the FAT image here.
+  writeFileSync(join(tree, 'efi.img'), Buffer.alloc(5000, 0xe5));
+  writeFileSync(join(tree, 'efi2.img'), Buffer.alloc(3000, 0x5e));
+  const args = [...BOOT_ARGS, '-eltorito-alt-boot', '-e', 'efi.img', '-no-emul-boot', '-eltorito-alt-boot', '-e', 'efi2.img', '-no-emul-boot'];
+  const ours = join(work, 'efi-ours.iso');
+  const theirs = join(work, 'efi-xorriso.iso');
+  const r = node('iso-pack', ['-R', ...args, '-o', ours], { input: tarOf(tree) });
+  t.equal(r.status, 0, r.stderr.toString());
+  must('xorriso', ['-as', 'mkisofs', '-R', ...args, '-o', theirs, tree], { stdio: 'pipe' });
+  const mine = report(ours);
+  t.same(mine, report(theirs), 'xorriso -report_el_torito describes the same three entries');
+  t.match(mine.join('\n'), /boot img :\s+2\s+UEFI\s+y\s+none\s+0x0000\s+0x00\s+12 /, 'EFI entry loads the whole image (5000 bytes: 12 sectors)');
+  // genisoimage's -no-boot, which xorriso -as mkisofs lacks: listed, not bootable.
+  const nb = join(work, 'efi-noboot.iso');
+  t.equal(node('iso-pack', ['-R', ...args, '-no-boot', '-o', nb], { input: tarOf(tree) }).status, 0);
+  t.match(report(nb).join('\n'), /boot img :\s+3\s+UEFI\s+n\s/, '-no-boot');
+  // Same catalog bytes but for the LBAs (bytes 8-11 of each entry).
+  const catalog = (iso: string) => {
+    const b = readFileSync(iso);
+    const c = Buffer.from(b.subarray(b.readUInt32LE(17 * 2048 + 71) * 2048, b.readUInt32LE(17 * 2048 + 71) * 2048 + 2048));
+    for (let at = 32; at < 2048; at += 32) if (c[at] === 0x88 || (c[at] === 0 && c[at + 6])) c.fill(0, at + 8, at + 12);
+    return c;
+  };
+  t.same(catalog(ours), catalog(theirs), 'catalog bytes equal but for the images\' LBAs');
+});
+
+/** One append (cd-msinfo | iso-merge | iso-pack ARGS | cd-write -multi) of `tar` to `medium`. */
+function append(tar: Buffer, medium: string, packArgs: string[]) {
+  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+  const n = q(process.execPath);
+  const script = [
+    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" ${packArgs.map(q).join(' ')} | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+  ].join('\n');
+  return run('bash', ['-o', 'pipefail', '-c', script], { input: tar });
+}
+
+t.test('a later session keeps the image bootable when it names the boot image again; without -b it is not', async (t) => {
+  if (!haveFiles(t, [ISOLINUX, LDLINUX], 'isolinux syslinux-common')) return;
+  if (!reader(t, 'xorriso')) return;
+  makeTree();
+  const first = join(work, 'first.iso');
+  t.equal(node('iso-pack', ['-R', ...BOOT_ARGS, '-o', first], { input: tarOf(tree) }).status, 0);
+  const more = join(work, 'more');
+  mkdirSync(more, { recursive: true });
+  writeFileSync(join(more, 'second.txt'), 'second session\n');
+  const kept = join(work, 'kept.iso');
+  const dropped = join(work, 'dropped.iso');
+  copyFileSync(first, kept);
+  copyFileSync(first, dropped);
+  // iso-merge carries isolinux.bin as a reference: its boot info table stays as written.
+  const a = append(tarOf(more), kept, BOOT_ARGS);
+  t.equal(a.status, 0, a.stderr);
+  t.same(report(kept), report(first), 'the newest session describes the same boot entry');
+  const b = append(tarOf(more), dropped, []);
+  t.equal(b.status, 0, b.stderr);
+  t.same(report(dropped), [], 'without -b the newest session has no boot record (documented)');
+  if (!reader(t, 'qemu-system-x86_64')) return;
+  const console = await bootCd(kept, MARKER);
+  t.ok(console.includes(MARKER), 'the appended medium still boots');
 });
