@@ -101,7 +101,7 @@ t.test('options iso-pack cannot honour are refused with what to do instead', asy
     [['-T'], /-T: .*TRANS\.TBL/],
     [['-f'], /-f: .*tar -h/],
     [['-follow-links'], /-follow-links: .*--dereference/],
-    [['-isohybrid-mbr', 'isohdpfx.bin'], /-isohybrid-mbr: .*system area.*xorriso -as mkisofs/],
+    [['-sparc-boot', 'a,b'], /-sparc-boot: .*isohybrid MBR.*xorriso -as mkisofs/],
     [['-G', 'grub.img'], /-G: .*xorriso -as mkisofs/],
     [['-hard-disk-boot'], /-hard-disk-boot: .*no-emulation/],
     [['-abstract', 'ABSTRACT'], /-abstract: /],

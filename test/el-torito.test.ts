@@ -7,6 +7,7 @@ import {
   BootInfoChecksum, decodeBootCatalog, decodeBootInfoTable, decodeBootRecord, encodeBootCatalog, encodeBootInfoTable, encodeBootRecord,
   PLATFORM_EFI, PLATFORM_X86, wholeImageSectorCount,
 } from '../dist/iso9660/el-torito.js';
+import { encodeIsohybridMbr, ISOHYBRID_CYLINDER_SECTORS } from '../dist/iso9660/isohybrid.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -98,4 +99,17 @@ t.test('whole-image load size in 2048-byte blocks, as xorriso without -boot-load
   t.equal(wholeImageSectorCount(1), 4);
   t.equal(wholeImageSectorCount(2049), 8);
   t.equal(wholeImageSectorCount(1 << 30), 0xffff);
+});
+
+t.test('isohybrid MBR: code, boot image block, disk id, one 0x17 partition, 55 AA (as xorriso writes it)', async (t) => {
+  const code = Buffer.alloc(432, 0xcc);
+  const mbr = encodeIsohybridMbr(code, 34, 2048, 0x036b936f);
+  t.same(mbr.subarray(0, 432), code);
+  // xorriso -as mkisofs -isohybrid-mbr isohdpfx.bin for isolinux.bin at LBA 34, a 1 MiB image.
+  t.same(mbr.subarray(432), hex(`8800000000000000 6f936b03 0000
+    80000100 173f2000 00000000 00080000` + '00'.repeat(48) + '55aa'));
+  const big = encodeIsohybridMbr(code, 20, 4096 * 2048, 0);
+  t.same(big.subarray(446 + 5, 446 + 8), hex('3fe0ff'), 'cylinder 1023 at most: its high bits in the sector byte');
+  t.equal(ISOHYBRID_CYLINDER_SECTORS, 512);
+  t.throws(() => encodeIsohybridMbr(Buffer.alloc(100), 1, 1, 0), /at least 432/);
 });

@@ -19,6 +19,9 @@ for (let k = 0; k < loader.length; k++) loader[k] = (k * 7) & 0xff;
 writeFileSync(join(tree, 'boot/loader.bin'), loader);
 writeFileSync(join(tree, 'efi.img'), Buffer.alloc(10_000, 0xaa));
 writeFileSync(join(tree, 'text.txt'), 'x'.repeat(100_000));
+const mbr = join(work, 'mbr.bin');
+writeFileSync(mbr, Buffer.alloc(440, 0x90));
+writeFileSync(join(work, 'short'), Buffer.alloc(100));
 const tar = spawnSync('tar', ['-C', tree, '-cf', '-', '.']).stdout;
 
 function pack(args: string[], input = tar) {
@@ -91,6 +94,12 @@ t.test('bad boot options and inputs: one line naming the problem', async (t) => 
     [['-b', 'boot/loader.bin', '-no-emul-boot', '-c', 'boot/loader.bin'], 2, /names a boot image/],
     [['-b', 'boot/loader.bin', '-no-emul-boot', '-c', 'boot'], 1, /is a directory in the tar/],
     [['-b', '../x', '-no-emul-boot'], 2, /-b \.\.\/x/],
+    [['-isohybrid-mbr', mbr], 2, /-isohybrid-mbr needs a BIOS boot image/],
+    [['-isohybrid-mbr', mbr, '-e', 'efi.img'], 1, /-isohybrid-mbr needs a BIOS boot image/],
+    [['-isohybrid-mbr', mbr, '-b', 'boot/loader.bin', '-no-emul-boot'], 1, /add -boot-info-table/],
+    [['-isohybrid-mbr', join(work, 'short'), '-b', 'boot/loader.bin', '-no-emul-boot'], 2, /not an MBR template/],
+    [['-isohybrid-mbr', join(work, 'missing'), '-b', 'boot/loader.bin', '-no-emul-boot'], 1, /cannot read .*missing.*ENOENT/],
+    [['-C', '0,100', '-isohybrid-mbr', mbr, '-b', 'boot/loader.bin', '-no-emul-boot'], 2, /first session/],
   ];
   for (const [args, status, re] of cases) {
     const r = pack(args);
@@ -99,4 +108,16 @@ t.test('bad boot options and inputs: one line naming the problem', async (t) => 
     t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
     t.equal(r.image, null, 'no image left behind');
   }
+});
+
+t.test('-isohybrid-mbr: the template\'s code, the image\'s block, whole MiB', async (t) => {
+  const r = pack(['-isohybrid-mbr', mbr, '-b', 'boot/loader.bin', '-no-emul-boot', '-boot-info-table']);
+  t.equal(r.status, 0, r.stderr);
+  const img = r.image!;
+  const { entries } = decodeBootCatalog(sector(img, decodeBootRecord(sector(img, 17))!));
+  t.same(img.subarray(0, 432), Buffer.alloc(432, 0x90), 'the first 432 bytes of the template');
+  t.equal(img.readUInt32LE(432), entries[0].lba * 4);
+  t.equal(img.readUInt32LE(446 + 12), img.length / 512, 'the partition covers the image');
+  t.equal(img.length % (1 << 20), 0);
+  t.same(img.subarray(510, 512), Buffer.from([0x55, 0xaa]));
 });

@@ -4,7 +4,9 @@
 import { PLATFORM_EFI, PLATFORM_MAC, PLATFORM_PPC, PLATFORM_X86 } from '../iso9660/el-torito.js';
 import { splitPath } from '../tree/tree.js';
 import type { BootImageSpec, BootPlan } from '../pack/boot.js';
-import { type ParsedOptions, safeText, UsageError } from './common.js';
+import { readFileSync } from 'node:fs';
+import { ISOHYBRID_CODE_BYTES } from '../iso9660/isohybrid.js';
+import { fileError, lastOf, type ParsedOptions, safeText, UsageError } from './common.js';
 
 export const BOOT_KEYS = ['boot-image', 'efi-image', 'catalog', 'alt-boot', 'no-emul-boot', 'boot-load-size', 'boot-load-seg', 'boot-info-table', 'no-boot', 'eltorito-platform'];
 
@@ -43,7 +45,7 @@ function number(text: string, spelled: string, max: number): number {
 }
 
 /** The boot plan the options describe, or undefined when there are none. */
-export function bootPlan(args: ParsedOptions): BootPlan | undefined {
+export function bootPlan(args: ParsedOptions, start: number): BootPlan | undefined {
   const drafts: Draft[] = [];
   const fresh = (): Draft => ({ noEmul: false, efi: false, loadSegment: 0, infoTable: false, bootable: true });
   let cur = fresh();
@@ -93,6 +95,19 @@ export function bootPlan(args: ParsedOptions): BootPlan | undefined {
       }
     }
   }
+  const mbrPath = lastOf(args, 'isohybrid-mbr');
+  let mbr: Buffer | undefined;
+  if (mbrPath !== undefined) {
+    if (start !== 0) throw new UsageError('-isohybrid-mbr writes the first session\'s system area: leave it out with -C');
+    try {
+      mbr = readFileSync(mbrPath);
+    } catch (err) {
+      throw fileError('cannot read the isohybrid MBR template', mbrPath, err);
+    }
+    if (mbr.length < ISOHYBRID_CODE_BYTES)
+      throw new UsageError(`-isohybrid-mbr ${safeText(mbrPath)}: ${mbr.length} bytes, not an MBR template (isolinux's isohdpfx.bin has ${ISOHYBRID_CODE_BYTES} or more)`);
+    if (!any) throw new UsageError('-isohybrid-mbr needs a BIOS boot image: add -b isolinux/isolinux.bin -no-emul-boot -boot-info-table');
+  }
   if (!any) return undefined;
   if (cur.image !== undefined) drafts.push(cur);
   else if (drafts.length) throw new UsageError('-eltorito-alt-boot is not followed by -b or -e: the last entry has no boot image');
@@ -109,5 +124,5 @@ export function bootPlan(args: ParsedOptions): BootPlan | undefined {
   for (const i of images)
     if (i.path === catalog) throw new UsageError(`-c ${safeText(catalog)} names a boot image: the catalog needs a path of its own`);
   // Without -c the catalog is hidden (in no directory), as xorriso -as mkisofs does.
-  return { catalog, images };
+  return { catalog, images, isohybridMbr: mbr };
 }

@@ -3,7 +3,7 @@
 // options with one dash; both spellings work.
 import type { OptionSpec } from './common.js';
 
-const BOOT = 'iso-pack writes El Torito boot images and catalogs (-b, -e, -c) but nothing into the system area yet: use xorriso -as mkisofs for this';
+const BOOT = 'iso-pack writes El Torito boot images and catalogs (-b, -e, -c) and an isohybrid MBR, no other boot blocks: use xorriso -as mkisofs for this';
 const HIDE = 'iso-pack shows the same files in every tree: leave files out with -m GLOB';
 const FOLLOW = 'iso-pack reads a tar: let tar follow symbolic links (tar -h, --dereference)';
 const OTHER_FS = 'iso-pack writes ISO 9660 with Rock Ridge and Joliet only: use xorriso -as mkisofs or genisoimage for this';
@@ -82,7 +82,8 @@ export const ISO_PACK_OPTIONS: readonly OptionSpec[] = [
   { key: 'T', names: ['T', 'table-name'], refuse: 'iso-pack writes no TRANS.TBL files: Rock Ridge and Joliet carry the long names' },
   { key: 'hide', names: ['hide', 'hide-list', 'hide-joliet', 'hide-joliet-list', 'hide-udf', 'hide-udf-list', 'hidden', 'hidden-list'], value: true, refuse: HIDE },
   { key: 'f', names: ['f', 'follow-links', 'posix-H', 'posix-L'], refuse: FOLLOW },
-  { key: 'boot', names: ['G', 'generic-boot', 'isohybrid-mbr', 'sparc-boot', 'chrp-boot'], value: true, refuse: BOOT },
+  { key: 'boot', names: ['G', 'generic-boot', 'sparc-boot', 'chrp-boot'], value: true, refuse: BOOT },
+  { key: 'isohybrid-mbr', names: ['isohybrid-mbr'], value: true },
   { key: 'hard-disk-boot', names: ['hard-disk-boot'], refuse: 'iso-pack writes no-emulation boot images only (-no-emul-boot): use xorriso -as mkisofs for hard disk emulation' },
   { key: 'idfile', names: ['abstract', 'biblio', 'copyright'], value: true, refuse: 'iso-pack leaves the abstract, bibliographic and copyright file identifiers empty: use xorriso -as mkisofs to set them' },
   { key: 'sort', names: ['sort'], value: true, refuse: 'file data follows the order of the tar: order the files when you create it' },

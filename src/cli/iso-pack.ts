@@ -63,6 +63,7 @@ Options are spelled as mkisofs spells them, with one dash or two.
   -e FILE               EFI boot image (a FAT image in the tar), platform 0xEF
   -c FILE               where the boot catalog goes in the tree (hidden without -c)
   -eltorito-alt-boot    start the next boot entry
+  -isohybrid-mbr FILE   MBR (isohdpfx.bin) so the image boots as a disk (USB stick)
   -v, -verbose          report what was packed on stderr
   -q, -quiet            no warnings, no progress
   -help, -version
@@ -120,10 +121,10 @@ async function main(): Promise<void> {
   const start = prev === undefined ? 0 : parsePrev(prev);
   const mergeDev = lastOf(args, 'merge');
   if (mergeDev !== undefined && prev === undefined) throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
+  const boot = bootPlan(args, start);
   const holdBackMiB = Number(lastOf(args, 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
   const zisofs = zisofsOption(args);
-  const boot = bootPlan(args);
   const overrides = attributeOverrides(args);
   if (overrides && has(args, 'r')) throw new RefusedOption('-r sets owners and modes itself: use -R with -uid, -gid, -file-mode or -dir-mode');
   const excludes = allOf(args, 'exclude');

@@ -32,6 +32,8 @@ export interface BootPlan {
   /** -c: the catalog's path, components joined by '/'; undefined: hidden, in no directory. */
   catalog?: string;
   images: BootImageSpec[];
+  /** -isohybrid-mbr: the MBR template's bytes (isohdpfx.bin). */
+  isohybridMbr?: Buffer;
 }
 
 /** One -boot-info-table image while its data streams. */

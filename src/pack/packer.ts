@@ -55,6 +55,8 @@ export class Packer implements TarSink {
   private readonly patched = new Set<Inode>();
   /** The boot catalog once finish() made it (its LBA is the layout's). */
   bootCatalogInode: Inode | null = null;
+  /** -isohybrid-mbr: the BIOS image the MBR loads. */
+  private isohybridImage: Inode | null = null;
   /** The current file's compressor (-z), while its data streams. */
   private compressor: ZisofsCompressor | null = null;
   private current: Inode | null = null;
@@ -326,6 +328,12 @@ export class Packer implements TarSink {
       }
     }
     this.held.push({ inode: catalog, chunks: [bootCatalog(plan, inodes)] });
+    if (plan.isohybridMbr) {
+      const k = plan.images.findIndex((s) => s.platform === 0);
+      if (k < 0) throw new PackError('-isohybrid-mbr needs a BIOS boot image (-b isolinux/isolinux.bin) for its MBR to load');
+      if (!plan.images[k].infoTable) throw new PackError('-isohybrid-mbr: isolinux booted as a disk finds itself through its boot info table: add -boot-info-table');
+      this.isohybridImage = inodes[k];
+    }
     this.bootCatalogInode = catalog;
   }
 
@@ -340,6 +348,9 @@ export class Packer implements TarSink {
         start: this.opt.start, dataEnd: this.lba, joliet: this.opt.joliet, jolietMax: this.opt.jolietMax,
         rationalize: this.opt.rationalize, identity: this.opt.identity, checksums: this.opt.checksums,
         bootCatalog: this.bootCatalogInode ?? undefined,
+        isohybrid: this.isohybridImage && this.opt.boot?.isohybridMbr
+          ? { code: this.opt.boot.isohybridMbr, bootImage: this.isohybridImage, diskId: this.opt.impliedDate >>> 0 }
+          : undefined,
       });
     } catch (err) {
       if (err instanceof TreeError) throw new PackError(err.message);

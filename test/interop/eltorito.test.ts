@@ -12,6 +12,7 @@ import { BIN, must, node, reader, run, tarOf } from '../merge-helpers.js';
 
 const CI = process.env.CI === 'true';
 const ISOLINUX = '/usr/lib/ISOLINUX/isolinux.bin';
+const ISOHDPFX = '/usr/lib/ISOLINUX/isohdpfx.bin';
 const LDLINUX = '/usr/lib/syslinux/modules/bios/ldlinux.c32';
 // isolinux prints the name of the module its config asks for when it fails to load it: on the
 // serial console, once it has found its config through the boot info table and ISO 9660.
@@ -30,9 +31,10 @@ function haveFiles(t: Tap.Test, files: string[], pkg: string): boolean {
 
 /** Boots `iso` as a CD under qemu (SeaBIOS) and returns the serial console once `marker`
  *  appears, or what came before the timeout. */
-function bootCd(iso: string, marker: string, timeoutMs = 60_000): Promise<string> {
+function bootCd(iso: string, marker: string, timeoutMs = 60_000, asDisk = false): Promise<string> {
   return new Promise((resolve) => {
-    const q = spawn('qemu-system-x86_64', ['-m', '128', '-cdrom', iso, '-boot', 'd', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-net', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const drive = asDisk ? ['-drive', `file=${iso},format=raw,if=ide`, '-boot', 'c'] : ['-cdrom', iso, '-boot', 'd'];
+    const q = spawn('qemu-system-x86_64', ['-m', '128', ...drive, '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-net', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const done = () => {
       clearTimeout(timer);
@@ -199,4 +201,32 @@ t.test('a later session keeps the image bootable when it names the boot image ag
   if (!reader(t, 'qemu-system-x86_64')) return;
   const console = await bootCd(kept, MARKER);
   t.ok(console.includes(MARKER), 'the appended medium still boots');
+});
+
+/** xorriso's view of the system area (the MBR). */
+function systemArea(iso: string): string[] {
+  const out = must('xorriso', ['-indev', iso, '-report_system_area', 'plain']).toString();
+  return out.split('\n').filter((l) => /^(System area|ISO image size|Partition offset|MBR )/.test(l));
+}
+
+t.test('-isohybrid-mbr: the same MBR as xorriso, and the image boots as a disk', async (t) => {
+  if (!haveFiles(t, [ISOLINUX, LDLINUX, ISOHDPFX], 'isolinux syslinux-common')) return;
+  if (!reader(t, 'xorriso')) return;
+  makeTree();
+  const args = ['-R', '-isohybrid-mbr', ISOHDPFX, ...BOOT_ARGS];
+  const ours = join(work, 'hybrid.iso');
+  const theirs = join(work, 'hybrid-xorriso.iso');
+  const r = node('iso-pack', [...args, '-o', ours], { input: tarOf(tree) });
+  t.equal(r.status, 0, r.stderr.toString());
+  must('xorriso', ['-as', 'mkisofs', ...args, '-o', theirs, tree], { stdio: 'pipe' });
+  t.same(systemArea(ours), systemArea(theirs), 'xorriso -report_system_area: MBR isohybrid cyl-align-on, same geometry and partition');
+  t.match(systemArea(ours).join('\n'), /MBR isohybrid cyl-align-on/);
+  const img = readFileSync(ours);
+  const boot = img.readUInt32LE(img.readUInt32LE(17 * 2048 + 71) * 2048 + 40);
+  t.equal(img.readUInt32LE(432), boot * 4, 'the MBR loads the El Torito image');
+  t.same(img.subarray(0, 432), readFileSync(ISOHDPFX).subarray(0, 432));
+  t.equal(img.length % (1 << 20), 0, 'padded to whole cylinders of 1 MiB');
+  if (!reader(t, 'qemu-system-x86_64')) return;
+  t.ok((await bootCd(ours, MARKER, 60_000, true)).includes(MARKER), 'SeaBIOS boots it as a hard disk');
+  t.ok((await bootCd(ours, MARKER)).includes(MARKER), 'and still as a CD');
 });
