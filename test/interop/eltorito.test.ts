@@ -230,3 +230,47 @@ t.test('-isohybrid-mbr: the same MBR as xorriso, and the image boots as a disk',
   t.ok((await bootCd(ours, MARKER, 60_000, true)).includes(MARKER), 'SeaBIOS boots it as a hard disk');
   t.ok((await bootCd(ours, MARKER)).includes(MARKER), 'and still as a CD');
 });
+
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+const EFI_MARKER = 'ISOPIPE-ELTORITO-EFI-OK';
+
+t.test('-e efi.img (a FAT image from the tar) boots under OVMF', async (t) => {
+  if (!haveFiles(t, [OVMF_CODE, OVMF_VARS, '/usr/bin/grub-mkstandalone', '/usr/bin/mformat'], 'ovmf grub-efi-amd64-bin grub-common mtools')) return;
+  if (!reader(t, 'qemu-system-x86_64')) return;
+  // A GRUB EFI program whose embedded config prints the marker on the serial port, in a FAT
+  // image at EFI/BOOT/BOOTX64.EFI, the path UEFI boots from removable media.
+  const dir = join(work, 'efi');
+  const root = join(work, 'efi-root');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(dir, 'grub.cfg'), `serial --unit=0 --speed=115200\nterminal_output serial console\necho ${EFI_MARKER}\nsleep 30\n`);
+  must('grub-mkstandalone', ['-O', 'x86_64-efi', '--install-modules=normal serial terminal echo sleep configfile test', '--modules=serial terminal echo sleep',
+    '--locales=', '--themes=', '--fonts=', '-o', join(dir, 'BOOTX64.EFI'), `boot/grub/grub.cfg=${join(dir, 'grub.cfg')}`]);
+  const fat = join(root, 'efiboot.img');
+  writeFileSync(fat, Buffer.alloc(4 << 20));
+  must('mformat', ['-i', fat, '-T', '8192', '-h', '64', '-s', '32', '::']);
+  must('mmd', ['-i', fat, '::/EFI', '::/EFI/BOOT']);
+  must('mcopy', ['-i', fat, join(dir, 'BOOTX64.EFI'), '::/EFI/BOOT/BOOTX64.EFI']);
+  writeFileSync(join(root, 'readme.txt'), 'UEFI from a tar\n');
+  const iso = join(work, 'efi.iso');
+  const r = node('iso-pack', ['-R', '-J', '-e', 'efiboot.img', '-no-emul-boot', '-c', 'boot.cat', '-o', iso], { input: tarOf(root) });
+  t.equal(r.status, 0, r.stderr.toString());
+  const vars = join(work, 'vars.fd');
+  copyFileSync(OVMF_VARS, vars);
+  const out = await new Promise<string>((resolve) => {
+    const q = spawn('qemu-system-x86_64', ['-m', '256', '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${vars}`,
+      '-cdrom', iso, '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-net', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    const timer = setTimeout(() => q.kill('SIGKILL'), 120_000);
+    q.stdout.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (text.includes(EFI_MARKER)) q.kill('SIGKILL');
+    });
+    q.on('exit', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  t.ok(out.includes(EFI_MARKER), `OVMF booted the EFI image named by the catalog (console: ${JSON.stringify(out.slice(-300))})`);
+});
