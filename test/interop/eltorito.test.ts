@@ -4,7 +4,8 @@
 // the same tree made by xorriso -as mkisofs, and the patched isolinux.bin (boot info table)
 // is byte-identical to xorriso's when both place it at the same LBA.
 import t from 'tap';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -273,4 +274,47 @@ t.test('-e efi.img (a FAT image from the tar) boots under OVMF', async (t) => {
     });
   });
   t.ok(out.includes(EFI_MARKER), `OVMF booted the EFI image named by the catalog (console: ${JSON.stringify(out.slice(-300))})`);
+});
+
+/** The kernel and busybox the kernel oracle downloaded (its --setup), or null. */
+function oracleLinux(): { vmlinuz: string; busyboxDeb: string } | null {
+  const cache = join(homedir(), '.cache/kernel-oracle');
+  try {
+    const build = readdirSync(cache).find((d) => d.startsWith('build-') && existsSync(join(cache, d, 'vmlinuz')));
+    const deb = readdirSync(join(cache, 'debs')).find((f) => f.startsWith('busybox-static_'));
+    return build && deb ? { vmlinuz: join(cache, build, 'vmlinuz'), busyboxDeb: join(cache, 'debs', deb) } : null;
+  } catch {
+    return null;
+  }
+}
+
+t.test('a small Linux from a tar (isolinux, the kernel, a busybox initramfs) boots as a CD and as a disk', async (t) => {
+  if (!haveFiles(t, [ISOLINUX, LDLINUX, ISOHDPFX], 'isolinux syslinux-common')) return;
+  const linux = oracleLinux();
+  if (!linux) {
+    if (CI) t.fail('the kernel oracle cache has no kernel and busybox (run its --setup; required in CI)');
+    else t.skip('no kernel and busybox in ~/.cache/kernel-oracle (kernel-oracle.sh --setup)');
+    return;
+  }
+  if (!reader(t, 'cpio') || !reader(t, 'qemu-system-x86_64')) return;
+  const marker = 'ISOPIPE-LINUX-BOOTED';
+  const base = join(work, 'linux');
+  const ramfs = join(base, 'initramfs');
+  const root = join(base, 'root');
+  mkdirSync(join(ramfs, 'bin'), { recursive: true });
+  mkdirSync(join(root, 'isolinux'), { recursive: true });
+  must('dpkg-deb', ['-x', linux.busyboxDeb, join(base, 'deb')]);
+  copyFileSync(join(base, 'deb/bin/busybox'), join(ramfs, 'bin/busybox'));
+  chmodSync(join(ramfs, 'bin/busybox'), 0o755);
+  writeFileSync(join(ramfs, 'init'), `#!/bin/busybox sh\n/bin/busybox echo ${marker}\n/bin/busybox poweroff -f\n`, { mode: 0o755 });
+  writeFileSync(join(root, 'isolinux/initrd.gz'), must('sh', ['-c', `cd '${ramfs}' && find . | cpio -o -H newc 2>/dev/null | gzip -n`]));
+  copyFileSync(linux.vmlinuz, join(root, 'isolinux/vmlinuz'));
+  copyFileSync(ISOLINUX, join(root, 'isolinux/isolinux.bin'));
+  copyFileSync(LDLINUX, join(root, 'isolinux/ldlinux.c32'));
+  writeFileSync(join(root, 'isolinux/isolinux.cfg'), 'SERIAL 0 115200\nPROMPT 0\nDEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initrd.gz console=ttyS0 panic=-1 quiet\n');
+  const iso = join(base, 'linux.iso');
+  const r = node('iso-pack', ['-R', '-J', '-isohybrid-mbr', ISOHDPFX, ...BOOT_ARGS, '-o', iso], { input: tarOf(root) });
+  t.equal(r.status, 0, r.stderr.toString());
+  t.ok((await bootCd(iso, marker, 120_000)).includes(marker), 'SeaBIOS, CD: isolinux loads the kernel, busybox prints the marker');
+  t.ok((await bootCd(iso, marker, 120_000, true)).includes(marker), 'SeaBIOS, hard disk (isohybrid): the same');
 });
