@@ -9,6 +9,11 @@ need=()
 for pair in xorriso:xorriso isoinfo:genisoimage genisoimage:genisoimage bsdtar:libarchive-tools 7z:p7zip-full tar:tar; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
+# El Torito (test/interop/eltorito.test.ts): a boot loader to put in the tar, a PC to boot it.
+for pair in /usr/lib/ISOLINUX/isolinux.bin:isolinux /usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common /usr/bin/qemu-system-x86_64:qemu-system-x86 \
+  /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf /usr/lib/grub/x86_64-efi/modinfo.sh:grub-efi-amd64-bin /usr/bin/grub-mkstandalone:grub-common /usr/bin/mformat:mtools /usr/bin/cpio:cpio; do
+  [ -e "${pair%%:*}" ] || need+=("${pair#*:}")
+done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: need root to install: ${need[*]}" >&2; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive

@@ -152,6 +152,9 @@ export interface ParsedOptions {
   values: Map<string, string[]>;
   /** How the user spelled each key (the last time), for messages. */
   spelled: Map<string, string>;
+  /** Every option kept, in command-line order (for options whose position matters,
+   *  as El Torito's -eltorito-alt-boot groups the options after it). */
+  sequence: { key: string; value: string; spelled: string }[];
   /** Keys of ignored options that were given, in order, as spelled. */
   ignored: string[];
   operands: string[];
@@ -165,7 +168,7 @@ const VERSION_WORDS = ['--version', '-version'];
 export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): ParsedOptions {
   const byName = new Map<string, OptionSpec>();
   for (const s of specs) for (const n of s.names) byName.set(n, s);
-  const r: ParsedOptions = { values: new Map(), spelled: new Map(), ignored: [], operands: [], help: false, version: false };
+  const r: ParsedOptions = { values: new Map(), spelled: new Map(), sequence: [], ignored: [], operands: [], help: false, version: false };
   const record = (s: OptionSpec, spelled: string, value: string) => {
     if (s.refuse) throw new RefusedOption(`${spelled}: ${s.refuse}`);
     if (s.ignore) {
@@ -176,6 +179,7 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
     list.push(value);
     r.values.set(s.key, list);
     r.spelled.set(s.key, spelled);
+    r.sequence.push({ key: s.key, value, spelled });
   };
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];

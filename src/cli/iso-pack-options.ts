@@ -3,7 +3,7 @@
 // options with one dash; both spellings work.
 import type { OptionSpec } from './common.js';
 
-const BOOT = 'iso-pack writes no boot records (El Torito): make bootable images with xorriso -as mkisofs';
+const BOOT = 'iso-pack writes El Torito boot images and catalogs (-b, -e, -c) and an isohybrid MBR, no other boot blocks: use xorriso -as mkisofs for this';
 const HIDE = 'iso-pack shows the same files in every tree: leave files out with -m GLOB';
 const FOLLOW = 'iso-pack reads a tar: let tar follow symbolic links (tar -h, --dereference)';
 const OTHER_FS = 'iso-pack writes ISO 9660 with Rock Ridge and Joliet only: use xorriso -as mkisofs or genisoimage for this';
@@ -39,6 +39,17 @@ export const ISO_PACK_OPTIONS: readonly OptionSpec[] = [
   { key: 'hold-back', names: ['hold-back'], value: true },
   { key: 'z', names: ['z', 'zisofs', 'transparent-compression'] },
   { key: 'zisofs-limit', names: ['zisofs-limit'], value: true },
+  // El Torito (cli/boot-options.ts reads these in order).
+  { key: 'boot-image', names: ['b', 'eltorito-boot'], value: true },
+  { key: 'efi-image', names: ['e', 'efi-boot'], value: true },
+  { key: 'catalog', names: ['c', 'eltorito-catalog'], value: true },
+  { key: 'alt-boot', names: ['eltorito-alt-boot'] },
+  { key: 'no-emul-boot', names: ['no-emul-boot'] },
+  { key: 'boot-load-size', names: ['boot-load-size'], value: true },
+  { key: 'boot-load-seg', names: ['boot-load-seg'], value: true },
+  { key: 'boot-info-table', names: ['boot-info-table'] },
+  { key: 'no-boot', names: ['no-boot'] },
+  { key: 'eltorito-platform', names: ['eltorito-platform'], value: true },
   { key: 'v', names: ['v', 'verbose'] },
   { key: 'q', names: ['q', 'quiet'] },
 
@@ -71,8 +82,9 @@ export const ISO_PACK_OPTIONS: readonly OptionSpec[] = [
   { key: 'T', names: ['T', 'table-name'], refuse: 'iso-pack writes no TRANS.TBL files: Rock Ridge and Joliet carry the long names' },
   { key: 'hide', names: ['hide', 'hide-list', 'hide-joliet', 'hide-joliet-list', 'hide-udf', 'hide-udf-list', 'hidden', 'hidden-list'], value: true, refuse: HIDE },
   { key: 'f', names: ['f', 'follow-links', 'posix-H', 'posix-L'], refuse: FOLLOW },
-  { key: 'boot', names: ['b', 'eltorito-boot', 'c', 'eltorito-catalog', 'G', 'generic-boot', 'e', 'efi-boot', 'isohybrid-mbr', 'eltorito-platform', 'boot-load-size', 'boot-load-seg', 'sparc-boot', 'chrp-boot'], value: true, refuse: BOOT },
-  { key: 'boot-flag', names: ['no-emul-boot', 'boot-info-table', 'eltorito-alt-boot', 'hard-disk-boot', 'no-boot'], refuse: BOOT },
+  { key: 'boot', names: ['G', 'generic-boot', 'sparc-boot', 'chrp-boot'], value: true, refuse: BOOT },
+  { key: 'isohybrid-mbr', names: ['isohybrid-mbr'], value: true },
+  { key: 'hard-disk-boot', names: ['hard-disk-boot'], refuse: 'iso-pack writes no-emulation boot images only (-no-emul-boot): use xorriso -as mkisofs for hard disk emulation' },
   { key: 'idfile', names: ['abstract', 'biblio', 'copyright'], value: true, refuse: 'iso-pack leaves the abstract, bibliographic and copyright file identifiers empty: use xorriso -as mkisofs to set them' },
   { key: 'sort', names: ['sort'], value: true, refuse: 'file data follows the order of the tar: order the files when you create it' },
   { key: 'path-list', names: ['path-list', 'stream-file-name'], value: true, refuse: PATHSPECS },

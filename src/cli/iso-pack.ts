@@ -5,6 +5,7 @@ import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
 import { type ZisofsOptions } from '../pack/zisofs-writer.js';
+import { bootPlan } from './boot-options.js';
 import { DEFAULT_BLOCK_LOG2 } from '../iso9660/zisofs.js';
 import { writeAll } from '../session/io.js';
 import { tarChunks } from '../tar/input.js';
@@ -57,13 +58,19 @@ Options are spelled as mkisofs spells them, with one dash or two.
                         files that would not shrink stay plain
   -zisofs-limit MIB     compressed bytes one file may hold in memory; larger files
                         stay plain (64)
+  -b FILE               BIOS boot image (El Torito), a file of the tar; with
+                        -no-emul-boot, -boot-load-size N, -boot-info-table
+  -e FILE               EFI boot image (a FAT image in the tar), platform 0xEF
+  -c FILE               where the boot catalog goes in the tree (hidden without -c)
+  -eltorito-alt-boot    start the next boot entry
+  -isohybrid-mbr FILE   MBR (isohdpfx.bin) so the image boots as a disk (USB stick)
   -v, -verbose          report what was packed on stderr
   -q, -quiet            no warnings, no progress
   -help, -version
 
 Accepted and ignored: -l -L -D -N -d -U -allow-lowercase -allow-multidot -graft-points
 -pad -no-pad -input-charset utf-8 -iso-level 3 and more; options iso-pack cannot honour
-(-hide, -f, -z, -b, -T, ...) are refused with what to do instead: see iso-pack(1).
+(-hide, -f, -G, -isohybrid-mbr, -T, ...) are refused with what to do instead: see iso-pack(1).
 
 SOURCE_DATE_EPOCH, when set, gives the volume dates: the same tar and options give
 the same bytes.`;
@@ -114,6 +121,7 @@ async function main(): Promise<void> {
   const start = prev === undefined ? 0 : parsePrev(prev);
   const mergeDev = lastOf(args, 'merge');
   if (mergeDev !== undefined && prev === undefined) throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
+  const boot = bootPlan(args, start);
   const holdBackMiB = Number(lastOf(args, 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
   const zisofs = zisofsOption(args);
@@ -160,7 +168,7 @@ async function main(): Promise<void> {
       start, joliet: !has(args, 'no-joliet'), jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
       rationalize: has(args, 'r'), identity, excludes: excludes.map(bytes),
       holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
-      checksums: has(args, 'md5') ? new FileChecksums() : undefined, zisofs,
+      checksums: has(args, 'md5') ? new FileChecksums() : undefined, zisofs, boot,
     },
     out,
   );

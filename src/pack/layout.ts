@@ -21,6 +21,8 @@ import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH } from '../iso9660/record-budget.js';
 import { encodeZf, ZF_LENGTH } from '../iso9660/zisofs.js';
 import { CHECKSUM_AREA_ENTRY_LENGTH, type FileChecksums } from './md5.js';
+import { encodeBootRecord } from '../iso9660/el-torito.js';
+import { encodeIsohybridMbr, ISOHYBRID_CYLINDER_SECTORS } from '../iso9660/isohybrid.js';
 import { encodeSuperblockSector, md5, type SealPlan } from '../iso9660/checksum-tags.js';
 
 export interface LayoutOptions {
@@ -35,6 +37,10 @@ export interface LayoutOptions {
   identity: VolumeIdentity;
   /** --md5: isofs.cx on files, isofs.ca on the root, the checksum array and libisofs's tags. */
   checksums?: FileChecksums;
+  /** El Torito: the catalog (held back with the data); the head gets a boot record. */
+  bootCatalog?: Inode;
+  /** -isohybrid-mbr: the MBR in the system area, pointing at the BIOS boot image. */
+  isohybrid?: { code: Buffer; bootImage: Inode; diskId: number };
 }
 
 export interface HeldBack {
@@ -198,7 +204,9 @@ export class SessionLayout {
       lba += opt.checksums.arraySectors;
       this.seal = { tree: treeTag, array, entries: opt.checksums.count + 2, session: lba++ };
     }
-    this.end = opt.start + roundUp(lba - opt.start, HEAD_SECTORS);
+    // -isohybrid-mbr: whole cylinders of 64 heads x 32 sectors (1 MiB), as xorriso pads, so
+    // that the MBR's partition and CHS geometry describe the image exactly.
+    this.end = opt.start + roundUp(lba - opt.start, opt.isohybrid ? ISOHYBRID_CYLINDER_SECTORS : HEAD_SECTORS);
   }
 
   /** Sectors from `dataEnd` to `end`, in LBA order. */
@@ -244,11 +252,16 @@ export class SessionLayout {
       encodeDirectoryRecord({ extent: lba, size: sectors * SECTOR, mtime: root.dir.mtime, flags: FLAG_DIRECTORY, identifier: DOT }, b, 0);
       return b;
     };
+    const hy = this.opt.isohybrid;
+    // The image as a disk: one partition over all of it (the session is the whole image).
+    if (hy) encodeIsohybridMbr(hy.code, hy.bootImage.lba, volumeSpaceSize * 4, hy.diskId).copy(head, 0);
     encodePrimaryDescriptor(this.opt.identity, {
       volumeSpaceSize, pathTableSize: this.isoPtSize, lPathTable: this.isoPtLba[0], mPathTable: this.isoPtLba[1],
       rootRecord: rootRecord(root.isoLba, root.isoSectors),
     }).copy(head, 16 * SECTOR);
     let next = 17;
+    // The boot record goes right after the PVD, as xorriso and mkisofs place it.
+    if (this.opt.bootCatalog) encodeBootRecord(this.opt.bootCatalog.lba).copy(head, next++ * SECTOR);
     if (this.opt.joliet) {
       encodeJolietDescriptor(this.opt.identity, {
         volumeSpaceSize, pathTableSize: this.jolietPtSize, lPathTable: this.jolietPtLba[0], mPathTable: this.jolietPtLba[1],

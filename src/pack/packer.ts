@@ -14,6 +14,7 @@ import { HeldBack, SessionLayout } from './layout.js';
 import { MAX_ZISOFS_SIZE, parseZf, ZF_LENGTH } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
 import { type FileChecksums } from './md5.js';
+import { bootCatalog, CATALOG_BYTES, HeldBootImage, type BootPlan } from './boot.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 
 export interface PackOptions {
@@ -31,6 +32,8 @@ export interface PackOptions {
   checksums?: FileChecksums;
   /** -z: regular files zisofs-compressed as they stream (those that shrink). */
   zisofs?: ZisofsOptions;
+  /** -b/-e/-c: El Torito boot images from the tar and the catalog (boot.ts). */
+  boot?: BootPlan;
 }
 
 /** A component longer than this cannot be a file name on any reader. */
@@ -45,7 +48,15 @@ export class Packer implements TarSink {
   private readonly excluder: Excluder;
   private lba: number;
   /** Where the current entry's data goes. */
-  private target: 'out' | 'hold' | 'drop' | 'zisofs' = 'drop';
+  private target: 'out' | 'hold' | 'drop' | 'zisofs' | 'boot' = 'drop';
+  /** The current -boot-info-table image, held until its end. */
+  private bootImage: HeldBootImage | null = null;
+  /** Boot images (by tree path) whose data went out patched. */
+  private readonly patched = new Set<Inode>();
+  /** The boot catalog once finish() made it (its LBA is the layout's). */
+  bootCatalogInode: Inode | null = null;
+  /** -isohybrid-mbr: the BIOS image the MBR loads. */
+  private isohybridImage: Inode | null = null;
   /** The current file's compressor (-z), while its data streams. */
   private compressor: ZisofsCompressor | null = null;
   private current: Inode | null = null;
@@ -106,7 +117,7 @@ export class Packer implements TarSink {
       this.counts.files++;
       inode.size = e.size;
       if (e.isopipe.has('extents')) this.reference(inode, e);
-      else this.placeData(inode, parts[parts.length - 1]);
+      else this.placeData(inode, parts[parts.length - 1], parts.join('/'));
     }
     this.tree.set(parts, inode, e.path);
   }
@@ -162,11 +173,23 @@ export class Packer implements TarSink {
     this.opt.checksums?.reference(inode, e.isopipe.get('md5'), e.path);
   }
 
-  private placeData(inode: Inode, name: string): void {
+  private placeData(inode: Inode, name: string, path: string): void {
     this.current = inode;
     this.received = 0;
     this.opt.checksums?.begin(inode);
     if (inode.size === 0) return;
+    const boot = this.opt.boot?.images.find((b) => b.path === path);
+    if (boot?.infoTable) {
+      // Placed at its end, patched (boot.ts); never compressed: the BIOS reads it raw.
+      this.bootImage = new HeldBootImage(this.currentPath);
+      this.target = 'boot';
+      return;
+    }
+    if (boot) {
+      this.place(inode, inode.size);
+      this.target = 'out';
+      return;
+    }
     const zf = this.opt.zisofs && inode.size <= MAX_ZISOFS_SIZE ? ZF_LENGTH : 0;
     if (fileNeedsContinuation(name.length, (this.opt.checksums ? CHECKSUM_INDEX_ENTRY_LENGTH : 0) + zf)) {
       if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
@@ -215,6 +238,14 @@ export class Packer implements TarSink {
       if (!this.compressor!.push(chunk)) this.goPlain();
       return;
     }
+    if (this.target === 'boot') {
+      try {
+        this.bootImage!.push(chunk);
+      } catch (err) {
+        throw new PackError((err as Error).message);
+      }
+      return;
+    }
     // The MD5 is of the bytes as stored (xorriso's rule, compressed ones for a zisofs file).
     if (this.target !== 'drop') this.opt.checksums?.update(chunk);
     if (this.target === 'out') this.out.append(chunk);
@@ -236,6 +267,20 @@ export class Packer implements TarSink {
         this.target = 'out';
       } else this.goPlain();
     }
+    if (this.target === 'boot' && this.current) {
+      const inode = this.current;
+      this.place(inode, inode.size);
+      let image: Buffer;
+      try {
+        image = this.bootImage!.patched(this.opt.start + 16, inode.lba);
+      } catch (err) {
+        throw new PackError((err as Error).message);
+      }
+      this.emit(image);
+      this.patched.add(inode);
+      this.bootImage = null;
+      this.target = 'out';
+    }
     if (this.current) this.opt.checksums?.end();
     if (this.target === 'out' && this.current) {
       const pad = (SECTOR - (this.current.size % SECTOR)) % SECTOR;
@@ -245,8 +290,56 @@ export class Packer implements TarSink {
     this.current = null;
   }
 
+  /** Finds the boot images in the tree, and puts the catalog into it, held back to be
+   *  written after the metadata (it is the only boot sector whose LBA the layout picks). */
+  private addBootCatalog(plan: BootPlan): void {
+    const inodes = plan.images.map((spec) => {
+      const what = spec.platform === 0xef ? 'EFI boot image (-e)' : 'boot image (-b)';
+      const node = this.tree.lookup(spec.path.split('/'));
+      if (!node) throw new PackError(`${what} '${spec.path}' is not in the tar: name it as tar lists it, relative to the root of the image`);
+      const i = node.inode;
+      if (i.type !== 'file') throw new PackError(`${what} '${spec.path}' is a ${i.type === 'dir' ? 'directory' : i.type}, not a regular file`);
+      if (i.size === 0) throw new PackError(`${what} '${spec.path}' is empty`);
+      if (i.zisofs) throw new PackError(`${what} '${spec.path}' is zisofs-compressed: a firmware reads it raw`);
+      if (i.extents) {
+        // An earlier session's image (iso-merge carried it) keeps the boot info table that
+        // session wrote: its own LBA and length still hold, and its PVD pointer names the
+        // first session's LBA 16, which a rewritable medium's head keeps current.
+        if (i.extents.length !== 1) throw new PackError(`${what} '${spec.path}' is in several extents of an earlier session: a firmware loads one`);
+        return { ...i, lba: i.extents[0].lba };
+      }
+      if (spec.infoTable && !this.patched.has(i)) throw new PackError(`${what} '${spec.path}' reached the tree as a hard link, not as data: iso-pack writes a boot info table into the file as it streams (list the image itself in the tar)`);
+      if (i.lba === 0) throw new PackError(`internal: ${what} '${spec.path}' has no place`);
+      return i;
+    });
+    const catalog = newInode('file', { perm: 0o444, uid: 0, gid: 0, mtime: this.opt.impliedDate });
+    catalog.size = CATALOG_BYTES;
+    catalog.heldBack = true;
+    if (plan.catalog !== undefined) {
+      const parts = plan.catalog.split('/');
+      const old = this.tree.lookup(parts);
+      if (old && isDir(old.inode)) throw new PackError(`boot catalog (-c) '${plan.catalog}' is a directory in the tar: name a file`);
+      // An earlier session's catalog (a reference) is replaced silently: that is -c again.
+      if (old && !old.inode.reference) this.warnings.push(`the tar's '${plan.catalog}' is replaced by the boot catalog (-c)`);
+      try {
+        this.tree.set(parts, catalog, plan.catalog);
+      } catch (err) {
+        throw new PackError(`boot catalog (-c) '${plan.catalog}': ${(err as Error).message}`);
+      }
+    }
+    this.held.push({ inode: catalog, chunks: [bootCatalog(plan, inodes)] });
+    if (plan.isohybridMbr) {
+      const k = plan.images.findIndex((s) => s.platform === 0);
+      if (k < 0) throw new PackError('-isohybrid-mbr needs a BIOS boot image (-b isolinux/isolinux.bin) for its MBR to load');
+      if (!plan.images[k].infoTable) throw new PackError('-isohybrid-mbr: isolinux booted as a disk finds itself through its boot info table: add -boot-info-table');
+      this.isohybridImage = inodes[k];
+    }
+    this.bootCatalogInode = catalog;
+  }
+
   /** Lays out the metadata once the tar has ended; returns the layout to emit. */
   finish(): SessionLayout {
+    if (this.opt.boot) this.addBootCatalog(this.opt.boot);
     if (this.holdBackOverflow)
       this.warnings.push(`${this.holdBackOverflow} file(s) with long names were written before their Rock Ridge continuation area (hold-back buffer full): bsdtar/libarchive will refuse this image`);
     let layout: SessionLayout;
@@ -254,6 +347,10 @@ export class Packer implements TarSink {
       layout = new SessionLayout(this.tree.root, this.held, {
         start: this.opt.start, dataEnd: this.lba, joliet: this.opt.joliet, jolietMax: this.opt.jolietMax,
         rationalize: this.opt.rationalize, identity: this.opt.identity, checksums: this.opt.checksums,
+        bootCatalog: this.bootCatalogInode ?? undefined,
+        isohybrid: this.isohybridImage && this.opt.boot?.isohybridMbr
+          ? { code: this.opt.boot.isohybridMbr, bootImage: this.isohybridImage, diskId: this.opt.impliedDate >>> 0 }
+          : undefined,
       });
     } catch (err) {
       if (err instanceof TreeError) throw new PackError(err.message);
