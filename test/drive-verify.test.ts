@@ -16,7 +16,7 @@ import { type Finding, FindingSink } from '../src/verify/findings.js';
 import { verifyMedium } from '../src/verify/verifier.js';
 import { FakeTransport, type FakeDisc } from './helpers/fake-drive.js';
 import { isoPackBuilt, packBuffer } from './helpers/isopack.js';
-import { tarOf } from './verify-helpers.js';
+import { gnuTar as tarOf } from './helpers/verify.js';
 
 const SECOND = 500;
 

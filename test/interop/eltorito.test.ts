@@ -9,7 +9,8 @@ import { homedir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, must, node, reader, run, tarOf } from '../merge-helpers.js';
+import { bin, must, node, run, tarOf } from '../helpers/run.js';
+import { needs } from '../helpers/skip.js';
 
 const CI = process.env.CI === 'true';
 const ISOLINUX = '/usr/lib/ISOLINUX/isolinux.bin';
@@ -84,7 +85,7 @@ function isoinfoBoot(iso: string): string[] {
 
 t.test('BIOS no-emulation image with a boot info table, from a tar', async (t) => {
   if (!haveFiles(t, [ISOLINUX, LDLINUX], 'isolinux syslinux-common')) return;
-  if (!reader(t, 'xorriso') || !reader(t, 'isoinfo')) return;
+  if (!needs(t, 'xorriso') || !needs(t, 'isoinfo')) return;
   makeTree();
   const ours = join(work, 'ours.iso');
   const theirs = join(work, 'xorriso.iso');
@@ -114,14 +115,14 @@ t.test('BIOS no-emulation image with a boot info table, from a tar', async (t) =
   const ls = must('xorriso', ['-indev', ours, '-lsl', '/isolinux/boot.cat'], { stdio: 'pipe' }).toString();
   t.match(ls, /\s2048\s.*boot\.cat/);
 
-  if (!reader(t, 'qemu-system-x86_64')) return;
+  if (!needs(t, 'qemu-system-x86_64')) return;
   const console = await bootCd(ours, MARKER);
   t.ok(console.includes(MARKER), `SeaBIOS booted isolinux from the image and it read its config (console: ${JSON.stringify(console.slice(-300))})`);
 });
 
 t.test('same bytes for the same tar and SOURCE_DATE_EPOCH; hidden catalog without -c', async (t) => {
   if (!haveFiles(t, [ISOLINUX, LDLINUX], 'isolinux syslinux-common')) return;
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   makeTree();
   const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
   const tar = tarOf(tree);
@@ -140,7 +141,7 @@ t.test('same bytes for the same tar and SOURCE_DATE_EPOCH; hidden catalog withou
 
 t.test('BIOS and EFI entries (-eltorito-alt-boot -e): the catalog xorriso writes for the same options', async (t) => {
   if (!haveFiles(t, [ISOLINUX, LDLINUX], 'isolinux syslinux-common')) return;
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   makeTree();
   // The catalog does not look inside an EFI image: any bytes stand for the FAT image here.
   writeFileSync(join(tree, 'efi.img'), Buffer.alloc(5000, 0xe5));
@@ -173,15 +174,15 @@ function append(tar: Buffer, medium: string, packArgs: string[]) {
   const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
   const n = q(process.execPath);
   const script = [
-    `prev=$(${n} ${q(BIN('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
-    `${n} ${q(BIN('iso-merge'))} --dev ${q(medium)} | ${n} ${q(BIN('iso-pack'))} -q --prev "$prev" ${packArgs.map(q).join(' ')} | ${n} ${q(BIN('cd-write'))} --dev ${q(medium)} --multi`,
+    `prev=$(${n} ${q(bin('cd-msinfo'))} --dev ${q(medium)}) || exit 9`,
+    `${n} ${q(bin('iso-merge'))} --dev ${q(medium)} | ${n} ${q(bin('iso-pack'))} -q --prev "$prev" ${packArgs.map(q).join(' ')} | ${n} ${q(bin('cd-write'))} --dev ${q(medium)} --multi`,
   ].join('\n');
   return run('bash', ['-o', 'pipefail', '-c', script], { input: tar });
 }
 
 t.test('a later session keeps the image bootable when it names the boot image again; without -b it is not', async (t) => {
   if (!haveFiles(t, [ISOLINUX, LDLINUX], 'isolinux syslinux-common')) return;
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   makeTree();
   const first = join(work, 'first.iso');
   t.equal(node('iso-pack', ['-R', ...BOOT_ARGS, '-o', first], { input: tarOf(tree) }).status, 0);
@@ -199,7 +200,7 @@ t.test('a later session keeps the image bootable when it names the boot image ag
   const b = append(tarOf(more), dropped, []);
   t.equal(b.status, 0, b.stderr);
   t.same(report(dropped), [], 'without -b the newest session has no boot record (documented)');
-  if (!reader(t, 'qemu-system-x86_64')) return;
+  if (!needs(t, 'qemu-system-x86_64')) return;
   const console = await bootCd(kept, MARKER);
   t.ok(console.includes(MARKER), 'the appended medium still boots');
 });
@@ -212,7 +213,7 @@ function systemArea(iso: string): string[] {
 
 t.test('-isohybrid-mbr: the same MBR as xorriso, and the image boots as a disk', async (t) => {
   if (!haveFiles(t, [ISOLINUX, LDLINUX, ISOHDPFX], 'isolinux syslinux-common')) return;
-  if (!reader(t, 'xorriso')) return;
+  if (!needs(t, 'xorriso')) return;
   makeTree();
   const args = ['-R', '-isohybrid-mbr', ISOHDPFX, ...BOOT_ARGS];
   const ours = join(work, 'hybrid.iso');
@@ -227,7 +228,7 @@ t.test('-isohybrid-mbr: the same MBR as xorriso, and the image boots as a disk',
   t.equal(img.readUInt32LE(432), boot * 4, 'the MBR loads the El Torito image');
   t.same(img.subarray(0, 432), readFileSync(ISOHDPFX).subarray(0, 432));
   t.equal(img.length % (1 << 20), 0, 'padded to whole cylinders of 1 MiB');
-  if (!reader(t, 'qemu-system-x86_64')) return;
+  if (!needs(t, 'qemu-system-x86_64')) return;
   t.ok((await bootCd(ours, MARKER, 60_000, true)).includes(MARKER), 'SeaBIOS boots it as a hard disk');
   t.ok((await bootCd(ours, MARKER)).includes(MARKER), 'and still as a CD');
 });
@@ -238,7 +239,7 @@ const EFI_MARKER = 'ISOPIPE-ELTORITO-EFI-OK';
 
 t.test('-e efi.img (a FAT image from the tar) boots under OVMF', async (t) => {
   if (!haveFiles(t, [OVMF_CODE, OVMF_VARS, '/usr/bin/grub-mkstandalone', '/usr/bin/mformat'], 'ovmf grub-efi-amd64-bin grub-common mtools')) return;
-  if (!reader(t, 'qemu-system-x86_64')) return;
+  if (!needs(t, 'qemu-system-x86_64')) return;
   // A GRUB EFI program whose embedded config prints the marker on the serial port, in a FAT
   // image at EFI/BOOT/BOOTX64.EFI, the path UEFI boots from removable media.
   const dir = join(work, 'efi');
@@ -296,7 +297,7 @@ t.test('a small Linux from a tar (isolinux, the kernel, a busybox initramfs) boo
     else t.skip('no kernel and busybox in ~/.cache/kernel-oracle (kernel-oracle.sh --setup)');
     return;
   }
-  if (!reader(t, 'cpio') || !reader(t, 'qemu-system-x86_64')) return;
+  if (!needs(t, 'cpio') || !needs(t, 'qemu-system-x86_64')) return;
   const marker = 'ISOPIPE-LINUX-BOOTED';
   const base = join(work, 'linux');
   const ramfs = join(base, 'initramfs');
