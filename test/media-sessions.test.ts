@@ -2,7 +2,6 @@
 // well-formed layouts, and the medium head plan (what is written in which step).
 import t from 'tap';
 import {
-  SECTOR,
   asPseudoBlank,
   decodeLongDate,
   decodeVolumeDescriptor,
@@ -15,6 +14,7 @@ import { describeForeignContent } from '../dist/media/foreign-content.js';
 import { decodeTag, encodeTag, md5 } from '../dist/iso9660/checksum-tags.js';
 import { mediaCapacity, parseCapacity } from '../dist/media/capacity.js';
 import { normaliseCdrecordArgv, resolveDevicePath } from '../dist/media/device-path.js';
+import { SECTOR } from '../dist/iso9660/constants.js';
 
 function both32(b: Buffer, off: number, v: number): void {
   b.writeUInt32LE(v, off);

@@ -3,8 +3,7 @@
 // naming the LBA instead of a short read.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { FormatProblem } from './errors.js';
-
-export const SECTOR = 2048;
+import { SECTOR } from '../iso9660/constants.js';
 
 export class SectorSource {
   /** Size of the medium in bytes. */

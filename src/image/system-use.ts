@@ -5,6 +5,7 @@ import { type ChecksumArea, decodeAttributeEntries, decodeChecksumArea, decodeCh
 import { decodeLongDate, decodeShortDate } from './dates.js';
 import { FormatProblem } from './errors.js';
 import { decodeZf, type ZfInfo } from '../iso9660/zisofs.js';
+import { SL_CONTINUE, SL_CURRENT, SL_PARENT, SL_ROOT } from '../iso9660/rockridge.js';
 
 /** Longest Rock Ridge name accepted (NAME_MAX; Linux stops at 253, libisofs at 255). */
 export const MAX_NAME_BYTES = 255;
@@ -60,10 +61,6 @@ export interface RockRidge {
 const NM_CONTINUE = 0x01;
 const NM_CURRENT = 0x02;
 const NM_PARENT = 0x04;
-const SL_CONTINUE = 0x01;
-const SL_CURRENT = 0x02;
-const SL_PARENT = 0x04;
-const SL_ROOT = 0x08;
 
 /** A SUSP signature as a number: two bytes compared without making a string. */
 const sig = (s: string) => (s.charCodeAt(0) << 8) | s.charCodeAt(1);

@@ -18,8 +18,9 @@ import {
 } from './directory-record.js';
 import { type DataExtent, deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
 import { FormatProblem, ImageError } from './errors.js';
-import { SECTOR, type SectorSource } from './sector-source.js';
+import { type SectorSource } from './sector-source.js';
 import { type Continuation, type RockRidge, SystemUseDecoder } from './system-use.js';
+import { SECTOR } from '../iso9660/constants.js';
 
 export type TreeFlavour = 'rockridge' | 'joliet' | 'iso9660';
 

@@ -1,9 +1,9 @@
+import { SECTOR } from '../iso9660/constants.js';
 // Volume descriptors (ECMA-119 §8, Joliet SVD): the few fields session discovery and the
 // medium head need, decoded from one 2048-byte sector. Pure and hostile-input safe: every
 // offset is inside the sector, both-endian halves are compared, nothing throws on garbage
 // except decodeVolumeDescriptor, which says exactly what is wrong.
 
-export const SECTOR = 2048;
 
 export const DESCRIPTOR_BOOT = 0;
 export const DESCRIPTOR_PRIMARY = 1;

@@ -6,7 +6,8 @@
 import { type ZfInfo, blockCount, decodeHeader, decodePointers, decompressBlock, ZISOFS_HEADER, ZisofsError, zfProblem } from '../iso9660/zisofs.js';
 import { type DataExtent } from './entry.js';
 import { FormatProblem, ImageError } from './errors.js';
-import { SECTOR, type SectorSource } from './sector-source.js';
+import { type SectorSource } from './sector-source.js';
+import { SECTOR } from '../iso9660/constants.js';
 
 /** Reads `length` bytes at `offset` of a file's data (its sections in order). */
 function readRange(source: SectorSource, extents: readonly DataExtent[], offset: number, length: number): Buffer {

@@ -114,10 +114,11 @@ export function nmEntries(name: Buffer): Buffer[] {
   return out;
 }
 
-const SL_CONTINUE = 0x01;
-const SL_CURRENT = 0x02;
-const SL_PARENT = 0x04;
-const SL_ROOT = 0x08;
+/** SL component record flags (RRIP 4.1.3.1), shared with the decoder. */
+export const SL_CONTINUE = 0x01;
+export const SL_CURRENT = 0x02;
+export const SL_PARENT = 0x04;
+export const SL_ROOT = 0x08;
 
 /** SL entries for a symlink target: one component record per path component (long ones
  *  split with the component CONTINUE flag), packed into SL entries chained with CONTINUE.

@@ -3,12 +3,13 @@
 // session-relative PVD, and a 64 KiB medium head at LBA 0–31 that is the commit point.
 // Synchronous I/O: one writer, large positional writes, fsync between the commit steps.
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { SECTOR } from '../image/volume-descriptor.js';
-import { HEAD_SECTORS, SESSION_ALIGNMENT, roundUp, scanMedium, type MediumScan } from '../image/sessions.js';
+import { SESSION_ALIGNMENT, scanMedium, type MediumScan } from '../image/sessions.js';
 import { applicationUseHasClosedMark, planMediumHead, type SectorWrite } from './medium-head.js';
 import { describeForeignContent } from './foreign-content.js';
 import { blockDeviceBytes } from './capacity.js';
 import { MediumRefusal, NotIsoMediumError, type Medium, type MediumStatus, type SessionCommit } from './medium.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
+import { roundUp } from '../iso9660/numbers.js';
 
 const ZEROS = Buffer.alloc(1 << 20);
 

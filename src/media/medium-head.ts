@@ -4,7 +4,6 @@
 import {
   DESCRIPTOR_PRIMARY,
   DESCRIPTOR_SUPPLEMENTARY,
-  SECTOR,
   VD,
   asPseudoBlank,
   descriptorSet,
@@ -15,8 +14,8 @@ import {
 } from '../image/volume-descriptor.js';
 import { encodeTag, looksLikeTag, md5 } from '../iso9660/checksum-tags.js';
 import { superblockTagOf } from '../session/checksum-seal.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 
-export const HEAD_SECTORS = 32;
 export const SYSTEM_AREA_SECTORS = 16;
 
 /**

@@ -4,10 +4,11 @@
 // is compared with the same bytes read from the file's extents as it streams past.
 import { type DataExtent, formatExtents, type ImageEntry } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
-import { SECTOR, type SectorSource } from '../image/sector-source.js';
+import { type SectorSource } from '../image/sector-source.js';
 import { ZisofsFile } from '../image/zisofs-data.js';
 import { TarParser, type TarEntry, type TarSink } from '../tar/parser.js';
 import type { FindingKind, FindingSink } from './findings.js';
+import { SECTOR } from '../iso9660/constants.js';
 
 /** A tar path as the tree names it: no leading `./` or `/`, no trailing slash; '' is the root. */
 export function treePath(tarPath: string): string {
