@@ -3,7 +3,6 @@
 import t from 'tap';
 import {
   asPseudoBlank,
-  decodeLongDate,
   decodeVolumeDescriptor,
   descriptorSet,
   terminatorSector,
@@ -15,6 +14,7 @@ import { decodeTag, encodeTag, md5 } from '../dist/iso9660/checksum-tags.js';
 import { mediaCapacity, parseCapacity } from '../dist/media/capacity.js';
 import { normaliseCdrecordArgv, resolveDevicePath } from '../dist/media/device-path.js';
 import { SECTOR } from '../dist/iso9660/constants.js';
+import { decodeVolumeDate } from '../dist/iso9660/dates.js';
 
 function both32(b: Buffer, off: number, v: number): void {
   b.writeUInt32LE(v, off);
@@ -96,14 +96,14 @@ t.test('17-byte dates', async (t) => {
   const b = Buffer.alloc(17);
   b.write('2024060708091011', 0, 'latin1');
   b.writeInt8(8, 16); // UTC+2
-  t.equal(decodeLongDate(b, 0)?.toISOString(), '2024-06-07T06:09:10.110Z');
+  t.equal(decodeVolumeDate(b, 0)?.toISOString(), '2024-06-07T06:09:10.110Z');
   b.write('0000000000000000', 0, 'latin1');
-  t.equal(decodeLongDate(b, 0), null, 'not specified');
+  t.equal(decodeVolumeDate(b, 0), null, 'not specified');
   b.write('2024139908091011', 0, 'latin1');
-  t.equal(decodeLongDate(b, 0), null, 'month 13');
+  t.equal(decodeVolumeDate(b, 0), null, 'month 13');
   b.write('20x4010101010101', 0, 'latin1');
-  t.equal(decodeLongDate(b, 0), null, 'not digits');
-  t.equal(decodeLongDate(b, 10), null, 'outside the buffer');
+  t.equal(decodeVolumeDate(b, 0), null, 'not digits');
+  t.equal(decodeVolumeDate(b, 10), null, 'outside the buffer');
 });
 
 t.test('blank media', async (t) => {

@@ -1,7 +1,7 @@
 // Directory records (ECMA-119 §9.1) decoded from a directory sector. Pure: a record that
 // is malformed gives a FormatProblem; the walker adds where it was found.
-import { decodeShortDate } from './dates.js';
-import { FormatProblem } from './errors.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
+import { decodeShortDate } from '../iso9660/dates.js';
 
 export const FLAG_HIDDEN = 0x01;
 export const FLAG_DIRECTORY = 0x02;

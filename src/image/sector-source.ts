@@ -2,8 +2,8 @@
 // Every read is checked against the medium's size, so a damaged image gives an error
 // naming the LBA instead of a short read.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { FormatProblem } from './errors.js';
 import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
 
 export class SectorSource {
   /** Size of the medium in bytes. */

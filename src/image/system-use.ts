@@ -2,10 +2,10 @@
 // from a System Use field and its continuation areas. Pure: the walker reads the areas a
 // CE entry points to and feeds them back in.
 import { type ChecksumArea, decodeAttributeEntries, decodeChecksumArea, decodeChecksumIndex } from '../iso9660/checksum-tags.js';
-import { decodeLongDate, decodeShortDate } from './dates.js';
-import { FormatProblem } from './errors.js';
 import { decodeZf, type ZfInfo } from '../iso9660/zisofs.js';
 import { SL_CONTINUE, SL_CURRENT, SL_PARENT, SL_ROOT } from '../iso9660/rockridge.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
+import { decodeLongDate, decodeShortDate } from '../iso9660/dates.js';
 
 /** Longest Rock Ridge name accepted (NAME_MAX; Linux stops at 253, libisofs at 255). */
 export const MAX_NAME_BYTES = 255;

@@ -17,10 +17,11 @@ import {
   type RawRecord,
 } from './directory-record.js';
 import { type DataExtent, deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
-import { FormatProblem, ImageError } from './errors.js';
+import { ImageError } from './errors.js';
 import { type SectorSource } from './sector-source.js';
 import { type Continuation, type RockRidge, SystemUseDecoder } from './system-use.js';
 import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
 
 export type TreeFlavour = 'rockridge' | 'joliet' | 'iso9660';
 

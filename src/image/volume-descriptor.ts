@@ -1,4 +1,5 @@
 import { SECTOR } from '../iso9660/constants.js';
+import { decodeVolumeDate } from '../iso9660/dates.js';
 // Volume descriptors (ECMA-119 §8, Joliet SVD): the few fields session discovery and the
 // medium head need, decoded from one 2048-byte sector. Pure and hostile-input safe: every
 // offset is inside the sector, both-endian halves are compared, nothing throws on garbage
@@ -144,24 +145,6 @@ function jolietLevelOf(sector: Buffer): number {
 }
 
 /**
- * 8.4.26.1 17-byte date: sixteen ASCII digits and a GMT offset in quarter hours.
- * Returns null for "not specified" and for anything that is not a valid date.
- */
-export function decodeLongDate(b: Buffer, off: number): Date | null {
-  if (off < 0 || off + 17 > b.length) return null;
-  const digits = b.toString('latin1', off, off + 16);
-  if (!/^[0-9]{16}$/.test(digits) || /^0+$/.test(digits)) return null;
-  const n = (a: number, l: number) => Number(digits.slice(a, a + l));
-  const [year, month, day, hour, minute, second, centi] = [n(0, 4), n(4, 2), n(6, 2), n(8, 2), n(10, 2), n(12, 2), n(14, 2)];
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
-  let offset = b.readInt8(off + 16);
-  if (offset < -48 || offset > 52) offset = 0; // as Linux: an offset outside the range is ignored
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, centi * 10) - offset * 15 * 60 * 1000;
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
-
-/**
  * Decodes a Primary (type 1) or Supplementary (type 2) Volume Descriptor.
  * Throws an Error saying what is wrong when the sector is not one.
  */
@@ -205,8 +188,8 @@ export function decodeVolumeDescriptor(sector: Buffer): VolumeDescriptor {
     publisherId: text(sector, VD.publisherId, 128),
     preparerId: text(sector, VD.preparerId, 128),
     applicationId: text(sector, VD.applicationId, 128),
-    created: decodeLongDate(sector, VD.creationDate),
-    modified: decodeLongDate(sector, VD.modificationDate),
+    created: decodeVolumeDate(sector, VD.creationDate),
+    modified: decodeVolumeDate(sector, VD.modificationDate),
     fileStructureVersion: sector[VD.fileStructureVersion],
     problems,
   };

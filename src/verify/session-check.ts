@@ -7,7 +7,6 @@
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
 import { decodeRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDot, isDotDot, isoName, jolietName, type RawRecord } from '../image/directory-record.js';
 import { type DataExtent, typeFromMode } from '../image/entry.js';
-import { FormatProblem } from '../image/errors.js';
 import { type SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
 import { type Continuation, type RockRidge, SystemUseDecoder } from '../image/system-use.js';
@@ -27,6 +26,7 @@ import { inOrder } from './record-order.js';
 import { JOLIET_MAX_PATH, jolietPathLength, jolietPathOf } from '../iso9660/joliet-path.js';
 import { JOLIET_LONG_MAX } from '../iso9660/joliet-names.js';
 import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
 
 /** Descriptors looked at from S+16 before a missing terminator is reported. */
 const MAX_DESCRIPTORS = 64;
