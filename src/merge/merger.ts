@@ -17,7 +17,7 @@ import { LinkPrimaries } from './link-order.js';
 import { Mirror } from './mirror.js';
 import { type OldEntry, type OldTree, oldZf, parseExtents, Seen } from './old-tree.js';
 import { type TarOutput } from './tar-output.js';
-import { type OutEntry } from './tar-writer.js';
+import { type OutEntry } from '../tar/header.js';
 
 export type MergeMode = 'overlay' | 'mirror';
 
