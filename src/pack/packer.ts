@@ -15,6 +15,7 @@ import { MAX_ZISOFS_SIZE, parseZf, ZF_LENGTH } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
 import { type FileChecksums } from './md5.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
+import { extentBytes, parseExtents } from '../tar/isopipe-records.js';
 
 export interface PackOptions {
   start: number;
@@ -131,14 +132,11 @@ export class Packer implements TarSink {
   /** A file of an earlier session (iso-merge, DESIGN §7): its extents, no data here. */
   private reference(inode: Inode, e: TarEntry): void {
     const text = e.isopipe.get('extents')!;
-    const extents: Extent[] = [];
-    for (const part of text.split(',')) {
-      const m = /^([0-9]+)\+([0-9]+)$/.exec(part.trim());
-      if (!m) throw new PackError(`'${e.path}': malformed ISOPIPE.extents ${JSON.stringify(text)}`);
-      extents.push({ lba: Number(m[1]), bytes: Number(m[2]) });
-    }
-    const size = e.isopipe.has('size') ? Number(e.isopipe.get('size')) : extents.reduce((n, x) => n + x.bytes, 0);
-    const sum = extents.reduce((n, x) => n + x.bytes, 0);
+    const extents: Extent[] | null = parseExtents(text);
+    // A reference names at least one section: an empty file travels as itself.
+    if (!extents?.length) throw new PackError(`'${e.path}': malformed ISOPIPE.extents ${JSON.stringify(text)}`);
+    const sum = extentBytes(extents);
+    const size = e.isopipe.has('size') ? Number(e.isopipe.get('size')) : sum;
     if (!Number.isSafeInteger(size) || size !== sum)
       throw new PackError(`'${e.path}': ISOPIPE.size ${e.isopipe.get('size')} does not match its extents (${sum} bytes)`);
     extents.forEach((x, k) => {
