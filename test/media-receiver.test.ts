@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import { encodeStreamHeader, encodeStreamTrailer } from '../dist/session/format.js';
 import { BATCH_BYTES, receiveSession, SessionStreamError, type SessionBegin, type SessionSink } from '../dist/session/receiver.js';
 import { findBuiltFor, isPlausibleStart, isRootDirectorySector } from '../dist/session/plain-image.js';
-import { decodeVolumeDescriptor, terminatorSector } from '../dist/image/volume-descriptor.js';
+import { decodeVolumeDescriptor, terminatorSector } from '../dist/iso9660/volume-descriptor.js';
 
 const SECTOR = 2048;
 

@@ -6,7 +6,7 @@ import {
   decodeVolumeDescriptor,
   descriptorSet,
   terminatorSector,
-} from '../dist/image/volume-descriptor.js';
+} from '../dist/iso9660/volume-descriptor.js';
 import { MAX_SESSIONS, scanMedium, type ReadSectors } from '../dist/image/sessions.js';
 import { CLOSED_MARK_OFFSET, hasClosedMark, planMediumHead } from '../dist/media/medium-head.js';
 import { describeForeignContent } from '../dist/media/foreign-content.js';

@@ -16,7 +16,7 @@ import {
   DESCRIPTOR_TERMINATOR,
   isVolumeDescriptor,
   type VolumeDescriptor,
-} from './volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 

@@ -10,7 +10,7 @@ import {
   isVolumeDescriptor,
   isZeroSector,
   type VolumeDescriptor,
-} from './volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
 import { SECTOR, HEAD_SECTORS } from '../iso9660/constants.js';
 import { roundUp } from '../iso9660/numbers.js';
 

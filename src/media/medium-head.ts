@@ -11,7 +11,7 @@ import {
   isZeroSector,
   terminatorSector,
   withVolumeSpaceSize,
-} from '../image/volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
 import { encodeTag, looksLikeTag, md5 } from '../iso9660/checksum-tags.js';
 import { superblockTagOf } from '../session/checksum-seal.js';
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';

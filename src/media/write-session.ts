@@ -1,7 +1,7 @@
 // cd-write's engine: checks the session against the medium before writing a byte, passes
 // its sectors straight to their LBAs as they arrive, and commits only a complete, valid
 // session (DESIGN §4–5). Works on any Medium.
-import { decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor } from '../image/volume-descriptor.js';
+import { decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import { SESSION_ALIGNMENT } from '../image/sessions.js';
 import { receiveSession, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { isPlausibleStart } from '../session/plain-image.js';

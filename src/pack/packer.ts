@@ -2,7 +2,7 @@
 // the output as it arrives, each file at the next free sector; the tree is kept; the
 // metadata and the head are written at the end.
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
-import type { VolumeIdentity } from '../iso9660/descriptors.js';
+import type { VolumeIdentity } from '../iso9660/volume-descriptor.js';
 import { roundUp } from '../iso9660/numbers.js';
 import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';

@@ -3,7 +3,7 @@
 // size and the application use area (where isopipe records "closed") may differ.
 import { type SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
-import { DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, isVolumeDescriptor, VD } from '../image/volume-descriptor.js';
+import { DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, isVolumeDescriptor, VD } from '../iso9660/volume-descriptor.js';
 import type { FindingSink } from './findings.js';
 import { SECTOR } from '../iso9660/constants.js';
 

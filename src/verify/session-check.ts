@@ -20,7 +20,7 @@ import {
   DESCRIPTOR_TERMINATOR,
   isVolumeDescriptor,
   type VolumeDescriptor,
-} from '../image/volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
 import type { FindingKind, FindingSink } from './findings.js';
 import { inOrder } from './record-order.js';
 import { JOLIET_MAX_PATH, jolietPathLength, jolietPathOf } from '../iso9660/joliet-path.js';

@@ -1,7 +1,7 @@
 // cd-verify's engine: every session of a medium (or one), structurally and by its recorded
 // checksums; the medium head against the newest session; optionally a tar stream against
 // a session's tree. Problems are findings, passed to the sink as they are made.
-import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../image/volume-descriptor.js';
+import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import { Image } from '../image/image.js';
 import { ImageError } from '../image/errors.js';
 import type { ImageEntry } from '../image/entry.js';

@@ -1,10 +1,11 @@
-import { SECTOR } from '../iso9660/constants.js';
-import { decodeVolumeDate } from '../iso9660/dates.js';
-// Volume descriptors (ECMA-119 §8, Joliet SVD): the few fields session discovery and the
-// medium head need, decoded from one 2048-byte sector. Pure and hostile-input safe: every
-// offset is inside the sector, both-endian halves are compared, nothing throws on garbage
-// except decodeVolumeDescriptor, which says exactly what is wrong.
-
+// Volume descriptors (ECMA-119 §8, Joliet SVD), both ways over one table of offsets (VD).
+// Encoding: one 2048-byte sector each, as iso-pack writes them. Decoding: the few fields
+// session discovery and the medium head need. Pure and hostile-input safe: every offset is
+// inside the sector, both-endian halves are compared, nothing throws on garbage except
+// decodeVolumeDescriptor, which says exactly what is wrong.
+import { SECTOR } from './constants.js';
+import { decodeVolumeDate, encodeLongDate } from './dates.js';
+import { put723, put733, putPaddedAscii } from './numbers.js';
 
 export const DESCRIPTOR_BOOT = 0;
 export const DESCRIPTOR_PRIMARY = 1;
@@ -39,6 +40,9 @@ export const VD = {
   publisherId: 318,
   preparerId: 446,
   applicationId: 574,
+  copyrightFileId: 702,
+  abstractFileId: 739,
+  bibliographicFileId: 776,
   creationDate: 813,
   modificationDate: 830,
   expirationDate: 847,
@@ -246,4 +250,89 @@ export function descriptorSet(head: Buffer): DescriptorSetEntry[] | null {
     if (s[VD.type] === DESCRIPTOR_TERMINATOR) return out;
   }
   return null;
+}
+
+// Encoding.
+
+export interface VolumeIdentity {
+  systemId: string;
+  volumeId: string;
+  volumeSetId: string;
+  publisherId: string;
+  preparerId: string;
+  applicationId: string;
+  /** Volume creation/modification date, epoch seconds. */
+  date: number;
+}
+
+export interface VolumeGeometry {
+  /** Volume Space Size in sectors. */
+  volumeSpaceSize: number;
+  pathTableSize: number;
+  lPathTable: number;
+  mPathTable: number;
+  /** The 34-byte root directory record. */
+  rootRecord: Buffer;
+}
+
+const JOLIET_LEVEL3_ESCAPE = [0x25, 0x2f, 0x45];
+
+/** Printable ASCII only: anything else becomes `_` so every field stays 1 byte per character. */
+function asciiField(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '_');
+}
+
+function putUcs2Field(b: Buffer, off: number, len: number, s: string): void {
+  for (let i = 0; i + 1 < len; i += 2) b.writeUInt16BE(0x0020, off + i);
+  if (len % 2 === 1) b[off + len - 1] = 0;
+  const units = Math.floor(len / 2);
+  for (let i = 0; i < Math.min(s.length, units); i++) b.writeUInt16BE(s.charCodeAt(i), off + 2 * i);
+}
+
+function encodeDescriptor(type: 1 | 2, id: VolumeIdentity, geo: VolumeGeometry): Buffer {
+  const b = Buffer.alloc(SECTOR);
+  b[VD.type] = type;
+  b.write(STANDARD_ID, VD.standardId, 'latin1');
+  b[VD.version] = 1;
+  const text = type === DESCRIPTOR_PRIMARY ? (o: number, l: number, s: string) => putPaddedAscii(b, o, l, asciiField(s)) : (o: number, l: number, s: string) => putUcs2Field(b, o, l, s);
+  text(VD.systemId, 32, id.systemId);
+  text(VD.volumeId, 32, id.volumeId);
+  put733(b, VD.volumeSpaceSize, geo.volumeSpaceSize);
+  if (type === DESCRIPTOR_SUPPLEMENTARY) JOLIET_LEVEL3_ESCAPE.forEach((c, i) => (b[VD.escapeSequences + i] = c));
+  put723(b, VD.volumeSetSize, 1);
+  put723(b, VD.volumeSequenceNumber, 1);
+  put723(b, VD.logicalBlockSize, SECTOR);
+  put733(b, VD.pathTableSize, geo.pathTableSize);
+  b.writeUInt32LE(geo.lPathTable, VD.lPathTable);
+  b.writeUInt32BE(geo.mPathTable, VD.mPathTable);
+  geo.rootRecord.copy(b, VD.rootRecord, 0, 34);
+  text(VD.volumeSetId, 128, id.volumeSetId);
+  text(VD.publisherId, 128, id.publisherId);
+  text(VD.preparerId, 128, id.preparerId);
+  text(VD.applicationId, 128, id.applicationId);
+  text(VD.copyrightFileId, 37, '');
+  text(VD.abstractFileId, 37, '');
+  text(VD.bibliographicFileId, 37, '');
+  encodeLongDate(id.date, b, VD.creationDate);
+  encodeLongDate(id.date, b, VD.modificationDate);
+  encodeLongDate(null, b, VD.expirationDate);
+  encodeLongDate(null, b, VD.effectiveDate);
+  b[VD.fileStructureVersion] = 1;
+  return b;
+}
+
+export function encodePrimaryDescriptor(id: VolumeIdentity, geo: VolumeGeometry): Buffer {
+  return encodeDescriptor(DESCRIPTOR_PRIMARY, id, geo);
+}
+
+export function encodeJolietDescriptor(id: VolumeIdentity, geo: VolumeGeometry): Buffer {
+  return encodeDescriptor(DESCRIPTOR_SUPPLEMENTARY, id, geo);
+}
+
+export function encodeTerminator(): Buffer {
+  const b = Buffer.alloc(SECTOR);
+  b[VD.type] = DESCRIPTOR_TERMINATOR;
+  b.write(STANDARD_ID, VD.standardId, 'latin1');
+  b[VD.version] = 1;
+  return b;
 }
