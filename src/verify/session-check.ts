@@ -5,7 +5,14 @@
 // Unlike the image reader, which stops at the first problem, every problem becomes a
 // finding and the walk goes on wherever it safely can.
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
-import { decodeRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDot, isDotDot, isoName, jolietName, type RawRecord } from '../image/directory-record.js';
+import {
+  decodeRecord,
+  FLAG_DIRECTORY,
+  FLAG_MULTI_EXTENT,
+  isDot,
+  isDotDot,
+  type RawRecord,
+} from '../iso9660/directory-record.js';
 import { type DataExtent, typeFromMode } from '../image/entry.js';
 import { type SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
@@ -24,9 +31,10 @@ import {
 import type { FindingKind, FindingSink } from './findings.js';
 import { inOrder } from './record-order.js';
 import { JOLIET_MAX_PATH, jolietPathLength, jolietPathOf } from '../iso9660/joliet-path.js';
-import { JOLIET_LONG_MAX } from '../iso9660/joliet-names.js';
+import { JOLIET_LONG_MAX, jolietName } from '../iso9660/joliet-names.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
+import { isoName } from '../iso9660/iso-names.js';
 
 /** Descriptors looked at from S+16 before a missing terminator is reported. */
 const MAX_DESCRIPTORS = 64;
