@@ -17,7 +17,7 @@ import {
 import { type DataExtent, deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
 import { ImageError } from './errors.js';
 import { type SectorSource } from './sector-source.js';
-import { type Continuation, type RockRidge, SystemUseDecoder } from './system-use.js';
+import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 import { isoName } from '../iso9660/iso-names.js';

@@ -16,7 +16,7 @@ import {
 import { type DataExtent, typeFromMode } from '../image/entry.js';
 import { type SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
-import { type Continuation, type RockRidge, SystemUseDecoder } from '../image/system-use.js';
+import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
 import { TreeWalker } from '../image/tree-walker.js';
 import {
   decodeVolumeDescriptor,
