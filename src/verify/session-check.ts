@@ -35,6 +35,7 @@ import { JOLIET_LONG_MAX, jolietName } from '../iso9660/joliet-names.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 import { isoName } from '../iso9660/iso-names.js';
+import { decodePathTable } from '../iso9660/path-table.js';
 
 /** Descriptors looked at from S+16 before a missing terminator is reported. */
 const MAX_DESCRIPTORS = 64;
@@ -737,23 +738,11 @@ export class SessionChecker {
   }
 
   private decodePathTable(b: Buffer, little: boolean, lba: number, what: string): PathTableRecord[] | null {
-    const out: PathTableRecord[] = [];
-    let off = 0;
-    while (off < b.length) {
-      const len = b[off];
-      if (len === 0 || off + 8 + len > b.length) {
-        this.find('path-table', `${what} path table record at byte ${off} is malformed (identifier length ${len})`, { lba: lba + Math.floor(off / SECTOR) });
-        return out.length ? out : null;
-      }
-      out.push({
-        extent: little ? b.readUInt32LE(off + 2) : b.readUInt32BE(off + 2),
-        parent: little ? b.readUInt16LE(off + 6) : b.readUInt16BE(off + 6),
-        identifier: b.subarray(off + 8, off + 8 + len),
-        lba: lba + Math.floor(off / SECTOR),
-      });
-      off += 8 + len + (len % 2);
-    }
-    return out;
+    const { entries, malformedAt } = decodePathTable(b, little);
+    const out = entries.map((e) => ({ extent: e.extent, parent: e.parent, identifier: e.identifier, lba: lba + Math.floor(e.offset / SECTOR) }));
+    if (malformedAt === null) return out;
+    this.find('path-table', `${what} path table record at byte ${malformedAt} is malformed (identifier length ${b[malformedAt]})`, { lba: lba + Math.floor(malformedAt / SECTOR) });
+    return out.length ? out : null;
   }
 
   private pathTableAgainstTree(table: PathTableRecord[], dirs: Map<number, DirPlace>, rootExtent: number, joliet: boolean, tableLba: number): void {
