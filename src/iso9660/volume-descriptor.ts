@@ -220,14 +220,6 @@ export function asPseudoBlank(sector: Buffer): Buffer {
   return out;
 }
 
-/** A volume descriptor set terminator (type 255). */
-export function terminatorSector(): Buffer {
-  const b = Buffer.alloc(SECTOR);
-  b[VD.type] = DESCRIPTOR_TERMINATOR;
-  b.write(STANDARD_ID, VD.standardId, 'latin1');
-  b[VD.version] = 1;
-  return b;
-}
 
 export interface DescriptorSetEntry {
   /** Index of the sector in the buffer it was found in (16 = the PVD's usual place). */
@@ -329,6 +321,7 @@ export function encodeJolietDescriptor(id: VolumeIdentity, geo: VolumeGeometry):
   return encodeDescriptor(DESCRIPTOR_SUPPLEMENTARY, id, geo);
 }
 
+/** A volume descriptor set terminator (type 255). */
 export function encodeTerminator(): Buffer {
   const b = Buffer.alloc(SECTOR);
   b[VD.type] = DESCRIPTOR_TERMINATOR;

@@ -9,7 +9,7 @@ import {
   descriptorSet,
   isVolumeDescriptor,
   isZeroSector,
-  terminatorSector,
+  encodeTerminator,
   withVolumeSpaceSize,
 } from '../iso9660/volume-descriptor.js';
 import { encodeTag, looksLikeTag, md5 } from '../iso9660/checksum-tags.js';
@@ -165,12 +165,12 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   }
   const prepare = [...systemArea];
   if (currentLayout === 'blank') {
-    const rest = Buffer.concat([asPseudoBlank(head.subarray(16 * SECTOR, 17 * SECTOR)), terminatorSector(), head.subarray(18 * SECTOR)]);
+    const rest = Buffer.concat([asPseudoBlank(head.subarray(16 * SECTOR, 17 * SECTOR)), encodeTerminator(), head.subarray(18 * SECTOR)]);
     prepare.push({ lba: 16, data: rest });
   } else if (keepsOldSet(current, head)) {
     prepare.push(sectors(18, HEAD_SECTORS));
   } else {
-    prepare.push({ lba: 17, data: Buffer.concat([terminatorSector(), head.subarray(18 * SECTOR)]) });
+    prepare.push({ lba: 17, data: Buffer.concat([encodeTerminator(), head.subarray(18 * SECTOR)]) });
   }
   return { prepare, commit: [sectors(16, 18)], finish };
 }
