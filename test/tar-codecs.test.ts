@@ -9,6 +9,7 @@ import {
   extentBytes,
   formatExtents,
   isopipeRecords,
+  isUnchanged,
   parseExtents,
 } from '../dist/tar/isopipe-records.js';
 
@@ -80,6 +81,8 @@ t.test('global header', async (t) => {
   t.equal(h.type, 'pax-global');
   const rec = decodePax(b.subarray(BLOCK, BLOCK + h.size));
   t.strictSame([...rec], [['ISOPIPE.unchanged', '3']]);
+  t.ok(isUnchanged(rec), 'read back as unchanged');
+  t.notOk(isUnchanged(new Map([['comment', 'x']])));
   t.equal(b.toString('latin1', BLOCK, BLOCK + h.size), '23 ISOPIPE.unchanged=3\n', 'byte-exact record: its length counts itself');
 });
 

@@ -59,6 +59,11 @@ export function encodeUnchanged(session: number): [string, string][] {
   return [[ISOPIPE_PREFIX + 'unchanged', String(session)]];
 }
 
+/** Whether a tar's global pax records carry encodeUnchanged's record. */
+export function isUnchanged(globalRecords: ReadonlyMap<string, string>): boolean {
+  return globalRecords.has(ISOPIPE_PREFIX + 'unchanged');
+}
+
 /** An entry's pax records in isopipe's namespace, keyed without the prefix; null for none. */
 export function isopipeRecords(pax: ReadonlyMap<string, string>): Map<string, string> | null {
   let out: Map<string, string> | null = null;
