@@ -246,7 +246,7 @@ t.test('a chain of directories deeper than any real tree (no loop)', async (t) =
   // Built from scratch: LBA 20 is the root, each directory holds one subdirectory in the
   // next sector, 1100 levels down.
   const { encodeDirectoryRecord, DOT, DOTDOT, FLAG_DIRECTORY } = await import('../dist/iso9660/directory-record.js');
-  const { encodePrimaryDescriptor, encodeTerminator } = await import('../dist/iso9660/descriptors.js');
+  const { encodePrimaryDescriptor, encodeTerminator } = await import('../dist/iso9660/volume-descriptor.js');
   const levels = 1100;
   const total = 20 + levels + 1;
   const b = Buffer.alloc(total * SECTOR);

@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import { encodeStreamHeader, encodeStreamTrailer } from '../dist/session/format.js';
 import { BATCH_BYTES, receiveSession, SessionStreamError, type SessionBegin, type SessionSink } from '../dist/session/receiver.js';
 import { findBuiltFor, isPlausibleStart, isRootDirectorySector } from '../dist/session/plain-image.js';
-import { decodeVolumeDescriptor, terminatorSector } from '../dist/image/volume-descriptor.js';
+import { decodeVolumeDescriptor, encodeTerminator } from '../dist/iso9660/volume-descriptor.js';
 
 const SECTOR = 2048;
 
@@ -49,7 +49,7 @@ function plainImage(start: number, sectors: number, rootRel: number, seed = 1): 
   both32(p, 166, SECTOR);
   p[181] = 2;
   p[881] = 1;
-  terminatorSector().copy(img, 17 * SECTOR);
+  encodeTerminator().copy(img, 17 * SECTOR);
   const root = img.subarray(rootRel * SECTOR, (rootRel + 1) * SECTOR);
   root.fill(0);
   const n = dotRecord(root, 0, 0, start + rootRel);

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { isBusAddress, isUnderDev, resolveDevicePath } from '../dist/media/device-path.js';
 import { blankHeadWithCapacity, recordedCapacity, setCapacityMark, CAPACITY_MARK_OFFSET, CLOSED_MARK_OFFSET } from '../dist/media/medium-head.js';
-import { isPseudoBlankDescriptor } from '../dist/image/volume-descriptor.js';
+import { isPseudoBlankDescriptor } from '../dist/iso9660/volume-descriptor.js';
 import { cdrecordHabit, takeCdrecordHabits } from '../dist/cli/cdrecord-options.js';
 
 t.test('bus addresses are never file names', async (t) => {

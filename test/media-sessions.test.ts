@@ -2,19 +2,19 @@
 // well-formed layouts, and the medium head plan (what is written in which step).
 import t from 'tap';
 import {
-  SECTOR,
   asPseudoBlank,
-  decodeLongDate,
   decodeVolumeDescriptor,
   descriptorSet,
-  terminatorSector,
-} from '../dist/image/volume-descriptor.js';
+  encodeTerminator,
+} from '../dist/iso9660/volume-descriptor.js';
 import { MAX_SESSIONS, scanMedium, type ReadSectors } from '../dist/image/sessions.js';
 import { CLOSED_MARK_OFFSET, hasClosedMark, planMediumHead } from '../dist/media/medium-head.js';
 import { describeForeignContent } from '../dist/media/foreign-content.js';
 import { decodeTag, encodeTag, md5 } from '../dist/iso9660/checksum-tags.js';
 import { mediaCapacity, parseCapacity } from '../dist/media/capacity.js';
 import { normaliseCdrecordArgv, resolveDevicePath } from '../dist/media/device-path.js';
+import { SECTOR } from '../dist/iso9660/constants.js';
+import { decodeVolumeDate } from '../dist/iso9660/dates.js';
 
 function both32(b: Buffer, off: number, v: number): void {
   b.writeUInt32LE(v, off);
@@ -57,11 +57,11 @@ function headMedium(sessions: [number, number][], extra: (m: Map<number, Buffer>
   const m = new Map<number, Buffer>();
   for (const [s, n] of sessions) {
     m.set(s + 16, pvd(n, { volid: `S${s}`, root: s + 18 }));
-    m.set(s + 17, terminatorSector());
+    m.set(s + 17, encodeTerminator());
   }
   const [ls, ln] = sessions[sessions.length - 1];
   m.set(16, pvd(ls + ln, { volid: `S${ls}`, root: ls + 18 }));
-  m.set(17, terminatorSector());
+  m.set(17, encodeTerminator());
   extra(m);
   const end = ls + ln;
   return medium(m, Math.ceil(end / 32) * 32);
@@ -80,7 +80,7 @@ t.test('volume descriptor decoding', async (t) => {
   bad.writeUInt32BE(101, 84);
   t.match(decodeVolumeDescriptor(bad).problems, [/volume space size: both-endian halves differ/]);
   t.throws(() => decodeVolumeDescriptor(Buffer.alloc(SECTOR)), /no CD001/);
-  t.throws(() => decodeVolumeDescriptor(terminatorSector()), /type 255/);
+  t.throws(() => decodeVolumeDescriptor(encodeTerminator()), /type 255/);
   t.throws(() => decodeVolumeDescriptor(Buffer.alloc(100)), /100 bytes/);
 
   const svd = pvd(10, { type: 2 });
@@ -96,23 +96,23 @@ t.test('17-byte dates', async (t) => {
   const b = Buffer.alloc(17);
   b.write('2024060708091011', 0, 'latin1');
   b.writeInt8(8, 16); // UTC+2
-  t.equal(decodeLongDate(b, 0)?.toISOString(), '2024-06-07T06:09:10.110Z');
+  t.equal(decodeVolumeDate(b, 0)?.toISOString(), '2024-06-07T06:09:10.110Z');
   b.write('0000000000000000', 0, 'latin1');
-  t.equal(decodeLongDate(b, 0), null, 'not specified');
+  t.equal(decodeVolumeDate(b, 0), null, 'not specified');
   b.write('2024139908091011', 0, 'latin1');
-  t.equal(decodeLongDate(b, 0), null, 'month 13');
+  t.equal(decodeVolumeDate(b, 0), null, 'month 13');
   b.write('20x4010101010101', 0, 'latin1');
-  t.equal(decodeLongDate(b, 0), null, 'not digits');
-  t.equal(decodeLongDate(b, 10), null, 'outside the buffer');
+  t.equal(decodeVolumeDate(b, 0), null, 'not digits');
+  t.equal(decodeVolumeDate(b, 10), null, 'outside the buffer');
 });
 
 t.test('blank media', async (t) => {
   t.equal(scanMedium(medium(new Map(), 0).read, 0).kind, 'blank', 'empty');
   const zero = scanMedium(medium(new Map(), 100).read, 100);
   t.match(zero, { kind: 'blank', blank: 'zero', next: 32, sessions: [] });
-  const pseudo = new Map([[16, asPseudoBlank(pvd(500))], [17, terminatorSector()]]);
+  const pseudo = new Map([[16, asPseudoBlank(pvd(500))], [17, encodeTerminator()]]);
   t.match(scanMedium(medium(pseudo, 600).read, 600), { kind: 'blank', blank: 'pseudo-blank', next: 32 });
-  const unfinished = new Map([[17, terminatorSector()], [18, pvd(5, { type: 2 })]]);
+  const unfinished = new Map([[17, encodeTerminator()], [18, pvd(5, { type: 2 })]]);
   t.match(scanMedium(medium(unfinished, 64).read, 64), { kind: 'blank', blank: 'unfinished-head' });
 });
 
@@ -136,7 +136,7 @@ t.test('foreign media', async (t) => {
   const sizeZero = new Map([[16, pvd(0)]]);
   t.match(scanMedium(medium(sizeZero, 64).read, 64), { kind: 'foreign', foreign: /size of 0/ });
   // A partial unfinished head with a non-zero system area is not blank: somebody else's data.
-  const withMbr = new Map([[0, mbr], [17, terminatorSector()]]);
+  const withMbr = new Map([[0, mbr], [17, encodeTerminator()]]);
   t.equal(scanMedium(medium(withMbr, 64).read, 64).kind, 'foreign');
 });
 
@@ -152,7 +152,7 @@ t.test('session chain from LBA 32', async (t) => {
 });
 
 t.test('a plain image at LBA 0 is one session', async (t) => {
-  const m = new Map([[16, pvd(182, { root: 28 })], [17, terminatorSector()]]);
+  const m = new Map([[16, pvd(182, { root: 28 })], [17, encodeTerminator()]]);
   const s = scanMedium(medium(m, 182).read, 182);
   t.match(s, { kind: 'iso', layout: 'single', end: 182, next: 192 });
   t.same(s.sessions.map((x) => [x.start, x.size]), [[0, 182]]);
@@ -207,24 +207,24 @@ t.test('medium head plan: appending to a head layout', async (t) => {
   const current = Buffer.alloc(32 * SECTOR);
   current.fill(0xab, 0, 512); // an isohybrid MBR, say
   pvd(96, { volid: 'OLD' }).copy(current, 16 * SECTOR);
-  terminatorSector().copy(current, 17 * SECTOR);
+  encodeTerminator().copy(current, 17 * SECTOR);
   const session = Buffer.alloc(32 * SECTOR);
   pvd(64, { volid: 'NEW', root: 200 }).copy(session, 16 * SECTOR);
   pvd(64, { volid: 'NEWJ', type: 2, root: 210 }).copy(session, 17 * SECTOR);
-  terminatorSector().copy(session, 18 * SECTOR);
+  encodeTerminator().copy(session, 18 * SECTOR);
   const plan = planMediumHead({ current, currentLayout: 'head', sessionHead: session, start: 64, end: 160, closed: false });
   t.same(plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[18, 14]], 'system area kept; the old set (PVD, terminator) stays whole: only 18–31 prepared');
-  t.same(plan.prepare[0].data.subarray(0, SECTOR), terminatorSector(), 'the new terminator at 18');
+  t.same(plan.prepare[0].data.subarray(0, SECTOR), encodeTerminator(), 'the new terminator at 18');
   // Old set PVD, SVD, terminator; new set PVD, terminator: old 17 must become a terminator first.
   const oldJoliet = Buffer.from(current);
   pvd(96, { type: 2 }).copy(oldJoliet, 17 * SECTOR);
-  terminatorSector().copy(oldJoliet, 18 * SECTOR);
+  encodeTerminator().copy(oldJoliet, 18 * SECTOR);
   const short = Buffer.alloc(32 * SECTOR);
   pvd(64, { root: 200 }).copy(short, 16 * SECTOR);
-  terminatorSector().copy(short, 17 * SECTOR);
+  encodeTerminator().copy(short, 17 * SECTOR);
   const plan2 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: short, start: 64, end: 160, closed: false });
   t.same(plan2.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[17, 15]]);
-  t.same(plan2.prepare[0].data.subarray(0, SECTOR), terminatorSector(), 'sector 17 becomes a terminator first');
+  t.same(plan2.prepare[0].data.subarray(0, SECTOR), encodeTerminator(), 'sector 17 becomes a terminator first');
   // Old and new sets both PVD, SVD, terminator (isopipe on isopipe): the old Joliet SVD stays.
   const plan3 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: session, start: 64, end: 160, closed: false });
   t.same(plan3.prepare.map((w) => w.lba), [18]);
@@ -242,7 +242,7 @@ t.test('medium head plan: blank medium, closing, system area from the session', 
   const session = Buffer.alloc(32 * SECTOR);
   session.fill(0x11, 0, 100);
   pvd(64, { root: 40 }).copy(session, 16 * SECTOR);
-  terminatorSector().copy(session, 17 * SECTOR);
+  encodeTerminator().copy(session, 17 * SECTOR);
   const plan = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: session, start: 64, end: 96, closed: true });
   t.same(plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[0, 16], [16, 16]]);
   t.equal(plan.prepare[0].data[0], 0x11, "session's system area used on a zero medium");
@@ -250,7 +250,7 @@ t.test('medium head plan: blank medium, closing, system area from the session', 
   const p16 = plan.commit[0].data.subarray(0, SECTOR);
   t.ok(hasClosedMark(p16));
   t.equal(p16.toString('latin1', CLOSED_MARK_OFFSET, CLOSED_MARK_OFFSET + 14), 'ISOPIPE-CLOSED');
-  const reopened = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: plan.commit[0].data.length ? Buffer.concat([Buffer.alloc(16 * SECTOR), p16, terminatorSector()]) : session, end: 96, closed: false });
+  const reopened = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: plan.commit[0].data.length ? Buffer.concat([Buffer.alloc(16 * SECTOR), p16, encodeTerminator()]) : session, end: 96, closed: false });
   t.notOk(hasClosedMark(reopened.commit[0].data.subarray(0, SECTOR)), 'a stale mark is cleared');
 });
 
@@ -258,12 +258,12 @@ t.test('medium head plan: the newest session at LBA 0 keeps LBA 18–31 until th
   const current = Buffer.alloc(32 * SECTOR);
   pvd(182, { root: 28 }).copy(current, 16 * SECTOR);
   pvd(182, { root: 30, type: 2 }).copy(current, 17 * SECTOR);
-  terminatorSector().copy(current, 18 * SECTOR);
+  encodeTerminator().copy(current, 18 * SECTOR);
   current.fill(0x77, 31 * SECTOR); // file data of the old session
   const session = Buffer.alloc(32 * SECTOR);
   pvd(64, { root: 250 }).copy(session, 16 * SECTOR);
   pvd(64, { root: 260, type: 2 }).copy(session, 17 * SECTOR);
-  terminatorSector().copy(session, 18 * SECTOR);
+  encodeTerminator().copy(session, 18 * SECTOR);
   const plan = planMediumHead({ current, currentLayout: 'single', sessionHead: session, start: 64, end: 256, closed: false });
   t.same(plan.prepare, [], 'nothing before the commit');
   t.same(plan.commit.map((w) => [w.lba, w.data.length / SECTOR]), [[16, 3]], 'descriptors only, through the terminator');
@@ -276,12 +276,12 @@ t.test('medium head plan: libisofs tags are cleared from the copy, the superbloc
   const session = Buffer.alloc(32 * SECTOR);
   pvd(64, { root: 250 }).copy(session, 16 * SECTOR);
   pvd(64, { root: 260, type: 2 }).copy(session, 17 * SECTOR);
-  terminatorSector().copy(session, 18 * SECTOR);
+  encodeTerminator().copy(session, 18 * SECTOR);
   tag('superblock', 64 + 19).copy(session, 19 * SECTOR);
   tag('tree', 999).copy(session, 25 * SECTOR); // stale: not the session's superblock tag
   const current = Buffer.alloc(32 * SECTOR);
   pvd(64, { root: 40 }).copy(current, 16 * SECTOR);
-  terminatorSector().copy(current, 17 * SECTOR);
+  encodeTerminator().copy(current, 17 * SECTOR);
   const plan = planMediumHead({ current, currentLayout: 'head', sessionHead: session, start: 64, end: 128, closed: false });
   // The medium head as it ends up: every step applied in order.
   const after = Buffer.from(current);
@@ -308,7 +308,7 @@ t.test('medium head plan: libisofs tags are cleared from the copy, the superbloc
   const single = Buffer.alloc(32 * SECTOR);
   pvd(182, { root: 28 }).copy(single, 16 * SECTOR);
   pvd(182, { root: 30, type: 2 }).copy(single, 17 * SECTOR);
-  terminatorSector().copy(single, 18 * SECTOR);
+  encodeTerminator().copy(single, 18 * SECTOR);
   encodeTag({ type: 'superblock', pos: 19, rangeStart: 0, rangeSize: 19, next: 40, md5: Buffer.alloc(16) }).copy(single, 19 * SECTOR);
   single.fill(0x77, 20 * SECTOR);
   const ps = planMediumHead({ current: single, currentLayout: 'single', sessionHead: session, start: 192, end: 256, closed: false });

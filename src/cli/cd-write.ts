@@ -15,9 +15,9 @@ import { driveAtAddress, drivePathOf, writeOnDrive } from './cd-write-drive.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { SECTOR } from '../iso9660/constants.js';
 
 const TOOL = 'cd-write';
-const SECTOR = 2048;
 
 const HELP = `Usage: cd-write [OPTIONS] [--dev PATH | dev=PATH] [FILE | -]
 Write one session to an image file or block device at its next writable address and

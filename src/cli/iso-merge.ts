@@ -15,6 +15,7 @@ import { tarChunks } from '../tar/input.js';
 import { TarParser } from '../tar/parser.js';
 import { allOf, answerHelpOrVersion, has, lastOf, type OptionSpec, messageLine, parseOptions, runTool, safeText, UsageError } from './common.js';
 import { Progress } from './progress.js';
+import { encodeUnchanged } from '../tar/isopipe-records.js';
 
 const TOOL = 'iso-merge';
 
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
     // Nothing changed against the newest session: say so at the end of the tar, where
     // iso-pack turns it into the stream's "unchanged" flag (docs/stream-format.md).
     const unchanged = merger.unchanged && session !== null && session.session.number === image!.sessions.length;
-    if (unchanged) out.globalHeader([['ISOPIPE.unchanged', String(session.session.number)]]);
+    if (unchanged) out.globalHeader(encodeUnchanged(session.session.number));
     out.finish();
     if (verbose) report(merger.counts, merger.mirror?.counts ?? null, data, session?.session.number ?? null);
     if (verbose && unchanged) say(`${TOOL}: nothing changed since session ${session.session.number}: marked so that cd-write writes no session\n`);

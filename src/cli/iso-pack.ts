@@ -20,6 +20,7 @@ import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
 import { type MergeFeed, mergeFeed } from './merge-feed.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { Progress } from './progress.js';
+import { isUnchanged } from '../tar/isopipe-records.js';
 
 const TOOL = 'iso-pack';
 
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
     // iso-merge --mirror found the newest session's tree unchanged (a pax global header at
     // the end of its tar): flag the stream so that cd-write writes no session
     // (docs/stream-format.md). Not a plain image, nor a tree -m has cut.
-    const unchanged = !printSize && parser.globalRecords.has('ISOPIPE.unchanged') && packer.counts.excluded === 0 && out.markUnchanged();
+    const unchanged = !printSize && isUnchanged(parser.globalRecords) && packer.counts.excluded === 0 && out.markUnchanged();
     if (volid === undefined && packer.label) identity.volumeId = packer.label;
     const layout = packer.finish();
     const sectors = layout.end - start;

@@ -6,8 +6,8 @@
 //
 // Input and drive run side by side: the input is read into a ring as fast as it comes and
 // the drive is fed 64 KiB WRITEs from the ring, so a producer that pauses does not starve it.
-import { SECTOR, type VolumeDescriptor } from '../image/volume-descriptor.js';
-import { HEAD_SECTORS } from '../session/format.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
+import { type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
 import { isPlausibleStart, isRootDirectorySector } from '../session/plain-image.js';
 import { RECEIVER_HOLD_BYTES, sessionReceiver, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { MediumRefusal } from '../media/medium.js';

@@ -3,11 +3,12 @@
 // until a media change), and the sessions taken from the drive's TOC, not from the
 // emulated-multi-session chain from LBA 32 (on a real multi-session disc LBA 16 is the
 // *first* session's PVD). cd-verify and iso-merge read a disc through it.
-import { FormatProblem } from '../image/errors.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
 import { Image } from '../image/image.js';
-import { SECTOR, SectorSource, type SectorReader } from '../image/sector-source.js';
+import { SectorSource, type SectorReader } from '../image/sector-source.js';
+import { SECTOR } from '../iso9660/constants.js';
 import type { SessionEntry } from '../image/sessions.js';
-import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../image/volume-descriptor.js';
+import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import { readDisc, type DiscReport } from './disc.js';
 import { Drive, DriveError, NoMediumError, openDrive } from './drive.js';
 import type { Sense } from './sense.js';

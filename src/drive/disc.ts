@@ -6,7 +6,7 @@
 //   NEXT = the next writable address READ TRACK INFORMATION reports for the next track
 //          (the invisible track 0xFF on CD and DVD+R; the last track in the last session on
 //          DVD-R sequential and BD-R, where MMC-5 does not define 0xFF).
-import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../image/volume-descriptor.js';
+import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import type { MediumSession, MediumState, MediumStatus } from '../media/medium.js';
 import { DriveError, type Drive } from './drive.js';
 import { INVISIBLE_TRACK, LEAD_OUT_TRACK, type DiscInformation, type Inquiry, type SessionState, type TrackInformation } from './mmc.js';

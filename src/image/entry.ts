@@ -82,7 +82,3 @@ export function deviceNumbers(high: number, low: number): { major: number; minor
   return { major: high, minor: low };
 }
 
-/** The `ISOPIPE.extents` text of a reference: `LBA+BYTES` per section, comma separated. */
-export function formatExtents(extents: readonly DataExtent[]): string {
-  return extents.map((x) => `${x.lba}+${x.bytes}`).join(',');
-}

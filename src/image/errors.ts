@@ -9,17 +9,6 @@ export interface ImagePlace {
   path?: string;
 }
 
-/** Something the pure decoders found wrong; the reader adds the place. */
-export class FormatProblem extends Error {
-  constructor(
-    message: string,
-    /** LBA the problem is at, when the decoder knows better than the caller. */
-    readonly lba?: number,
-  ) {
-    super(message);
-  }
-}
-
 /** A bad or unreadable image: the message names the session, the LBA and the path. */
 export class ImageError extends Error {
   constructor(

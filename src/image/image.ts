@@ -5,8 +5,8 @@ import { type ZfInfo } from '../iso9660/zisofs.js';
 import { readZisofsData } from './zisofs-data.js';
 import { ChecksumArray } from './checksum-array.js';
 import { type DataExtent, type ImageEntry } from './entry.js';
-import { FormatProblem, ImageError } from './errors.js';
-import { SECTOR, SectorSource } from './sector-source.js';
+import { ImageError } from './errors.js';
+import { SectorSource } from './sector-source.js';
 import { type MediumScan, scanMedium, type SessionEntry } from './sessions.js';
 import { TreeWalker, type TreeFlavour, type WalkLimits } from './tree-walker.js';
 import {
@@ -17,7 +17,9 @@ import {
   DESCRIPTOR_TERMINATOR,
   isVolumeDescriptor,
   type VolumeDescriptor,
-} from './volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
+import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
 
 /** Descriptors looked at after S+16 before giving up on a terminator. */
 const MAX_DESCRIPTORS = 64;

@@ -2,9 +2,8 @@
 // Every read is checked against the medium's size, so a damaged image gives an error
 // naming the LBA instead of a short read.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { FormatProblem } from './errors.js';
-
-export const SECTOR = 2048;
+import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
 
 /**
  * Where the bytes come from when it is not a descriptor (a disc read with READ(10)):

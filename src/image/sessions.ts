@@ -3,7 +3,6 @@
 // where may the next one go. Follows libisoburn so that the listing equals `xorriso -toc`.
 // Pure: the caller supplies a sector reader; every loop is bounded and every value checked.
 import {
-  SECTOR,
   applicationUse,
   decodeVolumeDescriptor,
   isPrimaryDescriptor,
@@ -11,7 +10,9 @@ import {
   isVolumeDescriptor,
   isZeroSector,
   type VolumeDescriptor,
-} from './volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
+import { SECTOR, HEAD_SECTORS } from '../iso9660/constants.js';
+import { roundUp } from '../iso9660/numbers.js';
 
 /**
  * Reads `count` sectors from `lba`. It may return fewer bytes at the end of the medium
@@ -21,8 +22,6 @@ export type ReadSectors = (lba: number, count: number) => Buffer;
 
 /** Sessions are aligned to 32 sectors (64 KiB), as libisoburn aligns them. */
 export const SESSION_ALIGNMENT = 32;
-/** LBA 0–31: the medium head. */
-export const HEAD_SECTORS = 32;
 /** The first session of a medium with a head starts here. */
 export const FIRST_SESSION = 32;
 /** More sessions than any real medium holds: a bound for hostile images. */
@@ -65,10 +64,6 @@ export interface MediumScan {
   warnings: string[];
   /** Set when the medium is shorter than its recorded volume (a copy cut short). */
   truncated?: boolean;
-}
-
-export function roundUp(n: number, unit: number): number {
-  return Math.ceil(n / unit) * unit;
 }
 
 function sector(read: ReadSectors, lba: number): Buffer {

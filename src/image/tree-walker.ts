@@ -12,14 +12,16 @@ import {
   FLAG_MULTI_EXTENT,
   isDot,
   isDotDot,
-  isoName,
-  jolietName,
   type RawRecord,
-} from './directory-record.js';
+} from '../iso9660/directory-record.js';
 import { type DataExtent, deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
-import { FormatProblem, ImageError } from './errors.js';
-import { SECTOR, type SectorSource } from './sector-source.js';
-import { type Continuation, type RockRidge, SystemUseDecoder } from './system-use.js';
+import { ImageError } from './errors.js';
+import { type SectorSource } from './sector-source.js';
+import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
+import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
+import { isoName } from '../iso9660/iso-names.js';
+import { jolietName } from '../iso9660/joliet-names.js';
 
 export type TreeFlavour = 'rockridge' | 'joliet' | 'iso9660';
 

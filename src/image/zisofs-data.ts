@@ -5,8 +5,10 @@
 // length — is an ImageError naming the file, never a crash or a runaway allocation.
 import { type ZfInfo, blockCount, decodeHeader, decodePointers, decompressBlock, ZISOFS_HEADER, ZisofsError, zfProblem } from '../iso9660/zisofs.js';
 import { type DataExtent } from './entry.js';
-import { FormatProblem, ImageError } from './errors.js';
-import { SECTOR, type SectorSource } from './sector-source.js';
+import { ImageError } from './errors.js';
+import { type SectorSource } from './sector-source.js';
+import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
 
 /** Reads `length` bytes at `offset` of a file's data (its sections in order). */
 function readRange(source: SectorSource, extents: readonly DataExtent[], offset: number, length: number): Buffer {

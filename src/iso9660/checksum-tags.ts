@@ -8,6 +8,7 @@
 //   session MD5 covers, `isofs.cx` on each file gives its index in the array.
 // Pure: bytes in, bytes out.
 import { createHash } from 'node:crypto';
+import { SECTOR } from './constants.js';
 
 export const MD5_BYTES = 16;
 
@@ -47,7 +48,7 @@ export function md5(...parts: Buffer[]): Buffer {
 }
 
 /** The tag as one 2048-byte sector: the text line, then zeros. */
-export function encodeTag(tag: ChecksumTag, sectorBytes = 2048): Buffer {
+export function encodeTag(tag: ChecksumTag, sectorBytes = SECTOR): Buffer {
   let text = `${TAG_IDS[tag.type]} pos=${tag.pos} range_start=${tag.rangeStart} range_size=${tag.rangeSize}`;
   if (tag.type === 'superblock' || tag.type === 'tree') text += ` next=${tag.next ?? 0}`;
   if (tag.type === 'relocated-superblock') text += ` session_start=${tag.next ?? 0}`;

@@ -145,3 +145,15 @@ export function assignIsoNames(names: readonly { name: string; isDir: boolean }[
     return first;
   });
 }
+
+/** An ISO 9660 identifier as a name: version (`;1`) and a then trailing dot dropped, as
+ *  libarchive does. Case is kept. */
+export function isoName(identifier: Buffer, directory: boolean): string {
+  let s = identifier.toString('latin1');
+  if (!directory) {
+    const semi = s.lastIndexOf(';');
+    if (semi >= 0) s = s.slice(0, semi);
+    if (s.endsWith('.')) s = s.slice(0, -1);
+  }
+  return s;
+}

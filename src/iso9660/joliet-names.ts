@@ -79,3 +79,26 @@ export function compareJolietNames(a: string, aDir: boolean, b: string, bDir: bo
   const [bn, be] = splitExt(b, bDir);
   return comparePadded(an, bn) || comparePadded(ae, be);
 }
+
+/** A Joliet identifier (UCS-2 big-endian, UTF-16 surrogates allowed) as raw UTF-8 bytes in
+ *  a latin1 string; the `;1` version is dropped. */
+export function jolietName(identifier: Buffer, directory: boolean): string {
+  const ascii = asciiUcs2(identifier);
+  let s = ascii ?? Buffer.from(identifier.subarray(0, identifier.length & ~1)).swap16().toString('utf16le');
+  if (!directory) {
+    const semi = s.lastIndexOf(';');
+    if (semi >= 0 && /^;[0-9]+$/.test(s.slice(semi))) s = s.slice(0, semi);
+  }
+  // ASCII is its own UTF-8.
+  return ascii !== null ? s : Buffer.from(s, 'utf8').toString('latin1');
+}
+
+/** A UCS-2 name that is all ASCII (most are), without the three buffers of the general path. */
+function asciiUcs2(id: Buffer): string | null {
+  let s = '';
+  for (let k = 0; k + 1 < id.length; k += 2) {
+    if (id[k] !== 0 || id[k + 1] >= 0x80) return null;
+    s += String.fromCharCode(id[k + 1]);
+  }
+  return s;
+}

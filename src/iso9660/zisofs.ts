@@ -12,6 +12,7 @@
 // zisofs2 (xorriso's 'PZ' in ZF or a Z2 entry, 64-bit pointers) is recognised and refused.
 import { deflateSync, inflateSync, constants as zc } from 'node:zlib';
 import { put733 } from './numbers.js';
+import { SECTOR } from './constants.js';
 
 export const ZF_LENGTH = 16;
 export const ZISOFS_MAGIC = Buffer.from([0x37, 0xe4, 0x53, 0x96, 0xc9, 0xdb, 0xd6, 0x07]);
@@ -178,7 +179,7 @@ function isZero(b: Buffer): boolean {
  * A whole file compressed (header, pointers, blocks), or null when that would not be
  * shorter in sectors than the file stored plain (mkisofs keeps such files plain).
  */
-export function compressFile(data: Buffer, blockLog2 = DEFAULT_BLOCK_LOG2, sector = 2048): Buffer | null {
+export function compressFile(data: Buffer, blockLog2 = DEFAULT_BLOCK_LOG2, sector = SECTOR): Buffer | null {
   if (data.length === 0 || data.length > MAX_ZISOFS_SIZE) return null;
   const bs = 2 ** blockLog2;
   const blocks = blockCount(data.length, blockLog2);

@@ -1,8 +1,7 @@
 // How many sectors a medium holds: --capacity SECTORS|SIZE, --media NAME, or the size of a
 // block device. Parsing only; the CLI turns errors into usage errors.
 import { readFileSync } from 'node:fs';
-
-const SECTOR = 2048;
+import { SECTOR } from '../iso9660/constants.js';
 
 /** Nominal capacities in 2048-byte sectors (what cdrecord/growisofs report for blank media). */
 export const MEDIA_SECTORS: Readonly<Record<string, number>> = {

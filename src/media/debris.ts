@@ -2,8 +2,8 @@
 // cd-write killed by a signal leaves. Only bytes past the committed end are ever removed,
 // and never below the size the file had before the run.
 import { closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { SECTOR } from '../image/volume-descriptor.js';
-import { HEAD_SECTORS, scanMedium } from '../image/sessions.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
+import { scanMedium } from '../image/sessions.js';
 import { lockImageFile } from './medium-lock.js';
 
 /** Where the committed part of an image file ends, in bytes, from what it holds now. */

@@ -5,13 +5,15 @@
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { isUnderDev } from './device-path.js';
 import { lockImageFile, MediumBusyError, openBlockDeviceExclusive, type MediumLock } from './medium-lock.js';
-import { SECTOR, isVolumeDescriptor } from '../image/volume-descriptor.js';
-import { HEAD_SECTORS, SESSION_ALIGNMENT, roundUp, scanMedium, type MediumScan } from '../image/sessions.js';
+import { isVolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import { SESSION_ALIGNMENT, scanMedium, type MediumScan } from '../image/sessions.js';
 import { applicationUseHasClosedMark, blankHeadWithCapacity, hasClosedMark, planMediumHead, recordedCapacity, type SectorWrite } from './medium-head.js';
 import { chainFrom32, mediumHeadProblem } from './head-check.js';
 import { describeForeignContent } from './foreign-content.js';
 import { blockDeviceBytes } from './capacity.js';
 import { MediumMissingError, MediumRefusal, NotIsoMediumError, type Medium, type MediumStatus, type SessionCommit } from './medium.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
+import { roundUp } from '../iso9660/numbers.js';
 
 const ZEROS = Buffer.alloc(1 << 20);
 

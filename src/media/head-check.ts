@@ -2,9 +2,11 @@
 // session's volume descriptors with the volume space size set to its end. A power loss
 // during the commit write, or a tool that rewrote part of the head, can leave a mix of two
 // heads; readers then see a wrong tree. Reads through a ReadSectors; checkMediumHeadOf opens a path.
-import { SECTOR, DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, VD, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor, isVolumeDescriptor } from '../image/volume-descriptor.js';
+import { DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, VD, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor, isVolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
+import { roundUp } from '../iso9660/numbers.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { FIRST_SESSION, HEAD_SECTORS, MAX_SESSIONS, SESSION_ALIGNMENT, roundUp, scanMedium, type MediumScan, type ReadSectors } from '../image/sessions.js';
+import { FIRST_SESSION, MAX_SESSIONS, SESSION_ALIGNMENT, scanMedium, type MediumScan, type ReadSectors } from '../image/sessions.js';
 import { blockDeviceBytes } from './capacity.js';
 
 /** A session found by walking the chain from LBA 32, whatever the head says. */

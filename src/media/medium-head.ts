@@ -4,19 +4,18 @@
 import {
   DESCRIPTOR_PRIMARY,
   DESCRIPTOR_SUPPLEMENTARY,
-  SECTOR,
   VD,
   asPseudoBlank,
   descriptorSet,
   isVolumeDescriptor,
   isZeroSector,
-  terminatorSector,
+  encodeTerminator,
   withVolumeSpaceSize,
-} from '../image/volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
 import { encodeTag, looksLikeTag, md5 } from '../iso9660/checksum-tags.js';
 import { superblockTagOf } from '../session/checksum-seal.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 
-export const HEAD_SECTORS = 32;
 export const SYSTEM_AREA_SECTORS = 16;
 
 /**
@@ -214,12 +213,12 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
   }
   const prepare = [...systemArea];
   if (currentLayout === 'blank') {
-    const rest = Buffer.concat([asPseudoBlank(head.subarray(16 * SECTOR, 17 * SECTOR)), terminatorSector(), head.subarray(18 * SECTOR)]);
+    const rest = Buffer.concat([asPseudoBlank(head.subarray(16 * SECTOR, 17 * SECTOR)), encodeTerminator(), head.subarray(18 * SECTOR)]);
     prepare.push({ lba: 16, data: rest });
   } else if (keepsOldSet(current, head)) {
     prepare.push(sectors(18, HEAD_SECTORS));
   } else {
-    prepare.push({ lba: 17, data: Buffer.concat([terminatorSector(), head.subarray(18 * SECTOR)]) });
+    prepare.push({ lba: 17, data: Buffer.concat([encodeTerminator(), head.subarray(18 * SECTOR)]) });
   }
   return { prepare, commit: [sectors(16, 18)], finish };
 }

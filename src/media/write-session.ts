@@ -1,13 +1,15 @@
 // cd-write's engine: checks the session against the medium before writing a byte, passes
 // its sectors straight to their LBAs as they arrive, and commits only a complete, valid
 // session (DESIGN §4–5). Works on any Medium.
-import { SECTOR, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor } from '../image/volume-descriptor.js';
-import { SESSION_ALIGNMENT, roundUp } from '../image/sessions.js';
+import { decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
+import { SESSION_ALIGNMENT } from '../image/sessions.js';
 import { receiveSession, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { isPlausibleStart } from '../session/plain-image.js';
 import { sealChecksums, sealPlanOf, superblockTagOf } from '../session/checksum-seal.js';
 import { withClosedMark } from './medium-head.js';
 import { MediumRefusal, type Medium, type MediumStatus } from './medium.js';
+import { SECTOR } from '../iso9660/constants.js';
+import { roundUp } from '../iso9660/numbers.js';
 
 export interface WriteSessionOptions {
   /** Keep the medium appendable (cdrecord -multi); without it the medium is recorded as closed. */

@@ -15,9 +15,10 @@ import { type TarEntry, type TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
 import { LinkPrimaries } from './link-order.js';
 import { Mirror } from './mirror.js';
-import { type OldEntry, type OldTree, oldZf, parseExtents, Seen } from './old-tree.js';
+import { type OldEntry, type OldTree, oldExtents, oldZf, Seen } from './old-tree.js';
 import { type TarOutput } from './tar-output.js';
-import { type OutEntry } from './tar-writer.js';
+import { type OutEntry } from '../tar/header.js';
+import { encodeIsopipeRecords, encodeReference, extentBytes } from '../tar/isopipe-records.js';
 
 export type MergeMode = 'overlay' | 'mirror';
 
@@ -251,7 +252,7 @@ export class Merger implements TarSink {
       out.devmajor = e.devmajor;
       out.devminor = e.devminor;
     }
-    if (e.isopipe.size) out.records = [...e.isopipe].map(([k, v]) => ['ISOPIPE.' + k, v]);
+    if (e.isopipe.size) out.records = encodeIsopipeRecords(e.isopipe);
     return out;
   }
 
@@ -259,11 +260,8 @@ export class Merger implements TarSink {
    *  iso-pack --md5 session records it again: its data is not hashed on the way). */
   private reference(out: OutEntry, old: OldEntry): OutEntry {
     // ISOPIPE.size is what the extents hold; a zisofs file's content size travels in its ZF.
-    const stored = old.zisofs === undefined ? old.size : parseExtents(old.extents).reduce((n, x) => n + x.bytes, 0);
-    const records: [string, string][] = [['ISOPIPE.extents', old.extents], ['ISOPIPE.size', String(stored)]];
-    if (old.zisofs !== undefined) records.push(['ISOPIPE.zisofs', old.zisofs]);
-    const md5 = this.old!.recordedMd5(old);
-    if (md5 !== undefined) records.push(['ISOPIPE.md5', md5]);
+    const stored = old.zisofs === undefined ? old.size : extentBytes(oldExtents(old));
+    const records = encodeReference({ extents: old.extents, size: stored, zisofs: old.zisofs, md5: this.old!.recordedMd5(old) });
     return { ...out, size: 0, records };
   }
 
@@ -305,7 +303,7 @@ export class Merger implements TarSink {
           this.counts.withData++;
           this.out.header({ ...out, size: e.size });
           // A zisofs file goes uncompressed: the tar holds content, not the medium's bytes.
-          this.image!.readContent({ path: e.path, extents: parseExtents(e.extents), zf: oldZf(e) }, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
+          this.image!.readContent({ path: e.path, extents: oldExtents(e), zf: oldZf(e) }, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
           this.out.endData(e.size);
           return;
         }

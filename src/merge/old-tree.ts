@@ -5,12 +5,13 @@
 // Read completely before iso-merge writes a byte, so that a damaged image fails the run
 // before anything reaches iso-pack.
 import { type ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type DataExtent, formatExtents, type ImageEntry, type ImageEntryType } from '../image/entry.js';
+import { type DataExtent, type ImageEntry, type ImageEntryType } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
 import { type ChecksumArray } from '../image/checksum-array.js';
 import { type Image, type SessionTree } from '../image/image.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { formatZf, parseZf, type ZfInfo, ZF_LENGTH, zfProblem } from '../iso9660/zisofs.js';
+import { formatExtents, parseExtents } from '../tar/isopipe-records.js';
 
 /** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
  *  something else, or only as an ancestor of something it named. */
@@ -54,13 +55,9 @@ export function oldZf(e: OldEntry): ZfInfo | undefined {
   return e.zisofs === undefined ? undefined : parseZf(e.zisofs);
 }
 
-/** Parses ISOPIPE.extents text back into sections. */
-export function parseExtents(text: string): DataExtent[] {
-  if (text === '') return [];
-  return text.split(',').map((x) => {
-    const [lba, bytes] = x.split('+');
-    return { lba: Number(lba), bytes: Number(bytes) };
-  });
+/** The sections of an old entry's extents text (which formatExtents made: always well formed). */
+export function oldExtents(e: OldEntry): DataExtent[] {
+  return parseExtents(e.extents)!;
 }
 
 export class OldTree {

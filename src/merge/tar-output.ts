@@ -3,7 +3,7 @@
 // end-of-archive marker is written only by finish(): a run that fails leaves a tar that
 // every reader, iso-pack included, rejects as truncated.
 import { writeAll } from '../session/io.js';
-import { encodeEntryHeader, encodeGlobalHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from './tar-writer.js';
+import { encodeEntryHeader, encodeGlobalHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from '../tar/header.js';
 
 const BUFFER = 1 << 20;
 const ZEROS = Buffer.alloc(BUFFER);

@@ -6,7 +6,7 @@
 // alone, which fixes every LBA; the second encodes. Children's names and order are
 // recomputed per directory in each pass rather than kept, so memory stays per entry small.
 import { HEAD_SECTORS, MAX_RECORD, MAX_SECTION_BYTES, SECTOR } from '../iso9660/constants.js';
-import { encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, VolumeIdentity } from '../iso9660/descriptors.js';
+import { encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, VolumeIdentity } from '../iso9660/volume-descriptor.js';
 import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, recordLength, systemUseRoom } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames, jolietIdentifier } from '../iso9660/joliet-names.js';

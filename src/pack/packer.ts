@@ -2,7 +2,7 @@
 // the output as it arrives, each file at the next free sector; the tree is kept; the
 // metadata and the head are written at the end.
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
-import type { VolumeIdentity } from '../iso9660/descriptors.js';
+import type { VolumeIdentity } from '../iso9660/volume-descriptor.js';
 import { roundUp } from '../iso9660/numbers.js';
 import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
@@ -16,6 +16,7 @@ import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
 import { type FileChecksums } from './md5.js';
 import { bootCatalog, CATALOG_BYTES, HeldBootImage, type BootPlan } from './boot.js';
 import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
+import { extentBytes, parseExtents } from '../tar/isopipe-records.js';
 
 export interface PackOptions {
   start: number;
@@ -142,14 +143,11 @@ export class Packer implements TarSink {
   /** A file of an earlier session (iso-merge, DESIGN §7): its extents, no data here. */
   private reference(inode: Inode, e: TarEntry): void {
     const text = e.isopipe.get('extents')!;
-    const extents: Extent[] = [];
-    for (const part of text.split(',')) {
-      const m = /^([0-9]+)\+([0-9]+)$/.exec(part.trim());
-      if (!m) throw new PackError(`'${e.path}': malformed ISOPIPE.extents ${JSON.stringify(text)}`);
-      extents.push({ lba: Number(m[1]), bytes: Number(m[2]) });
-    }
-    const size = e.isopipe.has('size') ? Number(e.isopipe.get('size')) : extents.reduce((n, x) => n + x.bytes, 0);
-    const sum = extents.reduce((n, x) => n + x.bytes, 0);
+    const extents: Extent[] | null = parseExtents(text);
+    // A reference names at least one section: an empty file travels as itself.
+    if (!extents?.length) throw new PackError(`'${e.path}': malformed ISOPIPE.extents ${JSON.stringify(text)}`);
+    const sum = extentBytes(extents);
+    const size = e.isopipe.has('size') ? Number(e.isopipe.get('size')) : sum;
     if (!Number.isSafeInteger(size) || size !== sum)
       throw new PackError(`'${e.path}': ISOPIPE.size ${e.isopipe.get('size')} does not match its extents (${sum} bytes)`);
     extents.forEach((x, k) => {

@@ -6,8 +6,8 @@
 // Every MD5 is computed from the bytes read back, so it covers what is really there.
 import { createHash } from 'node:crypto';
 import { decodeSealPlan, decodeTag, encodeSuperblockSector, encodeTag, MD5_BYTES, md5, type DecodedTag, type SealPlan } from '../iso9660/checksum-tags.js';
-import { descriptorSet } from '../image/volume-descriptor.js';
-import { HEAD_SECTORS, SECTOR } from './format.js';
+import { descriptorSet } from '../iso9660/volume-descriptor.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 
 /** Sectors hashed per read. */
 const CHUNK_SECTORS = 512;

@@ -1,7 +1,6 @@
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 // The head-last stream's framing sectors (docs/stream-format.md). Pure: bytes in, bytes out.
 
-export const SECTOR = 2048;
-export const HEAD_SECTORS = 32;
 export const STREAM_VERSION = 1;
 const HEADER_MAGIC = 'ISOPIPE-HEADLAST';
 const TRAILER_MAGIC = 'ISOPIPE-TRAILER.';

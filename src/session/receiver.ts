@@ -5,9 +5,10 @@
 // valid; any other ending throws, and the caller commits nothing.
 // Memory is constant: one batch plus the held-back sectors.
 import { crc32 } from 'node:zlib';
-import { SECTOR, decodeVolumeDescriptor, isPrimaryDescriptor, isZeroSector, type VolumeDescriptor } from '../image/volume-descriptor.js';
-import { FLAG_UNCHANGED, HEAD_SECTORS, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader } from './format.js';
+import { decodeVolumeDescriptor, isPrimaryDescriptor, isZeroSector, type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import { FLAG_UNCHANGED, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader } from './format.js';
 import { findBuiltFor, isRootDirectorySector } from './plain-image.js';
+import { SECTOR, HEAD_SECTORS } from '../iso9660/constants.js';
 
 /** Bytes handed to the sink per write. */
 export const BATCH_BYTES = 1 << 20;

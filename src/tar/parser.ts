@@ -1,6 +1,7 @@
 // A push parser for tar streams: feed it chunks, it calls the sink with entries and their
 // data as sub-arrays of the chunks (no copies, nothing buffered but one header block).
 import { BLOCK, decodeHeader, decodePax, isZeroBlock, RawHeader, TarFormatError } from './header.js';
+import { isopipeRecords } from './isopipe-records.js';
 
 export type EntryType = 'file' | 'link' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo';
 
@@ -212,8 +213,7 @@ export class TarParser {
       return Number(v);
     };
     const opt = (key: string): number | undefined => (pax.has(key) ? num(key, 0, true) : undefined);
-    let isopipe: Map<string, string> | null = null;
-    for (const [k, v] of pax) if (k.startsWith('ISOPIPE.')) (isopipe ??= new Map()).set(k.slice(8), v);
+    const isopipe = isopipeRecords(pax);
     const size = num('size', h.size);
     if (!Number.isSafeInteger(size)) throw new TarFormatError(`'${name}' has a size no limit allows (${size})`);
     return {

@@ -7,14 +7,14 @@
 // the tree is walked) and finished after the walk (the files, then the findings).
 import { checksumAreaProblem } from '../image/checksum-array.js';
 import { type ChecksumArea, decodeTag, looksLikeTag, MD5_BYTES, md5, type DecodedTag, type TagType } from '../iso9660/checksum-tags.js';
-import { SECTOR, type SectorSource } from '../image/sector-source.js';
+import { type SectorSource } from '../image/sector-source.js';
 import type { FindingKind, FindingSink } from './findings.js';
 import { sharedFloat64 } from './data-hashing.js';
 import type { DataHasher, RangeTicket } from './parallel-hashing.js';
 import type { SessionCheck } from './session-check.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 
 /** Sectors S+16… searched for a superblock tag, as libisofs does. */
-const HEAD_SECTORS = 32;
 
 interface RangeCheck {
   start: number;

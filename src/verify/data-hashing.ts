@@ -5,8 +5,8 @@
 // in SharedArrayBuffers and are claimed with Atomics, so that whichever thread is free
 // takes the next one and neither waits for the other to finish its share.
 import { createHash, hash } from 'node:crypto';
+import { SECTOR } from '../iso9660/constants.js';
 
-const SECTOR = 2048;
 export const MD5_BYTES = 16;
 /** Bytes read at a time for long runs and large files. */
 const CHUNK = 1 << 20;

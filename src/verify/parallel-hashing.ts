@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { SECTOR, type SectorSource } from '../image/sector-source.js';
+import { type SectorSource } from '../image/sector-source.js';
 import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
+import { SECTOR } from '../iso9660/constants.js';
 
 /** How often a thread waiting for the other reports progress (ms). */
 const WAIT_SLICE = 250;

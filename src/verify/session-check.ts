@@ -5,12 +5,18 @@
 // Unlike the image reader, which stops at the first problem, every problem becomes a
 // finding and the walk goes on wherever it safely can.
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
-import { decodeRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDot, isDotDot, isoName, jolietName, type RawRecord } from '../image/directory-record.js';
+import {
+  decodeRecord,
+  FLAG_DIRECTORY,
+  FLAG_MULTI_EXTENT,
+  isDot,
+  isDotDot,
+  type RawRecord,
+} from '../iso9660/directory-record.js';
 import { type DataExtent, typeFromMode } from '../image/entry.js';
-import { FormatProblem } from '../image/errors.js';
-import { SECTOR, type SectorSource } from '../image/sector-source.js';
+import { type SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
-import { type Continuation, type RockRidge, SystemUseDecoder } from '../image/system-use.js';
+import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
 import { TreeWalker } from '../image/tree-walker.js';
 import {
   decodeVolumeDescriptor,
@@ -21,11 +27,15 @@ import {
   DESCRIPTOR_TERMINATOR,
   isVolumeDescriptor,
   type VolumeDescriptor,
-} from '../image/volume-descriptor.js';
+} from '../iso9660/volume-descriptor.js';
 import type { FindingKind, FindingSink } from './findings.js';
 import { inOrder } from './record-order.js';
 import { JOLIET_MAX_PATH, jolietPathLength, jolietPathOf } from '../iso9660/joliet-path.js';
-import { JOLIET_LONG_MAX } from '../iso9660/joliet-names.js';
+import { JOLIET_LONG_MAX, jolietName } from '../iso9660/joliet-names.js';
+import { SECTOR } from '../iso9660/constants.js';
+import { FormatProblem } from '../iso9660/format-problem.js';
+import { isoName } from '../iso9660/iso-names.js';
+import { decodePathTable } from '../iso9660/path-table.js';
 
 /** Descriptors looked at from S+16 before a missing terminator is reported. */
 const MAX_DESCRIPTORS = 64;
@@ -728,23 +738,11 @@ export class SessionChecker {
   }
 
   private decodePathTable(b: Buffer, little: boolean, lba: number, what: string): PathTableRecord[] | null {
-    const out: PathTableRecord[] = [];
-    let off = 0;
-    while (off < b.length) {
-      const len = b[off];
-      if (len === 0 || off + 8 + len > b.length) {
-        this.find('path-table', `${what} path table record at byte ${off} is malformed (identifier length ${len})`, { lba: lba + Math.floor(off / SECTOR) });
-        return out.length ? out : null;
-      }
-      out.push({
-        extent: little ? b.readUInt32LE(off + 2) : b.readUInt32BE(off + 2),
-        parent: little ? b.readUInt16LE(off + 6) : b.readUInt16BE(off + 6),
-        identifier: b.subarray(off + 8, off + 8 + len),
-        lba: lba + Math.floor(off / SECTOR),
-      });
-      off += 8 + len + (len % 2);
-    }
-    return out;
+    const { entries, malformedAt } = decodePathTable(b, little);
+    const out = entries.map((e) => ({ extent: e.extent, parent: e.parent, identifier: e.identifier, lba: lba + Math.floor(e.offset / SECTOR) }));
+    if (malformedAt === null) return out;
+    this.find('path-table', `${what} path table record at byte ${malformedAt} is malformed (identifier length ${b[malformedAt]})`, { lba: lba + Math.floor(malformedAt / SECTOR) });
+    return out.length ? out : null;
   }
 
   private pathTableAgainstTree(table: PathTableRecord[], dirs: Map<number, DirPlace>, rootExtent: number, joliet: boolean, tableLba: number): void {

@@ -2,12 +2,14 @@
 // mtime, link target, device numbers and content bytes. The tree's metadata is indexed
 // first (memory per entry, as iso-pack's); file data is never held: each piece of tar data
 // is compared with the same bytes read from the file's extents as it streams past.
-import { type DataExtent, formatExtents, type ImageEntry } from '../image/entry.js';
+import { type DataExtent, type ImageEntry } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
-import { SECTOR, type SectorSource } from '../image/sector-source.js';
+import { type SectorSource } from '../image/sector-source.js';
 import { ZisofsFile } from '../image/zisofs-data.js';
 import { TarParser, type TarEntry, type TarSink } from '../tar/parser.js';
 import type { FindingKind, FindingSink } from './findings.js';
+import { SECTOR } from '../iso9660/constants.js';
+import { formatExtents, extentBytes, parseExtents } from '../tar/isopipe-records.js';
 
 /** A tar path as the tree names it: no leading `./` or `/`, no trailing slash; '' is the root. */
 export function treePath(tarPath: string): string {
@@ -198,9 +200,10 @@ class Comparison implements TarSink {
   }
 }
 
-/** Bytes an `ISOPIPE.extents` text names. */
+/** Bytes an `ISOPIPE.extents` text names; NaN (a size no file has) when it is malformed. */
 function referenceBytes(text: string): number {
-  return text.split(',').reduce((n, part) => n + Number(part.split('+')[1] ?? NaN), 0);
+  const extents = parseExtents(text);
+  return extents ? extentBytes(extents) : NaN;
 }
 
 /** A symlink target as Rock Ridge SL can record it: components, so no repeated or

@@ -1,12 +1,12 @@
 // cd-verify's engine: every session of a medium (or one), structurally and by its recorded
 // checksums; the medium head against the newest session; optionally a tar stream against
 // a session's tree. Problems are findings, passed to the sink as they are made.
-import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../image/volume-descriptor.js';
+import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import { Image } from '../image/image.js';
 import { ImageError } from '../image/errors.js';
 import type { ImageEntry } from '../image/entry.js';
-import { SECTOR, type SectorSource } from '../image/sector-source.js';
-import { FIRST_SESSION, roundUp, SESSION_ALIGNMENT, type SessionEntry } from '../image/sessions.js';
+import { type SectorSource } from '../image/sector-source.js';
+import { FIRST_SESSION, SESSION_ALIGNMENT, type SessionEntry } from '../image/sessions.js';
 import { TarFormatError } from '../tar/header.js';
 import { ChecksumVerifier, type SessionSums } from './checksums.js';
 import type { FindingSink } from './findings.js';
@@ -14,6 +14,8 @@ import { checkMediumHead } from './medium-head-check.js';
 import { DataHasher } from './parallel-hashing.js';
 import { SessionChecker } from './session-check.js';
 import { compareTar } from './tar-compare.js';
+import { SECTOR } from '../iso9660/constants.js';
+import { roundUp } from '../iso9660/numbers.js';
 
 export interface VerifyOptions {
   /** Check only this session (1-based) and compare the tar with it. */

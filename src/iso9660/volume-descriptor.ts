@@ -1,9 +1,11 @@
-// Volume descriptors (ECMA-119 §8, Joliet SVD): the few fields session discovery and the
-// medium head need, decoded from one 2048-byte sector. Pure and hostile-input safe: every
-// offset is inside the sector, both-endian halves are compared, nothing throws on garbage
-// except decodeVolumeDescriptor, which says exactly what is wrong.
-
-export const SECTOR = 2048;
+// Volume descriptors (ECMA-119 §8, Joliet SVD), both ways over one table of offsets (VD).
+// Encoding: one 2048-byte sector each, as iso-pack writes them. Decoding: the few fields
+// session discovery and the medium head need. Pure and hostile-input safe: every offset is
+// inside the sector, both-endian halves are compared, nothing throws on garbage except
+// decodeVolumeDescriptor, which says exactly what is wrong.
+import { SECTOR } from './constants.js';
+import { decodeVolumeDate, encodeLongDate } from './dates.js';
+import { put723, put733, putPaddedAscii } from './numbers.js';
 
 export const DESCRIPTOR_BOOT = 0;
 export const DESCRIPTOR_PRIMARY = 1;
@@ -38,6 +40,9 @@ export const VD = {
   publisherId: 318,
   preparerId: 446,
   applicationId: 574,
+  copyrightFileId: 702,
+  abstractFileId: 739,
+  bibliographicFileId: 776,
   creationDate: 813,
   modificationDate: 830,
   expirationDate: 847,
@@ -144,24 +149,6 @@ function jolietLevelOf(sector: Buffer): number {
 }
 
 /**
- * 8.4.26.1 17-byte date: sixteen ASCII digits and a GMT offset in quarter hours.
- * Returns null for "not specified" and for anything that is not a valid date.
- */
-export function decodeLongDate(b: Buffer, off: number): Date | null {
-  if (off < 0 || off + 17 > b.length) return null;
-  const digits = b.toString('latin1', off, off + 16);
-  if (!/^[0-9]{16}$/.test(digits) || /^0+$/.test(digits)) return null;
-  const n = (a: number, l: number) => Number(digits.slice(a, a + l));
-  const [year, month, day, hour, minute, second, centi] = [n(0, 4), n(4, 2), n(6, 2), n(8, 2), n(10, 2), n(12, 2), n(14, 2)];
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
-  let offset = b.readInt8(off + 16);
-  if (offset < -48 || offset > 52) offset = 0; // as Linux: an offset outside the range is ignored
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, centi * 10) - offset * 15 * 60 * 1000;
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
-
-/**
  * Decodes a Primary (type 1) or Supplementary (type 2) Volume Descriptor.
  * Throws an Error saying what is wrong when the sector is not one.
  */
@@ -205,8 +192,8 @@ export function decodeVolumeDescriptor(sector: Buffer): VolumeDescriptor {
     publisherId: text(sector, VD.publisherId, 128),
     preparerId: text(sector, VD.preparerId, 128),
     applicationId: text(sector, VD.applicationId, 128),
-    created: decodeLongDate(sector, VD.creationDate),
-    modified: decodeLongDate(sector, VD.modificationDate),
+    created: decodeVolumeDate(sector, VD.creationDate),
+    modified: decodeVolumeDate(sector, VD.modificationDate),
     fileStructureVersion: sector[VD.fileStructureVersion],
     problems,
   };
@@ -233,14 +220,6 @@ export function asPseudoBlank(sector: Buffer): Buffer {
   return out;
 }
 
-/** A volume descriptor set terminator (type 255). */
-export function terminatorSector(): Buffer {
-  const b = Buffer.alloc(SECTOR);
-  b[VD.type] = DESCRIPTOR_TERMINATOR;
-  b.write(STANDARD_ID, VD.standardId, 'latin1');
-  b[VD.version] = 1;
-  return b;
-}
 
 export interface DescriptorSetEntry {
   /** Index of the sector in the buffer it was found in (16 = the PVD's usual place). */
@@ -263,4 +242,90 @@ export function descriptorSet(head: Buffer): DescriptorSetEntry[] | null {
     if (s[VD.type] === DESCRIPTOR_TERMINATOR) return out;
   }
   return null;
+}
+
+// Encoding.
+
+export interface VolumeIdentity {
+  systemId: string;
+  volumeId: string;
+  volumeSetId: string;
+  publisherId: string;
+  preparerId: string;
+  applicationId: string;
+  /** Volume creation/modification date, epoch seconds. */
+  date: number;
+}
+
+export interface VolumeGeometry {
+  /** Volume Space Size in sectors. */
+  volumeSpaceSize: number;
+  pathTableSize: number;
+  lPathTable: number;
+  mPathTable: number;
+  /** The 34-byte root directory record. */
+  rootRecord: Buffer;
+}
+
+const JOLIET_LEVEL3_ESCAPE = [0x25, 0x2f, 0x45];
+
+/** Printable ASCII only: anything else becomes `_` so every field stays 1 byte per character. */
+function asciiField(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '_');
+}
+
+function putUcs2Field(b: Buffer, off: number, len: number, s: string): void {
+  for (let i = 0; i + 1 < len; i += 2) b.writeUInt16BE(0x0020, off + i);
+  if (len % 2 === 1) b[off + len - 1] = 0;
+  const units = Math.floor(len / 2);
+  for (let i = 0; i < Math.min(s.length, units); i++) b.writeUInt16BE(s.charCodeAt(i), off + 2 * i);
+}
+
+function encodeDescriptor(type: 1 | 2, id: VolumeIdentity, geo: VolumeGeometry): Buffer {
+  const b = Buffer.alloc(SECTOR);
+  b[VD.type] = type;
+  b.write(STANDARD_ID, VD.standardId, 'latin1');
+  b[VD.version] = 1;
+  const text = type === DESCRIPTOR_PRIMARY ? (o: number, l: number, s: string) => putPaddedAscii(b, o, l, asciiField(s)) : (o: number, l: number, s: string) => putUcs2Field(b, o, l, s);
+  text(VD.systemId, 32, id.systemId);
+  text(VD.volumeId, 32, id.volumeId);
+  put733(b, VD.volumeSpaceSize, geo.volumeSpaceSize);
+  if (type === DESCRIPTOR_SUPPLEMENTARY) JOLIET_LEVEL3_ESCAPE.forEach((c, i) => (b[VD.escapeSequences + i] = c));
+  put723(b, VD.volumeSetSize, 1);
+  put723(b, VD.volumeSequenceNumber, 1);
+  put723(b, VD.logicalBlockSize, SECTOR);
+  put733(b, VD.pathTableSize, geo.pathTableSize);
+  b.writeUInt32LE(geo.lPathTable, VD.lPathTable);
+  b.writeUInt32BE(geo.mPathTable, VD.mPathTable);
+  geo.rootRecord.copy(b, VD.rootRecord, 0, 34);
+  text(VD.volumeSetId, 128, id.volumeSetId);
+  text(VD.publisherId, 128, id.publisherId);
+  text(VD.preparerId, 128, id.preparerId);
+  text(VD.applicationId, 128, id.applicationId);
+  text(VD.copyrightFileId, 37, '');
+  text(VD.abstractFileId, 37, '');
+  text(VD.bibliographicFileId, 37, '');
+  encodeLongDate(id.date, b, VD.creationDate);
+  encodeLongDate(id.date, b, VD.modificationDate);
+  encodeLongDate(null, b, VD.expirationDate);
+  encodeLongDate(null, b, VD.effectiveDate);
+  b[VD.fileStructureVersion] = 1;
+  return b;
+}
+
+export function encodePrimaryDescriptor(id: VolumeIdentity, geo: VolumeGeometry): Buffer {
+  return encodeDescriptor(DESCRIPTOR_PRIMARY, id, geo);
+}
+
+export function encodeJolietDescriptor(id: VolumeIdentity, geo: VolumeGeometry): Buffer {
+  return encodeDescriptor(DESCRIPTOR_SUPPLEMENTARY, id, geo);
+}
+
+/** A volume descriptor set terminator (type 255). */
+export function encodeTerminator(): Buffer {
+  const b = Buffer.alloc(SECTOR);
+  b[VD.type] = DESCRIPTOR_TERMINATOR;
+  b.write(STANDARD_ID, VD.standardId, 'latin1');
+  b[VD.version] = 1;
+  return b;
 }

@@ -2,10 +2,10 @@
 // GNU tar and bsdtar — raw-byte names, long paths and targets, big ids, dates before 1970
 // and with fractions, devices, hard links, and the ISOPIPE.* records.
 import t from 'tap';
-import { encodeEntryHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from '../dist/merge/tar-writer.js';
 import { TarParser, type TarEntry } from '../dist/tar/parser.js';
 import { run } from './helpers/run.js';
 import { needs } from './helpers/skip.js';
+import { encodeEntryHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from '../dist/tar/header.js';
 
 function archive(entries: { e: OutEntry; data?: Buffer }[]): Buffer {
   const parts: Buffer[] = [];
@@ -128,7 +128,7 @@ t.test('a GNU volume label reaches iso-pack as one', async (t) => {
 });
 
 t.test('a pax global header at the end (iso-merge --mirror\'s unchanged mark): the parser keeps it, tar tools skip it', async (t) => {
-  const { encodeGlobalHeader } = await import('../dist/merge/tar-writer.js');
+  const { encodeGlobalHeader } = await import('../dist/tar/header.js');
   const g = encodeGlobalHeader([['ISOPIPE.unchanged', '7']]);
   t.equal(g.length, 1024, 'one header block and one block of records');
   t.equal(g[156], 'g'.charCodeAt(0), "typeflag 'g'");

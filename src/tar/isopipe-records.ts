@@ -1,0 +1,77 @@
+// isopipe's own pax records, `ISOPIPE.*` (DESIGN §7, man iso-merge): iso-merge writes them,
+// iso-pack, iso-merge and cd-verify read them. One codec, so that the writer and the three
+// readers agree on the wire format; each reader keeps its own answer to a malformed value.
+// Pure: values in, records out and back.
+
+/** The pax key prefix of isopipe's records. */
+export const ISOPIPE_PREFIX = 'ISOPIPE.';
+
+/** One section of a file's data on the medium: `bytes` bytes from sector `lba`. */
+export interface ExtentText {
+  lba: number;
+  bytes: number;
+}
+
+/** The `ISOPIPE.extents` text of a reference: `LBA+BYTES` per section, comma separated. */
+export function formatExtents(extents: readonly ExtentText[]): string {
+  return extents.map((x) => `${x.lba}+${x.bytes}`).join(',');
+}
+
+/** `ISOPIPE.extents` text back into sections ('' is none); null when it is not that form. */
+export function parseExtents(text: string): ExtentText[] | null {
+  if (text === '') return [];
+  const out: ExtentText[] = [];
+  for (const part of text.split(',')) {
+    const m = /^([0-9]+)\+([0-9]+)$/.exec(part.trim());
+    if (!m) return null;
+    out.push({ lba: Number(m[1]), bytes: Number(m[2]) });
+  }
+  return out;
+}
+
+/** Bytes the sections hold. */
+export function extentBytes(extents: readonly ExtentText[]): number {
+  return extents.reduce((n, x) => n + x.bytes, 0);
+}
+
+/** What a reference to an earlier session's file carries instead of data. */
+export interface ReferenceRecords {
+  /** `ISOPIPE.extents` text. */
+  extents: string;
+  /** Bytes the extents hold (a zisofs file's compressed bytes). */
+  size: number;
+  /** A zisofs file's ZF entry as text (formatZf). */
+  zisofs?: string;
+  /** The MD5 its session recorded, 32 hex digits. */
+  md5?: string;
+}
+
+/** The pax records of a reference, in the order iso-merge writes them. */
+export function encodeReference(r: ReferenceRecords): [string, string][] {
+  const records: [string, string][] = [[ISOPIPE_PREFIX + 'extents', r.extents], [ISOPIPE_PREFIX + 'size', String(r.size)]];
+  if (r.zisofs !== undefined) records.push([ISOPIPE_PREFIX + 'zisofs', r.zisofs]);
+  if (r.md5 !== undefined) records.push([ISOPIPE_PREFIX + 'md5', r.md5]);
+  return records;
+}
+
+/** The global record saying the tar shows session N unchanged (iso-merge --mirror). */
+export function encodeUnchanged(session: number): [string, string][] {
+  return [[ISOPIPE_PREFIX + 'unchanged', String(session)]];
+}
+
+/** Whether a tar's global pax records carry encodeUnchanged's record. */
+export function isUnchanged(globalRecords: ReadonlyMap<string, string>): boolean {
+  return globalRecords.has(ISOPIPE_PREFIX + 'unchanged');
+}
+
+/** An entry's pax records in isopipe's namespace, keyed without the prefix; null for none. */
+export function isopipeRecords(pax: ReadonlyMap<string, string>): Map<string, string> | null {
+  let out: Map<string, string> | null = null;
+  for (const [k, v] of pax) if (k.startsWith(ISOPIPE_PREFIX)) (out ??= new Map()).set(k.slice(ISOPIPE_PREFIX.length), v);
+  return out;
+}
+
+/** isopipeRecords' map back into pax records, in its order. */
+export function encodeIsopipeRecords(records: ReadonlyMap<string, string>): [string, string][] {
+  return [...records].map(([k, v]) => [ISOPIPE_PREFIX + k, v]);
+}
