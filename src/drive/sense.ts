@@ -154,14 +154,15 @@ export function describeSense(s: Sense): string {
 export type SenseClass = 'recovered' | 'retry' | 'no-medium' | 'medium-changed' | 'fatal';
 
 /**
- * How to treat the condition: key 1 is success; not ready while becoming ready or busy
- * with a long write/operation is retried as cdrecord and libburn do; unit attention is
- * retried after the caller re-reads the medium; no medium is its own answer.
+ * How to treat the condition: key 1 is success; not ready while spinning up (cause not
+ * reportable), becoming ready, or busy with a long write/operation is retried as cdrecord
+ * and libburn do; unit attention is retried after the caller re-reads the medium; no
+ * medium is its own answer.
  */
 export function classifySense(s: Sense): SenseClass {
   if (s.key === 0x1) return 'recovered';
   if (s.key === 0x2 && s.asc === 0x3a) return 'no-medium';
-  if (s.key === 0x2 && s.asc === 0x04 && [0x01, 0x04, 0x07, 0x08].includes(s.ascq)) return 'retry';
+  if (s.key === 0x2 && s.asc === 0x04 && [0x00, 0x01, 0x04, 0x07, 0x08].includes(s.ascq)) return 'retry';
   if (s.key === 0x6 && s.asc === 0x28) return 'medium-changed';
   if (s.key === 0x6) return 'retry';
   if (s.key === 0xb) return 'retry';
