@@ -102,7 +102,9 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
         }
       : undefined;
     // The stream owns a file it was given (and closes it); stdin stays open.
-    const input = createReadStream('', { fd, highWaterMark: 1 << 20, autoClose: inFd !== null, start: seekable ? 0 : undefined });
+    // stdin from a pipe goes through process.stdin (a libuv pipe handle): the producer
+    // (node's iso-pack) may leave it non-blocking, where fs reads fail with EAGAIN.
+    const input = inFd === null && !seekable ? process.stdin : createReadStream('', { fd, highWaterMark: 1 << 20, autoClose: inFd !== null, start: seekable ? 0 : undefined });
     inFd = null;
     progress = wantProgress(a.verbose) ? new DriveProgress() : null;
     try {
