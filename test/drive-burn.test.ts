@@ -311,3 +311,30 @@ t.test('cd-write: -fix and -eject are for drives; an image file goes the old way
   const help = spawnSync(process.execPath, [new URL('../bin/cd-write.js', import.meta.url).pathname, '--help'], { encoding: 'utf8' });
   t.match(help.stdout, /-fix .*interrupted burn/s);
 });
+
+t.test('a drive that refuses the write parameters: nothing written, tray unlocked', async (t) => {
+  const { model, mmc } = setup('cdr');
+  model.faults.push({ match: on.op(0x55), sense: [5, 0x26, 0x00] });
+  const img = await image(0);
+  await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /^MODE SELECT\(10\) failed: .*\(5\/26\/00\); nothing was written; the disc is as it was$/ });
+  t.equal(model.writes().length, 0);
+  t.notOk(model.locked);
+});
+
+t.test('DVD-R sequential: page 05h for incremental recording, CLOSE TRACK, then CLOSE SESSION (the page decides)', async (t) => {
+  const { model, mmc } = setup('dvd-r');
+  for (const multi of [true, false]) {
+    const img = await image(model.nwa);
+    const before = model.trace.length;
+    const r = await burnSession(mmc, chunks(img), opts(img, { multi }));
+    t.equal(r.closed, !multi);
+    t.equal(model.writeType, 0, 'write type incremental');
+    t.equal(model.linkSize, 16);
+    t.ok(model.fixedPacket);
+    t.equal(model.multiField, multi ? 3 : 0);
+    const closes = model.trace.slice(before).filter((c) => c[0] === 0x5b).map((c) => c[2] & 7);
+    t.same(closes, [1, 2], 'CLOSE TRACK, CLOSE SESSION');
+  }
+  t.ok(model.closed);
+  t.equal(model.sessions.length, 2);
+});

@@ -1,7 +1,9 @@
 // cd-write on an optical drive (dev=/dev/srN, /dev/sgN, B,T,L): options, input, progress
 // and messages around the burn engine (drive/burn.ts). cd-write.ts hands over here when
 // its medium is a drive.
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, read as fsRead, fstatSync, openSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { promisify } from 'node:util';
 import { isOpticalDrive, parseCdrecordAddress, resolveCdrecordAddress } from '../drive/address.js';
 import { BurnMmc } from '../drive/burn-mmc.js';
 import { probeForBurn } from '../drive/burn-probe.js';
@@ -17,6 +19,9 @@ const SECTOR = 2048;
 /** The drive a medium path names, or null when it is an image file or another device. */
 export function drivePathOf(path: string): string | null {
   if (parseCdrecordAddress(path)) return resolveCdrecordAddress(path);
+  // By name first: a node being recreated (a rescan, a tray event) must not send a drive
+  // down the block-device path, which would open it plainly and fail with EROFS.
+  if (/^\/dev\/(sr|scd|sg)[0-9]+$/.test(path)) return path;
   return isOpticalDrive(path) ? path : null;
 }
 
@@ -37,6 +42,32 @@ function speedOf(s: string | undefined): number | undefined {
   const n = parseFloat(s);
   if (!(n > 0)) throw new UsageError(`speed= wants a positive number, not '${s}'`);
   return n;
+}
+
+const read = promisify(fsRead);
+
+/**
+ * The input in chunks of up to 1 MiB, read on libuv's thread pool so the event loop keeps
+ * feeding the drive. One buffer, reused: each chunk is valid until the next is asked for
+ * (the burn copies it into its fifo first). A descriptor someone made non-blocking (a pipe
+ * shared with another process) is waited on, not failed.
+ */
+export async function* readInput(fd: number, fromStart: boolean, size = 1 << 20): AsyncGenerator<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let position = fromStart ? 0 : null;
+  for (;;) {
+    let n: number;
+    try {
+      ({ bytesRead: n } = await read(fd, buf, 0, size, position));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      await new Promise((r) => setTimeout(r, 2));
+      continue;
+    }
+    if (n === 0) return;
+    if (position !== null) position += n;
+    yield buf.subarray(0, n);
+  }
 }
 
 const mb = (b: number) => (b / 1e6).toFixed(1);
@@ -71,7 +102,8 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
 
   let inFd: number | null = null;
   if (!a.fix) {
-    if (a.source === null && process.stdin.isTTY) throw new UsageError('no session on stdin: name an image file (iso-pack -o FILE) or pipe one in');
+    // isatty, not process.stdin.isTTY: creating process.stdin makes a pipe non-blocking.
+    if (a.source === null && isatty(0)) throw new UsageError('no session on stdin: name an image file (iso-pack -o FILE) or pipe one in');
     if (a.source !== null) {
       try {
         inFd = openSync(a.source, 'r');
@@ -80,6 +112,8 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
       }
     }
   }
+  // A device node that a rescan or tray event is recreating comes back within moments.
+  for (let i = 0; i < 30 && !existsSync(devicePath); i++) await new Promise((r) => setTimeout(r, 100));
   const { drive, inquiry } = await openDrive(devicePath);
   const mmc = new BurnMmc(drive.transport);
   log?.(`${devicePath}: ${[inquiry.vendor, inquiry.product, inquiry.revision].filter(Boolean).join(' ')}`);
@@ -101,11 +135,7 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
           return readSync(fd, b, 0, b.length, sector * SECTOR) === b.length ? b : null;
         }
       : undefined;
-    // The stream owns a file it was given (and closes it); stdin stays open.
-    // stdin from a pipe goes through process.stdin (a libuv pipe handle): the producer
-    // (node's iso-pack) may leave it non-blocking, where fs reads fail with EAGAIN.
-    const input = inFd === null && !seekable ? process.stdin : createReadStream('', { fd, highWaterMark: 1 << 20, autoClose: inFd !== null, start: seekable ? 0 : undefined });
-    inFd = null;
+    const input = readInput(fd, seekable);
     progress = wantProgress(a.verbose) ? new DriveProgress() : null;
     try {
       const r = await burnSession(mmc, input, {
@@ -134,7 +164,6 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
       return 0;
     } finally {
       progress?.done();
-      input.destroy();
     }
   } finally {
     drive.close();

@@ -212,7 +212,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
   while (firstBytes < SECTOR) {
     const r = await it.next();
     if (r.done) break;
-    first.push(r.value);
+    first.push(Buffer.from(r.value)); // the input may reuse its buffer
     firstBytes += r.value.length;
   }
   const placeholder = firstBytes >= SECTOR && looksLikeStreamHeader(Buffer.concat(first).subarray(0, SECTOR)) ? await readPlaceholder(mmc, disc, nwa, log) : null;
@@ -284,8 +284,13 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
 
   // Drive setup: tray lock, speed, write parameters. Still no WRITE.
   await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(true)).catch(() => {});
-  if (opts.speed !== undefined) await setSpeed(mmc, profile, opts.speed, nwa + (disc.freeBlocks ?? 0), log);
-  if (cd || isDvdMinus(profile)) await selectWriteParameters(mmc, profile, { multi: opts.multi || headLast, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
+  try {
+    if (opts.speed !== undefined) await setSpeed(mmc, profile, opts.speed, nwa + (disc.freeBlocks ?? 0), log);
+    if (cd || isDvdMinus(profile)) await selectWriteParameters(mmc, profile, { multi: opts.multi || headLast, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
+  } catch (err) {
+    await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
+    throw new BurnError(`${(err as Error).message}; nothing was written; the disc is as it was`);
+  }
 
   let lba = nwa;
   let writtenBlocks = 0;

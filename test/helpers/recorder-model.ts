@@ -8,9 +8,9 @@ import type { ScsiCommand, ScsiReply, Transport } from '../../src/drive/transpor
 import { decodeModeSense10 } from '../../src/drive/mmc.js';
 import { decodeWriteParametersPage } from '../../src/drive/write-commands.js';
 
-export type ModelMedium = 'cdr' | 'dvd+r' | 'bdr' | 'cdrom' | 'none';
+export type ModelMedium = 'cdr' | 'dvd-r' | 'dvd+r' | 'bdr' | 'cdrom' | 'none';
 
-const PROFILE: Record<ModelMedium, number> = { cdr: 0x09, 'dvd+r': 0x1b, bdr: 0x41, cdrom: 0x08, none: 0 };
+const PROFILE: Record<ModelMedium, number> = { cdr: 0x09, 'dvd-r': 0x11, 'dvd+r': 0x1b, bdr: 0x41, cdrom: 0x08, none: 0 };
 
 export interface ModelSession {
   start: number;
@@ -65,7 +65,7 @@ export class RecorderModel implements Transport {
   /** Blocks written in test-write mode (discarded, as a real drive does). */
   dummyBlocks = 0;
 
-  constructor(medium: ModelMedium, capacity = medium === 'cdr' ? 359_847 : medium === 'dvd+r' ? 2_295_104 : 12_219_392) {
+  constructor(medium: ModelMedium, capacity = medium === 'cdr' ? 359_847 : medium === 'dvd+r' || medium === 'dvd-r' ? 2_295_104 : 12_219_392) {
     this.medium = medium;
     this.capacity = capacity;
   }
@@ -73,6 +73,14 @@ export class RecorderModel implements Transport {
   get cd(): boolean {
     return this.medium === 'cdr';
   }
+
+  /** Media whose page 05h decides (CD, DVD-R); DVD+R and BD-R take no page 05h. */
+  get takesPage05(): boolean {
+    return this.medium === 'cdr' || this.medium === 'dvd-r';
+  }
+
+  linkSize = 0;
+  fixedPacket = false;
 
   /** Where the next session's first track starts. */
   get nwa(): number {
@@ -160,12 +168,14 @@ export class RecorderModel implements Transport {
       }
       case 0x55: {
         const page = decodeModeSense10(Buffer.concat([Buffer.from([0, cmd.data!.length - 2]), cmd.data!.subarray(2)]));
-        if (page.code !== 0x05 || !this.cd) return senseReply(5, 0x26, 0);
+        if (page.code !== 0x05 || !this.takesPage05) return senseReply(5, 0x26, 0);
         const p = decodeWriteParametersPage(page.bytes);
         this.multiField = p.multiSession;
         this.testWrite = p.testWrite;
         this.writeType = p.writeType;
         this.bufe = p.bufe;
+        this.linkSize = p.linkSizeValid ? p.linkSize : 0;
+        this.fixedPacket = p.fixedPacket;
         return GOOD();
       }
       case 0x2a:
@@ -263,7 +273,7 @@ export class RecorderModel implements Transport {
         this.open = null;
       }
       // CD: page 05h decides; DVD+R/BD-R: function 2 keeps it appendable.
-      if (this.cd ? this.multiField !== 3 : fn !== 2) this.closed = true;
+      if (this.takesPage05 ? this.multiField !== 3 : fn !== 2) this.closed = true;
       return GOOD();
     }
     return senseReply(5, 0x24, 0);

@@ -45,8 +45,47 @@ cdrskin dev="$DRIVE" -multi -tao -data "$S/s0.iso" >/dev/null 2>&1
 check cdrskin-burn $? "cdrskin -multi -tao"
 tar -C "$S/src/d0" -cf "$S/t0.tar" .
 
+# A burn killed with SIGKILL mid-track: the previous session still mounts, cd-msinfo says
+# what is on the disc, an append is refused until `cd-write -fix --multi` closes the open
+# session, after which the disc is appendable again.
+killed_burn() {
+  drive-oracle-rescan >/dev/null 2>&1
+  local X; X=$(xmsinfo)
+  mkdir -p "$S/dk" && head -c 12000000 /dev/urandom > "$S/dk/big.bin"
+  tar -C "$S" -cf - dk | node bin/iso-pack.js --prev "$X" -o "$S/killed.img" 2>/dev/null
+  mark killed-burn
+  node bin/cd-write.js -v --multi dev="$DRIVE" "$S/killed.img" 2> "$S/killed.err" &
+  local pid=$!
+  for i in $(seq 1 600); do grep -q 'MB written' "$S/killed.err" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  kill -9 $pid; wait $pid; local rc=$?
+  [ $rc = 137 ] && grep -q 'MB written' "$S/killed.err"; check killed-mid-burn $? "rc=$rc $(tr '\r' '\n' < "$S/killed.err" | grep 'MB written' | tail -n 1)"
+  mark after-kill
+  echo "INFO after-kill $(drive-oracle-toc | grep '^disc')"
+  echo "INFO after-kill cd-msinfo: $(ourmsinfo | tr '\n' ' ')"
+  drive-oracle-rescan >/dev/null 2>&1
+  local prev=$((sessions - 1))
+  if mount -t iso9660 -o ro,session=$prev "$DRIVE" "$MNT" 2>"$S/mount.err"; then
+    diff <(listing_tar "${TARS[$prev]}") <(listing_dir "$MNT") > "$S/diff" 2>&1; check killed-previous-session-mounts $? "session=$prev $(head -c 300 "$S/diff")"
+    umount "$MNT"
+  else
+    check killed-previous-session-mounts 1 "mount session=$prev: $(tr '\n' ' ' < "$S/mount.err")"
+  fi
+  out=$(node bin/cd-write.js --multi dev="$DRIVE" "$S/s3.img" 2>&1); rc=$?
+  [ $rc = 1 ] && echo "$out" | grep -q -- '-fix'; check killed-append-refused $? "rc=$rc $out"
+  mark fix
+  out=$(node bin/cd-write.js -v -fix --multi dev="$DRIVE" 2>&1); rc=$?
+  [ $rc = 0 ]; check fix $? "rc=$rc $(echo "$out" | tr '\n' ' ')"
+  mark after-fix
+  drive-oracle-toc | grep -q 'disc status=appendable last_session=empty'; check fix-appendable $? "$(drive-oracle-toc | grep '^disc')"
+  # The killed track is a session now (its head points at directories never written).
+  sessions=$((sessions + 1))
+  TARS+=(killed)
+}
+
 sessions=1
-prev_img=""
+# The tar each session on the disc was packed from, by session index (mount -o session=N).
+TARS=("$S/t0.tar")
 for k in 1 2 3 4; do
   multi=--multi
   [ $k = 4 ] && multi=""
@@ -83,6 +122,7 @@ for k in 1 2 3 4; do
   echo "INFO cd-write-$k $(cat "$S/write$k.json") seconds=$(echo "$end - $start" | bc)"
   mark "after-burn-$k"
   sessions=$((sessions + 1))
+  TARS+=("$S/t$k.tar")
   drive-oracle-rescan >/dev/null 2>&1
   X=$(xmsinfo)
   M=$(ourmsinfo)
@@ -96,14 +136,15 @@ for k in 1 2 3 4; do
   toc=$(xorriso -indev "$DRIVE" -toc 2>&1 | grep -c '^ISO session')
   [ "$toc" = "$sessions" ]; check "toc-sessions-$k" $? "xorriso -toc lists $toc ISO sessions, want $sessions"
   # The kernel mounts every session so far; each tree equals the tar it was made from.
-  for j in $(seq 0 $k); do
+  for j in $(seq 0 $((sessions - 1))); do
+    [ "${TARS[$j]}" = killed ] && continue
     if mount -t iso9660 -o ro,session=$j "$DRIVE" "$MNT" 2>"$S/mount.err"; then
-      if diff <(listing_tar "$S/t$j.tar") <(listing_dir "$MNT") > "$S/diff" 2>&1; then
+      if diff <(listing_tar "${TARS[$j]}") <(listing_dir "$MNT") > "$S/diff" 2>&1; then
         check "tree-after-$k-session-$j" 0 "$(listing_dir "$MNT" | wc -l) entries"
       else
         check "tree-after-$k-session-$j" 1 "$(head -c 400 "$S/diff" | tr '\n' ' ')"
       fi
-      if [ $j = $k ] && [ $j != 0 ]; then
+      if [ $j = $((sessions - 1)) ]; then
         cmp -s "$MNT/d$k/sub$k/blob$k.bin" "$S/src/d$k/sub$k/blob$k.bin"; check "content-$k" $? "blob$k.bin"
       fi
       umount "$MNT"
@@ -113,7 +154,7 @@ for k in 1 2 3 4; do
   done
   node bin/cd-verify.js dev="$DRIVE" > "$S/verify$k.out" 2>&1
   echo "INFO cd-verify-after-$k status=$? $(tail -c 300 "$S/verify$k.out" | tr '\n' ' ')"
-  prev_img=$S/s$k.img
+  [ $k = 3 ] && killed_burn
 done
 
 # The disc is closed: the next cd-write is refused, and nothing reaches the drive.
