@@ -2,6 +2,7 @@
 // <scsi/sg.h> on x86-64, the ioctl runs (ENOTTY on /dev/null → "not an MMC drive"), and
 // open errors are one line naming the device. Skips when koffi is not installed.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,18 @@ t.test('open errors', { skip }, async (t) => {
   await t.rejects(SgIoTransport.open(join(work, 'missing')), { name: 'DriveOpenError', message: `${join(work, 'missing')}: no such device` });
   writeFileSync(join(work, 'image.iso'), Buffer.alloc(2048));
   await t.rejects(SgIoTransport.open(join(work, 'image.iso')), { name: 'DriveOpenError', message: `${join(work, 'image.iso')}: not a device` });
+});
+
+t.test('a CD-ROM device node with no drive behind it', { skip }, async (t) => {
+  // Block major 11 (sr) with a minor no drive has: what a stale /dev/srN gives (ENXIO).
+  const node = join(work, 'sr200');
+  if (spawnSync('mknod', [node, 'b', '11', '200']).status !== 0) {
+    t.skip('mknod not allowed here');
+    return;
+  }
+  await t.rejects(openDrive(node), { name: 'DriveOpenError', message: `${node}: no drive answers at this device` });
+  const r = spawnSync(process.execPath, [new URL('../bin/cd-msinfo.js', import.meta.url).pathname, `dev=${node}`], { encoding: 'utf8' });
+  t.same([r.status, r.stderr], [1, `cd-msinfo: ${node}: no drive answers at this device\n`]);
 });
 
 t.test('SG_IO on a device that is not SCSI', { skip }, async (t) => {

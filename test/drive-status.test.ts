@@ -108,6 +108,11 @@ t.test('CD-R in SAO write mode: set to TAO before the NWA, as wodim and xorriso 
   t.same(r3.msinfo, { last: 0, next: 300 });
 });
 
+t.test('Drive.mediumStatus is readDisc', async (t) => {
+  const st = await drive(new FakeTransport(cdOneSession())).mediumStatus();
+  t.same([st.state, st.next, st.free, st.sessions.length, st.msinfo], ['appendable', 450, 332850, 1, { last: 0, next: 450 }]);
+});
+
 t.test('CD-R with two sessions', async (t) => {
   const disc = cdOneSession();
   disc.sessions = 3;

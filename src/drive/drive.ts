@@ -4,6 +4,7 @@
 import * as mmc from './mmc.js';
 import { classifySense, decodeSense, describeSense, type Sense } from './sense.js';
 import type { DataDirection, ScsiReply, Transport } from './transport.js';
+import type { DiscReport, ReadDiscOptions } from './disc.js';
 
 /** A command the drive refused or could not carry out; `sense` says why when the drive said. */
 export class DriveError extends Error {
@@ -173,6 +174,15 @@ export class Drive {
 
   async modeSense(page: number, pageControl: 0 | 1 | 2 | 3 = 0): Promise<mmc.ModePage> {
     return mmc.decodeModeSense10(await this.command('MODE SENSE(10)', mmc.modeSense10Cdb(page, pageControl), { inLength: 0xff }));
+  }
+
+  /**
+   * The disc in MediumStatus's shape (state, next, capacity, free, sessions), as image files
+   * report it, plus the drive's own view (profile, tracks, LAST,NEXT): see disc.ts.
+   */
+  async mediumStatus(opts: ReadDiscOptions = {}): Promise<DiscReport> {
+    const { readDisc } = await import('./disc.js');
+    return readDisc(this, null, opts);
   }
 
   close(): void {

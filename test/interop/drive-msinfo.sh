@@ -13,7 +13,8 @@ W=/tmp/work; mkdir -p $W
 rec() { # KEY CMD...: one line with the exit status and stdout (newlines as ' | ')
   local key=$1; shift
   local out rc
-  out=$("$@" 2>$W/err); rc=$?
+  # A command that hangs shows as rc=124 here instead of stalling the whole VM run.
+  out=$(timeout -k 5 240 bash -c '"$@"' rec "$@" 2>$W/err); rc=$?
   echo "@@ $key rc=$rc $(echo "$out" | paste -sd'|' | sed 's/|/ | /g')"
   [ $rc -ne 0 ] && echo "@@ $key.err $(head -3 $W/err | paste -sd'|')"
   return 0
@@ -23,6 +24,7 @@ ours() { node bin/cd-msinfo.js "$@"; }
 xmsinfo() { xorriso -as cdrecord dev=$DRIVE -msinfo 2>/dev/null; }
 wmsinfo() { wodim dev=$DRIVE -msinfo 2>/dev/null; }
 xtoc() { xorriso -indev $DRIVE -toc 2>&1 | grep -E '^ISO session|^Media (status|summary|nwa)'; }
+export -f ours xmsinfo wmsinfo xtoc
 if [ "$M" = rom ]; then # a pressed disc (--disc image.iso), then no disc at all
   rec rom.ours ours dev=$DRIVE
   rec rom.toc ours dev=$DRIVE --toc

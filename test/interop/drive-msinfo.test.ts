@@ -44,7 +44,16 @@ function runOracle(t: Tap.Test, media: string, disc?: string): { results: Map<st
     t.skip(`drive oracle not set up (run ${ORACLE} --setup as root): ${r.stderr.trim().split('\n').pop()}`);
     return null;
   }
-  t.equal(r.status, 0, `oracle run on ${media}: ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0) {
+    let console = '';
+    try {
+      console = readFileSync(join(out, 'console.log'), 'utf8').slice(-3000);
+    } catch {
+      // no console kept
+    }
+    t.fail(`oracle run on ${media} exited ${r.status}: ${r.stderr.slice(-2000)}\nstdout: ${r.stdout.slice(-2000)}\nconsole: ${console}`);
+    return null;
+  }
   const results = new Map<string, Result>();
   for (const line of r.stdout.split('\n')) {
     const m = /^@@ (\S+?)(\.err)? (?:rc=(\d+) ?)?(.*)$/.exec(line);
