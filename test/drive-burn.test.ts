@@ -145,7 +145,7 @@ t.test('refusals: nothing written', async (t) => {
     ['no disc', (m) => (m.medium = 'none'), () => image(0), {}, /no disc in \/dev\/model0/],
     ['ROM', (m) => (m.medium = 'cdrom'), () => image(0), {}, /is a CD-ROM \(read-only\)/],
     ['-dummy on DVD+R', (m) => (m.medium = 'dvd+r'), () => image(0), { dummy: true }, /-dummy: a DVD\+R has no test-write mode/],
-    ['head-last stream', () => {}, () => image(0, undefined, true), { inputBytes: null, peek: undefined }, /head-last stream cannot be burned on a CD-R yet.*iso-pack -o FILE/],
+    ['head-last stream for another LBA', () => {}, () => image(11_400, undefined, true), { inputBytes: null, peek: undefined }, /stream was built for LBA 11400, the disc's next writable address is 0: run cd-msinfo again/],
     ['not an image', () => {}, async () => Buffer.alloc(40 * SECTOR, 1), {}, /neither an isopipe head-last stream nor an ISO 9660 image/],
     ['open session', (m) => (m.open = { start: 0, next: 500 }), () => image(0), {}, /left open by an interrupted burn: run 'cd-write -fix --multi/],
   ];

@@ -15,6 +15,9 @@ import { BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, WRITE_TIME
 import type { Drive } from './drive.js';
 import { profileInfo, type ProfileInfo } from './profiles.js';
 import { Ring } from './ring.js';
+import { looksLikeStreamHeader } from '../session/format.js';
+import { sealPlanOf } from '../session/checksum-seal.js';
+import { burnHeadSession, closePlaceholderSession, readPlaceholder, type CommitMethod, type HeadSession } from './two-session-commit.js';
 import {
   CloseFunction,
   READ_BUFFER_CAPACITY_LENGTH,
@@ -119,6 +122,9 @@ export interface BurnResult {
   ringSize: number;
   retries: Record<string, number>;
   ignoredSectors: number;
+  /** 'two-session' for a head-last stream (two-session-commit.ts): `head` is session k+1. */
+  commit?: CommitMethod;
+  head?: HeadSession | null;
 }
 
 /** The burn failed after the first WRITE: the message says what is on the disc now. */
@@ -174,6 +180,8 @@ interface Prepared {
   start: number;
   sectors: number;
   head: Buffer;
+  /** A head-last stream: `head` is the placeholder, the real head comes at the end. */
+  headLast?: boolean;
 }
 
 /**
@@ -195,13 +203,37 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
   const ring = new Ring(Math.ceil(ringBytes / piece) * piece);
   let prepared: Prepared | null = null;
   let expectOffset = 0;
+  const it = input[Symbol.asyncIterator]();
+  // A head-last stream is burned by the two-session commit, whose placeholder head (the
+  // newest session's, read back) must be known before the receiver begins: look at the
+  // first sector for the stream's header.
+  const first: Buffer[] = [];
+  let firstBytes = 0;
+  while (firstBytes < SECTOR) {
+    const r = await it.next();
+    if (r.done) break;
+    first.push(Buffer.from(r.value)); // the input may reuse its buffer
+    firstBytes += r.value.length;
+  }
+  const placeholder = firstBytes >= SECTOR && looksLikeStreamHeader(Buffer.concat(first).subarray(0, SECTOR)) ? await readPlaceholder(mmc, disc, nwa, log) : null;
 
   // The receiver decides what the input is and where it belongs; begin() runs before it
   // hands over a single sector, so every refusal here happens before any WRITE.
   const receiver = sessionReceiver(
     {
       begin(info: SessionBegin): number {
-        if (info.kind === 'head-last') throw new MediumRefusal(headLastRefusal(profile.name));
+        if (info.kind === 'head-last') {
+          if (!placeholder) throw new MediumRefusal(headLastRefusal(profile.name));
+          if (info.start !== nwa) throw new MediumRefusal(`stream was built for LBA ${info.start}, the disc's next writable address is ${nwa}: run cd-msinfo again and rebuild the session`);
+          const known = info.knownSectors;
+          const blocks = known === null ? 0 : trackBlocks(known, cd) + trackBlocks(HEAD_SECTORS, cd);
+          if (known !== null && disc.freeBlocks !== null && blocks > disc.freeBlocks)
+            throw new MediumRefusal(`session of ${known} sectors (${blocks} blocks with padding and the head session) does not fit: the ${profile.name} has ${disc.freeBlocks} blocks free`);
+          log(`head-last stream: two-session commit (placeholder head, data, then the real head as a session of its own)`);
+          prepared = { start: nwa, sectors: known ?? HEAD_SECTORS, head: placeholder, headLast: true };
+          expectOffset = HEAD_SECTORS;
+          return nwa;
+        }
         const wrong = (lba: number) => `image was built for LBA ${lba}, the disc's next writable address is ${nwa}: run cd-msinfo again and rebuild the session`;
         if (info.builtFor !== null && info.builtFor !== nwa) throw new MediumRefusal(wrong(info.builtFor));
         if (info.builtFor === null && opts.peek) {
@@ -230,7 +262,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     { inputBytes: opts.inputBytes ?? null, peek: opts.peek, candidates: [nwa] },
   );
 
-  const it = input[Symbol.asyncIterator]();
+  for (const c of first) receiver.push(c);
   // Read until the receiver knows the session (or refuses it): nothing is sent yet.
   while (!prepared) {
     const r = await it.next();
@@ -246,13 +278,15 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
   const queued = Buffer.from(ringDrain(ring));
   ring.push(session.head.subarray(0, headSectors * SECTOR));
   if (queued.length) ring.push(queued);
-  const total = trackBlocks(session.sectors, cd);
+  const headLast = !!session.headLast;
+  let total = trackBlocks(session.sectors, cd);
+  let realHead: Buffer | null = null;
 
   // Drive setup: tray lock, speed, write parameters. Still no WRITE.
   await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(true)).catch(() => {});
   try {
     if (opts.speed !== undefined) await setSpeed(mmc, profile, opts.speed, nwa + (disc.freeBlocks ?? 0), log);
-    if (cd || isDvdMinus(profile)) await selectWriteParameters(mmc, profile, { multi: opts.multi, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
+    if (cd || isDvdMinus(profile)) await selectWriteParameters(mmc, profile, { multi: opts.multi || headLast, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
   } catch (err) {
     await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
     throw new BurnError(`${(err as Error).message}; nothing was written; the disc is as it was`);
@@ -283,6 +317,13 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       }
       const got = receiver.end(); // throws when the image was cut short or is not what it said
       ignored = got.ignoredSectors;
+      if (headLast) {
+        // The trailer has told the session's length; the real head is held for session k+1.
+        if (sealPlanOf(got.head)) throw new Error(`the stream's head asks for an --md5 seal, which needs the session rewritten after the head is known: not possible on a ${profile.name}; pack without --md5 or burn 'iso-pack -o FILE'`);
+        session.sectors = got.sectors;
+        total = trackBlocks(got.sectors, cd);
+        realHead = got.head;
+      }
       // Zero blocks after the image: up to the CD minimum track length, plus the run-out pad.
       let pad = (total - session.sectors) * SECTOR;
       const zeros = Buffer.alloc(WRITE_BLOCKS * SECTOR);
@@ -322,7 +363,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
           driveBuffer = await pollDriveBuffer(mmc);
         }
         lastProgress = now;
-        opts.onProgress({ written: writtenBlocks * SECTOR, total: total * SECTOR, ringFill: ring.fill, ringSize: ring.capacity, driveBuffer, seconds: (now - t0) / 1000 });
+        opts.onProgress({ written: writtenBlocks * SECTOR, total: Math.max(total, writtenBlocks) * SECTOR, ringFill: ring.fill, ringSize: ring.capacity, driveBuffer, seconds: (now - t0) / 1000 });
       }
     }
   };
@@ -348,11 +389,17 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     log(`${writtenBlocks} blocks written at ${nwa}..${lba - 1}; synchronizing the drive's cache`);
     await waitReady(mmc, 'SYNCHRONIZE CACHE', synchronizeCache(true));
     let closed = false;
-    if (!opts.dummy) {
+    let headSession: HeadSession | null = null;
+    if (opts.dummy) log('-dummy: test write done, nothing closed');
+    else if (headLast) {
+      await closeSession(mmc, profile, disc.nextTrack, true, log);
+      headSession = await burnHeadSession(mmc, profile, realHead!, { multi: opts.multi, probe: opts.probe, log });
+      closed = headSession.closed;
+    } else {
       closed = await closeSession(mmc, profile, disc.nextTrack, opts.multi, log);
-    } else log('-dummy: test write done, nothing closed');
-    let next: number | null = null;
-    if (!opts.dummy && !closed) {
+    }
+    let next: number | null = headSession ? headSession.next : null;
+    if (!opts.dummy && !closed && !headSession) {
       try {
         next = (await opts.probe(mmc.drive)).nwa;
       } catch {
@@ -374,8 +421,23 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       ringSize: ring.capacity,
       retries: Object.fromEntries(mmc.retries),
       ignoredSectors: ignored,
+      commit: headLast ? 'two-session' : 'plain',
+      head: headSession,
     };
   } catch (err) {
+    if (headLast && anyWritten && !writerError && err === inputError && !opts.dummy) {
+      // A cut or damaged stream: close session k with its placeholder head, so the newest
+      // session shows the previous tree and the disc takes the next append.
+      let how: string;
+      try {
+        await closePlaceholderSession(mmc, profile, disc, nwa, writtenBlocks, log);
+        how = `nothing was committed: the ${writtenBlocks} blocks burned at LBA ${nwa} are unreferenced and their session was closed with the previous newest session's head, so the disc shows what it showed before and stays appendable`;
+      } catch (closeErr) {
+        how = `nothing was committed, but closing the placeholder session failed (${(closeErr as Error).message}): earlier sessions still mount; 'cd-write -fix --multi' closes it`;
+      }
+      await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
+      throw new BurnError(`${(err as Error).message}; ${how}`);
+    }
     await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
     if (err instanceof DriveGoneError) throw new BurnError(`${(err as Error).message} after ${writtenBlocks} of ${total} blocks; ${await stateAfterFailure(mmc, opts.probe, anyWritten)}`);
     const what = err instanceof DriveCommandError ? `${err.message}${err.command === 'WRITE(10)' ? ` at LBA ${lba}` : ''}` : (err as Error).message;
@@ -414,7 +476,7 @@ export function trackBlocks(sectors: number, cd: boolean): number {
  * progress, not ready: BurnMmc's bounded back-off). A unit attention (medium may have
  * changed) is retried only when the track still ends where this WRITE begins.
  */
-async function writeBlocks(mmc: BurnMmc, lba: number, blocks: number, data: Buffer, disc: DiscForBurn, probe: DiscProbe): Promise<void> {
+export async function writeBlocks(mmc: BurnMmc, lba: number, blocks: number, data: Buffer, disc: DiscForBurn, probe: DiscProbe): Promise<void> {
   const cdb = write10(lba, blocks);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -434,7 +496,7 @@ async function writeBlocks(mmc: BurnMmc, lba: number, blocks: number, data: Buff
 }
 
 /** Sends an Immed command and polls TEST UNIT READY until the drive has finished it. */
-async function waitReady(mmc: BurnMmc, name: string, cdb: Buffer): Promise<void> {
+export async function waitReady(mmc: BurnMmc, name: string, cdb: Buffer): Promise<void> {
   await mmc.run(name, cdb, { timeoutMs: LONG_TIMEOUT_MS, retryBudgetMs: LONG_TIMEOUT_MS });
   await mmc.run('TEST UNIT READY', testUnitReady(), { retryBudgetMs: LONG_TIMEOUT_MS, onMediumChanged: 'retry' });
 }
@@ -466,7 +528,7 @@ async function setSpeed(mmc: BurnMmc, p: ProfileInfo, times: number, endLba: num
  * DVD+R and BD-R take no page 05h (MMC-5; libburn sends none): their session close
  * function decides whether the disc stays appendable.
  */
-async function selectWriteParameters(mmc: BurnMmc, p: ProfileInfo, o: { multi: boolean; testWrite: boolean; bufe: boolean }, log: (l: string) => void): Promise<void> {
+export async function selectWriteParameters(mmc: BurnMmc, p: ProfileInfo, o: { multi: boolean; testWrite: boolean; bufe: boolean }, log: (l: string) => void): Promise<void> {
   let pageLength = WRITE_PARAMETERS_MIN_LENGTH;
   try {
     const sensed = await mmc.drive.modeSense(WRITE_PARAMETERS_PAGE);
