@@ -5,7 +5,7 @@
 // Session k+1 is the real head alone (padded to the profile's minimum track), whose
 // descriptors point back into session k by absolute LBA. Writing it is the commit point:
 // a stream that ends early leaves session k with the placeholder, i.e. the previous tree.
-import { HEAD_SECTORS, SECTOR } from '../session/format.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 import { placeholderHead } from '../session/placeholder-head.js';
 import { MediumRefusal } from '../media/medium.js';
 import type { BurnMmc } from './burn-mmc.js';

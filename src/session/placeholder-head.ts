@@ -3,11 +3,10 @@
 // last. It must leave the previous newest tree visible when this session is mounted (a copy
 // of that session's head: every reference in it is an absolute LBA), or, on a blank disc, an
 // empty but valid volume. Pure: bytes in, bytes out.
-import { SECTOR } from '../iso9660/constants.js';
-import { encodePrimaryDescriptor, encodeTerminator } from '../iso9660/descriptors.js';
+import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
+import { encodePrimaryDescriptor, encodeTerminator } from '../iso9660/volume-descriptor.js';
 import { DOT, DOTDOT, FLAG_DIRECTORY, encodeDirectoryRecord } from '../iso9660/directory-record.js';
 import { encodePathTable } from '../iso9660/path-table.js';
-import { HEAD_SECTORS } from './format.js';
 
 /** Volume identifier of the empty placeholder tree on a blank disc. */
 export const EMPTY_VOLUME_ID = 'ISOPIPE_EMPTY';
