@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { EmulatedMedium } from '../dist/media/emulated-medium.js';
-import { withReader } from './helpers/skip.js';
+import { EmulatedMedium } from '../../dist/media/emulated-medium.js';
+import { withReader } from '../helpers/skip.js';
 
-const BIN = new URL('../bin/', import.meta.url).pathname;
+const BIN = new URL('../../bin/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'isopipe-lock-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const ENV = { ...process.env, CDR_DEVICE: '', SOURCE_DATE_EPOCH: '1700000000' };
