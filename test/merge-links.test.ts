@@ -72,7 +72,7 @@ t.test('a first session by iso-pack (long name first in its tar)', async (t) => 
   if (!needs(t, 'bsdtar')) return;
   const medium = join(work, 'pack.iso');
   const tar = must('tar', ['-C', S, '--format=gnu', '--no-recursion', '-cf', '-', '.', './hl', `./hl/${LONG}`, './hl/b', './hl/b/short', './plain']);
-  const r = run('bash', ['-o', 'pipefail', '-c', `${process.execPath} ${new URL('../bin/iso-pack.js', import.meta.url).pathname} -q | ${process.execPath} ${new URL('../bin/cd-write.js', import.meta.url).pathname} --dev '${medium}' --multi`], { input: tar });
+  const r = run('bash', ['-o', 'pipefail', '-c', `${process.execPath} ${new URL('../bin/iso-pack.js', import.meta.url).pathname} -q --prev 0,32 | ${process.execPath} ${new URL('../bin/cd-write.js', import.meta.url).pathname} --create --dev '${medium}' --multi`], { input: tar });
   t.equal(r.status, 0, r.stderr);
   t.ok(bsdtarReads(medium).ok, 'bsdtar reads session 1');
   await scenario(t, medium);
