@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       if (remove.length === 0) return passThrough(noInput, verbose);
     }
     // A session that does not exist is a usage error, as in cd-verify.
-    if (image && !image.blank && sessionNumber !== undefined && sessionNumber > image.sessions.length)
+    if (image && !image.blank && sessionNumber !== undefined && !image.sessions.some((s) => s.number === sessionNumber))
       throw new UsageError(`there is no session ${sessionNumber}: the medium has ${image.sessions.length}`);
     const session = image && !image.blank ? image.session(sessionNumber) : null;
     const old = session ? OldTree.load(image!, session) : null;
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     }
     // Nothing changed against the newest session: say so at the end of the tar, where
     // iso-pack turns it into the stream's "unchanged" flag (docs/stream-format.md).
-    const unchanged = merger.unchanged && session !== null && session.session.number === image!.sessions.length;
+    const unchanged = merger.unchanged && session !== null && session.session.number === image!.sessions[image!.sessions.length - 1].number;
     if (unchanged) out.globalHeader(encodeUnchanged(session.session.number));
     out.finish();
     if (verbose) report(merger.counts, merger.mirror?.counts ?? null, data, session?.session.number ?? null);

@@ -95,19 +95,32 @@ export class DriveSectorReader implements SectorReader {
   }
 }
 
-/** The image reader's session list from the drive's: each session's PVD read for its dates. */
+/**
+ * The image reader's session list from the drive's: each session's PVD read for its dates.
+ * A session whose volume runs past its own tracks (a burn killed after its head, then closed
+ * by cd-write -fix) holds a tree whose data was never written: readers go on from the
+ * session before it, as they do from the newest complete session of an image file.
+ */
 export function discSessions(report: Pick<DiscReport, 'sessions'>, reader: SectorSource): SessionEntry[] {
-  return report.sessions.map((s) => {
+  const out: SessionEntry[] = [];
+  for (const s of report.sessions) {
     let created: Date | null = null;
     let modified: Date | null = null;
     try {
       const sector = reader.read(s.start + 16, 1);
-      if (isPrimaryDescriptor(sector)) ({ created, modified } = decodeVolumeDescriptor(sector));
+      if (isPrimaryDescriptor(sector)) {
+        const vd = decodeVolumeDescriptor(sector);
+        ({ created, modified } = vd);
+        const vss = vd.volumeSpaceSize;
+        const fits = (vss > 0 && vss <= s.size) || (vss > s.start && vss - s.start <= s.size);
+        if (!fits) continue;
+      }
     } catch {
       // An unreadable PVD: the session check says so with its LBA.
     }
-    return { number: s.number, start: s.start, size: s.size, volumeId: s.volumeId, created, modified };
-  });
+    out.push({ number: s.number, start: s.start, size: s.size, volumeId: s.volumeId, created, modified });
+  }
+  return out;
 }
 
 /** An Image over the disc in `drive`, whose state readDisc gave as `report`. */

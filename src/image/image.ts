@@ -92,8 +92,9 @@ export class Image {
     if (this.scan.kind === 'blank') throw new ImageError('the medium is blank: it holds no session', {});
     if (this.scan.kind !== 'iso') throw new ImageError(`the medium is not an ISO 9660 image (${this.scan.foreign})`, {});
     const list = this.scan.sessions;
-    const n = number ?? list.length;
-    const s = list[n - 1];
+    // By number, not position: a disc's list may skip a session whose burn never finished.
+    const n = number ?? list[list.length - 1]?.number;
+    const s = number === undefined ? list[list.length - 1] : list.find((x) => x.number === number);
     if (!Number.isInteger(n) || !s) throw new ImageError(`there is no session ${number}: the medium has ${list.length}`, {});
     let primary: VolumeDescriptor | null = null;
     let joliet: VolumeDescriptor | null = null;
