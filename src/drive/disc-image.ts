@@ -97,11 +97,13 @@ export class DriveSectorReader implements SectorReader {
 
 /**
  * The image reader's session list from the drive's: each session's PVD read for its dates.
- * A session whose volume runs past its own tracks (a burn killed after its head, then closed
- * by cd-write -fix) holds a tree whose data was never written: readers go on from the
- * session before it, as they do from the newest complete session of an image file.
+ * A session whose root directory lies past everything written (a burn killed after its
+ * head, then closed by cd-write -fix) holds a tree whose metadata was never burned: readers
+ * go on from the sessions before it, as they do from the newest complete session of an
+ * image file. (A streamed session's head points back into its data session: that is kept.)
  */
 export function discSessions(report: Pick<DiscReport, 'sessions'>, reader: SectorSource): SessionEntry[] {
+  const written = report.sessions.reduce((m, s) => Math.max(m, s.start + s.size), 0);
   const out: SessionEntry[] = [];
   for (const s of report.sessions) {
     let created: Date | null = null;
@@ -111,9 +113,7 @@ export function discSessions(report: Pick<DiscReport, 'sessions'>, reader: Secto
       if (isPrimaryDescriptor(sector)) {
         const vd = decodeVolumeDescriptor(sector);
         ({ created, modified } = vd);
-        const vss = vd.volumeSpaceSize;
-        const fits = (vss > 0 && vss <= s.size) || (vss > s.start && vss - s.start <= s.size);
-        if (!fits) continue;
+        if (vd.root.extent >= written) continue;
       }
     } catch {
       // An unreadable PVD: the session check says so with its LBA.
