@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tarStream from 'tar-stream';
+import { tarOfFiles as tarOf } from './helpers/tar-of-files.js';
 import { BurnMmc, type Sleep } from '../dist/drive/burn-mmc.js';
 import { probeForBurn } from '../dist/drive/burn-probe.js';
 import { CD_PAD_BLOCKS, burnSession, fixDisc, type BurnOptions } from '../dist/drive/burn.js';
@@ -20,16 +20,6 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 const SECTOR = 2048;
 
-async function tarOf(files: Record<string, Buffer | string>): Promise<Buffer> {
-  const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on('end', r));
-  for (const [name, data] of Object.entries(files)) pack.entry({ name, mtime: new Date(1_700_000_000_000) }, data);
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 /** A plain image from iso-pack laid out for `lba` (what `iso-pack --prev X,lba -o FILE` makes). */
 async function image(lba: number, files: Record<string, Buffer | string> = { 'a.txt': 'hello\n', 'big.bin': Buffer.alloc(300_000, 7) }, pipe = false): Promise<Buffer> {
