@@ -4,7 +4,7 @@
 import { closeSync, existsSync, read as fsRead, fstatSync, openSync, readSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { promisify } from 'node:util';
-import { isOpticalDrive, parseCdrecordAddress, resolveCdrecordAddress } from '../drive/address.js';
+import { isOpticalDrive, parseCdrecordAddress, resolveCdrecordAddress, sysfsEntryOf } from '../drive/address.js';
 import { BurnMmc } from '../drive/burn-mmc.js';
 import { probeForBurn } from '../drive/burn-probe.js';
 import { burnSession, fixDisc, type BurnProgress } from '../drive/burn.js';
@@ -16,17 +16,20 @@ import { UsageError, wantProgress } from './common.js';
 const TOOL = 'cd-write';
 const SECTOR = 2048;
 
-/** The drive a medium path names, or null when it is an image file or another device. */
 /** The drive a cdrecord bus address (`1,0`, `ATA:1,0,0`) names, or null for any other name. */
 export function driveAtAddress(given: string): string | null {
   return parseCdrecordAddress(given) ? resolveCdrecordAddress(given) : null;
 }
 
+/** The drive a medium path names, or null when it is an image file or another device. */
 export function drivePathOf(path: string): string | null {
   if (parseCdrecordAddress(path)) return resolveCdrecordAddress(path);
   // By name first: a node being recreated (a rescan, a tray event) must not send a drive
   // down the block-device path, which would open it plainly and fail with EROFS.
-  if (/^\/dev\/(sr|scd|sg)[0-9]+$/.test(path)) return path;
+  // A writer named by /dev/sgN burns through its /dev/srN, whose O_EXCL open the kernel
+  // refuses while a session of the disc is mounted.
+  if (/^\/dev\/sg[0-9]+$/.test(path)) return sysfsEntryOf(path)?.block ?? path;
+  if (/^\/dev\/(sr|scd)[0-9]+$/.test(path)) return path;
   return isOpticalDrive(path) ? path : null;
 }
 
@@ -119,7 +122,7 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
   }
   // A device node that a rescan or tray event is recreating comes back within moments.
   for (let i = 0; i < 30 && !existsSync(devicePath); i++) await new Promise((r) => setTimeout(r, 100));
-  const { drive, inquiry } = await openDrive(devicePath);
+  const { drive, inquiry } = await openDrive(devicePath, { access: 'write' });
   const mmc = new BurnMmc(drive.transport);
   log?.(`${devicePath}: ${[inquiry.vendor, inquiry.product, inquiry.revision].filter(Boolean).join(' ')}`);
   try {

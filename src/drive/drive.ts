@@ -245,9 +245,9 @@ export class Drive {
  * Opens an optical drive through SG_IO and checks it is one: INQUIRY must say peripheral
  * type 5 (MMC), else "not an MMC drive" — a disk or tape answers SG_IO too.
  */
-export async function openDrive(path: string, opts: DriveOptions = {}): Promise<{ drive: Drive; inquiry: mmc.Inquiry }> {
+export async function openDrive(path: string, opts: DriveOptions & { access?: 'read' | 'write' } = {}): Promise<{ drive: Drive; inquiry: mmc.Inquiry }> {
   const { SgIoTransport } = await import('./sg-io.js');
-  const transport = await SgIoTransport.open(path);
+  const transport = await SgIoTransport.open(path, opts.access);
   const drive = new Drive(transport, opts);
   try {
     let inquiry: mmc.Inquiry;

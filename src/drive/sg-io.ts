@@ -127,6 +127,9 @@ class NativeBuffer {
   }
 }
 
+/** A reader shares the drive; a writer holds it alone. */
+export type DriveAccess = 'read' | 'write';
+
 export class SgIoTransport implements Transport {
   private busy = false;
   private closed = false;
@@ -147,20 +150,23 @@ export class SgIoTransport implements Transport {
 
   /**
    * Opens the drive as cdrecord and libburn do: O_RDWR|O_NONBLOCK (the cdrom layer's
-   * ioctl-only open: works without a medium and on write-once media), plus O_EXCL on the
-   * block device so the kernel refuses while the disc is mounted or another burner holds it.
+   * ioctl-only open: works without a medium and on write-once media). A writer adds O_EXCL:
+   * on /dev/srN the kernel then refuses while a session is mounted or another writer holds
+   * the drive; on /dev/sgN it is sg's own exclusive open. Readers (cd-msinfo, iso-merge,
+   * cd-verify) open shared, as mkisofs -M read the disc while cdrecord burned: the pipeline
+   * `iso-merge dev=D | iso-pack | cd-write dev=D` holds the drive in two processes at once.
    */
-  static async open(path: string): Promise<SgIoTransport> {
+  static async open(path: string, access: DriveAccess = 'read'): Promise<SgIoTransport> {
     const n = await loadNative();
     let fd: number;
     try {
       const st = statSync(path);
       if (!st.isBlockDevice() && !st.isCharacterDevice()) throw new DriveOpenError(`${path}: not a device`);
-      // O_EXCL on a block device is the kernel's "nobody else" lock: refused while mounted.
       // Decided from stat, not a first open, since each open of /dev/srN makes the kernel
       // probe the drive (event status, TEST UNIT READY, door lock).
       const cdrom = st.isBlockDevice() && (Math.floor(st.rdev / 256) & 0xfff) === SCSI_BLOCK_MAJOR_CDROM;
-      fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK | (cdrom ? constants.O_EXCL : 0));
+      const exclusive = access === 'write' && (cdrom || st.isCharacterDevice());
+      fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK | (exclusive ? constants.O_EXCL : 0));
     } catch (err) {
       if (err instanceof DriveOpenError) throw err;
       throw new DriveOpenError(openErrorMessage(path, err as NodeJS.ErrnoException));
