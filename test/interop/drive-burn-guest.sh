@@ -7,27 +7,11 @@
 # allocation length 0x40+N (`MARK N name` on stdout), so the test can tell which commands
 # each phase sent (no WRITE(10) in a refusal).
 set -u
-S=${DRIVE_ORACLE_SCRATCH:-/tmp}
-MNT=/run/isopipe-mnt
-mkdir -p "$MNT"
+. test/interop/guest-lib.sh
 export SOURCE_DATE_EPOCH=1700000000
-N=0
-mark() {
-  N=$((N + 1))
-  echo "MARK $N $1"
-  sg_raw -r 255 "$DRIVE" 12 00 00 00 $(printf '%02X' $((0x40 + N))) 00 >/dev/null 2>&1 || echo "INFO mark $N failed"
-}
-# cd-msinfo speaks for drives once it has --scan (the read side's work); before that it
-# reads /dev/sr0 as a block device and its numbers are reported, not checked.
-if node bin/cd-msinfo.js --help 2>/dev/null | grep -q -- '--scan'; then MSINFO_CHECK=check; else MSINFO_CHECK=info; fi
-info() { echo "INFO $1 $3"; }
-check() { # name, condition-result (0 ok), detail
-  if [ "$2" = 0 ]; then echo "CHECK $1 ok $3"; else echo "CHECK $1 FAIL $3"; fi
-}
 xmsinfo() { xorriso -as cdrecord dev="$DRIVE" -msinfo 2>/dev/null; }
 ourmsinfo() { node bin/cd-msinfo.js dev="$DRIVE" 2>&1; }
 listing_tar() { tar tf "$1" | sed -e 's|^\./||' -e 's|/$||' | grep -v '^$' | LC_ALL=C sort; }
-listing_dir() { (cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort); }
 
 # Trees: d1..d4 with a few files, one large enough to take several WRITEs.
 for k in 1 2 3 4; do
@@ -93,10 +77,8 @@ for k in 1 2 3 4; do
   X=$(xmsinfo)
   M=$(ourmsinfo)
   echo "INFO before-session-$k xorriso=$X cd-msinfo=$M"
-  [ "$M" = "$X" ]; $MSINFO_CHECK "msinfo-before-$k" $? "cd-msinfo=$M xorriso=$X"
-  # NEXT from cd-msinfo when it speaks for drives, else from xorriso.
-  PREV=$X
-  [ $MSINFO_CHECK = check ] && PREV=$M
+  [ "$M" = "$X" ]; check "msinfo-before-$k" $? "cd-msinfo=$M xorriso=$X"
+  PREV=$M
   tar -C "$S/src" -cf - "d$k" | node bin/iso-merge.js dev="$DRIVE" > "$S/t$k.tar" 2>"$S/merge$k.err"
   check "merge-$k" $? "$(head -c 300 "$S/merge$k.err")"
   node bin/iso-pack.js --prev "$PREV" -o "$S/s$k.img" < "$S/t$k.tar" 2>"$S/pack$k.err"
@@ -127,7 +109,7 @@ for k in 1 2 3 4; do
   X=$(xmsinfo)
   M=$(ourmsinfo)
   if [ $k != 4 ]; then
-    [ "$M" = "$X" ]; $MSINFO_CHECK "msinfo-after-$k" $? "cd-msinfo=$M xorriso=$X"
+    [ "$M" = "$X" ]; check "msinfo-after-$k" $? "cd-msinfo=$M xorriso=$X"
     if [ "$DRIVE_ORACLE_MEDIA" != bdr ] && [ "$DRIVE_ORACLE_MEDIA" != dvd+r ]; then
       W=$(wodim dev="$DRIVE" -msinfo 2>/dev/null)
       [ "$W" = "$X" ]; check "wodim-msinfo-after-$k" $? "wodim=$W xorriso=$X"

@@ -10,16 +10,10 @@ cd "$1"
 MARKS=${2:-0}
 M=$DRIVE_ORACLE_MEDIA
 W=/tmp/work; mkdir -p $W
-rec() { # KEY CMD...: one line with the exit status and stdout (newlines as ' | ')
-  local key=$1; shift
-  local out rc
-  # A command that hangs shows as rc=124 here instead of stalling the whole VM run.
-  out=$(timeout -k 5 240 bash -c '"$@"' rec "$@" 2>$W/err); rc=$?
-  echo "@@ $key rc=$rc $(echo "$out" | paste -sd'|' | sed 's/|/ | /g')"
-  [ $rc -ne 0 ] && echo "@@ $key.err $(head -3 $W/err | paste -sd'|')"
-  return 0
-}
-mark() { sg_inq -p 0x80 "$DRIVE_SG" >/dev/null 2>&1; }
+REC_TIMEOUT=240
+. test/interop/guest-lib.sh
+# A client's commands end at an INQUIRY page 80h (sg_inq) in the trace.
+client_mark() { sg_inq -p 0x80 "$DRIVE_SG" >/dev/null 2>&1; }
 ours() { node bin/cd-msinfo.js "$@"; }
 xmsinfo() { xorriso -as cdrecord dev=$DRIVE -msinfo 2>/dev/null; }
 wmsinfo() { wodim dev=$DRIVE -msinfo 2>/dev/null; }
@@ -65,15 +59,15 @@ C=$(xmsinfo)
 xorriso -as mkisofs -quiet -r -V TWO -C $C -M $DRIVE -o $W/s2.iso $W/tree2 2>/dev/null
 rec burn2 sh -c "xorriso -as cdrecord dev=$DRIVE -multi $W/s2.iso >/dev/null 2>&1"
 drive-oracle-rescan
-[ "$MARKS" = 1 ] && mark
+[ "$MARKS" = 1 ] && client_mark
 rec s2.ours ours dev=$DRIVE
-[ "$MARKS" = 1 ] && mark
+[ "$MARKS" = 1 ] && client_mark
 rec s2.xorriso xmsinfo
-[ "$MARKS" = 1 ] && mark
+[ "$MARKS" = 1 ] && client_mark
 [ "$M" = cdr74 ] && rec s2.wodim wmsinfo
-[ "$MARKS" = 1 ] && mark
+[ "$MARKS" = 1 ] && client_mark
 rec s2.cdrskin sh -c "cdrskin dev=$DRIVE -msinfo 2>/dev/null"
-[ "$MARKS" = 1 ] && mark
+[ "$MARKS" = 1 ] && client_mark
 rec s2.toc ours dev=$DRIVE --toc
 rec s2.json ours dev=$DRIVE --json
 rec s2.xtoc xtoc

@@ -5,63 +5,27 @@
 // for one msinfo are cut from the oracle's trace; ours must equal the recorded fixture.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { driveOracleHere, type OracleAssertions, type RecResult, ROOT, recResults, runDriveOracle } from '../helpers/drive-oracle.js';
+import { IN_CI } from '../helpers/skip.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ORACLE = process.env.DRIVE_ORACLE ?? join(ROOT, '..', 'shared', 'tools', 'drive-oracle', 'drive-oracle.sh');
 const SCRIPT = join(ROOT, 'test', 'interop', 'drive-msinfo.sh');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'drive');
-const IN_CI = process.env.CI === 'true';
 const UPDATE = process.env.ISOPIPE_UPDATE_FIXTURES === '1';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-drive-msinfo-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-interface Result {
-  rc: number;
-  out: string;
-  err: string;
-}
+type Result = RecResult;
 
-/** Runs the guest script on a blank `media`; null when the oracle is absent or not set up (outside CI). */
-function runOracle(t: Tap.Test, media: string, disc?: string): { results: Map<string, Result>; out: string } | null {
-  if (!existsSync(ORACLE) || process.platform !== 'linux') {
-    if (IN_CI) t.fail(`drive oracle missing at ${ORACLE} (CI=true: scripts/setup.sh must install it)`);
-    else t.skip(`drive oracle not found at ${ORACLE}`);
-    return null;
-  }
+/** Runs the guest script on a blank `media` (or a pressed `disc`); null when there is no run. */
+function runOracle(t: OracleAssertions, media: string, disc?: string): { results: Map<string, Result>; out: string } | null {
+  if (!driveOracleHere(t)) return null;
   const out = join(work, media);
-  const r = spawnSync(ORACLE, [...(disc ? ['--disc', disc] : ['--media', media]), '--out', out, SCRIPT, ROOT, media === 'cdr74' ? '1' : '0'], {
-    encoding: 'utf8',
-    timeout: 900_000,
-    env: { ...process.env, DRIVE_ORACLE_NO_SETUP: IN_CI ? '0' : '1' },
-    maxBuffer: 1 << 26,
-  });
-  if (r.status === 125 && !IN_CI) {
-    t.skip(`drive oracle not set up (run ${ORACLE} --setup as root): ${r.stderr.trim().split('\n').pop()}`);
-    return null;
-  }
-  if (r.status !== 0) {
-    let console = '';
-    try {
-      console = readFileSync(join(out, 'console.log'), 'utf8').slice(-3000);
-    } catch {
-      // no console kept
-    }
-    t.fail(`oracle run on ${media} exited ${r.status}: ${r.stderr.slice(-2000)}\nstdout: ${r.stdout.slice(-2000)}\nconsole: ${console}`);
-    return null;
-  }
-  const results = new Map<string, Result>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^@@ (\S+?)(\.err)? (?:rc=(\d+) ?)?(.*)$/.exec(line);
-    if (!m) continue;
-    if (m[2]) results.get(m[1])!.err = m[4];
-    else results.set(m[1], { rc: m[3] === undefined ? 0 : Number(m[3]), out: m[4], err: '' });
-  }
-  return { results, out };
+  const r = runDriveOracle(t, { disc: disc ? ['--disc', disc] : ['--media', media], out, script: SCRIPT, scriptArgs: [ROOT, media === 'cdr74' ? '1' : '0'], timeoutMs: 900_000 });
+  return r === null ? null : { results: recResults(r.stdout), out };
 }
 
 /** [number, start, size, volume id] per session, from our --toc (columns joined by ' | '). */
@@ -216,7 +180,7 @@ t.test('a read-only disc, then an empty drive', { timeout: 900_000 }, async (t) 
   const mk = spawnSync('xorriso', ['-as', 'mkisofs', '-quiet', '-r', '-V', 'PRESSED', '-o', iso, tree], { encoding: 'utf8' });
   if (mk.status !== 0) {
     if (IN_CI) t.fail(`xorriso could not make the ROM image: ${mk.stderr}`);
-    else t.skip('xorriso not installed');
+    else t.pass('xorriso not installed', { skip: 'xorriso not installed' });
     return;
   }
   const run = runOracle(t, 'rom', iso);

@@ -8,14 +8,8 @@
 set -u
 cd "$1"
 W=/tmp/work; mkdir -p $W
-rec() { # KEY CMD...
-  local key=$1; shift
-  local out rc
-  out=$(timeout -k 5 400 bash -c '"$@"' rec "$@" 2>$W/err); rc=$?
-  echo "@@ $key rc=$rc $(echo "$out" | paste -sd'|' | sed 's/|/ | /g')"
-  [ $rc -ne 0 ] && echo "@@ $key.err $(tail -3 $W/err | paste -sd'|')"
-  return 0
-}
+REC_ERR_LINES=tail
+. test/interop/guest-lib.sh
 # Names as tar lists them: no ./, no trailing /, sorted; the root left out.
 norm() { sed -e 's|^\./||' -e 's|/$||' | grep -v '^\.\?$' | LC_ALL=C sort; }
 export -f norm

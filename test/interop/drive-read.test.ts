@@ -5,61 +5,22 @@
 // session's tree exactly as xorriso -find and the kernel's mount see it, and session 1's
 // as its source tree; session 1's large file comes back byte for byte.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { driveOracleHere, type OracleAssertions, type RecResult, ROOT, recResults, runDriveOracle } from '../helpers/drive-oracle.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ORACLE = process.env.DRIVE_ORACLE ?? join(ROOT, '..', 'shared', 'tools', 'drive-oracle', 'drive-oracle.sh');
 const SCRIPT = join(ROOT, 'test', 'interop', 'drive-read.sh');
-const IN_CI = process.env.CI === 'true';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-drive-read-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-interface Result {
-  rc: number;
-  out: string;
-  err: string;
-}
+type Result = RecResult;
 
-function runOracle(t: Tap.Test, media: string): Map<string, Result> | null {
-  if (!existsSync(ORACLE) || process.platform !== 'linux') {
-    if (IN_CI) t.fail(`drive oracle missing at ${ORACLE} (CI=true: scripts/setup.sh must install it)`);
-    else t.skip(`drive oracle not found at ${ORACLE}`);
-    return null;
-  }
-  const out = join(work, media);
-  const r = spawnSync(ORACLE, ['--media', media, '--out', out, SCRIPT, ROOT], {
-    encoding: 'utf8',
-    timeout: 1_500_000,
-    env: { ...process.env, DRIVE_ORACLE_NO_SETUP: IN_CI ? '0' : '1' },
-    maxBuffer: 1 << 26,
-  });
-  if (r.status === 125 && !IN_CI) {
-    t.skip(`drive oracle not set up (run ${ORACLE} --setup as root): ${r.stderr.trim().split('\n').pop()}`);
-    return null;
-  }
-  if (r.status !== 0) {
-    let console = '';
-    try {
-      console = readFileSync(join(out, 'console.log'), 'utf8').slice(-3000);
-    } catch {
-      // no console kept
-    }
-    t.fail(`oracle run on ${media} exited ${r.status}: ${r.stderr.slice(-2000)}\nstdout: ${r.stdout.slice(-2000)}\nconsole: ${console}`);
-    return null;
-  }
-  const results = new Map<string, Result>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^@@ (\S+?)(\.err)? (?:rc=(\d+) ?)?(.*)$/.exec(line);
-    if (!m) continue;
-    if (m[2]) results.get(m[1])!.err = m[4];
-    else results.set(m[1], { rc: m[3] === undefined ? 0 : Number(m[3]), out: m[4], err: '' });
-  }
-  return results;
+function runOracle(t: OracleAssertions, media: string): Map<string, Result> | null {
+  if (!driveOracleHere(t)) return null;
+  const r = runDriveOracle(t, { disc: ['--media', media], out: join(work, media), script: SCRIPT, scriptArgs: [ROOT], timeoutMs: 1_500_000 });
+  return r === null ? null : recResults(r.stdout);
 }
 
 function get(results: Map<string, Result>, key: string): Result {

@@ -9,19 +9,9 @@
 # cd-write -fix): the newest session still shows the previous tree, and the next append works.
 # Prints `CHECK <name> ok|FAIL <detail>` and `INFO ...`; marks phases as drive-burn-guest.sh.
 set -u
-S=${DRIVE_ORACLE_SCRATCH:-/tmp}
-MNT=/run/isopipe-mnt
-mkdir -p "$MNT"
+. test/interop/guest-lib.sh
 export SOURCE_DATE_EPOCH=1700000000
-N=0
-mark() {
-  N=$((N + 1))
-  echo "MARK $N $1"
-  sg_raw -r 255 "$DRIVE" 12 00 00 00 $(printf '%02X' $((0x40 + N))) 00 >/dev/null 2>&1 || echo "INFO mark $N failed"
-}
-check() { if [ "$2" = 0 ]; then echo "CHECK $1 ok $3"; else echo "CHECK $1 FAIL $3"; fi; }
 listing_tar() { sed -e 's|^\./||' -e 's|/$||' "$1" | grep -v '^$' | LC_ALL=C sort; }
-listing_dir() { (cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort); }
 json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k],j);console.log(v==null?"":v)' "$1" "$2"; }
 # The kernel's session=N counts tracks from 0; every session here has one track.
 mount_session() { mount -t iso9660 -o ro,session=$1 "$DRIVE" "$MNT" 2>"$S/mount.err"; }
