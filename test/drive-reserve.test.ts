@@ -292,3 +292,19 @@ t.test('sectors per session: plain N, reserved-head N, two-session N + 32 (DVD+R
     t.same(spent, { plain: 0, 'reserved-head': 0, 'two-session': 32 }, `${medium}: blocks beyond N`);
   }
 });
+
+t.test('a reserved-head burn killed after its head was written: -fix closes the session and the commit stands', async (t) => {
+  const { model, mmc } = setup('bdr');
+  const S = 0;
+  const { stream, image } = await pack(S, { 'big.bin': Buffer.alloc(2_000_000, 5) });
+  // The drive dies on the SYNCHRONIZE CACHE after the head's WRITE (the only WRITE at S).
+  model.faults.push({ match: (c, m) => c.cdb[0] === 0x35 && m.blocks.has(S), dead: true });
+  await t.rejects(burnSession(mmc, chunks(stream), opts()), { name: 'BurnError' });
+  t.ok(model.open, 'the session is left open');
+  model.dead = false;
+  model.faults = [];
+  const fix = await fixDisc(mmc, { multi: true, probe: probeForBurn });
+  t.equal(fix.action, 'closed');
+  t.same(model.sessions, [{ start: S, size: image.length / SECTOR }], 'one session: the head and the data');
+  t.ok(model.read(S, image.length / SECTOR).equals(image), 'the real head stays: the commit stands');
+});

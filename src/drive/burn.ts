@@ -427,7 +427,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     if (opts.dummy) log('-dummy: test write done, nothing closed');
     else if (reserved) {
       // The data track is closed, then the real head goes into the reserved track: the commit point.
-      const done = await closeSessionWithHead(mmc, profile, realHead!, { multi: opts.multi, disc: writeDisc, probe: opts.probe, expectStart: nwa, log });
+      const done = await closeSessionWithHead(mmc, profile, async () => realHead!, { multi: opts.multi, disc: writeDisc, probe: opts.probe, expectStart: nwa, log });
       writtenBlocks += RESERVED_HEAD_BLOCKS;
       closed = done.closed;
       commit = 'reserved-head';
@@ -471,7 +471,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       // placeholder head, so the session shows the previous newest tree.
       let how: string;
       try {
-        await closeSessionWithHead(mmc, profile, session.head, { multi: true, disc: writeDisc, probe: opts.probe, expectStart: nwa, log });
+        await closeSessionWithHead(mmc, profile, async () => session.head, { multi: true, disc: writeDisc, probe: opts.probe, expectStart: nwa, log });
         how = `nothing was committed: the ${writtenBlocks} blocks burned at LBA ${nwa + RESERVED_HEAD_BLOCKS} are unreferenced, the reserved head track got the previous newest session's head and the session was closed, so the disc shows what it showed before and stays appendable`;
       } catch (closeErr) {
         how = `nothing was committed, but closing the session with the placeholder head failed (${(closeErr as Error).message}): earlier sessions still mount; 'cd-write -fix --multi' closes it`;
@@ -484,7 +484,9 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       // filled with the placeholder and closed, so the disc shows what it showed before.
       let how: string;
       try {
-        await closeSessionWithHead(mmc, profile, session.head, { multi: true, disc, probe: opts.probe, log });
+        // The placeholder was made for S; a reservation elsewhere gets one made for its start.
+        const headFor = async (start: number) => (start === nwa ? session.head : readPlaceholder(mmc, disc, start, log));
+        await closeSessionWithHead(mmc, profile, headFor, { multi: true, disc, probe: opts.probe, log });
         how = `no data was written; the reservation got the previous newest session's head and its session was closed, so the disc shows what it showed before and stays appendable: run cd-msinfo again and burn without --reserve-head`;
       } catch (closeErr) {
         how = `no data was written, but closing the reservation failed (${(closeErr as Error).message}): earlier sessions still mount; 'cd-write -fix --multi' closes it`;
@@ -655,8 +657,7 @@ export async function fixDisc(mmc: BurnMmc, opts: { multi: boolean; probe: DiscP
     const hole = tracks.find((t) => isUnwrittenReservation(t, last));
     if (hole) {
       log(`track ${hole.track} at LBA ${hole.start} is a reservation nothing was written into: it gets the placeholder head`);
-      const head = await readPlaceholder(mmc, disc, hole.start, log);
-      const done = await closeSessionWithHead(mmc, p, head, { multi: opts.multi, disc, probe: opts.probe, log });
+      const done = await closeSessionWithHead(mmc, p, (start) => readPlaceholder(mmc, disc, start, log), { multi: opts.multi, disc, probe: opts.probe, log });
       const after = await opts.probe(mmc.drive).catch(() => null);
       return { action: 'closed', state: after ? (after.status === 'complete' ? 'closed' : after.status) : done.closed ? 'closed' : 'appendable' };
     }

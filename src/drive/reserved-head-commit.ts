@@ -103,28 +103,28 @@ export function isUnwrittenReservation(t: TrackInformation, lastTrack: number): 
 }
 
 /**
- * Closes the open session with `head` in its unwritten reserved track: any written track
- * still open is closed first (the data), then the head is written into the reservation
- * (starting at `expectStart` when given) and that track closed — CLOSE TRACK pads what the
- * head does not fill — then the session is closed (appendable with `multi`, else
- * finalized, as closeSession does).
+ * Closes the open session with a head in its unwritten reserved track: any written track
+ * still open is closed first (the data), then `headFor(start)` is written into the
+ * reservation (which must start at `expectStart` when given) and that track closed —
+ * CLOSE TRACK pads what the head does not fill — then the session is closed (appendable
+ * with `multi`, else finalized, as closeSession does).
  */
-export async function closeSessionWithHead(mmc: BurnMmc, profile: ProfileInfo, head: Buffer, o: { multi: boolean; disc: DiscForBurn; probe: DiscProbe; expectStart?: number; log: (l: string) => void }): Promise<{ headStart: number; closed: boolean }> {
+export async function closeSessionWithHead(mmc: BurnMmc, profile: ProfileInfo, headFor: (start: number) => Promise<Buffer>, o: { multi: boolean; disc: DiscForBurn; probe: DiscProbe; expectStart?: number; log: (l: string) => void }): Promise<{ headStart: number; closed: boolean }> {
   await waitReady(mmc, 'SYNCHRONIZE CACHE', synchronizeCache(true));
-  let tracks = await openSessionTracks(mmc);
-  const last = tracks.length ? tracks[tracks.length - 1].track : 0;
-  for (const t of tracks) {
+  for (const t of await openSessionTracks(mmc)) {
     if (t.blank || !t.nwaValid) continue;
     o.log(`closing track ${t.track} (written up to LBA ${t.nextWritable - 1})`);
     await waitReady(mmc, 'CLOSE TRACK', closeTrackSession(CloseFunction.TRACK, t.track, true));
   }
-  tracks = await openSessionTracks(mmc);
+  const tracks = await openSessionTracks(mmc);
+  const last = tracks.length ? tracks[tracks.length - 1].track : 0;
   const reserved = tracks.filter((t) => isUnwrittenReservation(t, last));
   if (reserved.length !== 1) throw new Error(`the open session has ${reserved.length} unwritten reserved tracks, not one (${tracks.map(describe).join('; ')})`);
   const r = reserved[0];
   if (o.expectStart !== undefined && r.start !== o.expectStart) throw new Error(`the reserved track starts at LBA ${r.start}, not at ${o.expectStart}`);
   // A reservation is at least the 32 blocks asked; CLOSE TRACK pads whatever the head leaves.
   const blocks = Math.min(RESERVED_HEAD_BLOCKS, r.freeBlocks > 0 ? r.freeBlocks : RESERVED_HEAD_BLOCKS);
+  const head = await headFor(r.start);
   o.log(`writing the head into reserved track ${r.track} at LBA ${r.start} (${blocks} blocks)`);
   await writeBlocks(mmc, r.start, blocks, head.subarray(0, blocks * SECTOR), { ...o.disc, nextTrack: r.track, nwa: r.start }, o.probe);
   await waitReady(mmc, 'SYNCHRONIZE CACHE', synchronizeCache(true));
