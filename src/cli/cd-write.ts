@@ -50,6 +50,11 @@ plain ISO 9660 image laid out for that address (genisoimage/xorriso -C, iso-pack
   -v, --verbose          progress and a summary on stderr (progress also on a terminal)
   speed=N                on a drive: write at N x (SET CD SPEED / SET STREAMING)
   -eject                 on a drive: open the tray after the burn (no effect on files)
+  --reserve-head         on a DVD+R or BD-R drive, for a head-last stream: burn it as one
+                         session (RESERVE TRACK for the head, checked before the first
+                         data sector) instead of the two-session commit, which is used
+                         when the drive reserves nothing. Off by default: not yet seen
+                         on a real drive. CD, image files and plain images: no effect
   -dao, -tao, -sao, -raw, -data, -pad, fs=N, driveropts=…
                          accepted for cdrecord habits (-v says what each does not do);
                          -scanbus, -audio, blank=… are refused with what to do instead
@@ -60,8 +65,8 @@ Nothing becomes visible until the session is complete: a cut stream, a bad check
 full disk or a crash leaves the previous sessions as they were.`;
 
 const STRING_OPTS = ['dev', 'capacity', 'media', 'speed', 'wait'];
-const BOOL_OPTS = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'v', 'verbose', 'help', 'version'];
-const LONG = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'verbose', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
+const BOOL_OPTS = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'reserve-head', 'v', 'verbose', 'help', 'version'];
+const LONG = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'reserve-head', 'verbose', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
 
 
 
@@ -203,8 +208,9 @@ async function main(): Promise<number> {
   // An optical drive burns through MMC (cd-write-drive.ts); everything below is for files and block devices.
   const drivePath = namesFile ? null : drivePathOf(path);
   if (drivePath !== null)
-    return writeOnDrive(drivePath, { multi: !!args.multi, dummy: !!args.dummy, fix: !!args.fix, eject: !!args.eject, json: !!args.json, verbose, speed, source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null });
+    return writeOnDrive(drivePath, { multi: !!args.multi, dummy: !!args.dummy, fix: !!args.fix, eject: !!args.eject, json: !!args.json, verbose, speed, reserveHead: !!args['reserve-head'], source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null });
   if (args.eject && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: -eject has no effect: there is nothing to eject on an image file or block device\n`));
+  if (args['reserve-head'] && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: --reserve-head has no effect: an image file or block device takes the head last in place\n`));
 
   // The session's source: a file argument or stdin.
   if (args.fix) {

@@ -18,6 +18,7 @@ import { Ring } from './ring.js';
 import { looksLikeStreamHeader } from '../session/format.js';
 import { sealPlanOf } from '../session/checksum-seal.js';
 import { burnHeadSession, closePlaceholderSession, readPlaceholder, type CommitMethod, type HeadSession } from './two-session-commit.js';
+import { RESERVED_HEAD_BLOCKS, closeSessionWithHead, isUnwrittenReservation, openSessionTracks, reserveHeadTrack, reservesHeadTrack, type ReservationReport } from './reserved-head-commit.js';
 import {
   CloseFunction,
   READ_BUFFER_CAPACITY_LENGTH,
@@ -103,6 +104,11 @@ export interface BurnOptions {
   log?: (line: string) => void;
   sleep?: Sleep;
   probe: DiscProbe;
+  /**
+   * A head-last stream on DVD+R/BD-R: try the reserved-head commit (one session), falling
+   * back to the two-session commit when the drive does not reserve (reserved-head-commit.ts).
+   */
+  reserveHead?: boolean;
 }
 
 export interface BurnResult {
@@ -122,14 +128,21 @@ export interface BurnResult {
   ringSize: number;
   retries: Record<string, number>;
   ignoredSectors: number;
-  /** 'two-session' for a head-last stream (two-session-commit.ts): `head` is session k+1. */
+  /** 'two-session' for a head-last stream (two-session-commit.ts): `head` is session k+1; 'reserved-head': one session. */
   commit?: CommitMethod;
   head?: HeadSession | null;
+  /** With reserveHead, for a head-last stream: what became of the reservation. */
+  reservation?: ReservationReport | null;
 }
 
 /** The burn failed after the first WRITE: the message says what is on the disc now. */
 export class BurnError extends Error {
   override name = 'BurnError';
+}
+
+/** RESERVE TRACK left the disc in a state MMC does not describe (reserved-head-commit.ts). */
+class ReservationMismatch extends Error {
+  override name = 'ReservationMismatch';
 }
 
 function family(p: ProfileInfo): SpeedFamily {
@@ -216,6 +229,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     firstBytes += r.value.length;
   }
   const placeholder = firstBytes >= SECTOR && looksLikeStreamHeader(Buffer.concat(first).subarray(0, SECTOR)) ? await readPlaceholder(mmc, disc, nwa, log) : null;
+  const tryReserve = !!opts.reserveHead && !opts.dummy && reservesHeadTrack(profile);
 
   // The receiver decides what the input is and where it belongs; begin() runs before it
   // hands over a single sector, so every refusal here happens before any WRITE.
@@ -229,7 +243,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
           const blocks = known === null ? 0 : trackBlocks(known, cd) + trackBlocks(HEAD_SECTORS, cd);
           if (known !== null && disc.freeBlocks !== null && blocks > disc.freeBlocks)
             throw new MediumRefusal(`session of ${known} sectors (${blocks} blocks with padding and the head session) does not fit: the ${profile.name} has ${disc.freeBlocks} blocks free`);
-          log(`head-last stream: two-session commit (placeholder head, data, then the real head as a session of its own)`);
+          log(tryReserve ? `head-last stream: reserved-head commit asked (RESERVE TRACK of ${RESERVED_HEAD_BLOCKS} blocks, checked before the first data sector; the two-session commit if the drive does not reserve)` : `head-last stream: two-session commit (placeholder head, data, then the real head as a session of its own)${opts.reserveHead ? `; no reservation on a ${profile.name} (the data would move)` : ''}`);
           prepared = { start: nwa, sectors: known ?? HEAD_SECTORS, head: placeholder, headLast: true };
           expectOffset = HEAD_SECTORS;
           return nwa;
@@ -281,6 +295,9 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
   const headLast = !!session.headLast;
   let total = trackBlocks(session.sectors, cd);
   let realHead: Buffer | null = null;
+  /** The reserved-head commit under way: the head's track and the data's. */
+  let reserved: { headTrack: number; dataTrack: number } | null = null;
+  let reservation: ReservationReport | null = headLast && opts.reserveHead ? (tryReserve ? null : 'not-for-profile') : null;
 
   // Drive setup: tray lock, speed, write parameters. Still no WRITE.
   await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(true)).catch(() => {});
@@ -340,9 +357,24 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     }
   })();
 
+  let writeDisc = disc;
   const writer = async () => {
     // As cdrecord: fill the fifo before the first WRITE, so the drive starts with a reserve.
     await ring.waitPrefilled();
+    if (tryReserve && headLast && !inputError) {
+      // Reserve the head's track and check it before the first data sector; the placeholder
+      // at the ring's front is then not written (the head goes into the reservation last).
+      const r = await reserveHeadTrack(mmc, disc, log);
+      reservation = r.kind;
+      if (r.kind === 'reserved') {
+        reserved = { headTrack: r.headTrack, dataTrack: r.dataTrack };
+        ring.release(RESERVED_HEAD_BLOCKS * SECTOR);
+        lba = nwa + RESERVED_HEAD_BLOCKS;
+        writeDisc = { ...disc, nextTrack: r.dataTrack, nwa: lba };
+      } else if (r.kind === 'unexpected') {
+        throw new ReservationMismatch(r.detail);
+      } else log(`the drive reserved nothing: two-session commit instead (the disc is as it was)`);
+    }
     for (;;) {
       await ring.waitFill(piece);
       if (inputError) return;
@@ -351,7 +383,7 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       // Whole blocks only; the producer pushes whole sectors, so a short tail is a block multiple.
       const data = ring.peek(piece);
       const blocks = data.length / SECTOR;
-      await writeBlocks(mmc, lba, blocks, data, disc, opts.probe);
+      await writeBlocks(mmc, lba, blocks, data, writeDisc, opts.probe);
       anyWritten = true;
       ring.release(data.length);
       lba += blocks;
@@ -383,15 +415,23 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     }
     await producer;
     if (inputError) throw inputError;
-    if (writtenBlocks !== total) throw new Error(`internal: ${writtenBlocks} blocks written of ${total}`);
+    const skipped = reserved ? RESERVED_HEAD_BLOCKS : 0;
+    if (writtenBlocks + skipped !== total) throw new Error(`internal: ${writtenBlocks} blocks written of ${total}`);
     opts.onProgress?.({ written: writtenBlocks * SECTOR, total: total * SECTOR, ringFill: 0, ringSize: ring.capacity, driveBuffer, seconds: (Date.now() - t0) / 1000 });
 
     log(`${writtenBlocks} blocks written at ${nwa}..${lba - 1}; synchronizing the drive's cache`);
     await waitReady(mmc, 'SYNCHRONIZE CACHE', synchronizeCache(true));
     let closed = false;
     let headSession: HeadSession | null = null;
+    let commit: CommitMethod = headLast ? 'two-session' : 'plain';
     if (opts.dummy) log('-dummy: test write done, nothing closed');
-    else if (headLast) {
+    else if (reserved) {
+      // The data track is closed, then the real head goes into the reserved track: the commit point.
+      const done = await closeSessionWithHead(mmc, profile, async () => realHead!, { multi: opts.multi, disc: writeDisc, probe: opts.probe, expectStart: nwa, log });
+      writtenBlocks += RESERVED_HEAD_BLOCKS;
+      closed = done.closed;
+      commit = 'reserved-head';
+    } else if (headLast) {
       await closeSession(mmc, profile, disc.nextTrack, true, log);
       headSession = await burnHeadSession(mmc, profile, realHead!, { multi: opts.multi, probe: opts.probe, log });
       closed = headSession.closed;
@@ -421,10 +461,39 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       ringSize: ring.capacity,
       retries: Object.fromEntries(mmc.retries),
       ignoredSectors: ignored,
-      commit: headLast ? 'two-session' : 'plain',
+      commit,
       head: headSession,
+      reservation,
     };
   } catch (err) {
+    if (reserved && !writerError && err === inputError) {
+      // A cut or damaged stream after the reservation: the reserved track gets the
+      // placeholder head, so the session shows the previous newest tree.
+      let how: string;
+      try {
+        await closeSessionWithHead(mmc, profile, async () => session.head, { multi: true, disc: writeDisc, probe: opts.probe, expectStart: nwa, log });
+        how = `nothing was committed: the ${writtenBlocks} blocks burned at LBA ${nwa + RESERVED_HEAD_BLOCKS} are unreferenced, the reserved head track got the previous newest session's head and the session was closed, so the disc shows what it showed before and stays appendable`;
+      } catch (closeErr) {
+        how = `nothing was committed, but closing the session with the placeholder head failed (${(closeErr as Error).message}): earlier sessions still mount; 'cd-write -fix --multi' closes it`;
+      }
+      await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
+      throw new BurnError(`${(err as Error).message}; ${how}`);
+    }
+    if (err instanceof ReservationMismatch) {
+      // Not what MMC describes: nothing is written at a guessed address. The reservation is
+      // filled with the placeholder and closed, so the disc shows what it showed before.
+      let how: string;
+      try {
+        // The placeholder was made for S; a reservation elsewhere gets one made for its start.
+        const headFor = async (start: number) => (start === nwa ? session.head : readPlaceholder(mmc, disc, start, log));
+        await closeSessionWithHead(mmc, profile, headFor, { multi: true, disc, probe: opts.probe, log });
+        how = `no data was written; the reservation got the previous newest session's head and its session was closed, so the disc shows what it showed before and stays appendable: run cd-msinfo again and burn without --reserve-head`;
+      } catch (closeErr) {
+        how = `no data was written, but closing the reservation failed (${(closeErr as Error).message}): earlier sessions still mount; 'cd-write -fix --multi' closes it`;
+      }
+      await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
+      throw new BurnError(`the drive did not reserve the head's track as asked (${err.message}); ${how}`);
+    }
     if (headLast && anyWritten && !writerError && err === inputError && !opts.dummy) {
       // A cut or damaged stream: close session k with its placeholder head, so the newest
       // session shows the previous tree and the disc takes the next append.
@@ -579,6 +648,20 @@ export async function fixDisc(mmc: BurnMmc, opts: { multi: boolean; probe: DiscP
   if (!open) return { action: 'nothing', state: disc.status === 'complete' ? 'closed' : disc.status };
   log(`open ${disc.openTrack ? `track ${disc.openTrack.number}` : 'session'} found on the ${p.name}`);
   await waitReady(mmc, 'SYNCHRONIZE CACHE', synchronizeCache(true));
+  if (reservesHeadTrack(p)) {
+    // A reserved-head burn that stopped before its head: the reservation gets the
+    // placeholder head (the newest session's, or an empty volume), so the closed session
+    // shows the previous tree instead of an empty track.
+    const tracks = await openSessionTracks(mmc);
+    const last = tracks.length ? tracks[tracks.length - 1].track : 0;
+    const hole = tracks.find((t) => isUnwrittenReservation(t, last));
+    if (hole) {
+      log(`track ${hole.track} at LBA ${hole.start} is a reservation nothing was written into: it gets the placeholder head`);
+      const done = await closeSessionWithHead(mmc, p, (start) => readPlaceholder(mmc, disc, start, log), { multi: opts.multi, disc, probe: opts.probe, log });
+      const after = await opts.probe(mmc.drive).catch(() => null);
+      return { action: 'closed', state: after ? (after.status === 'complete' ? 'closed' : after.status) : done.closed ? 'closed' : 'appendable' };
+    }
+  }
   if (isCd(p) || isDvdMinus(p)) await selectWriteParameters(mmc, p, { multi: opts.multi, testWrite: false, bufe: false }, log);
   const track = disc.openTrack?.number ?? disc.nextTrack;
   if (isCd(p)) {

@@ -13,7 +13,7 @@ import { closeSession, selectWriteParameters, trackBlocks, waitReady, writeBlock
 import type { ProfileInfo } from './profiles.js';
 import { synchronizeCache } from './write-commands.js';
 
-export type CommitMethod = 'plain' | 'two-session';
+export type CommitMethod = 'plain' | 'two-session' | 'reserved-head';
 
 const isCd = (p: ProfileInfo) => p.family === 'CD';
 const needsPage05 = (p: ProfileInfo) => isCd(p) || [0x11, 0x14, 0x15, 0x16].includes(p.code);

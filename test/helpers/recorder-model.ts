@@ -3,7 +3,11 @@
 // progress, unit attention, write errors, not ready, no medium, a full disc, a drive that
 // dies) injected per command. It answers the commands the burn sends with MMC's byte
 // layouts, keeps every CDB in a trace, and keeps what was written by LBA.
-// It models real spacing on CD (lead-out + lead-in + pregap between sessions), unlike cdemu.
+// It models real spacing on CD (lead-out + lead-in + pregap between sessions), unlike cdemu,
+// and RESERVE TRACK on DVD+R and BD-R SRM as MMC describes it (mmc-reference.md §3): a
+// reserved track carved from the invisible one, an NWA per track, CLOSE TRACK padding a
+// reserved track to its size, CLOSE SESSION refused while a reservation is not closed.
+// `ignoreReservations` answers RESERVE TRACK with GOOD and reserves nothing, as cdemu does in TAO.
 import type { ScsiCommand, ScsiReply, Transport } from '../../src/drive/transport.js';
 import { decodeModeSense10 } from '../../src/drive/mmc.js';
 import { decodeWriteParametersPage } from '../../src/drive/write-commands.js';
@@ -15,6 +19,17 @@ const PROFILE: Record<ModelMedium, number> = { cdr: 0x09, 'dvd-r': 0x11, 'dvd+r'
 export interface ModelSession {
   start: number;
   size: number;
+}
+
+/** A track of the open session: reserved or closed ones have an end; the one being written has none. */
+export interface ModelTrack {
+  start: number;
+  /** First block after the track (a reservation's or a closed track's end); null: open-ended. */
+  end: number | null;
+  /** Its next writable address. */
+  next: number;
+  reserved: boolean;
+  closed: boolean;
 }
 
 /** A fault: when `match` says so, answer with `sense` (or no answer: `dead`) instead of executing. */
@@ -50,8 +65,14 @@ export class RecorderModel implements Transport {
   /** Free blocks the drive claims (a lying drive: more than there is). */
   claimedFree: number | null = null;
   closed = false;
-  /** The open track: where it started and how far it got. */
-  open: { start: number; next: number } | null = null;
+  /** The tracks of the open (incomplete) session, in LBA order. */
+  readonly openTracks: ModelTrack[] = [];
+  /** Tracks of complete sessions that had more than one (by session index); the others are one track each. */
+  readonly sessionTracks = new Map<number, ModelSession[]>();
+  /** As cdemu in TAO: RESERVE TRACK answers GOOD and reserves nothing. */
+  ignoreReservations = false;
+  /** A drive that reserves this many blocks more than asked (a reservation not as MMC says). */
+  reserveExtra = 0;
   multiField = 0;
   testWrite = false;
   writeType = 1;
@@ -82,9 +103,31 @@ export class RecorderModel implements Transport {
   linkSize = 0;
   fixedPacket = false;
 
+  /** The open session (a track written or reserved in it): its start and the invisible track's NWA. */
+  get open(): { start: number; next: number } | null {
+    if (!this.openTracks.length) return null;
+    // Live: a test may move the NWA (`m.open.next = 7`) as a medium change would.
+    const model = this;
+    return {
+      start: this.openTracks[0].start,
+      get next() {
+        return model.nwa;
+      },
+      set next(v: number) {
+        const w = model.writing;
+        if (w) w.next = v;
+      },
+    };
+  }
+
+  /** Tests set up an interrupted burn (one open track) or clear it. */
+  set open(v: { start: number; next: number } | null) {
+    this.openTracks.length = 0;
+    if (v) this.openTracks.push({ start: v.start, end: null, next: v.next, reserved: false, closed: false });
+  }
+
   /** Where the next session's first track starts. */
-  get nwa(): number {
-    if (this.open) return this.open.next;
+  private get sessionStart(): number {
     const last = this.sessions[this.sessions.length - 1];
     if (!last) return 0;
     const end = last.start + last.size;
@@ -92,8 +135,35 @@ export class RecorderModel implements Transport {
     return this.cd ? end + (this.sessions.length === 1 ? 11_400 : 6_900) : end;
   }
 
+  /** The track being written at the end of the open session, if any. */
+  private get writing(): ModelTrack | null {
+    const t = this.openTracks[this.openTracks.length - 1];
+    return t && t.end === null ? t : null;
+  }
+
+  /** The invisible track's next writable address. */
+  get nwa(): number {
+    const w = this.writing;
+    if (w) return w.next;
+    const t = this.openTracks[this.openTracks.length - 1];
+    return t ? t.end! : this.sessionStart;
+  }
+
+  /** Tracks in complete sessions. */
   get tracks(): number {
-    return this.sessions.length;
+    let n = 0;
+    for (let i = 0; i < this.sessions.length; i++) n += this.sessionTracks.get(i)?.length ?? 1;
+    return n;
+  }
+
+  /** The invisible track's number (the one being written, or the blank one after the open session's tracks). */
+  private get invisible(): number {
+    return this.tracks + this.openTracks.length + (this.writing ? 0 : 1);
+  }
+
+  /** Every track of the complete sessions with its session number. */
+  private completeTracks(): (ModelSession & { session: number })[] {
+    return this.sessions.flatMap((s, i) => (this.sessionTracks.get(i) ?? [s]).map((t) => ({ ...t, session: i + 1 })));
   }
 
   /** The commands seen, as opcodes. */
@@ -183,7 +253,9 @@ export class RecorderModel implements Transport {
       case 0x35:
         return GOOD();
       case 0x5b:
-        return this.closeTrackSession(c[2] & 7);
+        return this.closeTrackSession(c[2] & 7, c.readUInt16BE(4));
+      case 0x53:
+        return this.reserveTrack(c);
       case 0x5c: {
         const b = Buffer.alloc(12);
         b.writeUInt16BE(10, 0);
@@ -216,8 +288,9 @@ export class RecorderModel implements Transport {
     b[3] = 1;
     const sessions = this.sessions.length + (this.closed ? 0 : 1);
     b[4] = sessions & 0xff;
-    const lastTrack = this.closed ? this.tracks : this.tracks + 1;
-    b[5] = lastTrack;
+    const lastTrack = this.closed ? this.tracks : this.invisible;
+    const firstTrack = this.closed ? this.tracks - (this.sessionTracks.get(this.sessions.length - 1)?.length ?? 1) + 1 : this.tracks + 1;
+    b[5] = firstTrack;
     b[6] = lastTrack;
     return b;
   }
@@ -225,23 +298,40 @@ export class RecorderModel implements Transport {
   private trackInformation(track: number): ScsiReply {
     const b = Buffer.alloc(48);
     b.writeUInt16BE(46, 0);
-    const invisible = this.tracks + 1;
+    const invisible = this.invisible;
     const n = track === 0xff ? invisible : track;
     if (n < 1 || n > invisible) return senseReply(5, 0x24, 0);
     b[2] = n;
-    if (n === invisible) {
+    const complete = this.tracks;
+    if (n > complete && n - complete <= this.openTracks.length && this.openTracks[n - complete - 1].end !== null) {
+      // A reserved or closed track of the open session.
+      const t = this.openTracks[n - complete - 1];
+      const end = t.end!;
+      b[3] = this.sessions.length + 1;
+      b[5] = 4;
+      b[6] = (t.reserved ? 0x80 : 0) | (t.next === t.start ? 0x40 : 0) | 1;
+      const writable = !t.closed && t.next < end;
+      b[7] = writable ? 0x01 : 0;
+      b.writeInt32BE(t.start, 8);
+      b.writeInt32BE(writable ? t.next : 0, 12);
+      b.writeInt32BE(writable ? end - t.next : 0, 16);
+      b.writeInt32BE(end - t.start, 24);
+    } else if (n === invisible) {
       if (this.closed) return senseReply(5, 0x24, 0);
       b[3] = this.sessions.length + 1;
-      b[6] = this.open ? 0x00 : 0x40; // blank unless a track is open
+      const w = this.writing;
+      b[6] = w && w.next > w.start ? 0x00 : 0x40; // blank unless written
       b[7] = 0x01; // NWA_V
-      const start = this.open ? this.open.start : this.nwa;
+      const start = w ? w.start : this.nwa;
       b.writeInt32BE(start, 8);
       b.writeInt32BE(this.nwa, 12);
       const free = this.claimedFree ?? this.capacity - this.nwa;
       b.writeInt32BE(free, 16);
+      // As drives (and cdemu) report it: the invisible track runs to the end of the disc.
+      b.writeInt32BE(this.capacity - start, 24);
     } else {
-      const s = this.sessions[n - 1];
-      b[3] = n;
+      const s = this.completeTracks()[n - 1];
+      b[3] = s.session;
       b[5] = 4;
       b[6] = 1;
       b.writeInt32BE(s.start, 8);
@@ -252,25 +342,81 @@ export class RecorderModel implements Transport {
 
   private write(lba: number, n: number, data: Buffer): ScsiReply {
     if (this.closed) return senseReply(5, 0x2c, 0);
-    if (lba !== (this.testWrite ? this.nwa + this.dummyBlocks : this.nwa)) return senseReply(5, 0x21, 0x02);
-    if (lba + n > this.capacity) return senseReply(5, 0x21, 0x00);
     if (data.length !== n * 2048) return senseReply(5, 0x24, 0);
     if (this.testWrite) {
+      if (lba !== this.nwa + this.dummyBlocks) return senseReply(5, 0x21, 0x02);
       this.dummyBlocks += n;
       return GOOD();
     }
-    if (!this.open) this.open = { start: lba, next: lba };
+    // At the NWA of a reserved track (within it), or of the invisible track.
+    let track = this.openTracks.find((t) => t.end !== null && !t.closed && t.next === lba) ?? null;
+    if (track && lba + n > track.end!) return senseReply(5, 0x21, 0x02);
+    if (!track) {
+      if (lba !== this.nwa) return senseReply(5, 0x21, 0x02);
+      if (lba + n > this.capacity) return senseReply(5, 0x21, 0x00);
+      track = this.writing;
+      if (!track) this.openTracks.push((track = { start: lba, end: null, next: lba, reserved: false, closed: false }));
+    }
     for (let i = 0; i < n; i++) this.blocks.set(lba + i, Buffer.from(data.subarray(i * 2048, (i + 1) * 2048)));
-    this.open.next += n;
+    track.next += n;
     return GOOD();
   }
 
-  private closeTrackSession(fn: number): ScsiReply {
-    if (fn === 1) return GOOD(); // the track ends where writing stopped
+  /** RESERVE TRACK, ARSV = 0: the size rounded up to the ECC block (DVD+R 16) or cluster (BD-R 32). */
+  private reserveTrack(c: Buffer): ScsiReply {
+    if (this.medium !== 'dvd+r' && this.medium !== 'bdr') return senseReply(5, 0x20, 0); // not modelled elsewhere
+    if (this.closed) return senseReply(5, 0x2c, 0);
+    if (c[1] & 1) return senseReply(5, 0x24, 0); // ARSV = 1 (reservation LBA form): not modelled
+    const asked = c.readUInt32BE(5);
+    if (asked === 0) return senseReply(5, 0x24, 0);
+    if (this.ignoreReservations) return GOOD();
+    // The reservation is carved from the invisible track, which must still be blank.
+    const w = this.writing;
+    if (w && w.next > w.start) return senseReply(5, 0x2c, 0);
+    if (w) this.openTracks.pop();
+    const unit = this.medium === 'bdr' ? 32 : 16;
+    const blocks = Math.ceil((asked + this.reserveExtra) / unit) * unit;
+    const start = this.nwa;
+    if (start + blocks > this.capacity) return senseReply(5, 0x72, 0x05);
+    this.openTracks.push({ start, end: start + blocks, next: start, reserved: true, closed: false });
+    return GOOD();
+  }
+
+  /** The open session's track with number `n`, or null. */
+  private openTrack(n: number): ModelTrack | null {
+    const i = n - this.tracks - 1;
+    return i >= 0 && i < this.openTracks.length ? this.openTracks[i] : null;
+  }
+
+  private closeTrackSession(fn: number, number: number): ScsiReply {
+    if (fn === 1) {
+      if (number === this.invisible && !this.writing) return GOOD(); // the blank invisible track: nothing to close
+      const t = this.openTrack(number);
+      if (!t) return number >= 1 && number <= this.tracks ? GOOD() : senseReply(5, 0x24, 0);
+      if (t.end === null) {
+        // The track ends where writing stopped (an empty one would just stay the invisible track).
+        if (t.next === t.start) return GOOD();
+        t.end = t.next;
+      } else {
+        // A reserved track is padded with zeros to its reserved size.
+        for (let lba = t.next; lba < t.end; lba++) this.blocks.set(lba, Buffer.alloc(2048));
+        t.next = t.end;
+      }
+      t.closed = true;
+      return GOOD();
+    }
     if (fn === 2 || fn === 5 || fn === 6) {
-      if (this.open) {
-        this.sessions.push({ start: this.open.start, size: this.open.next - this.open.start });
-        this.open = null;
+      // Every reservation must be written or closed first (DVD+R: 5/72/03, session fixation error).
+      if (this.openTracks.some((t) => t.reserved && !t.closed && t.next < t.end!)) return senseReply(5, 0x72, 0x03);
+      const w = this.writing;
+      if (w && w.next === w.start) this.openTracks.pop();
+      if (this.openTracks.length) {
+        const tracks = this.openTracks.map((t) => ({ start: t.start, size: (t.end ?? t.next) - t.start }));
+        const start = tracks[0].start;
+        const last = tracks[tracks.length - 1];
+        this.sessions.push({ start, size: last.start + last.size - start });
+        if (tracks.length > 1) this.sessionTracks.set(this.sessions.length - 1, tracks);
+        this.openTracks.length = 0;
       }
       // CD: page 05h decides; DVD+R/BD-R: function 2 keeps it appendable.
       if (this.takesPage05 ? this.multiField !== 3 : fn !== 2) this.closed = true;
