@@ -272,3 +272,19 @@ t.test('cd-write: blank= and --format are for drives; --blank keeps its image-fi
   t.match(help.stdout, /blank=fast\|all/);
   t.match(help.stdout, /--format, -format/);
 });
+
+t.test('overwritable: long write in progress and a unit attention during WRITE(10) are waited out, the same LBA written again', async (t) => {
+  const model = new OverwritableModel('bd-re', 40_000);
+  model.faults.push({ match: (c) => c.cdb[0] === 0x2a && c.cdb.readUInt32BE(2) === 64, sense: [2, 0x04, 0x08], times: 2 });
+  model.faults.push({ match: (c) => c.cdb[0] === 0x2a && c.cdb.readUInt32BE(2) === 96, sense: [6, 0x28, 0x00], times: 1 });
+  const drive = new Drive(model, { sleep: fakeSleep(), sleepSync: () => {} });
+  const img = await image(32, { 'b.bin': Buffer.alloc(200_000, 3) });
+  const medium = overwritableMedium(drive, await probeOverwritable(drive, profileInfo(0x43)), { write: true, capacity: null }, false);
+  const r = writeSession(medium, [img], writeOpts(img));
+  medium.release();
+  t.equal(r.start, 32);
+  t.equal(model.writes().filter((c) => c.readUInt32BE(2) === 64).length, 3, 'LBA 64 sent three times');
+  t.equal(model.writes().filter((c) => c.readUInt32BE(2) === 96).length, 2, 'LBA 96 twice');
+  t.ok(model.read(32 + 32, (img.length / SECTOR) - 32).equals(img.subarray(32 * SECTOR)), 'the session data is on the disc');
+  t.ok(model.read(32 + 16, 1).equals(img.subarray(16 * SECTOR, 17 * SECTOR)), "the session's own head too");
+});
