@@ -288,3 +288,51 @@ t.test('overwritable: long write in progress and a unit attention during WRITE(1
   t.ok(model.read(32 + 32, (img.length / SECTOR) - 32).equals(img.subarray(32 * SECTOR)), 'the session data is on the disc');
   t.ok(model.read(32 + 16, 1).equals(img.subarray(16 * SECTOR, 17 * SECTOR)), "the session's own head too");
 });
+
+t.test("cd-write's drive path: blank=fast then the session in one run; --format then an overwritable disc handed to the image-file session code", async (t) => {
+  const { writeOnDrive } = await import('../dist/cli/cd-write-drive.js');
+  const inquiry = { deviceType: 5, vendor: 'MODEL', product: 'RW', revision: '1' };
+  const base = { multi: true, dummy: false, fix: false, eject: false, json: false, verbose: false };
+
+  const cdrw = new CdRwModel();
+  cdrw.blankPolls = 1;
+  const old = await image(0, { 'old.txt': 'old\n' });
+  await burnSession(new BurnMmc(cdrw, fakeSleep()), chunks(old), { ...writeOpts(old), probe: probeForBurn });
+  const s1 = await image(0, { 'new.txt': 'new\n' });
+  const file = join(work, 'cdrw-s1.iso');
+  writeFileSync(file, s1);
+  const opener = (m: CdRwModel | OverwritableModel) => async () => ({ drive: new Drive(m, { sleep: fakeSleep(), sleepSync: () => {} }), inquiry });
+  const status = await writeOnDrive('/dev/null', { ...base, source: file, erase: { blank: 'fast' }, writeAfter: true }, opener(cdrw) as never);
+  t.equal(status, 0);
+  t.equal(cdrw.blanks.length, 1, 'blanked once');
+  t.equal(cdrw.sessions.length, 1, 'then one new session');
+  t.ok(cdrw.read(16, 1).equals(s1.subarray(16 * SECTOR, 17 * SECTOR)), "it is the new session's");
+
+  const dvd = new OverwritableModel('dvd+rw', 40_000, { formatted: false });
+  dvd.formatPolls = 1;
+  const s2 = await image(32, { 'a.txt': 'a\n' });
+  const f2 = join(work, 'dvd-s1.iso');
+  writeFileSync(f2, s2);
+  let handed = 0;
+  const st2 = await writeOnDrive(
+    '/dev/null',
+    {
+      ...base,
+      source: f2,
+      erase: { format: true },
+      writeAfter: true,
+      overwritable: (medium) => {
+        handed++;
+        t.ok(dvd.locked, 'the tray is locked while the session is written');
+        writeSession(medium, [s2], writeOpts(s2));
+        return 0;
+      },
+    },
+    opener(dvd) as never,
+  );
+  t.equal(st2, 0);
+  t.equal(handed, 1, 'the formatted DVD+RW went to the image-file session code');
+  t.ok(dvd.formatList, 'formatted first');
+  t.notOk(dvd.locked, 'and unlocked after');
+  t.ok(dvd.read(32 + 16, 1).equals(s2.subarray(16 * SECTOR, 17 * SECTOR)));
+});

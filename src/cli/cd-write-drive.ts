@@ -117,7 +117,10 @@ class DriveProgress {
   }
 }
 
-export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promise<number> {
+/** How the drive is opened: SG_IO, or an in-process model in tests. */
+export type DriveOpener = (path: string, opts: { access: 'write' }) => ReturnType<typeof openDrive>;
+
+export async function writeOnDrive(devicePath: string, a: DriveWriteArgs, open: DriveOpener = openDrive): Promise<number> {
   const speed = speedOf(a.speed);
   let progress: DriveProgress | null = null;
   const say = (line: string) => {
@@ -141,7 +144,7 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
   }
   // A device node that a rescan or tray event is recreating comes back within moments.
   for (let i = 0; i < 30 && !existsSync(devicePath); i++) await new Promise((r) => setTimeout(r, 100));
-  const { drive, inquiry } = await openDrive(devicePath, { access: 'write' });
+  const { drive, inquiry } = await open(devicePath, { access: 'write' });
   const mmc = new BurnMmc(drive.transport);
   log?.(`${devicePath}: ${[inquiry.vendor, inquiry.product, inquiry.revision].filter(Boolean).join(' ')}`);
   try {
