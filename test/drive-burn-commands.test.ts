@@ -11,8 +11,10 @@ import {
   decodeWriteParametersPage,
   dvdMinusRIncrementalParameters,
   encodeWriteParametersPage,
+  decodeFormatCapacities,
   formatParameterList,
   formatUnit,
+  readFormatCapacities,
   modeSelect10,
   modeSelectParameterList,
   performanceDescriptor,
@@ -108,4 +110,31 @@ t.test('BLANK and FORMAT UNIT', async (t) => {
   t.equal(hex(formatUnit()), '04 11 00 00 00 00');
   t.equal(hex(formatParameterList(0x26, 0xffffffff)), '00 02 00 08 FF FF FF FF 98 00 00 00', 'DVD+RW full format (growisofs)');
   t.equal(hex(formatParameterList(0x30, 11_826_176, 0x000000, false)), '00 00 00 08 00 B4 74 00 C0 00 00 00', 'BD-RE with spare areas');
+  t.equal(hex(blank('all')), 'A1 10 00 00 00 00 00 00 00 00 00 00', 'cdrecord blank=all: whole disc, Immed');
+  t.equal(hex(formatParameterList(0x30, 11_826_176, 0x003000, true, 0)), '00 02 00 08 00 B4 74 00 C0 00 30 00', 'BD-RE 30h with the spare parameter the drive listed, Immed');
+  t.equal(hex(formatParameterList(0x30, 1, 0, true, 2)), '00 02 00 08 00 00 00 01 C2 00 00 00', 'sub-type in byte 4 bits 1-0');
+  t.throws(() => formatParameterList(0x26, -1), RangeError);
+});
+
+t.test('READ FORMAT CAPACITIES: CDB and reply', async (t) => {
+  t.equal(hex(readFormatCapacities()), '23 00 00 00 00 00 00 00 FC 00', 'allocation 252 in bytes 7-8');
+  t.equal(hex(readFormatCapacities(0x200)), '23 00 00 00 00 00 00 02 00 00');
+  // An unformatted DVD+RW: current/maximum descriptor type 01b, one 26h descriptor.
+  const dvd = Buffer.from('00000010' + '00230530' + '01000800' + '00230530' + '98000000', 'hex');
+  t.same(decodeFormatCapacities(dvd), {
+    current: { state: 'unformatted', blocks: 0x230530, blockLength: 2048 },
+    formats: [{ blocks: 0x230530, formatType: 0x26, typeDependent: 0 }],
+  });
+  // A formatted BD-RE: type 10b, then 00h, two 30h (spare sizes) and 31h.
+  const bd = Buffer.from('00000020' + '00B47400' + '02000800' + '00B47400' + '00003000' + '00B47400' + 'C0003000' + '00AC0000' + 'C000B000' + '00BA2F00' + 'C4000800', 'hex');
+  const r = decodeFormatCapacities(bd);
+  t.same(r.current, { state: 'formatted', blocks: 11_826_176, blockLength: 2048 });
+  t.same(
+    r.formats.map((f) => [f.formatType.toString(16), f.blocks, f.typeDependent]),
+    [['0', 11_826_176, 0x3000], ['30', 11_826_176, 0x3000], ['30', 0xac0000, 0xb000]],
+    'list length 20h: the header says how many descriptors follow, the 31h past it is ignored',
+  );
+  t.equal(decodeFormatCapacities(Buffer.from('00000008' + '00000000' + '03000800', 'hex')).current.state, 'no-medium');
+  t.throws(() => decodeFormatCapacities(Buffer.alloc(8)), /too short/);
+  t.throws(() => decodeFormatCapacities(Buffer.from('00000007' + '00000000' + '02000800', 'hex')), /multiple of 8/);
 });

@@ -2,7 +2,7 @@
 // `cdrecord -msinfo` prints it (0,NEXT for emulated multi-session, LAST,NEXT from the drive
 // on a disc), or its table of sessions; --scan lists the optical drives (cdrecord -scanbus).
 import minimist from 'minimist';
-import { statSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { AddressError, isOpticalDrive, resolveCdrecordAddress } from '../drive/address.js';
 import type { DiscReport } from '../drive/disc.js';
 import { MEDIA_SECTORS } from '../media/capacity.js';
@@ -109,32 +109,36 @@ async function main(): Promise<number> {
     throw err;
   }
   if (isOpticalDrive(path)) {
-    const done = await onDrive(path, args, capacity);
-    if (done !== null) return done;
+    return onDrive(path, args, capacity);
   }
   const medium = EmulatedMedium.open(path, { write: false, capacity });
   try {
-    const st = medium.status();
-    // A torn or stale head: say so in every form, exit 1 (the address it shows is not to be trusted).
-    const problem = st.headProblem ?? null;
-    if (args.v || args.verbose) for (const w of st.warnings) writeSync(2, `${TOOL}: warning: ${w}\n`);
-    if (args.toc) {
-      process.stdout.write(tocText(path, st) + (problem ? `problem: ${problem}\n` : ''));
-      if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
-      return problem ? 1 : 0;
-    }
-    if (args.json) {
-      process.stdout.write(problem ? tocJson(st).replace(/}\n$/, `,"problem":${JSON.stringify(problem)}}\n`) : tocJson(st));
-      if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
-      return problem ? 1 : 0;
-    }
-    if (problem) throw new Error(`${path}: ${problem}`);
-    if (st.state === 'closed') throw new Error(`${path} is closed (written without --multi): no session can be appended`);
-    process.stdout.write(`0,${st.next}\n`);
-    return 0;
+    return reportMedium(medium, path, args);
   } finally {
     medium.release();
   }
+}
+
+/** LAST,NEXT (0,NEXT), --toc or --json of an emulated multi-session medium. */
+function reportMedium(medium: EmulatedMedium, path: string, args: minimist.ParsedArgs): number {
+  const st = medium.status();
+  // A torn or stale head: say so in every form, exit 1 (the address it shows is not to be trusted).
+  const problem = st.headProblem ?? null;
+  if (args.v || args.verbose) for (const w of st.warnings) writeSync(2, `${TOOL}: warning: ${w}\n`);
+  if (args.toc) {
+    process.stdout.write(tocText(path, st) + (problem ? `problem: ${problem}\n` : ''));
+    if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
+    return problem ? 1 : 0;
+  }
+  if (args.json) {
+    process.stdout.write(problem ? tocJson(st).replace(/}\n$/, `,"problem":${JSON.stringify(problem)}}\n`) : tocJson(st));
+    if (problem) writeSync(2, `${TOOL}: ${path}: ${problem}\n`);
+    return problem ? 1 : 0;
+  }
+  if (problem) throw new Error(`${path}: ${problem}`);
+  if (st.state === 'closed') throw new Error(`${path} is closed (written without --multi): no session can be appended`);
+  process.stdout.write(`0,${st.next}\n`);
+  return 0;
 }
 
 function driveTocText(r: DiscReport): string {
@@ -181,11 +185,11 @@ function driveJson(r: DiscReport): string {
 }
 
 /**
- * cd-msinfo on an optical drive. Returns null when the disc is an overwritable medium
- * (DVD+RW, DVD-RAM, BD-RE...) in a block device: then its sessions are emulated in the ISO
- * image exactly as on any block device, and the caller reads it that way.
+ * cd-msinfo on an optical drive. An overwritable disc (DVD+RW, DVD-RAM, formatted BD-RE)
+ * carries emulated multi-session: it is reported as an image file is, its sectors read
+ * through the drive (READ(10)), not the block device.
  */
-async function onDrive(path: string, args: minimist.ParsedArgs, capacity: number | null): Promise<number | null> {
+async function onDrive(path: string, args: minimist.ParsedArgs, capacity: number | null): Promise<number> {
   if (capacity !== null) throw new UsageError('--capacity and --media are for image files: a drive reports its own capacity');
   const { openDrive } = await import('../drive/drive.js');
   const { readDisc } = await import('../drive/disc.js');
@@ -193,10 +197,18 @@ async function onDrive(path: string, args: minimist.ParsedArgs, capacity: number
   let r: DiscReport;
   try {
     r = await readDisc(drive, inquiry, { taoWriteMode: true });
+    if (r.profile.kind === 'overwritable') {
+      const { overwritableMedium, probeOverwritable } = await import('../drive/overwritable.js');
+      const medium = overwritableMedium(drive, await probeOverwritable(drive, r.profile), { write: false, capacity: null }, false);
+      try {
+        return reportMedium(medium, path, args);
+      } finally {
+        medium.release();
+      }
+    }
   } finally {
     drive.close();
   }
-  if (r.profile.kind === 'overwritable' && statSync(path).isBlockDevice()) return null;
   if (args.v || args.verbose) for (const w of r.warnings) writeSync(2, `${TOOL}: warning: ${w}\n`);
   if (args.toc) {
     process.stdout.write(driveTocText(r));

@@ -1,6 +1,8 @@
 // cd-write on an optical drive (dev=/dev/srN, /dev/sgN, B,T,L): options, input, progress
-// and messages around the burn engine (drive/burn.ts). cd-write.ts hands over here when
-// its medium is a drive.
+// and messages around the burn engine (drive/burn.ts), blank= and --format (drive/erase.ts),
+// and overwritable discs, which cd-write.ts writes as it writes image files (emulated
+// multi-session) through the drive (drive/overwritable.ts). cd-write.ts hands over here
+// when its medium is a drive.
 import { closeSync, existsSync, read as fsRead, fstatSync, openSync, readSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { promisify } from 'node:util';
@@ -8,8 +10,12 @@ import { isOpticalDrive, parseCdrecordAddress, resolveCdrecordAddress, sysfsEntr
 import { BurnMmc } from '../drive/burn-mmc.js';
 import { probeForBurn } from '../drive/burn-probe.js';
 import { burnSession, fixDisc, type BurnProgress } from '../drive/burn.js';
-import { openDrive } from '../drive/drive.js';
-import { startStopUnit } from '../drive/write-commands.js';
+import { openDrive, type Drive } from '../drive/drive.js';
+import { blankDisc, formatDisc, type BlankKind } from '../drive/erase.js';
+import { currentProfile, overwritableMedium, probeOverwritable } from '../drive/overwritable.js';
+import type { EmulatedMedium } from '../media/emulated-medium.js';
+import type { ProfileInfo } from '../drive/profiles.js';
+import { preventAllowMediumRemoval, startStopUnit } from '../drive/write-commands.js';
 import { writeAll } from '../session/io.js';
 import { UsageError, wantProgress } from './common.js';
 
@@ -45,6 +51,18 @@ export interface DriveWriteArgs {
   reserveHead?: boolean;
   /** FILE, or null for stdin. */
   source: string | null;
+  /** blank=fast|all or --format before anything else; a session is written after it only with `writeAfter`. */
+  erase?: { blank: BlankKind } | { format: true } | null;
+  /** A session follows the erase (a FILE or '-' was named). */
+  writeAfter?: boolean;
+  /** --force: format a formatted disc again; on an overwritable disc, as on image files. */
+  force?: boolean;
+  /**
+   * An overwritable disc (DVD+RW, DVD-RAM, formatted BD-RE): cd-write.ts writes the session
+   * (or -fix rewrites the head) on this medium exactly as on an image file; `input` is the
+   * session's descriptor. Returns the exit status.
+   */
+  overwritable?: (medium: EmulatedMedium, input: number | null) => number;
 }
 
 function speedOf(s: string | undefined): number | undefined {
@@ -101,7 +119,10 @@ class DriveProgress {
   }
 }
 
-export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promise<number> {
+/** How the drive is opened: SG_IO, or an in-process model in tests. */
+export type DriveOpener = (path: string, opts: { access: 'write' }) => ReturnType<typeof openDrive>;
+
+export async function writeOnDrive(devicePath: string, a: DriveWriteArgs, open: DriveOpener = openDrive): Promise<number> {
   const speed = speedOf(a.speed);
   let progress: DriveProgress | null = null;
   const say = (line: string) => {
@@ -111,7 +132,8 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
   const log = a.verbose ? say : undefined;
 
   let inFd: number | null = null;
-  if (!a.fix) {
+  const writes = !a.fix && (!a.erase || !!a.writeAfter);
+  if (writes) {
     // isatty, not process.stdin.isTTY: creating process.stdin makes a pipe non-blocking.
     if (a.source === null && isatty(0)) throw new UsageError('no session on stdin: name an image file (iso-pack -o FILE) or pipe one in');
     if (a.source !== null) {
@@ -124,10 +146,24 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
   }
   // A device node that a rescan or tray event is recreating comes back within moments.
   for (let i = 0; i < 30 && !existsSync(devicePath); i++) await new Promise((r) => setTimeout(r, 100));
-  const { drive, inquiry } = await openDrive(devicePath, { access: 'write' });
+  const { drive, inquiry } = await open(devicePath, { access: 'write' });
   const mmc = new BurnMmc(drive.transport);
   log?.(`${devicePath}: ${[inquiry.vendor, inquiry.product, inquiry.revision].filter(Boolean).join(' ')}`);
   try {
+    if (a.erase) {
+      await erase(mmc, a, say, log);
+      if (!a.writeAfter) {
+        if (a.eject) await mmc.run('START STOP UNIT', startStopUnit(true), { timeoutMs: 60_000 });
+        return 0;
+      }
+    }
+    // Overwritable discs carry emulated multi-session: the image-file path, through the drive.
+    const profile = await currentProfile(drive);
+    if (profile?.kind === 'overwritable' && a.overwritable) {
+      const status = await onOverwritable(drive, profile, mmc, a, inFd, log);
+      if (a.eject) await mmc.run('START STOP UNIT', startStopUnit(true), { timeoutMs: 60_000 });
+      return status;
+    }
     if (a.fix) {
       const r = await fixDisc(mmc, { multi: a.multi, probe: probeForBurn, log });
       if (r.action === 'nothing') say(`nothing to fix: the disc is ${r.state}`);
@@ -180,5 +216,57 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
   } finally {
     drive.close();
     if (inFd !== null) closeSync(inFd);
+  }
+}
+
+/** blank=fast|all or --format, with progress on a terminal or with -v. */
+async function erase(mmc: BurnMmc, a: DriveWriteArgs, say: (line: string) => void, log: ((line: string) => void) | undefined): Promise<void> {
+  const show = wantProgress(a.verbose);
+  let shown = false;
+  const onProgress = show
+    ? (fraction: number | null, seconds: number) => {
+        writeAll(2, Buffer.from(`\r${TOOL}: ${'blank' in a.erase! ? 'blanking' : 'formatting'}: ${fraction === null ? '' : `${(100 * fraction).toFixed(0)}%, `}${clock(seconds)} so far   `));
+        shown = true;
+      }
+    : undefined;
+  const end = () => {
+    if (shown) writeAll(2, Buffer.from('\n'));
+    shown = false;
+  };
+  try {
+    if ('blank' in a.erase!) {
+      const r = await blankDisc(mmc, a.erase.blank, { log, onProgress });
+      end();
+      if (a.verbose || !a.json) say(`the ${r.profile} is blank (blank=${a.erase.blank}, ${r.seconds.toFixed(0)} s)`);
+      if (a.json && !a.writeAfter) process.stdout.write(JSON.stringify({ blank: a.erase.blank, profile: r.profile, state: 'blank', seconds: r.seconds }) + '\n');
+    } else {
+      const r = await formatDisc(mmc, { log, onProgress, force: a.force });
+      end();
+      if (r.action === 'nothing') say(`the ${r.profile} is formatted already: nothing done (--force formats it again)`);
+      else if (a.verbose || !a.json) say(`the ${r.profile} is formatted (${r.seconds.toFixed(0)} s)${r.background ? '; the drive goes on formatting in the background and the disc can be written now' : ''}`);
+      if (a.json && !a.writeAfter) process.stdout.write(JSON.stringify({ format: r.action, profile: r.profile, formatType: r.format?.formatType ?? null, blocks: r.format?.blocks ?? null, seconds: r.seconds }) + '\n');
+    }
+  } finally {
+    end();
+  }
+}
+
+/**
+ * The session (or -fix) on an overwritable disc: the tray locked, the disc opened as an
+ * emulated multi-session medium whose sectors go through this drive, then cd-write.ts's
+ * own image-file code. The drive was opened O_EXCL: the one-writer guarantee.
+ */
+async function onOverwritable(drive: Drive, profile: ProfileInfo, mmc: BurnMmc, a: DriveWriteArgs, inFd: number | null, log: ((line: string) => void) | undefined): Promise<number> {
+  const disc = await probeOverwritable(drive, profile);
+  log?.(`${profile.name}, ${disc.sectors} sectors: emulated multi-session through the drive`);
+  if (a.speed !== undefined) log?.('speed= is not set on overwritable media: the drive writes at its own speed');
+  const lock = (prevent: boolean) => mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(prevent)).catch(() => undefined);
+  await lock(true);
+  const medium = overwritableMedium(drive, disc, { write: !a.dummy || a.fix, force: a.force || a.fix, capacity: null }, false);
+  try {
+    return a.overwritable!(medium, a.fix ? null : (inFd ?? 0));
+  } finally {
+    medium.release();
+    await lock(false);
   }
 }

@@ -12,6 +12,7 @@ import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
 import { driveAtAddress, drivePathOf, writeOnDrive } from './cd-write-drive.js';
+import type { BlankKind } from '../drive/erase.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
 import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
@@ -31,7 +32,13 @@ plain ISO 9660 image laid out for that address (genisoimage/xorriso -C, iso-pack
                          burns a plain image (iso-pack -o FILE) as a TAO/incremental track
   --create               make a new image file when PATH does not exist (never under
                          /dev); without it a missing medium is refused
-  --blank                with --create: make the new medium blank and write no session
+  --blank                with --create: make the new image file blank and write no session
+  blank=fast|all         on a drive: erase a CD-RW or DVD-RW first (BLANK; DVD-RW takes
+                         all only); with FILE or - the session is burned after it
+  --format, -format      on a drive: format a DVD+RW (full, 26h) or BD-RE (spare areas,
+                         30h) as the drive offers; a formatted disc again only with --force;
+                         DVD+RW, DVD-RAM and formatted BD-RE are then written like image
+                         files (emulated multi-session) through the drive
   --multi, -multi        keep the medium appendable; without it the medium is closed
   --dummy, -dummy        do every check and read the whole session, write nothing
                          (on a CD-R/DVD-R drive: a test write with the laser off)
@@ -57,7 +64,7 @@ plain ISO 9660 image laid out for that address (genisoimage/xorriso -C, iso-pack
                          on a real drive. CD, image files and plain images: no effect
   -dao, -tao, -sao, -raw, -data, -pad, fs=N, driveropts=…
                          accepted for cdrecord habits (-v says what each does not do);
-                         -scanbus, -audio, blank=… are refused with what to do instead
+                         -scanbus, -audio, -toc… are refused with what to do instead
                          (man cd-write has the table)
   --help, --version
 
@@ -65,8 +72,31 @@ Nothing becomes visible until the session is complete: a cut stream, a bad check
 full disk or a crash leaves the previous sessions as they were.`;
 
 const STRING_OPTS = ['dev', 'capacity', 'media', 'speed', 'wait'];
-const BOOL_OPTS = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'reserve-head', 'v', 'verbose', 'help', 'version'];
-const LONG = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'reserve-head', 'verbose', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
+const BOOL_OPTS = ['multi', 'dummy', 'force', 'create', 'blank', 'format', 'fix', 'eject', 'json', 'reserve-head', 'v', 'verbose', 'help', 'version'];
+const LONG = ['multi', 'dummy', 'force', 'create', 'blank', 'format', 'fix', 'eject', 'json', 'reserve-head', 'verbose', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
+const BLANK_KINDS: Record<string, BlankKind> = { fast: 'fast', minimal: 'fast', all: 'all' };
+
+/**
+ * blank=KIND (cdrecord), also --blank=KIND, taken out of argv: erasing a disc in a drive.
+ * A bare --blank stays the image-file option (with --create: a new blank medium).
+ */
+function takeBlankKind(argv: string[]): { argv: string[]; blank: BlankKind | null } {
+  let blank: BlankKind | null = null;
+  const out: string[] = [];
+  let rest = false;
+  for (const a of argv) {
+    const m = rest ? null : /^(?:--?)?blank=(.*)$/s.exec(a);
+    if (a === '--') rest = true;
+    if (!m) {
+      out.push(a);
+      continue;
+    }
+    const kind = BLANK_KINDS[m[1]];
+    if (!kind) throw new UsageError(`blank=${m[1]}: cd-write blanks a whole CD-RW or DVD-RW: blank=fast or blank=all (no single tracks or sessions)`);
+    blank = kind;
+  }
+  return { argv: out, blank };
+}
 
 
 
@@ -147,16 +177,21 @@ async function supervise(path: string): Promise<number> {
 function fixHead(path: string, capacity: number | null, waitSeconds: number, json: boolean): number {
   const medium = EmulatedMedium.open(path, { write: true, capacity, waitSeconds, force: true, onPhase: testKillHook() });
   try {
-    const r = medium.fixHead();
-    const what = r.changed
-      ? `medium head rewritten from session ${r.session} at LBA ${r.start}; the medium ends at ${r.end}, next writable address ${Math.ceil(r.end / 32) * 32}`
-      : `the medium head already shows the newest session (session ${r.session} at LBA ${r.start}): nothing to fix`;
-    writeAll(2, Buffer.from(`${TOOL}: ${path}: ${what}\n`));
-    if (json) process.stdout.write(JSON.stringify({ fixed: r.changed, session: r.session, start: r.start, end: r.end }) + '\n');
-    return 0;
+    return fixMediumHead(medium, path, json);
   } finally {
     medium.release();
   }
+}
+
+/** -fix on an open medium (an image file, a block device, an overwritable disc in a drive). */
+function fixMediumHead(medium: EmulatedMedium, path: string, json: boolean): number {
+  const r = medium.fixHead();
+  const what = r.changed
+    ? `medium head rewritten from session ${r.session} at LBA ${r.start}; the medium ends at ${r.end}, next writable address ${Math.ceil(r.end / 32) * 32}`
+    : `the medium head already shows the newest session (session ${r.session} at LBA ${r.start}): nothing to fix`;
+  writeAll(2, Buffer.from(`${TOOL}: ${path}: ${what}\n`));
+  if (json) process.stdout.write(JSON.stringify({ fixed: r.changed, session: r.session, start: r.start, end: r.end }) + '\n');
+  return 0;
 }
 
 /** cd-write --create --blank: a new, empty medium for later appends (the cron setup step). */
@@ -173,7 +208,8 @@ function createBlank(path: string, capacity: number | null, dummy: boolean): num
 
 async function main(): Promise<number> {
   const habits = takeCdrecordHabits(process.argv.slice(2), (m) => new UsageError(m));
-  const args = minimist(normaliseCdrecordArgv(habits.argv, ['dev', 'speed'], LONG), {
+  const erase = takeBlankKind(habits.argv);
+  const args = minimist(normaliseCdrecordArgv(erase.argv, ['dev', 'speed'], LONG), {
     string: STRING_OPTS,
     boolean: BOOL_OPTS,
   });
@@ -199,16 +235,42 @@ async function main(): Promise<number> {
   }
   const verbose = !!(args.v || args.verbose);
   if (verbose && !process.env[WORKER]) for (const note of habits.noOps) writeAll(2, Buffer.from(`${TOOL}: note: ${note}\n`));
+  const drivePath = namesFile ? null : drivePathOf(path);
+  if (erase.blank !== null || args.format) {
+    const what = erase.blank !== null ? `blank=${erase.blank}` : '--format';
+    if (erase.blank !== null && args.format) throw new UsageError('blank= and --format: one at a time (blank= erases a CD-RW or DVD-RW, --format formats a DVD+RW or BD-RE)');
+    if (drivePath === null)
+      throw new UsageError(`${what} erases or formats a disc in an optical drive; ${path} is an image file or block device, which isopipe never erases (cd-write --create --blank makes a new blank image file)`);
+    if (args.fix || args.dummy || args.blank) throw new UsageError(`${what} goes with neither ${args.fix ? '-fix' : args.dummy ? '-dummy' : '--blank'}: run them one at a time`);
+  }
   if (args.blank) {
+    if (drivePath !== null) throw new UsageError('--blank makes a new blank image file (with --create); on a drive, blank=fast or blank=all erases a CD-RW or DVD-RW');
     if (!args.create) throw new UsageError('--blank only goes with --create (isopipe never erases a medium)');
     if (args._.length) throw new UsageError('--blank writes no session: drop the file argument');
     return createBlank(path, capacity, !!args.dummy);
   }
 
-  // An optical drive burns through MMC (cd-write-drive.ts); everything below is for files and block devices.
-  const drivePath = namesFile ? null : drivePathOf(path);
-  if (drivePath !== null)
-    return writeOnDrive(drivePath, { multi: !!args.multi, dummy: !!args.dummy, fix: !!args.fix, eject: !!args.eject, json: !!args.json, verbose, speed, reserveHead: !!args['reserve-head'], source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null });
+  // An optical drive burns through MMC (cd-write-drive.ts); everything below is for files and
+  // block devices, and for overwritable discs, which are written the same way (`overwritable`).
+  if (drivePath !== null) {
+    if (capacity !== null) throw new UsageError('--capacity and --media are for image files: a drive reports its own capacity');
+    const json = !!args.json;
+    return writeOnDrive(drivePath, {
+      multi: !!args.multi,
+      dummy: !!args.dummy,
+      fix: !!args.fix,
+      eject: !!args.eject,
+      json,
+      verbose,
+      speed,
+      reserveHead: !!args['reserve-head'],
+      source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null,
+      erase: erase.blank !== null ? { blank: erase.blank } : args.format ? { format: true } : null,
+      writeAfter: args._.length > 0,
+      force: !!args.force,
+      overwritable: (medium, inFd) => (inFd === null ? fixMediumHead(medium, drivePath, json) : runSession(medium, openedInput(inFd), args, verbose)),
+    });
+  }
   if (args.eject && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: -eject has no effect: there is nothing to eject on an image file or block device\n`));
   if (args['reserve-head'] && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: --reserve-head has no effect: an image file or block device takes the head last in place\n`));
 
@@ -236,26 +298,51 @@ async function main(): Promise<number> {
   } else if (process.stdin.isTTY) {
     throw new UsageError('no session on stdin: pipe iso-pack into cd-write or name an image file');
   }
-  const st = fstatSync(inFd);
+  try {
+    const input = openedInput(inFd);
+    const medium = EmulatedMedium.open(path, { write: !args.dummy, create: !!args.create, capacity, force: !!args.force, waitSeconds, onPhase: testKillHook() });
+    try {
+      return runSession(medium, input, args, verbose);
+    } finally {
+      medium.release();
+    }
+  } finally {
+    if (source !== null) closeSync(inFd);
+  }
+}
+
+interface Input {
+  fd: number;
+  /** The size of a regular file, else null. */
+  bytes: number | null;
+  peek: ((sector: number, count: number) => Buffer | null) | undefined;
+}
+
+/** The session's input: its size and positional reads when it is a regular file. */
+function openedInput(fd: number): Input {
+  const st = fstatSync(fd);
   const seekable = st.isFile();
   const peek = seekable
     ? (sector: number, count: number): Buffer | null => {
         const b = Buffer.alloc(count * SECTOR);
-        const n = readSync(inFd, b, 0, b.length, sector * SECTOR);
+        const n = readSync(fd, b, 0, b.length, sector * SECTOR);
         return n === b.length ? b : null;
       }
     : undefined;
+  return { fd, bytes: seekable ? st.size : null, peek };
+}
 
-  const medium = EmulatedMedium.open(path, { write: !args.dummy, create: !!args.create, capacity, force: !!args.force, waitSeconds, onPhase: testKillHook() });
+/** Writes and commits one session on `medium` (an image file, a block device, an overwritable disc); the caller releases it. */
+function runSession(medium: EmulatedMedium, input: Input, args: minimist.ParsedArgs, verbose: boolean): number {
   const progress = wantProgress(verbose) ? new Progress() : null;
   if (verbose) for (const w of medium.status().warnings) writeAll(2, Buffer.from(`${TOOL}: warning: ${w}\n`));
   try {
-    const result = writeSession(medium, readChunks(inFd), {
+    const result = writeSession(medium, readChunks(input.fd), {
       multi: !!args.multi,
       dummy: !!args.dummy,
       force: !!args.force,
-      inputBytes: seekable ? st.size : null,
-      peek,
+      inputBytes: input.bytes,
+      peek: input.peek,
       onProgress: progress ? (w, t) => progress.update(w, t) : undefined,
     });
     progress?.done();
@@ -273,8 +360,6 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     progress?.done();
-    medium.release();
-    if (source !== null) closeSync(inFd);
   }
 }
 

@@ -47,7 +47,6 @@ export const CDRECORD_OPTIONS: Readonly<Record<string, HabitAnswer>> = {
   'timeout=': { answer: 'no-op', why: 'no drive commands on an image file or block device' },
   'debug=': { answer: 'no-op', why: 'use -v' },
   'kdebug=': { answer: 'no-op', why: 'use -v' },
-  'blank=': { answer: 'refused', why: 'isopipe never erases a medium; cd-write --create --blank makes a new one' },
   'textfile=': { answer: 'refused', why: 'CD-Text is for audio discs' },
   'cuefile=': { answer: 'refused', why: 'isopipe writes ISO 9660 data sessions only' },
   'tsize=': { answer: 'refused', why: 'cd-write finds the session size itself; use --capacity or --media for the medium' },

@@ -159,7 +159,8 @@ export function checkDiscForBurn(disc: DiscForBurn, name: string, opts: { dummy?
   if (disc.profile === 0) throw new MediumRefusal(`no disc in ${name}: insert a CD-R, DVD+R or BD-R`);
   const p = profileInfo(disc.profile);
   if (p.kind === 'rom') throw new MediumRefusal(`the disc in ${name} is a ${p.name} (read-only): insert a writable CD-R, DVD±R or BD-R`);
-  if (p.kind === 'overwritable') throw new MediumRefusal(`the disc in ${name} is a ${p.name}: cd-write burns write-once media (CD-R/RW, DVD±R, BD-R) so far; for overwritable media use the block device with emulated multi-session`);
+  // cd-write hands overwritable discs to the emulated multi-session path (overwritable.ts) before this engine.
+  if (p.kind === 'overwritable') throw new MediumRefusal(`the disc in ${name} is a ${p.name}: it takes no tracks; cd-write writes it with emulated multi-session, as an image file`);
   if (opts.dummy && !hasTestWrite(p)) throw new MediumRefusal(`-dummy: a ${p.name} has no test-write mode (only CD-R/RW and DVD-R do); nothing was written`);
   if (opts.fix) return p;
   if (disc.status === 'complete') throw new MediumRefusal(`the disc in ${name} is closed (finalized): no session can be appended`);

@@ -10,6 +10,7 @@ import { SECTOR } from '../iso9660/constants.js';
 import type { SessionEntry } from '../image/sessions.js';
 import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import { readDisc, type DiscReport } from './disc.js';
+import { probeOverwritable } from './overwritable.js';
 import { Drive, DriveError, NoMediumError, openDrive } from './drive.js';
 import type { Sense } from './sense.js';
 import type { FindingSink } from '../verify/findings.js';
@@ -137,18 +138,31 @@ export function discImage(drive: Drive, report: Pick<DiscReport, 'sessions'>, cl
 }
 
 /**
- * Opens the drive at `path` and reads its disc as an Image (closing the drive with it).
- * null for an overwritable disc (DVD+RW, DVD-RAM, BD-RE): its sessions are emulated in the
- * ISO image and it is read through the block device like any other (medium.md).
+ * An overwritable disc (DVD+RW, DVD-RAM, formatted BD-RE) as an Image: its sessions are
+ * emulated in the ISO image (medium.md), found from the medium head as on an image file,
+ * and its sectors read with READ(10) up to the capacity the drive reports.
+ */
+export async function overwritableDiscImage(drive: Drive, profile: DiscReport['profile'], closeDrive = true): Promise<{ image: Image; reader: DriveSectorReader }> {
+  const disc = await probeOverwritable(drive, profile);
+  const reader = new DriveSectorReader(drive, disc.sectors, closeDrive);
+  const source = SectorSource.fromReader(reader);
+  try {
+    return { image: Image.fromSource(source), reader };
+  } catch (err) {
+    source.close();
+    throw err;
+  }
+}
+
+/**
+ * Opens the drive at `path` and reads its disc as an Image (closing the drive with it):
+ * sessions from the TOC on sequential media, from the medium head on overwritable ones.
  */
 export async function openDiscImage(path: string): Promise<{ image: Image; reader: DriveSectorReader; report: DiscReport } | null> {
   const { drive, inquiry } = await openDrive(path);
   try {
     const report = await readDisc(drive, inquiry);
-    if (report.profile.kind === 'overwritable') {
-      drive.close();
-      return null;
-    }
+    if (report.profile.kind === 'overwritable') return { ...(await overwritableDiscImage(drive, report.profile)), report };
     return { ...discImage(drive, report), report };
   } catch (err) {
     drive.close();

@@ -1,13 +1,14 @@
 // The write side of MMC as pure codecs (MODE SENSE and the read side are in mmc.ts): command descriptor blocks and parameter lists for
 // burning (mode page 05h, WRITE(10), SYNCHRONIZE CACHE, CLOSE TRACK/SESSION, RESERVE TRACK,
 // SET CD SPEED, SET STREAMING, READ BUFFER CAPACITY, START STOP UNIT, PREVENT ALLOW MEDIUM
-// REMOVAL, BLANK, FORMAT UNIT) and the replies they get. Bytes in, bytes out; layouts from
+// REMOVAL, BLANK, FORMAT UNIT, READ FORMAT CAPACITIES) and the replies they get. Bytes in, bytes out; layouts from
 // MMC as cdrecord (scsi_cdr.c, drv_mmc.c) and libburn (mmc.c, spc.c) send them
 // (docs/drive-burn.md, mmc-reference.md §2).
 
 export const OP = {
   TEST_UNIT_READY: 0x00,
   FORMAT_UNIT: 0x04,
+  READ_FORMAT_CAPACITIES: 0x23,
   START_STOP_UNIT: 0x1b,
   PREVENT_ALLOW_MEDIUM_REMOVAL: 0x1e,
   WRITE_10: 0x2a,
@@ -327,9 +328,12 @@ export function testUnitReady(): Buffer {
 export function blank(kind: 'all' | 'fast', immed = true): Buffer {
   const c = Buffer.alloc(12);
   c[0] = OP.BLANK;
-  c[1] = (immed ? 0x10 : 0) | (kind === 'all' ? 0 : 1);
+  c[1] = (immed ? 0x10 : 0) | (kind === 'all' ? BlankType.ALL : BlankType.MINIMAL);
   return c;
 }
+
+/** BLANK types this toolkit sends: 000b the whole disc, 001b minimal (PMA, TOC, first track's pregap). */
+export const BlankType = { ALL: 0, MINIMAL: 1 } as const;
 
 /** FORMAT UNIT (04h) with a parameter list (FmtData = 1, format code 001b). */
 export function formatUnit(): Buffer {
@@ -339,19 +343,77 @@ export function formatUnit(): Buffer {
   return c;
 }
 
+/** Format types (format descriptor byte 4 bits 7-2) this toolkit uses or reports. */
+export const FormatType = {
+  /** 00h: full format (DVD-RAM, DVD-RW restricted overwrite). */
+  FULL: 0x00,
+  /** 26h: DVD+RW full format. */
+  DVD_PLUS_RW: 0x26,
+  /** 30h: BD-RE with spare areas (the type-dependent parameter names the spare size). */
+  BD_RE_WITH_SPARE: 0x30,
+  /** 31h: BD-RE without spare areas. */
+  BD_RE_WITHOUT_SPARE: 0x31,
+} as const;
+
 /**
  * FORMAT UNIT parameter list: the 4-byte header (Immed) and one format descriptor.
- * DVD+RW full format is type 26h with blocks FFFFFFFFh (growisofs, libburn); BD-RE with
- * spare areas type 30h with the size from READ FORMAT CAPACITIES.
+ * DVD+RW full format is type 26h with the size READ FORMAT CAPACITIES lists for it (drives
+ * take FFFFFFFFh too: growisofs, libburn); BD-RE with spare areas type 30h with the size and
+ * spare parameter of the descriptor the drive lists. `subType` is byte 4 bits 1-0 (BD-RE).
  */
-export function formatParameterList(formatType: number, blocks: number, typeDependent = 0, immed = true): Buffer {
+export function formatParameterList(formatType: number, blocks: number, typeDependent = 0, immed = true, subType = 0): Buffer {
   checkU32(blocks, 'number of blocks');
   const b = Buffer.alloc(12);
   b[1] = immed ? 0x02 : 0x00;
   b.writeUInt16BE(8, 2);
   b.writeUInt32BE(blocks, 4);
-  b[8] = (formatType & 0x3f) << 2;
+  b[8] = ((formatType & 0x3f) << 2) | (subType & 0x03);
   b[9] = (typeDependent >> 16) & 0xff;
   b.writeUInt16BE(typeDependent & 0xffff, 10);
   return b;
+}
+
+/** Replies are a 4-byte header and 8-byte descriptors; 252 bytes hold 31 of them (MMC's limit is far above any drive's list). */
+export const FORMAT_CAPACITIES_LENGTH = 0xfc;
+
+/** READ FORMAT CAPACITIES (23h). */
+export function readFormatCapacities(allocation = FORMAT_CAPACITIES_LENGTH): Buffer {
+  checkU16(allocation, 'allocation length');
+  const c = Buffer.alloc(10);
+  c[0] = OP.READ_FORMAT_CAPACITIES;
+  c.writeUInt16BE(allocation, 7);
+  return c;
+}
+
+/** The current/maximum capacity descriptor's type (byte 4 bits 1-0). */
+export type MediumFormatState = 'unformatted' | 'formatted' | 'no-medium' | 'reserved';
+const FORMAT_STATE: MediumFormatState[] = ['reserved', 'unformatted', 'formatted', 'no-medium'];
+
+export interface FormattableCapacity {
+  formatType: number;
+  blocks: number;
+  /** Bytes 5-7: the block length for most types, the spare size or other type-specific value elsewhere. */
+  typeDependent: number;
+}
+
+export interface FormatCapacities {
+  /** What the medium holds now: its formatted state and capacity in blocks. */
+  current: { state: MediumFormatState; blocks: number; blockLength: number };
+  /** The formats the drive offers for this medium, in the drive's order. */
+  formats: FormattableCapacity[];
+}
+
+export function decodeFormatCapacities(reply: Buffer): FormatCapacities {
+  if (reply.length < 12) throw new Error(`READ FORMAT CAPACITIES reply of ${reply.length} bytes is too short`);
+  const listLength = reply[3];
+  if (listLength < 8 || listLength % 8 !== 0) throw new Error(`READ FORMAT CAPACITIES: capacity list length ${listLength} is not a multiple of 8`);
+  const end = Math.min(reply.length, 4 + listLength);
+  const current = {
+    state: FORMAT_STATE[reply[8] & 0x03],
+    blocks: reply.readUInt32BE(4),
+    blockLength: reply.readUIntBE(9, 3),
+  };
+  const formats: FormattableCapacity[] = [];
+  for (let p = 12; p + 8 <= end; p += 8) formats.push({ blocks: reply.readUInt32BE(p), formatType: reply[p + 4] >> 2, typeDependent: reply.readUIntBE(p + 5, 3) });
+  return { current, formats };
 }

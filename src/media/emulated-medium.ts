@@ -2,7 +2,8 @@
 // xorriso/libisoburn: sessions from LBA 32 aligned to 32 sectors, each with its own
 // session-relative PVD, and a 64 KiB medium head at LBA 0–31 that is the commit point.
 // Synchronous I/O: one writer, large positional writes, fsync between the commit steps.
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// The bytes go through a SectorIo: a descriptor here, READ(10)/WRITE(10) on a disc in a drive.
+import { closeSync, constants, fstatSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { isUnderDev } from './device-path.js';
 import { lockImageFile, MediumBusyError, openBlockDeviceExclusive, type MediumLock } from './medium-lock.js';
 import { isVolumeDescriptor } from '../iso9660/volume-descriptor.js';
@@ -10,7 +11,7 @@ import { SESSION_ALIGNMENT, scanMedium, type MediumScan } from '../image/session
 import { applicationUseHasClosedMark, blankHeadWithCapacity, hasClosedMark, planMediumHead, recordedCapacity, type SectorWrite } from './medium-head.js';
 import { chainFrom32, mediumHeadProblem } from './head-check.js';
 import { describeForeignContent } from './foreign-content.js';
-import { blockDeviceBytes } from './capacity.js';
+import { FdSectorIo, type SectorIo } from './sector-io.js';
 import { MediumMissingError, MediumRefusal, NotIsoMediumError, type Medium, type MediumStatus, type SessionCommit } from './medium.js';
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 import { roundUp } from '../iso9660/numbers.js';
@@ -41,12 +42,13 @@ function describeError(err: unknown): string {
     EROFS: 'read-only file system',
     EDQUOT: 'disk quota exceeded',
   };
-  return e?.code ? `${why[e.code] ?? e.message} (${e.code})` : String(err);
+  return e?.code ? `${why[e.code] ?? e.message} (${e.code})` : e instanceof Error ? e.message : String(err);
 }
 
 export class EmulatedMedium implements Medium {
-  private fd: number | null;
-  private readonly isBlockDevice: boolean;
+  private io: SectorIo | null;
+  /** A block device or a disc: its size is fixed and bounds every session; never cut back. */
+  private readonly fixedSize: boolean;
   private sizeBytes: number;
   /** File size when opened: what abandon() cuts a file back to. */
   private readonly originalBytes: number;
@@ -63,24 +65,25 @@ export class EmulatedMedium implements Medium {
   /** The capacity the medium head records (cd-write --create --media), or null. */
   readonly recordedCapacity: number | null;
 
-  private constructor(readonly name: string, private readonly opts: OpenOptions, fd: number | null) {
-    this.fd = fd;
-    if (fd === null) {
-      this.isBlockDevice = false;
-      this.sizeBytes = 0;
-    } else {
-      const st = fstatSync(fd);
-      this.isBlockDevice = st.isBlockDevice();
-      if (!st.isFile() && !this.isBlockDevice) throw new NotIsoMediumError(`${name} is neither a regular file nor a block device`);
-      this.sizeBytes = this.isBlockDevice ? blockDeviceBytes(st.rdev) ?? 0 : st.size;
-    }
+  private constructor(readonly name: string, private readonly opts: OpenOptions, io: SectorIo | null) {
+    this.io = io;
+    this.fixedSize = io?.kind === 'device';
+    this.sizeBytes = io ? io.size() : 0;
     this.originalBytes = this.sizeBytes;
-    this.recordedCapacity = fd === null ? null : recordedCapacity(this.readSectors(16, 1));
+    this.recordedCapacity = io === null ? null : recordedCapacity(this.readSectors(16, 1));
     // --capacity/--media win over what the medium recorded (and are recorded at the next
-    // commit); a block device's own size always limits.
+    // commit); a block device's (or disc's) own size always limits.
     const given = opts.capacity ?? this.recordedCapacity;
-    const limits = [given, this.isBlockDevice ? Math.floor(this.sizeBytes / SECTOR) : null].filter((x): x is number => x !== null);
+    const limits = [given, this.fixedSize ? Math.floor(this.sizeBytes / SECTOR) : null].filter((x): x is number => x !== null);
     this.capacity = limits.length ? Math.min(...limits) : null;
+  }
+
+  /**
+   * A medium over sectors reached another way than a path (an overwritable disc through its
+   * drive). The caller holds whatever makes it the only writer (the drive's O_EXCL open).
+   */
+  static onSectors(name: string, io: SectorIo, opts: OpenOptions): EmulatedMedium {
+    return new EmulatedMedium(name, opts, io);
   }
 
   /**
@@ -97,7 +100,7 @@ export class EmulatedMedium implements Medium {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot open ${path}: ${describeError(err)}`);
         missingMedium(path, opts); // (cd-write --dummy --create: a blank medium to check against)
       }
-      return new EmulatedMedium(path, opts, fd);
+      return new EmulatedMedium(path, opts, fd === null ? null : fdIo(path, fd));
     }
     const wait = { waitSeconds: opts.waitSeconds ?? 0 };
     // Bounded: each retry means another writer created or removed the file meanwhile.
@@ -126,7 +129,7 @@ export class EmulatedMedium implements Medium {
           if (err instanceof MediumBusyError) throw err;
           throw new Error(`cannot open ${path} exclusively: ${describeError(err)}`);
         }
-        return new EmulatedMedium(path, opts, fd);
+        return new EmulatedMedium(path, opts, fdIo(path, fd));
       }
       let lock: MediumLock;
       try {
@@ -150,7 +153,14 @@ export class EmulatedMedium implements Medium {
         if (attempt < 100) continue;
         throw new Error(`cannot open ${path}: it keeps being replaced by another program`);
       }
-      const medium = new EmulatedMedium(path, opts, fd);
+      let medium: EmulatedMedium;
+      try {
+        medium = new EmulatedMedium(path, opts, fdIo(path, fd));
+      } catch (err) {
+        lock.release();
+        closeSync(fd);
+        throw err;
+      }
       medium.lock = lock;
       medium.created = created;
       return medium;
@@ -163,12 +173,12 @@ export class EmulatedMedium implements Medium {
 
   readSectors = (lba: number, count: number): Buffer => {
     const b = Buffer.alloc(count * SECTOR);
-    if (this.fd === null) return b.subarray(0, 0);
+    if (this.io === null) return b.subarray(0, 0);
     const pos = lba * SECTOR;
     if (pos >= this.sizeBytes) return b.subarray(0, 0);
     let got = 0;
     while (got < b.length) {
-      const n = readSync(this.fd, b, got, b.length - got, pos + got);
+      const n = this.io.readAt(b, got, b.length - got, pos + got);
       if (n === 0) break;
       got += n;
     }
@@ -252,19 +262,19 @@ export class EmulatedMedium implements Medium {
     return { changed: true, session: chain.length, start: newest.start, end };
   }
 
-  private ensureOpenForWrite(): number {
-    if (!this.opts.write || this.fd === null) throw new Error(`${this.name} was opened read-only`);
-    return this.fd;
+  private ensureOpenForWrite(): SectorIo {
+    if (!this.opts.write || this.io === null) throw new Error(`${this.name} was opened read-only`);
+    return this.io;
   }
 
   write(lba: number, data: Buffer): void {
     const sectors = data.length / SECTOR;
     if (this.capacity !== null && lba + sectors > this.capacity)
       throw new MediumRefusal(`session does not fit: it reaches LBA ${lba + sectors} but ${this.name} holds ${this.capacity} sectors; nothing committed`);
-    const fd = this.ensureOpenForWrite();
+    const io = this.ensureOpenForWrite();
     let off = 0;
     try {
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off, lba * SECTOR + off);
+      while (off < data.length) off += io.writeAt(data, off, data.length - off, lba * SECTOR + off);
     } catch (err) {
       throw new Error(`write error at LBA ${lba + Math.floor(off / SECTOR)}: ${describeError(err)}; nothing committed`);
     }
@@ -273,9 +283,9 @@ export class EmulatedMedium implements Medium {
   }
 
   read(lba: number, buf: Buffer): void {
-    const fd = this.ensureOpenForWrite();
+    const io = this.ensureOpenForWrite();
     for (let got = 0; got < buf.length; ) {
-      const n = readSync(fd, buf, got, buf.length - got, lba * SECTOR + got);
+      const n = io.readAt(buf, got, buf.length - got, lba * SECTOR + got);
       if (n === 0) throw new Error(`${this.name} ends before LBA ${lba + Math.floor(got / SECTOR)}, which was just written; nothing committed`);
       got += n;
     }
@@ -291,9 +301,9 @@ export class EmulatedMedium implements Medium {
 
   private sync(): void {
     try {
-      fsyncSync(this.ensureOpenForWrite());
+      this.ensureOpenForWrite().sync();
     } catch (err) {
-      throw new Error(`fsync of ${this.name} failed: ${describeError(err)}; nothing committed`);
+      throw new Error(`${this.io?.syncName ?? 'fsync'} of ${this.name} failed: ${describeError(err)}; nothing committed`);
     }
   }
 
@@ -337,10 +347,9 @@ export class EmulatedMedium implements Medium {
     // Bytes past the new committed end are debris of an earlier run killed before its
     // commit (or of this one's padding beyond it): a file ends at the next writable address.
     const keep = roundUp(end, SESSION_ALIGNMENT) * SECTOR;
-    if (!this.isBlockDevice && this.fd !== null && fstatSync(this.fd).size > keep) {
+    if (this.io?.kind === 'file' && this.io.size() > keep) {
       try {
-        ftruncateSync(this.fd, keep);
-        fsyncSync(this.fd);
+        this.io.truncate(keep);
         this.sizeBytes = keep;
       } catch {
         // the session is committed; the debris stays until the next commit
@@ -354,13 +363,12 @@ export class EmulatedMedium implements Medium {
   }
 
   abandon(): void {
-    if (this.fd === null || this.isBlockDevice || this.committing) return;
+    if (this.io === null || this.fixedSize || this.committing) return;
     try {
       // (a file created for this session is removed by release(), under the lock)
-      if (fstatSync(this.fd).size > this.originalBytes) {
-        // (fstat, not sizeBytes: a write that failed half way may have grown the file)
-        ftruncateSync(this.fd, this.originalBytes);
-        fsyncSync(this.fd);
+      if (this.io.size() > this.originalBytes) {
+        // (its size now, not sizeBytes: a write that failed half way may have grown the file)
+        this.io.truncate(this.originalBytes);
       }
       this.sizeBytes = this.originalBytes;
     } catch {
@@ -378,7 +386,7 @@ export class EmulatedMedium implements Medium {
    * --blank). With a capacity, the file gets a blank head that records it.
    */
   keepCreated(): void {
-    if (this.fd === null) return;
+    if (this.io === null) return;
     if (this.opts.capacity) {
       this.write(0, blankHeadWithCapacity(this.opts.capacity));
       this.sync();
@@ -388,12 +396,12 @@ export class EmulatedMedium implements Medium {
 
   /** Closes the medium and drops the lock; a file created for a session that never committed goes. */
   release(): void {
-    if (this.fd !== null) {
+    if (this.io !== null) {
       if (this.created && !this.committed) unlinkQuietly(this.name); // while still locked
       this.lock?.release();
-      closeSync(this.fd);
+      this.io.close();
     }
-    this.fd = null;
+    this.io = null;
     this.lock = null;
   }
 }
@@ -411,6 +419,16 @@ function missingMedium(path: string, opts: OpenOptions): void {
         ? `${path} does not exist: nothing written (cd-write --create makes a new image file there)`
         : `${path} does not exist: no medium there (cd-write --create makes a new image file; see cd-write(1))`,
     );
+}
+
+/** A descriptor as sector I/O: only a regular file or a block device holds a medium. */
+function fdIo(name: string, fd: number): SectorIo {
+  const st = fstatSync(fd);
+  if (!st.isFile() && !st.isBlockDevice()) {
+    closeSync(fd);
+    throw new NotIsoMediumError(`${name} is neither a regular file nor a block device`);
+  }
+  return new FdSectorIo(fd);
 }
 
 function unlinkQuietly(path: string): void {
