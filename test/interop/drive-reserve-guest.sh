@@ -7,20 +7,8 @@
 # right tree. Prints `CHECK <name> ok|FAIL <detail>` and `INFO ...`; marks phases by
 # INQUIRY allocation lengths 0x40+N, as drive-stream-guest.sh.
 set -u
-S=${DRIVE_ORACLE_SCRATCH:-/tmp}
-MNT=/run/isopipe-mnt
-mkdir -p "$MNT"
+. test/interop/guest-lib.sh
 export SOURCE_DATE_EPOCH=1700000000
-N=0
-mark() {
-  N=$((N + 1))
-  echo "MARK $N $1"
-  sg_raw -r 255 "$DRIVE" 12 00 00 00 $(printf '%02X' $((0x40 + N))) 00 >/dev/null 2>&1 || echo "INFO mark $N failed"
-}
-check() { if [ "$2" = 0 ]; then echo "CHECK $1 ok $3"; else echo "CHECK $1 FAIL $3"; fi; }
-json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const v=j[process.argv[2]];console.log(v==null?"":v)' "$1" "$2"; }
-listing_tar() { sed -e 's|^\./||' -e 's|/$||' "$1" | grep -v '^$' | LC_ALL=C sort; }
-listing_dir() { (cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort); }
 
 for k in 1 2; do
   mkdir -p "$S/src/d$k/sub$k"
@@ -48,7 +36,7 @@ for k in 1 2; do
   theirs=$(xorriso -as cdrecord dev="$DRIVE" -msinfo 2>/dev/null)
   [ "$ours" = "$theirs" ]; check "msinfo-$k" $? "cd-msinfo=$ours xorriso=$theirs"
   if mount -t iso9660 -o ro "$DRIVE" "$MNT" 2>"$S/mount.err"; then
-    diff <(listing_tar "$S/list$k.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check "newest-tree-$k" $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
+    diff <(listing_names "$S/list$k.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check "newest-tree-$k" $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
     cmp -s "$MNT/d$k/sub$k/blob$k.bin" "$S/src/d$k/sub$k/blob$k.bin"; check "newest-data-$k" $? "blob$k.bin read back"
     umount "$MNT"
   else check "newest-tree-$k" 1 "mount: $(tr '\n' ' ' < "$S/mount.err")"; fi

@@ -11,8 +11,6 @@
 set -u
 . test/interop/guest-lib.sh
 export SOURCE_DATE_EPOCH=1700000000
-listing_tar() { sed -e 's|^\./||' -e 's|/$||' "$1" | grep -v '^$' | LC_ALL=C sort; }
-json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k],j);console.log(v==null?"":v)' "$1" "$2"; }
 # The kernel's session=N counts tracks from 0; every session here has one track.
 mount_session() { mount -t iso9660 -o ro,session=$1 "$DRIVE" "$MNT" 2>"$S/mount.err"; }
 last_session() { echo $(( $(xorriso -indev "$DRIVE" -toc 2>/dev/null | grep -c '^ISO session') - 1 )); }
@@ -47,7 +45,7 @@ check_trees() {
     want=${TREE_OF[$j]:-}
     [ -z "$want" ] && continue
     if mount_session $j; then
-      if diff <(listing_tar "$S/list$want.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; then
+      if diff <(listing_names "$S/list$want.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; then
         check "tree-after-$after-session-$j" 0 "tree $want, $(listing_dir "$MNT" | wc -l) entries"
       else
         check "tree-after-$after-session-$j" 1 "want tree $want: $(head -c 400 "$S/diff" | tr '\n' ' ')"
@@ -140,10 +138,10 @@ for cut in 14000000 20000000; do
   j=$(last_session)
   TREE_OF[$j]=$n_last
   if mount_session $j; then
-    diff <(listing_tar "$S/list$n_last.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check "cut-$cut-newest-shows-previous" $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
+    diff <(listing_names "$S/list$n_last.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check "cut-$cut-newest-shows-previous" $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
     umount "$MNT"
   else check "cut-$cut-newest-shows-previous" 1 "mount: $(cat "$S/mount.err")"; fi
-  mount -t iso9660 -o ro "$DRIVE" "$MNT" 2>/dev/null && { diff <(listing_tar "$S/list$n_last.txt") <(listing_dir "$MNT") >/dev/null 2>&1; check "cut-$cut-default-mount" $? "the kernel's default (newest) session"; umount "$MNT"; }
+  mount -t iso9660 -o ro "$DRIVE" "$MNT" 2>/dev/null && { diff <(listing_names "$S/list$n_last.txt") <(listing_dir "$MNT") >/dev/null 2>&1; check "cut-$cut-default-mount" $? "the kernel's default (newest) session"; umount "$MNT"; }
   drive-oracle-toc | grep '^disc' | sed 's/^/INFO /'
 done
 
@@ -165,7 +163,7 @@ drive-oracle-rescan >/dev/null 2>&1
 # An open session is not in the TOC (xorriso -toc lists nothing then): the kernel's default
 # mount takes the last complete session.
 if mount -t iso9660 -o ro "$DRIVE" "$MNT" 2>"$S/mount.err"; then
-  diff <(listing_tar "$S/list$n_last.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check kill-newest-shows-previous $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
+  diff <(listing_names "$S/list$n_last.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check kill-newest-shows-previous $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
   umount "$MNT"
 else check kill-newest-shows-previous 1 "mount: $(cat "$S/mount.err")"; fi
 out=$(node bin/cd-write.js -fix --multi dev="$DRIVE" 2>&1); rc=$?
@@ -174,7 +172,7 @@ drive-oracle-rescan >/dev/null 2>&1
 j=$(last_session)
 TREE_OF[$j]=$n_last
 if mount_session $j; then
-  diff <(listing_tar "$S/list$n_last.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check kill-fixed-newest-shows-previous $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
+  diff <(listing_names "$S/list$n_last.txt") <(listing_dir "$MNT") > "$S/diff" 2>&1; check kill-fixed-newest-shows-previous $? "$(head -c 300 "$S/diff" | tr '\n' ' ')"
   umount "$MNT"
 else check kill-fixed-newest-shows-previous 1 "mount session=$j: $(cat "$S/mount.err")"; fi
 

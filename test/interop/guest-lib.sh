@@ -15,6 +15,10 @@ mark() {
 # name, condition result (0 ok), detail
 check() { if [ "$2" = 0 ]; then echo "CHECK $1 ok $3"; else echo "CHECK $1 FAIL $3"; fi; }
 info() { echo "INFO $1 $3"; }
+# Names in a `tar tf` listing FILE as find lists them: no ./, no trailing /, sorted.
+listing_names() { sed -e 's|^\./||' -e 's|/$||' "$1" | grep -v '^$' | LC_ALL=C sort; }
+# A field of a JSON FILE by dotted path (cd-write --json), empty when absent.
+json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k],j);console.log(v==null?"":v)' "$1" "$2"; }
 # Names as find lists them under a mount point, sorted.
 listing_dir() { (cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort); }
 
