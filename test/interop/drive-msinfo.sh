@@ -2,7 +2,7 @@
 # Runs inside the drive oracle's guest (see drive-msinfo.test.ts): cd-msinfo against
 # xorriso -as cdrecord -msinfo (and wodim on CD) on a blank disc, after a first -multi
 # session burned by cdrskin and after a second burned by xorriso; --toc, --json, --scan,
-# dev=B,T,L, /dev/sgN, a mounted drive. Each result is one line: "@@ KEY rc=N <stdout>".
+# dev=B,T,L, /dev/sgN, a mounted drive (and cd-write refused on it). Each result is one line: "@@ KEY rc=N <stdout>".
 # A second argument 1 also issues INQUIRY page 80h (sg_inq) between the msinfo runs of
 # each client, so the command trace can be cut into one sequence per client.
 set -u
@@ -72,8 +72,10 @@ rec s2.toc ours dev=$DRIVE --toc
 rec s2.json ours dev=$DRIVE --json
 rec s2.xtoc xtoc
 if [ "$M" = cdr74 ]; then
+  # A reader shares the drive with the mount; a writer is refused before any WRITE.
   mount -o ro $DRIVE /mnt
   rec mounted ours dev=$DRIVE
+  rec mounted.write node bin/cd-write.js --multi dev=$DRIVE $W/s2.iso
   umount /mnt
 fi
 
