@@ -8,7 +8,8 @@ import { type DataExtent, type ImageEntry } from './entry.js';
 import { ImageError } from './errors.js';
 import { SectorSource } from './sector-source.js';
 import { type MediumScan, scanMedium, type SessionEntry } from './sessions.js';
-import { TreeWalker, type TreeFlavour, type WalkLimits } from './tree-walker.js';
+import { type TreeFlavour, type WalkLimits } from './directory-walker.js';
+import { TreeWalker } from './tree-walker.js';
 import {
   applicationUse,
   decodeVolumeDescriptor,
