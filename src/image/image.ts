@@ -22,8 +22,8 @@ import {
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 
-/** Descriptors looked at after S+16 before giving up on a terminator. */
-const MAX_DESCRIPTORS = 64;
+/** Descriptors looked at after S+16 before giving up on a terminator (cd-verify: reporting it missing). */
+export const MAX_DESCRIPTORS = 64;
 
 export interface SessionTree {
   session: SessionEntry;
