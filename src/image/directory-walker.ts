@@ -48,7 +48,8 @@ export const DEFAULT_LIMITS: WalkLimits = {
   directoryReads: 1,
 };
 
-/** What the walker met, where: `lba` and `path` as the reader reports them. */
+/** What the walker met, where: `lba` and `path` as the reader reports them; other places
+ *  cd-verify reports instead are named by the problem's own fields. */
 export type WalkProblem = { lba: number; path: string } & (
   | { code: 'loop' | 'directory-budget' }
   | { code: 'too-deep' | 'continuation-chain'; limit: number }
@@ -65,8 +66,8 @@ export type WalkProblem = { lba: number; path: string } & (
   | { code: 'system-use'; message: string }
   | { code: 'continuation-crosses'; offset: number; length: number }
   | { code: 'continuation-past-medium' | 'continuation-outside-session' }
-  /** `recordPath`: where the record is by its plain ISO 9660 or Joliet name. */
-  | { code: 'invalid-name'; name: string; recordPath: string; rockRidge: boolean }
+  /** `path`: the record by its plain ISO 9660 or Joliet name; `dirPath`: its directory. */
+  | { code: 'invalid-name'; name: string; dirPath: string; rockRidge: boolean }
   | { code: 'duplicate-name'; name: string; joliet: boolean }
   /** `target`: the CL's LBA; `recordLba`: the placeholder record's. */
   | { code: 'relocation-outside' | 'relocation-not-directory'; target: number; recordLba: number }
@@ -248,7 +249,7 @@ export class DirectoryWalker {
       const name = rock && rr.name !== undefined ? rr.name : plainName(r, joliet);
       const path = childPath(dir.path, name);
       if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
-        this.problem({ code: 'invalid-name', name, recordPath: childPath(dir.path, plainName(r, joliet)), rockRidge: rock, lba, path: dir.path });
+        this.problem({ code: 'invalid-name', name, dirPath: dir.path, rockRidge: rock, lba, path: childPath(dir.path, plainName(r, joliet)) });
       else if (names.has(name) && !rr.relocated) this.problem({ code: 'duplicate-name', name, joliet, lba, path });
       names.add(name);
       const c: DirectoryChild = { record: r, recordLba: lba, name, path, isDir, sections: !isDir && r.size > 0 ? [{ lba: r.extent, bytes: r.size }] : [], rr, continuation };

@@ -193,47 +193,47 @@ export class TreeWalker {
  *  ImageError; one that does not (a conformance slip) is let pass. */
 function readerPolicy(session: number): ProblemPolicy {
   return (p) => {
-    const found = readerReason(p);
-    if (found) throw new ImageError(found.reason, { session, lba: p.lba, path: found.path ?? p.path });
+    const reason = readerReason(p);
+    if (reason !== null) throw new ImageError(reason, { session, lba: p.lba, path: p.path });
   };
 }
 
-function readerReason(p: WalkProblem): { reason: string; path?: string } | null {
+function readerReason(p: WalkProblem): string | null {
   switch (p.code) {
     case 'loop':
-      return { reason: `directory extent at LBA ${p.lba} is reached a second time (a directory loop or a shared directory)` };
+      return `directory extent at LBA ${p.lba} is reached a second time (a directory loop or a shared directory)`;
     case 'too-deep':
-      return { reason: `directories nested deeper than ${p.limit} levels` };
+      return `directories nested deeper than ${p.limit} levels`;
     case 'directory-budget':
-      return { reason: 'the directories read add up to more sectors than the medium holds: overlapping or repeated directories' };
+      return 'the directories read add up to more sectors than the medium holds: overlapping or repeated directories';
     case 'directory-size':
       // A directory of part of a sector can still be read.
-      return p.size === 0 ? { reason: 'directory of size 0' } : null;
+      return p.size === 0 ? 'directory of size 0' : null;
     case 'directory-past-medium':
-      return { reason: `directory extent ${p.lba}+${p.size} lies past the end of the medium (${p.mediumSectors} sectors)` };
+      return `directory extent ${p.lba}+${p.size} lies past the end of the medium (${p.mediumSectors} sectors)`;
     case 'bad-record':
     case 'system-use':
-      return { reason: p.message };
+      return p.message;
     case 'multi-extent-unfinished':
-      return { reason: 'a multi-extent file ends without its final section' };
+      return 'a multi-extent file ends without its final section';
     case 'multi-extent-section':
-      return { reason: 'a multi-extent file has a non-final section that is not a whole number of sectors' };
+      return 'a multi-extent file has a non-final section that is not a whole number of sectors';
     case 'multi-extent-directory':
-      return { reason: 'a directory record is flagged multi-extent' };
+      return 'a directory record is flagged multi-extent';
     case 'continuation-chain':
-      return { reason: `more than ${p.limit} chained Rock Ridge continuation areas` };
+      return `more than ${p.limit} chained Rock Ridge continuation areas`;
     case 'continuation-crosses':
-      return { reason: `continuation area ${p.offset}+${p.length} crosses the end of its sector` };
+      return `continuation area ${p.offset}+${p.length} crosses the end of its sector`;
     case 'continuation-past-medium':
-      return { reason: `continuation area at LBA ${p.lba} lies past the end of the medium` };
+      return `continuation area at LBA ${p.lba} lies past the end of the medium`;
     case 'invalid-name':
-      return { reason: `invalid file name ${JSON.stringify(p.name)}`, path: p.recordPath };
+      return `invalid file name ${JSON.stringify(p.name)}`;
     case 'duplicate-name':
-      return { reason: `two entries have the name ${JSON.stringify(p.name)}` };
+      return `two entries have the name ${JSON.stringify(p.name)}`;
     case 'relocation-outside':
-      return { reason: `Rock Ridge CL points at LBA ${p.target}, past the end of the medium` };
+      return `Rock Ridge CL points at LBA ${p.target}, past the end of the medium`;
     case 'relocation-not-directory':
-      return { reason: `Rock Ridge CL points at LBA ${p.target}, which does not hold a directory` };
+      return `Rock Ridge CL points at LBA ${p.target}, which does not hold a directory`;
     case 'directory-outside-session':
     case 'continuation-outside-session':
     case 'sector-tail':

@@ -51,7 +51,7 @@ function finding(ctx: SessionContext, p: WalkProblem): [FindingKind, string, Fin
     case 'continuation-outside-session':
       return ['extent', `continuation area at LBA ${p.lba} lies past the end of the session`];
     case 'invalid-name':
-      return [p.rockRidge ? 'rock-ridge' : 'directory', `invalid name ${JSON.stringify(p.name)}`];
+      return [p.rockRidge ? 'rock-ridge' : 'directory', `invalid name ${JSON.stringify(p.name)}`, { lba: p.lba, path: p.dirPath }];
     case 'duplicate-name':
       return ['directory', `${j}two entries are named ${JSON.stringify(p.name)}`];
     case 'relocation-outside':
