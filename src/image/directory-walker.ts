@@ -69,8 +69,8 @@ export type WalkProblem = { lba: number; path: string } & (
   /** `path`: the record by its plain ISO 9660 or Joliet name; `dirPath`: its directory. */
   | { code: 'invalid-name'; name: string; dirPath: string; rockRidge: boolean }
   | { code: 'duplicate-name'; name: string; joliet: boolean }
-  /** `target`: the CL's LBA; `recordLba`: the placeholder record's. */
-  | { code: 'relocation-outside' | 'relocation-not-directory'; target: number; recordLba: number }
+  /** `lba`: where the CL points; `recordLba`: the placeholder record. */
+  | { code: 'relocation-outside' | 'relocation-not-directory'; recordLba: number }
 );
 
 /** Throws to stop the walk; returns to let it go on past the problem. */
@@ -109,7 +109,6 @@ export interface Relocated {
   dot: RawRecord;
   dotdot: RawRecord;
   rr: RockRidge;
-  continuation: boolean;
 }
 
 const BATCH_SECTORS = 16;
@@ -120,7 +119,7 @@ export function childPath(parent: string, name: string): string {
 }
 
 /** A record's name without Rock Ridge: its ISO 9660 or Joliet identifier. */
-export function plainName(r: RawRecord, joliet: boolean): string {
+function plainName(r: RawRecord, joliet: boolean): string {
   const dir = (r.flags & FLAG_DIRECTORY) !== 0;
   return joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir);
 }
@@ -316,7 +315,7 @@ export class DirectoryWalker {
   /** The directory a CL placeholder stands for: its `.` and `..` records and attributes. */
   relocated(c: DirectoryChild): Relocated | null {
     const target = c.rr.childLink!;
-    const where = { target, recordLba: c.recordLba, lba: target, path: c.path };
+    const where = { recordLba: c.recordLba, lba: target, path: c.path };
     if (!this.src.holds(target, SECTOR) || (this.session !== null && target >= this.session.end)) {
       this.problem({ code: 'relocation-outside', ...where });
       return null;
@@ -334,6 +333,6 @@ export class DirectoryWalker {
       this.problem({ code: 'relocation-not-directory', ...where });
       return null;
     }
-    return { dot, dotdot, ...this.systemUse(dot, target, c.path) };
+    return { dot, dotdot, rr: this.systemUse(dot, target, c.path).rr };
   }
 }

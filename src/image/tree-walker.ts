@@ -231,9 +231,9 @@ function readerReason(p: WalkProblem): string | null {
     case 'duplicate-name':
       return `two entries have the name ${JSON.stringify(p.name)}`;
     case 'relocation-outside':
-      return `Rock Ridge CL points at LBA ${p.target}, past the end of the medium`;
+      return `Rock Ridge CL points at LBA ${p.lba}, past the end of the medium`;
     case 'relocation-not-directory':
-      return `Rock Ridge CL points at LBA ${p.target}, which does not hold a directory`;
+      return `Rock Ridge CL points at LBA ${p.lba}, which does not hold a directory`;
     case 'directory-outside-session':
     case 'continuation-outside-session':
     case 'sector-tail':

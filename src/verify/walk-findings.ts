@@ -55,8 +55,8 @@ function finding(ctx: SessionContext, p: WalkProblem): [FindingKind, string, Fin
     case 'duplicate-name':
       return ['directory', `${j}two entries are named ${JSON.stringify(p.name)}`];
     case 'relocation-outside':
-      return ['rock-ridge', `CL points at LBA ${p.target}, outside the session`, { lba: p.recordLba, path: p.path }];
+      return ['rock-ridge', `CL points at LBA ${p.lba}, outside the session`, { lba: p.recordLba, path: p.path }];
     case 'relocation-not-directory':
-      return ['rock-ridge', `CL points at LBA ${p.target}, which does not hold a directory`, { lba: p.recordLba, path: p.path }];
+      return ['rock-ridge', `CL points at LBA ${p.lba}, which does not hold a directory`, { lba: p.recordLba, path: p.path }];
   }
 }
