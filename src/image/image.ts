@@ -8,7 +8,8 @@ import { type DataExtent, type ImageEntry } from './entry.js';
 import { ImageError } from './errors.js';
 import { SectorSource } from './sector-source.js';
 import { type MediumScan, scanMedium, type SessionEntry } from './sessions.js';
-import { TreeWalker, type TreeFlavour, type WalkLimits } from './tree-walker.js';
+import { type TreeFlavour, type WalkLimits } from './directory-walker.js';
+import { TreeWalker } from './tree-walker.js';
 import {
   applicationUse,
   decodeVolumeDescriptor,
@@ -21,8 +22,8 @@ import {
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 
-/** Descriptors looked at after S+16 before giving up on a terminator. */
-const MAX_DESCRIPTORS = 64;
+/** Descriptors looked at after S+16 before giving up on a terminator (cd-verify: reporting it missing). */
+export const MAX_DESCRIPTORS = 64;
 
 export interface SessionTree {
   session: SessionEntry;

@@ -3,47 +3,17 @@
 // place, multi-extent files joined, hard links keyed. Falls back to Joliet or plain
 // ISO 9660 names when the tree has no Rock Ridge.
 //
-// Every image is treated as hostile: depth, entries, continuation chains, path bytes and
-// the directory sectors read are bounded; every extent is checked against the medium; a
-// directory reached twice (a loop or a shared subtree) is an error.
-import {
-  decodeRecord,
-  FLAG_DIRECTORY,
-  FLAG_MULTI_EXTENT,
-  isDot,
-  isDotDot,
-  type RawRecord,
-} from '../iso9660/directory-record.js';
-import { type DataExtent, deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
-import { ImageError } from './errors.js';
-import { type SectorSource } from './sector-source.js';
-import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
+// Every image is treated as hostile: the directory walker bounds depth, continuation chains
+// and the directory sectors read, and a directory reached twice (a loop or a shared
+// subtree) is an error; here entries and path bytes are bounded and every file extent is
+// checked against the medium. The first problem met is an ImageError.
+import { decodeRecord, FLAG_DIRECTORY, isDot, type RawRecord } from '../iso9660/directory-record.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
-import { isoName } from '../iso9660/iso-names.js';
-import { jolietName } from '../iso9660/joliet-names.js';
-
-export type TreeFlavour = 'rockridge' | 'joliet' | 'iso9660';
-
-export interface WalkLimits {
-  /** Directory levels below the root. */
-  maxDepth: number;
-  maxEntries: number;
-  /** Continuation areas followed for one record (Linux follows 31). */
-  maxContinuations: number;
-  /** Bytes of one path. */
-  maxPathBytes: number;
-  /** Bytes of all paths reported together: bounds what a consumer that keeps them holds. */
-  maxTotalPathBytes: number;
-}
-
-export const DEFAULT_LIMITS: WalkLimits = {
-  maxDepth: 1000,
-  maxEntries: 20_000_000,
-  maxContinuations: 32,
-  maxPathBytes: 32 * 1024,
-  maxTotalPathBytes: 1024 * 1024 * 1024,
-};
+import { type DirectoryChild, DirectoryWalker, type ProblemPolicy, type TreeFlavour, type WalkLimits, type WalkProblem } from './directory-walker.js';
+import { deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
+import { ImageError } from './errors.js';
+import { type SectorSource } from './sector-source.js';
 
 export interface TreeRoot {
   /** 1-based session number, for messages. */
@@ -53,35 +23,19 @@ export interface TreeRoot {
   flavour: TreeFlavour;
 }
 
-/** One decoded record of a directory (several records for a multi-extent file). */
-interface Child {
-  record: RawRecord;
-  name: string;
-  rr: RockRidge;
-  continuation: boolean;
-  sections: DataExtent[];
-  recordLba: number;
-}
-
-const BATCH_SECTORS = 16;
-const CE_CACHE = 8;
-
 export class TreeWalker {
+  private readonly dirs: DirectoryWalker;
   private readonly limits: WalkLimits;
   private entries = 0;
   private pathBytes = 0;
-  private directorySectors = 0;
-  private readonly visitedDirs = new Set<number>();
-  private readonly ceCache = new Map<number, Buffer>();
-  /** SUSP LEN_SKP from the root's SP entry. */
-  private skip = 0;
 
   constructor(
     private readonly src: SectorSource,
     private readonly root: TreeRoot,
     limits: Partial<WalkLimits> = {},
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.dirs = new DirectoryWalker(src, readerPolicy(root.session), limits);
+    this.limits = this.dirs.limits;
   }
 
   /** True when the root's `.` record announces Rock Ridge: SP as its first System Use entry,
@@ -91,7 +45,7 @@ export class TreeWalker {
     const dot = w.decode(w.readDirectorySector(extent, size, ''), 0, extent, '');
     if (!dot || !isDot(dot)) return false;
     if (dot.systemUse.length < 7 || dot.systemUse.toString('latin1', 0, 2) !== 'SP') return false;
-    const rr = w.child(dot, extent, '', true).rr;
+    const { rr } = w.dirs.systemUse(dot, extent, '', true);
     return rr.spSkip !== undefined && (rr.extensions === true || rr.any === true);
   }
 
@@ -101,27 +55,26 @@ export class TreeWalker {
     const first = this.readDirectorySector(extent, size, '');
     const dot = this.decode(first, 0, extent, '');
     if (!dot || !isDot(dot)) this.fail('the root directory does not start with its `.` record', extent, '');
-    const rootChild = this.child(dot, extent, '', true);
-    if (this.root.flavour === 'rockridge') this.skip = rootChild.rr.spSkip ?? 0;
-    const rootEntry = this.entry(rootChild, '');
-    if (rootChild.rr.checksumArea) rootEntry.checksumArea = rootChild.rr.checksumArea;
+    const { rr, continuation } = this.dirs.systemUse(dot, extent, '', true);
+    if (this.root.flavour === 'rockridge') this.dirs.startRockRidge(rr);
+    const rootEntry = this.entry({ record: dot, recordLba: extent, name: '', path: '', isDir: true, sections: [], rr, continuation });
+    if (rr.checksumArea) rootEntry.checksumArea = rr.checksumArea;
     rootEntry.size = size;
     rootEntry.extents = [];
     this.descend(rootEntry, extent, size, 0, visit);
   }
 
   private descend(dir: ImageEntry, extent: number, size: number, depth: number, visit: (e: ImageEntry) => void): void {
-    if (depth > this.limits.maxDepth) this.fail(`directories nested deeper than ${this.limits.maxDepth} levels`, extent, dir.path);
-    if (this.visitedDirs.has(extent)) this.fail(`directory extent at LBA ${extent} is reached a second time (a directory loop or a shared directory)`, extent, dir.path);
-    this.visitedDirs.add(extent);
+    if (!this.dirs.enter(extent, depth, dir.path)) return;
     // Records are handled as they are decoded (no list of a directory's children is
     // kept), and the directory itself is reported just before its first child: a
     // relocation directory (rr_moved) that holds nothing but relocated directories is an
     // artifact of the writer, not part of the tree, and is never reported.
     let shown = false;
     let sawRelocated = false;
-    const names = new Set<string>();
-    for (const c of this.directoryRecords(extent, size, dir.path)) {
+    const flavour = this.root.flavour;
+    const records = this.dirs.records(extent, size, dir.path, flavour === 'joliet');
+    for (const c of this.dirs.children(records, { extent, path: dir.path }, flavour)) {
       if (c.rr.relocated) {
         sawRelocated = true;
         continue;
@@ -130,24 +83,23 @@ export class TreeWalker {
         shown = true;
         visit(dir);
       }
-      const path = dir.path === '' ? c.name : dir.path + '/' + c.name;
-      if (names.has(c.name)) this.fail(`two entries have the name ${JSON.stringify(c.name)}`, c.recordLba, path);
-      names.add(c.name);
-      this.count(path, c.recordLba);
+      this.count(c.path, c.recordLba);
       if (c.rr.childLink !== undefined) {
-        const target = c.rr.childLink;
-        const { record, rr } = this.relocated(target, path);
+        const target = this.dirs.relocated(c);
+        if (!target) continue;
+        const { dot, rr } = target;
+        if (rr.childLink !== undefined) this.fail('Rock Ridge CL leads to another CL', dot.extent, c.path);
         // Attributes from the directory's own `.` record, else from the placeholder.
         const attrs = rr.mode !== undefined ? rr : { ...c.rr, mode: undefined };
-        const e = this.entry({ ...c, record, rr: { ...attrs, childLink: undefined, relocated: undefined } }, path);
-        this.descend(e, record.extent, record.size, depth + 1, visit);
+        const e = this.entry({ ...c, record: dot, rr: { ...attrs, childLink: undefined, relocated: undefined } });
+        this.descend(e, dot.extent, dot.size, depth + 1, visit);
         continue;
       }
-      const e = this.entry(c, path);
+      const e = this.entry(c);
       if (e.type === 'dir') this.descend(e, c.record.extent, c.record.size, depth + 1, visit);
       else visit(e);
     }
-    if (!shown && !(depth > 0 && this.root.flavour === 'rockridge' && sawRelocated)) visit(dir);
+    if (!shown && !(depth > 0 && flavour === 'rockridge' && sawRelocated)) visit(dir);
   }
 
   /** The first sector of a directory, checked against the medium. */
@@ -157,124 +109,17 @@ export class TreeWalker {
     return this.src.read(extent, 1);
   }
 
-  /** The `.` record of a directory relocated with CL: its extent, size and attributes. */
-  private relocated(lba: number, path: string): { record: RawRecord; rr: RockRidge } {
-    if (!this.src.holds(lba, SECTOR)) this.fail(`Rock Ridge CL points at LBA ${lba}, past the end of the medium`, lba, path);
-    const sector = this.src.read(lba, 1);
-    let dot: RawRecord | null = null;
-    try {
-      dot = decodeRecord(sector, 0);
-    } catch {
-      // not a directory record: reported below
-    }
-    if (!dot || !isDot(dot) || dot.extent !== lba || !(dot.flags & FLAG_DIRECTORY))
-      this.fail(`Rock Ridge CL points at LBA ${lba}, which does not hold a directory`, lba, path);
-    const c = this.child(dot, lba, path, false);
-    if (c.rr.childLink !== undefined) this.fail('Rock Ridge CL leads to another CL', lba, path);
-    return { record: dot, rr: c.rr };
-  }
-
-  /** The records of a directory other than `.` and `..`, multi-extent sections joined. */
-  private *directoryRecords(extent: number, size: number, path: string): Generator<Child> {
-    const sectors = Math.ceil(size / SECTOR);
-    if (sectors === 0) this.fail('directory of size 0', extent, path);
-    if (!this.src.holds(extent, sectors * SECTOR)) this.fail(`directory extent ${extent}+${size} lies past the end of the medium (${this.src.sectors} sectors)`, extent, path);
-    this.directorySectors += sectors;
-    if (this.directorySectors > this.src.sectors)
-      this.fail('the directories read add up to more sectors than the medium holds: overlapping or repeated directories', extent, path);
-    let pending: Child | null = null;
-    for (let s = 0; s < sectors; s += BATCH_SECTORS) {
-      const n = Math.min(BATCH_SECTORS, sectors - s);
-      const buf = this.src.read(extent + s, n);
-      for (let k = 0; k < n; k++) {
-        const lba = extent + s + k;
-        const sector = buf.subarray(k * SECTOR, (k + 1) * SECTOR);
-        let off = 0;
-        while (off < SECTOR) {
-          const r = this.decode(sector, off, lba, path);
-          if (!r) break;
-          off += r.length;
-          if (isDot(r) || isDotDot(r)) continue;
-          if (pending) {
-            if (!r.identifier.equals(pending.record.identifier)) this.fail('a multi-extent file ends without its final section', lba, path);
-            this.addSection(pending, r, lba, path);
-            if (!(r.flags & FLAG_MULTI_EXTENT)) {
-              yield pending;
-              pending = null;
-            }
-            continue;
-          }
-          const c = this.child(r, lba, path, false);
-          if (r.flags & FLAG_MULTI_EXTENT) {
-            if (r.flags & FLAG_DIRECTORY) this.fail('a directory record is flagged multi-extent', lba, path);
-            pending = c;
-          } else yield c;
-        }
-      }
-    }
-    if (pending) this.fail('a multi-extent file ends without its final section', extent, path);
-  }
-
-  private addSection(c: Child, r: RawRecord, lba: number, path: string): void {
-    const last = c.sections[c.sections.length - 1];
-    if (last && last.bytes % SECTOR !== 0) this.fail('a multi-extent file has a non-final section that is not a whole number of sectors', lba, path);
-    if (r.size > 0) c.sections.push({ lba: r.extent, bytes: r.size });
-  }
-
   private decode(sector: Buffer, off: number, lba: number, path: string): RawRecord | null {
     try {
       return decodeRecord(sector, off);
     } catch (err) {
-      this.rethrow(err, lba, path);
+      if (err instanceof FormatProblem) this.fail(err.message, err.lba ?? lba, path);
+      throw err;
     }
   }
 
-  /** One record decoded with its name and Rock Ridge attributes (continuations followed). */
-  private child(r: RawRecord, lba: number, parentPath: string, rootDot: boolean): Child {
-    let rr: RockRidge = {};
-    let continuation = false;
-    const flavour = this.root.flavour;
-    const dir = (r.flags & FLAG_DIRECTORY) !== 0;
-    const fallback = flavour === 'joliet' ? jolietName(r.identifier, dir) : isoName(r.identifier, dir);
-    const where = isDot(r) || isDotDot(r) ? parentPath : parentPath === '' ? fallback : parentPath + '/' + fallback;
-    if (flavour === 'rockridge' || rootDot) {
-      try {
-        const d = new SystemUseDecoder();
-        let ce: Continuation | null = d.feed(rootDot ? r.systemUse : r.systemUse.subarray(Math.min(this.skip, r.systemUse.length)));
-        let hops = 0;
-        while (ce) {
-          if (++hops > this.limits.maxContinuations) throw new FormatProblem(`more than ${this.limits.maxContinuations} chained Rock Ridge continuation areas`, lba);
-          continuation = true;
-          ce = d.feed(this.continuationArea(ce));
-        }
-        rr = d.rr;
-      } catch (err) {
-        this.rethrow(err, lba, where);
-      }
-    }
-    let name = fallback;
-    if (flavour === 'rockridge' && rr.name !== undefined) name = rr.name;
-    if (!isDot(r) && !isDotDot(r)) {
-      if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
-        this.fail(`invalid file name ${JSON.stringify(name)}`, lba, where);
-    }
-    const sections: DataExtent[] = r.size > 0 && !dir ? [{ lba: r.extent, bytes: r.size }] : [];
-    return { record: r, name, rr, continuation, sections, recordLba: lba };
-  }
-
-  private continuationArea(ce: Continuation): Buffer {
-    if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) throw new FormatProblem(`continuation area ${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
-    if (!this.src.holds(ce.block, SECTOR)) throw new FormatProblem(`continuation area at LBA ${ce.block} lies past the end of the medium`, ce.block);
-    let sector = this.ceCache.get(ce.block);
-    if (!sector) {
-      sector = this.src.read(ce.block, 1);
-      if (this.ceCache.size >= CE_CACHE) this.ceCache.delete(this.ceCache.keys().next().value as number);
-      this.ceCache.set(ce.block, sector);
-    }
-    return sector.subarray(ce.offset, ce.offset + ce.length);
-  }
-
-  private entry(c: Child, path: string): ImageEntry {
+  private entry(c: DirectoryChild): ImageEntry {
+    const path = c.path;
     const r = c.record;
     const rr = c.rr;
     const recordDir = (r.flags & FLAG_DIRECTORY) !== 0;
@@ -339,12 +184,59 @@ export class TreeWalker {
     if (this.pathBytes > this.limits.maxTotalPathBytes) this.fail(`the tree's paths add up to more than ${this.limits.maxTotalPathBytes} bytes`, lba, path);
   }
 
-  private rethrow(err: unknown, lba: number, path: string): never {
-    if (err instanceof FormatProblem) this.fail(err.message, err.lba ?? lba, path);
-    throw err;
-  }
-
   private fail(reason: string, lba: number, path: string): never {
     throw new ImageError(reason, { session: this.root.session, lba, path });
+  }
+}
+
+/** The reader's problem policy: a problem that keeps the tree from being read is an
+ *  ImageError; one that does not (a conformance slip) is let pass. */
+function readerPolicy(session: number): ProblemPolicy {
+  return (p) => {
+    const reason = readerReason(p);
+    if (reason !== null) throw new ImageError(reason, { session, lba: p.lba, path: p.path });
+  };
+}
+
+function readerReason(p: WalkProblem): string | null {
+  switch (p.code) {
+    case 'loop':
+      return `directory extent at LBA ${p.lba} is reached a second time (a directory loop or a shared directory)`;
+    case 'too-deep':
+      return `directories nested deeper than ${p.limit} levels`;
+    case 'directory-budget':
+      return 'the directories read add up to more sectors than the medium holds: overlapping or repeated directories';
+    case 'directory-size':
+      // A directory of part of a sector can still be read.
+      return p.size === 0 ? 'directory of size 0' : null;
+    case 'directory-past-medium':
+      return `directory extent ${p.lba}+${p.size} lies past the end of the medium (${p.mediumSectors} sectors)`;
+    case 'bad-record':
+    case 'system-use':
+      return p.message;
+    case 'multi-extent-unfinished':
+      return 'a multi-extent file ends without its final section';
+    case 'multi-extent-section':
+      return 'a multi-extent file has a non-final section that is not a whole number of sectors';
+    case 'multi-extent-directory':
+      return 'a directory record is flagged multi-extent';
+    case 'continuation-chain':
+      return `more than ${p.limit} chained Rock Ridge continuation areas`;
+    case 'continuation-crosses':
+      return `continuation area ${p.offset}+${p.length} crosses the end of its sector`;
+    case 'continuation-past-medium':
+      return `continuation area at LBA ${p.lba} lies past the end of the medium`;
+    case 'invalid-name':
+      return `invalid file name ${JSON.stringify(p.name)}`;
+    case 'duplicate-name':
+      return `two entries have the name ${JSON.stringify(p.name)}`;
+    case 'relocation-outside':
+      return `Rock Ridge CL points at LBA ${p.lba}, past the end of the medium`;
+    case 'relocation-not-directory':
+      return `Rock Ridge CL points at LBA ${p.lba}, which does not hold a directory`;
+    case 'directory-outside-session':
+    case 'continuation-outside-session':
+    case 'sector-tail':
+      return null;
   }
 }

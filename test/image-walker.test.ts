@@ -1,0 +1,57 @@
+// The directory walker's problem policy, on a directory built in memory: a policy that
+// returns sees every problem and the walk goes past each one (cd-verify's way); a policy
+// that throws stops the walk at the first (the reader's way).
+import t from 'tap';
+import { DirectoryWalker, type ProblemPolicy, type WalkProblem } from '../dist/image/directory-walker.js';
+import { SectorSource } from '../dist/image/sector-source.js';
+import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT } from '../dist/iso9660/directory-record.js';
+
+const SECTOR = 2048;
+const ROOT = 20;
+
+/** A medium of 24 sectors: the root at LBA 20 holds a subdirectory, a multi-extent file
+ *  that ends without its final section, a file; its second sector a malformed record. */
+function medium(): SectorSource {
+  const b = Buffer.alloc(24 * SECTOR);
+  let off = ROOT * SECTOR;
+  const rec = (extent: number, size: number, flags: number, id: Buffer | string) =>
+    (off += encodeDirectoryRecord({ extent, size, mtime: 0, flags, identifier: typeof id === 'string' ? Buffer.from(id) : id }, b, off));
+  rec(ROOT, 2 * SECTOR, FLAG_DIRECTORY, DOT);
+  rec(ROOT, 2 * SECTOR, FLAG_DIRECTORY, DOTDOT);
+  rec(22, SECTOR, FLAG_DIRECTORY, 'A');
+  rec(23, 100, FLAG_MULTI_EXTENT, 'B.;1');
+  rec(23, 5, 0, 'C.;1');
+  b[(ROOT + 1) * SECTOR] = 20; // shorter than a record's fixed part
+  return SectorSource.fromReader({ bytes: b.length, pread: (buf, length, position) => b.copy(buf, 0, position, position + length), close: () => {} });
+}
+
+t.test('recording: every problem, and the walk goes on', async (t) => {
+  const seen: WalkProblem[] = [];
+  const w = new DirectoryWalker(medium(), (p) => void seen.push(p));
+  const kids = [...w.children(w.records(ROOT, 2 * SECTOR, '', false), { extent: ROOT, path: '' }, 'iso9660')];
+  t.same(kids.map((c) => [c.name, c.isDir, c.sections]), [
+    ['A', true, []],
+    ['B', false, [{ lba: 23, bytes: 100 }]],
+    ['C', false, [{ lba: 23, bytes: 5 }]],
+  ]);
+  t.same(seen.map((p) => [p.code, p.lba]), [
+    ['multi-extent-unfinished', ROOT],
+    ['bad-record', ROOT + 1],
+  ]);
+  t.ok(w.enter(ROOT, 0, ''));
+  t.notOk(w.enter(ROOT, 1, 'A/x'), 'a directory reached again is not entered');
+  t.notOk(w.enter(22, 1001, 'deep'), 'nor one deeper than the limit');
+  t.same(seen.slice(2).map((p) => p.code), ['loop', 'too-deep']);
+});
+
+t.test('throwing: the walk stops at the first problem', async (t) => {
+  const stop: ProblemPolicy = (p) => {
+    throw new Error(p.code);
+  };
+  const w = new DirectoryWalker(medium(), stop);
+  const names: string[] = [];
+  t.throws(() => {
+    for (const c of w.children(w.records(ROOT, 2 * SECTOR, '', false), { extent: ROOT, path: '' }, 'iso9660')) names.push(c.name);
+  }, /multi-extent-unfinished/);
+  t.same(names, ['A'], 'nothing after the problem is reported');
+});
