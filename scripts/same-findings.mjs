@@ -71,7 +71,10 @@ const rnd = (n) => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff;
   return seed % n;
 };
-const put733 = (b, off, v) => { b.writeUInt32LE(v >>> 0, off); b.writeUInt32BE(v >>> 0, off + 4); };
+const put733 = (b, off, v) => {
+  b.writeUInt32LE(v >>> 0, off);
+  b.writeUInt32BE(v >>> 0, off + 4);
+};
 
 /** Directory sectors (first of each directory, from the path tables of every descriptor) and CE blocks. */
 function targets(b) {
@@ -82,7 +85,11 @@ function targets(b) {
     if (s.toString('latin1', 1, 6) !== 'CD001') continue;
     if (s[0] !== 1 && s[0] !== 2) continue;
     let vd;
-    try { vd = decodeVolumeDescriptor(s); } catch { continue; }
+    try {
+      vd = decodeVolumeDescriptor(s);
+    } catch {
+      continue;
+    }
     pts.push(vd.lPathTable);
     try {
       const { entries } = decodePathTable(b.subarray(vd.lPathTable * S, vd.lPathTable * S + vd.pathTableSize), true);
@@ -92,7 +99,10 @@ function targets(b) {
   const ces = new Set();
   for (const d of dirs) {
     let at = d * S;
-    while ((at = b.indexOf('CE\x1c\x01', at, 'latin1')) >= 0 && at < (d + 1) * S) { ces.add(b.readUInt32LE(at + 4)); at += 4; }
+    while ((at = b.indexOf('CE\x1c\x01', at, 'latin1')) >= 0 && at < (d + 1) * S) {
+      ces.add(b.readUInt32LE(at + 4));
+      at += 4;
+    }
   }
   return { dirs: [...dirs], pts, ces: [...ces].filter((x) => x * S < b.length) };
 }
@@ -113,16 +123,45 @@ for (const name of made) {
     const rs = recs(b, dir);
     const r = rs[rnd(rs.length)] ?? dir * S;
     switch (what) {
-      case 0: put733(b, r + 2, [0, 16, dirs[rnd(dirs.length)], 0xffffff00, (b.length / S) - 1][rnd(5)]); break;
-      case 1: put733(b, r + 10, [0, 1, 2047, 4096, 0xffffffff, 0xfffff800][rnd(6)]); break;
-      case 2: b[r + 25] ^= [0x80, 0x02, 0x82][rnd(3)]; break;
-      case 3: b[r] = [0, 20, 33, 35, 255, b[r] + 1][rnd(6)]; break;
-      case 4: b[r + 32] = [0, 1, 200][rnd(3)]; break;
-      case 5: for (let i = 0; i < 3; i++) b[r + 33 + rnd(Math.max(1, b[r] - 33))] = rnd(256); break;
-      case 6: if (ces.length) { const c = ces[rnd(ces.length)]; for (let i = 0; i < 4; i++) b[c * S + rnd(300)] = rnd(256); } break;
-      case 7: { const p = pts[rnd(pts.length)]; for (let i = 0; i < 2; i++) b[p * S + rnd(64)] = rnd(256); break; }
-      case 8: b[dir * S + 2040 + rnd(8)] = 1 + rnd(255); break;
-      case 9: { const t = b.indexOf(['CL', 'PL', 'RE', 'NM', 'PX', 'SL', 'SP'][rnd(7)], dir * S, 'latin1'); if (t > 0 && t < (dir + 1) * S) { b[t + 2 + rnd(6)] = rnd(256); } break; }
+      case 0:
+        put733(b, r + 2, [0, 16, dirs[rnd(dirs.length)], 0xffffff00, b.length / S - 1][rnd(5)]);
+        break;
+      case 1:
+        put733(b, r + 10, [0, 1, 2047, 4096, 0xffffffff, 0xfffff800][rnd(6)]);
+        break;
+      case 2:
+        b[r + 25] ^= [0x80, 0x02, 0x82][rnd(3)];
+        break;
+      case 3:
+        b[r] = [0, 20, 33, 35, 255, b[r] + 1][rnd(6)];
+        break;
+      case 4:
+        b[r + 32] = [0, 1, 200][rnd(3)];
+        break;
+      case 5:
+        for (let i = 0; i < 3; i++) b[r + 33 + rnd(Math.max(1, b[r] - 33))] = rnd(256);
+        break;
+      case 6:
+        if (ces.length) {
+          const c = ces[rnd(ces.length)];
+          for (let i = 0; i < 4; i++) b[c * S + rnd(300)] = rnd(256);
+        }
+        break;
+      case 7: {
+        const p = pts[rnd(pts.length)];
+        for (let i = 0; i < 2; i++) b[p * S + rnd(64)] = rnd(256);
+        break;
+      }
+      case 8:
+        b[dir * S + 2040 + rnd(8)] = 1 + rnd(255);
+        break;
+      case 9: {
+        const t = b.indexOf(['CL', 'PL', 'RE', 'NM', 'PX', 'SL', 'SP'][rnd(7)], dir * S, 'latin1');
+        if (t > 0 && t < (dir + 1) * S) {
+          b[t + 2 + rnd(6)] = rnd(256);
+        }
+        break;
+      }
     }
     if (!existsSync(file)) writeFileSync(file, b);
   }
@@ -130,7 +169,7 @@ for (const name of made) {
 // Truncated copies.
 for (const name of made) {
   const good = readFileSync(join(out, name));
-  if (!existsSync(join(out, `trunc-${name}`))) writeFileSync(join(out, `trunc-${name}`), good.subarray(0, Math.floor(good.length * 0.6 / S) * S));
+  if (!existsSync(join(out, `trunc-${name}`))) writeFileSync(join(out, `trunc-${name}`), good.subarray(0, Math.floor((good.length * 0.6) / S) * S));
 }
 
 // ------------------------------------------------------------ targeted patches
@@ -138,8 +177,17 @@ function named(b, lba) {
   const r = [];
   for (let off = lba * S; off < (lba + 1) * S && b[off] !== 0; off += b[off]) {
     const nm = b.indexOf('NM', off + 33, 'latin1');
-    const name = b[off + 32] === 1 && b[off + 33] < 2 ? ['.', '..'][b[off + 33]] : nm > 0 && nm < off + b[off] ? b.toString('latin1', nm + 5, nm + b[nm + 2]) : '';
-    r.push({ off, name, extent: b.readUInt32LE(off + 2), ce: (() => { const c = b.indexOf('CE', off + 33, 'latin1'); return c > 0 && c < off + b[off] ? c : -1; })() });
+    const name =
+      b[off + 32] === 1 && b[off + 33] < 2 ? ['.', '..'][b[off + 33]] : nm > 0 && nm < off + b[off] ? b.toString('latin1', nm + 5, nm + b[nm + 2]) : '';
+    r.push({
+      off,
+      name,
+      extent: b.readUInt32LE(off + 2),
+      ce: (() => {
+        const c = b.indexOf('CE', off + 33, 'latin1');
+        return c > 0 && c < off + b[off] ? c : -1;
+      })(),
+    });
   }
   return r;
 }
@@ -161,18 +209,47 @@ for (const base of ['isopack-md5', 'geniso-RJ', 'isopack'].filter((x) => made.in
   w('self', (b) => put733(b, sub.off + 2, rootLba));
   if (long) {
     const ce = { block: good.readUInt32LE(long.ce + 4), offset: good.readUInt32LE(long.ce + 12), length: good.readUInt32LE(long.ce + 20) };
-    w('ce-endless', (b) => { const a = ce.block * S + ce.offset; b.fill(0, a, a + ce.length); b.write('CE', a, 'latin1'); b[a + 2] = 28; b[a + 3] = 1; put733(b, a + 4, ce.block); put733(b, a + 12, ce.offset); put733(b, a + 20, 28); });
+    w('ce-endless', (b) => {
+      const a = ce.block * S + ce.offset;
+      b.fill(0, a, a + ce.length);
+      b.write('CE', a, 'latin1');
+      b[a + 2] = 28;
+      b[a + 3] = 1;
+      put733(b, a + 4, ce.block);
+      put733(b, a + 12, ce.offset);
+      put733(b, a + 20, 28);
+    });
     w('ce-past', (b) => put733(b, long.ce + 4, 0x7ffffff0));
-    w('ce-cross', (b) => { put733(b, long.ce + 12, 2040); put733(b, long.ce + 20, 100); });
+    w('ce-cross', (b) => {
+      put733(b, long.ce + 12, 2040);
+      put733(b, long.ce + 20, 100);
+    });
     w('ce-past-session', (b) => put733(b, long.ce + 4, b.length / S - 1));
   }
-  w('dupname', (b) => { const a = root.find((r) => r.name === 'a.txt'); const nm = b.indexOf('NM', a.off + 33, 'latin1'); if (nm > 0) b.write('s', nm + 5, 'latin1'); });
-  w('dupname2', (b) => { const a = root.find((r) => r.name === 'empty'); const nm = b.indexOf('NM', a.off + 33, 'latin1'); if (nm > 0) b.write('a.txt', nm + 5, 'latin1'); });
-  w('slash', (b) => { const a = root.find((r) => r.name === 'a.txt'); const nm = b.indexOf('NM', a.off + 33, 'latin1'); if (nm > 0) b.write('../', nm + 5, 'latin1'); });
+  w('dupname', (b) => {
+    const a = root.find((r) => r.name === 'a.txt');
+    const nm = b.indexOf('NM', a.off + 33, 'latin1');
+    if (nm > 0) b.write('s', nm + 5, 'latin1');
+  });
+  w('dupname2', (b) => {
+    const a = root.find((r) => r.name === 'empty');
+    const nm = b.indexOf('NM', a.off + 33, 'latin1');
+    if (nm > 0) b.write('a.txt', nm + 5, 'latin1');
+  });
+  w('slash', (b) => {
+    const a = root.find((r) => r.name === 'a.txt');
+    const nm = b.indexOf('NM', a.off + 33, 'latin1');
+    if (nm > 0) b.write('../', nm + 5, 'latin1');
+  });
   w('subsize', (b) => put733(b, sub.off + 10, 0xfffff800));
   w('subsize-odd', (b) => put733(b, sub.off + 10, 3000));
-  w('multi', (b) => { const s = root.find((r) => r.name === 's'); b[s.off + 25] |= 0x80; });
-  w('multi-dir', (b) => { b[sub.off + 25] |= 0x80; });
+  w('multi', (b) => {
+    const s = root.find((r) => r.name === 's');
+    b[s.off + 25] |= 0x80;
+  });
+  w('multi-dir', (b) => {
+    b[sub.off + 25] |= 0x80;
+  });
   // The first CL pointed at file data, past the medium, at the root, at the last sector.
   const cl = good.indexOf(Buffer.from([0x43, 0x4c, 12, 1]));
   if (cl > 0) {
@@ -186,7 +263,9 @@ for (const base of ['isopack-md5', 'geniso-RJ', 'isopack'].filter((x) => made.in
 
 // ------------------------------------------------------------ what the tools make of them
 const tar = execSync(`tar -C ${src} --sort=name -cf - .`, { maxBuffer: 1 << 30 });
-for (const f of readdirSync(out).filter((x) => x.endsWith('.iso')).sort()) {
+for (const f of readdirSync(out)
+  .filter((x) => x.endsWith('.iso'))
+  .sort()) {
   const path = join(out, f);
   for (const withTar of [false, true]) {
     const found = [];
@@ -196,8 +275,12 @@ for (const f of readdirSync(out).filter((x) => x.endsWith('.iso')).sort()) {
       try {
         const s = verifyMedium(img, new FindingSink((x) => found.push(findingJson(x))), { tar: withTar ? [tar] : null });
         summary = { ...s, seconds: undefined };
-      } finally { img.close(); }
-    } catch (e) { summary = 'THROW ' + e.message; }
+      } finally {
+        img.close();
+      }
+    } catch (e) {
+      summary = 'THROW ' + e.message;
+    }
     say(`${f} verify${withTar ? '+tar' : ''}: ${JSON.stringify(summary)}`);
     for (const x of found) say('  ' + JSON.stringify(x));
   }
@@ -214,6 +297,10 @@ for (const f of readdirSync(out).filter((x) => x.endsWith('.iso')).sort()) {
           say(`${f} read session ${s.number}: after ${entries.length} entries: ${e.constructor.name}: ${e.message}`);
         }
       }
-    } finally { img.close(); }
-  } catch (e) { say(`${f} open: ${e.constructor.name}: ${e.message}`); }
+    } finally {
+      img.close();
+    }
+  } catch (e) {
+    say(`${f} open: ${e.constructor.name}: ${e.message}`);
+  }
 }

@@ -72,7 +72,14 @@ t.test('judging a reservation from READ DISC/TRACK INFORMATION', async (t) => {
   // cdemu in TAO: GOOD, and the next track still the blank invisible one at S.
   t.equal(judgeReservation(S, 32, 3, { lastTrack: 3, head: ti({ track: 3, start: S, size: 2_294_954, nwa: S, blank: true }), next: null }).kind, 'ignored');
   const wrong: [string, Parameters<typeof judgeReservation>[3]][] = [
-    ['48 blocks reserved', { lastTrack: 4, head: ti({ track: 3, start: S, size: 48, nwa: S, blank: true, reserved: true }), next: ti({ track: 4, start: S + 48, size: 9, nwa: S + 48, blank: true }) }],
+    [
+      '48 blocks reserved',
+      {
+        lastTrack: 4,
+        head: ti({ track: 3, start: S, size: 48, nwa: S, blank: true, reserved: true }),
+        next: ti({ track: 4, start: S + 48, size: 9, nwa: S + 48, blank: true }),
+      },
+    ],
     ['the next track elsewhere', { lastTrack: 4, head, next: ti({ track: 4, start: S + 48, size: 9, nwa: S + 48, blank: true }) }],
     ['the reservation not at S', { lastTrack: 4, head: ti({ track: 3, start: S + 16, size: 32, nwa: S + 16, blank: true, reserved: true }), next }],
     ['no track after it', { lastTrack: 3, head, next: null }],
@@ -85,11 +92,18 @@ t.test('the model: RESERVE TRACK rounds, each track has its NWA, CLOSE SESSION w
   const { model, mmc } = setup('dvd+r');
   await mmc.run('RESERVE TRACK', Buffer.from([0x53, 0, 0, 0, 0, 0, 0, 0, 20, 0]));
   const reservedInfo = decodeTrackInformation(await mmc.run('RTI', Buffer.from([0x52, 1, 0, 0, 0, 1, 0, 0, 48, 0]), { inLength: 48 }));
-  t.match(reservedInfo, { track: 1, start: 0, size: 32, nextWritable: 0, nwaValid: true, blank: true, reserved: true }, '20 blocks rounded up to 32 (16-block units)');
+  t.match(
+    reservedInfo,
+    { track: 1, start: 0, size: 32, nextWritable: 0, nwaValid: true, blank: true, reserved: true },
+    '20 blocks rounded up to 32 (16-block units)',
+  );
   const invisible = decodeTrackInformation(await mmc.run('RTI', Buffer.from([0x52, 1, 0, 0, 0, 0xff, 0, 0, 48, 0]), { inLength: 48 }));
   t.match(invisible, { track: 2, nextWritable: 32, blank: true }, 'the invisible track after it');
   await mmc.run('WRITE', Buffer.from([0x2a, 0, 0, 0, 0, 32, 0, 0, 2, 0]), { data: Buffer.alloc(2 * SECTOR, 7) });
-  t.ok(senseOf(await mmc.run('CLOSE SESSION', Buffer.from([0x5b, 0, 2, 0, 0, 0, 0, 0, 0, 0])).catch((e: unknown) => e), 5, 0x72, 3), 'CLOSE SESSION refused while the reservation is empty');
+  t.ok(
+    senseOf(await mmc.run('CLOSE SESSION', Buffer.from([0x5b, 0, 2, 0, 0, 0, 0, 0, 0, 0])).catch((e: unknown) => e), 5, 0x72, 3),
+    'CLOSE SESSION refused while the reservation is empty',
+  );
   await mmc.run('WRITE', Buffer.from([0x2a, 0, 0, 0, 0, 0, 0, 0, 1, 0]), { data: Buffer.alloc(SECTOR, 9) });
   await mmc.run('CLOSE TRACK', Buffer.from([0x5b, 0, 1, 0, 0, 1, 0, 0, 0, 0]));
   t.equal(model.read(1, 31).every((b) => b === 0) && model.blocks.has(31), true, 'CLOSE TRACK padded the reservation');
@@ -98,7 +112,10 @@ t.test('the model: RESERVE TRACK rounds, each track has its NWA, CLOSE SESSION w
   t.same(model.sessions, [{ start: 0, size: 34 }]);
   t.equal(model.nwa, 34);
   await mmc.run('RESERVE TRACK', Buffer.from([0x53, 0, 0, 0, 0, 0, 0, 0, 32, 0]));
-  t.ok(senseOf(await mmc.run('WRITE', Buffer.from([0x2a, 0, 0, 0, 0, 40, 0, 0, 1, 0]), { data: Buffer.alloc(SECTOR) }).catch((e: unknown) => e), 5, 0x21, 2), "a WRITE at no track's NWA is refused");
+  t.ok(
+    senseOf(await mmc.run('WRITE', Buffer.from([0x2a, 0, 0, 0, 0, 40, 0, 0, 1, 0]), { data: Buffer.alloc(SECTOR) }).catch((e: unknown) => e), 5, 0x21, 2),
+    "a WRITE at no track's NWA is refused",
+  );
 });
 
 for (const medium of ['dvd+r', 'bdr'] as const) {
@@ -119,7 +136,14 @@ for (const medium of ['dvd+r', 'bdr'] as const) {
       t.equal(r.written, N);
       t.equal(model.sessions.length, before + 1, 'one session: no extra session');
       t.same(model.sessions[before], { start: S, size: N }, 'the session is exactly the image: 0 extra blocks');
-      t.same(model.sessionTracks.get(before), [{ start: S, size: 32 }, { start: S + 32, size: N - 32 }], 'reserved head track, data track');
+      t.same(
+        model.sessionTracks.get(before),
+        [
+          { start: S, size: 32 },
+          { start: S + 32, size: N - 32 },
+        ],
+        'reserved head track, data track',
+      );
       t.notOk(model.open);
       t.notOk(model.closed, 'appendable');
       t.ok(model.read(S, N).equals(image), "the disc at S is byte for byte iso-pack -o's image for S");
@@ -169,7 +193,14 @@ for (const medium of ['dvd+r', 'bdr'] as const) {
       const firstWrite = ops.indexOf(OPS.write);
       t.ok(reserve >= 0 && reserve < firstWrite, 'RESERVE TRACK was sent before any WRITE');
       t.ok(ops.slice(reserve, firstWrite).includes(OPS.trackInfo), 'and checked before the first WRITE');
-      t.equal(model.trace.slice(traced).find((c) => c[0] === OPS.write)!.readUInt32BE(2), S, 'the first WRITE: the placeholder at S');
+      t.equal(
+        model.trace
+          .slice(traced)
+          .find((c) => c[0] === OPS.write)!
+          .readUInt32BE(2),
+        S,
+        'the first WRITE: the placeholder at S',
+      );
     }
   });
 }
@@ -201,9 +232,16 @@ t.test('an unexpected reservation (48 blocks): no data written, the placeholder 
   const S = model.nwa;
   const { stream } = await pack(S, { 'two.txt': 'two\n' });
   const traced = model.trace.length;
-  await t.rejects(burnSession(mmc, chunks(stream), opts()), { name: 'BurnError', message: /did not reserve the head's track as asked.*no data was written.*stays appendable/ });
+  await t.rejects(burnSession(mmc, chunks(stream), opts()), {
+    name: 'BurnError',
+    message: /did not reserve the head's track as asked.*no data was written.*stays appendable/,
+  });
   const writes = model.trace.slice(traced).filter((c) => c[0] === OPS.write);
-  t.same(writes.map((c) => c.readUInt32BE(2)), [S], 'one WRITE: the placeholder into the reservation');
+  t.same(
+    writes.map((c) => c.readUInt32BE(2)),
+    [S],
+    'one WRITE: the placeholder into the reservation',
+  );
   t.same(model.sessions[1], { start: S, size: 48 }, 'the reservation closed as a session of its own');
   t.notOk(model.open);
   t.notOk(model.closed);
@@ -216,7 +254,10 @@ for (const medium of ['dvd+r', 'bdr'] as const) {
     // On a blank disc the placeholder is the empty volume.
     {
       const { stream } = await pack(0, { 'big.bin': Buffer.alloc(6_000_000, 3) });
-      await t.rejects(burnSession(mmc, chunks(stream.subarray(0, 5_000_000)), opts({ ringBytes: 3 << 20 })), { name: 'BurnError', message: /nothing was committed: the \d+ blocks burned at LBA 32 are unreferenced, the reserved head track got/ });
+      await t.rejects(burnSession(mmc, chunks(stream.subarray(0, 5_000_000)), opts({ ringBytes: 3 << 20 })), {
+        name: 'BurnError',
+        message: /nothing was committed: the \d+ blocks burned at LBA 32 are unreferenced, the reserved head track got/,
+      });
       t.equal(model.sessions.length, 1);
       t.notOk(model.open);
       t.equal(volumeId(model.read(0, 32)), EMPTY_VOLUME_ID, 'blank disc: the empty volume');
@@ -230,11 +271,22 @@ for (const medium of ['dvd+r', 'bdr'] as const) {
       const { stream } = await pack(at, { 'big.bin': Buffer.alloc(6_000_000, 5), 'two.txt': 'two\n' });
       const len = stream.length;
       const input =
-        name === 'cut at 60%' ? stream.subarray(0, Math.floor((len * 0.6) / SECTOR) * SECTOR)
-        : name === 'cut mid-sector' ? stream.subarray(0, len - 40 * SECTOR - 100)
-        : name === 'cut before the trailer' ? stream.subarray(0, len - SECTOR)
-        : (() => { const d = Buffer.from(stream); d[len - SECTOR + 28] ^= 0xff; return d; })();
-      await t.rejects(burnSession(mmc, chunks(input), opts({ ringBytes: 3 << 20 })), { name: 'BurnError', message: /nothing was committed.*stays appendable/ }, name);
+        name === 'cut at 60%'
+          ? stream.subarray(0, Math.floor((len * 0.6) / SECTOR) * SECTOR)
+          : name === 'cut mid-sector'
+            ? stream.subarray(0, len - 40 * SECTOR - 100)
+            : name === 'cut before the trailer'
+              ? stream.subarray(0, len - SECTOR)
+              : (() => {
+                  const d = Buffer.from(stream);
+                  d[len - SECTOR + 28] ^= 0xff;
+                  return d;
+                })();
+      await t.rejects(
+        burnSession(mmc, chunks(input), opts({ ringBytes: 3 << 20 })),
+        { name: 'BurnError', message: /nothing was committed.*stays appendable/ },
+        name,
+      );
       t.equal(model.sessions.length, sessions + 1, `${name}: one session closed`);
       t.equal(model.sessions[sessions].start, at);
       t.notOk(model.open, `${name}: nothing left open`);

@@ -31,7 +31,11 @@ let n = 0;
 /** `iso-pack --prev 0,LBA -o FILE` of a few files. */
 async function image(lba: number, files: Record<string, Buffer | string>): Promise<Buffer> {
   const out = join(work, `img-${n++}.iso`);
-  const r = spawnSync(process.execPath, [ISO_PACK, '--prev', `0,${lba}`, '-o', out], { input: await tarOfFiles(files), env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' }, maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [ISO_PACK, '--prev', `0,${lba}`, '-o', out], {
+    input: await tarOfFiles(files),
+    env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) throw new Error(r.stderr.toString());
   return readFileSync(out);
 }
@@ -49,13 +53,21 @@ function fakeSleep(): Sleep & { total: number } {
   return f;
 }
 
-const hex = (b: Buffer) => b.toString('hex').replace(/(..)(?!$)/g, '$1 ').toUpperCase();
+const hex = (b: Buffer) =>
+  b
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ')
+    .toUpperCase();
 const ops = (trace: Buffer[]) => trace.map((c) => c[0]);
 /** Commands that change a disc. */
 const CHANGING = [0xa1, 0x04, 0x2a, 0x35, 0x5b, 0x55];
 
 function writeOpts(img: Buffer) {
-  return { multi: true, inputBytes: img.length, peek: (s: number, k: number) => (img.length >= (s + k) * SECTOR ? img.subarray(s * SECTOR, (s + k) * SECTOR) : null) };
+  return {
+    multi: true,
+    inputBytes: img.length,
+    peek: (s: number, k: number) => (img.length >= (s + k) * SECTOR ? img.subarray(s * SECTOR, (s + k) * SECTOR) : null),
+  };
 }
 
 t.test('blank refusals: write-once, read-only, overwritable, DVD-RW fast, no disc', async (t) => {
@@ -71,7 +83,11 @@ t.test('blank refusals: write-once, read-only, overwritable, DVD-RW fast, no dis
   for (const medium of ['dvd+r', 'cdrom', 'dvd+rw', 'none'] as RewritableMedium[]) {
     const model = new OverwritableModel(medium);
     await t.rejects(blankDisc(new BurnMmc(model, fakeSleep()), 'all'), { name: 'MediumRefusal' }, medium);
-    t.same(ops(model.trace).filter((o) => CHANGING.includes(o)), [], `${medium}: nothing that changes the disc was sent`);
+    t.same(
+      ops(model.trace).filter((o) => CHANGING.includes(o)),
+      [],
+      `${medium}: nothing that changes the disc was sent`,
+    );
   }
 });
 
@@ -89,7 +105,10 @@ t.test('CD-RW: a burned disc blanked fast (BLANK Immed, polled with progress), t
   t.same(model.blanks.map(hex), ['A1 11 00 00 00 00 00 00 00 00 00 00'], 'one BLANK: minimal, Immed');
   t.equal(model.sessions.length, 0, 'the disc is blank');
   t.equal(progress.length, 3, 'one progress report per not-ready poll');
-  t.ok(progress.every((p, i) => p !== null && p > 0 && p < 1 && (i === 0 || p > progress[i - 1]!)), 'rising progress from the sense');
+  t.ok(
+    progress.every((p, i) => p !== null && p > 0 && p < 1 && (i === 0 || p > progress[i - 1]!)),
+    'rising progress from the sense',
+  );
 
   const again = await image(0, { 'new.txt': 'new\n' });
   const b = await burnSession(mmc, chunks(again), { ...writeOpts(again), probe: probeForBurn });
@@ -110,15 +129,25 @@ t.test('CD-RW: blank=all refused by the drive, or the drive dying mid-blank: one
   const e2 = await blankDisc(new BurnMmc(dies, fakeSleep()), 'all', { sleep: fakeSleep() }).catch((e: Error) => e);
   t.type(e2, EraseError);
   t.notMatch((e2 as Error).message, /\n/, 'one line');
-  t.match((e2 as Error).message, /^blank=all on the CD-RW in \/dev\/model0: TEST UNIT READY: the drive stopped answering \(no answer \(timeout\)\); the state of the disc is unknown, it is neither blank nor what it held: run blank=all again$/);
+  t.match(
+    (e2 as Error).message,
+    /^blank=all on the CD-RW in \/dev\/model0: TEST UNIT READY: the drive stopped answering \(no answer \(timeout\)\); the state of the disc is unknown, it is neither blank nor what it held: run blank=all again$/,
+  );
 });
 
 t.test('DVD+RW: unformatted disc refused with the hint; --format sends 26h with the listed size, survives long-write polls', async (t) => {
   const model = new OverwritableModel('dvd+rw', 2_295_104, { formatted: false });
   const drive = new Drive(model, { sleep: fakeSleep(), sleepSync: () => {} });
   const profile = (await currentProfile(drive))!;
-  await t.rejects(probeOverwritable(drive, profile), { name: 'MediumRefusal', message: 'the DVD+RW in /dev/model1 is not formatted: format it first: cd-write --format dev=/dev/model1' });
-  t.same(ops(model.trace).filter((o) => CHANGING.includes(o)), [], 'nothing written');
+  await t.rejects(probeOverwritable(drive, profile), {
+    name: 'MediumRefusal',
+    message: 'the DVD+RW in /dev/model1 is not formatted: format it first: cd-write --format dev=/dev/model1',
+  });
+  t.same(
+    ops(model.trace).filter((o) => CHANGING.includes(o)),
+    [],
+    'nothing written',
+  );
 
   const sleep = fakeSleep();
   const mmc = new BurnMmc(model, sleep);
@@ -149,12 +178,20 @@ t.test('BD-RE: 30h with the spare size the drive lists; a drive without the form
 
   const noFull = new OverwritableModel('dvd+rw', 2_295_104, { formatted: false });
   noFull.offers = [0x00];
-  await t.rejects(formatDisc(new BurnMmc(noFull, sleep), { sleep }), { name: 'MediumRefusal', message: /does not offer format 26h for the DVD\+RW \(it lists: 00h\)/ });
+  await t.rejects(formatDisc(new BurnMmc(noFull, sleep), { sleep }), {
+    name: 'MediumRefusal',
+    message: /does not offer format 26h for the DVD\+RW \(it lists: 00h\)/,
+  });
   const ram = new OverwritableModel('dvd-ram');
   await t.rejects(formatDisc(new BurnMmc(ram, sleep), { sleep }), { message: /DVD-RAM: it comes formatted/ });
   const cdr = new OverwritableModel('dvd+r');
   await t.rejects(formatDisc(new BurnMmc(cdr, sleep), { sleep }), { message: /formats DVD\+RW and BD-RE only/ });
-  for (const m of [noFull, ram, cdr]) t.same(ops(m.trace).filter((o) => CHANGING.includes(o)), [], `${m.medium}: nothing sent that changes the disc`);
+  for (const m of [noFull, ram, cdr])
+    t.same(
+      ops(m.trace).filter((o) => CHANGING.includes(o)),
+      [],
+      `${m.medium}: nothing sent that changes the disc`,
+    );
 });
 
 t.test('BD-RE: the drive dies while formatting: one line, the state named', async (t) => {
@@ -163,7 +200,10 @@ t.test('BD-RE: the drive dies while formatting: one line, the state named', asyn
   const sleep = fakeSleep();
   const e = await formatDisc(new BurnMmc(model, sleep), { sleep }).catch((x: Error) => x);
   t.type(e, EraseError);
-  t.equal((e as Error).message, '--format of the BD-RE in /dev/model1: TEST UNIT READY: the drive stopped answering (no answer (timeout)); the state of the disc is unknown, it is not fully formatted: run --format --force again');
+  t.equal(
+    (e as Error).message,
+    '--format of the BD-RE in /dev/model1: TEST UNIT READY: the drive stopped answering (no answer (timeout)); the state of the disc is unknown, it is not fully formatted: run --format --force again',
+  );
 });
 
 for (const medium of ['dvd+rw', 'bd-re', 'dvd-ram'] as RewritableMedium[]) {
@@ -206,10 +246,16 @@ for (const medium of ['dvd+rw', 'bd-re', 'dvd-ram'] as RewritableMedium[]) {
       t.ok(headWrites.length > 0, 'the head is rewritten');
       const firstHead = headWrites[0][1];
       const lastHead = headWrites[headWrites.length - 1][1];
-      const lastChange = cmds.slice(0, firstHead).filter((c) => CHANGING.includes(c[0])).pop();
+      const lastChange = cmds
+        .slice(0, firstHead)
+        .filter((c) => CHANGING.includes(c[0]))
+        .pop();
       t.equal(lastChange?.[0], 0x35, 'SYNCHRONIZE CACHE after the session, before the head rewrite (only reads between)');
       t.equal(cmds[lastHead + 1][0], 0x35, 'and right after it');
-      t.notOk(cmds.slice(lastHead + 1).some((c) => c[0] === 0x2a && c.readUInt32BE(2) >= 32), 'no session sector after the head');
+      t.notOk(
+        cmds.slice(lastHead + 1).some((c) => c[0] === 0x2a && c.readUInt32BE(2) >= 32),
+        'no session sector after the head',
+      );
       next = r.next;
     }
     // cd-msinfo's and the readers' view through the drive (READ(10), not the block device).
@@ -217,7 +263,11 @@ for (const medium of ['dvd+rw', 'bd-re', 'dvd-ram'] as RewritableMedium[]) {
     const st = reader.status();
     reader.release();
     t.equal(st.state, 'appendable');
-    t.same(st.sessions.map((s) => s.start), [32, st.sessions[1].start], 'two sessions');
+    t.same(
+      st.sessions.map((s) => s.start),
+      [32, st.sessions[1].start],
+      'two sessions',
+    );
     t.equal(st.next, next);
     t.equal(st.capacity, 40_000, 'capacity from READ CAPACITY');
     const { image: img } = await overwritableDiscImage(drive, profileInfo(model.profile), false);
@@ -250,7 +300,10 @@ t.test('overwritable: a session larger than the disc is refused before any WRITE
   })();
   m2.release();
   t.match(e?.message, /^write error at LBA 64: \/dev\/model1: WRITE\(10\) failed: write error \(3\/0C\/00\); nothing committed$/);
-  t.notOk(bad.writes().some((c) => c.readUInt32BE(2) < 32), 'the medium head was not touched');
+  t.notOk(
+    bad.writes().some((c) => c.readUInt32BE(2) < 32),
+    'the medium head was not touched',
+  );
 });
 
 t.test('cd-write: blank= and --format are for drives; --blank keeps its image-file meaning', async (t) => {
@@ -258,7 +311,10 @@ t.test('cd-write: blank= and --format are for drives; --blank keeps its image-fi
   const run = (args: string[]) => spawnSync(process.execPath, [CD_WRITE, ...args], { input: '', encoding: 'utf8' });
   const a = run(['blank=fast', `dev=${img}`]);
   t.equal(a.status, 2);
-  t.match(a.stderr, /blank=fast erases or formats a disc in an optical drive; .*plain\.iso is an image file or block device, which isopipe never erases \(cd-write --create --blank makes a new blank image file\)/);
+  t.match(
+    a.stderr,
+    /blank=fast erases or formats a disc in an optical drive; .*plain\.iso is an image file or block device, which isopipe never erases \(cd-write --create --blank makes a new blank image file\)/,
+  );
   const b = run(['--format', `dev=${img}`]);
   t.equal(b.status, 2);
   t.match(b.stderr, /^cd-write: --format erases or formats a disc in an optical drive/);
@@ -285,7 +341,7 @@ t.test('overwritable: long write in progress and a unit attention during WRITE(1
   t.equal(r.start, 32);
   t.equal(model.writes().filter((c) => c.readUInt32BE(2) === 64).length, 3, 'LBA 64 sent three times');
   t.equal(model.writes().filter((c) => c.readUInt32BE(2) === 96).length, 2, 'LBA 96 twice');
-  t.ok(model.read(32 + 32, (img.length / SECTOR) - 32).equals(img.subarray(32 * SECTOR)), 'the session data is on the disc');
+  t.ok(model.read(32 + 32, img.length / SECTOR - 32).equals(img.subarray(32 * SECTOR)), 'the session data is on the disc');
   t.ok(model.read(32 + 16, 1).equals(img.subarray(16 * SECTOR, 17 * SECTOR)), "the session's own head too");
 });
 

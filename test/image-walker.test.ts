@@ -29,19 +29,28 @@ t.test('recording: every problem, and the walk goes on', async (t) => {
   const seen: WalkProblem[] = [];
   const w = new DirectoryWalker(medium(), (p) => void seen.push(p));
   const kids = [...w.children(w.records(ROOT, 2 * SECTOR, '', false), { extent: ROOT, path: '' }, 'iso9660')];
-  t.same(kids.map((c) => [c.name, c.isDir, c.sections]), [
-    ['A', true, []],
-    ['B', false, [{ lba: 23, bytes: 100 }]],
-    ['C', false, [{ lba: 23, bytes: 5 }]],
-  ]);
-  t.same(seen.map((p) => [p.code, p.lba]), [
-    ['multi-extent-unfinished', ROOT],
-    ['bad-record', ROOT + 1],
-  ]);
+  t.same(
+    kids.map((c) => [c.name, c.isDir, c.sections]),
+    [
+      ['A', true, []],
+      ['B', false, [{ lba: 23, bytes: 100 }]],
+      ['C', false, [{ lba: 23, bytes: 5 }]],
+    ],
+  );
+  t.same(
+    seen.map((p) => [p.code, p.lba]),
+    [
+      ['multi-extent-unfinished', ROOT],
+      ['bad-record', ROOT + 1],
+    ],
+  );
   t.ok(w.enter(ROOT, 0, ''));
   t.notOk(w.enter(ROOT, 1, 'A/x'), 'a directory reached again is not entered');
   t.notOk(w.enter(22, 1001, 'deep'), 'nor one deeper than the limit');
-  t.same(seen.slice(2).map((p) => p.code), ['loop', 'too-deep']);
+  t.same(
+    seen.slice(2).map((p) => p.code),
+    ['loop', 'too-deep'],
+  );
 });
 
 t.test('throwing: the walk stops at the first problem', async (t) => {

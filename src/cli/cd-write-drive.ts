@@ -200,15 +200,41 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs, open: 
       if (r.ignoredSectors) say(`warning: ignored ${r.ignoredSectors} non-zero sectors after the image's volume end`);
       if (a.verbose) {
         const what = r.dummy ? 'test-written (-dummy), nothing recorded' : r.closed ? 'burned and the disc finalized' : 'burned, the disc stays appendable';
-        say(`session at LBA ${r.start}, ${r.sectors} sectors${r.written > r.sectors ? ` (${r.written} blocks with padding)` : ''} on ${r.profile}, ${what}${r.next !== null ? `; next writable address ${r.next}` : ''}`);
-        if (r.head) say(`two-session commit: the real head as its own session at LBA ${r.head.start} (${r.head.blocks} blocks); the session at ${r.start} holds a placeholder head${r.reservation === 'ignored' ? ' (--reserve-head: the drive reserved nothing)' : r.reservation === 'not-for-profile' ? ` (--reserve-head: not on a ${r.profile})` : ''}`);
+        say(
+          `session at LBA ${r.start}, ${r.sectors} sectors${r.written > r.sectors ? ` (${r.written} blocks with padding)` : ''} on ${r.profile}, ${what}${r.next !== null ? `; next writable address ${r.next}` : ''}`,
+        );
+        if (r.head)
+          say(
+            `two-session commit: the real head as its own session at LBA ${r.head.start} (${r.head.blocks} blocks); the session at ${r.start} holds a placeholder head${r.reservation === 'ignored' ? ' (--reserve-head: the drive reserved nothing)' : r.reservation === 'not-for-profile' ? ` (--reserve-head: not on a ${r.profile})` : ''}`,
+          );
         if (r.commit === 'reserved-head') say(`reserved-head commit: one session, the head written last into its reserved track at LBA ${r.start}`);
         const rate = r.seconds > 0 ? (r.written * SECTOR) / r.seconds : 0;
-        const retries = Object.entries(r.retries).map(([k, n]) => `${n}x ${k}`).join(', ');
-        say(`${mb(r.written * SECTOR)} MB in ${r.seconds.toFixed(1)} s (${mb(rate)} MB/s); fifo ${mb(r.ringSize)} MB, lowest fill ${r.ringLow === null ? '-' : `${mb(r.ringLow)} MB`}${retries ? `; retries: ${retries}` : ''}`);
+        const retries = Object.entries(r.retries)
+          .map(([k, n]) => `${n}x ${k}`)
+          .join(', ');
+        say(
+          `${mb(r.written * SECTOR)} MB in ${r.seconds.toFixed(1)} s (${mb(rate)} MB/s); fifo ${mb(r.ringSize)} MB, lowest fill ${r.ringLow === null ? '-' : `${mb(r.ringLow)} MB`}${retries ? `; retries: ${retries}` : ''}`,
+        );
       }
       if (a.json)
-        process.stdout.write(JSON.stringify({ start: r.start, sectors: r.sectors, blocks: r.written, next: r.next, state: r.dummy ? 'unchanged' : r.closed ? 'closed' : 'appendable', dummy: r.dummy, input: r.commit && r.commit !== 'plain' ? 'head-last' : 'plain', commit: r.commit ?? 'plain', reservation: r.reservation ?? null, headSession: r.head ? { start: r.head.start, blocks: r.head.blocks } : null, profile: r.profile, device: devicePath, seconds: r.seconds, ringLowBytes: r.ringLow }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            start: r.start,
+            sectors: r.sectors,
+            blocks: r.written,
+            next: r.next,
+            state: r.dummy ? 'unchanged' : r.closed ? 'closed' : 'appendable',
+            dummy: r.dummy,
+            input: r.commit && r.commit !== 'plain' ? 'head-last' : 'plain',
+            commit: r.commit ?? 'plain',
+            reservation: r.reservation ?? null,
+            headSession: r.head ? { start: r.head.start, blocks: r.head.blocks } : null,
+            profile: r.profile,
+            device: devicePath,
+            seconds: r.seconds,
+            ringLowBytes: r.ringLow,
+          }) + '\n',
+        );
       return 0;
     } finally {
       progress?.done();
@@ -225,7 +251,12 @@ async function erase(mmc: BurnMmc, a: DriveWriteArgs, say: (line: string) => voi
   let shown = false;
   const onProgress = show
     ? (fraction: number | null, seconds: number) => {
-        writeAll(2, Buffer.from(`\r${TOOL}: ${'blank' in a.erase! ? 'blanking' : 'formatting'}: ${fraction === null ? '' : `${(100 * fraction).toFixed(0)}%, `}${clock(seconds)} so far   `));
+        writeAll(
+          2,
+          Buffer.from(
+            `\r${TOOL}: ${'blank' in a.erase! ? 'blanking' : 'formatting'}: ${fraction === null ? '' : `${(100 * fraction).toFixed(0)}%, `}${clock(seconds)} so far   `,
+          ),
+        );
         shown = true;
       }
     : undefined;
@@ -238,13 +269,26 @@ async function erase(mmc: BurnMmc, a: DriveWriteArgs, say: (line: string) => voi
       const r = await blankDisc(mmc, a.erase.blank, { log, onProgress });
       end();
       if (a.verbose || !a.json) say(`the ${r.profile} is blank (blank=${a.erase.blank}, ${r.seconds.toFixed(0)} s)`);
-      if (a.json && !a.writeAfter) process.stdout.write(JSON.stringify({ blank: a.erase.blank, profile: r.profile, state: 'blank', seconds: r.seconds }) + '\n');
+      if (a.json && !a.writeAfter)
+        process.stdout.write(JSON.stringify({ blank: a.erase.blank, profile: r.profile, state: 'blank', seconds: r.seconds }) + '\n');
     } else {
       const r = await formatDisc(mmc, { log, onProgress, force: a.force });
       end();
       if (r.action === 'nothing') say(`the ${r.profile} is formatted already: nothing done (--force formats it again)`);
-      else if (a.verbose || !a.json) say(`the ${r.profile} is formatted (${r.seconds.toFixed(0)} s)${r.background ? '; the drive goes on formatting in the background and the disc can be written now' : ''}`);
-      if (a.json && !a.writeAfter) process.stdout.write(JSON.stringify({ format: r.action, profile: r.profile, formatType: r.format?.formatType ?? null, blocks: r.format?.blocks ?? null, seconds: r.seconds }) + '\n');
+      else if (a.verbose || !a.json)
+        say(
+          `the ${r.profile} is formatted (${r.seconds.toFixed(0)} s)${r.background ? '; the drive goes on formatting in the background and the disc can be written now' : ''}`,
+        );
+      if (a.json && !a.writeAfter)
+        process.stdout.write(
+          JSON.stringify({
+            format: r.action,
+            profile: r.profile,
+            formatType: r.format?.formatType ?? null,
+            blocks: r.format?.blocks ?? null,
+            seconds: r.seconds,
+          }) + '\n',
+        );
     }
   } finally {
     end();
@@ -256,7 +300,14 @@ async function erase(mmc: BurnMmc, a: DriveWriteArgs, say: (line: string) => voi
  * emulated multi-session medium whose sectors go through this drive, then cd-write.ts's
  * own image-file code. The drive was opened O_EXCL: the one-writer guarantee.
  */
-async function onOverwritable(drive: Drive, profile: ProfileInfo, mmc: BurnMmc, a: DriveWriteArgs, inFd: number | null, log: ((line: string) => void) | undefined): Promise<number> {
+async function onOverwritable(
+  drive: Drive,
+  profile: ProfileInfo,
+  mmc: BurnMmc,
+  a: DriveWriteArgs,
+  inFd: number | null,
+  log: ((line: string) => void) | undefined,
+): Promise<number> {
   const disc = await probeOverwritable(drive, profile);
   log?.(`${profile.name}, ${disc.sectors} sectors: emulated multi-session through the drive`);
   if (a.speed !== undefined) log?.('speed= is not set on overwritable media: the drive writes at its own speed');

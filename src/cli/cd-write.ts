@@ -73,7 +73,26 @@ full disk or a crash leaves the previous sessions as they were.`;
 
 const STRING_OPTS = ['dev', 'capacity', 'media', 'speed', 'wait'];
 const BOOL_OPTS = ['multi', 'dummy', 'force', 'create', 'blank', 'format', 'fix', 'eject', 'json', 'reserve-head', 'v', 'verbose', 'help', 'version'];
-const LONG = ['multi', 'dummy', 'force', 'create', 'blank', 'format', 'fix', 'eject', 'json', 'reserve-head', 'verbose', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
+const LONG = [
+  'multi',
+  'dummy',
+  'force',
+  'create',
+  'blank',
+  'format',
+  'fix',
+  'eject',
+  'json',
+  'reserve-head',
+  'verbose',
+  'dev',
+  'capacity',
+  'media',
+  'speed',
+  'wait',
+  'help',
+  'version',
+];
 const BLANK_KINDS: Record<string, BlankKind> = { fast: 'fast', minimal: 'fast', all: 'all' };
 
 /**
@@ -97,8 +116,6 @@ function takeBlankKind(argv: string[]): { argv: string[]; blank: BlankKind | nul
   }
   return { argv: out, blank };
 }
-
-
 
 /** A hook for crash tests: ISOPIPE_TEST_KILL_AT=PHASE stops the process dead at that commit step. */
 function testKillHook(): ((phase: string) => void) | undefined {
@@ -130,7 +147,7 @@ class Progress {
   }
 
   done(): void {
-    if (this.shown) writeAll(2, Buffer.from("\n"));
+    if (this.shown) writeAll(2, Buffer.from('\n'));
     this.shown = false;
   }
 }
@@ -166,7 +183,8 @@ async function supervise(path: string): Promise<number> {
   if (before !== -1) {
     const out = removeDebris(path, before);
     if (out.removedFile) writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${path}, which held no session yet\n`));
-    else if (out.removedBytes) writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${out.removedBytes} uncommitted bytes from the end of ${path}\n`));
+    else if (out.removedBytes)
+      writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${out.removedBytes} uncommitted bytes from the end of ${path}\n`));
   }
   process.kill(process.pid, signal); // die as the child did, so that the shell sees it
   await new Promise((r) => setTimeout(r, 1000));
@@ -238,13 +256,18 @@ async function main(): Promise<number> {
   const drivePath = namesFile ? null : drivePathOf(path);
   if (erase.blank !== null || args.format) {
     const what = erase.blank !== null ? `blank=${erase.blank}` : '--format';
-    if (erase.blank !== null && args.format) throw new UsageError('blank= and --format: one at a time (blank= erases a CD-RW or DVD-RW, --format formats a DVD+RW or BD-RE)');
+    if (erase.blank !== null && args.format)
+      throw new UsageError('blank= and --format: one at a time (blank= erases a CD-RW or DVD-RW, --format formats a DVD+RW or BD-RE)');
     if (drivePath === null)
-      throw new UsageError(`${what} erases or formats a disc in an optical drive; ${path} is an image file or block device, which isopipe never erases (cd-write --create --blank makes a new blank image file)`);
-    if (args.fix || args.dummy || args.blank) throw new UsageError(`${what} goes with neither ${args.fix ? '-fix' : args.dummy ? '-dummy' : '--blank'}: run them one at a time`);
+      throw new UsageError(
+        `${what} erases or formats a disc in an optical drive; ${path} is an image file or block device, which isopipe never erases (cd-write --create --blank makes a new blank image file)`,
+      );
+    if (args.fix || args.dummy || args.blank)
+      throw new UsageError(`${what} goes with neither ${args.fix ? '-fix' : args.dummy ? '-dummy' : '--blank'}: run them one at a time`);
   }
   if (args.blank) {
-    if (drivePath !== null) throw new UsageError('--blank makes a new blank image file (with --create); on a drive, blank=fast or blank=all erases a CD-RW or DVD-RW');
+    if (drivePath !== null)
+      throw new UsageError('--blank makes a new blank image file (with --create); on a drive, blank=fast or blank=all erases a CD-RW or DVD-RW');
     if (!args.create) throw new UsageError('--blank only goes with --create (isopipe never erases a medium)');
     if (args._.length) throw new UsageError('--blank writes no session: drop the file argument');
     return createBlank(path, capacity, !!args.dummy);
@@ -271,8 +294,10 @@ async function main(): Promise<number> {
       overwritable: (medium, inFd) => (inFd === null ? fixMediumHead(medium, drivePath, json) : runSession(medium, openedInput(inFd), args, verbose)),
     });
   }
-  if (args.eject && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: -eject has no effect: there is nothing to eject on an image file or block device\n`));
-  if (args['reserve-head'] && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: --reserve-head has no effect: an image file or block device takes the head last in place\n`));
+  if (args.eject && verbose && !process.env[WORKER])
+    writeAll(2, Buffer.from(`${TOOL}: note: -eject has no effect: there is nothing to eject on an image file or block device\n`));
+  if (args['reserve-head'] && verbose && !process.env[WORKER])
+    writeAll(2, Buffer.from(`${TOOL}: note: --reserve-head has no effect: an image file or block device takes the head last in place\n`));
 
   // The session's source: a file argument or stdin.
   if (args.fix) {
@@ -300,7 +325,14 @@ async function main(): Promise<number> {
   }
   try {
     const input = openedInput(inFd);
-    const medium = EmulatedMedium.open(path, { write: !args.dummy, create: !!args.create, capacity, force: !!args.force, waitSeconds, onPhase: testKillHook() });
+    const medium = EmulatedMedium.open(path, {
+      write: !args.dummy,
+      create: !!args.create,
+      capacity,
+      force: !!args.force,
+      waitSeconds,
+      onPhase: testKillHook(),
+    });
     try {
       return runSession(medium, input, args, verbose);
     } finally {
@@ -356,7 +388,17 @@ function runSession(medium: EmulatedMedium, input: Input, args: minimist.ParsedA
       writeAll(2, Buffer.from(`${TOOL}: session at LBA ${result.start}, ${result.sectors} sectors, ${what}; next writable address ${result.next}\n`));
     }
     if (args.json)
-      process.stdout.write(JSON.stringify({ start: result.start, sectors: result.sectors, next: result.next, state: result.closed ? 'closed' : 'appendable', dummy: result.dummy, input: result.kind, unchanged: result.unchanged }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          start: result.start,
+          sectors: result.sectors,
+          next: result.next,
+          state: result.closed ? 'closed' : 'appendable',
+          dummy: result.dummy,
+          input: result.kind,
+          unchanged: result.unchanged,
+        }) + '\n',
+      );
     return 0;
   } finally {
     progress?.done();

@@ -13,8 +13,20 @@ import { SessionOutput } from '../session/output.js';
 import { type Compression } from '../tar/compression.js';
 import { type TarEntry, TarParser, type TarSink } from '../tar/parser.js';
 import {
-  allOf, answerHelpOrVersion, fileError, has, lastOf, packageVersion, type ParsedOptions, parseOptions, RefusedOption, runTool, safeText,
-  UsageError, wantProgress, messageLine,
+  allOf,
+  answerHelpOrVersion,
+  fileError,
+  has,
+  lastOf,
+  packageVersion,
+  type ParsedOptions,
+  parseOptions,
+  RefusedOption,
+  runTool,
+  safeText,
+  UsageError,
+  wantProgress,
+  messageLine,
 } from './common.js';
 import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
 import { type MergeFeed, mergeFeed } from './merge-feed.js';
@@ -103,8 +115,6 @@ function volumeDate(): number {
   return Number(sde);
 }
 
-
-
 /** Raw bytes in a latin1 string, as tar names are held. */
 const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
@@ -117,11 +127,14 @@ async function main(): Promise<void> {
   checkCharset(args, 'output-charset', 'Rock Ridge names are written as the bytes the tar holds');
   const level = lastOf(args, 'iso-level');
   if (level !== undefined && level !== '2' && level !== '3')
-    throw new RefusedOption(`-iso-level ${safeText(level)}: iso-pack writes ISO 9660 level 3 (names of up to 31 characters, files of 4 GiB and more in several extents); levels 2 and 3 are accepted`);
+    throw new RefusedOption(
+      `-iso-level ${safeText(level)}: iso-pack writes ISO 9660 level 3 (names of up to 31 characters, files of 4 GiB and more in several extents); levels 2 and 3 are accepted`,
+    );
   const prev = lastOf(args, 'prev');
   const start = prev === undefined ? 0 : parsePrev(prev);
   const mergeDev = lastOf(args, 'merge');
-  if (mergeDev !== undefined && prev === undefined) throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
+  if (mergeDev !== undefined && prev === undefined)
+    throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
   const boot = bootPlan(args, start);
   const holdBackMiB = Number(lastOf(args, 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
@@ -166,10 +179,17 @@ async function main(): Promise<void> {
   }
   const packer = new Packer(
     {
-      start, joliet: !has(args, 'no-joliet'), jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
-      rationalize: has(args, 'r'), identity, excludes: excludes.map(bytes),
-      holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
-      checksums: has(args, 'md5') ? new FileChecksums() : undefined, zisofs, boot,
+      start,
+      joliet: !has(args, 'no-joliet'),
+      jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
+      rationalize: has(args, 'r'),
+      identity,
+      excludes: excludes.map(bytes),
+      holdBackLimit: holdBackMiB * 1024 * 1024,
+      impliedDate: Math.floor(date),
+      checksums: has(args, 'md5') ? new FileChecksums() : undefined,
+      zisofs,
+      boot,
     },
     out,
   );
@@ -239,7 +259,10 @@ function readPatternFile(path: string): string[] {
   } catch (err) {
     throw fileError('cannot read', path, err);
   }
-  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l !== '');
 }
 
 interface Overrides {
@@ -267,7 +290,10 @@ function attributeOverrides(args: ParsedOptions): Overrides | null {
 
 /** -uid, -gid, -file-mode, -dir-mode: every entry's owners and modes replaced on their way in. */
 class OverrideSink implements TarSink {
-  constructor(private readonly inner: TarSink, private readonly o: Overrides) {}
+  constructor(
+    private readonly inner: TarSink,
+    private readonly o: Overrides,
+  ) {}
 
   entry(e: TarEntry): void {
     const x = { ...e };
@@ -300,9 +326,7 @@ function countingOutput(): SessionOutput {
 /** Progress against stdin's size when it is a regular file. */
 function inputProgress(): Progress {
   const st = fstatSync(0);
-  return st.isFile() && st.size > 0
-    ? new Progress(TOOL, st.size, '')
-    : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
+  return st.isFile() && st.size > 0 ? new Progress(TOOL, st.size, '') : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
 }
 
 /** stderr written synchronously: the packing loop never yields to the event loop. */

@@ -61,7 +61,8 @@ export class DriveSectorReader implements SectorReader {
 
   /** Sectors from `lba` (at least one), from the cache or one READ(10). */
   private chunk(lba: number): Buffer {
-    if (this.cacheLba >= 0 && lba >= this.cacheLba && lba < this.cacheLba + this.cache.length / SECTOR) return this.cache.subarray((lba - this.cacheLba) * SECTOR);
+    if (this.cacheLba >= 0 && lba >= this.cacheLba && lba < this.cacheLba + this.cache.length / SECTOR)
+      return this.cache.subarray((lba - this.cacheLba) * SECTOR);
     const count = Math.min(CHUNK, this.sectors - lba);
     let data: Buffer;
     try {
@@ -142,7 +143,11 @@ export function discImage(drive: Drive, report: Pick<DiscReport, 'sessions'>, cl
  * emulated in the ISO image (medium.md), found from the medium head as on an image file,
  * and its sectors read with READ(10) up to the capacity the drive reports.
  */
-export async function overwritableDiscImage(drive: Drive, profile: DiscReport['profile'], closeDrive = true): Promise<{ image: Image; reader: DriveSectorReader }> {
+export async function overwritableDiscImage(
+  drive: Drive,
+  profile: DiscReport['profile'],
+  closeDrive = true,
+): Promise<{ image: Image; reader: DriveSectorReader }> {
   const disc = await probeOverwritable(drive, profile);
   const reader = new DriveSectorReader(drive, disc.sectors, closeDrive);
   const source = SectorSource.fromReader(reader);
@@ -198,7 +203,8 @@ export function reportUnreadable(image: Image, reader: DriveSectorReader, sink: 
   }
   for (const l of bad) {
     const o = owner.get(l) ?? {};
-    const what = o.path !== undefined ? 'file data' : o.session !== undefined ? 'session metadata (descriptors, path tables or directories)' : 'outside every session';
+    const what =
+      o.path !== undefined ? 'file data' : o.session !== undefined ? 'session metadata (descriptors, path tables or directories)' : 'outside every session';
     sink.add({ kind: 'unreadable', ...o, lba: l, message: `${reader.unreadable.get(l)} (${what}; checked as zeros)` });
   }
 }

@@ -13,7 +13,8 @@ import { synchronizeCache, write10 } from './write-commands.js';
 const PIECE = 32;
 
 function sectorsOf(bytes: number, position: number, what: string): { lba: number; count: number } {
-  if (bytes % SECTOR !== 0 || position % SECTOR !== 0) throw new Error(`internal: ${what} of ${bytes} bytes at byte ${position} is not whole 2048-byte sectors`);
+  if (bytes % SECTOR !== 0 || position % SECTOR !== 0)
+    throw new Error(`internal: ${what} of ${bytes} bytes at byte ${position} is not whole 2048-byte sectors`);
   return { lba: position / SECTOR, count: bytes / SECTOR };
 }
 
@@ -51,7 +52,12 @@ export class DriveSectorIo implements SectorIo {
       const from = offset + done * SECTOR;
       // Random access: a WRITE retried after a long write in progress or a unit attention
       // lands on the same LBA and overwrites the same bytes (Drive's retry policy).
-      this.drive.commandSync('WRITE(10)', write10(lba + done, k), { direction: 'out', data: data.subarray(from, from + k * SECTOR), timeoutMs: WRITE_TIMEOUT_MS, readyTimeoutMs: WRITE_TIMEOUT_MS });
+      this.drive.commandSync('WRITE(10)', write10(lba + done, k), {
+        direction: 'out',
+        data: data.subarray(from, from + k * SECTOR),
+        timeoutMs: WRITE_TIMEOUT_MS,
+        readyTimeoutMs: WRITE_TIMEOUT_MS,
+      });
       done += k;
     }
     return length;

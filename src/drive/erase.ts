@@ -43,7 +43,8 @@ export function blankRefusal(profile: ProfileInfo | null, kind: BlankKind, name:
   if (BLANKABLE.has(profile.code)) {
     // A minimally blanked DVD-RW takes a single DAO session only: no incremental track, no
     // multi-session, which is all cd-write writes.
-    if (kind === 'fast' && profile.code !== CD_RW) return `blank=fast on a ${profile.name} leaves a disc that takes one DAO session only, which cd-write does not write: use blank=all; nothing was done`;
+    if (kind === 'fast' && profile.code !== CD_RW)
+      return `blank=fast on a ${profile.name} leaves a disc that takes one DAO session only, which cd-write does not write: use blank=all; nothing was done`;
     return null;
   }
   if (profile.kind === 'overwritable') {
@@ -124,7 +125,8 @@ function wantedFormat(profile: ProfileInfo, name: string): number {
   if (profile.code === BD_RE) return FormatType.BD_RE_WITH_SPARE;
   if (profile.kind === 'rom') throw new MediumRefusal(`the disc in ${name} is a ${profile.name} (read-only): it cannot be formatted`);
   if (profile.code === 0x12) throw new MediumRefusal(`the disc in ${name} is a DVD-RAM: it comes formatted and cd-write writes it as it is; nothing was done`);
-  if (BLANKABLE.has(profile.code)) throw new MediumRefusal(`the disc in ${name} is a ${profile.name}: it is erased with blank=all, not formatted; nothing was done`);
+  if (BLANKABLE.has(profile.code))
+    throw new MediumRefusal(`the disc in ${name} is a ${profile.name}: it is erased with blank=all, not formatted; nothing was done`);
   throw new MediumRefusal(`the disc in ${name} is a ${profile.name}: cd-write formats DVD+RW and BD-RE only; nothing was done`);
 }
 
@@ -140,12 +142,13 @@ export async function formatDisc(mmc: BurnMmc, opts: EraseOptions & { force?: bo
   const type = wantedFormat(profile, mmc.name);
   const caps = await formatCapacities(mmc.drive);
   if (!caps) throw new MediumRefusal(`the drive ${mmc.name} lists no formats for the ${profile.name} (READ FORMAT CAPACITIES refused): nothing was done`);
-  if (caps.current.state === 'formatted' && !opts.force)
-    return { action: 'nothing', profile: profile.name, seconds: 0, format: null, background: false };
+  if (caps.current.state === 'formatted' && !opts.force) return { action: 'nothing', profile: profile.name, seconds: 0, format: null, background: false };
   const chosen = caps.formats.find((f) => f.formatType === type);
   if (!chosen) {
     const offered = caps.formats.map((f) => `${f.formatType.toString(16).padStart(2, '0')}h`).join(', ') || 'none';
-    throw new MediumRefusal(`the drive ${mmc.name} does not offer format ${type.toString(16)}h for the ${profile.name} (it lists: ${offered}); nothing was done`);
+    throw new MediumRefusal(
+      `the drive ${mmc.name} does not offer format ${type.toString(16)}h for the ${profile.name} (it lists: ${offered}); nothing was done`,
+    );
   }
   // 26h's type-dependent bytes are reserved; 30h's carry the spare size the drive listed.
   const param = type === FormatType.DVD_PLUS_RW ? 0 : chosen.typeDependent;

@@ -44,7 +44,10 @@ export async function probeOverwritable(drive: Drive, profile: ProfileInfo): Pro
     if (!(err instanceof DriveError) || !caps) throw err;
     sectors = caps.current.blocks;
   }
-  if (!(sectors > 0)) throw new MediumRefusal(`the ${profile.name} in ${drive.name} reports no capacity (${caps?.current.state ?? 'READ CAPACITY failed'}): ${formatHint(drive.name)}`);
+  if (!(sectors > 0))
+    throw new MediumRefusal(
+      `the ${profile.name} in ${drive.name} reports no capacity (${caps?.current.state ?? 'READ CAPACITY failed'}): ${formatHint(drive.name)}`,
+    );
   return { profile, sectors };
 }
 

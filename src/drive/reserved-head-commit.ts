@@ -56,9 +56,18 @@ export function judgeReservation(start: number, blocks: number, track: number, a
   if (after.lastTrack === track && head.blank && head.nwaValid && head.nextWritable === start && !head.reserved)
     return { kind: 'ignored', detail: `no track was reserved (${describe(head)})` };
   const headOk = head.track === track && head.start === start && head.size === blocks && head.blank && head.nwaValid && head.nextWritable === start;
-  const nextOk = after.lastTrack === track + 1 && next !== null && next.track === track + 1 && next.nwaValid && next.nextWritable === start + blocks && next.start === start + blocks;
+  const nextOk =
+    after.lastTrack === track + 1 &&
+    next !== null &&
+    next.track === track + 1 &&
+    next.nwaValid &&
+    next.nextWritable === start + blocks &&
+    next.start === start + blocks;
   if (headOk && nextOk) return { kind: 'reserved', headTrack: track, dataTrack: track + 1 };
-  return { kind: 'unexpected', detail: `asked ${blocks} blocks at ${start} as track ${track}; the drive reports ${describe(head)}${next ? `; ${describe(next)}` : ''}; last track ${after.lastTrack}` };
+  return {
+    kind: 'unexpected',
+    detail: `asked ${blocks} blocks at ${start} as track ${track}; the drive reports ${describe(head)}${next ? `; ${describe(next)}` : ''}; last track ${after.lastTrack}`,
+  };
 }
 
 /**
@@ -81,7 +90,11 @@ export async function reserveHeadTrack(mmc: BurnMmc, disc: DiscForBurn, log: (l:
   const next = lastTrack > track ? await mmc.drive.trackInformation('track', track + 1) : null;
   const r = judgeReservation(start, RESERVED_HEAD_BLOCKS, track, { lastTrack, head, next });
   if (refused && r.kind === 'ignored') return { kind: 'ignored', detail: `${refused}; ${r.detail}` };
-  log(r.kind === 'reserved' ? `reserved track ${track} at LBA ${start} (${RESERVED_HEAD_BLOCKS} blocks) for the head; the data goes into track ${track + 1} at ${start + RESERVED_HEAD_BLOCKS}` : `RESERVE TRACK ${r.kind}: ${r.detail}`);
+  log(
+    r.kind === 'reserved'
+      ? `reserved track ${track} at LBA ${start} (${RESERVED_HEAD_BLOCKS} blocks) for the head; the data goes into track ${track + 1} at ${start + RESERVED_HEAD_BLOCKS}`
+      : `RESERVE TRACK ${r.kind}: ${r.detail}`,
+  );
   return r;
 }
 
@@ -109,7 +122,12 @@ export function isUnwrittenReservation(t: TrackInformation, lastTrack: number): 
  * CLOSE TRACK pads what the head does not fill — then the session is closed (appendable
  * with `multi`, else finalized, as closeSession does).
  */
-export async function closeSessionWithHead(mmc: BurnMmc, profile: ProfileInfo, headFor: (start: number) => Promise<Buffer>, o: { multi: boolean; disc: DiscForBurn; probe: DiscProbe; expectStart?: number; log: (l: string) => void }): Promise<{ headStart: number; closed: boolean }> {
+export async function closeSessionWithHead(
+  mmc: BurnMmc,
+  profile: ProfileInfo,
+  headFor: (start: number) => Promise<Buffer>,
+  o: { multi: boolean; disc: DiscForBurn; probe: DiscProbe; expectStart?: number; log: (l: string) => void },
+): Promise<{ headStart: number; closed: boolean }> {
   await waitReady(mmc, 'SYNCHRONIZE CACHE', synchronizeCache(true));
   for (const t of await openSessionTracks(mmc)) {
     if (t.blank || !t.nwaValid) continue;

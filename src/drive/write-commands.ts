@@ -414,6 +414,7 @@ export function decodeFormatCapacities(reply: Buffer): FormatCapacities {
     blockLength: reply.readUIntBE(9, 3),
   };
   const formats: FormattableCapacity[] = [];
-  for (let p = 12; p + 8 <= end; p += 8) formats.push({ blocks: reply.readUInt32BE(p), formatType: reply[p + 4] >> 2, typeDependent: reply.readUIntBE(p + 5, 3) });
+  for (let p = 12; p + 8 <= end; p += 8)
+    formats.push({ blocks: reply.readUInt32BE(p), formatType: reply[p + 4] >> 2, typeDependent: reply.readUIntBE(p + 5, 3) });
   return { current, formats };
 }

@@ -7,14 +7,7 @@
 //
 // The walker keeps no tree and imposes no order: the reader descends as it reads, cd-verify
 // reads a directory whole before it looks at it.
-import {
-  decodeRecord,
-  FLAG_DIRECTORY,
-  FLAG_MULTI_EXTENT,
-  isDot,
-  isDotDot,
-  type RawRecord,
-} from '../iso9660/directory-record.js';
+import { decodeRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDot, isDotDot, type RawRecord } from '../iso9660/directory-record.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 import { isoName } from '../iso9660/iso-names.js';
@@ -251,7 +244,16 @@ export class DirectoryWalker {
         this.problem({ code: 'invalid-name', name, dirPath: dir.path, rockRidge: rock, lba, path: childPath(dir.path, plainName(r, joliet)) });
       else if (names.has(name) && !rr.relocated) this.problem({ code: 'duplicate-name', name, joliet, lba, path });
       names.add(name);
-      const c: DirectoryChild = { record: r, recordLba: lba, name, path, isDir, sections: !isDir && r.size > 0 ? [{ lba: r.extent, bytes: r.size }] : [], rr, continuation };
+      const c: DirectoryChild = {
+        record: r,
+        recordLba: lba,
+        name,
+        path,
+        isDir,
+        sections: !isDir && r.size > 0 ? [{ lba: r.extent, bytes: r.size }] : [],
+        rr,
+        continuation,
+      };
       hooks.started?.(c);
       if (isDir && r.flags & FLAG_MULTI_EXTENT) this.problem({ code: 'multi-extent-directory', childPath: path, joliet, lba, path: dir.path });
       if (!isDir && r.flags & FLAG_MULTI_EXTENT) pending = c;

@@ -81,4 +81,3 @@ export function deviceNumbers(high: number, low: number): { major: number; minor
   if (high === 0) return { major: (low >>> 8) & 0xfff, minor: (low & 0xff) | ((low >>> 12) & 0xfff00) };
   return { major: high, minor: low };
 }
-

@@ -155,7 +155,8 @@ export class TreeWalker {
         break;
       case 'file': {
         for (const x of c.sections)
-          if (!this.src.holds(x.lba, x.bytes)) this.fail(`file data ${x.lba}+${x.bytes} lies past the end of the medium (${this.src.bytes} bytes)`, c.recordLba, path);
+          if (!this.src.holds(x.lba, x.bytes))
+            this.fail(`file data ${x.lba}+${x.bytes} lies past the end of the medium (${this.src.bytes} bytes)`, c.recordLba, path);
         e.extents = c.sections;
         e.size = c.sections.reduce((n, x) => n + x.bytes, 0);
         if (rr.checksumIndex !== undefined) e.checksumIndex = rr.checksumIndex;

@@ -38,7 +38,7 @@ export class FdSectorIo implements SectorIo {
 
   size(): number {
     const st = fstatSync(this.fd);
-    return this.kind === 'device' ? blockDeviceBytes(st.rdev) ?? 0 : st.size;
+    return this.kind === 'device' ? (blockDeviceBytes(st.rdev) ?? 0) : st.size;
   }
 
   readAt(buf: Buffer, offset: number, length: number, position: number): number {

@@ -48,7 +48,12 @@ export interface MergeOptions {
 
 export class Merger implements TarSink {
   readonly counts: MergeCounts = {
-    passed: 0, carried: 0, references: 0, withData: 0, removed: 0, sockets: 0,
+    passed: 0,
+    carried: 0,
+    references: 0,
+    withData: 0,
+    removed: 0,
+    sockets: 0,
   };
   /** Mirror mode's decisions and counts. */
   readonly mirror: Mirror | null;
@@ -242,8 +247,15 @@ export class Merger implements TarSink {
   private fromTar(e: TarEntry): OutEntry {
     const hasData = e.type === 'file' && !e.isopipe.has('extents');
     const out: OutEntry = {
-      path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: hasData ? e.size : 0, mtime: e.mtime,
-      uname: e.uname, gname: e.gname,
+      path: e.path,
+      type: e.type,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      size: hasData ? e.size : 0,
+      mtime: e.mtime,
+      uname: e.uname,
+      gname: e.gname,
     };
     if (e.atime !== undefined) out.atime = e.atime;
     if (e.ctime !== undefined) out.ctime = e.ctime;
@@ -271,7 +283,13 @@ export class Merger implements TarSink {
     if (this.links?.sentAhead(e)) return;
     this.counts.carried++;
     const out: OutEntry = {
-      path: e.path === '' ? './' : e.path, type: e.type as OutEntry['type'], mode: e.perm, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtime,
+      path: e.path === '' ? './' : e.path,
+      type: e.type as OutEntry['type'],
+      mode: e.perm,
+      uid: e.uid,
+      gid: e.gid,
+      size: 0,
+      mtime: e.mtime,
     };
     switch (e.type) {
       case 'symlink':
@@ -303,7 +321,12 @@ export class Merger implements TarSink {
           this.counts.withData++;
           this.out.header({ ...out, size: e.size });
           // A zisofs file goes uncompressed: the tar holds content, not the medium's bytes.
-          this.image!.readContent({ path: e.path, extents: oldExtents(e), zf: oldZf(e) }, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
+          this.image!.readContent(
+            { path: e.path, extents: oldExtents(e), zf: oldZf(e) },
+            (chunk) => this.out.data(chunk),
+            1 << 20,
+            this.old!.session.session.number,
+          );
           this.out.endData(e.size);
           return;
         }

@@ -56,8 +56,19 @@ export type FileDecision =
 
 export class Mirror {
   readonly counts: MirrorCounts = {
-    reused: 0, reusedBytes: 0, reusedByContent: 0, newAttributes: 0, added: 0, addedBytes: 0, changed: 0, changedBytes: 0,
-    resent: 0, resentBytes: 0, hashed: 0, hashedBytes: 0, deleted: 0,
+    reused: 0,
+    reusedBytes: 0,
+    reusedByContent: 0,
+    newAttributes: 0,
+    added: 0,
+    addedBytes: 0,
+    changed: 0,
+    changedBytes: 0,
+    resent: 0,
+    resentBytes: 0,
+    hashed: 0,
+    hashedBytes: 0,
+    deleted: 0,
   };
   /** Something in the tar differs from the old session. */
   private differs = false;
@@ -72,7 +83,10 @@ export class Mirror {
   private heldEntry: TarEntry | null = null;
   private heldOld: OldEntry | undefined;
 
-  constructor(private readonly old: OldTree | null, private readonly hashLimit: number) {
+  constructor(
+    private readonly old: OldTree | null,
+    private readonly hashLimit: number,
+  ) {
     if (!old) this.differs = true;
   }
 

@@ -99,7 +99,12 @@ export class OldTree {
         // Carried as compressed bytes with their ZF entry; one iso-merge cannot read is refused
         // here, before a byte is written.
         const problem = e.zf ? zfProblem(e.zf) : 'ZF entry unreadable';
-        if (problem) throw new ImageError(`the file is zisofs-compressed and cannot be carried: ${problem}`, { session: session.session.number, lba: e.recordLba, path: e.path });
+        if (problem)
+          throw new ImageError(`the file is zisofs-compressed and cannot be carried: ${problem}`, {
+            session: session.session.number,
+            lba: e.recordLba,
+            path: e.path,
+          });
       }
       if (e.type === 'sock') t.sockets++;
       else t.add(e);
@@ -183,9 +188,18 @@ export class OldTree {
     const size = this.size[i];
     const dev = this.devices.get(i);
     const e: OldEntry = {
-      index: i, path: this.paths[i], type, perm: this.perm[i], uid: this.uid[i], gid: this.gid[i], mtime: this.mtime[i], size,
+      index: i,
+      path: this.paths[i],
+      type,
+      perm: this.perm[i],
+      uid: this.uid[i],
+      gid: this.gid[i],
+      mtime: this.mtime[i],
+      size,
       extents: type === 'file' && size > 0 ? (this.multi.get(i) ?? `${this.lba[i]}+${size}`) : '',
-      major: dev?.[0] ?? 0, minor: dev?.[1] ?? 0, seen: this.seen[i] as Seen,
+      major: dev?.[0] ?? 0,
+      minor: dev?.[1] ?? 0,
+      seen: this.seen[i] as Seen,
     };
     const target = this.targets.get(i);
     if (target !== undefined) e.target = target;

@@ -9,7 +9,13 @@
 // every image's LBA, is written with the held-back data after the metadata.
 import { SECTOR } from '../iso9660/constants.js';
 import {
-  BOOT_INFO_TABLE_OFFSET, BootEntry, BootInfoChecksum, encodeBootCatalog, encodeBootInfoTable, MEDIA_NO_EMULATION, wholeImageSectorCount,
+  BOOT_INFO_TABLE_OFFSET,
+  BootEntry,
+  BootInfoChecksum,
+  encodeBootCatalog,
+  encodeBootInfoTable,
+  MEDIA_NO_EMULATION,
+  wholeImageSectorCount,
 } from '../iso9660/el-torito.js';
 import type { Inode } from '../tree/tree.js';
 
@@ -66,8 +72,13 @@ export function bootCatalog(plan: BootPlan, inodes: Inode[]): Buffer {
   const entries: BootEntry[] = plan.images.map((s, k) => {
     const i = inodes[k];
     return {
-      platform: s.platform, bootable: s.bootable, media: MEDIA_NO_EMULATION, loadSegment: s.loadSegment, systemType: 0,
-      sectorCount: s.loadSize ?? wholeImageSectorCount(i.size), lba: i.lba,
+      platform: s.platform,
+      bootable: s.bootable,
+      media: MEDIA_NO_EMULATION,
+      loadSegment: s.loadSegment,
+      systemType: 0,
+      sectorCount: s.loadSize ?? wholeImageSectorCount(i.size),
+      lba: i.lba,
     };
   });
   return encodeBootCatalog(entries);

@@ -36,7 +36,10 @@ export class ContinuationBlocks {
    * @param baseLba LBA of the first continuation block
    * @param sizing count blocks only, encode nothing
    */
-  constructor(private readonly baseLba: number, private readonly sizing: boolean) {}
+  constructor(
+    private readonly baseLba: number,
+    private readonly sizing: boolean,
+  ) {}
 
   /** Places the entries (their lengths, and the bytes unless sizing) in chained areas;
    *  returns the CE entry for the record (a dummy while sizing). */

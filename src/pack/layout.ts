@@ -14,7 +14,18 @@ import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/
 import { roundUp } from '../iso9660/numbers.js';
 import { encodePathTable, PathTableEntry, pathTableRecordLength } from '../iso9660/path-table.js';
 import {
-  CE_LENGTH, erEntry, nmEntries, nmEntryLengths, pnEntry, PN_LENGTH, pxEntry, PX_LENGTH, slEntries, spEntry, tfEntry, TF_LENGTH,
+  CE_LENGTH,
+  erEntry,
+  nmEntries,
+  nmEntryLengths,
+  pnEntry,
+  PN_LENGTH,
+  pxEntry,
+  PX_LENGTH,
+  slEntries,
+  spEntry,
+  tfEntry,
+  TF_LENGTH,
 } from '../iso9660/rockridge.js';
 import { Dir, Extent, Inode, isDir, Node, NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
@@ -79,15 +90,19 @@ interface Named {
 }
 
 const TYPE_BITS: Record<NodeType, number> = {
-  file: 0o100000, dir: 0o040000, symlink: 0o120000, chr: 0o020000, blk: 0o060000, fifo: 0o010000,
+  file: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  chr: 0o020000,
+  blk: 0o060000,
+  fifo: 0o010000,
 };
 
 /** A file's sections: contiguous from `lba`, or an earlier session's list. */
 export function fileSections(i: Inode): Extent[] {
   if (i.extents) return i.extents;
   const out: Extent[] = [];
-  for (let off = 0; off < i.size; off += MAX_SECTION_BYTES)
-    out.push({ lba: i.lba + off / SECTOR, bytes: Math.min(MAX_SECTION_BYTES, i.size - off) });
+  for (let off = 0; off < i.size; off += MAX_SECTION_BYTES) out.push({ lba: i.lba + off / SECTOR, bytes: Math.min(MAX_SECTION_BYTES, i.size - off) });
   return out;
 }
 
@@ -123,7 +138,11 @@ export class SessionLayout {
    *  directory above them was left out. */
   jolietLeftOut = 0;
 
-  constructor(root: Dir, private readonly heldBack: HeldBack[], private readonly opt: LayoutOptions) {
+  constructor(
+    root: Dir,
+    private readonly heldBack: HeldBack[],
+    private readonly opt: LayoutOptions,
+  ) {
     // 1. Directories in pre-order of the ISO tree; serial numbers in the same walk. Each
     //    directory's children are named and ordered once, here, for both passes.
     let serial = 1;
@@ -138,8 +157,22 @@ export class SessionLayout {
       let subdirCount = 0;
       for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
       this.dirs.push({
-        dir, parent: index === 0 ? 0 : parent, isoId, jolietId, iso, joliet, subdirCount, isoSubdirs: [], jolietSubdirs: [],
-        isoLba: 0, isoSectors: 0, ceLba: 0, ceBlocks: 0, jolietLba: 0, jolietSectors: 0, jolietPath: opt.joliet ? jolietPath : -1,
+        dir,
+        parent: index === 0 ? 0 : parent,
+        isoId,
+        jolietId,
+        iso,
+        joliet,
+        subdirCount,
+        isoSubdirs: [],
+        jolietSubdirs: [],
+        isoLba: 0,
+        isoSectors: 0,
+        ceLba: 0,
+        ceBlocks: 0,
+        jolietLba: 0,
+        jolietSectors: 0,
+        jolietPath: opt.joliet ? jolietPath : -1,
       });
       const jolietIds = new Map<Node, string>();
       for (const c of joliet) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
@@ -227,10 +260,18 @@ export class SessionLayout {
 
   /** Path tables, directories, the zero sector and the held-back data. */
   private *metadata(): Generator<Buffer> {
-    yield* this.pathTables(this.isoPathTable, (d) => Buffer.from(d.isoId, 'latin1'), (d) => d.isoLba);
+    yield* this.pathTables(
+      this.isoPathTable,
+      (d) => Buffer.from(d.isoId, 'latin1'),
+      (d) => d.isoLba,
+    );
     for (const d of this.dirs) yield* this.isoDirectory(d, false);
     if (this.opt.joliet) {
-      yield* this.pathTables(this.jolietPathTable, (d) => (d.parent === 0 && d === this.dirs[0] ? DOT : jolietIdentifier(d.jolietId)), (d) => d.jolietLba);
+      yield* this.pathTables(
+        this.jolietPathTable,
+        (d) => (d.parent === 0 && d === this.dirs[0] ? DOT : jolietIdentifier(d.jolietId)),
+        (d) => d.jolietLba,
+      );
       for (const d of this.dirs) if (d.jolietPath >= 0) yield* this.jolietDirectory(d, false);
     }
     if (this.seal) yield Buffer.alloc(SECTOR); // the tree tag, sealed later
@@ -256,7 +297,10 @@ export class SessionLayout {
     // The image as a disk: one partition over all of it (the session is the whole image).
     if (hy) encodeIsohybridMbr(hy.code, hy.bootImage.lba, volumeSpaceSize * 4, hy.diskId).copy(head, 0);
     encodePrimaryDescriptor(this.opt.identity, {
-      volumeSpaceSize, pathTableSize: this.isoPtSize, lPathTable: this.isoPtLba[0], mPathTable: this.isoPtLba[1],
+      volumeSpaceSize,
+      pathTableSize: this.isoPtSize,
+      lPathTable: this.isoPtLba[0],
+      mPathTable: this.isoPtLba[1],
       rootRecord: rootRecord(root.isoLba, root.isoSectors),
     }).copy(head, 16 * SECTOR);
     let next = 17;
@@ -264,7 +308,10 @@ export class SessionLayout {
     if (this.opt.bootCatalog) encodeBootRecord(this.opt.bootCatalog.lba).copy(head, next++ * SECTOR);
     if (this.opt.joliet) {
       encodeJolietDescriptor(this.opt.identity, {
-        volumeSpaceSize, pathTableSize: this.jolietPtSize, lPathTable: this.jolietPtLba[0], mPathTable: this.jolietPtLba[1],
+        volumeSpaceSize,
+        pathTableSize: this.jolietPtSize,
+        lPathTable: this.jolietPtLba[0],
+        mPathTable: this.jolietPtLba[1],
         rootRecord: rootRecord(root.jolietLba, root.jolietSectors),
       }).copy(head, next++ * SECTOR);
     }
@@ -295,7 +342,10 @@ export class SessionLayout {
       return [];
     }
     const texts = nodes.map((n) => utf16(n.name));
-    const names = assignJolietNames(nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })), this.opt.jolietMax);
+    const names = assignJolietNames(
+      nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })),
+      this.opt.jolietMax,
+    );
     const out: Named[] = [];
     nodes.forEach((node, k) => {
       const id = names[k].text;
@@ -352,7 +402,7 @@ export class SessionLayout {
     // ZF before NM: a long name goes to a continuation area, ZF stays in the record.
     const zf = i.type === 'file' && i.zisofs ? [ZF_LENGTH] : [];
     const lengths = [PX_LENGTH, TF_LENGTH, ...(device ? [PN_LENGTH] : []), ...zf, ...nmEntryLengths(node.name.length), ...sl.map((b) => b.length)];
-    const index = i.type === 'file' ? this.opt.checksums?.indexOf(i) ?? null : null;
+    const index = i.type === 'file' ? (this.opt.checksums?.indexOf(i) ?? null) : null;
     if (index !== null) lengths.push(CHECKSUM_INDEX_ENTRY_LENGTH);
     if (sizing) return { lengths };
     const entries = [this.px(i), this.tf(i)];
@@ -379,7 +429,15 @@ export class SessionLayout {
     const records = new DirectoryWriter(sizing ? null : d.isoSectors);
     const ce = new ContinuationBlocks(d.ceLba, sizing);
     const parent = this.dirs[d.parent];
-    const add = (identifier: Buffer, su: { lengths: number[]; entries?: Buffer[] }, extent: number, size: number, flags: number, mtime: number, file?: Inode) => {
+    const add = (
+      identifier: Buffer,
+      su: { lengths: number[]; entries?: Buffer[] },
+      extent: number,
+      size: number,
+      flags: number,
+      mtime: number,
+      file?: Inode,
+    ) => {
       const keep = entriesInRecord(su.lengths, systemUseRoom(identifier.length, MAX_RECORD));
       let suLength = 0;
       for (let k = 0; k < keep; k++) suLength += su.lengths[k];
@@ -400,7 +458,9 @@ export class SessionLayout {
     const self = d.dir;
     const isRoot = d === this.dirs[0];
     const own = (i: Inode, extra: Buffer[] = []) =>
-      sizing ? { lengths: [...extra.map((b) => b.length), PX_LENGTH, TF_LENGTH] } : { lengths: [...extra.map((b) => b.length), PX_LENGTH, TF_LENGTH], entries: [...extra, this.px(i), this.tf(i)] };
+      sizing
+        ? { lengths: [...extra.map((b) => b.length), PX_LENGTH, TF_LENGTH] }
+        : { lengths: [...extra.map((b) => b.length), PX_LENGTH, TF_LENGTH], entries: [...extra, this.px(i), this.tf(i)] };
     const selfSu = isRoot ? own(self, [spEntry()]) : own(self);
     if (isRoot) {
       selfSu.lengths.push(erEntry().length);

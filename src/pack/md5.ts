@@ -22,8 +22,25 @@ import {
 } from '../iso9660/checksum-tags.js';
 import type { Inode } from '../tree/tree.js';
 import {
-  align4, CONTROL_CELLS, DATA, DISCARD, DONE, END, FAILED, FINISH, HEAD, HEADER_BYTES, READER_IDLE, REF, RING_BYTES, STARTING, STATE, TAIL,
-  WRAP, WRITER_WAITING, type RingData,
+  align4,
+  CONTROL_CELLS,
+  DATA,
+  DISCARD,
+  DONE,
+  END,
+  FAILED,
+  FINISH,
+  HEAD,
+  HEADER_BYTES,
+  READER_IDLE,
+  REF,
+  RING_BYTES,
+  STARTING,
+  STATE,
+  TAIL,
+  WRAP,
+  WRITER_WAITING,
+  type RingData,
 } from './md5-ring.js';
 
 /** Bytes of the AL entry that carries the root's isofs.ca. */

@@ -22,7 +22,11 @@ export class SessionOutput {
    * @param fd where the bytes go
    * @param streamFraming head-last stream (a pipe) instead of a plain image (a file or device we can seek in)
    */
-  constructor(private readonly fd: number, private readonly start: number, private readonly streamFraming: boolean) {
+  constructor(
+    private readonly fd: number,
+    private readonly start: number,
+    private readonly streamFraming: boolean,
+  ) {
     if (streamFraming) this.append(encodeStreamHeader({ start }));
     else this.appendZeros(HEAD_SECTORS * SECTOR);
   }

@@ -49,9 +49,25 @@ export interface Dir extends Inode {
  *  the layout reads these fields millions of times. */
 export function newInode(type: NodeType, a: Attributes): Inode {
   return {
-    type, perm: a.perm, uid: a.uid, gid: a.gid, mtime: a.mtime, atime: a.atime, ctime: a.ctime,
-    size: 0, lba: 0, extents: undefined, target: undefined, major: undefined, minor: undefined,
-    links: 0, heldBack: undefined, reference: undefined, serial: undefined, children: undefined, zisofs: undefined,
+    type,
+    perm: a.perm,
+    uid: a.uid,
+    gid: a.gid,
+    mtime: a.mtime,
+    atime: a.atime,
+    ctime: a.ctime,
+    size: 0,
+    lba: 0,
+    extents: undefined,
+    target: undefined,
+    major: undefined,
+    minor: undefined,
+    links: 0,
+    heldBack: undefined,
+    reference: undefined,
+    serial: undefined,
+    children: undefined,
+    zisofs: undefined,
   } as Inode;
 }
 

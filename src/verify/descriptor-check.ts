@@ -39,7 +39,8 @@ export function checkDescriptors(ctx: SessionContext): DescriptorSet {
     }
     const type = sector[0];
     set.sectors = i + 1;
-    if (i === 0 && type !== DESCRIPTOR_PRIMARY) ctx.find('descriptor', `the first volume descriptor has type ${type}, not a primary one`, { lba, expected: DESCRIPTOR_PRIMARY, found: type });
+    if (i === 0 && type !== DESCRIPTOR_PRIMARY)
+      ctx.find('descriptor', `the first volume descriptor has type ${type}, not a primary one`, { lba, expected: DESCRIPTOR_PRIMARY, found: type });
     if (type === DESCRIPTOR_TERMINATOR) {
       terminator = true;
       if (sector[6] !== 1) ctx.find('descriptor', `terminator version ${sector[6]} is not 1`, { lba });
@@ -73,7 +74,8 @@ export function checkDescriptors(ctx: SessionContext): DescriptorSet {
       ctx.find('descriptor', `volume descriptor of unknown type ${type}`, { lba, found: type });
     }
   }
-  if (!terminator && set.sectors >= MAX_DESCRIPTORS) ctx.find('descriptor', `no terminator among the first ${MAX_DESCRIPTORS} volume descriptors`, { lba: s.start + 16 });
+  if (!terminator && set.sectors >= MAX_DESCRIPTORS)
+    ctx.find('descriptor', `no terminator among the first ${MAX_DESCRIPTORS} volume descriptors`, { lba: s.start + 16 });
   return set;
 }
 
@@ -95,15 +97,20 @@ function primaryFields(ctx: SessionContext, sector: Buffer, vd: VolumeDescriptor
   const end = ctx.session.start + vd.volumeSpaceSize;
   if (end > ctx.src.sectors)
     ctx.find('medium', `the session ends at LBA ${end}, past the end of the medium (${ctx.src.sectors} sectors): truncated`, {
-      lba: ctx.src.sectors, expected: end, found: ctx.src.sectors,
+      lba: ctx.src.sectors,
+      expected: end,
+      found: ctx.src.sectors,
     });
   descriptorGeometry(ctx, vd, lba, 'PVD');
 }
 
 function descriptorGeometry(ctx: SessionContext, vd: VolumeDescriptor, lba: number, what: string): void {
   const inSession = (x: number) => x >= ctx.session.start && x < ctx.end;
-  if (!inSession(vd.root.extent)) ctx.find('extent', `${what} root directory at LBA ${vd.root.extent} lies outside the session`, { lba, found: vd.root.extent });
-  if (vd.root.size === 0 || vd.root.size % SECTOR) ctx.find('directory', `${what} root directory size ${vd.root.size} is not a whole number of sectors`, { lba });
+  if (!inSession(vd.root.extent))
+    ctx.find('extent', `${what} root directory at LBA ${vd.root.extent} lies outside the session`, { lba, found: vd.root.extent });
+  if (vd.root.size === 0 || vd.root.size % SECTOR)
+    ctx.find('directory', `${what} root directory size ${vd.root.size} is not a whole number of sectors`, { lba });
   if (!inSession(vd.lPathTable)) ctx.find('path-table', `${what} L path table at LBA ${vd.lPathTable} lies outside the session`, { lba, found: vd.lPathTable });
-  if (vd.mPathTable !== 0 && !inSession(vd.mPathTable)) ctx.find('path-table', `${what} M path table at LBA ${vd.mPathTable} lies outside the session`, { lba, found: vd.mPathTable });
+  if (vd.mPathTable !== 0 && !inSession(vd.mPathTable))
+    ctx.find('path-table', `${what} M path table at LBA ${vd.mPathTable} lies outside the session`, { lba, found: vd.mPathTable });
 }

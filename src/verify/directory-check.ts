@@ -92,13 +92,24 @@ export class DirectoryCheck {
     const dot = recs[0].record;
     const dotdot = recs[1].record;
     if (dot.extent !== w.extent || dot.size !== w.size)
-      this.ctx.find('directory', `${tree}\`.\` record says ${dot.extent}+${dot.size}, the directory is ${w.extent}+${w.size}`, { lba: w.extent, path: w.path, expected: w.extent, found: dot.extent });
-    if (!(dot.flags & FLAG_DIRECTORY) || !(dotdot.flags & FLAG_DIRECTORY)) this.ctx.find('directory', `${tree}\`.\` or \`..\` record is not flagged as a directory`, { lba: w.extent, path: w.path });
+      this.ctx.find('directory', `${tree}\`.\` record says ${dot.extent}+${dot.size}, the directory is ${w.extent}+${w.size}`, {
+        lba: w.extent,
+        path: w.path,
+        expected: w.extent,
+        found: dot.extent,
+      });
+    if (!(dot.flags & FLAG_DIRECTORY) || !(dotdot.flags & FLAG_DIRECTORY))
+      this.ctx.find('directory', `${tree}\`.\` or \`..\` record is not flagged as a directory`, { lba: w.extent, path: w.path });
     // libisofs (xorriso 1.5) points every Joliet `..` at the directory itself; readers
     // ignore it, so that quirk is accepted.
     const libisofsJoliet = joliet && dotdot.extent === w.extent;
     if (dotdot.extent !== w.parentExtent && !libisofsJoliet)
-      this.ctx.find('directory', `${tree}\`..\` record points at LBA ${dotdot.extent}, the parent directory is at ${w.parentExtent}`, { lba: w.extent, path: w.path, expected: w.parentExtent, found: dotdot.extent });
+      this.ctx.find('directory', `${tree}\`..\` record points at LBA ${dotdot.extent}, the parent directory is at ${w.parentExtent}`, {
+        lba: w.extent,
+        path: w.path,
+        expected: w.parentExtent,
+        found: dotdot.extent,
+      });
     if (!rock) return;
     const isRoot = w.path === '';
     const { rr } = this.walker.systemUse(dot, w.extent, w.path, isRoot);
@@ -115,9 +126,15 @@ export class DirectoryCheck {
     for (const x of c.sections) {
       const sectors = Math.ceil(x.bytes / SECTOR);
       if (x.lba + sectors > src.sectors)
-        this.ctx.find('extent', `${joliet ? 'Joliet ' : ''}file data ${x.lba}+${x.bytes} runs past the end of the medium (${src.sectors} sectors)`, { lba: x.lba, path: c.path });
+        this.ctx.find('extent', `${joliet ? 'Joliet ' : ''}file data ${x.lba}+${x.bytes} runs past the end of the medium (${src.sectors} sectors)`, {
+          lba: x.lba,
+          path: c.path,
+        });
       else if (x.lba + sectors > end)
-        this.ctx.find('extent', `${joliet ? 'Joliet ' : ''}file data ${x.lba}+${x.bytes} lies past the end of the session (LBA ${end})`, { lba: x.lba, path: c.path });
+        this.ctx.find('extent', `${joliet ? 'Joliet ' : ''}file data ${x.lba}+${x.bytes} lies past the end of the session (LBA ${end})`, {
+          lba: x.lba,
+          path: c.path,
+        });
       else if (x.lba < 16) this.ctx.find('extent', `file data at LBA ${x.lba} lies in the system area`, { lba: x.lba, path: c.path });
     }
   }
@@ -125,5 +142,9 @@ export class DirectoryCheck {
 
 /** An identifier as text for a message: Joliet's UCS-2 big-endian, else bytes. */
 function showIdentifier(id: Buffer, joliet: boolean): string {
-  return joliet ? Buffer.from(id.subarray(0, id.length & ~1)).swap16().toString('utf16le') : id.toString('latin1');
+  return joliet
+    ? Buffer.from(id.subarray(0, id.length & ~1))
+        .swap16()
+        .toString('utf16le')
+    : id.toString('latin1');
 }

@@ -11,7 +11,13 @@ import type { SessionContext } from './session-context.js';
  * directory matched to each Rock Ridge directory: by name, else in order among the rest
  * (Joliet names may be shortened).
  */
-export function compareTrees(ctx: SessionContext, paths: { iso: string; joliet: string }, rockRidge: boolean, rock: DirectoryChild[], joliet: DirectoryChild[]): Map<DirectoryChild, DirectoryChild> {
+export function compareTrees(
+  ctx: SessionContext,
+  paths: { iso: string; joliet: string },
+  rockRidge: boolean,
+  rock: DirectoryChild[],
+  joliet: DirectoryChild[],
+): Map<DirectoryChild, DirectoryChild> {
   const other = rockRidge ? 'Rock Ridge' : 'ISO 9660';
   const key = (c: DirectoryChild) => c.sections.map((x) => `${x.lba}+${x.bytes}`).join(',');
   // Files by their first LBA (a number: no key text for every file), then by all extents.
@@ -33,7 +39,9 @@ export function compareTrees(ctx: SessionContext, paths: { iso: string; joliet: 
     if (at >= 0) list!.splice(at, 1);
     else
       ctx.find('joliet', `Joliet file ${JSON.stringify(j.name)} (data ${key(j)}) has no file with the same extents in the ${other} tree`, {
-        lba: j.recordLba, path: childPath(paths.joliet, j.name), found: key(j),
+        lba: j.recordLba,
+        path: childPath(paths.joliet, j.name),
+        found: key(j),
       });
   }
   // What libisofs leaves out on purpose (paths over 240 bytes; joliet-path.ts) is not a finding.
@@ -42,7 +50,12 @@ export function compareTrees(ctx: SessionContext, paths: { iso: string; joliet: 
     jolietPathLength(parentLength, Math.min(Buffer.from(c.name, 'latin1').toString('utf8').length, JOLIET_LONG_MAX)) > JOLIET_MAX_PATH;
   for (const list of rockFiles.values())
     for (const c of list)
-      if (!mayLeaveOut(c)) ctx.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, { lba: c.recordLba, path: childPath(paths.iso, c.name), expected: key(c) });
+      if (!mayLeaveOut(c))
+        ctx.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, {
+          lba: c.recordLba,
+          path: childPath(paths.iso, c.name),
+          expected: key(c),
+        });
 
   const pairs = new Map<DirectoryChild, DirectoryChild>();
   const rockDirs = rock.filter((c) => c.isDir);
@@ -61,10 +74,12 @@ export function compareTrees(ctx: SessionContext, paths: { iso: string; joliet: 
   const restJ = [...freeJ];
   for (let k = 0; k < Math.min(restR.length, restJ.length); k++) pairs.set(restR[k], restJ[k]);
   for (let k = restJ.length; k < restR.length; k++)
-    if (!mayLeaveOut(restR[k])) ctx.find('joliet', 'directory missing from the Joliet tree', { lba: restR[k].recordLba, path: childPath(paths.iso, restR[k].name) });
+    if (!mayLeaveOut(restR[k]))
+      ctx.find('joliet', 'directory missing from the Joliet tree', { lba: restR[k].recordLba, path: childPath(paths.iso, restR[k].name) });
   for (let k = restR.length; k < restJ.length; k++)
     ctx.find('joliet', `Joliet directory ${JSON.stringify(restJ[k].name)} has no counterpart in the ${other} tree`, {
-      lba: restJ[k].recordLba, path: childPath(paths.joliet, restJ[k].name),
+      lba: restJ[k].recordLba,
+      path: childPath(paths.joliet, restJ[k].name),
     });
   return pairs;
 }

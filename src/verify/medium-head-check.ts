@@ -31,13 +31,17 @@ export function checkMediumHead(src: SectorSource, newest: SessionEntry, sink: F
     }
     if (type === DESCRIPTOR_PRIMARY || type === DESCRIPTOR_SUPPLEMENTARY) {
       const size = b.readUInt32LE(VD.volumeSpaceSize);
-      if (size !== end)
-        find(`the volume space size at LBA ${head} is ${size}, the newest session ends at ${end}`, head, end, size);
+      if (size !== end) find(`the volume space size at LBA ${head} is ${size}, the newest session ends at ${end}`, head, end, size);
       for (let k = 0; k < SECTOR; k++) {
         if (k >= VD.volumeSpaceSize && k < VD.volumeSpaceSize + 8) continue;
         if (type === DESCRIPTOR_PRIMARY && k >= VD.applicationUse && k < VD.applicationUse + VD.applicationUseLength) continue;
         if (a[k] !== b[k]) {
-          find(`the descriptor at LBA ${head} differs from the newest session's at LBA ${own} (byte ${k}): the medium head does not show the newest session`, head, a[k], b[k]);
+          find(
+            `the descriptor at LBA ${head} differs from the newest session's at LBA ${own} (byte ${k}): the medium head does not show the newest session`,
+            head,
+            a[k],
+            b[k],
+          );
           break;
         }
       }

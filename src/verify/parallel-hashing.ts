@@ -34,7 +34,11 @@ export class DataHasher {
   readonly seeks: boolean = false;
 
   /** `fd`: the medium's descriptor, for the hashing thread; none: hash on this thread only. */
-  constructor(src: SectorSource, fd?: number, private readonly progress?: (bytes: number) => void) {
+  constructor(
+    src: SectorSource,
+    fd?: number,
+    private readonly progress?: (bytes: number) => void,
+  ) {
     this.read = (b, position, length) => src.readInto(b, position, length);
     if (fd === undefined) return;
     this.seeks = fstatSync(fd).isBlockDevice();

@@ -20,7 +20,14 @@ interface PathTableRecord {
   lba: number;
 }
 
-export function checkPathTables(ctx: SessionContext, vd: VolumeDescriptor, dirs: Map<number, DirPlace>, rootExtent: number, joliet: boolean, treeIncomplete: boolean): void {
+export function checkPathTables(
+  ctx: SessionContext,
+  vd: VolumeDescriptor,
+  dirs: Map<number, DirPlace>,
+  rootExtent: number,
+  joliet: boolean,
+  treeIncomplete: boolean,
+): void {
   const what = joliet ? 'Joliet ' : '';
   const size = vd.pathTableSize;
   const sectors = Math.ceil(size / SECTOR);
@@ -50,13 +57,20 @@ export function checkPathTables(ctx: SessionContext, vd: VolumeDescriptor, dirs:
       const a = le[k];
       const b = be[k];
       if (a.extent !== b.extent || a.parent !== b.parent || !a.identifier.equals(b.identifier)) {
-        ctx.find('path-table', `${what}L and M path tables differ at entry ${k + 1}`, { lba: b.lba, expected: `${a.extent}/${a.parent}`, found: `${b.extent}/${b.parent}` });
+        ctx.find('path-table', `${what}L and M path tables differ at entry ${k + 1}`, {
+          lba: b.lba,
+          expected: `${a.extent}/${a.parent}`,
+          found: `${b.extent}/${b.parent}`,
+        });
         break;
       }
     }
     if (le.length !== be.length) ctx.find('path-table', `${what}L path table has ${le.length} entries, M has ${be.length}`, { lba: vd.mPathTable });
   }
-  for (const [table, lba] of [[le, vd.lPathTable], [be, vd.mPathTable]] as const) {
+  for (const [table, lba] of [
+    [le, vd.lPathTable],
+    [be, vd.mPathTable],
+  ] as const) {
     if (!table) continue;
     againstTree(ctx, table, dirs, rootExtent, joliet, lba, treeIncomplete);
   }
@@ -66,11 +80,21 @@ function decodeTable(ctx: SessionContext, b: Buffer, little: boolean, lba: numbe
   const { entries, malformedAt } = decodePathTable(b, little);
   const out = entries.map((e) => ({ extent: e.extent, parent: e.parent, identifier: e.identifier, lba: lba + Math.floor(e.offset / SECTOR) }));
   if (malformedAt === null) return out;
-  ctx.find('path-table', `${what} path table record at byte ${malformedAt} is malformed (identifier length ${b[malformedAt]})`, { lba: lba + Math.floor(malformedAt / SECTOR) });
+  ctx.find('path-table', `${what} path table record at byte ${malformedAt} is malformed (identifier length ${b[malformedAt]})`, {
+    lba: lba + Math.floor(malformedAt / SECTOR),
+  });
   return out.length ? out : null;
 }
 
-function againstTree(ctx: SessionContext, table: PathTableRecord[], dirs: Map<number, DirPlace>, rootExtent: number, joliet: boolean, tableLba: number, treeIncomplete: boolean): void {
+function againstTree(
+  ctx: SessionContext,
+  table: PathTableRecord[],
+  dirs: Map<number, DirPlace>,
+  rootExtent: number,
+  joliet: boolean,
+  tableLba: number,
+  treeIncomplete: boolean,
+): void {
   const what = joliet ? 'Joliet path table' : 'path table';
   let problems = 0;
   const report = (message: string, where: { lba: number; expected?: string | number; found?: string | number }) => {
@@ -81,12 +105,14 @@ function againstTree(ctx: SessionContext, table: PathTableRecord[], dirs: Map<nu
     for (let k = 1; k < table.length; k++) {
       const e = table[k];
       if (e.parent < 1 || e.parent > k) report(`${what} entry ${k + 1} names parent ${e.parent}, not an earlier entry`, { lba: e.lba, found: e.parent });
-      else if (e.extent < ctx.session.start || e.extent >= ctx.end) report(`${what} entry ${k + 1} points at LBA ${e.extent}, outside the session`, { lba: e.lba, found: e.extent });
+      else if (e.extent < ctx.session.start || e.extent >= ctx.end)
+        report(`${what} entry ${k + 1} points at LBA ${e.extent}, outside the session`, { lba: e.lba, found: e.extent });
     }
     if (problems > 20) ctx.find('path-table', `${what}: ${problems - 20} more problems not listed`, { lba: tableLba });
     return;
   }
-  if (table.length !== dirs.size) report(`${what} lists ${table.length} directories, the tree has ${dirs.size}`, { lba: tableLba, expected: dirs.size, found: table.length });
+  if (table.length !== dirs.size)
+    report(`${what} lists ${table.length} directories, the tree has ${dirs.size}`, { lba: tableLba, expected: dirs.size, found: table.length });
   const seen = new Set<number>();
   for (let k = 0; k < table.length; k++) {
     const e = table[k];
@@ -109,17 +135,21 @@ function againstTree(ctx: SessionContext, table: PathTableRecord[], dirs: Map<nu
     const parent = table[e.parent - 1];
     if (parent.extent !== place.parentExtent)
       report(`${what} entry ${k + 1} (LBA ${e.extent}) names a parent at LBA ${parent.extent}, the tree's is at ${place.parentExtent}`, {
-        lba: e.lba, expected: place.parentExtent, found: parent.extent,
+        lba: e.lba,
+        expected: place.parentExtent,
+        found: parent.extent,
       });
     if (!e.identifier.equals(place.identifier))
-      report(`${what} entry ${k + 1} (LBA ${e.extent}) has identifier ${JSON.stringify(e.identifier.toString('latin1'))}, its directory record ${JSON.stringify(place.identifier.toString('latin1'))}`, {
-        lba: e.lba,
-      });
+      report(
+        `${what} entry ${k + 1} (LBA ${e.extent}) has identifier ${JSON.stringify(e.identifier.toString('latin1'))}, its directory record ${JSON.stringify(place.identifier.toString('latin1'))}`,
+        {
+          lba: e.lba,
+        },
+      );
     const prev = table[k - 1];
     if (k > 1 && (e.parent < prev.parent || (e.parent === prev.parent && !inOrder(prev.identifier, true, e.identifier, true, joliet))))
       report(`${what} entry ${k + 1} is out of order`, { lba: e.lba });
   }
-  for (const [extent] of dirs)
-    if (!seen.has(extent)) report(`${what} does not list the directory at LBA ${extent}`, { lba: tableLba, expected: extent });
+  for (const [extent] of dirs) if (!seen.has(extent)) report(`${what} does not list the directory at LBA ${extent}`, { lba: tableLba, expected: extent });
   if (problems > 20) ctx.find('path-table', `${what}: ${problems - 20} more problems not listed`, { lba: tableLba });
 }

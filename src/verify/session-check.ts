@@ -48,8 +48,18 @@ export class SessionChecker {
   ) {
     this.ctx = new SessionContext(src, session, sink);
     this.result = {
-      session, volumeSpaceSize: null, primary: null, joliet: null, rockRidge: false, files: 0, directories: 0, fileBytes: 0,
-      checksumArea: null, checksummed: new ChecksummedFiles(), descriptorSectors: 0, zisofsFiles: 0,
+      session,
+      volumeSpaceSize: null,
+      primary: null,
+      joliet: null,
+      rockRidge: false,
+      files: 0,
+      directories: 0,
+      fileBytes: 0,
+      checksumArea: null,
+      checksummed: new ChecksummedFiles(),
+      descriptorSectors: 0,
+      zisofsFiles: 0,
     };
   }
 

@@ -42,7 +42,12 @@ export class TreeCheck {
     private readonly rockRidge: boolean,
   ) {
     // One walker reads both trees: twice the medium's sectors may be read.
-    this.walker = new DirectoryWalker(ctx.src, walkFindings(ctx, () => (this.incomplete = true)), { directoryReads: 2 }, { start: ctx.session.start, end: ctx.end });
+    this.walker = new DirectoryWalker(
+      ctx.src,
+      walkFindings(ctx, () => (this.incomplete = true)),
+      { directoryReads: 2 },
+      { start: ctx.session.start, end: ctx.end },
+    );
     this.dirs = new DirectoryCheck(ctx, this.walker, totals, rockRidge);
   }
 
@@ -51,10 +56,16 @@ export class TreeCheck {
     const t = this.totals;
     this.isoDirs.set(rootExtent, { parentExtent: rootExtent, identifier: Buffer.from([0]) });
     if (jolietRoot) this.jolietDirs.set(jolietRoot.extent, { parentExtent: jolietRoot.extent, identifier: Buffer.from([0]) });
-    const stack: DirWork[] = [{
-      path: '', extent: rootExtent, size: rootSize, parentExtent: rootExtent, depth: 0,
-      joliet: jolietRoot ? { ...jolietRoot, parentExtent: jolietRoot.extent, path: '' } : null,
-    }];
+    const stack: DirWork[] = [
+      {
+        path: '',
+        extent: rootExtent,
+        size: rootSize,
+        parentExtent: rootExtent,
+        depth: 0,
+        joliet: jolietRoot ? { ...jolietRoot, parentExtent: jolietRoot.extent, path: '' } : null,
+      },
+    ];
     while (stack.length) {
       const w = stack.pop()!;
       if (!this.walker.enter(w.extent, w.depth, w.path)) continue;
@@ -92,13 +103,19 @@ export class TreeCheck {
           jolietKids = this.read(w.joliet, true);
         }
       }
-      const pairs = jolietKids && w.joliet ? compareTrees(this.ctx, { iso: w.path, joliet: w.joliet.path }, this.rockRidge, view, jolietKids) : new Map<DirectoryChild, DirectoryChild>();
+      const pairs =
+        jolietKids && w.joliet
+          ? compareTrees(this.ctx, { iso: w.path, joliet: w.joliet.path }, this.rockRidge, view, jolietKids)
+          : new Map<DirectoryChild, DirectoryChild>();
       const subdirs: DirWork[] = [];
       for (const c of view) {
         if (!c.isDir) continue;
         const jc = pairs.get(c);
         subdirs.push({
-          path: c.path, extent: c.record.extent, size: c.record.size, depth: w.depth + 1,
+          path: c.path,
+          extent: c.record.extent,
+          size: c.record.size,
+          depth: w.depth + 1,
           parentExtent: this.relocatedParent.get(c.record.extent) ?? w.extent,
           joliet: jc && w.joliet ? { extent: jc.record.extent, size: jc.record.size, parentExtent: w.joliet.extent, path: jc.path } : null,
         });

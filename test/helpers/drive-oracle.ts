@@ -67,7 +67,9 @@ export function runDriveOracle(t: OracleAssertions, run: OracleRun): { stdout: s
     } catch {
       // no console kept
     }
-    t.fail(`oracle run ${run.disc.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(-2000)}\nstdout: ${(r.stdout ?? '').slice(-2000)}\nconsole: ${console}`);
+    t.fail(
+      `oracle run ${run.disc.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr ?? '').slice(-2000)}\nstdout: ${(r.stdout ?? '').slice(-2000)}\nconsole: ${console}`,
+    );
     return null;
   }
   return { stdout: r.stdout, stderr: r.stderr };
