@@ -15,7 +15,7 @@ import { burnSession, fixDisc, type BurnOptions } from '../dist/drive/burn.js';
 import { judgeReservation } from '../dist/drive/reserved-head-commit.js';
 import { decodeTrackInformation, type TrackInformation } from '../dist/drive/mmc.js';
 import { EMPTY_VOLUME_ID } from '../dist/session/placeholder-head.js';
-import { type ModelMedium } from './helpers/recorder-model.js';
+import type { ModelMedium } from './helpers/recorder-model.js';
 import { StreamRecorderModel } from './helpers/stream-recorder-model.js';
 
 const ISO_PACK = new URL('../bin/iso-pack.js', import.meta.url).pathname;

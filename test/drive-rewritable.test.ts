@@ -228,7 +228,7 @@ for (const medium of ['dvd+rw', 'bd-re', 'dvd-ram'] as RewritableMedium[]) {
       const disc = await probeOverwritable(drive, (await currentProfile(drive))!);
       const before = model.trace.length;
       const onDisc = overwritableMedium(drive, disc, { write: true, capacity: null }, false);
-      let r;
+      let r: ReturnType<typeof writeSession>;
       try {
         r = writeSession(onDisc, [img], writeOpts(img));
       } finally {

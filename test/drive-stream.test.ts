@@ -12,7 +12,7 @@ import { BurnMmc, type Sleep } from '../dist/drive/burn-mmc.js';
 import { probeForBurn } from '../dist/drive/burn-probe.js';
 import { burnSession, fixDisc, type BurnOptions } from '../dist/drive/burn.js';
 import { EMPTY_VOLUME_ID, emptyTreeHead, placeholderHead } from '../dist/session/placeholder-head.js';
-import { type ModelMedium } from './helpers/recorder-model.js';
+import type { ModelMedium } from './helpers/recorder-model.js';
 import { StreamRecorderModel } from './helpers/stream-recorder-model.js';
 
 const ISO_PACK = new URL('../bin/iso-pack.js', import.meta.url).pathname;

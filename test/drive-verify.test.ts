@@ -11,7 +11,7 @@ import { discImage, type DriveSectorReader, reportUnreadable } from '../src/driv
 import { readDisc } from '../src/drive/disc.js';
 import { Drive } from '../src/drive/drive.js';
 import type { ImageEntry } from '../src/image/entry.js';
-import { Image } from '../src/image/image.js';
+import type { Image } from '../src/image/image.js';
 import { type Finding, FindingSink } from '../src/verify/findings.js';
 import { verifyMedium } from '../src/verify/verifier.js';
 import { FakeTransport, type FakeDisc } from './helpers/fake-drive.js';

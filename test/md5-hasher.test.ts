@@ -64,7 +64,7 @@ t.test('files of all sizes, references between them, and empty files', (t) => {
   sums.reference(file, undefined, 'no-md5'); // nothing recorded, no slot
   t.equal(sums.count, expected.length, 'one slot per file with an MD5');
   t.equal(sums.indexOf(file), null, 'a reference without an MD5 has no index');
-  inodes.forEach((i, k) => t.equal(sums.indexOf(i), k + 1, `file ${k} at index ${k + 1}`, { diagnostic: false }));
+  for (const [k, i] of inodes.entries()) t.equal(sums.indexOf(i), k + 1, `file ${k} at index ${k + 1}`, { diagnostic: false });
   const array = sums.array();
   t.equal(array.length, sums.arraySectors * 2048);
   t.equal(entry(array, 0), '0'.repeat(32), 'session MD5 left to the seal');
@@ -99,7 +99,7 @@ t.test('100,000 small files', (t) => {
   }
   const array = sums.array();
   t.equal(sums.count, 100_000);
-  hashes.forEach((h, f) => h && t.equal(entry(array, f + 1), h, `file ${f}`, { diagnostic: false }));
+  for (const [f, h] of hashes.entries()) if (h) t.equal(entry(array, f + 1), h, `file ${f}`, { diagnostic: false });
   t.end();
 });
 

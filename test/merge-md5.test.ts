@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { checksumAreaProblem } from '../dist/image/checksum-array.js';
 import { Image } from '../dist/image/image.js';
+import type { ChecksumArea } from '../dist/iso9660/checksum-tags.js';
 import { md5 } from './helpers/merge.js';
 import { bin, must, node, run } from './helpers/run.js';
 import { needs } from './helpers/skip.js';
@@ -78,7 +79,7 @@ function readerMd5s(medium: string): Map<string, string | undefined> {
   try {
     const tree = image.session();
     const indexes = new Map<string, number | undefined>();
-    let area;
+    let area: ChecksumArea | undefined;
     image.walk(tree, (e) => {
       if (e.path === '') area = e.checksumArea;
       if (e.type === 'file') indexes.set(e.path, e.checksumIndex);

@@ -10,7 +10,7 @@ import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
 import type { MediumStatus } from '../media/medium.js';
-import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError } from './common.js';
+import { answeredHelpOrVersion, checkKnownOptions, lastValue, runTool, UsageError } from './common.js';
 
 const TOOL = 'cd-msinfo';
 

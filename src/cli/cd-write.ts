@@ -15,7 +15,7 @@ import { driveAtAddress, drivePathOf, writeOnDrive } from './cd-write-drive.js';
 import type { BlankKind } from '../drive/erase.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
-import { answeredHelpOrVersion, checkKnownOptions, lastValue, packageVersion, runTool, UsageError, wantProgress } from './common.js';
+import { answeredHelpOrVersion, checkKnownOptions, lastValue, runTool, UsageError, wantProgress } from './common.js';
 import { SECTOR } from '../iso9660/constants.js';
 
 const TOOL = 'cd-write';

@@ -14,6 +14,7 @@ export function packageVersion(): string {
 }
 
 /** Runs a tool's main function: one line on stderr and exit 1 (2 for usage) on failure. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a main that has nothing to say about its exit returns nothing
 export function runTool(tool: string, main: () => Promise<number | void>): void {
   main().then(
     (code) => {

@@ -4,13 +4,13 @@ import { isatty } from 'node:tty';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import { Packer } from '../pack/packer.js';
-import { type ZisofsOptions } from '../pack/zisofs-writer.js';
+import type { ZisofsOptions } from '../pack/zisofs-writer.js';
 import { bootPlan } from './boot-options.js';
 import { DEFAULT_BLOCK_LOG2 } from '../iso9660/zisofs.js';
 import { writeAll } from '../session/io.js';
 import { tarChunks } from '../tar/input.js';
 import { SessionOutput } from '../session/output.js';
-import { type Compression } from '../tar/compression.js';
+import type { Compression } from '../tar/compression.js';
 import { type TarEntry, TarParser, type TarSink } from '../tar/parser.js';
 import {
   allOf,

@@ -2,7 +2,7 @@
 // Host:Channel:Target:Lun with its INQUIRY type, vendor, model and revision. cdrecord's
 // `dev=B,T,L` (and `ATA:B,T,L`, `dev=T,L` with bus 0) maps onto that address; `/dev/srN` is
 // the block node of a CD-ROM-class device (major 11) and `/dev/sgN` its generic sibling.
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 export interface ScsiAddress {
@@ -168,7 +168,7 @@ export function sysfsEntryOf(path: string, roots: SysfsRoots = {}): DriveEntry |
  * disks and everything else are not.
  */
 export function isOpticalDrive(path: string, roots: SysfsRoots = {}): boolean {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch {

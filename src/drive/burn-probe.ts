@@ -4,7 +4,7 @@
 // drive.ts's and mmc.ts's; this only chooses what to ask, per profile, as libburn does.
 import { DriveError, NoMediumError, type Drive } from './drive.js';
 import type { DiscForBurn } from './burn.js';
-import { INVISIBLE_TRACK } from './mmc.js';
+import { type DiscInformation, INVISIBLE_TRACK } from './mmc.js';
 import { profileInfo } from './profiles.js';
 
 const CAPABILITIES_PAGE = 0x2a;
@@ -25,7 +25,7 @@ const NONE: DiscForBurn = {
 
 export async function probeForBurn(drive: Drive): Promise<DiscForBurn> {
   let profile: number;
-  let di;
+  let di: DiscInformation;
   try {
     await drive.testUnitReady();
     profile = (await drive.configuration()).currentProfile;

@@ -7,11 +7,11 @@
 // Input and drive run side by side: the input is read into a ring as fast as it comes and
 // the drive is fed 64 KiB WRITEs from the ring, so a producer that pauses does not starve it.
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
-import { type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import type { VolumeDescriptor } from '../iso9660/volume-descriptor.js';
 import { isPlausibleStart, isRootDirectorySector } from '../session/plain-image.js';
 import { RECEIVER_HOLD_BYTES, sessionReceiver, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { MediumRefusal } from '../media/medium.js';
-import { BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, WRITE_TIMEOUT_MS, type Sleep } from './burn-mmc.js';
+import { type BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, WRITE_TIMEOUT_MS, type Sleep } from './burn-mmc.js';
 import type { Drive } from './drive.js';
 import { profileInfo, type ProfileInfo } from './profiles.js';
 import { Ring } from './ring.js';

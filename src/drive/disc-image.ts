@@ -11,7 +11,7 @@ import type { SessionEntry } from '../image/sessions.js';
 import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import { readDisc, type DiscReport } from './disc.js';
 import { probeOverwritable } from './overwritable.js';
-import { Drive, DriveError, NoMediumError, openDrive } from './drive.js';
+import { type Drive, DriveError, NoMediumError, openDrive } from './drive.js';
 import type { Sense } from './sense.js';
 import type { FindingSink } from '../verify/findings.js';
 

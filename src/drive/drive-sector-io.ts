@@ -6,7 +6,6 @@ import { SECTOR } from '../iso9660/constants.js';
 import type { SectorIo } from '../media/sector-io.js';
 import { LONG_TIMEOUT_MS, WRITE_TIMEOUT_MS } from './burn-mmc.js';
 import type { Drive } from './drive.js';
-import { read10Cdb } from './mmc.js';
 import { synchronizeCache, write10 } from './write-commands.js';
 
 /** Blocks per READ(10)/WRITE(10): 64 KiB, a BD cluster and two DVD ECC blocks. */

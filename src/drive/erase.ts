@@ -2,7 +2,7 @@
 // DVD-RW, FORMAT UNIT for DVD+RW (full format, 26h) and BD-RE (with spare areas, 30h), each
 // sent with Immed and then polled with TEST UNIT READY, whose not-ready sense carries the
 // drive's progress (SKSV). CDBs and parameter lists are write-commands.ts's.
-import { BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, realSleep, type Sleep } from './burn-mmc.js';
+import { type BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, realSleep, type Sleep } from './burn-mmc.js';
 import { MediumRefusal } from '../media/medium.js';
 import { currentProfile, formatCapacities } from './overwritable.js';
 import type { ProfileInfo } from './profiles.js';

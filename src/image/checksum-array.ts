@@ -5,8 +5,8 @@
 // is no array at all, never an error: recorded MD5s are a bonus, not part of the tree.
 import { createHash } from 'node:crypto';
 import { type ChecksumArea, checksumArrayBytes, MD5_BYTES } from '../iso9660/checksum-tags.js';
-import { type SectorSource } from './sector-source.js';
-import { type SessionEntry } from './sessions.js';
+import type { SectorSource } from './sector-source.js';
+import type { SessionEntry } from './sessions.js';
 import { SECTOR } from '../iso9660/constants.js';
 
 const CHUNK = 1 << 20;

@@ -13,8 +13,8 @@ import { FormatProblem } from '../iso9660/format-problem.js';
 import { isoName } from '../iso9660/iso-names.js';
 import { jolietName } from '../iso9660/joliet-names.js';
 import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
-import { type DataExtent } from './entry.js';
-import { type SectorSource } from './sector-source.js';
+import type { DataExtent } from './entry.js';
+import type { SectorSource } from './sector-source.js';
 
 export type TreeFlavour = 'rockridge' | 'joliet' | 'iso9660';
 

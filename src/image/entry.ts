@@ -1,7 +1,7 @@
 // What the image reader reports for each name in a session's tree: metadata only, and the
 // file's data as extents on the medium (never the data itself).
-import { type ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type ZfInfo } from '../iso9660/zisofs.js';
+import type { ChecksumArea } from '../iso9660/checksum-tags.js';
+import type { ZfInfo } from '../iso9660/zisofs.js';
 
 export type ImageEntryType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
 

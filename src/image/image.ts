@@ -1,14 +1,14 @@
 // The image reader's front door: open a medium, list its sessions, walk a session's tree,
 // read a file's data. iso-merge, cd-verify and cd-msinfo share it.
-import { type ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type ZfInfo } from '../iso9660/zisofs.js';
+import type { ChecksumArea } from '../iso9660/checksum-tags.js';
+import type { ZfInfo } from '../iso9660/zisofs.js';
 import { readZisofsData } from './zisofs-data.js';
 import { ChecksumArray } from './checksum-array.js';
-import { type DataExtent, type ImageEntry } from './entry.js';
+import type { DataExtent, ImageEntry } from './entry.js';
 import { ImageError } from './errors.js';
 import { SectorSource } from './sector-source.js';
 import { type MediumScan, scanMedium, type SessionEntry } from './sessions.js';
-import { type TreeFlavour, type WalkLimits } from './directory-walker.js';
+import type { TreeFlavour, WalkLimits } from './directory-walker.js';
 import { TreeWalker } from './tree-walker.js';
 import {
   applicationUse,

@@ -13,7 +13,7 @@ import { FormatProblem } from '../iso9660/format-problem.js';
 import { type DirectoryChild, DirectoryWalker, type ProblemPolicy, type TreeFlavour, type WalkLimits, type WalkProblem } from './directory-walker.js';
 import { deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
 import { ImageError } from './errors.js';
-import { type SectorSource } from './sector-source.js';
+import type { SectorSource } from './sector-source.js';
 
 export interface TreeRoot {
   /** 1-based session number, for messages. */

@@ -4,9 +4,9 @@
 // problem — a missing header, a pointer outside the data, bad zlib, a block of the wrong
 // length — is an ImageError naming the file, never a crash or a runaway allocation.
 import { type ZfInfo, blockCount, decodeHeader, decodePointers, decompressBlock, ZISOFS_HEADER, ZisofsError, zfProblem } from '../iso9660/zisofs.js';
-import { type DataExtent } from './entry.js';
+import type { DataExtent } from './entry.js';
 import { ImageError } from './errors.js';
-import { type SectorSource } from './sector-source.js';
+import type { SectorSource } from './sector-source.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 

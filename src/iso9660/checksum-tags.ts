@@ -133,7 +133,7 @@ export function encodeSuperblockSector(tag: Omit<ChecksumTag, 'type'>, plan: Sea
 /** The plan line after a superblock tag in `sector`, or null. */
 export function decodeSealPlan(sector: Buffer): SealPlan | null {
   const tag = decodeTag(sector);
-  if (!tag || tag.type !== 'superblock') return null;
+  if (tag?.type !== 'superblock') return null;
   const m = PLAN_LINE.exec(sector.toString('latin1', tag.length, tag.length + 120));
   if (!m) return null;
   return { tree: Number(m[1]), array: Number(m[2]), entries: Number(m[3]), session: Number(m[4]) };

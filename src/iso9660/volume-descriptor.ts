@@ -266,7 +266,7 @@ export interface VolumeGeometry {
   rootRecord: Buffer;
 }
 
-const JOLIET_LEVEL3_ESCAPE = [0x25, 0x2f, 0x45];
+const JOLIET_LEVEL3_ESCAPE = Buffer.from([0x25, 0x2f, 0x45]);
 
 /** Printable ASCII only: anything else becomes `_` so every field stays 1 byte per character. */
 function asciiField(s: string): string {
@@ -292,7 +292,7 @@ function encodeDescriptor(type: 1 | 2, id: VolumeIdentity, geo: VolumeGeometry):
   text(VD.systemId, 32, id.systemId);
   text(VD.volumeId, 32, id.volumeId);
   put733(b, VD.volumeSpaceSize, geo.volumeSpaceSize);
-  if (type === DESCRIPTOR_SUPPLEMENTARY) JOLIET_LEVEL3_ESCAPE.forEach((c, i) => (b[VD.escapeSequences + i] = c));
+  if (type === DESCRIPTOR_SUPPLEMENTARY) JOLIET_LEVEL3_ESCAPE.copy(b, VD.escapeSequences);
   put723(b, VD.volumeSetSize, 1);
   put723(b, VD.volumeSequenceNumber, 1);
   put723(b, VD.logicalBlockSize, SECTOR);

@@ -118,7 +118,7 @@ export function decodeHeader(b: Buffer): { size: number; headerSize: number; blo
 
 export function encodePointers(pointers: readonly number[]): Buffer {
   const b = Buffer.alloc(4 * pointers.length);
-  pointers.forEach((p, k) => b.writeUInt32LE(p, 4 * k));
+  for (let k = 0; k < pointers.length; k++) b.writeUInt32LE(pointers[k], 4 * k);
   return b;
 }
 

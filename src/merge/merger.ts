@@ -9,15 +9,15 @@
 //   mirror   stdin only; a file whose data is already on the medium goes as a reference
 //            with the tar's attributes and its data is read and dropped (mirror.ts decides)
 //   data     the old session alone, every file with its data (restore)
-import { type Image } from '../image/image.js';
+import type { Image } from '../image/image.js';
 import { Excluder } from '../tree/exclude.js';
-import { type TarEntry, type TarSink } from '../tar/parser.js';
+import type { TarEntry, TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
 import { LinkPrimaries } from './link-order.js';
 import { Mirror } from './mirror.js';
 import { type OldEntry, type OldTree, oldExtents, oldZf, Seen } from './old-tree.js';
-import { type TarOutput } from './tar-output.js';
-import { type OutEntry } from '../tar/header.js';
+import type { TarOutput } from './tar-output.js';
+import type { OutEntry } from '../tar/header.js';
 import { encodeIsopipeRecords, encodeReference, extentBytes } from '../tar/isopipe-records.js';
 
 export type MergeMode = 'overlay' | 'mirror';
@@ -312,7 +312,8 @@ export class Merger implements TarSink {
             this.counts.carried--; // counted with its own name below
             this.emitOld(ahead, withData);
             this.links!.markSent(ahead);
-            return this.emitOld(e, withData);
+            this.emitOld(e, withData);
+            return;
           }
           this.linkFirst.set(e.linkKey, out.path);
         }

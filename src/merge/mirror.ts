@@ -15,7 +15,7 @@
 // entry left out. atime and ctime are not compared.
 import { createHash, type Hash } from 'node:crypto';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
-import { type TarEntry } from '../tar/parser.js';
+import type { TarEntry } from '../tar/parser.js';
 import { type OldEntry, type OldTree, Seen } from './old-tree.js';
 
 /** Largest file held in memory to be matched by MD5, by default. */

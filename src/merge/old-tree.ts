@@ -4,18 +4,18 @@
 // an entry with its path, so a tree of a million files fits in a small process (DESIGN §2).
 // Read completely before iso-merge writes a byte, so that a damaged image fails the run
 // before anything reaches iso-pack.
-import { type ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type DataExtent, type ImageEntry, type ImageEntryType } from '../image/entry.js';
+import type { ChecksumArea } from '../iso9660/checksum-tags.js';
+import type { DataExtent, ImageEntry, ImageEntryType } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
-import { type ChecksumArray } from '../image/checksum-array.js';
-import { type Image, type SessionTree } from '../image/image.js';
+import type { ChecksumArray } from '../image/checksum-array.js';
+import type { Image, SessionTree } from '../image/image.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { formatZf, parseZf, type ZfInfo, ZF_LENGTH, zfProblem } from '../iso9660/zisofs.js';
 import { formatExtents, parseExtents } from '../tar/isopipe-records.js';
 
 /** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
  *  something else, or only as an ancestor of something it named. */
-export const enum Seen {
+export enum Seen {
   No = 0,
   Dir = 1,
   Other = 2,

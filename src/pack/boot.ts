@@ -10,7 +10,7 @@
 import { SECTOR } from '../iso9660/constants.js';
 import {
   BOOT_INFO_TABLE_OFFSET,
-  BootEntry,
+  type BootEntry,
   BootInfoChecksum,
   encodeBootCatalog,
   encodeBootInfoTable,

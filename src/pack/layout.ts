@@ -6,13 +6,13 @@
 // alone, which fixes every LBA; the second encodes. Children's names and order are
 // recomputed per directory in each pass rather than kept, so memory stays per entry small.
 import { HEAD_SECTORS, MAX_RECORD, MAX_SECTION_BYTES, SECTOR } from '../iso9660/constants.js';
-import { encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, VolumeIdentity } from '../iso9660/volume-descriptor.js';
+import { encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, type VolumeIdentity } from '../iso9660/volume-descriptor.js';
 import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, recordLength, systemUseRoom } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames, jolietIdentifier } from '../iso9660/joliet-names.js';
 import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
 import { roundUp } from '../iso9660/numbers.js';
-import { encodePathTable, PathTableEntry, pathTableRecordLength } from '../iso9660/path-table.js';
+import { encodePathTable, type PathTableEntry, pathTableRecordLength } from '../iso9660/path-table.js';
 import {
   CE_LENGTH,
   erEntry,
@@ -27,7 +27,7 @@ import {
   tfEntry,
   TF_LENGTH,
 } from '../iso9660/rockridge.js';
-import { Dir, Extent, Inode, isDir, Node, NodeType } from '../tree/tree.js';
+import { type Dir, type Extent, type Inode, isDir, type Node, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH } from '../iso9660/record-budget.js';
 import { encodeZf, ZF_LENGTH } from '../iso9660/zisofs.js';

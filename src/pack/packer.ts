@@ -10,12 +10,12 @@ import { Excluder } from '../tree/exclude.js';
 import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { pnKernelOnly } from '../iso9660/rockridge.js';
 import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
-import { HeldBack, SessionLayout } from './layout.js';
+import { type HeldBack, SessionLayout } from './layout.js';
 import { MAX_ZISOFS_SIZE, parseZf, ZF_LENGTH } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
-import { type FileChecksums } from './md5.js';
+import type { FileChecksums } from './md5.js';
 import { bootCatalog, CATALOG_BYTES, HeldBootImage, type BootPlan } from './boot.js';
-import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
+import { type Attributes, type Extent, type Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 import { extentBytes, parseExtents } from '../tar/isopipe-records.js';
 
 export interface PackOptions {
@@ -103,7 +103,10 @@ export class Packer implements TarSink {
       return;
     }
     const attrs: Attributes = { perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, atime: e.atime, ctime: e.ctime };
-    if (e.type === 'link') return this.hardLink(parts, e);
+    if (e.type === 'link') {
+      this.hardLink(parts, e);
+      return;
+    }
     if (e.type === 'dir') {
       this.tree.set(parts, newDir(attrs), e.path);
       this.counts.dirs++;

@@ -6,7 +6,7 @@
 // Memory is constant: one batch plus the held-back sectors.
 import { crc32 } from 'node:zlib';
 import { decodeVolumeDescriptor, isPrimaryDescriptor, isZeroSector, type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
-import { FLAG_UNCHANGED, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader } from './format.js';
+import { FLAG_UNCHANGED, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader, type StreamHeader } from './format.js';
 import { findBuiltFor, isRootDirectorySector } from './plain-image.js';
 import { SECTOR, HEAD_SECTORS } from '../iso9660/constants.js';
 
@@ -145,7 +145,7 @@ class Receiver {
     }
     const first = this.buf.subarray(0, SECTOR);
     if (looksLikeStreamHeader(first)) {
-      let header;
+      let header: StreamHeader;
       try {
         header = decodeStreamHeader(first);
       } catch (err) {

@@ -1,6 +1,6 @@
 // A push parser for tar streams: feed it chunks, it calls the sink with entries and their
 // data as sub-arrays of the chunks (no copies, nothing buffered but one header block).
-import { BLOCK, decodeHeader, decodePax, isZeroBlock, RawHeader, TarFormatError } from './header.js';
+import { BLOCK, decodeHeader, decodePax, isZeroBlock, type RawHeader, TarFormatError } from './header.js';
 import { isopipeRecords } from './isopipe-records.js';
 
 export type EntryType = 'file' | 'link' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo';

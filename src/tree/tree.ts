@@ -1,6 +1,6 @@
 // The file tree a session describes, built from tar entries in stream order.
 // Names are raw bytes held in latin1 strings; one Inode may have several names (hard links).
-import { type ZfInfo } from '../iso9660/zisofs.js';
+import type { ZfInfo } from '../iso9660/zisofs.js';
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo';
 
@@ -116,7 +116,7 @@ export class Tree {
   }
 
   /** The directory that holds `parts`' last component, creating implied directories. */
-  private parentOf(parts: string[], path: string): Dir {
+  private parentOf(parts: string[]): Dir {
     let dir = this.root;
     for (let i = 0; i < parts.length - 1; i++) {
       let child = dir.children.get(parts[i]);
@@ -157,7 +157,7 @@ export class Tree {
       copyAttributes(this.root, inode);
       return;
     }
-    const parent = this.parentOf(parts, path);
+    const parent = this.parentOf(parts);
     const name = parts[parts.length - 1];
     const old = parent.children.get(name);
     if (old && isDir(old.inode) && isDir(inode)) {

@@ -1,5 +1,5 @@
 // The files a session records MD5s for, as the tree check finds them, kept small.
-import { type DataExtent } from '../image/entry.js';
+import type { DataExtent } from '../image/entry.js';
 
 /**
  * The regular files whose MD5 a session records (AAIP isofs.cx): extents and index in

@@ -7,7 +7,7 @@
 // the tree is walked) and finished after the walk (the files, then the findings).
 import { checksumAreaProblem } from '../image/checksum-array.js';
 import { type ChecksumArea, decodeTag, looksLikeTag, MD5_BYTES, md5, type DecodedTag, type TagType } from '../iso9660/checksum-tags.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import type { FindingKind, FindingSink } from './findings.js';
 import { sharedFloat64 } from './data-hashing.js';
 import type { DataHasher, RangeTicket } from './parallel-hashing.js';
@@ -404,7 +404,7 @@ export class ChecksumVerifier {
   verifyMediumHeadTag(newestStart: number): void {
     for (let i = 16; i < HEAD_SECTORS; i++) {
       const t = this.tagAt(i);
-      if (!t || t.type !== 'relocated-superblock') continue;
+      if (t?.type !== 'relocated-superblock') continue;
       const r = this.tagRange(t, i, undefined, 'relocated-superblock', 0);
       if (r) {
         r.done = (actual) => {

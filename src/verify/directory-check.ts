@@ -1,7 +1,7 @@
 // One directory of either tree, read through the directory walker and checked record by
 // record: lengths, `.` and `..` first and pointing right, ECMA-119 order, Rock Ridge
 // attributes, file extents inside the session and the medium.
-import { type DirectoryChild, type DirectoryWalker, type PlacedRecord, type TreeFlavour } from '../image/directory-walker.js';
+import type { DirectoryChild, DirectoryWalker, PlacedRecord, TreeFlavour } from '../image/directory-walker.js';
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
 import { FLAG_DIRECTORY, isDot, isDotDot, type RawRecord } from '../iso9660/directory-record.js';
 import { SECTOR } from '../iso9660/constants.js';

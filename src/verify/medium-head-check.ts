@@ -1,7 +1,7 @@
 // The medium head (LBA 0–31, DESIGN §5) must show the newest session: a copy of that
 // session's volume descriptors with the volume space size set to the absolute end. Only the
 // size and the application use area (where isopipe records "closed") may differ.
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
 import { DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, isVolumeDescriptor, VD } from '../iso9660/volume-descriptor.js';
 import type { FindingSink } from './findings.js';

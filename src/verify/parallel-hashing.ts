@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
 import { SECTOR } from '../iso9660/constants.js';
 

@@ -4,10 +4,10 @@
 // (path-table-check). Unlike the image reader, which stops at the first problem, every
 // problem becomes a finding and the walk goes on wherever it safely can.
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
 import { TreeWalker } from '../image/tree-walker.js';
-import { type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import type { VolumeDescriptor } from '../iso9660/volume-descriptor.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { ChecksummedFiles } from './checksummed-files.js';
 import { checkDescriptors } from './descriptor-check.js';

@@ -2,9 +2,9 @@
 // mtime, link target, device numbers and content bytes. The tree's metadata is indexed
 // first (memory per entry, as iso-pack's); file data is never held: each piece of tar data
 // is compared with the same bytes read from the file's extents as it streams past.
-import { type DataExtent, type ImageEntry } from '../image/entry.js';
+import type { DataExtent, ImageEntry } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import { ZisofsFile } from '../image/zisofs-data.js';
 import { TarParser, type TarEntry, type TarSink } from '../tar/parser.js';
 import type { FindingKind, FindingSink } from './findings.js';
@@ -76,7 +76,10 @@ class Comparison implements TarSink {
       return;
     }
     this.markSeen(path);
-    if (e.type === 'link') return this.hardLink(e, img, path);
+    if (e.type === 'link') {
+      this.hardLink(e, img, path);
+      return;
+    }
     const tarType = e.type === 'file' ? 'file' : e.type;
     if (img.type !== tarType) {
       this.find('type', path, `the tar has a ${tarType}, the session a ${img.type}`, { lba: img.recordLba, expected: tarType, found: img.type });

@@ -3,7 +3,7 @@
 // indexes gathered, both trees compared, every directory entered for the path tables.
 import { type DirectoryChild, DirectoryWalker } from '../image/directory-walker.js';
 import { typeFromMode } from '../image/entry.js';
-import { type ChecksummedFiles } from './checksummed-files.js';
+import type { ChecksummedFiles } from './checksummed-files.js';
 import { type DirectoryAt, DirectoryCheck, type DirectoryTotals } from './directory-check.js';
 import { compareTrees } from './joliet-compare.js';
 import type { DirPlace } from './path-table-check.js';

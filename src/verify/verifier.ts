@@ -2,10 +2,10 @@
 // checksums; the medium head against the newest session; optionally a tar stream against
 // a session's tree. Problems are findings, passed to the sink as they are made.
 import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
-import { Image } from '../image/image.js';
+import type { Image } from '../image/image.js';
 import { ImageError } from '../image/errors.js';
 import type { ImageEntry } from '../image/entry.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import { FIRST_SESSION, SESSION_ALIGNMENT, type SessionEntry } from '../image/sessions.js';
 import { TarFormatError } from '../tar/header.js';
 import { ChecksumVerifier, type SessionSums } from './checksums.js';

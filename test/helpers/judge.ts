@@ -1,6 +1,6 @@
 // Every reader on one image, each whole listing compared with the source tree under that
 // reader's model (model.ts), as test/interop-pack.test.ts does; shared by the interop tests.
-import { type Test } from 'tap';
+import type { Test } from 'tap';
 import { formatDifference, isEqual, type Entry } from './listing.js';
 import { compareWithModel, models, relevantNotes, type ModelOptions } from './model.js';
 import { isoinfoLinkGroups, read7z, readBsdtar, readIsoinfo, readKernel, readXorriso, type ReaderResult } from './readers.js';

@@ -177,7 +177,7 @@ for (const media of ['cdr74', 'dvd+r', 'bdr']) {
       const names = ['isopipe', 'xorriso', 'wodim', 'cdrskin'];
       if (UPDATE) {
         mkdirSync(FIXTURES, { recursive: true });
-        names.forEach((n, i) => writeFileSync(join(FIXTURES, `msinfo-cdr74-${n}.txt`), segments[i].join('\n') + '\n'));
+        for (const [i, n] of names.entries()) writeFileSync(join(FIXTURES, `msinfo-cdr74-${n}.txt`), segments[i].join('\n') + '\n');
       }
       const ours = ownCommands(segments[0]);
       const recorded = ownCommands(readFileSync(join(FIXTURES, 'msinfo-cdr74-isopipe.txt'), 'utf8').trimEnd().split('\n'));
