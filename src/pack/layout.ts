@@ -362,7 +362,7 @@ export class SessionLayout {
 
   private *pathTables(order: number[], id: (d: DirInfo) => Buffer, lba: (d: DirInfo) => number): Generator<Buffer> {
     const number = new Map<number, number>();
-    order.forEach((dirIndex, k) => number.set(dirIndex, k + 1));
+    for (const [k, dirIndex] of order.entries()) number.set(dirIndex, k + 1);
     const entries: PathTableEntry[] = order.map((k) => {
       const d = this.dirs[k];
       return { identifier: k === 0 ? DOT : id(d), extent: lba(d), parent: number.get(d.parent)! };
