@@ -198,15 +198,14 @@ async function main(): Promise<void> {
     const unchanged = !printSize && isUnchanged(parser.globalRecords) && packer.counts.excluded === 0 && out.markUnchanged();
     if (volid === undefined && packer.label) identity.volumeId = packer.label;
     const layout = packer.finish();
-    const sectors = layout.end - start;
+    const sectors = layout.sectors;
     if (printSize) {
       // As mkisofs -print-size: the number alone on stdout, genisoimage's line on stderr.
       if (!quiet) say(`Total extents scheduled to be written = ${sectors}\n`);
       writeAll(1, Buffer.from(`${sectors}\n`));
       return;
     }
-    for (const b of layout.body()) out.append(b);
-    out.finish(layout.head(), sectors);
+    layout.write(out);
     progress?.clear();
     if (!quiet) for (const w of packer.warnings) messageLine(`${TOOL}: warning: ${w}`);
     if (verbose)

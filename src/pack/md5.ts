@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { SECTOR } from '../iso9660/constants.js';
 import {
-  attributeEntriesLength,
   checksumArrayBytes,
   encodeAttributeEntries,
   encodeChecksumArea,
@@ -25,9 +24,6 @@ import {
   align4, CONTROL_CELLS, DATA, DISCARD, DONE, END, FAILED, FINISH, HEAD, HEADER_BYTES, READER_IDLE, REF, RING_BYTES, STARTING, STATE, TAIL,
   WRAP, WRITER_WAITING, type RingData,
 } from './md5-ring.js';
-
-/** Bytes of the AL entry that carries the root's isofs.ca. */
-export const CHECKSUM_AREA_ENTRY_LENGTH = attributeEntriesLength([{ name: 'isofs.ca', value: encodeChecksumArea({ start: 0, end: 0, count: 0 }) }]);
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const WORKER_URL = new URL('./md5-worker.js', import.meta.url);

@@ -7,11 +7,12 @@ import { roundUp } from '../iso9660/numbers.js';
 import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from '../tree/exclude.js';
-import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { pnKernelOnly } from '../iso9660/rockridge.js';
 import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
-import { HeldBack, SessionLayout } from './layout.js';
-import { MAX_ZISOFS_SIZE, parseZf, ZF_LENGTH } from '../iso9660/zisofs.js';
+import { SessionLayout } from './layout.js';
+import type { HeldBack } from './held-back.js';
+import { MAX_ZISOFS_SIZE, parseZf } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
 import { type FileChecksums } from './md5.js';
 import { bootCatalog, CATALOG_BYTES, HeldBootImage, type BootPlan } from './boot.js';
@@ -188,8 +189,8 @@ export class Packer implements TarSink {
       this.target = 'out';
       return;
     }
-    const zf = this.opt.zisofs && inode.size <= MAX_ZISOFS_SIZE ? ZF_LENGTH : 0;
-    if (fileNeedsContinuation(name.length, (this.opt.checksums ? CHECKSUM_INDEX_ENTRY_LENGTH : 0) + zf)) {
+    const zf = this.opt.zisofs !== undefined && inode.size <= MAX_ZISOFS_SIZE;
+    if (fileNeedsContinuation(name.length, { zisofs: zf, checksumIndex: this.opt.checksums !== undefined })) {
       if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
         inode.heldBack = true;
         this.heldBytes += inode.size;
@@ -335,7 +336,7 @@ export class Packer implements TarSink {
     this.bootCatalogInode = catalog;
   }
 
-  /** Lays out the metadata once the tar has ended; returns the layout to emit. */
+  /** Lays out the metadata once the tar has ended; returns the layout, whose write() ends the session. */
   finish(): SessionLayout {
     if (this.opt.boot) this.addBootCatalog(this.opt.boot);
     if (this.holdBackOverflow)
