@@ -46,6 +46,13 @@ interface Place {
   ceBlocks: number;
 }
 
+/** A record's entry lengths, and how many of them stay in the record (the rest go to a
+ *  continuation area). */
+function split(r: IsoRecord): { lengths: number[]; keep: number } {
+  const lengths = r.entries.map((e) => e.length);
+  return { lengths, keep: entriesInRecord(lengths, systemUseRoom(r.identifier.length, MAX_RECORD)) };
+}
+
 export class IsoTreeWriter implements Writer {
   private readonly pathTables: PathTables;
   private readonly places: Place[];
@@ -83,8 +90,7 @@ export class IsoTreeWriter implements Writer {
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(0);
     for (const r of this.records(d)) {
-      const lengths = r.entries.map((e) => e.length);
-      const keep = entriesInRecord(lengths, systemUseRoom(r.identifier.length, MAX_RECORD));
+      const { lengths, keep } = split(r);
       let su = 0;
       for (let k = 0; k < keep; k++) su += lengths[k];
       if (keep < lengths.length) {
@@ -104,8 +110,7 @@ export class IsoTreeWriter implements Writer {
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(p.lba + p.sectors);
     for (const r of this.records(d)) {
-      const lengths = r.entries.map((e) => e.length);
-      const keep = entriesInRecord(lengths, systemUseRoom(r.identifier.length, MAX_RECORD));
+      const { lengths, keep } = split(r);
       const bytes = this.encode(r);
       const parts = bytes.slice(0, keep);
       if (keep < lengths.length) parts.push(ce.fill(ce.place(lengths.slice(keep)), bytes.slice(keep)));
@@ -160,30 +165,29 @@ export class IsoTreeWriter implements Writer {
 
   /** The bytes of a record's entries, each as long as record-budget.ts said. */
   private encode(r: IsoRecord): Buffer[] {
-    const i = r.inode;
-    let nm: Buffer[] = [];
-    let sl: Buffer[] = [];
-    if (r.node) nm = nmEntries(Buffer.from(r.node.name, 'latin1'));
-    if (i.type === 'symlink' && r.node) sl = this.sl(i);
-    const sums = this.opt.checksums;
+    const nm = r.node ? nmEntries(Buffer.from(r.node.name, 'latin1')) : [];
+    const sl = r.node && r.inode.type === 'symlink' ? this.sl(r.inode) : [];
     return r.entries.map((e) => {
-      const b = ((): Buffer => {
-        switch (e.kind) {
-          case 'SP': return spEntry();
-          case 'PX': return this.px(i);
-          case 'TF': return tfEntry(i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
-          case 'PN': return pnEntry(i.major ?? 0, i.minor ?? 0);
-          case 'ZF': return encodeZf(i.zisofs!);
-          case 'NM': return nm[e.part];
-          case 'SL': return sl[e.part];
-          case 'CX': return Buffer.concat(sums!.indexEntries(sums!.indexOf(i)!));
-          case 'ER': return erEntry();
-          case 'CA': return Buffer.concat(sums!.areaEntries(this.opt.start, this.opt.checksumArray!.lba));
-        }
-      })();
+      const b = this.entry(e, r.inode, nm, sl);
       if (b.length !== e.length) throw new Error(`internal: a ${e.kind} entry of ${b.length} bytes was sized at ${e.length}`);
       return b;
     });
+  }
+
+  private entry(e: SystemUseEntry, i: Inode, nm: Buffer[], sl: Buffer[]): Buffer {
+    const sums = this.opt.checksums;
+    switch (e.kind) {
+      case 'SP': return spEntry();
+      case 'PX': return this.px(i);
+      case 'TF': return tfEntry(i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
+      case 'PN': return pnEntry(i.major ?? 0, i.minor ?? 0);
+      case 'ZF': return encodeZf(i.zisofs!);
+      case 'NM': return nm[e.part];
+      case 'SL': return sl[e.part];
+      case 'CX': return Buffer.concat(sums!.indexEntries(sums!.indexOf(i)!));
+      case 'ER': return erEntry();
+      case 'CA': return Buffer.concat(sums!.areaEntries(this.opt.start, this.opt.checksumArray!.lba));
+    }
   }
 
   private px(i: Inode): Buffer {

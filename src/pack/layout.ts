@@ -1,7 +1,7 @@
 // Lays out the session once all file data has been placed (DESIGN §3): the head at the
 // session start, then, after the data, a sequence of writers (writer.ts) — the ISO 9660
-// tree, the Joliet tree, --md5's tree tag, the shared zero sector, held-back data, --md5's
-// checksum array, padding. An option adds or leaves out a writer; none of them branches on
+// tree, the Joliet tree, --md5's tree tag, the shared zero sector, held-back data, the El
+// Torito catalog, --md5's checksum array, padding. An option adds or leaves out a writer; none of them branches on
 // another's presence beyond the addresses it names.
 import { HEAD_SECTORS } from '../iso9660/constants.js';
 import { ISOHYBRID_CYLINDER_SECTORS } from '../iso9660/isohybrid.js';
@@ -9,6 +9,7 @@ import type { VolumeIdentity } from '../iso9660/volume-descriptor.js';
 import type { SessionOutput } from '../session/output.js';
 import type { Dir, Inode } from '../tree/tree.js';
 import { Padding, ZeroSector } from './blank.js';
+import type { BootCatalogWriter } from './boot.js';
 import { ChecksumArrayWriter } from './checksum-writers.js';
 import { Directories } from './directories.js';
 import { HeadWriter } from './head.js';
@@ -30,8 +31,8 @@ export interface LayoutOptions {
   identity: VolumeIdentity;
   /** --md5: isofs.cx on files, isofs.ca on the root, the checksum array and libisofs's tags. */
   checksums?: FileChecksums;
-  /** El Torito: the catalog (held back with the data); the head gets a boot record. */
-  bootCatalog?: Inode;
+  /** El Torito: the catalog, after the held-back data; the head gets a boot record. */
+  bootCatalog?: BootCatalogWriter;
   /** -isohybrid-mbr: the MBR in the system area, pointing at the BIOS boot image. */
   isohybrid?: { code: Buffer; bootImage: Inode; diskId: number };
 }
@@ -59,11 +60,11 @@ export class SessionLayout {
     // -isohybrid-mbr: whole cylinders of 64 heads x 32 sectors (1 MiB), as xorriso pads, so
     // that the MBR's partition and CHS geometry describe the image exactly.
     const padding = new Padding(opt.start, opt.isohybrid ? ISOHYBRID_CYLINDER_SECTORS : HEAD_SECTORS);
-    const body: (Writer | undefined)[] = [iso, joliet, treeTag, zero, new HeldBackWriter(heldBack), checksums, padding];
+    const body: (Writer | undefined)[] = [iso, joliet, treeTag, zero, new HeldBackWriter(heldBack), opt.bootCatalog, checksums, padding];
     this.body = new Writers(body.filter((w) => w !== undefined));
     this.head = new Writers([
       new HeadWriter({
-        start: opt.start, identity: opt.identity, root, iso, joliet, bootCatalog: opt.bootCatalog, isohybrid: opt.isohybrid, checksums,
+        start: opt.start, identity: opt.identity, root, iso, joliet, bootCatalog: opt.bootCatalog?.inode, isohybrid: opt.isohybrid, checksums,
         sectors: () => this.sectors,
       }),
     ]);
