@@ -53,14 +53,16 @@ export interface SystemUseEntry {
  *  name goes to a continuation area while ZF stays in the record. */
 export function systemUseEntries(f: RecordFacts): SystemUseEntry[] {
   const out: SystemUseEntry[] = [];
-  const add = (kind: EntryKind, length: number, part = 0) => out.push({ kind, length, part });
+  const add = (kind: EntryKind, length: number, part = 0) => {
+    out.push({ kind, length, part });
+  };
   if (f.root) add('SP', SP_LENGTH);
   add('PX', PX_LENGTH);
   add('TF', TF_LENGTH);
   if (f.device) add('PN', PN_LENGTH);
   if (f.zisofs) add('ZF', ZF_LENGTH);
-  if (f.nameLength !== undefined) nmEntryLengths(f.nameLength).forEach((n, k) => add('NM', n, k));
-  f.slLengths?.forEach((n, k) => add('SL', n, k));
+  if (f.nameLength !== undefined) for (const [k, n] of nmEntryLengths(f.nameLength).entries()) add('NM', n, k);
+  for (const [k, n] of (f.slLengths ?? []).entries()) add('SL', n, k);
   if (f.checksumIndex) add('CX', CHECKSUM_INDEX_ENTRY_LENGTH);
   if (f.root) add('ER', ER_LENGTH);
   if (f.checksumArea) add('CA', CHECKSUM_AREA_ENTRY_LENGTH);

@@ -9,7 +9,7 @@
 // every image's LBA, is a writer after the held-back data (layout.ts).
 import { SECTOR } from '../iso9660/constants.js';
 import {
-  BOOT_INFO_TABLE_OFFSET, BootEntry, BootInfoChecksum, encodeBootCatalog, encodeBootInfoTable, MEDIA_NO_EMULATION, wholeImageSectorCount,
+  BOOT_INFO_TABLE_OFFSET, type BootEntry, BootInfoChecksum, encodeBootCatalog, encodeBootInfoTable, MEDIA_NO_EMULATION, wholeImageSectorCount,
 } from '../iso9660/el-torito.js';
 import type { Inode } from '../tree/tree.js';
 import type { Writer } from './writer.js';

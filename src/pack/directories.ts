@@ -7,7 +7,7 @@ import { FLAG_MULTI_EXTENT } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames } from '../iso9660/joliet-names.js';
 import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
-import { Dir, Extent, Inode, isDir, Node } from '../tree/tree.js';
+import { type Dir, type Extent, type Inode, isDir, type Node } from '../tree/tree.js';
 
 export interface DirInfo {
   dir: Dir;

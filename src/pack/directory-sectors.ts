@@ -3,7 +3,7 @@
 import { SECTOR } from '../iso9660/constants.js';
 import { DOT, recordLength } from '../iso9660/directory-record.js';
 import { roundUp } from '../iso9660/numbers.js';
-import { encodePathTable, PathTableEntry, pathTableRecordLength } from '../iso9660/path-table.js';
+import { encodePathTable, type PathTableEntry, pathTableRecordLength } from '../iso9660/path-table.js';
 import type { Directories, DirInfo } from './directories.js';
 
 /** Places records in sectors; a record never crosses a sector boundary. */
@@ -60,7 +60,7 @@ export class PathTables {
   /** Both tables, each zero-padded to whole sectors. */
   *emit(extent: (index: number) => number): Generator<Buffer> {
     const number = new Map<number, number>();
-    this.order.forEach((dirIndex, k) => number.set(dirIndex, k + 1));
+    for (const [k, dirIndex] of this.order.entries()) number.set(dirIndex, k + 1);
     const entries: PathTableEntry[] = this.order.map((k) => {
       const d = this.dirs.list[k];
       return { identifier: k === 0 ? DOT : this.id(d), extent: extent(k), parent: number.get(d.parent)! };

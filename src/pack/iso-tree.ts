@@ -6,9 +6,9 @@ import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, systemUseRoom } fro
 import { type RecordFacts, type SystemUseEntry, systemUseEntries } from '../iso9660/record-budget.js';
 import { CE_LENGTH, erEntry, nmEntries, pnEntry, pxEntry, slEntries, spEntry, tfEntry } from '../iso9660/rockridge.js';
 import { encodeZf } from '../iso9660/zisofs.js';
-import { Dir, Inode, isDir, Node, NodeType } from '../tree/tree.js';
+import { type Dir, type Inode, isDir, type Node, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
-import { Directories, DirInfo, Section, sections } from './directories.js';
+import { type Directories, type DirInfo, type Section, sections } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { FileChecksums } from './md5.js';
 import type { Placed, Writer } from './writer.js';
@@ -62,7 +62,7 @@ export class IsoTreeWriter implements Writer {
   constructor(private readonly dirs: Directories, private readonly opt: IsoTreeOptions) {
     this.pathTables = new PathTables(dirs, (d) => d.isoSubdirs, (d) => Buffer.from(d.isoId, 'latin1'));
     this.places = dirs.list.map(() => ({ lba: 0, sectors: 0, ceBlocks: 0 }));
-    dirs.list.forEach((d, k) => Object.assign(this.places[k], this.measure(d)));
+    for (const [k, d] of dirs.list.entries()) Object.assign(this.places[k], this.measure(d));
   }
 
   size(lba: number): number {

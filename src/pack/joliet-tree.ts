@@ -5,7 +5,7 @@ import { SECTOR } from '../iso9660/constants.js';
 import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY } from '../iso9660/directory-record.js';
 import { jolietIdentifier } from '../iso9660/joliet-names.js';
 import type { Dir } from '../tree/tree.js';
-import { Directories, DirInfo, Section, sections } from './directories.js';
+import { type Directories, type DirInfo, type Section, sections } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { Placed, Writer } from './writer.js';
 

@@ -13,7 +13,7 @@ import type { BootCatalogWriter } from './boot.js';
 import { ChecksumArrayWriter } from './checksum-writers.js';
 import { Directories } from './directories.js';
 import { HeadWriter } from './head.js';
-import { HeldBack, HeldBackWriter } from './held-back.js';
+import { type HeldBack, HeldBackWriter } from './held-back.js';
 import { IsoTreeWriter } from './iso-tree.js';
 import { JolietTreeWriter } from './joliet-tree.js';
 import type { FileChecksums } from './md5.js';
