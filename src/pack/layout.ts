@@ -38,7 +38,7 @@ export interface LayoutOptions {
 }
 
 export class SessionLayout {
-  private readonly head: Writers;
+  private readonly headWriter: Writers;
   private readonly body: Writers;
   /** Absolute LBA just past the session (a multiple of 32 sectors from its start). */
   readonly end: number;
@@ -62,13 +62,13 @@ export class SessionLayout {
     const padding = new Padding(opt.start, opt.isohybrid ? ISOHYBRID_CYLINDER_SECTORS : HEAD_SECTORS);
     const body: (Writer | undefined)[] = [iso, joliet, treeTag, zero, new HeldBackWriter(heldBack), opt.bootCatalog, checksums, padding];
     this.body = new Writers(body.filter((w) => w !== undefined));
-    this.head = new Writers([
+    this.headWriter = new Writers([
       new HeadWriter({
         start: opt.start, identity: opt.identity, root, iso, joliet, bootCatalog: opt.bootCatalog?.inode, isohybrid: opt.isohybrid, checksums,
         sectors: () => this.sectors,
       }),
     ]);
-    this.head.size(opt.start);
+    this.headWriter.size(opt.start);
     this.end = this.body.size(opt.dataEnd);
     this.continuationBeforeData = iso.continuationBeforeData;
     this.jolietRenamed = dirs.jolietRenamed;
@@ -80,9 +80,14 @@ export class SessionLayout {
     return this.end - this.opt.start;
   }
 
+  /** The 32 head sectors. */
+  head(): Buffer {
+    return Buffer.concat([...this.headWriter.emit()]);
+  }
+
   /** Writes the sectors after the data, then the head: the session's commit point. */
   write(out: SessionOutput): void {
     for (const b of this.body.emit()) out.append(b);
-    out.finish(Buffer.concat([...this.head.emit()]), this.sectors);
+    out.finish(this.head(), this.sectors);
   }
 }
