@@ -37,7 +37,7 @@ export interface Named {
 export type Section = [number, number, number];
 
 /** A file's sections: contiguous from `lba`, or an earlier session's list. */
-export function fileSections(i: Inode): Extent[] {
+function fileSections(i: Inode): Extent[] {
   if (i.extents) return i.extents;
   const out: Extent[] = [];
   for (let off = 0; off < i.size; off += MAX_SECTION_BYTES)
