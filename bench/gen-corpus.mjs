@@ -13,7 +13,22 @@
 // to DIR at the end, so an interrupted run never leaves a half corpus that looks whole.
 // Prints one JSON line: {"dir", "files", "dirs", "symlinks", "hardlinks", "bytes"}.
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, linkSync, unlinkSync, utimesSync, writeSync, existsSync, lstatSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  linkSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+  existsSync,
+  lstatSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import minimist from 'minimist';
 
@@ -41,8 +56,14 @@ const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1)); // inclusiv
 const logUniform = (lo, hi) => Math.floor(Math.exp(Math.log(lo) + rand() * (Math.log(hi) - Math.log(lo))));
 
 /** Keystream source: one cipher per corpus; each file takes the next bytes. */
-const key = createHash('sha256').update('key:' + seed).digest().subarray(0, 16);
-const iv = createHash('sha256').update('iv:' + seed).digest().subarray(0, 16);
+const key = createHash('sha256')
+  .update('key:' + seed)
+  .digest()
+  .subarray(0, 16);
+const iv = createHash('sha256')
+  .update('iv:' + seed)
+  .digest()
+  .subarray(0, 16);
 const cipher = createCipheriv('aes-128-ctr', key, iv);
 const ZEROS = Buffer.alloc(4 << 20);
 function randomBytes(n) {
@@ -124,7 +145,10 @@ function mixed(root) {
   // iso9660 writer segfaults on 13 levels and more, and it is one of the peers timed).
   let deep = join(root, 'deep');
   mkdir(deep);
-  for (let i = 0; i < 11; i++) { deep = join(deep, `level-${i}`); mkdir(deep); }
+  for (let i = 0; i < 11; i++) {
+    deep = join(deep, `level-${i}`);
+    mkdir(deep);
+  }
   dirs.push(deep);
 
   const nFiles = Math.round(12000 * scale);
@@ -141,7 +165,7 @@ function mixed(root) {
     const q = rand();
     if (q < 0.01) name = `long-${i}-${'very long name '.repeat(Math.ceil(rand() * 12))}`.slice(0, randInt(70, 200)) + '.txt';
     else if (q < 0.05) name = `naïve café ${i} — ファイル 🎵.dat`;
-    else if (q < 0.10) name = `.hidden-${i}`;
+    else if (q < 0.1) name = `.hidden-${i}`;
     else name = `file-${i}.${['c', 'txt', 'jpg', 'pdf', 'o', 'json'][i % 6]}`;
     const p = join(d, name);
     writeFile(p, size);

@@ -24,7 +24,9 @@ const isopack = (args: string[], input: Buffer) => inWork(process.execPath, [joi
 const tarOfWork = (dir: string) => tarOf(work, [], [dir]);
 
 function xorrisoMsinfo(img: string): string {
-  return inWork('xorriso', ['-as', 'cdrecord', `dev=stdio:${img}`, '--grow_overwriteable_iso', '-msinfo']).stdout.toString().trim();
+  return inWork('xorriso', ['-as', 'cdrecord', `dev=stdio:${img}`, '--grow_overwriteable_iso', '-msinfo'])
+    .stdout.toString()
+    .trim();
 }
 
 /** [start, size] of every session xorriso lists. */
@@ -33,7 +35,13 @@ function xorrisoToc(img: string): number[][] {
   return [...out.matchAll(/^ISO session\s*:\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)s/gm)].map((m) => [Number(m[2]), Number(m[3])]);
 }
 
-function ourToc(img: string): { state: string; next: number; sessions: { number: number; start: number; size: number; volumeId: string; date: string | null }[]; capacity: number | null; free: number | null } {
+function ourToc(img: string): {
+  state: string;
+  next: number;
+  sessions: { number: number; start: number; size: number; volumeId: string; date: string | null }[];
+  capacity: number | null;
+  free: number | null;
+} {
   const r = msinfo(['--dev', img, '--json']);
   if (r.status !== 0) throw new Error(r.stderr.toString());
   return JSON.parse(r.stdout.toString());
@@ -54,7 +62,10 @@ t.test('xorriso-made images: cd-msinfo agrees with xorriso', async (t) => {
     t.equal(ours.stdout.toString().trim(), xorrisoMsinfo(img), `msinfo after ${d}`);
   }
   const toc = ourToc(img);
-  t.same(toc.sessions.map((s) => [s.start, s.size]), xorrisoToc(img));
+  t.same(
+    toc.sessions.map((s) => [s.start, s.size]),
+    xorrisoToc(img),
+  );
   t.equal(toc.sessions.length, 3);
   t.equal(toc.state, 'appendable');
   t.equal(toc.sessions[0].volumeId, 'ISOIMAGE');
@@ -70,7 +81,11 @@ t.test('genisoimage image with xorriso appends', async (t) => {
     t.equal(inWork('xorriso', ['-dev', `stdio:${img}`, '-map', join(work, d), `/${d}`, '-commit']).status, 0);
     t.equal(msinfo(['--dev', img]).stdout.toString().trim(), xorrisoMsinfo(img), `msinfo after ${d}`);
   }
-  t.same(ourToc(img).sessions.map((s) => [s.start, s.size]), xorrisoToc(img), 'one session at 0, as xorriso sees it');
+  t.same(
+    ourToc(img).sessions.map((s) => [s.start, s.size]),
+    xorrisoToc(img),
+    'one session at 0, as xorriso sees it',
+  );
 });
 
 t.test('isopipe-made images', async (t) => {
@@ -86,8 +101,15 @@ t.test('isopipe-made images', async (t) => {
     t.equal(msinfo(['--dev', img]).stdout.toString().trim(), xorrisoMsinfo(img));
   }
   const toc = ourToc(img);
-  t.same(toc.sessions.map((s) => [s.start, s.size]), xorrisoToc(img));
-  t.same(toc.sessions.map((s) => s.start), [32, 96, 160], 'iso-pack sessions of 64 sectors, aligned to 32');
+  t.same(
+    toc.sessions.map((s) => [s.start, s.size]),
+    xorrisoToc(img),
+  );
+  t.same(
+    toc.sessions.map((s) => s.start),
+    [32, 96, 160],
+    'iso-pack sessions of 64 sectors, aligned to 32',
+  );
   t.equal(toc.sessions[2].volumeId, 'ISOPIPE');
 
   const text = msinfo(['--dev', img, '--toc', '--media', 'cd74']);
@@ -123,7 +145,11 @@ t.test('a missing medium: exit 1, and how to make one', async (t) => {
     const b = msinfo([`dev=${addr}`]);
     // Mapped to the drive at that SCSI address through sysfs (there is none here), never a file.
     t.equal(b.status, 1, `dev=${addr}: no such drive`);
-    t.equal(b.stderr.toString(), `cd-msinfo: no SCSI device at ${addr} (bus,target,lun): no optical drive found (cd-msinfo --scan lists them)\n`, `dev=${addr}: says what it is`);
+    t.equal(
+      b.stderr.toString(),
+      `cd-msinfo: no SCSI device at ${addr} (bus,target,lun): no optical drive found (cd-msinfo --scan lists them)\n`,
+      `dev=${addr}: says what it is`,
+    );
   }
 });
 

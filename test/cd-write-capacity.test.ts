@@ -36,7 +36,12 @@ t.test('--create --blank --media: a blank medium that knows its size', async (t)
   t.equal(readFileSync(img).length, 65536, 'a 64 KiB head and nothing else');
   t.equal(node('cd-msinfo', ['--dev', img]).stdout.toString(), '0,32\n', 'blank');
   t.same(json(img), { state: 'blank', next: 32, capacity: 333000, free: 332968, sessions: [] });
-  if (have('xorriso')) t.match(run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString() + run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stderr.toString(), /Media status : is blank/, 'xorriso: blank too');
+  if (have('xorriso'))
+    t.match(
+      run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString() + run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stderr.toString(),
+      /Media status : is blank/,
+      'xorriso: blank too',
+    );
   t.equal(node('cd-write', ['--dev', img, '--multi'], pack(img, tarWith('a', 1000))).status, 0);
   t.equal(node('cd-write', ['--dev', img, '--multi'], pack(img, tarWith('b', 1000))).status, 0);
   const j = json(img);
@@ -61,12 +66,18 @@ t.test('--create with the first session records the capacity; overflow says how 
   const f = node('cd-write', ['--dev', img, '--multi', file]);
   t.equal(f.status, 1);
   const sectors = Math.ceil(bigSession.length / 2048);
-  t.match(f.stderr.toString(), /^cd-write: session of (\d+) sectors \(\d+\.\d MiB\) at LBA 96 does not fit: 104 sectors \(0\.2 MiB\) free of the medium's 200; nothing (written|committed)\n$/);
+  t.match(
+    f.stderr.toString(),
+    /^cd-write: session of (\d+) sectors \(\d+\.\d MiB\) at LBA 96 does not fit: 104 sectors \(0\.2 MiB\) free of the medium's 200; nothing (written|committed)\n$/,
+  );
   t.equal(sha(img), before, 'medium unchanged');
   // From a pipe: the whole session is read to say its size; nothing committed.
   const p = node('cd-write', ['--dev', img, '--multi'], bigSession);
   t.equal(p.status, 1);
-  const m = /^cd-write: session of (\d+) sectors \(\d+\.\d MiB\) at LBA 96 does not fit: 104 sectors \(0\.2 MiB\) free of the medium's 200; nothing (written|committed)\n$/.exec(p.stderr.toString());
+  const m =
+    /^cd-write: session of (\d+) sectors \(\d+\.\d MiB\) at LBA 96 does not fit: 104 sectors \(0\.2 MiB\) free of the medium's 200; nothing (written|committed)\n$/.exec(
+      p.stderr.toString(),
+    );
   t.ok(m, p.stderr.toString());
   t.ok(m && Number(m[1]) > 195 && Number(m[1]) <= sectors, 'the size is the whole session, not where the stream stopped');
   t.equal(sha(img), before, 'medium unchanged');

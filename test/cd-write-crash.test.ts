@@ -21,7 +21,8 @@ const SECTOR = 2048;
 /** Commands run in the scratch directory, in ENV unless `env` says. */
 const inWork = (cmd: string, args: string[], o: { input?: Buffer; env?: NodeJS.ProcessEnv } = {}) =>
   run(cmd, args, { input: o.input, env: o.env ?? ENV, cwd: work });
-const node = (tool: string, args: string[], input?: Buffer, env?: NodeJS.ProcessEnv) => inWork(process.execPath, [join(BIN, `${tool}.js`), ...args], { input, env });
+const node = (tool: string, args: string[], input?: Buffer, env?: NodeJS.ProcessEnv) =>
+  inWork(process.execPath, [join(BIN, `${tool}.js`), ...args], { input, env });
 
 function status(img: string) {
   const m = EmulatedMedium.open(img, { write: false, create: true });
@@ -104,7 +105,11 @@ function appendWorks(t: Tap.Test, img: string, before: Snapshot, session: Buffer
   const st = status(img);
   const got = st.sessions.map((s) => [s.start, s.size]);
   if (before.state === 'blank') {
-    t.same(got.map((s) => s[0]), [32], `${what}: first session at 32`);
+    t.same(
+      got.map((s) => s[0]),
+      [32],
+      `${what}: first session at 32`,
+    );
   } else if (before.from === 0) {
     // The session at LBA 0 loses its head to the medium head: xorriso too counts one session.
     t.same(got, [[0, got[0][1]]], `${what}: one session from LBA 0`);
@@ -163,7 +168,8 @@ t.test('SIGKILL between the commit steps', async (t) => {
       }
       samePrevious(t, img, before, `${kind}/${phase}`);
       if (kind === 'blank' && have('xorriso')) {
-        const x = inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString() + inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stderr.toString();
+        const x =
+          inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString() + inWork('xorriso', ['-indev', `stdio:${img}`, '-toc']).stderr.toString();
         t.match(x, /is blank/, `${kind}/${phase}: xorriso sees a blank medium too`);
       }
       appendWorks(t, img, before, session, `${kind}/${phase}`);
@@ -197,7 +203,17 @@ t.test('SIGKILL while the session streams in', async (t) => {
   const before = snapshot(img);
   const stream = pack(`0,${before.next}`, 'big');
   const grown: number[] = [];
-  for (const bytes of [0, SECTOR, SECTOR + 100, (3 << 19) + 5, 3 << 20, stream.length - 34 * SECTOR, stream.length - SECTOR, stream.length - 1, stream.length]) {
+  for (const bytes of [
+    0,
+    SECTOR,
+    SECTOR + 100,
+    (3 << 19) + 5,
+    3 << 20,
+    stream.length - 34 * SECTOR,
+    stream.length - SECTOR,
+    stream.length - 1,
+    stream.length,
+  ]) {
     const signal = await killWhileFeeding(img, stream, bytes);
     t.equal(signal, 'SIGKILL', `killed after ${bytes} bytes`);
     grown.push(statSync(img).size);
@@ -213,12 +229,30 @@ t.test('streams cut at many offsets: exit 1, nothing committed, medium unchanged
   const original = readFileSync(img);
   const before = snapshot(img);
   const stream = pack(`0,${before.next}`, 'big');
-  const cuts = [1, 100, SECTOR - 1, SECTOR, SECTOR + 1, 17 * SECTOR, (1 << 20) + 7, 2 << 20, stream.length - 34 * SECTOR, stream.length - 33 * SECTOR, stream.length - 2049, stream.length - SECTOR, stream.length - 1];
+  const cuts = [
+    1,
+    100,
+    SECTOR - 1,
+    SECTOR,
+    SECTOR + 1,
+    17 * SECTOR,
+    (1 << 20) + 7,
+    2 << 20,
+    stream.length - 34 * SECTOR,
+    stream.length - 33 * SECTOR,
+    stream.length - 2049,
+    stream.length - SECTOR,
+    stream.length - 1,
+  ];
   // In process for speed (the engine cd-write runs); two cuts through the CLI below.
   for (const cut of cuts) {
     const m = EmulatedMedium.open(img, { write: true, create: true });
     try {
-      t.throws(() => writeSession(m, [stream.subarray(0, cut)], { multi: true }), /stream .*cut short|stream ends in the middle of a sector|stream has no valid trailer|input is only/, `cut at ${cut}: says why`);
+      t.throws(
+        () => writeSession(m, [stream.subarray(0, cut)], { multi: true }),
+        /stream .*cut short|stream ends in the middle of a sector|stream has no valid trailer|input is only/,
+        `cut at ${cut}: says why`,
+      );
     } finally {
       m.release();
     }
@@ -241,7 +275,10 @@ t.test('streams cut at many offsets: exit 1, nothing committed, medium unchanged
 
 t.test('a full disk (file size limit) mid-session', async (t) => {
   if (!have('bash')) return t.skip('bash is needed for ulimit -f in KiB');
-  for (const [kind, extraKiB] of [['data', 1024], ['padding', 3136]] as const) {
+  for (const [kind, extraKiB] of [
+    ['data', 1024],
+    ['padding', 3136],
+  ] as const) {
     const img = join(work, `full-${kind}.iso`);
     copyFileSync(media.head, img);
     const original = readFileSync(img);
@@ -250,7 +287,11 @@ t.test('a full disk (file size limit) mid-session', async (t) => {
     const limitKiB = original.length / 1024 + extraKiB;
     const r = inWork('bash', ['-c', `ulimit -f ${limitKiB}; exec "${process.execPath}" "${BIN}cd-write.js" --dev "${img}" --multi`], { input: stream });
     t.equal(r.status, 1, `${kind}: exit 1`);
-    t.match(r.stderr.toString(), /^cd-write: write error at LBA \d+: file too large for this file system or limit \(EFBIG\); nothing committed\n$/, `${kind}: names the cause`);
+    t.match(
+      r.stderr.toString(),
+      /^cd-write: write error at LBA \d+: file too large for this file system or limit \(EFBIG\); nothing committed\n$/,
+      `${kind}: names the cause`,
+    );
     t.ok(readFileSync(img).equals(original), `${kind}: medium byte-identical (cut back to its size)`);
     samePrevious(t, img, before, kind);
     appendWorks(t, img, before, stream, `${kind}: without the limit`);

@@ -24,10 +24,17 @@ const first = node('iso-pack', ['--prev', '0,32'], tar).stdout;
 
 t.test('a missing medium is refused without --create, and nothing is made', async (t) => {
   const img = join(work, 'typo.iso');
-  for (const args of [['--dev', img, '--multi'], [`dev=${img}`, '-multi'], ['--multi', '--dummy', '--dev', img]]) {
+  for (const args of [
+    ['--dev', img, '--multi'],
+    [`dev=${img}`, '-multi'],
+    ['--multi', '--dummy', '--dev', img],
+  ]) {
     const r = node('cd-write', args, first);
     t.equal(r.status, 1, args.join(' '));
-    t.equal(r.stderr.toString(), `cd-write: ${img} does not exist: ${args.includes('--dummy') ? 'no medium there (cd-write --create makes a new image file; see cd-write(1))' : 'nothing written (cd-write --create makes a new image file there)'}\n`);
+    t.equal(
+      r.stderr.toString(),
+      `cd-write: ${img} does not exist: ${args.includes('--dummy') ? 'no medium there (cd-write --create makes a new image file; see cd-write(1))' : 'nothing written (cd-write --create makes a new image file there)'}\n`,
+    );
     t.notOk(existsSync(img), 'no file');
   }
   // cron: CDR_DEVICE in a mount point whose disk is not mounted
@@ -76,9 +83,10 @@ t.test('never under /dev, even with --create', async (t) => {
     t.equal(r.status, 1);
     // /dev/srN is a drive's name: the drive layer says there is none; any other path under /dev
     // is refused by the medium layer. Neither creates anything.
-    const want = dev === '/dev/sr9'
-      ? `cd-write: ${dev}: no such device (cd-msinfo --scan lists the drives; isopipe never creates files under /dev)\n`
-      : `cd-write: ${dev} does not exist (no such drive?); isopipe never creates files under /dev: nothing written\n`;
+    const want =
+      dev === '/dev/sr9'
+        ? `cd-write: ${dev}: no such device (cd-msinfo --scan lists the drives; isopipe never creates files under /dev)\n`
+        : `cd-write: ${dev} does not exist (no such drive?); isopipe never creates files under /dev: nothing written\n`;
     t.equal(r.stderr.toString(), want);
     t.notOk(existsSync(dev), `${dev} not created`);
   }

@@ -67,7 +67,10 @@ for (const [label, from] of Object.entries(mixes)) {
     const before = readFileSync(img);
     const m = msinfo(img);
     t.equal(m.status, 1, 'cd-msinfo exits 1');
-    t.match(m.stderr.toString(), /^cd-msinfo: .*: the medium head \(LBA 16–31\) does not match the newest complete session \(session \d at LBA \d+\): .*; it looks torn or stale: cd-write -fix rewrites it from the newest complete session\n$/);
+    t.match(
+      m.stderr.toString(),
+      /^cd-msinfo: .*: the medium head \(LBA 16–31\) does not match the newest complete session \(session \d at LBA \d+\): .*; it looks torn or stale: cd-write -fix rewrites it from the newest complete session\n$/,
+    );
     const toc = node('cd-msinfo', ['--dev', img, '--toc']);
     t.equal(toc.status, 1);
     t.match(toc.stdout.toString(), /\nproblem: the medium head/);
@@ -88,7 +91,11 @@ for (const [label, from] of Object.entries(mixes)) {
     t.equal(node('cd-verify', ['--dev', img, '-n', '-q']).status, 0, 'cd-verify passes');
     await withReader(t, 'xorriso', () => {
       const x = run('xorriso', ['-indev', `stdio:${img}`, '-toc']).stdout.toString();
-      t.same([...x.matchAll(/^ISO session\s*:\s*\d+\s*,\s*(\d+)/gm)].map((mm) => Number(mm[1])), starts, 'xorriso lists every session');
+      t.same(
+        [...x.matchAll(/^ISO session\s*:\s*\d+\s*,\s*(\d+)/gm)].map((mm) => Number(mm[1])),
+        starts,
+        'xorriso lists every session',
+      );
       for (const [i, s] of starts.entries()) {
         const ls = run('xorriso', ['-indev', `stdio:${img}`, '-load', 'sbsector', String(s), '-ls', `/s${i + 1}/sub`]).stdout.toString();
         t.match(ls, new RegExp(`s${i + 1} with a long Joliet name\\.txt`), `xorriso reads session ${i + 1}`);
@@ -124,9 +131,17 @@ t.test('a head that was wiped (no descriptor at LBA 16) is found and rebuilt', a
   t.match(m.stderr.toString(), /holds no ISO 9660 volume descriptor set, but 3 session\(s\) follow from LBA 32/);
   const v = node('cd-verify', ['--dev', img, '-n']);
   t.equal(v.status, 1);
-  t.match(v.stdout.toString(), /"kind":"medium-head".*holds no ISO 9660 volume descriptor set, but 3 session\(s\) follow from LBA 32; it looks torn or stale: cd-write -fix/);
+  t.match(
+    v.stdout.toString(),
+    /"kind":"medium-head".*holds no ISO 9660 volume descriptor set, but 3 session\(s\) follow from LBA 32; it looks torn or stale: cd-write -fix/,
+  );
   t.equal(node('cd-write', ['--dev', img, '-fix']).status, 0);
-  t.ok(head(img).subarray(16 * SECTOR).equals(h3.subarray(16 * SECTOR)), 'descriptors restored');
+  t.ok(
+    head(img)
+      .subarray(16 * SECTOR)
+      .equals(h3.subarray(16 * SECTOR)),
+    'descriptors restored',
+  );
   t.equal(msinfo(img).stdout.toString(), '0,224\n');
 });
 

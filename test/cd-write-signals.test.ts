@@ -29,7 +29,12 @@ function tarWith(name: string, bytes: number): Buffer {
 const bigTar = tarWith('big', 24 << 20);
 
 /** Starts cd-write, feeds it part of `stream`, waits until the medium grew, sends `sig` to cd-write. */
-async function interrupt(img: string, stream: Buffer, sig: NodeJS.Signals, extra: string[] = []): Promise<{ signal: string | null; stderr: string; grewTo: number }> {
+async function interrupt(
+  img: string,
+  stream: Buffer,
+  sig: NodeJS.Signals,
+  extra: string[] = [],
+): Promise<{ signal: string | null; stderr: string; grewTo: number }> {
   const child = spawn(process.execPath, [join(BIN, 'cd-write.js'), '--dev', img, '--multi', ...extra], { env: ENV, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -59,7 +64,11 @@ t.test('SIGINT, SIGTERM, SIGHUP: the uncommitted bytes go, the committed stay', 
     const r = await interrupt(img, stream, sig);
     t.equal(r.signal, sig, `${sig}: cd-write dies by it, as the shell expects`);
     t.ok(r.grewTo > size, `${sig}: it had written ${r.grewTo - size} bytes`);
-    t.match(r.stderr, new RegExp(`^cd-write: interrupted \\(${sig}\\): removed \\d+ uncommitted bytes from the end of ${img.replace(/[.]/g, '\\.')}\\n$`), `${sig}: says so`);
+    t.match(
+      r.stderr,
+      new RegExp(`^cd-write: interrupted \\(${sig}\\): removed \\d+ uncommitted bytes from the end of ${img.replace(/[.]/g, '\\.')}\\n$`),
+      `${sig}: says so`,
+    );
     t.equal(statSync(img).size, size, `${sig}: the file is its old length again`);
     t.equal(sha(img), before, `${sig}: the medium is as before, byte for byte`);
   }
@@ -92,7 +101,10 @@ t.test('SIGKILL of the writer: the bytes go too', async (t) => {
   t.equal(node('cd-write', ['--dev', img, '--create', '--multi'], node('iso-pack', ['--prev', '0,32'], tarWith('k1', 1000)).stdout).status, 0);
   const before = sha(img);
   const stream = node('iso-pack', ['--prev', msinfo(img)], tarWith('k2', 1 << 20)).stdout;
-  const r = spawnSync(process.execPath, [join(BIN, 'cd-write.js'), '--dev', img, '--multi'], { input: stream, env: { ...ENV, ISOPIPE_TEST_KILL_AT: 'data-synced' } });
+  const r = spawnSync(process.execPath, [join(BIN, 'cd-write.js'), '--dev', img, '--multi'], {
+    input: stream,
+    env: { ...ENV, ISOPIPE_TEST_KILL_AT: 'data-synced' },
+  });
   t.equal(r.signal, 'SIGKILL');
   t.equal(sha(img), before, 'the medium is as before');
 });

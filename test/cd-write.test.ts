@@ -66,7 +66,9 @@ function ourToc(img: string): number[][] {
 }
 
 function xorrisoMsinfo(img: string): string {
-  return inWork('xorriso', ['-as', 'cdrecord', `dev=stdio:${img}`, '--grow_overwriteable_iso', '-msinfo']).stdout.toString().trim();
+  return inWork('xorriso', ['-as', 'cdrecord', `dev=stdio:${img}`, '--grow_overwriteable_iso', '-msinfo'])
+    .stdout.toString()
+    .trim();
 }
 
 const trees = [1, 2, 3].map((i) => makeSessionTree(work, i));
@@ -75,7 +77,10 @@ t.test('three sessions through pipes, and the same through files', async (t) => 
   const piped = join(work, 'piped.iso');
   t.equal(cdwrite(['--dev', piped, '--blank']).status, 0, 'the README set-up step: a new blank medium');
   for (const [i, parent] of trees.entries()) {
-    const r = sh(`tar -C '${parent}' -cf - s${i + 1} | node '${BIN}iso-pack.js' --prev $(node '${BIN}cd-msinfo.js') | node '${BIN}cd-write.js' --multi`, { ...ENV, CDR_DEVICE: piped });
+    const r = sh(`tar -C '${parent}' -cf - s${i + 1} | node '${BIN}iso-pack.js' --prev $(node '${BIN}cd-msinfo.js') | node '${BIN}cd-write.js' --multi`, {
+      ...ENV,
+      CDR_DEVICE: piped,
+    });
     t.equal(r.status, 0, r.stderr.toString());
     t.equal(r.stderr.toString(), '', 'quiet without -v on a non-terminal');
   }
@@ -124,7 +129,8 @@ t.test('xorriso appends to an isopipe medium, isopipe to an xorriso one', async 
   t.equal(ourToc(ours).length, 5);
 
   const theirs = join(work, 'xorriso-then-ours.iso');
-  for (const d of ['s1', 's2']) t.equal(inWork('xorriso', ['-dev', `stdio:${theirs}`, '-map', join(trees[d === 's1' ? 0 : 1], d), `/${d}`, '-commit']).status, 0);
+  for (const d of ['s1', 's2'])
+    t.equal(inWork('xorriso', ['-dev', `stdio:${theirs}`, '-map', join(trees[d === 's1' ? 0 : 1], d), `/${d}`, '-commit']).status, 0);
   const r = cdwrite(['--dev', theirs, '--multi'], pack(['--prev', msinfo(theirs)], tarOfDir(trees[2], 's3')));
   t.equal(r.status, 0, r.stderr.toString());
   t.equal(xorrisoToc(theirs).length, 3);
@@ -170,7 +176,7 @@ t.test('a plain image built for LBA 0 goes to LBA 0 of a blank medium', async (t
     t.equal(no.status, 1);
     t.equal(
       no.stderr.toString(),
-      "cd-write: image laid out for LBA 0 with --multi: the next session would replace its head and it could no longer be restored on its own; lay it out for LBA 32 (iso-pack --prev 0,32, mkisofs -C 0,32) or use --force to write it at LBA 0 anyway; nothing written\n",
+      'cd-write: image laid out for LBA 0 with --multi: the next session would replace its head and it could no longer be restored on its own; lay it out for LBA 32 (iso-pack --prev 0,32, mkisofs -C 0,32) or use --force to write it at LBA 0 anyway; nothing written\n',
     );
     t.notOk(existsSync(medium), 'nothing written, no file made');
   }
@@ -226,21 +232,68 @@ t.test('refusals: exit 1, one line, medium unchanged', async (t) => {
   const truncated = join(work, 'truncated.iso');
   writeFileSync(truncated, readFileSync(base).subarray(0, (next - 10) * 2048));
   const cases: { name: string; dev: string; args?: string[]; input?: Buffer; re: RegExp }[] = [
-    { name: 'truncated medium', dev: truncated, input: good, re: /^cd-write: the volume ends at LBA \d+ but .*truncated\.iso holds only \d+ sectors: it looks truncated \(--force to append anyway\)$/ },
+    {
+      name: 'truncated medium',
+      dev: truncated,
+      input: good,
+      re: /^cd-write: the volume ends at LBA \d+ but .*truncated\.iso holds only \d+ sectors: it looks truncated \(--force to append anyway\)$/,
+    },
     { name: 'stale stream', dev: base, input: stale, re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/ },
-    { name: 'stale plain image file (data first)', dev: base, args: [staleFile], re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/ },
-    { name: 'stale plain image on a pipe (data first)', dev: base, input: readFileSync(staleFile), re: /^cd-write: image was not laid out for LBA \d+, the medium's next writable address \(its root directory at LBA \d+ cannot lie there\): run cd-msinfo again$/ },
+    {
+      name: 'stale plain image file (data first)',
+      dev: base,
+      args: [staleFile],
+      re: /^cd-write: packed for LBA 32, medium's next writable address is \d+: run cd-msinfo again$/,
+    },
+    {
+      name: 'stale plain image on a pipe (data first)',
+      dev: base,
+      input: readFileSync(staleFile),
+      re: /^cd-write: image was not laid out for LBA \d+, the medium's next writable address \(its root directory at LBA \d+ cannot lie there\): run cd-msinfo again$/,
+    },
     { name: 'closed medium', dev: closed, input: good, re: /^cd-write: medium is closed \(written without --multi\): no session can be appended/ },
-    { name: 'too big for --capacity (a file: refused before writing)', dev: base, args: ['--capacity', String(next + 40), goodFile], re: /^cd-write: session of 64 sectors \(0\.1 MiB\) at LBA \d+ does not fit: 40 sectors \(0\.1 MiB\) free of the medium's \d+; nothing written$/ },
-    { name: 'too big for --capacity (a pipe: stops at the capacity)', dev: base, args: ['--capacity', String(next + 40)], input: good, re: /^cd-write: session of 64 sectors \(0\.1 MiB\) at LBA \d+ does not fit: 40 sectors \(0\.1 MiB\) free of the medium's \d+; nothing committed$/ },
-    { name: 'partition table', dev: mbr, input: pack(['--prev', '0,32'], tarOfDir(trees[0], 's1')), re: /^cd-write: .*mbr\.img is not an ISO 9660 medium: it holds a partition table or boot sector/ },
+    {
+      name: 'too big for --capacity (a file: refused before writing)',
+      dev: base,
+      args: ['--capacity', String(next + 40), goodFile],
+      re: /^cd-write: session of 64 sectors \(0\.1 MiB\) at LBA \d+ does not fit: 40 sectors \(0\.1 MiB\) free of the medium's \d+; nothing written$/,
+    },
+    {
+      name: 'too big for --capacity (a pipe: stops at the capacity)',
+      dev: base,
+      args: ['--capacity', String(next + 40)],
+      input: good,
+      re: /^cd-write: session of 64 sectors \(0\.1 MiB\) at LBA \d+ does not fit: 40 sectors \(0\.1 MiB\) free of the medium's \d+; nothing committed$/,
+    },
+    {
+      name: 'partition table',
+      dev: mbr,
+      input: pack(['--prev', '0,32'], tarOfDir(trees[0], 's1')),
+      re: /^cd-write: .*mbr\.img is not an ISO 9660 medium: it holds a partition table or boot sector/,
+    },
     { name: 'a text file', dev: text, input: pack(['--prev', '0,32'], tarOfDir(trees[0], 's1')), re: /is not an ISO 9660 medium: it holds unrecognised data/ },
-    { name: 'input that is no session', dev: base, input: Buffer.from('hello\n'.repeat(10000)), re: /^cd-write: input is neither an isopipe head-last stream nor an ISO 9660 image/ },
+    {
+      name: 'input that is no session',
+      dev: base,
+      input: Buffer.from('hello\n'.repeat(10000)),
+      re: /^cd-write: input is neither an isopipe head-last stream nor an ISO 9660 image/,
+    },
     { name: 'empty input', dev: base, input: Buffer.alloc(0), re: /^cd-write: no session on input \(it is empty\)$/ },
-    { name: 'stream cut short', dev: base, input: good.subarray(0, good.length - 2048), re: /^cd-write: stream has no valid trailer: it was cut short or damaged$/ },
+    {
+      name: 'stream cut short',
+      dev: base,
+      input: good.subarray(0, good.length - 2048),
+      re: /^cd-write: stream has no valid trailer: it was cut short or damaged$/,
+    },
     { name: 'tar instead of a session', dev: base, input: tarOfDir(trees[0], 's1'), re: /neither an isopipe head-last stream nor an ISO 9660 image/ },
   ];
-  if (existsSync(genStale)) cases.push({ name: 'stale genisoimage -C image', dev: base, input: readFileSync(genStale), re: /^cd-write: packed for LBA 32, medium's next writable address is \d+/ });
+  if (existsSync(genStale))
+    cases.push({
+      name: 'stale genisoimage -C image',
+      dev: base,
+      input: readFileSync(genStale),
+      re: /^cd-write: packed for LBA 32, medium's next writable address is \d+/,
+    });
   for (const c of cases) {
     const before = sha(c.dev);
     const r = cdwrite(['--dev', c.dev, '--multi', ...(c.args ?? [])], c.input);
@@ -272,7 +325,10 @@ t.test('cdrecord habits, dummy runs, progress and usage errors', async (t) => {
   t.equal(dummy.status, 0, dummy.stderr.toString());
   t.match(dummy.stderr.toString(), /checked \(dummy, nothing written\)/);
   t.notOk(existsSync(img), 'dummy writes nothing');
-  const r = inWork(process.execPath, [join(BIN, 'cd-write.js'), '-v', '-multi', '-create', 'speed=8', '-data', '-tao', '-'], { input: first, env: { ...ENV, CDR_DEVICE: img } });
+  const r = inWork(process.execPath, [join(BIN, 'cd-write.js'), '-v', '-multi', '-create', 'speed=8', '-data', '-tao', '-'], {
+    input: first,
+    env: { ...ENV, CDR_DEVICE: img },
+  });
   t.equal(r.status, 0, r.stderr.toString());
   t.match(r.stderr.toString(), /cd-write: \d+\.\d MB written, \d+\.\d MB\/s/, 'progress with -v');
   t.match(r.stderr.toString(), /session at LBA 32, 64 sectors, written; next writable address 96/);
@@ -346,7 +402,10 @@ t.test('a block device (loop)', async (t) => {
   const before = committed();
   const r = cdwrite(['--dev', dev, '--multi'], pack(['--prev', msinfo(dev)], tarOfDir(work, 'big')));
   t.equal(r.status, 1);
-  t.match(r.stderr.toString(), /^cd-write: session of (at least )?\d+ sectors \(\d+\.\d MiB\) at LBA \d+ does not fit: \d+ sectors \(\d+\.\d MiB\) free of the medium's 2048; nothing (written|committed)\n$/);
+  t.match(
+    r.stderr.toString(),
+    /^cd-write: session of (at least )?\d+ sectors \(\d+\.\d MiB\) at LBA \d+ does not fit: \d+ sectors \(\d+\.\d MiB\) free of the medium's 2048; nothing (written|committed)\n$/,
+  );
   t.equal(ourToc(dev).length, 2, 'the previous sessions stay');
   t.ok(committed().equals(before), 'every committed sector unchanged (a device cannot be cut back, so only sectors past the end were written)');
 });

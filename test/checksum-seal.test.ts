@@ -57,7 +57,10 @@ t.test('the seal fills in the tree tag, the array ends and the session tag, noth
   const session = decodeTag(sealed.subarray(plan.session * SECTOR, (plan.session + 1) * SECTOR))!;
   t.same([session.type, session.rangeStart, session.rangeSize], ['session', 0, plan.session]);
   t.ok(session.md5.equals(md5(sealed.subarray(0, plan.session * SECTOR))), 'the session tag is the MD5 of everything before it');
-  t.ok(sealed.subarray(plan.array * SECTOR, plan.array * SECTOR + 16).equals(md5(sealed.subarray(0, plan.array * SECTOR))), 'array entry 0: the MD5 from the session start to the array');
+  t.ok(
+    sealed.subarray(plan.array * SECTOR, plan.array * SECTOR + 16).equals(md5(sealed.subarray(0, plan.array * SECTOR))),
+    'array entry 0: the MD5 from the session start to the array',
+  );
 });
 
 t.test('plans that do not fit the session are refused', async (t) => {

@@ -28,7 +28,12 @@ t.test("the README's and docs' relative links exist", async (t) => {
 
 t.test('package.json installs every man page and builds dist/ when packed', async (t) => {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-  t.same([...pkg.man].sort(), readdirSync(join(REPO, 'man')).map((f: string) => `man/${f}`).sort());
+  t.same(
+    [...pkg.man].sort(),
+    readdirSync(join(REPO, 'man'))
+      .map((f: string) => `man/${f}`)
+      .sort(),
+  );
   t.match(pkg.scripts.prepack, /tsc/);
   t.match(pkg.scripts.prepare, /build\.sh/);
   t.ok(pkg.files.includes('dist') && pkg.files.includes('bin'));

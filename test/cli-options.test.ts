@@ -24,7 +24,9 @@ for (const tool of ['iso-pack', 'iso-merge', 'cd-msinfo', 'cd-write', 'cd-verify
 
 function sh(cmd: string, env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], {
-    cwd: work, env: { ...process.env, PATH: `${PATH_DIR}:${process.env.PATH}`, ...env }, maxBuffer: 1 << 28,
+    cwd: work,
+    env: { ...process.env, PATH: `${PATH_DIR}:${process.env.PATH}`, ...env },
+    maxBuffer: 1 << 28,
   });
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
@@ -39,7 +41,13 @@ function tarOf(dir: string): Buffer {
 function listing(medium: string): string[] {
   const r = spawnSync('bash', ['-c', `node ${BIN}/iso-merge.js --data --dev '${medium}' </dev/null | tar tf -`]);
   if (r.status !== 0) throw new Error(r.stderr.toString());
-  return r.stdout.toString().trim().split('\n').map((p) => p.replace(/^\.\//, '').replace(/\/$/, '')).filter((p) => p && p !== '.').sort();
+  return r.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((p) => p.replace(/^\.\//, '').replace(/\/$/, ''))
+    .filter((p) => p && p !== '.')
+    .sort();
 }
 
 const dir = join(work, 'dir');
@@ -84,9 +92,34 @@ t.test('options accepted as documented no-ops give the same bytes', async (t) =>
   const env = { SOURCE_DATE_EPOCH: '1700000000' };
   const plain = run('iso-pack', [], tar, env);
   t.equal(plain.status, 0);
-  const noops = ['-l', '-L', '-D', '-N', '-d', '-U', '-allow-lowercase', '-allow-multidot', '-relaxed-filenames', '-graft-points',
-    '-no-pad', '-pad', '-input-charset', 'utf-8', '-output-charset', 'UTF-8', '-iso-level', '3', '-J', '-R', '-joliet', '-rock',
-    '-cache-inodes', '-quiet', '-full-iso9660-filenames', '-allow-leading-dots'];
+  const noops = [
+    '-l',
+    '-L',
+    '-D',
+    '-N',
+    '-d',
+    '-U',
+    '-allow-lowercase',
+    '-allow-multidot',
+    '-relaxed-filenames',
+    '-graft-points',
+    '-no-pad',
+    '-pad',
+    '-input-charset',
+    'utf-8',
+    '-output-charset',
+    'UTF-8',
+    '-iso-level',
+    '3',
+    '-J',
+    '-R',
+    '-joliet',
+    '-rock',
+    '-cache-inodes',
+    '-quiet',
+    '-full-iso9660-filenames',
+    '-allow-leading-dots',
+  ];
   const r = run('iso-pack', noops, tar, env);
   t.equal(r.status, 0, r.stderr);
   t.ok(r.stdout.equals(plain.stdout), 'byte-identical session');
@@ -125,8 +158,34 @@ t.test('options iso-pack cannot honour are refused with what to do instead', asy
 
 t.test('identifiers, owners and modes given the mkisofs way', async (t) => {
   const iso = join(work, 'ids.iso');
-  const r = run('iso-pack', ['-publisher', 'PUB', '-preparer', 'PREP', '-appid', 'APP', '-sysid', 'SYS', '-volset', 'VSET', '-volid', 'VOL',
-    '-uid', '1234', '-gid', '567', '-file-mode', '0600', '-dir-mode', '0700', '-o', iso], tar);
+  const r = run(
+    'iso-pack',
+    [
+      '-publisher',
+      'PUB',
+      '-preparer',
+      'PREP',
+      '-appid',
+      'APP',
+      '-sysid',
+      'SYS',
+      '-volset',
+      'VSET',
+      '-volid',
+      'VOL',
+      '-uid',
+      '1234',
+      '-gid',
+      '567',
+      '-file-mode',
+      '0600',
+      '-dir-mode',
+      '0700',
+      '-o',
+      iso,
+    ],
+    tar,
+  );
   t.equal(r.status, 0, r.stderr);
   const pvd = readFileSync(iso).subarray(16 * 2048, 17 * 2048);
   const field = (off: number, len: number) => pvd.toString('latin1', off, off + len).trimEnd();

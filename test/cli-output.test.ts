@@ -56,8 +56,15 @@ t.test('cd-verify: a report on a terminal, JSON lines on a pipe or with --json',
 
   const piped = run('cd-verify', ['--dev', iso]);
   t.equal(piped.status, 1);
-  const lines = piped.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
-  t.ok(lines.some((l) => l.kind === 'file-md5'), 'stdout a pipe: JSON lines');
+  const lines = piped.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.ok(
+    lines.some((l) => l.kind === 'file-md5'),
+    'stdout a pipe: JSON lines',
+  );
   t.equal(lines[lines.length - 1].kind, 'summary');
 });
 
@@ -88,7 +95,10 @@ t.test('compressed input: gzip read as the tar it holds, the others refused with
   const gz = run('iso-pack', [], gzipSync(tar));
   t.equal(gz.status, 0, gz.stderr);
   t.ok(gz.stdout.equals(plain.stdout), 'a gzip tar gives the same session, byte for byte');
-  const viaMerge = spawnSync('sh', ['-c', `gzip -c < ${tarFile} | ${process.execPath} ${BIN}iso-merge.js --dev ${join(work, 'md5.iso')} | tar tf - | grep -c data.bin`]);
+  const viaMerge = spawnSync('sh', [
+    '-c',
+    `gzip -c < ${tarFile} | ${process.execPath} ${BIN}iso-merge.js --dev ${join(work, 'md5.iso')} | tar tf - | grep -c data.bin`,
+  ]);
   t.equal(viaMerge.stdout.toString().trim(), '1', 'iso-merge reads it too');
 
   const zstd = typeof (zlib as unknown as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';

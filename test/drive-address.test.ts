@@ -53,7 +53,10 @@ t.test('list and resolve', async (t) => {
       [{ host: 3, channel: 0, target: 1, lun: 0 }, null, join(dev, 'sg2'), 5, 'CDEmu', 'CD-ROM', '1.0'],
     ],
   );
-  t.same(listOpticalDrives(roots).map((e) => e.generic), [join(dev, 'sg1'), join(dev, 'sg2')]);
+  t.same(
+    listOpticalDrives(roots).map((e) => e.generic),
+    [join(dev, 'sg1'), join(dev, 'sg2')],
+  );
   // The seed's dev=1,0 is bus 0 target 1: nothing there; 1,0,0 is the BD writer, sr preferred.
   t.equal(resolveCdrecordAddress('1,0,0', roots), join(dev, 'sr0'));
   t.equal(resolveCdrecordAddress('ATA:1,0,0', roots), join(dev, 'sr0'));

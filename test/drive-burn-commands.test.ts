@@ -28,23 +28,41 @@ import {
   write10,
 } from '../dist/drive/write-commands.js';
 
-const hex = (b: Buffer) => b.toString('hex').replace(/(..)(?!$)/g, '$1 ').toUpperCase();
+const hex = (b: Buffer) =>
+  b
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ')
+    .toUpperCase();
 
 t.test('page 05h for a CD TAO data track, -multi, as cdrskin sends it', async (t) => {
   const page = encodeWriteParametersPage(cdTaoDataParameters({ multi: true, testWrite: false, bufe: false }), 0x32);
   t.equal(page.length, 0x34);
   // cdrskin -multi -tao -data on the emulated CD-R: 05 32 01 C4 08 00 00 00 00 00 00 00 00 00 00 96, zeros after.
   t.equal(hex(page.subarray(0, 16)), '05 32 01 C4 08 00 00 00 00 00 00 00 00 00 00 96');
-  t.ok(page.subarray(16).every((x) => x === 0), 'MCN, ISRC, sub-header, vendor bytes zero');
+  t.ok(
+    page.subarray(16).every((x) => x === 0),
+    'MCN, ISRC, sub-header, vendor bytes zero',
+  );
   const list = modeSelectParameterList(page);
-  t.equal(list.length, 60, '8-byte header + 52-byte page: cdrskin\'s MODE SELECT length 3Ch');
+  t.equal(list.length, 60, "8-byte header + 52-byte page: cdrskin's MODE SELECT length 3Ch");
   t.equal(hex(modeSelect10(list.length)), '55 10 00 00 00 00 00 00 3C 00');
-  t.ok(list.subarray(0, 8).every((x) => x === 0), 'mode parameter header all zero, no block descriptor');
+  t.ok(
+    list.subarray(0, 8).every((x) => x === 0),
+    'mode parameter header all zero, no block descriptor',
+  );
 });
 
 t.test('page 05h variants: finalize, BURN-Free, test write, 36h length, DVD-R incremental', async (t) => {
-  t.equal(hex(encodeWriteParametersPage(cdTaoDataParameters({ multi: false, testWrite: false, bufe: true })).subarray(0, 5)), '05 32 41 04 08', 'BUFE + TAO, multi 00b');
-  t.equal(hex(encodeWriteParametersPage(cdTaoDataParameters({ multi: true, testWrite: true, bufe: true })).subarray(0, 5)), '05 32 51 C4 08', 'cdrecord -dummy -multi: 51h C4h');
+  t.equal(
+    hex(encodeWriteParametersPage(cdTaoDataParameters({ multi: false, testWrite: false, bufe: true })).subarray(0, 5)),
+    '05 32 41 04 08',
+    'BUFE + TAO, multi 00b',
+  );
+  t.equal(
+    hex(encodeWriteParametersPage(cdTaoDataParameters({ multi: true, testWrite: true, bufe: true })).subarray(0, 5)),
+    '05 32 51 C4 08',
+    'cdrecord -dummy -multi: 51h C4h',
+  );
   const long = encodeWriteParametersPage(cdTaoDataParameters({ multi: true, testWrite: false, bufe: false }), 0x36);
   t.equal(long.length, 0x38);
   t.equal(long[1], 0x36);
@@ -65,7 +83,7 @@ t.test('page 05h decodes what it encodes, PS masked on select', async (t) => {
 
 t.test('WRITE(10), SYNCHRONIZE CACHE, CLOSE TRACK/SESSION, RESERVE TRACK', async (t) => {
   t.equal(hex(write10(0, 32)), '2A 00 00 00 00 00 00 00 20 00');
-  t.equal(hex(write10(0x1234, 16)), '2A 00 00 00 12 34 00 00 10 00', 'cdrskin\'s form');
+  t.equal(hex(write10(0x1234, 16)), '2A 00 00 00 12 34 00 00 10 00', "cdrskin's form");
   t.equal(hex(write10(-150, 1)), '2A 00 FF FF FF 6A 00 00 01 00', 'signed LBA of a CD pregap');
   t.throws(() => write10(0, 0x10000));
   t.equal(hex(synchronizeCache()), '35 00 00 00 00 00 00 00 00 00');
@@ -86,7 +104,7 @@ t.test('speed: SET CD SPEED, SET STREAMING and its descriptor', async (t) => {
   t.equal(speedKBps(1000, 'bd'), 0xffff, 'capped at the field');
   t.equal(hex(setCdSpeed(353)), 'BB 00 FF FF 01 61 00 00 00 00 00 00');
   t.equal(hex(setCdSpeed(0xffff, 0x1e78)), 'BB 00 1E 78 FF FF 00 00 00 00 00 00');
-  t.equal(hex(setStreaming()), 'B6 00 00 00 00 00 00 00 00 00 1C 00', 'cdrskin\'s CDB: 28-byte list');
+  t.equal(hex(setStreaming()), 'B6 00 00 00 00 00 00 00 00 00 1C 00', "cdrskin's CDB: 28-byte list");
   const d = performanceDescriptor(2_295_103, 5540);
   t.equal(hex(d), '00 00 00 00 00 00 00 00 00 23 05 3F 00 00 15 A4 00 00 03 E8 00 00 15 A4 00 00 03 E8');
 });

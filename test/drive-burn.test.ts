@@ -20,9 +20,12 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 let n = 0;
 const SECTOR = 2048;
 
-
 /** A plain image from iso-pack laid out for `lba` (what `iso-pack --prev X,lba -o FILE` makes). */
-async function image(lba: number, files: Record<string, Buffer | string> = { 'a.txt': 'hello\n', 'big.bin': Buffer.alloc(300_000, 7) }, pipe = false): Promise<Buffer> {
+async function image(
+  lba: number,
+  files: Record<string, Buffer | string> = { 'a.txt': 'hello\n', 'big.bin': Buffer.alloc(300_000, 7) },
+  pipe = false,
+): Promise<Buffer> {
   const out = join(work, `img-${n++}.iso`);
   const args = [ISO_PACK, '--prev', `0,${lba}`, ...(pipe ? [] : ['-o', out])];
   const r = spawnSync(process.execPath, args, { input: await tarOf(files), env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' }, maxBuffer: 1 << 28 });
@@ -54,7 +57,13 @@ function setup(medium: ModelMedium) {
 }
 
 function opts(img: Buffer, more: Partial<BurnOptions> = {}): BurnOptions {
-  return { multi: true, probe: probeForBurn, inputBytes: img.length, peek: (s, n) => (img.length >= (s + n) * SECTOR ? img.subarray(s * SECTOR, (s + n) * SECTOR) : null), ...more };
+  return {
+    multi: true,
+    probe: probeForBurn,
+    inputBytes: img.length,
+    peek: (s, n) => (img.length >= (s + n) * SECTOR ? img.subarray(s * SECTOR, (s + n) * SECTOR) : null),
+    ...more,
+  };
 }
 
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
@@ -74,7 +83,10 @@ t.test('CD-R: three sessions with --multi, TAO track, page 05h, 32-block WRITEs,
     t.notOk(r.closed);
     t.same(model.sessions[k - 1], { start: expectStart, size: r.written });
     t.ok(model.read(expectStart, sectors).equals(img.subarray(0, sectors * SECTOR)), 'the image, byte for byte, head first');
-    t.ok(model.read(expectStart + sectors, r.written - sectors).every((x) => x === 0), 'zero padding');
+    t.ok(
+      model.read(expectStart + sectors, r.written - sectors).every((x) => x === 0),
+      'zero padding',
+    );
     const cdbs = model.trace.slice(before);
     const writes = cdbs.filter((c) => c[0] === 0x2a);
     let lba = expectStart;
@@ -82,7 +94,10 @@ t.test('CD-R: three sessions with --multi, TAO track, page 05h, 32-block WRITEs,
       t.equal(w.readInt32BE(2), lba, 'consecutive LBAs');
       lba += w.readUInt16BE(7);
     }
-    t.ok(writes.slice(0, -1).every((w) => w.readUInt16BE(7) === 32), '64 KiB pieces');
+    t.ok(
+      writes.slice(0, -1).every((w) => w.readUInt16BE(7) === 32),
+      '64 KiB pieces',
+    );
     const ops = cdbs.map((c) => c[0]);
     t.ok(ops.indexOf(0x55) < ops.indexOf(0x2a), 'MODE SELECT before the first WRITE');
     t.notOk(ops.includes(0x5b) && cdbs.some((c) => c[0] === 0x5b && (c[2] & 7) === 1), 'no CLOSE TRACK on CD');
@@ -111,17 +126,30 @@ t.test('CD-R without --multi: the session closes the disc; the next burn is refu
 });
 
 t.test('DVD+R and BD-R: no page 05h, CLOSE TRACK with the track number, then CLOSE SESSION or finalize', async (t) => {
-  for (const [medium, finalize] of [['dvd+r', 5], ['bdr', 6]] as const) {
+  for (const [medium, finalize] of [
+    ['dvd+r', 5],
+    ['bdr', 6],
+  ] as const) {
     const { model, mmc } = setup(medium);
     for (let k = 1; k <= 2; k++) {
       const img = await image(model.nwa, { [`f${k}`]: `x${k}` });
       const before = model.trace.length;
       const r = await burnSession(mmc, chunks(img), opts(img, { multi: k === 1 }));
       const cdbs = model.trace.slice(before);
-      t.notOk(cdbs.some((c) => c[0] === 0x55), `${medium}: no MODE SELECT`);
+      t.notOk(
+        cdbs.some((c) => c[0] === 0x55),
+        `${medium}: no MODE SELECT`,
+      );
       t.equal(r.written, volumeOf(img), `${medium}: no padding`);
       const closes = cdbs.filter((c) => c[0] === 0x5b).map(hex);
-      t.same(closes, [`5B01010000${k.toString(16).padStart(2, '0')}00000000`, k === 1 ? '5B010200000000000000' : `5B01${finalize.toString(16).padStart(2, '0')}00000000000000`], `${medium} session ${k}`);
+      t.same(
+        closes,
+        [
+          `5B01010000${k.toString(16).padStart(2, '0')}00000000`,
+          k === 1 ? '5B010200000000000000' : `5B01${finalize.toString(16).padStart(2, '0')}00000000000000`,
+        ],
+        `${medium} session ${k}`,
+      );
     }
     t.ok(model.closed, `${medium} finalized by the session without --multi`);
     t.equal(model.sessions[1].start, model.sessions[0].size, 'next session right after the previous one');
@@ -130,12 +158,24 @@ t.test('DVD+R and BD-R: no page 05h, CLOSE TRACK with the track number, then CLO
 
 t.test('refusals: nothing written', async (t) => {
   const cases: [string, (m: RecorderModel) => void, () => Promise<Buffer>, Partial<BurnOptions>, RegExp][] = [
-    ['stale --prev (built for an older NWA)', () => {}, () => image(11_400), {}, /(built for LBA 11400|not built for LBA 0), the disc's next writable address.*run cd-msinfo again/],
+    [
+      'stale --prev (built for an older NWA)',
+      () => {},
+      () => image(11_400),
+      {},
+      /(built for LBA 11400|not built for LBA 0), the disc's next writable address.*run cd-msinfo again/,
+    ],
     ['too big', (m) => (m.claimedFree = 200), () => image(0), {}, /does not fit: the CD-R has 200 blocks free/],
     ['no disc', (m) => (m.medium = 'none'), () => image(0), {}, /no disc in \/dev\/model0/],
     ['ROM', (m) => (m.medium = 'cdrom'), () => image(0), {}, /is a CD-ROM \(read-only\)/],
     ['-dummy on DVD+R', (m) => (m.medium = 'dvd+r'), () => image(0), { dummy: true }, /-dummy: a DVD\+R has no test-write mode/],
-    ['head-last stream for another LBA', () => {}, () => image(11_400, undefined, true), { inputBytes: null, peek: undefined }, /stream was built for LBA 11400, the disc's next writable address is 0: run cd-msinfo again/],
+    [
+      'head-last stream for another LBA',
+      () => {},
+      () => image(11_400, undefined, true),
+      { inputBytes: null, peek: undefined },
+      /stream was built for LBA 11400, the disc's next writable address is 0: run cd-msinfo again/,
+    ],
     ['not an image', () => {}, async () => Buffer.alloc(40 * SECTOR, 1), {}, /neither an isopipe head-last stream nor an ISO 9660 image/],
     ['open session', (m) => (m.open = { start: 0, next: 500 }), () => image(0), {}, /left open by an interrupted burn: run 'cd-write -fix --multi/],
   ];
@@ -145,7 +185,10 @@ t.test('refusals: nothing written', async (t) => {
     const img = await make();
     await t.rejects(burnSession(mmc, chunks(img), opts(img, more)), { message }, name);
     t.equal(model.writes().length, 0, `${name}: no WRITE(10)`);
-    t.notOk(model.trace.some((c) => c[0] === 0x55 || c[0] === 0x5b || c[0] === 0x35), `${name}: no MODE SELECT, SYNC or CLOSE either`);
+    t.notOk(
+      model.trace.some((c) => c[0] === 0x55 || c[0] === 0x5b || c[0] === 0x35),
+      `${name}: no MODE SELECT, SYNC or CLOSE either`,
+    );
   }
   // A stale --prev on a pipe, where the root directory is not in the first 32 sectors, is
   // caught by the PVD's plausibility before any WRITE too.
@@ -176,7 +219,8 @@ t.test('a drive busy forever: a bounded wait, then an error naming the state of 
   const img = await image(0);
   await t.rejects(burnSession(mmc, chunks(img), opts(img)), {
     name: 'BurnError',
-    message: /^WRITE\(10\) failed: long write in progress \(2\/04\/08\) at LBA 96; 96 of \d+ blocks written; the disc now has an open session \(earlier sessions still mount\); 'cd-write -fix --multi' closes it$/,
+    message:
+      /^WRITE\(10\) failed: long write in progress \(2\/04\/08\) at LBA 96; 96 of \d+ blocks written; the disc now has an open session \(earlier sessions still mount\); 'cd-write -fix --multi' closes it$/,
   });
 });
 
@@ -193,7 +237,10 @@ t.test('unit attention mid-burn: go on when the track still ends where the WRITE
     // The medium changed under the burn: the drive's track no longer ends at 128.
     model.faults.push({ match: (c, m) => on.write((lba) => lba === 128)(c) && !!(m.open && (m.open.next = 7)), sense: [6, 0x28, 0], times: 1 });
     const img = await image(0);
-    await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /the medium changed during the burn .* no longer ends at LBA 128/ });
+    await t.rejects(burnSession(mmc, chunks(img), opts(img)), {
+      name: 'BurnError',
+      message: /the medium changed during the burn .* no longer ends at LBA 128/,
+    });
   }
 });
 
@@ -201,7 +248,10 @@ t.test('write error at an LBA, then -fix closes the session and the next append 
   const { model, mmc } = setup('cdr');
   model.faults.push({ match: on.write((lba) => lba === 160), sense: [3, 0x0c, 0x00] });
   const img = await image(0);
-  await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /^WRITE\(10\) failed: write error \(3\/0C\/00\) at LBA 160; 160 of \d+ blocks written; the disc now has an open session/ });
+  await t.rejects(burnSession(mmc, chunks(img), opts(img)), {
+    name: 'BurnError',
+    message: /^WRITE\(10\) failed: write error \(3\/0C\/00\) at LBA 160; 160 of \d+ blocks written; the disc now has an open session/,
+  });
   t.ok(model.open, 'the track is left open, not closed over a broken session');
   await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'MediumRefusal', message: /cd-write -fix/ });
   const fixed = await fixDisc(mmc, { multi: true, probe: probeForBurn });
@@ -221,19 +271,31 @@ t.test('no medium, a full disc, a drive that dies: one line with the state of th
     // The disc leaves the drive at LBA 64: from then on every command says so.
     let gone = false;
     model.faults.push({ match: (c) => (gone ||= on.write((lba) => lba === 64)(c)), sense: [2, 0x3a, 0x00], times: 1e9 });
-    await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /medium not present \(2\/3A\/00\) at LBA 64; 64 of \d+ blocks written; the disc is gone from the drive/ });
+    await t.rejects(burnSession(mmc, chunks(img), opts(img)), {
+      name: 'BurnError',
+      message: /medium not present \(2\/3A\/00\) at LBA 64; 64 of \d+ blocks written; the disc is gone from the drive/,
+    });
   }
   {
     const { model, mmc } = setup('dvd+r');
     model.capacity = 100; // the drive claims more free blocks than the disc has
     model.claimedFree = 1_000_000;
-    await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /logical block address out of range \(5\/21\/00\) at LBA 96; 96 of \d+ blocks written; the disc now has an open session/ });
+    await t.rejects(burnSession(mmc, chunks(img), opts(img)), {
+      name: 'BurnError',
+      message: /logical block address out of range \(5\/21\/00\) at LBA 96; 96 of \d+ blocks written; the disc now has an open session/,
+    });
   }
   {
     const { model, mmc } = setup('bdr');
     model.faults.push({ match: on.write((lba) => lba === 128), dead: true });
-    await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /WRITE\(10\): the drive stopped answering \(no answer \(timeout\)\) after 128 of \d+ blocks; the state of the disc is unknown/ });
-    t.notOk(model.trace.slice(-5).some((c) => c[0] === 0x5b), 'no CLOSE sent to a dead drive');
+    await t.rejects(burnSession(mmc, chunks(img), opts(img)), {
+      name: 'BurnError',
+      message: /WRITE\(10\): the drive stopped answering \(no answer \(timeout\)\) after 128 of \d+ blocks; the state of the disc is unknown/,
+    });
+    t.notOk(
+      model.trace.slice(-5).some((c) => c[0] === 0x5b),
+      'no CLOSE sent to a dead drive',
+    );
   }
 });
 
@@ -242,16 +304,25 @@ t.test('a cut input: refused before any WRITE while it fits the fifo, else the s
     const { model, mmc } = setup('cdr');
     const img = await image(0, { 'big.bin': Buffer.alloc(1_000_000, 9) });
     const cut = img.subarray(0, img.length - 100 * SECTOR);
-    await t.rejects(burnSession(mmc, chunks(cut), opts(cut, { inputBytes: null, peek: undefined })), { name: 'BurnError', message: /cut short; 0 of \d+ blocks written; nothing was written; the disc is as it was/ });
+    await t.rejects(burnSession(mmc, chunks(cut), opts(cut, { inputBytes: null, peek: undefined })), {
+      name: 'BurnError',
+      message: /cut short; 0 of \d+ blocks written; nothing was written; the disc is as it was/,
+    });
     t.equal(model.writes().length, 0, 'the fifo held it all: nothing burned');
   }
   {
     const { model, mmc } = setup('cdr');
     const img = await image(0, { 'big.bin': Buffer.alloc(12_000_000, 9) });
     const cut = img.subarray(0, img.length - 200 * SECTOR);
-    await t.rejects(burnSession(mmc, chunks(cut), opts(cut, { inputBytes: null, peek: undefined, ringBytes: 1 << 20 })), { name: 'BurnError', message: /cut short.*the disc now has an open session/ });
+    await t.rejects(burnSession(mmc, chunks(cut), opts(cut, { inputBytes: null, peek: undefined, ringBytes: 1 << 20 })), {
+      name: 'BurnError',
+      message: /cut short.*the disc now has an open session/,
+    });
     t.ok(model.open);
-    t.notOk(model.trace.some((c) => c[0] === 0x5b), 'not closed');
+    t.notOk(
+      model.trace.some((c) => c[0] === 0x5b),
+      'not closed',
+    );
   }
 });
 
@@ -290,10 +361,12 @@ t.test('speed= and -eject', async (t) => {
   }
 });
 
-
 t.test('cd-write on an image file: -eject is a no-op that -v names; --help gives both meanings of -fix', async (t) => {
   const img = join(work, 'eject-medium.iso');
-  const r = spawnSync(process.execPath, [new URL('../bin/cd-write.js', import.meta.url).pathname, '-eject', '-v', '-dummy', '--create', `dev=${img}`], { input: '', encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [new URL('../bin/cd-write.js', import.meta.url).pathname, '-eject', '-v', '-dummy', '--create', `dev=${img}`], {
+    input: '',
+    encoding: 'utf8',
+  });
   t.match(r.stderr, /^cd-write: note: -eject has no effect: there is nothing to eject on an image file or block device$/m);
   t.notMatch(r.stderr, /is for optical drives/);
   const help = spawnSync(process.execPath, [new URL('../bin/cd-write.js', import.meta.url).pathname, '--help'], { encoding: 'utf8' });
@@ -304,7 +377,10 @@ t.test('a drive that refuses the write parameters: nothing written, tray unlocke
   const { model, mmc } = setup('cdr');
   model.faults.push({ match: on.op(0x55), sense: [5, 0x26, 0x00] });
   const img = await image(0);
-  await t.rejects(burnSession(mmc, chunks(img), opts(img)), { name: 'BurnError', message: /^MODE SELECT\(10\) failed: .*\(5\/26\/00\); nothing was written; the disc is as it was$/ });
+  await t.rejects(burnSession(mmc, chunks(img), opts(img)), {
+    name: 'BurnError',
+    message: /^MODE SELECT\(10\) failed: .*\(5\/26\/00\); nothing was written; the disc is as it was$/,
+  });
   t.equal(model.writes().length, 0);
   t.notOk(model.locked);
 });
@@ -320,7 +396,10 @@ t.test('DVD-R sequential: page 05h for incremental recording, CLOSE TRACK, then 
     t.equal(model.linkSize, 16);
     t.ok(model.fixedPacket);
     t.equal(model.multiField, multi ? 3 : 0);
-    const closes = model.trace.slice(before).filter((c) => c[0] === 0x5b).map((c) => c[2] & 7);
+    const closes = model.trace
+      .slice(before)
+      .filter((c) => c[0] === 0x5b)
+      .map((c) => c[2] & 7);
     t.same(closes, [1, 2], 'CLOSE TRACK, CLOSE SESSION');
   }
   t.ok(model.closed);

@@ -56,13 +56,15 @@ t.test('GET CONFIGURATION', async (t) => {
   // Header (data length 4 + 8 + 8 + 4), current profile 0x001B; profile list feature with
   // DVD+R (current) and CD-R; then feature 0x002D (TAO) version 2, persistent, current.
   const b = Buffer.from([
-    0x00, 0x00, 0x00, 0x1c, 0, 0, 0x00, 0x1b,
-    0x00, 0x00, 0x03, 0x08, 0x00, 0x1b, 0x01, 0x00, 0x00, 0x09, 0x00, 0x00,
-    0x00, 0x2d, 0x0b, 0x04, 0x46, 0x00, 0x00, 0x10,
+    0x00, 0x00, 0x00, 0x1c, 0, 0, 0x00, 0x1b, 0x00, 0x00, 0x03, 0x08, 0x00, 0x1b, 0x01, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x2d, 0x0b, 0x04, 0x46, 0x00, 0x00,
+    0x10,
   ]);
   const c = mmc.decodeConfiguration(b);
   t.equal(c.currentProfile, 0x1b);
-  t.same(c.profiles, [{ code: 0x1b, current: true }, { code: 0x09, current: false }]);
+  t.same(c.profiles, [
+    { code: 0x1b, current: true },
+    { code: 0x09, current: false },
+  ]);
   t.equal(c.features.length, 2);
   t.same({ ...c.features[1], data: [...c.features[1].data] }, { code: 0x2d, version: 2, persistent: true, current: true, data: [0x46, 0, 0, 0x10] });
   // Only the header (libburn's first 8-byte probe).
@@ -109,7 +111,15 @@ t.test('READ DISC INFORMATION', async (t) => {
   // first/last track in last session 2.
   const a = mmc.decodeDiscInformation(discInfo({ 2: 0x01, 3: 1, 4: 2, 5: 2, 6: 2 }));
   t.same(
-    { status: a.status, last: a.lastSessionState, erasable: a.erasable, first: a.firstTrack, sessions: a.sessions, ftls: a.firstTrackInLastSession, ltls: a.lastTrackInLastSession },
+    {
+      status: a.status,
+      last: a.lastSessionState,
+      erasable: a.erasable,
+      first: a.firstTrack,
+      sessions: a.sessions,
+      ftls: a.firstTrackInLastSession,
+      ltls: a.lastTrackInLastSession,
+    },
     { status: 'appendable', last: 'empty', erasable: false, first: 1, sessions: 2, ftls: 2, ltls: 2 },
   );
   t.equal(mmc.decodeDiscInformation(discInfo({ 2: 0x00 })).status, 'blank');
@@ -133,7 +143,20 @@ t.test('READ DISC INFORMATION', async (t) => {
   t.throws(() => mmc.decodeDiscInformation(Buffer.alloc(6)), mmc.ReplyError);
 });
 
-function trackInfo(f: { track?: number; session?: number; b5?: number; b6?: number; b7?: number; start?: number; nwa?: number; free?: number; size?: number; lra?: number; msb?: [number, number]; length?: number }): Buffer {
+function trackInfo(f: {
+  track?: number;
+  session?: number;
+  b5?: number;
+  b6?: number;
+  b7?: number;
+  start?: number;
+  nwa?: number;
+  free?: number;
+  size?: number;
+  lra?: number;
+  msb?: [number, number];
+  length?: number;
+}): Buffer {
   const b = Buffer.alloc(f.length ?? 48);
   b.writeUInt16BE((f.length ?? 48) - 2, 0);
   b[2] = f.track ?? 1;
@@ -162,7 +185,10 @@ t.test('READ TRACK INFORMATION', async (t) => {
   t.same([next.blank, next.nwaValid, next.nextWritable, next.freeBlocks], [true, true, 450, 332850]);
   // Damaged, reserved, packet/fixed, copy, LRA.
   const odd = mmc.decodeTrackInformation(trackInfo({ b5: 0x35, b6: 0xbf, b7: 0x03, lra: 999 }));
-  t.same([odd.damage, odd.copy, odd.trackMode, odd.reserved, odd.blank, odd.packet, odd.fixedPacket, odd.dataMode, odd.lraValid, odd.lastRecorded], [true, true, 5, true, false, true, true, 15, true, 999]);
+  t.same(
+    [odd.damage, odd.copy, odd.trackMode, odd.reserved, odd.blank, odd.packet, odd.fixedPacket, odd.dataMode, odd.lraValid, odd.lastRecorded],
+    [true, true, 5, true, false, true, true, 15, true, 999],
+  );
   // Track/session MSBs (MMC-5 bytes 32-33).
   const wide = mmc.decodeTrackInformation(trackInfo({ track: 0x2c, session: 0x2d, msb: [1, 1] }));
   t.same([wide.track, wide.session], [300, 301]);
@@ -211,7 +237,10 @@ t.test('READ TOC formats 0, 1, 2', async (t) => {
   const full = mmc.decodeFullToc(f);
   t.same([full.firstSession, full.lastSession, full.entries.length], [1, 1, 2]);
   t.same(full.entries[0], { session: 1, adr: 1, control: 4, tno: 0, point: 0xa2, min: 0, sec: 0, frame: 0, pmin: 0, psec: 4, pframe: 0 });
-  t.same([full.entries[1].adr, full.entries[1].point, mmc.msfToLba(full.entries[1].min, full.entries[1].sec, full.entries[1].frame)], [5, 0xb0, 2 * 4500 + 36 * 75 - 150]);
+  t.same(
+    [full.entries[1].adr, full.entries[1].point, mmc.msfToLba(full.entries[1].min, full.entries[1].sec, full.entries[1].frame)],
+    [5, 0xb0, 2 * 4500 + 36 * 75 - 150],
+  );
 });
 
 t.test('READ CAPACITY and MODE SENSE(10)', async (t) => {

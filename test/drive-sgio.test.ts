@@ -21,7 +21,10 @@ const work = mkdtempSync(join(tmpdir(), 'isopipe-sgio-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 t.test('open errors', { skip }, async (t) => {
-  await t.rejects(SgIoTransport.open(join(work, 'missing')), { name: 'DriveOpenError', message: `${join(work, 'missing')}: no such device (cd-msinfo --scan lists the drives; isopipe never creates files under /dev)` });
+  await t.rejects(SgIoTransport.open(join(work, 'missing')), {
+    name: 'DriveOpenError',
+    message: `${join(work, 'missing')}: no such device (cd-msinfo --scan lists the drives; isopipe never creates files under /dev)`,
+  });
   writeFileSync(join(work, 'image.iso'), Buffer.alloc(2048));
   await t.rejects(SgIoTransport.open(join(work, 'image.iso')), { name: 'DriveOpenError', message: `${join(work, 'image.iso')}: not a device` });
 });

@@ -39,7 +39,10 @@ t.test('retries', async (t) => {
   tr.faults = [{ opcode: 0x51, sense: [2, 0x04, 0x08], times: 2, descriptor: true }];
   const di = await d.discInformation();
   t.equal(di.status, 'appendable');
-  t.same(tr.sent.slice(-3).map((c) => c.cdb[0]), [0x51, 0x51, 0x51]);
+  t.same(
+    tr.sent.slice(-3).map((c) => c.cdb[0]),
+    [0x51, 0x51, 0x51],
+  );
   // Recovered error: success.
   tr.faults = [{ opcode: 0x51, sense: [1, 0x17, 0x01] }];
   t.equal((await d.discInformation()).sessions, 2);
@@ -88,7 +91,10 @@ t.test('CD-R with one session (cdemu numbers)', async (t) => {
   // CD: LAST from READ TOC format 1, NEXT from the invisible track 0xFF.
   const rti = tr.sent.filter((c) => c.cdb[0] === 0x52).map((c) => c.cdb.readUInt32BE(2));
   t.same(rti, [1, 2, 0xff]);
-  t.ok(tr.sent.some((c) => c.cdb[0] === 0x43 && c.cdb[2] === 1), 'READ TOC format 1 asked');
+  t.ok(
+    tr.sent.some((c) => c.cdb[0] === 0x43 && c.cdb[2] === 1),
+    'READ TOC format 1 asked',
+  );
 });
 
 t.test('CD-R in SAO write mode: set to TAO before the NWA, as wodim and xorriso do', async (t) => {
@@ -148,30 +154,71 @@ t.test('DVD+R and BD-R: track-based', async (t) => {
   const tr = new FakeTransport(dvd);
   const r = await readDisc(drive(tr));
   t.same(r.msinfo, { last: 336, next: 672 });
-  t.same(r.sessions.map((s) => [s.start, s.size]), [[0, 336], [336, 336]]);
-  t.notOk(tr.sent.some((c) => c.cdb[0] === 0x43), 'no READ TOC on DVD');
-  t.equal(tr.sent.filter((c) => c.cdb[0] === 0x52).pop()!.cdb.readUInt32BE(2), 0xff, 'DVD+R: NWA of the invisible track');
+  t.same(
+    r.sessions.map((s) => [s.start, s.size]),
+    [
+      [0, 336],
+      [336, 336],
+    ],
+  );
+  t.notOk(
+    tr.sent.some((c) => c.cdb[0] === 0x43),
+    'no READ TOC on DVD',
+  );
+  t.equal(
+    tr.sent
+      .filter((c) => c.cdb[0] === 0x52)
+      .pop()!
+      .cdb.readUInt32BE(2),
+    0xff,
+    'DVD+R: NWA of the invisible track',
+  );
 
   const bd: FakeDisc = { ...dvd, profile: 0x41, invisible: { session: 3, rtiStart: 0, rtiSize: 0, nwa: 0 } };
   const tb = new FakeTransport(bd);
   const rb = await readDisc(drive(tb));
   t.same(rb.msinfo, { last: 336, next: 672 }, 'BD-R: NWA of the last track in the last session, not 0xFF');
-  t.equal(tb.sent.filter((c) => c.cdb[0] === 0x52).pop()!.cdb.readUInt32BE(2), 3);
+  t.equal(
+    tb.sent
+      .filter((c) => c.cdb[0] === 0x52)
+      .pop()!
+      .cdb.readUInt32BE(2),
+    3,
+  );
 });
 
 t.test('blank, closed, ROM, damaged', async (t) => {
   // cdemu's blank CD-R: NWA -150 in some drives' RTI; msinfo refused as xorriso does.
-  const blank: FakeDisc = { profile: 0x09, status: 0, lastSessionState: 0, sessions: 1, tracks: [{ session: 1, rtiStart: -150, rtiSize: 333000, blank: true, nwa: -150, free: 333000 }] };
+  const blank: FakeDisc = {
+    profile: 0x09,
+    status: 0,
+    lastSessionState: 0,
+    sessions: 1,
+    tracks: [{ session: 1, rtiStart: -150, rtiSize: 333000, blank: true, nwa: -150, free: 333000 }],
+  };
   const rb = await readDisc(drive(new FakeTransport(blank)));
   t.same([rb.state, rb.msinfo, rb.next, rb.sessions.length], ['blank', null, 0, 0]);
   t.match(rb.msinfoRefusal, /blank disc: there is no session to import/);
 
-  const closed: FakeDisc = { profile: 0x09, status: 2, lastSessionState: 3, sessions: 2, leadOut: 750, tracks: [{ session: 1, rtiStart: -150, rtiSize: 450, tocStart: 0 }, { session: 2, rtiStart: 450, rtiSize: 450, tocStart: 600 }] };
+  const closed: FakeDisc = {
+    profile: 0x09,
+    status: 2,
+    lastSessionState: 3,
+    sessions: 2,
+    leadOut: 750,
+    tracks: [
+      { session: 1, rtiStart: -150, rtiSize: 450, tocStart: 0 },
+      { session: 2, rtiStart: 450, rtiSize: 450, tocStart: 600 },
+    ],
+  };
   const tc = new FakeTransport(closed);
   const rc = await readDisc(drive(tc));
   t.same([rc.state, rc.msinfo, rc.free, rc.sessions.length], ['closed', null, 0, 2]);
   t.match(rc.msinfoRefusal, /closed disc/);
-  t.notOk(tc.sent.some((c) => c.cdb[0] === 0x52 && c.cdb.readUInt32BE(2) === 0xff), 'no NWA asked of a closed disc');
+  t.notOk(
+    tc.sent.some((c) => c.cdb[0] === 0x52 && c.cdb.readUInt32BE(2) === 0xff),
+    'no NWA asked of a closed disc',
+  );
 
   const rom: FakeDisc = { ...closed, profile: 0x08, sessions: 1, tracks: [{ session: 1, rtiStart: 0, rtiSize: 300 }] };
   const rr = await readDisc(drive(new FakeTransport(rom)));
@@ -179,7 +226,16 @@ t.test('blank, closed, ROM, damaged', async (t) => {
   t.equal(rr.msinfoRefusal, '/dev/sr0 holds a read-only CD-ROM disc: not writable');
 
   // An interrupted burn: session 2's track damaged, no NWA.
-  const dam: FakeDisc = { profile: 0x1b, status: 1, lastSessionState: 1, sessions: 2, tracks: [{ session: 1, rtiStart: 0, rtiSize: 336 }, { session: 2, rtiStart: 336, rtiSize: 100, damaged: true }] };
+  const dam: FakeDisc = {
+    profile: 0x1b,
+    status: 1,
+    lastSessionState: 1,
+    sessions: 2,
+    tracks: [
+      { session: 1, rtiStart: 0, rtiSize: 336 },
+      { session: 2, rtiStart: 336, rtiSize: 100, damaged: true },
+    ],
+  };
   const rd = await readDisc(drive(new FakeTransport(dam)));
   t.equal(rd.msinfo, null);
   t.match(rd.msinfoRefusal, /no next writable address/);

@@ -12,7 +12,7 @@ import { BurnMmc, type Sleep } from '../dist/drive/burn-mmc.js';
 import { probeForBurn } from '../dist/drive/burn-probe.js';
 import { burnSession, fixDisc, type BurnOptions } from '../dist/drive/burn.js';
 import { EMPTY_VOLUME_ID, emptyTreeHead, placeholderHead } from '../dist/session/placeholder-head.js';
-import { type ModelMedium } from './helpers/recorder-model.js';
+import type { ModelMedium } from './helpers/recorder-model.js';
 import { StreamRecorderModel } from './helpers/stream-recorder-model.js';
 
 const ISO_PACK = new URL('../bin/iso-pack.js', import.meta.url).pathname;
@@ -20,7 +20,6 @@ const work = mkdtempSync(join(tmpdir(), 'isopipe-stream-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const SECTOR = 2048;
 let n = 0;
-
 
 /** iso-pack for `lba`: the head-last stream (pipe) and the plain image (-o) of the same tar. */
 async function pack(lba: number, files: Record<string, Buffer | string>): Promise<{ stream: Buffer; image: Buffer }> {
@@ -65,7 +64,10 @@ t.test('placeholder heads: the empty tree and a copy of the previous head up to 
   prev.fill(0x55, 30 * SECTOR, 31 * SECTOR); // something after the terminator (a checksum tag)
   const p = placeholderHead(5000, prev, 0);
   t.same(p.subarray(0, 30 * SECTOR), prev.subarray(0, 30 * SECTOR), 'descriptors copied');
-  t.ok(p.subarray(30 * SECTOR).every((b) => b === 0), 'nothing after the terminator');
+  t.ok(
+    p.subarray(30 * SECTOR).every((b) => b === 0),
+    'nothing after the terminator',
+  );
   t.equal(volumeId(placeholderHead(5000, Buffer.alloc(32 * SECTOR), 0)), EMPTY_VOLUME_ID, 'no PVD: the empty tree');
 });
 
@@ -134,8 +136,21 @@ for (const medium of ['cdr', 'dvd+r', 'bdr'] as const) {
       const at = model.nwa;
       const sessions = model.sessions.length;
       const again = at === S ? big.stream : (await pack(at, { 'big.bin': Buffer.alloc(6_000_000, 5), 'two.txt': 'two\n' })).stream;
-      const input = name === 'bad trailer' && at !== S ? (() => { const d = Buffer.from(again); d[d.length - SECTOR + 28] ^= 0xff; return d; })() : at === S ? cut : again.subarray(0, Math.min(cut.length, again.length - SECTOR));
-      await t.rejects(burnSession(mmc, chunks(input), opts({ ringBytes: 3 << 20 })), { name: 'BurnError', message: /nothing was committed: the \d+ blocks burned at LBA \d+ are unreferenced.*stays appendable/ }, name);
+      const input =
+        name === 'bad trailer' && at !== S
+          ? (() => {
+              const d = Buffer.from(again);
+              d[d.length - SECTOR + 28] ^= 0xff;
+              return d;
+            })()
+          : at === S
+            ? cut
+            : again.subarray(0, Math.min(cut.length, again.length - SECTOR));
+      await t.rejects(
+        burnSession(mmc, chunks(input), opts({ ringBytes: 3 << 20 })),
+        { name: 'BurnError', message: /nothing was committed: the \d+ blocks burned at LBA \d+ are unreferenced.*stays appendable/ },
+        name,
+      );
       t.equal(model.sessions.length, sessions + 1, `${name}: one session closed`);
       t.notOk(model.open, `${name}: nothing left open`);
       t.notOk(model.closed, `${name}: appendable`);
@@ -180,7 +195,9 @@ t.test('refusals before any WRITE: a stream for another LBA, one too big for the
     const { model, mmc } = setup('bdr');
     model.claimedFree = 100;
     const { stream } = await pack(0, { 'a.bin': Buffer.alloc(1_000_000, 1) });
-    await t.rejects(burnSession(mmc, chunks(stream), opts({ inputBytes: stream.length })), { message: /does not fit: the BD-R sequential recording has 100 blocks free/ });
+    await t.rejects(burnSession(mmc, chunks(stream), opts({ inputBytes: stream.length })), {
+      message: /does not fit: the BD-R sequential recording has 100 blocks free/,
+    });
     t.equal(model.writes().length, 0);
   }
 });

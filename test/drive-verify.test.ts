@@ -11,7 +11,7 @@ import { discImage, type DriveSectorReader, reportUnreadable } from '../src/driv
 import { readDisc } from '../src/drive/disc.js';
 import { Drive } from '../src/drive/drive.js';
 import type { ImageEntry } from '../src/image/entry.js';
-import { Image } from '../src/image/image.js';
+import type { Image } from '../src/image/image.js';
 import { type Finding, FindingSink } from '../src/verify/findings.js';
 import { verifyMedium } from '../src/verify/verifier.js';
 import { FakeTransport, type FakeDisc } from './helpers/fake-drive.js';
@@ -138,7 +138,10 @@ t.test('an unreadable sector in file data: a finding naming session, LBA and fil
   t.match(f?.path, /big\.bin/);
   t.equal(f?.lba, bad);
   t.match(f?.message, /^unreadable sector at LBA \d+: READ\(10\) failed: unrecovered read error \(3\/11\/00\) \(file data; checked as zeros\)$/);
-  t.ok(findings.some((f) => f.kind === 'file-md5' && /big\.bin/.test(f.path ?? '')), 'and the MD5 of the file fails');
+  t.ok(
+    findings.some((f) => f.kind === 'file-md5' && /big\.bin/.test(f.path ?? '')),
+    'and the MD5 of the file fails',
+  );
   t.equal(findings.filter((f) => f.kind === 'unreadable').length, 1, 'one sector, one finding');
   img.close();
 });
@@ -159,7 +162,13 @@ t.test('an unreadable directory or volume descriptor: findings, not a crash', as
 });
 
 t.test('a blank disc holds no session', async (t) => {
-  const blank: FakeDisc = { profile: 0x09, status: 0, lastSessionState: 0, sessions: 1, tracks: [{ session: 1, rtiStart: -150, rtiSize: 333000, blank: true, nwa: -150, free: 333000 }] };
+  const blank: FakeDisc = {
+    profile: 0x09,
+    status: 0,
+    lastSessionState: 0,
+    sessions: 1,
+    tracks: [{ session: 1, rtiStart: -150, rtiSize: 333000, blank: true, nwa: -150, free: 333000 }],
+  };
   const image = await open(new FakeTransport(blank));
   t.ok(image.blank);
   const { findings } = verify(image);
@@ -174,7 +183,9 @@ t.test('without zero fill (iso-merge) a bad sector is an error naming its LBA', 
   const tr = new FakeTransport(disc());
   tr.faults = [{ opcode: 0x28, lba: c.extents[0].lba + 3, sense: [3, 0x11, 0x00] }];
   const img = await open(tr);
-  t.throws(() => img.readContent(c, () => {}), { message: new RegExp(`unreadable sector at LBA ${c.extents[0].lba + 3}: READ\\(10\\) failed: unrecovered read error \\(3/11/00\\)`) });
+  t.throws(() => img.readContent(c, () => {}), {
+    message: new RegExp(`unreadable sector at LBA ${c.extents[0].lba + 3}: READ\\(10\\) failed: unrecovered read error \\(3/11/00\\)`),
+  });
   img.close();
 });
 

@@ -4,8 +4,16 @@
 // -eltorito-alt-boot.
 import t from 'tap';
 import {
-  BootInfoChecksum, decodeBootCatalog, decodeBootInfoTable, decodeBootRecord, encodeBootCatalog, encodeBootInfoTable, encodeBootRecord,
-  PLATFORM_EFI, PLATFORM_X86, wholeImageSectorCount,
+  BootInfoChecksum,
+  decodeBootCatalog,
+  decodeBootInfoTable,
+  decodeBootRecord,
+  encodeBootCatalog,
+  encodeBootInfoTable,
+  encodeBootRecord,
+  PLATFORM_EFI,
+  PLATFORM_X86,
+  wholeImageSectorCount,
 } from '../dist/iso9660/el-torito.js';
 import { encodeIsohybridMbr, ISOHYBRID_CYLINDER_SECTORS } from '../dist/iso9660/isohybrid.js';
 
@@ -60,7 +68,15 @@ t.test('alternative entries: one section per run of a platform, the last header 
   t.same(cat.subarray(160, 164), hex('91000100'));
   t.same(cat.subarray(192, 204), hex('88000000 00000400 2b000000'));
   t.same(cat.subarray(224), Buffer.alloc(2048 - 224));
-  t.same(decodeBootCatalog(cat).entries.map((x) => [x.platform, x.lba, x.bootable]), [[0, 40, true], [0xef, 41, true], [0xef, 42, false], [0, 43, true]]);
+  t.same(
+    decodeBootCatalog(cat).entries.map((x) => [x.platform, x.lba, x.bootable]),
+    [
+      [0, 40, true],
+      [0xef, 41, true],
+      [0xef, 42, false],
+      [0, 43, true],
+    ],
+  );
   t.throws(() => encodeBootCatalog([]), /at least one/);
   t.throws(() => encodeBootCatalog(Array.from({ length: 40 }, (_, k) => e(k % 2, k))), /do not fit/);
 });
@@ -106,8 +122,15 @@ t.test('isohybrid MBR: code, boot image block, disk id, one 0x17 partition, 55 A
   const mbr = encodeIsohybridMbr(code, 34, 2048, 0x036b936f);
   t.same(mbr.subarray(0, 432), code);
   // xorriso -as mkisofs -isohybrid-mbr isohdpfx.bin for isolinux.bin at LBA 34, a 1 MiB image.
-  t.same(mbr.subarray(432), hex(`8800000000000000 6f936b03 0000
-    80000100 173f2000 00000000 00080000` + '00'.repeat(48) + '55aa'));
+  t.same(
+    mbr.subarray(432),
+    hex(
+      `8800000000000000 6f936b03 0000
+    80000100 173f2000 00000000 00080000` +
+        '00'.repeat(48) +
+        '55aa',
+    ),
+  );
   const big = encodeIsohybridMbr(code, 20, 4096 * 2048, 0);
   t.same(big.subarray(446 + 5, 446 + 8), hex('3fe0ff'), 'cylinder 1023 at most: its high bits in the sector byte');
   t.equal(ISOHYBRID_CYLINDER_SECTORS, 512);

@@ -77,7 +77,13 @@ t.test('BIOS and EFI entries, hidden catalog', async (t) => {
   const r = pack(['-b', 'boot/loader.bin', '-no-emul-boot', '-eltorito-alt-boot', '-e', 'efi.img', '-no-emul-boot']);
   t.equal(r.status, 0, r.stderr);
   const { entries } = decodeBootCatalog(sector(r.image!, decodeBootRecord(sector(r.image!, 17))!));
-  t.same(entries.map((e) => [e.platform, e.sectorCount]), [[0, 16], [0xef, 20]]);
+  t.same(
+    entries.map((e) => [e.platform, e.sectorCount]),
+    [
+      [0, 16],
+      [0xef, 20],
+    ],
+  );
   t.same(r.image!.subarray(entries[1].lba * 2048, entries[1].lba * 2048 + 10_000), Buffer.alloc(10_000, 0xaa));
 });
 
@@ -110,7 +116,7 @@ t.test('bad boot options and inputs: one line naming the problem', async (t) => 
   }
 });
 
-t.test('-isohybrid-mbr: the template\'s code, the image\'s block, whole MiB', async (t) => {
+t.test("-isohybrid-mbr: the template's code, the image's block, whole MiB", async (t) => {
   const r = pack(['-isohybrid-mbr', mbr, '-b', 'boot/loader.bin', '-no-emul-boot', '-boot-info-table']);
   t.equal(r.status, 0, r.stderr);
   const img = r.image!;

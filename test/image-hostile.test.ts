@@ -63,7 +63,9 @@ const rec = (rs: Rec[], name: string) => {
 };
 const sub = rec(root, 'sub');
 /** The long-named file's record: its NM is in a continuation area, so find it by its CE. */
-const longRec = root.find((r) => r.name === '' && good.indexOf('CE', r.off + 33, 'latin1') < r.off + good[r.off] && good.indexOf('CE', r.off + 33, 'latin1') > 0)!;
+const longRec = root.find(
+  (r) => r.name === '' && good.indexOf('CE', r.off + 33, 'latin1') < r.off + good[r.off] && good.indexOf('CE', r.off + 33, 'latin1') > 0,
+)!;
 const deeper = rec(records(good, sub.extent), 'deeper');
 
 /** The CE entry of a record: offset of the entry and the area it points to. */
@@ -233,7 +235,11 @@ t.test('a Rock Ridge CL that points at file data', async (t) => {
   const fileLba = b.indexOf('deep\n', 0, 'latin1') / SECTOR;
   put733(b, cl + 4, fileLba);
   writeFileSync(image, b);
-  check(t, image, { name: 'cl', patch: (x) => x, message: /LBA \d+, '\/1\/2\/3\/4\/5\/6\/7\/8': Rock Ridge CL points at LBA \d+, which does not hold a directory/ });
+  check(t, image, {
+    name: 'cl',
+    patch: (x) => x,
+    message: /LBA \d+, '\/1\/2\/3\/4\/5\/6\/7\/8': Rock Ridge CL points at LBA \d+, which does not hold a directory/,
+  });
 });
 
 t.test('the same image unpatched merges fine (the corpus tests the patches, not the base)', async (t) => {

@@ -3,7 +3,22 @@
 // directory: names, types, modes, owners, sizes, mtimes, symlink targets, devices, hard
 // links, and the content read back through the reader's extents.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, linkSync, utimesSync, writeFileSync, chownSync, chmodSync, lutimesSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  linkSync,
+  utimesSync,
+  writeFileSync,
+  chownSync,
+  chmodSync,
+  lutimesSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Image } from '../dist/image/image.js';
@@ -111,7 +126,10 @@ t.test('genisoimage -R -J (relocated deep directory, PN high/low devices)', asyn
   must('genisoimage', ['-quiet', '-R', '-J', '-joliet-long', '-o', img, src], { stdio: ['ignore', 'pipe', 'pipe'] });
   const got = readImage(img);
   sameTree(t, got, ALL, 'genisoimage');
-  t.notOk([...got.tree.keys()].some((p) => /rr_moved/i.test(p)), 'the relocation directory is hidden');
+  t.notOk(
+    [...got.tree.keys()].some((p) => /rr_moved/i.test(p)),
+    'the relocation directory is hidden',
+  );
   t.ok(got.entries.get('L'.repeat(196) + '.txt')!.continuation, 'the long name needed a continuation area');
   t.notOk(got.entries.get('a.txt')!.continuation, 'a short name did not');
 });
@@ -137,7 +155,12 @@ t.test('bsdtar --format iso9660 (Rock Ridge strict)', async (t) => {
   must('bsdtar', ['--format', 'iso9660', '--options', 'iso9660:rockridge=strict', '-cf', img, '-C', src, '.']);
   const got = readImage(img);
   // bsdtar writes no device numbers it cannot map and keeps everything else.
-  sameTree(t, got, ALL.filter((f) => f !== 'dev'), 'bsdtar');
+  sameTree(
+    t,
+    got,
+    ALL.filter((f) => f !== 'dev'),
+    'bsdtar',
+  );
 });
 
 t.test('Joliet-only and plain ISO 9660 images', async (t) => {

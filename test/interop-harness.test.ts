@@ -13,8 +13,17 @@ import { join } from 'node:path';
 import { must } from './helpers/run.js';
 
 const e = (path: string, type: string, more: Partial<Entry> = {}): Entry => ({
-  path, type, mode: type === 'dir' ? '0755' : '0644', uid: '1234', gid: '5678', size: type === 'dir' ? '4096' : '3',
-  mtime: '1600000000', nlink: type === 'dir' ? '2' : '1', target: '-', md5: type === 'file' ? `md5-${path}` : '-', ...more,
+  path,
+  type,
+  mode: type === 'dir' ? '0755' : '0644',
+  uid: '1234',
+  gid: '5678',
+  size: type === 'dir' ? '4096' : '3',
+  mtime: '1600000000',
+  nlink: type === 'dir' ? '2' : '1',
+  target: '-',
+  md5: type === 'file' ? `md5-${path}` : '-',
+  ...more,
 });
 
 const long = `${'n'.repeat(100)}.txt`;
@@ -63,7 +72,9 @@ t.test('Rock Ridge readers: exact, and a wrong field fails', async (t) => {
 t.test('Joliet readers: truncated names are paired by content, bad truncations fail', async (t) => {
   const j = (x: Entry, name?: string): Entry => ({ ...x, path: name ?? x.path, mode: '0555', uid: '0', gid: '0', mtime: int32Time(x.mtime) });
   const ok = [
-    j(source[0]), j(source[1]), j(source[2]),
+    j(source[0]),
+    j(source[1]),
+    j(source[2]),
     j(source[3], `/d/${'n'.repeat(60)}.txt`), // 64 units, extension kept
     j(source[4], `/d/${'n'.repeat(58)}~1.dat`), // made unique
     j(source[6], '/d/star_'),
@@ -85,11 +96,24 @@ t.test('Joliet readers: truncated names are paired by content, bad truncations f
 
 t.test('plain ISO 9660 view: any mangled d-character name, paired by content', async (t) => {
   const iso = (x: Entry, name: string): Entry => ({
-    ...x, path: name, mode: '0555', uid: '0', gid: '0', mtime: int32Time(x.mtime),
+    ...x,
+    path: name,
+    mode: '0555',
+    uid: '0',
+    gid: '0',
+    mtime: int32Time(x.mtime),
     ...(x.type === 'symlink' ? { type: 'file', size: '0', target: '-', md5: 'd41d8cd98f00b204e9800998ecf8427e' } : {}),
   });
-  const ok = [iso(source[0], '/'), iso(source[1], '/D'), iso(source[2], '/D/A.;1'), iso(source[3], '/D/NNNNNNNNNNNNNNNNNNNNNNNNNNN.TXT;1'),
-    iso(source[4], '/D/NNNNNNNNNNNNNNNNNNNNNNNNNNN.DAT;1'), iso(source[5], '/D/LINK.;1'), iso(source[6], '/D/STAR_.;1'), iso(source[7], '/LATE.;1')];
+  const ok = [
+    iso(source[0], '/'),
+    iso(source[1], '/D'),
+    iso(source[2], '/D/A.;1'),
+    iso(source[3], '/D/NNNNNNNNNNNNNNNNNNNNNNNNNNN.TXT;1'),
+    iso(source[4], '/D/NNNNNNNNNNNNNNNNNNNNNNNNNNN.DAT;1'),
+    iso(source[5], '/D/LINK.;1'),
+    iso(source[6], '/D/STAR_.;1'),
+    iso(source[7], '/LATE.;1'),
+  ];
   const c = compareWithModel(M.kernelIso, source, ok);
   t.ok(isEqual(c.diff), `accepted ${formatDifference(c.diff)}`);
   const lower = ok.map((x) => (x.path === '/D/A.;1' ? { ...x, path: '/D/a.;1' } : x));
@@ -102,12 +126,32 @@ t.test('plain ISO 9660 view: any mangled d-character name, paired by content', a
 t.test('path table check', async (t) => {
   const dir = (raw: string, extent: string) => ({ ...e(raw, 'dir'), raw, extent });
   const tree = [dir('/', '20'), dir('/A', '21'), dir('/B', '22'), dir('/A/C', '23')] as never;
-  const good = [{ index: 1, parent: 1, extent: 20, name: '' }, { index: 2, parent: 1, extent: 21, name: 'A' },
-    { index: 3, parent: 1, extent: 22, name: 'B' }, { index: 4, parent: 2, extent: 23, name: 'C' }];
+  const good = [
+    { index: 1, parent: 1, extent: 20, name: '' },
+    { index: 2, parent: 1, extent: 21, name: 'A' },
+    { index: 3, parent: 1, extent: 22, name: 'B' },
+    { index: 4, parent: 2, extent: 23, name: 'C' },
+  ];
   t.same(pathTableProblems(good, tree, true), []);
-  t.not(pathTableProblems([good[0], good[2], good[1], good[3]].map((x, i) => ({ ...x, index: i + 1, parent: x.parent === 2 ? 3 : x.parent })), tree, true).length, 0, 'siblings out of order');
+  t.not(
+    pathTableProblems(
+      [good[0], good[2], good[1], good[3]].map((x, i) => ({ ...x, index: i + 1, parent: x.parent === 2 ? 3 : x.parent })),
+      tree,
+      true,
+    ).length,
+    0,
+    'siblings out of order',
+  );
   t.not(pathTableProblems(good.slice(0, 3), tree, true).length, 0, 'a directory missing');
-  t.not(pathTableProblems(good.map((x) => (x.name === 'C' ? { ...x, extent: 99 } : x)), tree, true).length, 0, 'a wrong extent');
+  t.not(
+    pathTableProblems(
+      good.map((x) => (x.name === 'C' ? { ...x, extent: 99 } : x)),
+      tree,
+      true,
+    ).length,
+    0,
+    'a wrong extent',
+  );
 });
 
 t.test('name rules', async (t) => {
@@ -148,7 +192,7 @@ t.test('stream helper follows docs/stream-format.md', async (t) => {
   t.match(streamProblem(wrongN), /N 96/);
 });
 
-t.test('listDir lists a host tree as the kernel oracle\'s --list-dir does', async (t) => {
+t.test("listDir lists a host tree as the kernel oracle's --list-dir does", async (t) => {
   // The expected tree of every interop test; test/interop/listing-oracle.test.ts holds it
   // to the oracle itself on the whole fixture.
   const root = mkdtempSync(join(tmpdir(), 'isopipe-listdir-'));
@@ -163,7 +207,11 @@ t.test('listDir lists a host tree as the kernel oracle\'s --list-dir does', asyn
   must('mkfifo', [join(root, 'p')]);
   for (const p of ['sub', '']) utimesSync(join(root, p), 100, 100);
   const lines = listDir(root).map(formatEntry);
-  t.same(lines.map((l) => l.split('\t')[0]), ['/', '/b\\xe9', '/dash', '/p', '/sub', '/sub/f'], 'pre-order, bytewise, non-UTF-8 escaped');
+  t.same(
+    lines.map((l) => l.split('\t')[0]),
+    ['/', '/b\\xe9', '/dash', '/p', '/sub', '/sub/f'],
+    'pre-order, bytewise, non-UTF-8 escaped',
+  );
   const by = (p: string) => lines.find((l) => l.startsWith(p + '\t'))!.split('\t');
   const md5 = createHash('md5').update('abc').digest('hex');
   t.same(by('/sub/f').slice(1), ['file', '4751', String(process.getuid!()), String(process.getgid!()), '3', '-2', '1', '-', md5]);

@@ -3,13 +3,7 @@
 import t from 'tap';
 import { decodeLongDate, decodeShortDate, decodeVolumeDate, encodeLongDate, encodeShortDate } from '../dist/iso9660/dates.js';
 import { decodeRecord, DOT, DR, encodeDirectoryRecord, FLAG_DIRECTORY, isDot, recordLength } from '../dist/iso9660/directory-record.js';
-import {
-  decodeVolumeDescriptor,
-  encodeJolietDescriptor,
-  encodePrimaryDescriptor,
-  encodeTerminator,
-  VD,
-} from '../dist/iso9660/volume-descriptor.js';
+import { decodeVolumeDescriptor, encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, VD } from '../dist/iso9660/volume-descriptor.js';
 import { decodePathTable, encodePathTable } from '../dist/iso9660/path-table.js';
 import { ceEntry, erEntry, nmEntries, pnEntry, pxEntry, slEntries, spEntry, SystemUseDecoder, tfEntry } from '../dist/iso9660/rockridge.js';
 import {
@@ -79,7 +73,15 @@ t.test('directory record', async (t) => {
   t.equal(len, 40, '33 + 3 (odd: no pad) + 4 = 40');
   const d = decodeRecord(out, 100)!;
   t.strictSame(
-    { length: d.length, extent: d.extent, size: d.size, mtime: d.mtime, flags: d.flags, identifier: d.identifier.toString(), systemUse: d.systemUse.toString('latin1') },
+    {
+      length: d.length,
+      extent: d.extent,
+      size: d.size,
+      mtime: d.mtime,
+      flags: d.flags,
+      identifier: d.identifier.toString(),
+      systemUse: d.systemUse.toString('latin1'),
+    },
     { length: 40, extent: 12345, size: 67890, mtime: 1700000000, flags: 2, identifier: 'ABC', systemUse: 'PX..' },
   );
   t.equal(
@@ -118,9 +120,21 @@ t.test('volume descriptors', async (t) => {
   t.equal(hex(p.subarray(0, 8)), '01' + Buffer.from('CD001').toString('hex') + '0100', 'byte-exact: type, CD001, version');
   const d = decodeVolumeDescriptor(p);
   t.match(d, {
-    type: 1, version: 1, jolietLevel: 0, systemId: 'LINUX', volumeId: 'CDROM', volumeSpaceSize: 123, logicalBlockSize: 2048,
-    pathTableSize: 10, lPathTable: 19, mPathTable: 20, root: { extent: 40, size: 2048, flags: FLAG_DIRECTORY },
-    volumeSetId: 'SET', publisherId: 'PUB', preparerId: 'PREP', applicationId: 'APP',
+    type: 1,
+    version: 1,
+    jolietLevel: 0,
+    systemId: 'LINUX',
+    volumeId: 'CDROM',
+    volumeSpaceSize: 123,
+    logicalBlockSize: 2048,
+    pathTableSize: 10,
+    lPathTable: 19,
+    mPathTable: 20,
+    root: { extent: 40, size: 2048, flags: FLAG_DIRECTORY },
+    volumeSetId: 'SET',
+    publisherId: 'PUB',
+    preparerId: 'PREP',
+    applicationId: 'APP',
   });
   t.equal(d.created?.getTime(), 1700000000000);
   t.equal(d.modified?.getTime(), 1700000000000);
@@ -143,8 +157,15 @@ t.test('path tables', async (t) => {
     const b = encodePathTable(entries, little);
     const d = decodePathTable(b, little);
     t.equal(d.malformedAt, null);
-    t.strictSame(d.entries.map(({ identifier, extent, parent }) => ({ identifier: hex(identifier), extent, parent })), entries.map((e) => ({ ...e, identifier: hex(e.identifier) })), `${little ? 'L' : 'M'} round trips`);
-    t.strictSame(d.entries.map((e) => e.offset), [0, 10, 20]);
+    t.strictSame(
+      d.entries.map(({ identifier, extent, parent }) => ({ identifier: hex(identifier), extent, parent })),
+      entries.map((e) => ({ ...e, identifier: hex(e.identifier) })),
+      `${little ? 'L' : 'M'} round trips`,
+    );
+    t.strictSame(
+      d.entries.map((e) => e.offset),
+      [0, 10, 20],
+    );
   }
   t.equal(hex(encodePathTable(entries.slice(2), true)), '0200' + '70110100' + '0200' + '4242', 'byte-exact L record');
   t.equal(hex(encodePathTable(entries.slice(2), false)), '0200' + '00011170' + '0002' + '4242', 'byte-exact M record');
@@ -158,14 +179,33 @@ t.test('SUSP and Rock Ridge entries', async (t) => {
   const long = Buffer.from('n'.repeat(255), 'latin1'); // two NM entries, the longest name read
   const target = Buffer.from('/abs//x/../' + 't'.repeat(300) + '/./end/', 'latin1');
   const dec = new SystemUseDecoder();
-  const ce = dec.feed(Buffer.concat([
-    spEntry(), erEntry(), pxEntry(0o100644, 2, 1000, 1001, 77), tfEntry(1700000000, 1600000000, -1000000000),
-    pnEntry(8, 1), ...nmEntries(long), ...slEntries(target), ceEntry(50, 100, 200),
-  ]));
+  const ce = dec.feed(
+    Buffer.concat([
+      spEntry(),
+      erEntry(),
+      pxEntry(0o100644, 2, 1000, 1001, 77),
+      tfEntry(1700000000, 1600000000, -1000000000),
+      pnEntry(8, 1),
+      ...nmEntries(long),
+      ...slEntries(target),
+      ceEntry(50, 100, 200),
+    ]),
+  );
   t.strictSame(ce, { block: 50, offset: 100, length: 200 }, 'CE comes back');
   t.match(dec.rr, {
-    spSkip: 0, extensions: true, mode: 0o100644, nlink: 2, uid: 1000, gid: 1001, serial: 77,
-    mtime: 1700000000, atime: 1600000000, ctime: -1000000000, name: long.toString('latin1'), target: target.toString('latin1'), any: true,
+    spSkip: 0,
+    extensions: true,
+    mode: 0o100644,
+    nlink: 2,
+    uid: 1000,
+    gid: 1001,
+    serial: 77,
+    mtime: 1700000000,
+    atime: 1600000000,
+    ctime: -1000000000,
+    name: long.toString('latin1'),
+    target: target.toString('latin1'),
+    any: true,
   });
   t.match(dec.rr, { devHigh: 0, devLow: (8 << 8) | 1 }, 'PN: a number the kernel splits as major 8, minor 1');
   const sl = slEntries(Buffer.from('a/b'));
@@ -179,10 +219,21 @@ t.test('checksum tags and AAIP attributes', async (t) => {
   t.match(d, { type: 'tree', pos: 100, rangeStart: 32, rangeSize: 68, next: 101, selfOk: true });
   t.ok(d.md5.equals(tag.md5));
   const plan = { tree: 1, array: 2, entries: 3, session: 4 };
-  t.strictSame(decodeSealPlan(encodeSuperblockSector({ pos: 48, rangeStart: 32, rangeSize: 16, next: 100, md5: tag.md5 }, plan)), plan, 'seal plan round trips');
-  const attrs = [{ name: 'isofs.cx', value: encodeChecksumIndex(5) }, { name: 'user.x', value: Buffer.alloc(600, 7) }];
+  t.strictSame(
+    decodeSealPlan(encodeSuperblockSector({ pos: 48, rangeStart: 32, rangeSize: 16, next: 100, md5: tag.md5 }, plan)),
+    plan,
+    'seal plan round trips',
+  );
+  const attrs = [
+    { name: 'isofs.cx', value: encodeChecksumIndex(5) },
+    { name: 'user.x', value: Buffer.alloc(600, 7) },
+  ];
   const back = decodeAttributeEntries(encodeAttributeEntries(attrs));
-  t.strictSame(back.map((a) => [a.name, hex(a.value)]), attrs.map((a) => [a.name, hex(a.value)]), 'AL entries round trip, long values split');
+  t.strictSame(
+    back.map((a) => [a.name, hex(a.value)]),
+    attrs.map((a) => [a.name, hex(a.value)]),
+    'AL entries round trip, long values split',
+  );
   t.equal(decodeChecksumIndex(encodeChecksumIndex(70000)), 70000);
   t.match(decodeChecksumArea(encodeChecksumArea({ start: 32, end: 1000, count: 12 })), { start: 32, end: 1000, count: 12, size: 16, algorithm: 'MD5' });
 });

@@ -13,7 +13,7 @@ import { describe, gnuTar, tool, verify } from './helpers/verify.js';
 const work = mkdtempSync(join(tmpdir(), 'isopipe-joliet-paths-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-t.test('the measure is libisofs\'s: 1 for the root, 1 + 2 per unit for each component', async (t) => {
+t.test("the measure is libisofs's: 1 for the root, 1 + 2 per unit for each component", async (t) => {
   t.equal(jolietPathOf(''), 1);
   t.equal(jolietPathOf('a'), 4);
   t.equal(jolietPathOf('/ab/c'), 1 + 5 + 3);
@@ -36,7 +36,11 @@ writeFileSync(join(src, 'n'.repeat(70) + '.txt'), 'long\n');
 
 function jolietPaths(image: string): string[] {
   const r = run('isoinfo', ['-J', '-f', '-i', image]);
-  return r.stdout.toString('latin1').split('\n').filter((l) => l !== '').sort();
+  return r.stdout
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
 }
 
 t.test('iso-pack: the Joliet tree leaves out paths over 240, and the warning counts every name', async (t) => {
@@ -44,13 +48,22 @@ t.test('iso-pack: the Joliet tree leaves out paths over 240, and the warning cou
   const tar = gnuTar(src);
   const r = tool('iso-pack', ['-o', image], tar);
   t.equal(r.status, 0, r.stderr.toString());
-  t.match(r.stderr.toString(), /2 name\(s\) were shortened or changed in the Joliet tree .*; 4 file\(s\) and directories were left out of it \(paths over 240 bytes/,
-    'two names changed (one cut, one not UTF-8), four left out (e60, g, sub, h)');
+  t.match(
+    r.stderr.toString(),
+    /2 name\(s\) were shortened or changed in the Joliet tree .*; 4 file\(s\) and directories were left out of it \(paths over 240 bytes/,
+    'two names changed (one cut, one not UTF-8), four left out (e60, g, sub, h)',
+  );
   if (needs(t, 'isoinfo')) {
     const paths = jolietPaths(image);
     t.ok(paths.includes(`/${D}/f`), 'a path of 240 or less stays');
-    t.notOk(paths.some((p) => p.includes(E)), 'the directory over the limit and its contents are left out');
-    t.ok(paths.some((p) => p.startsWith('/bad') && p.endsWith('name')), 'the non-UTF-8 name is there, changed');
+    t.notOk(
+      paths.some((p) => p.includes(E)),
+      'the directory over the limit and its contents are left out',
+    );
+    t.ok(
+      paths.some((p) => p.startsWith('/bad') && p.endsWith('name')),
+      'the non-UTF-8 name is there, changed',
+    );
   }
   const v = verify(['--dev', image]);
   t.equal(v.status, 0, `cd-verify finds nothing ${describe(v)}`);

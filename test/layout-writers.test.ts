@@ -34,7 +34,11 @@ t.test('one list of entries per record', async (t) => {
   t.same(kinds({ nameLength: 3, device: true }), ['PX', 'TF', 'PN', 'NM']);
   t.same(kinds({ nameLength: 1, slLengths: [40, 30] }), ['PX', 'TF', 'NM', 'SL', 'SL1']);
   const lengths = systemUseEntries({ root: true, nameLength: 300 }).map((e) => e.length);
-  t.same(lengths, [spEntry().length, PX_LENGTH, TF_LENGTH, ...nmEntries(Buffer.alloc(300)).map((b) => b.length), erEntry().length], 'lengths are the encoders\'');
+  t.same(
+    lengths,
+    [spEntry().length, PX_LENGTH, TF_LENGTH, ...nmEntries(Buffer.alloc(300)).map((b) => b.length), erEntry().length],
+    "lengths are the encoders'",
+  );
 });
 
 t.test('the hold-back budget', async (t) => {

@@ -69,7 +69,11 @@ t.test('files of all sizes, references between them, and empty files', (t) => {
   t.equal(array.length, sums.arraySectors * 2048);
   t.equal(entry(array, 0), '0'.repeat(32), 'session MD5 left to the seal');
   t.equal(entry(array, 1), EMPTY_MD5, 'an empty file has the MD5 of nothing');
-  t.same(expected.map((_, k) => entry(array, k + 1)), expected, 'every file MD5 in order');
+  t.same(
+    expected.map((_, k) => entry(array, k + 1)),
+    expected,
+    'every file MD5 in order',
+  );
   t.equal(entry(array, expected.length + 1), '0'.repeat(32), 'entries MD5 left to the seal');
   t.same(sums.array(), array, 'array() again gives the same bytes');
   let late: unknown;

@@ -77,7 +77,8 @@ t.test('one session: xorriso and cd-verify agree that everything matches', async
     const w = tool('cd-write', ['--create', '--dev', streamed], pack(['--md5', '--prev', '0,32'], gnuTar(src)));
     t.equal(w.status, 0, w.stderr.toString());
     allMatch(t, streamed);
-  }));
+  }),
+);
 
 t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)', async (t) =>
   withReader(t, 'xorriso', async () => {
@@ -89,7 +90,14 @@ t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)',
     const bigMd5 = (await import('node:crypto')).createHash('md5').update(pattern(1_500_000, 1)).digest('hex');
     const tar = await craft([
       { header: { name: 'new.txt', size: 4, mtime: new Date(1700000000000) }, data: Buffer.from('new\n') },
-      { header: { name: 'dir/big.bin', size: 0, mtime: new Date(1700000000000), pax: { 'ISOPIPE.extents': `${big.extent}+${big.size}`, 'ISOPIPE.size': String(big.size), 'ISOPIPE.md5': bigMd5 } } },
+      {
+        header: {
+          name: 'dir/big.bin',
+          size: 0,
+          mtime: new Date(1700000000000),
+          pax: { 'ISOPIPE.extents': `${big.extent}+${big.size}`, 'ISOPIPE.size': String(big.size), 'ISOPIPE.md5': bigMd5 },
+        },
+      },
     ]);
     const next = tool('cd-msinfo', ['--dev', img]).stdout.toString().trim();
     t.equal(tool('cd-write', ['--create', '--dev', img, '--multi'], pack(['--md5', '--prev', next], tar)).status, 0);
@@ -101,7 +109,16 @@ t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)',
     t.equal(v.status, 0);
     t.same(v.findings, []) || t.comment(describe(v));
     // A wrong recorded MD5 for a reference is found by both.
-    const bad = await craft([{ header: { name: 'big.bin', size: 0, mtime: new Date(1700000000000), pax: { 'ISOPIPE.extents': `${big.extent}+${big.size}`, 'ISOPIPE.md5': 'f'.repeat(32) } } }]);
+    const bad = await craft([
+      {
+        header: {
+          name: 'big.bin',
+          size: 0,
+          mtime: new Date(1700000000000),
+          pax: { 'ISOPIPE.extents': `${big.extent}+${big.size}`, 'ISOPIPE.md5': 'f'.repeat(32) },
+        },
+      },
+    ]);
     const img2 = join(work, 'multi-bad.iso');
     copyFileSync(img, img2);
     const next2 = tool('cd-msinfo', ['--dev', img2]).stdout.toString().trim();
@@ -114,7 +131,8 @@ t.test('sessions appended by cd-write; references keep their MD5 (ISOPIPE.md5)',
     const r = tool('iso-pack', ['--md5', '--prev', next2], malformed);
     t.equal(r.status, 1, 'a malformed ISOPIPE.md5 is refused');
     t.match(r.stderr.toString(), /^iso-pack: 'x': malformed ISOPIPE\.md5/);
-  }));
+  }),
+);
 
 t.test('damage found by the checksums', async (t) =>
   withReader(t, 'xorriso', async () => {
@@ -131,7 +149,15 @@ t.test('damage found by the checksums', async (t) =>
     t.ok(v.findings.some((f) => f.kind === 'file-md5' && f.path === '/dir/big.bin' && f.lba === big.extent)) || t.comment(describe(v));
     // The tree tag, session MD5 and session tag cover the data too (ranges from the session start).
     const others = v.findings.filter((f) => f.kind !== 'file-md5');
-    t.same(others.map((f) => [f.kind, f.session, f.lba]).sort(), [['checksum-tag', 1, 0], ['checksum-tag', 1, 0], ['session-md5', 1, 0]], 'besides that file: the tree tag, the session MD5 and the session tag, each from the session start') || t.comment(describe(v));
+    t.same(
+      others.map((f) => [f.kind, f.session, f.lba]).sort(),
+      [
+        ['checksum-tag', 1, 0],
+        ['checksum-tag', 1, 0],
+        ['session-md5', 1, 0],
+      ],
+      'besides that file: the tree tag, the session MD5 and the session tag, each from the session start',
+    ) || t.comment(describe(v));
     t.equal(v.findings.filter((f) => f.kind === 'file-md5').length, 1, 'only that file');
     t.ok(xorrisoCheck(data).mismatch, 'xorriso -check_md5_r finds it too');
     // A byte of a name in a directory record: structurally fine, but the session MD5 changes.
@@ -144,7 +170,8 @@ t.test('damage found by the checksums', async (t) =>
     t.ok(vn.findings.some((f) => f.kind === 'session-md5' && f.session === 1)) || t.comment(describe(vn));
     const xn = xorrisoCheck(name);
     t.notOk(xn.session, 'xorriso: the session MD5 no longer matches');
-  }));
+  }),
+);
 
 t.test('xorriso appends to an isopipe --md5 image and keeps our checksums', async (t) =>
   withReader(t, 'xorriso', async () => {
@@ -169,7 +196,8 @@ t.test('xorriso appends to an isopipe --md5 image and keeps our checksums', asyn
     const vg = verify(['--dev', grown]);
     t.equal(vg.status, 0);
     t.same(vg.findings, []) || t.comment(describe(vg));
-  }));
+  }),
+);
 
 /** xorriso -check_media: the libisofs tags it found, by session start. */
 function xorrisoTags(img: string) {
@@ -204,16 +232,25 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
     // Standard output redirected to a file (write-only): read back through a second descriptor.
     const redirected = join(work, 'redirected.iso');
     writeFileSync(join(work, 'in.tar'), gnuTar(src));
-    sh(`SOURCE_DATE_EPOCH=1700000000 ${JSON.stringify(process.execPath)} ${JSON.stringify(new URL('../bin/iso-pack.js', import.meta.url).pathname)} --md5 < ${JSON.stringify(join(work, 'in.tar'))} > ${JSON.stringify(redirected)}`);
+    sh(
+      `SOURCE_DATE_EPOCH=1700000000 ${JSON.stringify(process.execPath)} ${JSON.stringify(new URL('../bin/iso-pack.js', import.meta.url).pathname)} --md5 < ${JSON.stringify(join(work, 'in.tar'))} > ${JSON.stringify(redirected)}`,
+    );
     t.ok(readFileSync(redirected).equals(readFileSync(join(work, 'one.iso'))), 'iso-pack --md5 > file gives the same bytes as -o');
     // Through a pipe cd-write seals before it commits; the medium head gets the relocated tag.
     const streamed = join(work, 'streamed.iso');
     allTagsMatch(t, streamed, [32], 'iso-pack | cd-write');
     const tags = headTags(streamed);
     t.equal(tags.length, 1, 'one tag in the medium head') || t.comment(JSON.stringify(tags));
-    t.match(tags[0]?.[1], /^libisofs_rlsb32_checksum_tag_v1 pos=19 range_start=0 range_size=19 session_start=32 md5=/, 'the relocated superblock tag, pointing at the session');
+    t.match(
+      tags[0]?.[1],
+      /^libisofs_rlsb32_checksum_tag_v1 pos=19 range_start=0 range_size=19 session_start=32 md5=/,
+      'the relocated superblock tag, pointing at the session',
+    );
     // A closed session at LBA 0: its PVD gets the closed mark, and the checksums cover it.
-    for (const [what, input] of [['stream', pack(['--md5'], gnuTar(src))], ['plain image', readFileSync(join(work, 'one.iso'))]] as const) {
+    for (const [what, input] of [
+      ['stream', pack(['--md5'], gnuTar(src))],
+      ['plain image', readFileSync(join(work, 'one.iso'))],
+    ] as const) {
       const at0 = join(work, `at0-${what.replace(' ', '-')}.iso`);
       const w = tool('cd-write', ['--create', '--dev', at0], input);
       t.equal(w.status, 0, w.stderr.toString());
@@ -232,12 +269,20 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
     t.equal(JSON.parse(tool('cd-msinfo', ['--dev', closedTry, '--json']).stdout.toString()).state, 'appendable');
     const written = readFileSync(closedTry);
     const original = readFileSync(foreign);
-    t.ok(written.subarray(0, original.length).equals(original) && !written.subarray(original.length).some((x) => x !== 0), 'written as it came (then zero padding)');
+    t.ok(
+      written.subarray(0, original.length).equals(original) && !written.subarray(original.length).some((x) => x !== 0),
+      'written as it came (then zero padding)',
+    );
     allMatch(t, closedTry);
     // Two appended sessions: each session's tags, one relocated tag naming the newest.
     const multi = join(work, 'multi.iso');
     const sessions: { start: number }[] = JSON.parse(tool('cd-msinfo', ['--dev', multi, '--json']).stdout.toString()).sessions;
-    allTagsMatch(t, multi, sessions.map((s) => s.start), 'two sessions by cd-write');
+    allTagsMatch(
+      t,
+      multi,
+      sessions.map((s) => s.start),
+      'two sessions by cd-write',
+    );
     const mt = headTags(multi);
     t.equal(mt.length, 1);
     t.match(mt[0]?.[1], new RegExp(`session_start=${sessions[1].start} `), 'the medium head tag names the newest session');
@@ -249,9 +294,13 @@ t.test('libisofs tags: superblock, tree and session tags from the session start;
     flipByte(bad, tree * SECTOR + 60);
     const v = verify(['--dev', bad]);
     t.equal(v.status, 1);
-    t.ok(v.findings.some((f) => f.kind === 'checksum-tag' && f.lba === tree && f.session === 1), 'cd-verify names the tree tag\'s LBA') || t.comment(describe(v));
+    t.ok(
+      v.findings.some((f) => f.kind === 'checksum-tag' && f.lba === tree && f.session === 1),
+      "cd-verify names the tree tag's LBA",
+    ) || t.comment(describe(v));
     t.notOk(xorrisoTags(bad).matching.includes('tree@0'), 'xorriso no longer finds a matching tree tag');
-  }));
+  }),
+);
 
 /** The extent of a directory named `id` in the root of the newest session. */
 function findDir(img: string, id: string): number {

@@ -167,7 +167,11 @@ t.test('damaged streams', async (t) => {
   const extra = Buffer.concat([stream, Buffer.alloc(SECTOR)]);
   t.throws(() => receiveSession([extra], memorySink().sink), /no valid trailer/, 'data after the trailer');
 
-  for (const [off, v, re] of [[16, 2, /version 2/], [24, 2, /unknown flags/], [28, 16, /head length 16/]] as const) {
+  for (const [off, v, re] of [
+    [16, 2, /version 2/],
+    [24, 2, /unknown flags/],
+    [28, 16, /head length 16/],
+  ] as const) {
     const bad = Buffer.from(stream);
     bad.writeUInt32LE(v, off);
     const m = memorySink();
@@ -233,7 +237,10 @@ t.test('plain image from a file: peek finds the start, or where it belongs', asy
 });
 
 t.test('plain images cut short or not images at all', async (t) => {
-  t.throws(() => receiveSession([img.subarray(0, 1000 * SECTOR)], memorySink((b) => (b.kind === 'plain' ? 64 : 0)).sink), /ended after 1000 sectors but its volume space size is 1600/);
+  t.throws(
+    () => receiveSession([img.subarray(0, 1000 * SECTOR)], memorySink((b) => (b.kind === 'plain' ? 64 : 0)).sink),
+    /ended after 1000 sectors but its volume space size is 1600/,
+  );
   t.throws(() => receiveSession([img.subarray(0, img.length - 5)], memorySink(() => 64).sink), /middle of a sector/);
   t.throws(() => receiveSession([img.subarray(0, 10 * SECTOR)], memorySink().sink), /too short/);
   t.throws(() => receiveSession([Buffer.alloc(40 * SECTOR, 0x41)], memorySink().sink), /no primary volume descriptor at sector 16/);

@@ -7,8 +7,7 @@ import { isPseudoBlankDescriptor } from '../dist/iso9660/volume-descriptor.js';
 import { cdrecordHabit, takeCdrecordHabits } from '../dist/cli/cdrecord-options.js';
 
 t.test('bus addresses are never file names', async (t) => {
-  for (const a of ['1,0', '0,1,0', 'ATA:1,0,0', 'ATAPI:0,0,0', 'atapi:1,0', 'USCSI:0,1,0', 'REMOTE:host:1,0'])
-    t.ok(isBusAddress(a), a);
+  for (const a of ['1,0', '0,1,0', 'ATA:1,0,0', 'ATAPI:0,0,0', 'atapi:1,0', 'USCSI:0,1,0', 'REMOTE:host:1,0']) t.ok(isBusAddress(a), a);
   for (const a of ['backup.iso', './1,0', '/dev/sr0', 'a,b', '1,0.iso', 'stdio:1,0']) t.notOk(isBusAddress(a), a);
   t.throws(() => resolveDevicePath('1,0', {}), /dev=1,0 is a cdrecord bus address/);
   t.throws(() => resolveDevicePath(undefined, { CDR_DEVICE: 'ATA:1,0,0' }), /cdrecord bus address/);

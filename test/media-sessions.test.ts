@@ -1,12 +1,7 @@
 // Pure parts of the medium: volume descriptor decoding, session discovery on hostile and
 // well-formed layouts, and the medium head plan (what is written in which step).
 import t from 'tap';
-import {
-  asPseudoBlank,
-  decodeVolumeDescriptor,
-  descriptorSet,
-  encodeTerminator,
-} from '../dist/iso9660/volume-descriptor.js';
+import { asPseudoBlank, decodeVolumeDescriptor, descriptorSet, encodeTerminator } from '../dist/iso9660/volume-descriptor.js';
 import { MAX_SESSIONS, scanMedium, type ReadSectors } from '../dist/image/sessions.js';
 import { CLOSED_MARK_OFFSET, hasClosedMark, planMediumHead } from '../dist/media/medium-head.js';
 import { describeForeignContent } from '../dist/media/foreign-content.js';
@@ -110,9 +105,15 @@ t.test('blank media', async (t) => {
   t.equal(scanMedium(medium(new Map(), 0).read, 0).kind, 'blank', 'empty');
   const zero = scanMedium(medium(new Map(), 100).read, 100);
   t.match(zero, { kind: 'blank', blank: 'zero', next: 32, sessions: [] });
-  const pseudo = new Map([[16, asPseudoBlank(pvd(500))], [17, encodeTerminator()]]);
+  const pseudo = new Map([
+    [16, asPseudoBlank(pvd(500))],
+    [17, encodeTerminator()],
+  ]);
   t.match(scanMedium(medium(pseudo, 600).read, 600), { kind: 'blank', blank: 'pseudo-blank', next: 32 });
-  const unfinished = new Map([[17, encodeTerminator()], [18, pvd(5, { type: 2 })]]);
+  const unfinished = new Map([
+    [17, encodeTerminator()],
+    [18, pvd(5, { type: 2 })],
+  ]);
   t.match(scanMedium(medium(unfinished, 64).read, 64), { kind: 'blank', blank: 'unfinished-head' });
 });
 
@@ -136,47 +137,101 @@ t.test('foreign media', async (t) => {
   const sizeZero = new Map([[16, pvd(0)]]);
   t.match(scanMedium(medium(sizeZero, 64).read, 64), { kind: 'foreign', foreign: /size of 0/ });
   // A partial unfinished head with a non-zero system area is not blank: somebody else's data.
-  const withMbr = new Map([[0, mbr], [17, encodeTerminator()]]);
+  const withMbr = new Map([
+    [0, mbr],
+    [17, encodeTerminator()],
+  ]);
   t.equal(scanMedium(medium(withMbr, 64).read, 64).kind, 'foreign');
 });
 
 t.test('session chain from LBA 32', async (t) => {
-  const m = headMedium([[32, 24], [64, 25], [96, 172]]);
+  const m = headMedium([
+    [32, 24],
+    [64, 25],
+    [96, 172],
+  ]);
   const s = scanMedium(m.read, m.size);
   t.equal(s.kind, 'iso');
   t.equal(s.layout, 'head');
   t.equal(s.end, 268);
   t.equal(s.next, 288);
-  t.same(s.sessions.map((x) => [x.number, x.start, x.size, x.volumeId]), [[1, 32, 24, 'S32'], [2, 64, 25, 'S64'], [3, 96, 172, 'S96']]);
+  t.same(
+    s.sessions.map((x) => [x.number, x.start, x.size, x.volumeId]),
+    [
+      [1, 32, 24, 'S32'],
+      [2, 64, 25, 'S64'],
+      [3, 96, 172, 'S96'],
+    ],
+  );
   t.same(s.warnings, []);
 });
 
 t.test('a plain image at LBA 0 is one session', async (t) => {
-  const m = new Map([[16, pvd(182, { root: 28 })], [17, encodeTerminator()]]);
+  const m = new Map([
+    [16, pvd(182, { root: 28 })],
+    [17, encodeTerminator()],
+  ]);
   const s = scanMedium(medium(m, 182).read, 182);
   t.match(s, { kind: 'iso', layout: 'single', end: 182, next: 192 });
-  t.same(s.sessions.map((x) => [x.start, x.size]), [[0, 182]]);
+  t.same(
+    s.sessions.map((x) => [x.start, x.size]),
+    [[0, 182]],
+  );
 });
 
 t.test('growisofs alignment to 16 is probed', async (t) => {
   // Session 1 ends at 72: growisofs puts session 2 at 80, libisoburn would at 96.
-  const m = headMedium([[32, 40], [80, 30]]);
+  const m = headMedium([
+    [32, 40],
+    [80, 30],
+  ]);
   const s = scanMedium(m.read, m.size);
-  t.same(s.sessions.map((x) => [x.start, x.size]), [[32, 40], [80, 30]]);
+  t.same(
+    s.sessions.map((x) => [x.start, x.size]),
+    [
+      [32, 40],
+      [80, 30],
+    ],
+  );
 });
 
 t.test('hostile chains end with a warning, never a hang', async (t) => {
-  const broken = headMedium([[32, 24], [64, 25], [96, 172]], (m) => m.delete(64 + 16));
+  const broken = headMedium(
+    [
+      [32, 24],
+      [64, 25],
+      [96, 172],
+    ],
+    (m) => m.delete(64 + 16),
+  );
   const b = scanMedium(broken.read, broken.size);
-  t.same(b.sessions.map((x) => x.start), [32]);
+  t.same(
+    b.sessions.map((x) => x.start),
+    [32],
+  );
   t.match(b.warnings, [/broken at session 2, LBA 64/]);
 
-  const zeroSize = headMedium([[32, 24], [64, 25]], (m) => m.set(64 + 16, pvd(0)));
+  const zeroSize = headMedium(
+    [
+      [32, 24],
+      [64, 25],
+    ],
+    (m) => m.set(64 + 16, pvd(0)),
+  );
   const z = scanMedium(zeroSize.read, zeroSize.size);
-  t.same(z.sessions.map((x) => x.start), [32]);
+  t.same(
+    z.sessions.map((x) => x.start),
+    [32],
+  );
   t.match(z.warnings, [/volume space size 0/]);
 
-  const pastEnd = headMedium([[32, 24], [64, 25]], (m) => m.set(64 + 16, pvd(100000)));
+  const pastEnd = headMedium(
+    [
+      [32, 24],
+      [64, 25],
+    ],
+    (m) => m.set(64 + 16, pvd(100000)),
+  );
   const p = scanMedium(pastEnd.read, pastEnd.size);
   t.equal(p.sessions[1].size, pastEnd.size - 64, 'clamped to the medium, as xorriso does');
   t.match(p.warnings, [/past the medium/]);
@@ -213,7 +268,11 @@ t.test('medium head plan: appending to a head layout', async (t) => {
   pvd(64, { volid: 'NEWJ', type: 2, root: 210 }).copy(session, 17 * SECTOR);
   encodeTerminator().copy(session, 18 * SECTOR);
   const plan = planMediumHead({ current, currentLayout: 'head', sessionHead: session, start: 64, end: 160, closed: false });
-  t.same(plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[18, 14]], 'system area kept; the old set (PVD, terminator) stays whole: only 18–31 prepared');
+  t.same(
+    plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]),
+    [[18, 14]],
+    'system area kept; the old set (PVD, terminator) stays whole: only 18–31 prepared',
+  );
   t.same(plan.prepare[0].data.subarray(0, SECTOR), encodeTerminator(), 'the new terminator at 18');
   // Old set PVD, SVD, terminator; new set PVD, terminator: old 17 must become a terminator first.
   const oldJoliet = Buffer.from(current);
@@ -223,12 +282,22 @@ t.test('medium head plan: appending to a head layout', async (t) => {
   pvd(64, { root: 200 }).copy(short, 16 * SECTOR);
   encodeTerminator().copy(short, 17 * SECTOR);
   const plan2 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: short, start: 64, end: 160, closed: false });
-  t.same(plan2.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[17, 15]]);
+  t.same(
+    plan2.prepare.map((w) => [w.lba, w.data.length / SECTOR]),
+    [[17, 15]],
+  );
   t.same(plan2.prepare[0].data.subarray(0, SECTOR), encodeTerminator(), 'sector 17 becomes a terminator first');
   // Old and new sets both PVD, SVD, terminator (isopipe on isopipe): the old Joliet SVD stays.
   const plan3 = planMediumHead({ current: oldJoliet, currentLayout: 'head', sessionHead: session, start: 64, end: 160, closed: false });
-  t.same(plan3.prepare.map((w) => w.lba), [18]);
-  t.same(plan.commit.map((w) => [w.lba, w.data.length / SECTOR]), [[16, 2]], 'commit: one 4 KiB write of 16–17');
+  t.same(
+    plan3.prepare.map((w) => w.lba),
+    [18],
+  );
+  t.same(
+    plan.commit.map((w) => [w.lba, w.data.length / SECTOR]),
+    [[16, 2]],
+    'commit: one 4 KiB write of 16–17',
+  );
   const p16 = decodeVolumeDescriptor(plan.commit[0].data.subarray(0, SECTOR));
   const p17 = decodeVolumeDescriptor(plan.commit[0].data.subarray(SECTOR));
   t.equal(p16.volumeSpaceSize, 160);
@@ -244,13 +313,25 @@ t.test('medium head plan: blank medium, closing, system area from the session', 
   pvd(64, { root: 40 }).copy(session, 16 * SECTOR);
   encodeTerminator().copy(session, 17 * SECTOR);
   const plan = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: session, start: 64, end: 96, closed: true });
-  t.same(plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]), [[0, 16], [16, 16]]);
+  t.same(
+    plan.prepare.map((w) => [w.lba, w.data.length / SECTOR]),
+    [
+      [0, 16],
+      [16, 16],
+    ],
+  );
   t.equal(plan.prepare[0].data[0], 0x11, "session's system area used on a zero medium");
   t.equal(plan.prepare[1].data.toString('latin1', 1, 6), 'CDXX1', 'pseudo-blank until the commit');
   const p16 = plan.commit[0].data.subarray(0, SECTOR);
   t.ok(hasClosedMark(p16));
   t.equal(p16.toString('latin1', CLOSED_MARK_OFFSET, CLOSED_MARK_OFFSET + 14), 'ISOPIPE-CLOSED');
-  const reopened = planMediumHead({ current: Buffer.alloc(0), currentLayout: 'blank', sessionHead: plan.commit[0].data.length ? Buffer.concat([Buffer.alloc(16 * SECTOR), p16, encodeTerminator()]) : session, end: 96, closed: false });
+  const reopened = planMediumHead({
+    current: Buffer.alloc(0),
+    currentLayout: 'blank',
+    sessionHead: plan.commit[0].data.length ? Buffer.concat([Buffer.alloc(16 * SECTOR), p16, encodeTerminator()]) : session,
+    end: 96,
+    closed: false,
+  });
   t.notOk(hasClosedMark(reopened.commit[0].data.subarray(0, SECTOR)), 'a stale mark is cleared');
 });
 
@@ -266,13 +347,24 @@ t.test('medium head plan: the newest session at LBA 0 keeps LBA 18–31 until th
   encodeTerminator().copy(session, 18 * SECTOR);
   const plan = planMediumHead({ current, currentLayout: 'single', sessionHead: session, start: 64, end: 256, closed: false });
   t.same(plan.prepare, [], 'nothing before the commit');
-  t.same(plan.commit.map((w) => [w.lba, w.data.length / SECTOR]), [[16, 3]], 'descriptors only, through the terminator');
-  t.throws(() => planMediumHead({ current, currentLayout: 'head', sessionHead: Buffer.alloc(32 * SECTOR), start: 64, end: 1, closed: false }), /no volume descriptor set/);
-  t.same(descriptorSet(session)?.map((d) => d.type), [1, 2, 255]);
+  t.same(
+    plan.commit.map((w) => [w.lba, w.data.length / SECTOR]),
+    [[16, 3]],
+    'descriptors only, through the terminator',
+  );
+  t.throws(
+    () => planMediumHead({ current, currentLayout: 'head', sessionHead: Buffer.alloc(32 * SECTOR), start: 64, end: 1, closed: false }),
+    /no volume descriptor set/,
+  );
+  t.same(
+    descriptorSet(session)?.map((d) => d.type),
+    [1, 2, 255],
+  );
 });
 
 t.test('medium head plan: libisofs tags are cleared from the copy, the superblock tag relocated', async (t) => {
-  const tag = (type: 'superblock' | 'tree', pos: number, start = 64) => encodeTag({ type, pos, rangeStart: start, rangeSize: pos - start, next: 200, md5: Buffer.alloc(16, 7) });
+  const tag = (type: 'superblock' | 'tree', pos: number, start = 64) =>
+    encodeTag({ type, pos, rangeStart: start, rangeSize: pos - start, next: 200, md5: Buffer.alloc(16, 7) });
   const session = Buffer.alloc(32 * SECTOR);
   pvd(64, { root: 250 }).copy(session, 16 * SECTOR);
   pvd(64, { root: 260, type: 2 }).copy(session, 17 * SECTOR);
@@ -286,12 +378,19 @@ t.test('medium head plan: libisofs tags are cleared from the copy, the superbloc
   // The medium head as it ends up: every step applied in order.
   const after = Buffer.from(current);
   for (const w of [...plan.prepare, ...plan.commit, ...plan.finish]) w.data.copy(after, w.lba * SECTOR);
-  const tags = [...Array(32).keys()].map((k) => decodeTag(after.subarray(k * SECTOR, (k + 1) * SECTOR))).map((d, k) => (d ? k : -1)).filter((k) => k >= 0);
+  const tags = [...Array(32).keys()]
+    .map((k) => decodeTag(after.subarray(k * SECTOR, (k + 1) * SECTOR)))
+    .map((d, k) => (d ? k : -1))
+    .filter((k) => k >= 0);
   t.same(tags, [19], 'one tag left, after the terminator');
   const rl = decodeTag(after.subarray(19 * SECTOR, 20 * SECTOR))!;
   t.same([rl.type, rl.pos, rl.rangeStart, rl.rangeSize, rl.next, rl.selfOk], ['relocated-superblock', 19, 0, 19, 64, true]);
   t.ok(rl.md5.equals(md5(after.subarray(0, 19 * SECTOR))), 'its MD5 covers the medium head as written, volume size patched');
-  t.same(plan.finish.map((w) => w.lba), [19], 'written after the commit');
+  t.same(
+    plan.finish.map((w) => w.lba),
+    [19],
+    'written after the commit',
+  );
   for (const w of [...plan.prepare, ...plan.commit]) t.notOk(w.data.includes('libisofs_'), `no tag written before the commit (LBA ${w.lba})`);
 
   // A session at LBA 0 is the medium head: its own tags stay as they are.
@@ -312,9 +411,19 @@ t.test('medium head plan: libisofs tags are cleared from the copy, the superbloc
   encodeTag({ type: 'superblock', pos: 19, rangeStart: 0, rangeSize: 19, next: 40, md5: Buffer.alloc(16) }).copy(single, 19 * SECTOR);
   single.fill(0x77, 20 * SECTOR);
   const ps = planMediumHead({ current: single, currentLayout: 'single', sessionHead: session, start: 192, end: 256, closed: false });
-  t.same(ps.prepare.map((w) => [w.lba, w.data.equals(Buffer.alloc(SECTOR))]), [[19, true]], 'the old tag zeroed first');
-  t.same(ps.finish.map((w) => [w.lba, decodeTag(w.data)?.type, decodeTag(w.data)?.next]), [[19, 'relocated-superblock', 192]]);
-  t.ok([...ps.prepare, ...ps.commit, ...ps.finish].every((w) => w.lba + w.data.length / SECTOR <= 20), 'LBA 20-31 (old file data) untouched');
+  t.same(
+    ps.prepare.map((w) => [w.lba, w.data.equals(Buffer.alloc(SECTOR))]),
+    [[19, true]],
+    'the old tag zeroed first',
+  );
+  t.same(
+    ps.finish.map((w) => [w.lba, decodeTag(w.data)?.type, decodeTag(w.data)?.next]),
+    [[19, 'relocated-superblock', 192]],
+  );
+  t.ok(
+    [...ps.prepare, ...ps.commit, ...ps.finish].every((w) => w.lba + w.data.length / SECTOR <= 20),
+    'LBA 20-31 (old file data) untouched',
+  );
 });
 
 t.test('capacity and device options', async (t) => {
@@ -334,6 +443,13 @@ t.test('capacity and device options', async (t) => {
   t.equal(resolveDevicePath(undefined, { CDR_DEVICE: 'stdio:/tmp/y.iso' }), '/tmp/y.iso');
   t.throws(() => resolveDevicePath(undefined, {}), /no medium given/);
   t.same(normaliseCdrecordArgv(['dev=/a=b', '-multi', '-v', 'speed=4', '-data', 'file=x', '--', '-multi'], ['dev', 'speed'], ['multi', 'data']), [
-    '--dev=/a=b', '--multi', '-v', '--speed=4', '--data', 'file=x', '--', '-multi',
+    '--dev=/a=b',
+    '--multi',
+    '-v',
+    '--speed=4',
+    '--data',
+    'file=x',
+    '--',
+    '-multi',
   ]);
 });

@@ -44,9 +44,12 @@ async function mergeOutput(medium: string, args: string[], input = newTar): Prom
   const seen: string[] = [];
   const p = new TarParser({
     entry: (e: TarEntry) => {
-      if (e.type === 'file' || e.type === 'link') seen.push(`${e.path.replace(/^\.\//, '')} ${e.type}${e.type === 'file' ? (e.isopipe.has('extents') ? ' ref' : ` ${e.size}`) : ''}`);
+      if (e.type === 'file' || e.type === 'link')
+        seen.push(`${e.path.replace(/^\.\//, '')} ${e.type}${e.type === 'file' ? (e.isopipe.has('extents') ? ' ref' : ` ${e.size}`) : ''}`);
     },
-    data: () => {}, entryEnd: () => {}, volumeLabel: () => {},
+    data: () => {},
+    entryEnd: () => {},
+    volumeLabel: () => {},
   });
   p.push(r.stdout);
   p.end();
@@ -72,7 +75,16 @@ t.test('a first session by iso-pack (long name first in its tar)', async (t) => 
   if (!needs(t, 'bsdtar')) return;
   const medium = join(work, 'pack.iso');
   const tar = must('tar', ['-C', S, '--format=gnu', '--no-recursion', '-cf', '-', '.', './hl', `./hl/${LONG}`, './hl/b', './hl/b/short', './plain']);
-  const r = run('bash', ['-o', 'pipefail', '-c', `${process.execPath} ${new URL('../bin/iso-pack.js', import.meta.url).pathname} -q --prev 0,32 | ${process.execPath} ${new URL('../bin/cd-write.js', import.meta.url).pathname} --create --dev '${medium}' --multi`], { input: tar });
+  const r = run(
+    'bash',
+    [
+      '-o',
+      'pipefail',
+      '-c',
+      `${process.execPath} ${new URL('../bin/iso-pack.js', import.meta.url).pathname} -q --prev 0,32 | ${process.execPath} ${new URL('../bin/cd-write.js', import.meta.url).pathname} --create --dev '${medium}' --multi`,
+    ],
+    { input: tar },
+  );
   t.equal(r.status, 0, r.stderr);
   t.ok(bsdtarReads(medium).ok, 'bsdtar reads session 1');
   await scenario(t, medium);
@@ -107,7 +119,7 @@ t.test('a hard link on stdin to the short name: the group still goes under its l
   await end;
   const tar = Buffer.concat(chunks);
   const order = await mergeOutput(medium, [], tar);
-  t.same(order.slice(0, 3), [`hl/${LONG} file 2`, 'hl/b/short link', 'alias link'], 'long name with the data, then the old short name, then stdin\'s link');
+  t.same(order.slice(0, 3), [`hl/${LONG} file 2`, 'hl/b/short link', 'alias link'], "long name with the data, then the old short name, then stdin's link");
   const r = appendSession(tar, medium);
   t.equal(r.status, 0, r.stderr);
   const b = bsdtarReads(medium);

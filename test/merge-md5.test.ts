@@ -134,7 +134,7 @@ t.test('an xorriso -md5 on session merged into an iso-pack --md5 session', async
   must('xorriso', ['-md5', 'on', '-dev', 'stdio:' + medium, '-map', src, '/', '-commit']);
   put(src, 'two.txt', 'two\n');
   const refs = await referenceMd5s(src, medium);
-  t.equal(refs.get('sub/data.bin'), md5(pattern(250_000, 4)), 'xorriso\'s recorded MD5 goes with the reference');
+  t.equal(refs.get('sub/data.bin'), md5(pattern(250_000, 4)), "xorriso's recorded MD5 goes with the reference");
   t.equal(refs.get('one.txt'), md5(Buffer.from('one\n')));
   append(src, medium);
   xorrisoCheck(t, medium, 'after the iso-pack session');

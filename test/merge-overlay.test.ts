@@ -35,7 +35,11 @@ function imageTree(t: Tap.Test, image: string, what: string, extra: string[] = [
 
 function same(t: Tap.Test, got: Map<string, HostEntry> | null, want: Map<string, HostEntry>, what: string) {
   if (!got) return;
-  t.strictSame(describe(got, FIELDS, (p) => p !== ''), describe(want, FIELDS, (p) => p !== ''), `${what}: every entry`);
+  t.strictSame(
+    describe(got, FIELDS, (p) => p !== ''),
+    describe(want, FIELDS, (p) => p !== ''),
+    `${what}: every entry`,
+  );
   t.strictSame(linkGroups(got), linkGroups(want), `${what}: hard-link groups`);
 }
 
@@ -70,8 +74,16 @@ t.test('session 1, then session 2 as an overlay: the union, the tar winning', as
   t.equal(by(LONG)[0].bytes, 33, 'the long-named old file travels with its data');
   t.notOk(by(LONG)[0].e.isopipe.has('extents'));
   t.equal(by('h2')[0].e.type, 'file', 'h2 (h1 replaced) is now the reference of its group');
-  t.same(by('r').map((x) => x.e.type), ['dir'], 'r: only the tar\'s directory');
-  t.same(by('q').map((x) => x.e.type), ['symlink'], 'q: only the tar\'s symlink');
+  t.same(
+    by('r').map((x) => x.e.type),
+    ['dir'],
+    "r: only the tar's directory",
+  );
+  t.same(
+    by('q').map((x) => x.e.type),
+    ['symlink'],
+    "q: only the tar's symlink",
+  );
   t.same(by('q/deep/z'), [], 'nothing under the directory the symlink replaced');
   t.match(merged.stderr, /overlay on session 1: \d+ entries from stdin, \d+ carried \(\d+ references, 1 files with data\)/);
 
@@ -132,7 +144,10 @@ t.test('a hard link in the tar to an old file the tar does not carry', async (t)
   const tree = imageTree(t, medium, 'alias');
   if (tree) {
     t.equal(tree.get('alias')?.md5, tree.get('rolled')?.md5);
-    t.ok(linkGroups(tree).some((g) => g.includes('alias') && g.includes('rolled')), 'alias and rolled are one file');
+    t.ok(
+      linkGroups(tree).some((g) => g.includes('alias') && g.includes('rolled')),
+      'alias and rolled are one file',
+    );
   }
 });
 

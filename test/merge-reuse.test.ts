@@ -6,7 +6,20 @@
 // nothing changed leaves the medium byte for byte as it was; iso-merge --data --session N
 // of every session restores exactly that session's tree.
 import t from 'tap';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type Field, hostTree, type HostEntry, linkGroups, sessionStarts, untar } from './helpers/merge.js';
@@ -114,7 +127,11 @@ t.test('session 1: the tree with its data', async (t) => {
 t.test('session 2: chmod and chown of a 2 MB file cost metadata only', async (t) => {
   chmodSync(join(src, 'bulk.bin'), 0o755);
   chownSync(join(src, 'bulk.bin'), 1234, 5678);
-  metadataOnly(t, 'chmod', /reused 24 files \(2\.2 MB not re-written; 1 with new attributes, 0 found by MD5\), re-written 1 files \(0\.0 MB: 0 new, 0 changed, 1 unchanged but long-named\)/);
+  metadataOnly(
+    t,
+    'chmod',
+    /reused 24 files \(2\.2 MB not re-written; 1 with new attributes, 0 found by MD5\), re-written 1 files \(0\.0 MB: 0 new, 0 changed, 1 unchanged but long-named\)/,
+  );
 });
 
 t.test('session 3: a renamed directory of small files is found by MD5', async (t) => {

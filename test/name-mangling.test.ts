@@ -154,7 +154,17 @@ t.test('Joliet: the same names as the old probing loop', async (t) => {
   }
   // A plain name equal to another's `~N` form.
   const names = [`${'q'.repeat(70)}.txt`, `${'q'.repeat(70)}.TXT`, `${'q'.repeat(58)}~1.txt`, `${'q'.repeat(71)}.txt`];
-  t.same(assignJolietNames(names.map((name) => ({ name, isDir: false })), 64), oldJoliet(names.map((name) => ({ name, isDir: false })), 64), 'a real name that looks mangled');
+  t.same(
+    assignJolietNames(
+      names.map((name) => ({ name, isDir: false })),
+      64,
+    ),
+    oldJoliet(
+      names.map((name) => ({ name, isDir: false })),
+      64,
+    ),
+    'a real name that looks mangled',
+  );
 });
 
 t.test('names sharing a long prefix cost linear time', async (t) => {

@@ -77,7 +77,10 @@ if (!isoPackBuilt()) {
   t.test('the volume dates are SOURCE_DATE_EPOCH', async (t) => {
     const img = packToFile(tar, [], env);
     const want = volumeDate(EPOCH);
-    for (const [sector, what] of [[16, 'PVD'], [17, 'Joliet SVD']] as const) {
+    for (const [sector, what] of [
+      [16, 'PVD'],
+      [17, 'Joliet SVD'],
+    ] as const) {
       const vd = img.subarray(sector * SECTOR, (sector + 1) * SECTOR);
       t.equal(vd.subarray(813, 829).toString('latin1'), want, `${what} creation date`);
       t.equal(vd.subarray(830, 846).toString('latin1'), want, `${what} modification date`);

@@ -110,7 +110,10 @@ if (!isoPackBuilt()) {
     let bad = 0;
     let seed = 12345;
     const offsets = new Set<number>([0, 1, SECTOR - 1, SECTOR + 1, stream.length - 1, stream.length - SECTOR + 1, stream.length - 2 * SECTOR - 1]);
-    for (let i = 0; i < 300; i++) { seed = (seed * 1103515245 + 12345) % 2 ** 31; offsets.add(seed % stream.length); }
+    for (let i = 0; i < 300; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      offsets.add(seed % stream.length);
+    }
     for (const off of offsets) {
       const cut = stream.subarray(0, off);
       if (streamProblem(cut) === null || validTrailer(cut)) bad++;
@@ -121,7 +124,11 @@ if (!isoPackBuilt()) {
 
   t.test('a stream with its last sector altered is refused', async (t) => {
     const stream = Buffer.from(packToPipe(tar, []));
-    const flip = (off: number) => { const b = Buffer.from(stream); b[off] ^= 1; return b; };
+    const flip = (off: number) => {
+      const b = Buffer.from(stream);
+      b[off] ^= 1;
+      return b;
+    };
     t.not(streamProblem(flip(stream.length - 2 * SECTOR)), null, 'a flipped bit in the head breaks the CRC');
     t.not(streamProblem(flip(SECTOR + 100)), null, 'a flipped bit in the body breaks the CRC');
     t.not(streamProblem(flip(stream.length - SECTOR + 24)), null, 'a wrong N is refused');

@@ -37,7 +37,18 @@ t.test('PN bytes: signature, length 20, version 1, both-endian fields', async (t
 });
 
 t.test('every reader gets the numbers back where any encoding allows it', async (t) => {
-  const cases: [number, number][] = [[259, 0], [7, 300], [8, 1], [4095, 1048575], [511, 255], [4095, 255], [1, 3], [0, 5], [136, 0], [202, 256]];
+  const cases: [number, number][] = [
+    [259, 0],
+    [7, 300],
+    [8, 1],
+    [4095, 1048575],
+    [511, 255],
+    [4095, 255],
+    [1, 3],
+    [0, 5],
+    [136, 0],
+    [202, 256],
+  ];
   for (const [ma, mi] of cases) {
     const { high, low } = fields(pnEntry(ma, mi));
     const want = `${ma}:${mi}`;
@@ -50,8 +61,12 @@ t.test('every reader gets the numbers back where any encoding allows it', async 
   }
 });
 
-t.test('the image reader decodes xorriso\'s dev_t form for every number too', async (t) => {
-  for (const [ma, mi] of [[7, 300], [4095, 1048575], [259, 70000]]) {
+t.test("the image reader decodes xorriso's dev_t form for every number too", async (t) => {
+  for (const [ma, mi] of [
+    [7, 300],
+    [4095, 1048575],
+    [259, 70000],
+  ]) {
     const low = ((mi & 0xff) | (ma << 8) | ((mi & 0xfff00) << 12)) >>> 0;
     t.same(deviceNumbers(0, low), { major: ma, minor: mi }, `${ma}:${mi}`);
   }
@@ -65,7 +80,10 @@ t.test('iso-pack | cd-verify: the numbers come back from the image, with one war
   p.on('data', (c: Buffer) => chunks.push(c));
   const end = new Promise((r) => p.on('end', r));
   const devices: [string, 'block-device' | 'character-device', number, number][] = [
-    ['nvme0n1', 'block-device', 259, 0], ['loop300', 'block-device', 7, 300], ['sda1', 'block-device', 8, 1], ['max', 'character-device', 4095, 1048575],
+    ['nvme0n1', 'block-device', 259, 0],
+    ['loop300', 'block-device', 7, 300],
+    ['sda1', 'block-device', 8, 1],
+    ['max', 'character-device', 4095, 1048575],
   ];
   for (const [name, type, devmajor, devminor] of devices) p.entry({ name, type, devmajor, devminor, mode: 0o600, mtime: new Date(1_700_000_000_000) });
   p.finalize();
@@ -74,7 +92,10 @@ t.test('iso-pack | cd-verify: the numbers come back from the image, with one war
   const image = join(work, 'dev.iso');
   const r = tool('iso-pack', ['-o', image], tar);
   t.equal(r.status, 0);
-  t.equal(r.stderr.toString().trim(), 'iso-pack: warning: 2 device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)');
+  t.equal(
+    r.stderr.toString().trim(),
+    'iso-pack: warning: 2 device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)',
+  );
   const v = verify(['--dev', image], tar);
   t.equal(v.status, 0, `cd-verify compares every device number with the tar's ${describe(v)}`);
   if (have('bsdtar')) {

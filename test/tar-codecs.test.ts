@@ -60,7 +60,13 @@ t.test('what ustar cannot hold goes in pax records, and comes back', async (t) =
   const long = 'x/'.repeat(60) + 'y'.repeat(120);
   const binary = Buffer.from([0x66, 0xff, 0x66]).toString('latin1');
   const e: OutEntry = {
-    ...base, path: long, linkname: undefined, uid: 2 ** 22, size: 0, mtime: -1000000000.5, atime: 1.25,
+    ...base,
+    path: long,
+    linkname: undefined,
+    uid: 2 ** 22,
+    size: 0,
+    mtime: -1000000000.5,
+    atime: 1.25,
     records: encodeReference({ extents: '100+2048,300+5', size: 2053, md5: '0123456789abcdef0123456789abcdef' }),
   };
   const { pax, main } = decodeEntry(encodeEntryHeader(e));
@@ -68,7 +74,15 @@ t.test('what ustar cannot hold goes in pax records, and comes back', async (t) =
   t.equal(pax.get('uid'), String(2 ** 22));
   t.equal(pax.get('mtime'), '-1000000000.5');
   t.equal(pax.get('atime'), '1.25');
-  t.strictSame([...isopipeRecords(pax)!], [['extents', '100+2048,300+5'], ['size', '2053'], ['md5', '0123456789abcdef0123456789abcdef']], 'ISOPIPE records in order');
+  t.strictSame(
+    [...isopipeRecords(pax)!],
+    [
+      ['extents', '100+2048,300+5'],
+      ['size', '2053'],
+      ['md5', '0123456789abcdef0123456789abcdef'],
+    ],
+    'ISOPIPE records in order',
+  );
   t.equal(main.type, 'file');
   const bin = decodeEntry(encodeEntryHeader({ ...base, path: binary }));
   t.equal(bin.pax.get('path'), binary, 'a name that is not UTF-8 comes back byte for byte');
@@ -87,15 +101,31 @@ t.test('global header', async (t) => {
 });
 
 t.test('ISOPIPE.extents text', async (t) => {
-  const x = [{ lba: 100, bytes: 4096 }, { lba: 7, bytes: 5 }];
+  const x = [
+    { lba: 100, bytes: 4096 },
+    { lba: 7, bytes: 5 },
+  ];
   t.equal(formatExtents(x), '100+4096,7+5', 'byte-exact');
   t.strictSame(parseExtents(formatExtents(x)), x, 'round trips');
   t.strictSame(parseExtents(''), [], "'' is no sections");
   t.equal(extentBytes(x), 4101);
   for (const bad of ['1+', '+1', '1+2,', 'a+1', '1-2', '1+2+3']) t.equal(parseExtents(bad), null, `'${bad}' is malformed`);
-  t.strictSame(encodeReference({ extents: '1+2', size: 2 }), [['ISOPIPE.extents', '1+2'], ['ISOPIPE.size', '2']], 'no zisofs, no md5: two records');
-  t.strictSame(encodeReference({ extents: '1+2', size: 2, zisofs: 'pz,16,15,9', md5: 'ab' }).map(([k]) => k), ['ISOPIPE.extents', 'ISOPIPE.size', 'ISOPIPE.zisofs', 'ISOPIPE.md5']);
-  const recs = new Map([['extents', '1+2'], ['size', '2']]);
+  t.strictSame(
+    encodeReference({ extents: '1+2', size: 2 }),
+    [
+      ['ISOPIPE.extents', '1+2'],
+      ['ISOPIPE.size', '2'],
+    ],
+    'no zisofs, no md5: two records',
+  );
+  t.strictSame(
+    encodeReference({ extents: '1+2', size: 2, zisofs: 'pz,16,15,9', md5: 'ab' }).map(([k]) => k),
+    ['ISOPIPE.extents', 'ISOPIPE.size', 'ISOPIPE.zisofs', 'ISOPIPE.md5'],
+  );
+  const recs = new Map([
+    ['extents', '1+2'],
+    ['size', '2'],
+  ]);
   t.strictSame(isopipeRecords(new Map(encodeIsopipeRecords(recs))), recs, 'records → pax → records');
   t.equal(isopipeRecords(new Map([['path', 'x']])), null, 'none: null');
 });

@@ -55,7 +55,15 @@ const entries: { e: OutEntry; data?: Buffer }[] = [
   { e: { ...base, path: 'bigdev', type: 'blk', devmajor: 259, devminor: 3_000_000 } },
   { e: { ...base, path: 'fifo', type: 'fifo', mode: 0o600 } },
   {
-    e: { ...base, path: 'ref', type: 'file', records: [['ISOPIPE.extents', '1234+4294965248,3331+1000'], ['ISOPIPE.size', '4294966248']] },
+    e: {
+      ...base,
+      path: 'ref',
+      type: 'file',
+      records: [
+        ['ISOPIPE.extents', '1234+4294965248,3331+1000'],
+        ['ISOPIPE.size', '4294966248'],
+      ],
+    },
   },
 ];
 const tar = archive(entries);
@@ -127,7 +135,7 @@ t.test('a GNU volume label reaches iso-pack as one', async (t) => {
   t.strictSame(names, ['x'], 'and is no file');
 });
 
-t.test('a pax global header at the end (iso-merge --mirror\'s unchanged mark): the parser keeps it, tar tools skip it', async (t) => {
+t.test("a pax global header at the end (iso-merge --mirror's unchanged mark): the parser keeps it, tar tools skip it", async (t) => {
   const { encodeGlobalHeader } = await import('../dist/tar/header.js');
   const g = encodeGlobalHeader([['ISOPIPE.unchanged', '7']]);
   t.equal(g.length, 1024, 'one header block and one block of records');

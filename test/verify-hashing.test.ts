@@ -51,7 +51,11 @@ function check(t: typeof tap, withThread: boolean): void {
     t.equal(wrong.length, 0, 'every file digest is the MD5 of its bytes');
     const r = Buffer.from(hasher.rangeDigests(ranges));
     const want = [3, 4, 1000, 9000].map((end) => md5(data.subarray(3 * SECTOR, end * SECTOR)));
-    t.same([0, 1, 2, 3].map((k) => r.toString('hex', k * 16, k * 16 + 16)), want, 'a digest at every end of the range');
+    t.same(
+      [0, 1, 2, 3].map((k) => r.toString('hex', k * 16, k * 16 + 16)),
+      want,
+      'a digest at every end of the range',
+    );
     const total = files.reduce((n, f) => n + f.size, 0) + 8997 * SECTOR;
     t.equal(hasher.bytes, total, 'bytes hashed by both threads counted once');
     // A file running past the end of the medium: the read fails, whichever thread took it.

@@ -73,11 +73,15 @@ const cases: { name: string; patch: (b: Buffer) => Buffer; want: { kind: string;
   { name: 'an identifier longer than its record', patch: (b) => ((b[rec('s').off + 32] = 200), b), want: { kind: 'directory', lba: rootLba } },
   { name: 'a root directory past the end', patch: (b) => (put733(b, 16 * SECTOR + 158, 0x10000000), b), want: { kind: 'extent', lba: 16 } },
   { name: 'an L path table past the end', patch: (b) => (b.writeUInt32LE(0x10000000, 16 * SECTOR + 140), b), want: { kind: 'path-table', lba: 16 } },
-  { name: 'an absurd checksum array', patch: (b) => {
-    const ca = b.indexOf(Buffer.from([0x04, 0x63, 0x61]), rootLba * SECTOR); // isofs.ca on the root
-    b.writeUInt32BE(0x7fffffff, ca + 5 + 11); // COUNT
-    return b;
-  }, want: { kind: 'checksum-array' } },
+  {
+    name: 'an absurd checksum array',
+    patch: (b) => {
+      const ca = b.indexOf(Buffer.from([0x04, 0x63, 0x61]), rootLba * SECTOR); // isofs.ca on the root
+      b.writeUInt32BE(0x7fffffff, ca + 5 + 11); // COUNT
+      return b;
+    },
+    want: { kind: 'checksum-array' },
+  },
 ];
 
 for (const c of cases) {

@@ -73,7 +73,8 @@ t.test('xorriso -md5 on: three sessions, checksums verified', async (t) =>
     sh(`xorriso -md5 on -joliet on -dev ${img2} -map ${d1} /d1 -commit`);
     clean(t, ['--dev', img2]);
     clean(t, ['--dev', img2, '--session', '1']);
-  }));
+  }),
+);
 
 t.test('genisoimage: Rock Ridge with relocated deep directories, Joliet', async (t) =>
   withReader(t, 'isoinfo', () => {
@@ -83,7 +84,8 @@ t.test('genisoimage: Rock Ridge with relocated deep directories, Joliet', async 
     const img2 = join(work, 'geniso-r.iso');
     sh(`genisoimage -quiet -r -J -joliet-long -o ${img2} ${d2}`);
     clean(t, ['--dev', img2]);
-  }));
+  }),
+);
 
 t.test('bsdtar: plain and with Rock Ridge and Joliet', async (t) =>
   withReader(t, 'bsdtar', () => {
@@ -93,7 +95,8 @@ t.test('bsdtar: plain and with Rock Ridge and Joliet', async (t) =>
     const img2 = join(work, 'bsdtar-rr.iso');
     sh(`bsdtar -C ${d2} --format iso9660 --options rockridge,joliet -cf ${img2} .`);
     clean(t, ['--dev', img2]);
-  }));
+  }),
+);
 
 t.test('isopipe: sessions appended by cd-write, compared with the newest tar', async (t) => {
   const img = join(work, 'appended.iso');

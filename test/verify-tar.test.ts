@@ -133,7 +133,7 @@ t.test("iso-merge's references compared by extent", async (t) => {
   const merged = tool('iso-merge', ['--dev', img, '--mirror'], gnuTar(src));
   t.equal(merged.status, 0);
   const v = verify(['--dev', img], merged.stdout);
-  t.equal(v.status, 0, 'every reference names the session\'s extents') || t.comment(describe(v));
+  t.equal(v.status, 0, "every reference names the session's extents") || t.comment(describe(v));
 });
 
 t.test('a broken tar', async (t) => {
@@ -142,4 +142,3 @@ t.test('a broken tar', async (t) => {
   t.equal(v.status, 1);
   t.ok(v.findings.some((f) => f.kind === 'tar' && /truncated/.test(String(f.message)))) || t.comment(describe(v));
 });
-

@@ -3,8 +3,19 @@
 import t from 'tap';
 import { inflateSync } from 'node:zlib';
 import {
-  compressFile, decodeHeader, decodePointers, decodeZf, decompressBlock, decompressFile, encodeHeader, encodePointers, encodeZf,
-  formatZf, parseZf, tableEnd, zfProblem,
+  compressFile,
+  decodeHeader,
+  decodePointers,
+  decodeZf,
+  decompressBlock,
+  decompressFile,
+  encodeHeader,
+  encodePointers,
+  encodeZf,
+  formatZf,
+  parseZf,
+  tableEnd,
+  zfProblem,
 } from '../dist/iso9660/zisofs.js';
 
 const ZF = { algorithm: 'pz', headerSize: 16, blockLog2: 15, size: 0x12345 };
@@ -58,7 +69,7 @@ t.test('whole files round trip', async (t) => {
   t.ok(decompressFile(z, { ...ZF, size: sparse.length }).equals(sparse));
   // Incompressible, or not shorter in whole sectors: stays plain.
   const noise = Buffer.alloc(100000);
-  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24 ^ (i * 40503) & 0xff;
+  for (let i = 0; i < noise.length; i++) noise[i] = ((i * 2654435761) >>> 24) ^ ((i * 40503) & 0xff);
   t.equal(compressFile(Buffer.from('x')), null, 'one byte');
   t.equal(compressFile(Buffer.alloc(0)), null, 'empty');
   t.equal(compressFile(Buffer.from('a'.repeat(2000))), null, 'one sector either way');

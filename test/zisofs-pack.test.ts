@@ -69,7 +69,11 @@ function hostMd5s(): Map<string, string> {
   return out;
 }
 
-const pack = (out: string, args: string[]) => must(process.execPath, [new URL('../bin/iso-pack.js', import.meta.url).pathname, '-q', ...args, '-o', out], { input: tarOf(src), env: { ...process.env, SOURCE_DATE_EPOCH: String(T0) } });
+const pack = (out: string, args: string[]) =>
+  must(process.execPath, [new URL('../bin/iso-pack.js', import.meta.url).pathname, '-q', ...args, '-o', out], {
+    input: tarOf(src),
+    env: { ...process.env, SOURCE_DATE_EPOCH: String(T0) },
+  });
 
 t.test('iso-pack -z compresses what shrinks, reproducibly; the reader gives the content back', async (t) => {
   const z = join(work, 'z.iso');
@@ -104,7 +108,11 @@ t.test('--zisofs-limit: a file whose compressed form would pass the bound stays 
   t.equal(seen.get('logs/app.log')!.e.zisofs, false);
   t.equal(seen.get('logs/app.log')!.md5, md5(text));
   t.equal(seen.get('zeros')!.e.zisofs, true, 'zeros compress to nothing and stay under any bound');
-  for (const args of [['--zisofs-limit', '5'], ['-z', '--zisofs-limit', '0'], ['-z', '--zisofs-limit', 'x']]) {
+  for (const args of [
+    ['--zisofs-limit', '5'],
+    ['-z', '--zisofs-limit', '0'],
+    ['-z', '--zisofs-limit', 'x'],
+  ]) {
     const r = node('iso-pack', [...args, '-o', join(work, 'never.iso')], { input: Buffer.alloc(1024) });
     t.equal(r.status, 2, args.join(' '));
     t.match(r.stderr, /^iso-pack: .*zisofs-limit/);
@@ -115,7 +123,16 @@ t.test('a compressed session is appended to, restored and verified', async (t) =
   const medium = join(work, 'medium.iso');
   writeFileSync(medium, '');
   const bin = (tool: string) => `"${process.execPath}" "${new URL(`../bin/${tool}.js`, import.meta.url).pathname}"`;
-  const first = run('bash', ['-o', 'pipefail', '-c', `prev=$(${bin('cd-msinfo')} --dev "${medium}") && ${bin('iso-pack')} -q -z --md5 --prev "$prev" | ${bin('cd-write')} --dev "${medium}" --multi`], { input: tarOf(src) });
+  const first = run(
+    'bash',
+    [
+      '-o',
+      'pipefail',
+      '-c',
+      `prev=$(${bin('cd-msinfo')} --dev "${medium}") && ${bin('iso-pack')} -q -z --md5 --prev "$prev" | ${bin('cd-write')} --dev "${medium}" --multi`,
+    ],
+    { input: tarOf(src) },
+  );
   t.equal(first.status, 0, first.stderr);
   const before = statSync(medium).size;
   const add = join(work, 'add');

@@ -8,7 +8,18 @@ import { readFileSync } from 'node:fs';
 import { ISOHYBRID_CODE_BYTES } from '../iso9660/isohybrid.js';
 import { fileError, lastOf, type ParsedOptions, safeText, UsageError } from './common.js';
 
-export const BOOT_KEYS = ['boot-image', 'efi-image', 'catalog', 'alt-boot', 'no-emul-boot', 'boot-load-size', 'boot-load-seg', 'boot-info-table', 'no-boot', 'eltorito-platform'];
+export const BOOT_KEYS = [
+  'boot-image',
+  'efi-image',
+  'catalog',
+  'alt-boot',
+  'no-emul-boot',
+  'boot-load-size',
+  'boot-load-seg',
+  'boot-info-table',
+  'no-boot',
+  'eltorito-platform',
+];
 
 interface Draft {
   image?: string;
@@ -57,7 +68,10 @@ export function bootPlan(args: ParsedOptions, start: number): BootPlan | undefin
     switch (key) {
       case 'boot-image':
       case 'efi-image':
-        if (cur.image !== undefined) throw new UsageError(`${spelled} ${safeText(value)}: this entry already has the image '${safeText(cur.image)}': put -eltorito-alt-boot between the two`);
+        if (cur.image !== undefined)
+          throw new UsageError(
+            `${spelled} ${safeText(value)}: this entry already has the image '${safeText(cur.image)}': put -eltorito-alt-boot between the two`,
+          );
         if (value === '') throw new UsageError(`${spelled} wants a value`);
         cur.image = treePath(value, spelled);
         cur.spelled = spelled;
@@ -98,14 +112,16 @@ export function bootPlan(args: ParsedOptions, start: number): BootPlan | undefin
   const mbrPath = lastOf(args, 'isohybrid-mbr');
   let mbr: Buffer | undefined;
   if (mbrPath !== undefined) {
-    if (start !== 0) throw new UsageError('-isohybrid-mbr writes the first session\'s system area: leave it out with -C');
+    if (start !== 0) throw new UsageError("-isohybrid-mbr writes the first session's system area: leave it out with -C");
     try {
       mbr = readFileSync(mbrPath);
     } catch (err) {
       throw fileError('cannot read the isohybrid MBR template', mbrPath, err);
     }
     if (mbr.length < ISOHYBRID_CODE_BYTES)
-      throw new UsageError(`-isohybrid-mbr ${safeText(mbrPath)}: ${mbr.length} bytes, not an MBR template (isolinux's isohdpfx.bin has ${ISOHYBRID_CODE_BYTES} or more)`);
+      throw new UsageError(
+        `-isohybrid-mbr ${safeText(mbrPath)}: ${mbr.length} bytes, not an MBR template (isolinux's isohdpfx.bin has ${ISOHYBRID_CODE_BYTES} or more)`,
+      );
     if (!any) throw new UsageError('-isohybrid-mbr needs a BIOS boot image: add -b isolinux/isolinux.bin -no-emul-boot -boot-info-table');
   }
   if (!any) return undefined;
@@ -115,14 +131,19 @@ export function bootPlan(args: ParsedOptions, start: number): BootPlan | undefin
   const images: BootImageSpec[] = drafts.map((d) => {
     // xorriso -as mkisofs -e implies no emulation; mkisofs -b defaults to floppy emulation.
     if (!d.noEmul && !d.efi)
-      throw new UsageError(`${d.spelled} ${safeText(d.image!)}: iso-pack writes no-emulation boot images only: add -no-emul-boot (floppy and hard disk emulation are not supported)`);
+      throw new UsageError(
+        `${d.spelled} ${safeText(d.image!)}: iso-pack writes no-emulation boot images only: add -no-emul-boot (floppy and hard disk emulation are not supported)`,
+      );
     return {
-      path: d.image!, platform: d.platform ?? (d.efi ? PLATFORM_EFI : PLATFORM_X86), bootable: d.bootable,
-      loadSegment: d.loadSegment, loadSize: d.loadSize, infoTable: d.infoTable,
+      path: d.image!,
+      platform: d.platform ?? (d.efi ? PLATFORM_EFI : PLATFORM_X86),
+      bootable: d.bootable,
+      loadSegment: d.loadSegment,
+      loadSize: d.loadSize,
+      infoTable: d.infoTable,
     };
   });
-  for (const i of images)
-    if (i.path === catalog) throw new UsageError(`-c ${safeText(catalog)} names a boot image: the catalog needs a path of its own`);
+  for (const i of images) if (i.path === catalog) throw new UsageError(`-c ${safeText(catalog)} names a boot image: the catalog needs a path of its own`);
   // Without -c the catalog is hidden (in no directory), as xorriso -as mkisofs does.
   return { catalog, images, isohybridMbr: mbr };
 }

@@ -43,10 +43,13 @@ stale (cd-write -fix repairs it; nothing is written either way); 2 for a usage e
 const STRING_OPTS = ['dev', 'capacity', 'media'];
 const BOOL_OPTS = ['toc', 'json', 'msinfo', 'scan', 'scanbus', 'v', 'verbose', 'help', 'version'];
 
-
-
 function isoDate(d: Date | null): string {
-  return d ? d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '') : '-';
+  return d
+    ? d
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, '')
+    : '-';
 }
 
 function mib(sectors: number): string {
@@ -59,7 +62,11 @@ function tocText(path: string, st: MediumStatus): string {
     const rows = st.sessions.map((s) => [String(s.number), String(s.start), String(s.size), s.volumeId, isoDate(s.date)]);
     const headers = ['session', 'start', 'size', 'volume id', 'date'];
     const width = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const fmt = (r: string[]) => r.map((c, i) => (i < 3 ? c.padStart(width[i]) : c.padEnd(width[i]))).join('  ').trimEnd();
+    const fmt = (r: string[]) =>
+      r
+        .map((c, i) => (i < 3 ? c.padStart(width[i]) : c.padEnd(width[i])))
+        .join('  ')
+        .trimEnd();
     lines.push(fmt(headers), ...rows.map(fmt));
   } else {
     lines.push('no sessions');
@@ -83,10 +90,17 @@ function tocJson(st: MediumStatus): string {
 }
 
 async function main(): Promise<number> {
-  const args = minimist(normaliseCdrecordArgv(process.argv.slice(2), ['dev'], ['msinfo', 'toc', 'json', 'dev', 'capacity', 'media', 'scan', 'scanbus', 'verbose', 'help', 'version']), {
-    string: STRING_OPTS,
-    boolean: BOOL_OPTS,
-  });
+  const args = minimist(
+    normaliseCdrecordArgv(
+      process.argv.slice(2),
+      ['dev'],
+      ['msinfo', 'toc', 'json', 'dev', 'capacity', 'media', 'scan', 'scanbus', 'verbose', 'help', 'version'],
+    ),
+    {
+      string: STRING_OPTS,
+      boolean: BOOL_OPTS,
+    },
+  );
   if (answeredHelpOrVersion(TOOL, HELP, args)) return 0;
   checkKnownOptions(args, [...STRING_OPTS, ...BOOL_OPTS]);
   if (args._.length) throw new UsageError(`unexpected argument '${args._[0]}'`);
@@ -143,14 +157,28 @@ function driveTocText(r: DiscReport): string {
   lines.push(`disc: ${r.discStatus}, last session ${r.lastSessionState}${r.erasable ? ', erasable' : ''}`);
   const table = (headers: string[], rows: string[][], numeric: number) => {
     const width = headers.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
-    const fmt = (x: string[]) => x.map((c, i) => (i < numeric ? c.padStart(width[i]) : c.padEnd(width[i]))).join('  ').trimEnd();
+    const fmt = (x: string[]) =>
+      x
+        .map((c, i) => (i < numeric ? c.padStart(width[i]) : c.padEnd(width[i])))
+        .join('  ')
+        .trimEnd();
     lines.push(fmt(headers), ...rows.map(fmt));
   };
-  if (r.sessions.length) table(['session', 'start', 'size', 'volume id', 'date'], r.sessions.map((s) => [String(s.number), String(s.start), String(s.size), s.volumeId, isoDate(s.date)]), 3);
+  if (r.sessions.length)
+    table(
+      ['session', 'start', 'size', 'volume id', 'date'],
+      r.sessions.map((s) => [String(s.number), String(s.start), String(s.size), s.volumeId, isoDate(s.date)]),
+      3,
+    );
   else lines.push('no sessions');
   if (r.tracks.length) {
-    const mode = (t: DiscReport['tracks'][number]) => (t.kind === 'audio' ? 'audio' : t.dataMode === 1 ? 'data, mode 1' : t.dataMode === 2 ? 'data, mode 2' : 'data');
-    table(['track', 'session', 'start', 'size', 'mode', 'state'], r.tracks.map((t) => [String(t.number), String(t.session), String(t.start), String(t.size), mode(t), t.state]), 4);
+    const mode = (t: DiscReport['tracks'][number]) =>
+      t.kind === 'audio' ? 'audio' : t.dataMode === 1 ? 'data, mode 1' : t.dataMode === 2 ? 'data, mode 2' : 'data';
+    table(
+      ['track', 'session', 'start', 'size', 'mode', 'state'],
+      r.tracks.map((t) => [String(t.number), String(t.session), String(t.start), String(t.size), mode(t), t.state]),
+      4,
+    );
   }
   if (r.msinfo) lines.push(`msinfo: ${r.msinfo.last},${r.msinfo.next}`);
   lines.push(`next writable address: ${r.state === 'closed' ? '-' : r.next}`);
@@ -174,7 +202,17 @@ function driveJson(r: DiscReport): string {
       capacity: r.capacity,
       free: r.free,
       sessions: r.sessions.map((s) => ({ number: s.number, start: s.start, size: s.size, volumeId: s.volumeId, date: s.date ? s.date.toISOString() : null })),
-      tracks: r.tracks.map((t) => ({ number: t.number, session: t.session, start: t.start, size: t.size, kind: t.kind, dataMode: t.dataMode, state: t.state, nextWritable: t.nextWritable, freeBlocks: t.freeBlocks })),
+      tracks: r.tracks.map((t) => ({
+        number: t.number,
+        session: t.session,
+        start: t.start,
+        size: t.size,
+        kind: t.kind,
+        dataMode: t.dataMode,
+        state: t.state,
+        nextWritable: t.nextWritable,
+        freeBlocks: t.freeBlocks,
+      })),
       warnings: r.warnings,
     }) + '\n'
   );
@@ -216,11 +254,28 @@ async function scan(json: boolean): Promise<number> {
   const { scanDrives } = await import('../drive/scan.js');
   const drives = await scanDrives();
   if (json) {
-    process.stdout.write(JSON.stringify(drives.map((d) => ({ address: `${d.address.host},${d.address.target},${d.address.lun}`, hctl: `${d.address.host}:${d.address.channel}:${d.address.target}:${d.address.lun}`, block: d.block, generic: d.generic, vendor: d.vendor, model: d.model, revision: d.revision, profile: d.profile, state: d.state, note: d.note }))) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        drives.map((d) => ({
+          address: `${d.address.host},${d.address.target},${d.address.lun}`,
+          hctl: `${d.address.host}:${d.address.channel}:${d.address.target}:${d.address.lun}`,
+          block: d.block,
+          generic: d.generic,
+          vendor: d.vendor,
+          model: d.model,
+          revision: d.revision,
+          profile: d.profile,
+          state: d.state,
+          note: d.note,
+        })),
+      ) + '\n',
+    );
   } else {
     for (const d of drives) {
       const medium = d.profile ? `${d.profile}, ${d.state}` : (d.note ?? 'medium unknown');
-      process.stdout.write(`${d.address.host},${d.address.target},${d.address.lun}\t${d.block ?? '-'}\t${d.generic ?? '-'}\t'${d.vendor}' '${d.model}' '${d.revision}'\t${medium}\n`);
+      process.stdout.write(
+        `${d.address.host},${d.address.target},${d.address.lun}\t${d.block ?? '-'}\t${d.generic ?? '-'}\t'${d.vendor}' '${d.model}' '${d.revision}'\t${medium}\n`,
+      );
     }
   }
   // The JSON list may be empty; the table form says so and fails, as a scan finding nothing.

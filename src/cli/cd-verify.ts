@@ -48,7 +48,6 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'json', names: ['json'] },
 ];
 
-
 /** stdout written synchronously (the checks never yield to the event loop). */
 function out(text: string): void {
   writeSync(1, text);
@@ -124,8 +123,7 @@ async function main(): Promise<number> {
   if (disc) {
     image = disc.image;
     disc.reader.zeroFill = true;
-  }
-  else {
+  } else {
     fd = openSync(path, 'r');
     try {
       image = Image.fromSource(SectorSource.fromFd(fd));

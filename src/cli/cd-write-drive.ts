@@ -161,14 +161,39 @@ export async function writeOnDrive(devicePath: string, a: DriveWriteArgs): Promi
       if (r.ignoredSectors) say(`warning: ignored ${r.ignoredSectors} non-zero sectors after the image's volume end`);
       if (a.verbose) {
         const what = r.dummy ? 'test-written (-dummy), nothing recorded' : r.closed ? 'burned and the disc finalized' : 'burned, the disc stays appendable';
-        say(`session at LBA ${r.start}, ${r.sectors} sectors${r.written > r.sectors ? ` (${r.written} blocks with padding)` : ''} on ${r.profile}, ${what}${r.next !== null ? `; next writable address ${r.next}` : ''}`);
-        if (r.head) say(`two-session commit: the real head as its own session at LBA ${r.head.start} (${r.head.blocks} blocks); the session at ${r.start} holds a placeholder head`);
+        say(
+          `session at LBA ${r.start}, ${r.sectors} sectors${r.written > r.sectors ? ` (${r.written} blocks with padding)` : ''} on ${r.profile}, ${what}${r.next !== null ? `; next writable address ${r.next}` : ''}`,
+        );
+        if (r.head)
+          say(
+            `two-session commit: the real head as its own session at LBA ${r.head.start} (${r.head.blocks} blocks); the session at ${r.start} holds a placeholder head`,
+          );
         const rate = r.seconds > 0 ? (r.written * SECTOR) / r.seconds : 0;
-        const retries = Object.entries(r.retries).map(([k, n]) => `${n}x ${k}`).join(', ');
-        say(`${mb(r.written * SECTOR)} MB in ${r.seconds.toFixed(1)} s (${mb(rate)} MB/s); fifo ${mb(r.ringSize)} MB, lowest fill ${r.ringLow === null ? '-' : `${mb(r.ringLow)} MB`}${retries ? `; retries: ${retries}` : ''}`);
+        const retries = Object.entries(r.retries)
+          .map(([k, n]) => `${n}x ${k}`)
+          .join(', ');
+        say(
+          `${mb(r.written * SECTOR)} MB in ${r.seconds.toFixed(1)} s (${mb(rate)} MB/s); fifo ${mb(r.ringSize)} MB, lowest fill ${r.ringLow === null ? '-' : `${mb(r.ringLow)} MB`}${retries ? `; retries: ${retries}` : ''}`,
+        );
       }
       if (a.json)
-        process.stdout.write(JSON.stringify({ start: r.start, sectors: r.sectors, blocks: r.written, next: r.next, state: r.dummy ? 'unchanged' : r.closed ? 'closed' : 'appendable', dummy: r.dummy, input: r.commit === 'two-session' ? 'head-last' : 'plain', commit: r.commit ?? 'plain', headSession: r.head ? { start: r.head.start, blocks: r.head.blocks } : null, profile: r.profile, device: devicePath, seconds: r.seconds, ringLowBytes: r.ringLow }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            start: r.start,
+            sectors: r.sectors,
+            blocks: r.written,
+            next: r.next,
+            state: r.dummy ? 'unchanged' : r.closed ? 'closed' : 'appendable',
+            dummy: r.dummy,
+            input: r.commit === 'two-session' ? 'head-last' : 'plain',
+            commit: r.commit ?? 'plain',
+            headSession: r.head ? { start: r.head.start, blocks: r.head.blocks } : null,
+            profile: r.profile,
+            device: devicePath,
+            seconds: r.seconds,
+            ringLowBytes: r.ringLow,
+          }) + '\n',
+        );
       return 0;
     } finally {
       progress?.done();

@@ -63,8 +63,6 @@ const STRING_OPTS = ['dev', 'capacity', 'media', 'speed', 'wait'];
 const BOOL_OPTS = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'v', 'verbose', 'help', 'version'];
 const LONG = ['multi', 'dummy', 'force', 'create', 'blank', 'fix', 'eject', 'json', 'verbose', 'dev', 'capacity', 'media', 'speed', 'wait', 'help', 'version'];
 
-
-
 /** A hook for crash tests: ISOPIPE_TEST_KILL_AT=PHASE stops the process dead at that commit step. */
 function testKillHook(): ((phase: string) => void) | undefined {
   const at = process.env.ISOPIPE_TEST_KILL_AT;
@@ -95,7 +93,7 @@ class Progress {
   }
 
   done(): void {
-    if (this.shown) writeAll(2, Buffer.from("\n"));
+    if (this.shown) writeAll(2, Buffer.from('\n'));
     this.shown = false;
   }
 }
@@ -131,7 +129,8 @@ async function supervise(path: string): Promise<number> {
   if (before !== -1) {
     const out = removeDebris(path, before);
     if (out.removedFile) writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${path}, which held no session yet\n`));
-    else if (out.removedBytes) writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${out.removedBytes} uncommitted bytes from the end of ${path}\n`));
+    else if (out.removedBytes)
+      writeAll(2, Buffer.from(`${TOOL}: interrupted (${signal}): removed ${out.removedBytes} uncommitted bytes from the end of ${path}\n`));
   }
   process.kill(process.pid, signal); // die as the child did, so that the shell sees it
   await new Promise((r) => setTimeout(r, 1000));
@@ -203,8 +202,18 @@ async function main(): Promise<number> {
   // An optical drive burns through MMC (cd-write-drive.ts); everything below is for files and block devices.
   const drivePath = namesFile ? null : drivePathOf(path);
   if (drivePath !== null)
-    return writeOnDrive(drivePath, { multi: !!args.multi, dummy: !!args.dummy, fix: !!args.fix, eject: !!args.eject, json: !!args.json, verbose, speed, source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null });
-  if (args.eject && verbose && !process.env[WORKER]) writeAll(2, Buffer.from(`${TOOL}: note: -eject has no effect: there is nothing to eject on an image file or block device\n`));
+    return writeOnDrive(drivePath, {
+      multi: !!args.multi,
+      dummy: !!args.dummy,
+      fix: !!args.fix,
+      eject: !!args.eject,
+      json: !!args.json,
+      verbose,
+      speed,
+      source: args._.length && String(args._[0]) !== '-' ? String(args._[0]) : null,
+    });
+  if (args.eject && verbose && !process.env[WORKER])
+    writeAll(2, Buffer.from(`${TOOL}: note: -eject has no effect: there is nothing to eject on an image file or block device\n`));
 
   // The session's source: a file argument or stdin.
   if (args.fix) {
@@ -263,7 +272,17 @@ async function main(): Promise<number> {
       writeAll(2, Buffer.from(`${TOOL}: session at LBA ${result.start}, ${result.sectors} sectors, ${what}; next writable address ${result.next}\n`));
     }
     if (args.json)
-      process.stdout.write(JSON.stringify({ start: result.start, sectors: result.sectors, next: result.next, state: result.closed ? 'closed' : 'appendable', dummy: result.dummy, input: result.kind, unchanged: result.unchanged }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          start: result.start,
+          sectors: result.sectors,
+          next: result.next,
+          state: result.closed ? 'closed' : 'appendable',
+          dummy: result.dummy,
+          input: result.kind,
+          unchanged: result.unchanged,
+        }) + '\n',
+      );
     return 0;
   } finally {
     progress?.done();

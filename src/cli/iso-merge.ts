@@ -62,8 +62,6 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'v', names: ['v', 'verbose'] },
 ];
 
-
-
 /** A byte count: digits with an optional K, M or G (powers of 1024). */
 function parseSize(text: string, name: string): number {
   const m = /^([0-9]+)([kmg]?)i?b?$/i.exec(text.trim());
@@ -205,10 +203,7 @@ function report(c: MergeCounts, m: MirrorCounts | null, data: boolean, session: 
         `re-written ${rewritten} files (${mb(m.addedBytes + m.changedBytes + m.resentBytes)}: ${how.join(', ')}), deleted ${m.deleted}\n`,
     );
     if (m.hashed) say(`${TOOL}: hashed ${m.hashed} files (${mb(m.hashedBytes)}) to look for them by MD5\n`);
-  } else
-    say(
-      `${TOOL}: overlay on ${from}: ${c.passed} entries from stdin, ${c.carried} carried (${c.references} references, ${c.withData} files with data)\n`,
-    );
+  } else say(`${TOOL}: overlay on ${from}: ${c.passed} entries from stdin, ${c.carried} carried (${c.references} references, ${c.withData} files with data)\n`);
   if (c.removed) say(`${TOOL}: removed ${c.removed} entries matching --remove\n`);
 }
 

@@ -80,19 +80,38 @@ export const ISO_PACK_OPTIONS: readonly OptionSpec[] = [
 
   // Refused, each saying what to do instead.
   { key: 'T', names: ['T', 'table-name'], refuse: 'iso-pack writes no TRANS.TBL files: Rock Ridge and Joliet carry the long names' },
-  { key: 'hide', names: ['hide', 'hide-list', 'hide-joliet', 'hide-joliet-list', 'hide-udf', 'hide-udf-list', 'hidden', 'hidden-list'], value: true, refuse: HIDE },
+  {
+    key: 'hide',
+    names: ['hide', 'hide-list', 'hide-joliet', 'hide-joliet-list', 'hide-udf', 'hide-udf-list', 'hidden', 'hidden-list'],
+    value: true,
+    refuse: HIDE,
+  },
   { key: 'f', names: ['f', 'follow-links', 'posix-H', 'posix-L'], refuse: FOLLOW },
   { key: 'boot', names: ['G', 'generic-boot', 'sparc-boot', 'chrp-boot'], value: true, refuse: BOOT },
   { key: 'isohybrid-mbr', names: ['isohybrid-mbr'], value: true },
-  { key: 'hard-disk-boot', names: ['hard-disk-boot'], refuse: 'iso-pack writes no-emulation boot images only (-no-emul-boot): use xorriso -as mkisofs for hard disk emulation' },
-  { key: 'idfile', names: ['abstract', 'biblio', 'copyright'], value: true, refuse: 'iso-pack leaves the abstract, bibliographic and copyright file identifiers empty: use xorriso -as mkisofs to set them' },
+  {
+    key: 'hard-disk-boot',
+    names: ['hard-disk-boot'],
+    refuse: 'iso-pack writes no-emulation boot images only (-no-emul-boot): use xorriso -as mkisofs for hard disk emulation',
+  },
+  {
+    key: 'idfile',
+    names: ['abstract', 'biblio', 'copyright'],
+    value: true,
+    refuse: 'iso-pack leaves the abstract, bibliographic and copyright file identifiers empty: use xorriso -as mkisofs to set them',
+  },
   { key: 'sort', names: ['sort'], value: true, refuse: 'file data follows the order of the tar: order the files when you create it' },
   { key: 'path-list', names: ['path-list', 'stream-file-name'], value: true, refuse: PATHSPECS },
   { key: 'find', names: ['find'], refuse: PATHSPECS },
   { key: 'root', names: ['root', 'old-root'], value: true, refuse: "put the files under a directory in the tar instead (tar --transform 's,^,DIR/,')" },
-  { key: 'new-dir-mode', names: ['new-dir-mode'], value: true, refuse: 'directories the tar only implies get mode 755: list them in the tar (tar lists a directory before its files) and use -dir-mode' },
+  {
+    key: 'new-dir-mode',
+    names: ['new-dir-mode'],
+    value: true,
+    refuse: 'directories the tar only implies get mode 755: list them in the tar (tar lists a directory before its files) and use -dir-mode',
+  },
   { key: 'log-file', names: ['log-file'], value: true, refuse: 'redirect standard error instead (2> FILE)' },
-  { key: 'no-rr', names: ['no-rr'], refuse: 'iso-pack -M always takes names and attributes from the previous session\'s Rock Ridge' },
+  { key: 'no-rr', names: ['no-rr'], refuse: "iso-pack -M always takes names and attributes from the previous session's Rock Ridge" },
   { key: 'other-fs', names: ['hfs', 'apple', 'udf', 'dvd-video', 'mac-name', 'hfs-unlock', 'probe'], refuse: OTHER_FS },
   { key: 'stream-media-size', names: ['stream-media-size'], value: true, refuse: 'iso-pack reads a tar, not one raw file: tar it first' },
 ];

@@ -5,17 +5,29 @@ import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
 import type { SessionLayout } from '../pack/layout.js';
 import { Packer } from '../pack/packer.js';
-import { type ZisofsOptions } from '../pack/zisofs-writer.js';
+import type { ZisofsOptions } from '../pack/zisofs-writer.js';
 import { bootPlan } from './boot-options.js';
 import { DEFAULT_BLOCK_LOG2 } from '../iso9660/zisofs.js';
 import { writeAll } from '../session/io.js';
 import { tarChunks } from '../tar/input.js';
 import { SessionOutput } from '../session/output.js';
-import { type Compression } from '../tar/compression.js';
+import type { Compression } from '../tar/compression.js';
 import { type TarEntry, TarParser, type TarSink } from '../tar/parser.js';
 import {
-  allOf, answerHelpOrVersion, fileError, has, lastOf, packageVersion, type ParsedOptions, parseOptions, RefusedOption, runTool, safeText,
-  UsageError, wantProgress, messageLine,
+  allOf,
+  answerHelpOrVersion,
+  fileError,
+  has,
+  lastOf,
+  packageVersion,
+  type ParsedOptions,
+  parseOptions,
+  RefusedOption,
+  runTool,
+  safeText,
+  UsageError,
+  wantProgress,
+  messageLine,
 } from './common.js';
 import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
 import { type MergeFeed, mergeFeed } from './merge-feed.js';
@@ -106,8 +118,6 @@ function volumeDate(): number {
   return Number(sde);
 }
 
-
-
 /** Raw bytes in a latin1 string, as tar names are held. */
 const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
@@ -120,11 +130,14 @@ async function main(): Promise<void> {
   checkCharset(args, 'output-charset', 'Rock Ridge names are written as the bytes the tar holds');
   const level = lastOf(args, 'iso-level');
   if (level !== undefined && level !== '2' && level !== '3')
-    throw new RefusedOption(`-iso-level ${safeText(level)}: iso-pack writes ISO 9660 level 3 (names of up to 31 characters, files of 4 GiB and more in several extents); levels 2 and 3 are accepted`);
+    throw new RefusedOption(
+      `-iso-level ${safeText(level)}: iso-pack writes ISO 9660 level 3 (names of up to 31 characters, files of 4 GiB and more in several extents); levels 2 and 3 are accepted`,
+    );
   const prev = lastOf(args, 'prev');
   const start = prev === undefined ? 0 : parsePrev(prev);
   const mergeDev = lastOf(args, 'merge');
-  if (mergeDev !== undefined && prev === undefined) throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
+  if (mergeDev !== undefined && prev === undefined)
+    throw new UsageError(`${args.spelled.get('merge')} needs -C LAST,NEXT too (from cd-msinfo): the new session goes after the old one`);
   const boot = bootPlan(args, start);
   const holdBackMiB = Number(lastOf(args, 'hold-back') ?? 64);
   if (!(holdBackMiB >= 0)) throw new UsageError('--hold-back wants a number of MiB');
@@ -171,18 +184,28 @@ async function main(): Promise<void> {
   if (inOrder) {
     // The head comes first in LBA order but is known only once the tar has ended: a first
     // read lays the session out (as -print-size does), a second one writes it.
-    if (!fstatSync(0).isFile()) throw new UsageError('-o - to a pipe writes the image in LBA order, reading the tar twice: stdin must be a tar file (< FILE.tar)');
+    if (!fstatSync(0).isFile())
+      throw new UsageError('-o - to a pipe writes the image in LBA order, reading the tar twice: stdin must be a tar file (< FILE.tar)');
     if (has(args, 'md5'))
-      throw new UsageError("--md5 with -o - to a pipe: the checksums cover the head, which goes out first; write to a file (-o FILE), or leave out -o - for the head-last stream, which cd-write seals");
+      throw new UsageError(
+        '--md5 with -o - to a pipe: the checksums cover the head, which goes out first; write to a file (-o FILE), or leave out -o - for the head-last stream, which cd-write seals',
+      );
   }
   /** One read of the tar into a packer writing to `out`; `pass` names it in the progress line. */
   const pack = (out: SessionOutput, input: number, progress: Progress | null, pass = ''): Packed => {
     const packer = new Packer(
       {
-        start, joliet: !has(args, 'no-joliet'), jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
-        rationalize: has(args, 'r'), identity, excludes: excludes.map(bytes),
-        holdBackLimit: holdBackMiB * 1024 * 1024, impliedDate: Math.floor(date),
-        checksums: has(args, 'md5') ? new FileChecksums() : undefined, zisofs, boot,
+        start,
+        joliet: !has(args, 'no-joliet'),
+        jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
+        rationalize: has(args, 'r'),
+        identity,
+        excludes: excludes.map(bytes),
+        holdBackLimit: holdBackMiB * 1024 * 1024,
+        impliedDate: Math.floor(date),
+        checksums: has(args, 'md5') ? new FileChecksums() : undefined,
+        zisofs,
+        boot,
       },
       out,
     );
@@ -287,7 +310,10 @@ function readPatternFile(path: string): string[] {
   } catch (err) {
     throw fileError('cannot read', path, err);
   }
-  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l !== '');
 }
 
 interface Overrides {
@@ -315,7 +341,10 @@ function attributeOverrides(args: ParsedOptions): Overrides | null {
 
 /** -uid, -gid, -file-mode, -dir-mode: every entry's owners and modes replaced on their way in. */
 class OverrideSink implements TarSink {
-  constructor(private readonly inner: TarSink, private readonly o: Overrides) {}
+  constructor(
+    private readonly inner: TarSink,
+    private readonly o: Overrides,
+  ) {}
 
   entry(e: TarEntry): void {
     const x = { ...e };
@@ -348,9 +377,7 @@ function countingOutput(): SessionOutput {
 /** Progress against stdin's size when it is a regular file. */
 function inputProgress(): Progress {
   const st = fstatSync(0);
-  return st.isFile() && st.size > 0
-    ? new Progress(TOOL, st.size, '')
-    : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
+  return st.isFile() && st.size > 0 ? new Progress(TOOL, st.size, '') : new Progress(TOOL, null, 'stdin is a pipe: size unknown');
 }
 
 /** stderr written synchronously: the packing loop never yields to the event loop. */

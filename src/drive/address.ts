@@ -75,7 +75,15 @@ export function listScsiDevices(roots: SysfsRoots = {}): DriveEntry[] {
     let e = byAddress.get(key);
     if (!e) {
       const d = deviceLink;
-      e = { address, block: null, generic: null, type: Number(readText(join(d, 'type')) || -1), vendor: readText(join(d, 'vendor')), model: readText(join(d, 'model')), revision: readText(join(d, 'rev')) };
+      e = {
+        address,
+        block: null,
+        generic: null,
+        type: Number(readText(join(d, 'type')) || -1),
+        vendor: readText(join(d, 'vendor')),
+        model: readText(join(d, 'model')),
+        revision: readText(join(d, 'rev')),
+      };
       byAddress.set(key, e);
     }
     e[kind] = join(dev, node);
@@ -117,10 +125,14 @@ export function resolveCdrecordAddress(dev: string, roots: SysfsRoots = {}): str
   const a = parseCdrecordAddress(dev);
   if (!a) return null;
   const all = listScsiDevices(roots);
-  const e = all.find((x) => x.address.host === a.bus && x.address.target === a.target && x.address.lun === a.lun && x.address.channel === 0) ?? all.find((x) => x.address.host === a.bus && x.address.target === a.target && x.address.lun === a.lun);
+  const e =
+    all.find((x) => x.address.host === a.bus && x.address.target === a.target && x.address.lun === a.lun && x.address.channel === 0) ??
+    all.find((x) => x.address.host === a.bus && x.address.target === a.target && x.address.lun === a.lun);
   if (!e) {
     const seen = listOpticalDrives(roots).map((x) => `${x.address.host},${x.address.target},${x.address.lun}`);
-    throw new AddressError(`no SCSI device at ${dev} (bus,target,lun)${seen.length ? `: drives are at ${seen.join(' ')}` : ': no optical drive found (cd-msinfo --scan lists them)'}`);
+    throw new AddressError(
+      `no SCSI device at ${dev} (bus,target,lun)${seen.length ? `: drives are at ${seen.join(' ')}` : ': no optical drive found (cd-msinfo --scan lists them)'}`,
+    );
   }
   const node = e.block ?? e.generic;
   if (!node) throw new AddressError(`the device at ${dev} has no /dev/sr or /dev/sg node`);

@@ -27,7 +27,10 @@ export class DriveCommandError extends Error {
 /** The command never got an answer: the drive or its connection is gone. */
 export class DriveGoneError extends Error {
   override name = 'DriveGoneError';
-  constructor(readonly command: string, reason: string) {
+  constructor(
+    readonly command: string,
+    reason: string,
+  ) {
     super(`${command}: the drive stopped answering (${reason})`);
   }
 }
@@ -100,7 +103,9 @@ export class BurnMmc {
         }
       } else if (reply.status === 8) retry = true; // BUSY
       if (!retry || waited >= budget) throw new DriveCommandError(name, sense, reply.status);
-      const key = sense ? `${sense.key.toString(16).toUpperCase()}/${sense.asc.toString(16).toUpperCase().padStart(2, '0')}/${sense.ascq.toString(16).toUpperCase().padStart(2, '0')}` : `status ${reply.status}`;
+      const key = sense
+        ? `${sense.key.toString(16).toUpperCase()}/${sense.asc.toString(16).toUpperCase().padStart(2, '0')}/${sense.ascq.toString(16).toUpperCase().padStart(2, '0')}`
+        : `status ${reply.status}`;
       this.retries.set(key, (this.retries.get(key) ?? 0) + 1);
       await this.sleep(delay);
       waited += delay;

@@ -11,7 +11,17 @@ const CAPABILITIES_PAGE = 0x2a;
 /** Page 2Ah byte 4 bit 7: BUF, buffer underrun free recording. */
 const BUF_BYTE = 4;
 
-const NONE: DiscForBurn = { profile: 0, status: 'other', lastSessionState: 'empty', sessions: 0, nextTrack: 1, nwa: null, freeBlocks: null, openTrack: null, burnFree: false };
+const NONE: DiscForBurn = {
+  profile: 0,
+  status: 'other',
+  lastSessionState: 'empty',
+  sessions: 0,
+  nextTrack: 1,
+  nwa: null,
+  freeBlocks: null,
+  openTrack: null,
+  burnFree: false,
+};
 
 export async function probeForBurn(drive: Drive): Promise<DiscForBurn> {
   let profile: number;

@@ -7,11 +7,11 @@
 // Input and drive run side by side: the input is read into a ring as fast as it comes and
 // the drive is fed 64 KiB WRITEs from the ring, so a producer that pauses does not starve it.
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
-import { type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import type { VolumeDescriptor } from '../iso9660/volume-descriptor.js';
 import { isPlausibleStart, isRootDirectorySector } from '../session/plain-image.js';
 import { RECEIVER_HOLD_BYTES, sessionReceiver, type ReceiveOptions, type SessionBegin } from '../session/receiver.js';
 import { MediumRefusal } from '../media/medium.js';
-import { BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, WRITE_TIMEOUT_MS, type Sleep } from './burn-mmc.js';
+import { type BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, WRITE_TIMEOUT_MS, type Sleep } from './burn-mmc.js';
 import type { Drive } from './drive.js';
 import { profileInfo, type ProfileInfo } from './profiles.js';
 import { Ring } from './ring.js';
@@ -146,12 +146,21 @@ export function checkDiscForBurn(disc: DiscForBurn, name: string, opts: { dummy?
   if (disc.profile === 0) throw new MediumRefusal(`no disc in ${name}: insert a CD-R, DVD+R or BD-R`);
   const p = profileInfo(disc.profile);
   if (p.kind === 'rom') throw new MediumRefusal(`the disc in ${name} is a ${p.name} (read-only): insert a writable CD-R, DVD±R or BD-R`);
-  if (p.kind === 'overwritable') throw new MediumRefusal(`the disc in ${name} is a ${p.name}: cd-write burns write-once media (CD-R/RW, DVD±R, BD-R) so far; for overwritable media use the block device with emulated multi-session`);
+  if (p.kind === 'overwritable')
+    throw new MediumRefusal(
+      `the disc in ${name} is a ${p.name}: cd-write burns write-once media (CD-R/RW, DVD±R, BD-R) so far; for overwritable media use the block device with emulated multi-session`,
+    );
   if (opts.dummy && !hasTestWrite(p)) throw new MediumRefusal(`-dummy: a ${p.name} has no test-write mode (only CD-R/RW and DVD-R do); nothing was written`);
   if (opts.fix) return p;
   if (disc.status === 'complete') throw new MediumRefusal(`the disc in ${name} is closed (finalized): no session can be appended`);
-  if (disc.openTrack || disc.lastSessionState === 'incomplete') throw new MediumRefusal(`the disc in ${name} has a session left open by an interrupted burn: run 'cd-write -fix --multi dev=${name}' to close it, then append`);
-  if (disc.lastSessionState === 'damaged' || disc.status === 'other') throw new MediumRefusal(`the disc in ${name} is damaged or in a state cd-write does not know (disc status ${disc.status}, last session ${disc.lastSessionState}): nothing was written`);
+  if (disc.openTrack || disc.lastSessionState === 'incomplete')
+    throw new MediumRefusal(
+      `the disc in ${name} has a session left open by an interrupted burn: run 'cd-write -fix --multi dev=${name}' to close it, then append`,
+    );
+  if (disc.lastSessionState === 'damaged' || disc.status === 'other')
+    throw new MediumRefusal(
+      `the disc in ${name} is damaged or in a state cd-write does not know (disc status ${disc.status}, last session ${disc.lastSessionState}): nothing was written`,
+    );
   if (disc.nwa === null) throw new MediumRefusal(`the drive ${name} reports no next writable address on the ${p.name}: nothing was written`);
   return p;
 }
@@ -215,7 +224,8 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     first.push(Buffer.from(r.value)); // the input may reuse its buffer
     firstBytes += r.value.length;
   }
-  const placeholder = firstBytes >= SECTOR && looksLikeStreamHeader(Buffer.concat(first).subarray(0, SECTOR)) ? await readPlaceholder(mmc, disc, nwa, log) : null;
+  const placeholder =
+    firstBytes >= SECTOR && looksLikeStreamHeader(Buffer.concat(first).subarray(0, SECTOR)) ? await readPlaceholder(mmc, disc, nwa, log) : null;
 
   // The receiver decides what the input is and where it belongs; begin() runs before it
   // hands over a single sector, so every refusal here happens before any WRITE.
@@ -224,31 +234,45 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       begin(info: SessionBegin): number {
         if (info.kind === 'head-last') {
           if (!placeholder) throw new MediumRefusal(headLastRefusal(profile.name));
-          if (info.start !== nwa) throw new MediumRefusal(`stream was built for LBA ${info.start}, the disc's next writable address is ${nwa}: run cd-msinfo again and rebuild the session`);
+          if (info.start !== nwa)
+            throw new MediumRefusal(
+              `stream was built for LBA ${info.start}, the disc's next writable address is ${nwa}: run cd-msinfo again and rebuild the session`,
+            );
           const known = info.knownSectors;
           const blocks = known === null ? 0 : trackBlocks(known, cd) + trackBlocks(HEAD_SECTORS, cd);
           if (known !== null && disc.freeBlocks !== null && blocks > disc.freeBlocks)
-            throw new MediumRefusal(`session of ${known} sectors (${blocks} blocks with padding and the head session) does not fit: the ${profile.name} has ${disc.freeBlocks} blocks free`);
+            throw new MediumRefusal(
+              `session of ${known} sectors (${blocks} blocks with padding and the head session) does not fit: the ${profile.name} has ${disc.freeBlocks} blocks free`,
+            );
           log(`head-last stream: two-session commit (placeholder head, data, then the real head as a session of its own)`);
           prepared = { start: nwa, sectors: known ?? HEAD_SECTORS, head: placeholder, headLast: true };
           expectOffset = HEAD_SECTORS;
           return nwa;
         }
-        const wrong = (lba: number) => `image was built for LBA ${lba}, the disc's next writable address is ${nwa}: run cd-msinfo again and rebuild the session`;
+        const wrong = (lba: number) =>
+          `image was built for LBA ${lba}, the disc's next writable address is ${nwa}: run cd-msinfo again and rebuild the session`;
         if (info.builtFor !== null && info.builtFor !== nwa) throw new MediumRefusal(wrong(info.builtFor));
         if (info.builtFor === null && opts.peek) {
           // The file's root directory is not where a session at the NWA has it: find where
           // it is, to name the address the image was built for (CD addresses are not
           // multiples of 16, so findBuiltFor's coarse search may miss it).
           const at = findRootSector(info.pvd, opts.peek);
-          throw new MediumRefusal(at !== null ? wrong(info.pvd.root.extent - at) : `image was not built for LBA ${nwa}, the disc's next writable address (its root directory is not where a session there has it): run cd-msinfo again and rebuild the session`);
+          throw new MediumRefusal(
+            at !== null
+              ? wrong(info.pvd.root.extent - at)
+              : `image was not built for LBA ${nwa}, the disc's next writable address (its root directory is not where a session there has it): run cd-msinfo again and rebuild the session`,
+          );
         }
         if (info.builtFor === null && !isPlausibleStart(info.pvd, nwa))
-          throw new MediumRefusal(`image was not built for LBA ${nwa}, the disc's next writable address (its root directory at LBA ${info.pvd.root.extent} cannot lie there): run cd-msinfo again and rebuild the session`);
+          throw new MediumRefusal(
+            `image was not built for LBA ${nwa}, the disc's next writable address (its root directory at LBA ${info.pvd.root.extent} cannot lie there): run cd-msinfo again and rebuild the session`,
+          );
         const sectors = info.knownSectors;
         const blocks = trackBlocks(sectors, cd);
         if (disc.freeBlocks !== null && blocks > disc.freeBlocks)
-          throw new MediumRefusal(`session of ${sectors} sectors${blocks > sectors ? ` (${blocks} with padding)` : ''} does not fit: the ${profile.name} has ${disc.freeBlocks} blocks free`);
+          throw new MediumRefusal(
+            `session of ${sectors} sectors${blocks > sectors ? ` (${blocks} with padding)` : ''} does not fit: the ${profile.name} has ${disc.freeBlocks} blocks free`,
+          );
         prepared = { start: nwa, sectors, head: info.head };
         expectOffset = Math.min(HEAD_SECTORS, sectors);
         return nwa;
@@ -286,7 +310,8 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
   await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(true)).catch(() => {});
   try {
     if (opts.speed !== undefined) await setSpeed(mmc, profile, opts.speed, nwa + (disc.freeBlocks ?? 0), log);
-    if (cd || isDvdMinus(profile)) await selectWriteParameters(mmc, profile, { multi: opts.multi || headLast, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
+    if (cd || isDvdMinus(profile))
+      await selectWriteParameters(mmc, profile, { multi: opts.multi || headLast, testWrite: !!opts.dummy, bufe: disc.burnFree }, log);
   } catch (err) {
     await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
     throw new BurnError(`${(err as Error).message}; nothing was written; the disc is as it was`);
@@ -319,7 +344,10 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       ignored = got.ignoredSectors;
       if (headLast) {
         // The trailer has told the session's length; the real head is held for session k+1.
-        if (sealPlanOf(got.head)) throw new Error(`the stream's head asks for an --md5 seal, which needs the session rewritten after the head is known: not possible on a ${profile.name}; pack without --md5 or burn 'iso-pack -o FILE'`);
+        if (sealPlanOf(got.head))
+          throw new Error(
+            `the stream's head asks for an --md5 seal, which needs the session rewritten after the head is known: not possible on a ${profile.name}; pack without --md5 or burn 'iso-pack -o FILE'`,
+          );
         session.sectors = got.sectors;
         total = trackBlocks(got.sectors, cd);
         realHead = got.head;
@@ -363,7 +391,14 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
           driveBuffer = await pollDriveBuffer(mmc);
         }
         lastProgress = now;
-        opts.onProgress({ written: writtenBlocks * SECTOR, total: Math.max(total, writtenBlocks) * SECTOR, ringFill: ring.fill, ringSize: ring.capacity, driveBuffer, seconds: (now - t0) / 1000 });
+        opts.onProgress({
+          written: writtenBlocks * SECTOR,
+          total: Math.max(total, writtenBlocks) * SECTOR,
+          ringFill: ring.fill,
+          ringSize: ring.capacity,
+          driveBuffer,
+          seconds: (now - t0) / 1000,
+        });
       }
     }
   };
@@ -384,7 +419,14 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
     await producer;
     if (inputError) throw inputError;
     if (writtenBlocks !== total) throw new Error(`internal: ${writtenBlocks} blocks written of ${total}`);
-    opts.onProgress?.({ written: writtenBlocks * SECTOR, total: total * SECTOR, ringFill: 0, ringSize: ring.capacity, driveBuffer, seconds: (Date.now() - t0) / 1000 });
+    opts.onProgress?.({
+      written: writtenBlocks * SECTOR,
+      total: total * SECTOR,
+      ringFill: 0,
+      ringSize: ring.capacity,
+      driveBuffer,
+      seconds: (Date.now() - t0) / 1000,
+    });
 
     log(`${writtenBlocks} blocks written at ${nwa}..${lba - 1}; synchronizing the drive's cache`);
     await waitReady(mmc, 'SYNCHRONIZE CACHE', synchronizeCache(true));
@@ -439,7 +481,8 @@ export async function burnSession(mmc: BurnMmc, input: AsyncIterable<Buffer>, op
       throw new BurnError(`${(err as Error).message}; ${how}`);
     }
     await mmc.run('PREVENT ALLOW MEDIUM REMOVAL', preventAllowMediumRemoval(false)).catch(() => {});
-    if (err instanceof DriveGoneError) throw new BurnError(`${(err as Error).message} after ${writtenBlocks} of ${total} blocks; ${await stateAfterFailure(mmc, opts.probe, anyWritten)}`);
+    if (err instanceof DriveGoneError)
+      throw new BurnError(`${(err as Error).message} after ${writtenBlocks} of ${total} blocks; ${await stateAfterFailure(mmc, opts.probe, anyWritten)}`);
     const what = err instanceof DriveCommandError ? `${err.message}${err.command === 'WRITE(10)' ? ` at LBA ${lba}` : ''}` : (err as Error).message;
     throw new BurnError(`${what}; ${writtenBlocks} of ${total} blocks written; ${await stateAfterFailure(mmc, opts.probe, anyWritten)}`);
   }
@@ -528,7 +571,12 @@ async function setSpeed(mmc: BurnMmc, p: ProfileInfo, times: number, endLba: num
  * DVD+R and BD-R take no page 05h (MMC-5; libburn sends none): their session close
  * function decides whether the disc stays appendable.
  */
-export async function selectWriteParameters(mmc: BurnMmc, p: ProfileInfo, o: { multi: boolean; testWrite: boolean; bufe: boolean }, log: (l: string) => void): Promise<void> {
+export async function selectWriteParameters(
+  mmc: BurnMmc,
+  p: ProfileInfo,
+  o: { multi: boolean; testWrite: boolean; bufe: boolean },
+  log: (l: string) => void,
+): Promise<void> {
   let pageLength = WRITE_PARAMETERS_MIN_LENGTH;
   try {
     const sensed = await mmc.drive.modeSense(WRITE_PARAMETERS_PAGE);
@@ -539,7 +587,9 @@ export async function selectWriteParameters(mmc: BurnMmc, p: ProfileInfo, o: { m
   const params = isCd(p) ? cdTaoDataParameters(o) : dvdMinusRIncrementalParameters(o);
   const list = modeSelectParameterList(encodeWriteParametersPage(params, pageLength));
   await mmc.run('MODE SELECT(10)', modeSelect10(list.length), { data: list });
-  log(`write parameters: ${isCd(p) ? 'TAO' : 'incremental'}, mode 1, multi-session ${o.multi ? '11b (next session allowed)' : '00b (finalize)'}${o.bufe ? ', BURN-Free' : ''}${o.testWrite ? ', test write' : ''}`);
+  log(
+    `write parameters: ${isCd(p) ? 'TAO' : 'incremental'}, mode 1, multi-session ${o.multi ? '11b (next session allowed)' : '00b (finalize)'}${o.bufe ? ', BURN-Free' : ''}${o.testWrite ? ', test write' : ''}`,
+  );
 }
 
 /**

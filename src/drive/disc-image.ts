@@ -10,7 +10,7 @@ import { SECTOR } from '../iso9660/constants.js';
 import type { SessionEntry } from '../image/sessions.js';
 import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
 import { readDisc, type DiscReport } from './disc.js';
-import { Drive, DriveError, NoMediumError, openDrive } from './drive.js';
+import { type Drive, DriveError, NoMediumError, openDrive } from './drive.js';
 import type { Sense } from './sense.js';
 import type { FindingSink } from '../verify/findings.js';
 
@@ -60,7 +60,8 @@ export class DriveSectorReader implements SectorReader {
 
   /** Sectors from `lba` (at least one), from the cache or one READ(10). */
   private chunk(lba: number): Buffer {
-    if (this.cacheLba >= 0 && lba >= this.cacheLba && lba < this.cacheLba + this.cache.length / SECTOR) return this.cache.subarray((lba - this.cacheLba) * SECTOR);
+    if (this.cacheLba >= 0 && lba >= this.cacheLba && lba < this.cacheLba + this.cache.length / SECTOR)
+      return this.cache.subarray((lba - this.cacheLba) * SECTOR);
     const count = Math.min(CHUNK, this.sectors - lba);
     let data: Buffer;
     try {
@@ -184,7 +185,8 @@ export function reportUnreadable(image: Image, reader: DriveSectorReader, sink: 
   }
   for (const l of bad) {
     const o = owner.get(l) ?? {};
-    const what = o.path !== undefined ? 'file data' : o.session !== undefined ? 'session metadata (descriptors, path tables or directories)' : 'outside every session';
+    const what =
+      o.path !== undefined ? 'file data' : o.session !== undefined ? 'session metadata (descriptors, path tables or directories)' : 'outside every session';
     sink.add({ kind: 'unreadable', ...o, lba: l, message: `${reader.unreadable.get(l)} (${what}; checked as zeros)` });
   }
 }

@@ -11,7 +11,14 @@ import type { MediumSession, MediumState, MediumStatus } from '../media/medium.j
 import { DriveError, type Drive } from './drive.js';
 import { INVISIBLE_TRACK, LEAD_OUT_TRACK, type DiscInformation, type Inquiry, type SessionState, type TrackInformation } from './mmc.js';
 import { profileInfo, type ProfileInfo } from './profiles.js';
-import { WRITE_PARAMETERS_PAGE, WriteType, decodeWriteParametersPage, encodeWriteParametersPage, modeSelect10, modeSelectParameterList } from './write-commands.js';
+import {
+  WRITE_PARAMETERS_PAGE,
+  WriteType,
+  decodeWriteParametersPage,
+  encodeWriteParametersPage,
+  modeSelect10,
+  modeSelectParameterList,
+} from './write-commands.js';
 
 export type TrackState = 'complete' | 'open' | 'blank' | 'reserved' | 'damaged';
 
@@ -215,7 +222,8 @@ export async function readDisc(drive: Drive, inquiry: Inquiry | null = null, opt
 
   let msinfoRefusal: string | null = null;
   if (profile.kind === 'rom') msinfoRefusal = `${drive.name} holds a read-only ${profile.name} disc: not writable`;
-  else if (profile.kind === 'overwritable') msinfoRefusal = `${drive.name} holds ${profile.name}, an overwritable medium: its sessions are emulated in the ISO image`;
+  else if (profile.kind === 'overwritable')
+    msinfoRefusal = `${drive.name} holds ${profile.name}, an overwritable medium: its sessions are emulated in the ISO image`;
   else if (state === 'closed') msinfoRefusal = `${drive.name} holds a closed disc (written without -multi): no session can be appended`;
   else if (state === 'blank') msinfoRefusal = `${drive.name} holds a blank disc: there is no session to import (burn the first session without --prev)`;
   else if (next === null) msinfoRefusal = `${drive.name}: the drive reports no next writable address (an open or damaged track? cd-write -fix closes it)`;

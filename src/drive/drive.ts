@@ -97,7 +97,13 @@ export class Drive {
     const state: RetryState = { started: Date.now(), waited: 0, attentions: 0, readyTimeoutMs: opts.readyTimeoutMs ?? this.readyTimeoutMs };
     for (let attempt = 0; ; attempt++) {
       this.log.push(name);
-      const reply: ScsiReply = await this.transport.execute({ cdb, direction, data: opts.data, inLength: opts.inLength, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+      const reply: ScsiReply = await this.transport.execute({
+        cdb,
+        direction,
+        data: opts.data,
+        inLength: opts.inLength,
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      });
       const verdict = this.judge(name, reply, state);
       if (verdict === 'again') continue;
       if (verdict === 'wait') {
@@ -158,7 +164,11 @@ export class Drive {
       case 'retry':
         if (sense.key === 0x6 && ++state.attentions > MAX_UNIT_ATTENTIONS) break;
         if (Math.max(state.waited, Date.now() - state.started) < state.readyTimeoutMs) return 'wait';
-        throw new DriveError(`${this.name}: ${name} failed: the drive stayed busy for ${Math.round(state.readyTimeoutMs / 1000)} s: ${describeSense(sense)}`, name, sense);
+        throw new DriveError(
+          `${this.name}: ${name} failed: the drive stayed busy for ${Math.round(state.readyTimeoutMs / 1000)} s: ${describeSense(sense)}`,
+          name,
+          sense,
+        );
       case 'fatal':
         break;
     }
@@ -190,7 +200,9 @@ export class Drive {
   }
 
   async trackInformation(by: 'track' | 'lba', value: number): Promise<mmc.TrackInformation> {
-    return mmc.decodeTrackInformation(await this.command('READ TRACK INFORMATION', mmc.readTrackInformationCdb(by, value), { inLength: mmc.TRACK_INFORMATION_LENGTH }));
+    return mmc.decodeTrackInformation(
+      await this.command('READ TRACK INFORMATION', mmc.readTrackInformationCdb(by, value), { inLength: mmc.TRACK_INFORMATION_LENGTH }),
+    );
   }
 
   async toc(): Promise<mmc.Toc> {
@@ -254,11 +266,15 @@ export async function openDrive(path: string, opts: DriveOptions & { access?: 'r
     try {
       inquiry = await drive.inquiry();
     } catch (err) {
-      if (err instanceof DriveError && /SG_IO failed \((ENOTTY|EINVAL)\)/.test(err.message)) throw new NotMmcDriveError(`${path}: not an MMC drive (it does not take SCSI commands)`, 'INQUIRY');
+      if (err instanceof DriveError && /SG_IO failed \((ENOTTY|EINVAL)\)/.test(err.message))
+        throw new NotMmcDriveError(`${path}: not an MMC drive (it does not take SCSI commands)`, 'INQUIRY');
       throw err;
     }
     if (inquiry.deviceType !== mmc.MMC_DEVICE_TYPE) {
-      throw new NotMmcDriveError(`${path}: not an MMC drive (INQUIRY: peripheral type ${inquiry.deviceType}, ${[inquiry.vendor, inquiry.product].filter(Boolean).join(' ')})`, 'INQUIRY');
+      throw new NotMmcDriveError(
+        `${path}: not an MMC drive (INQUIRY: peripheral type ${inquiry.deviceType}, ${[inquiry.vendor, inquiry.product].filter(Boolean).join(' ')})`,
+        'INQUIRY',
+      );
     }
     return { drive, inquiry };
   } catch (err) {

@@ -377,7 +377,13 @@ export interface SessionInfo {
 /** Format 1: the last complete session's first track. */
 export function decodeSessionInfo(b: Buffer): SessionInfo {
   need(b, 12, 'READ TOC format 1');
-  return { firstSession: b[TOC.first], lastSession: b[TOC.last], control: b[TOC1.adrControl] & 0x0f, firstTrackInLastSession: b[TOC1.firstTrack], start: b.readInt32BE(TOC1.start) };
+  return {
+    firstSession: b[TOC.first],
+    lastSession: b[TOC.last],
+    control: b[TOC1.adrControl] & 0x0f,
+    firstTrackInLastSession: b[TOC1.firstTrack],
+    start: b.readInt32BE(TOC1.start),
+  };
 }
 
 export interface FullTocEntry {

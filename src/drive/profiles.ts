@@ -24,7 +24,13 @@ export interface ProfileInfo {
   nwaBy: 'invisible' | 'last-track' | null;
 }
 
-const P = (code: number, name: string, family: ProfileFamily, kind: ProfileKind, nwaBy: ProfileInfo['nwaBy'] = null): ProfileInfo => ({ code, name, family, kind, nwaBy });
+const P = (code: number, name: string, family: ProfileFamily, kind: ProfileKind, nwaBy: ProfileInfo['nwaBy'] = null): ProfileInfo => ({
+  code,
+  name,
+  family,
+  kind,
+  nwaBy,
+});
 
 const PROFILES: ProfileInfo[] = [
   P(0x0008, 'CD-ROM', 'CD', 'rom'),

@@ -41,7 +41,14 @@ export function decodeSense(buf: Buffer): Sense | null {
   }
   if (code === 0x72 || code === 0x73) {
     if (buf.length < 4) return null;
-    const sense: Sense = { responseCode: code, key: buf[DESCRIPTOR.key] & 0x0f, asc: buf[DESCRIPTOR.asc], ascq: buf[DESCRIPTOR.ascq], progress: null, information: null };
+    const sense: Sense = {
+      responseCode: code,
+      key: buf[DESCRIPTOR.key] & 0x0f,
+      asc: buf[DESCRIPTOR.asc],
+      ascq: buf[DESCRIPTOR.ascq],
+      progress: null,
+      information: null,
+    };
     const end = Math.min(buf.length, DESCRIPTOR.descriptors + (buf.length > DESCRIPTOR.additionalLength ? buf[DESCRIPTOR.additionalLength] : 0));
     for (let p = DESCRIPTOR.descriptors; p + 2 <= end; p += 2 + buf[p + 1]) {
       const type = buf[p];

@@ -36,7 +36,9 @@ export async function readPlaceholder(mmc: BurnMmc, disc: DiscForBurn, nwa: numb
     start = (await mmc.drive.sessionInfo()).start;
     prev = await mmc.drive.read(start, HEAD_SECTORS);
   } catch (err) {
-    throw new MediumRefusal(`cannot read the newest session's head for the placeholder (${(err as Error).message}): nothing was written; burn an image from 'iso-pack -o FILE' instead`);
+    throw new MediumRefusal(
+      `cannot read the newest session's head for the placeholder (${(err as Error).message}): nothing was written; burn an image from 'iso-pack -o FILE' instead`,
+    );
   }
   log(`placeholder head: a copy of the newest session's head at LBA ${start}`);
   return placeholderHead(nwa, prev, date);
@@ -53,7 +55,12 @@ export interface HeadSession {
  * Session k+1: the real head written at the NWA after session k, padded to the profile's
  * track minimum (CD: 300 blocks with run-out pad), then closed as the user asked.
  */
-export async function burnHeadSession(mmc: BurnMmc, profile: ProfileInfo, head: Buffer, o: { multi: boolean; probe: DiscProbe; log: (l: string) => void }): Promise<HeadSession> {
+export async function burnHeadSession(
+  mmc: BurnMmc,
+  profile: ProfileInfo,
+  head: Buffer,
+  o: { multi: boolean; probe: DiscProbe; log: (l: string) => void },
+): Promise<HeadSession> {
   const disc = await o.probe(mmc.drive);
   if (disc.nwa === null) throw new Error(`the drive reports no next writable address for the head session`);
   const cd = isCd(profile);
@@ -80,7 +87,14 @@ export async function burnHeadSession(mmc: BurnMmc, profile: ProfileInfo, head: 
  * appendable — the newest session then shows the previous tree and the disc takes the next
  * append. `written` blocks were written from `start`.
  */
-export async function closePlaceholderSession(mmc: BurnMmc, profile: ProfileInfo, disc: DiscForBurn, start: number, written: number, log: (l: string) => void): Promise<void> {
+export async function closePlaceholderSession(
+  mmc: BurnMmc,
+  profile: ProfileInfo,
+  disc: DiscForBurn,
+  start: number,
+  written: number,
+  log: (l: string) => void,
+): Promise<void> {
   const cd = isCd(profile);
   const minimum = cd ? trackBlocks(0, true) : 0;
   if (written < minimum) {

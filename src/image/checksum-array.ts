@@ -5,8 +5,8 @@
 // is no array at all, never an error: recorded MD5s are a bonus, not part of the tree.
 import { createHash } from 'node:crypto';
 import { type ChecksumArea, checksumArrayBytes, MD5_BYTES } from '../iso9660/checksum-tags.js';
-import { type SectorSource } from './sector-source.js';
-import { type SessionEntry } from './sessions.js';
+import type { SectorSource } from './sector-source.js';
+import type { SessionEntry } from './sessions.js';
 import { SECTOR } from '../iso9660/constants.js';
 
 const CHUNK = 1 << 20;
@@ -16,12 +16,14 @@ const CHUNK = 1 << 20;
  * null when it can. Pure.
  */
 export function checksumAreaProblem(area: ChecksumArea, session: Pick<SessionEntry, 'start' | 'size'>, mediumSectors: number): string | null {
-  if (area.algorithm !== 'MD5' || area.size !== MD5_BYTES) return `checksums of type ${JSON.stringify(area.algorithm)} and size ${area.size}; only MD5 (16) is known`;
+  if (area.algorithm !== 'MD5' || area.size !== MD5_BYTES)
+    return `checksums of type ${JSON.stringify(area.algorithm)} and size ${area.size}; only MD5 (16) is known`;
   if (area.count < 2) return `${area.count} entries; an array has at least 2`;
   if (area.start > area.end || area.end < session.start || area.end > session.start + session.size)
     return `range ${area.start}–${area.end} does not lie in the session at LBA ${session.start}–${session.start + session.size}`;
   const sectors = Math.ceil(checksumArrayBytes(area.count - 2) / SECTOR);
-  if (area.end + sectors > mediumSectors) return `an array of ${area.count} entries at LBA ${area.end} runs past the end of the medium (${mediumSectors} sectors)`;
+  if (area.end + sectors > mediumSectors)
+    return `an array of ${area.count} entries at LBA ${area.end} runs past the end of the medium (${mediumSectors} sectors)`;
   return null;
 }
 

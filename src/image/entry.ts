@@ -1,7 +1,7 @@
 // What the image reader reports for each name in a session's tree: metadata only, and the
 // file's data as extents on the medium (never the data itself).
-import { type ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type ZfInfo } from '../iso9660/zisofs.js';
+import type { ChecksumArea } from '../iso9660/checksum-tags.js';
+import type { ZfInfo } from '../iso9660/zisofs.js';
 
 export type ImageEntryType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo' | 'sock';
 
@@ -81,4 +81,3 @@ export function deviceNumbers(high: number, low: number): { major: number; minor
   if (high === 0) return { major: (low >>> 8) & 0xfff, minor: (low & 0xff) | ((low >>> 12) & 0xfff00) };
   return { major: high, minor: low };
 }
-

@@ -1,10 +1,10 @@
 // The image reader's front door: open a medium, list its sessions, walk a session's tree,
 // read a file's data. iso-merge, cd-verify and cd-msinfo share it.
-import { type ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type ZfInfo } from '../iso9660/zisofs.js';
+import type { ChecksumArea } from '../iso9660/checksum-tags.js';
+import type { ZfInfo } from '../iso9660/zisofs.js';
 import { readZisofsData } from './zisofs-data.js';
 import { ChecksumArray } from './checksum-array.js';
-import { type DataExtent, type ImageEntry } from './entry.js';
+import type { DataExtent, ImageEntry } from './entry.js';
 import { ImageError } from './errors.js';
 import { SectorSource } from './sector-source.js';
 import { type MediumScan, scanMedium, type SessionEntry } from './sessions.js';
@@ -59,7 +59,17 @@ export class Image {
    */
   static fromSessions(source: SectorSource, sessions: SessionEntry[]): Image {
     if (sessions.length === 0)
-      return new Image(source, { kind: 'blank', blank: 'empty', head: null, headApplicationUse: null, end: 0, next: 0, layout: null, sessions: [], warnings: [] });
+      return new Image(source, {
+        kind: 'blank',
+        blank: 'empty',
+        head: null,
+        headApplicationUse: null,
+        end: 0,
+        next: 0,
+        layout: null,
+        sessions: [],
+        warnings: [],
+      });
     const newest = sessions[sessions.length - 1];
     let head: VolumeDescriptor | null = null;
     let headApplicationUse: Buffer | null = null;
@@ -117,7 +127,8 @@ export class Image {
     }
     if (!primary) throw new ImageError('no primary volume descriptor', { session: n, lba: s.start + 16 });
     const rootOk = (vd: VolumeDescriptor) => vd.root.size > 0 && this.source.holds(vd.root.extent, SECTOR);
-    if (!rootOk(primary)) throw new ImageError(`the root directory at LBA ${primary.root.extent} lies past the end of the medium`, { session: n, lba: s.start + 16 });
+    if (!rootOk(primary))
+      throw new ImageError(`the root directory at LBA ${primary.root.extent} lies past the end of the medium`, { session: n, lba: s.start + 16 });
     let flavour: TreeFlavour = 'iso9660';
     if (TreeWalker.hasRockRidge(this.source, n, primary.root.extent, primary.root.size)) flavour = 'rockridge';
     else if (joliet && rootOk(joliet)) flavour = 'joliet';
@@ -152,7 +163,8 @@ export class Image {
         try {
           this.source.readInto(buf, x.lba * SECTOR + done, n);
         } catch (err) {
-          if (err instanceof FormatProblem) throw new ImageError(`reading file data ${x.lba}+${x.bytes}: ${err.message}`, { session, lba: x.lba, path: entry.path });
+          if (err instanceof FormatProblem)
+            throw new ImageError(`reading file data ${x.lba}+${x.bytes}: ${err.message}`, { session, lba: x.lba, path: entry.path });
           throw err;
         }
         onChunk(buf.subarray(0, n));
@@ -165,7 +177,12 @@ export class Image {
    * A regular file's content: its data as stored, or uncompressed when the file is
    * zisofs-compressed (`zf`), in chunks valid only during the call.
    */
-  readContent(entry: { path: string; extents: readonly DataExtent[]; zf?: ZfInfo }, onChunk: (chunk: Buffer) => void, chunkBytes = 1 << 20, session?: number): void {
+  readContent(
+    entry: { path: string; extents: readonly DataExtent[]; zf?: ZfInfo },
+    onChunk: (chunk: Buffer) => void,
+    chunkBytes = 1 << 20,
+    session?: number,
+  ): void {
     if (entry.zf) readZisofsData(this.source, { path: entry.path, extents: entry.extents, zf: entry.zf }, onChunk, session);
     else this.readData(entry, onChunk, chunkBytes, session);
   }

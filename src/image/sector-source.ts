@@ -73,7 +73,9 @@ export class SectorSource {
       throw new FormatProblem(`reading ${length} bytes would run past the end of the medium (${this.bytes} bytes)`, Math.floor(position / SECTOR));
     let done = 0;
     while (done < length) {
-      const n = this.reader ? this.reader.pread(buf.subarray(done), length - done, position + done) : readSync(this.fd, buf, done, length - done, position + done);
+      const n = this.reader
+        ? this.reader.pread(buf.subarray(done), length - done, position + done)
+        : readSync(this.fd, buf, done, length - done, position + done);
       if (n === 0) throw new FormatProblem('unexpected end of the medium', Math.floor((position + done) / SECTOR));
       done += n;
     }

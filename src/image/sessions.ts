@@ -120,7 +120,8 @@ export function scanMedium(read: ReadSectors, mediumSectors: number): MediumScan
   if (isZeroSector(head)) return blankScan('zero');
   const s16 = head.subarray(16 * SECTOR, 17 * SECTOR);
   if (isPseudoBlankDescriptor(s16)) return blankScan('pseudo-blank');
-  if (isZeroSector(s16) && isUnfinishedHead(head)) return blankScan('unfinished-head', ['LBA 17–31 hold descriptors of an unfinished first session; treated as blank']);
+  if (isZeroSector(s16) && isUnfinishedHead(head))
+    return blankScan('unfinished-head', ['LBA 17–31 hold descriptors of an unfinished first session; treated as blank']);
   if (!isVolumeDescriptor(s16)) return foreignScan('no ISO 9660 volume descriptor at LBA 16');
   if (!isPrimaryDescriptor(s16)) return foreignScan(`the volume descriptor at LBA 16 has type ${s16[0]}, not a primary one`);
 

@@ -6,17 +6,10 @@
 // Every image is treated as hostile: depth, entries, continuation chains, path bytes and
 // the directory sectors read are bounded; every extent is checked against the medium; a
 // directory reached twice (a loop or a shared subtree) is an error.
-import {
-  decodeRecord,
-  FLAG_DIRECTORY,
-  FLAG_MULTI_EXTENT,
-  isDot,
-  isDotDot,
-  type RawRecord,
-} from '../iso9660/directory-record.js';
+import { decodeRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDot, isDotDot, type RawRecord } from '../iso9660/directory-record.js';
 import { type DataExtent, deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
 import { ImageError } from './errors.js';
-import { type SectorSource } from './sector-source.js';
+import type { SectorSource } from './sector-source.js';
 import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
@@ -112,7 +105,8 @@ export class TreeWalker {
 
   private descend(dir: ImageEntry, extent: number, size: number, depth: number, visit: (e: ImageEntry) => void): void {
     if (depth > this.limits.maxDepth) this.fail(`directories nested deeper than ${this.limits.maxDepth} levels`, extent, dir.path);
-    if (this.visitedDirs.has(extent)) this.fail(`directory extent at LBA ${extent} is reached a second time (a directory loop or a shared directory)`, extent, dir.path);
+    if (this.visitedDirs.has(extent))
+      this.fail(`directory extent at LBA ${extent} is reached a second time (a directory loop or a shared directory)`, extent, dir.path);
     this.visitedDirs.add(extent);
     // Records are handled as they are decoded (no list of a directory's children is
     // kept), and the directory itself is reported just before its first child: a
@@ -178,7 +172,8 @@ export class TreeWalker {
   private *directoryRecords(extent: number, size: number, path: string): Generator<Child> {
     const sectors = Math.ceil(size / SECTOR);
     if (sectors === 0) this.fail('directory of size 0', extent, path);
-    if (!this.src.holds(extent, sectors * SECTOR)) this.fail(`directory extent ${extent}+${size} lies past the end of the medium (${this.src.sectors} sectors)`, extent, path);
+    if (!this.src.holds(extent, sectors * SECTOR))
+      this.fail(`directory extent ${extent}+${size} lies past the end of the medium (${this.src.sectors} sectors)`, extent, path);
     this.directorySectors += sectors;
     if (this.directorySectors > this.src.sectors)
       this.fail('the directories read add up to more sectors than the medium holds: overlapping or repeated directories', extent, path);
@@ -243,7 +238,8 @@ export class TreeWalker {
         let ce: Continuation | null = d.feed(rootDot ? r.systemUse : r.systemUse.subarray(Math.min(this.skip, r.systemUse.length)));
         let hops = 0;
         while (ce) {
-          if (++hops > this.limits.maxContinuations) throw new FormatProblem(`more than ${this.limits.maxContinuations} chained Rock Ridge continuation areas`, lba);
+          if (++hops > this.limits.maxContinuations)
+            throw new FormatProblem(`more than ${this.limits.maxContinuations} chained Rock Ridge continuation areas`, lba);
           continuation = true;
           ce = d.feed(this.continuationArea(ce));
         }
@@ -263,7 +259,8 @@ export class TreeWalker {
   }
 
   private continuationArea(ce: Continuation): Buffer {
-    if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) throw new FormatProblem(`continuation area ${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
+    if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset)
+      throw new FormatProblem(`continuation area ${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
     if (!this.src.holds(ce.block, SECTOR)) throw new FormatProblem(`continuation area at LBA ${ce.block} lies past the end of the medium`, ce.block);
     let sector = this.ceCache.get(ce.block);
     if (!sector) {
@@ -310,7 +307,8 @@ export class TreeWalker {
         break;
       case 'file': {
         for (const x of c.sections)
-          if (!this.src.holds(x.lba, x.bytes)) this.fail(`file data ${x.lba}+${x.bytes} lies past the end of the medium (${this.src.bytes} bytes)`, c.recordLba, path);
+          if (!this.src.holds(x.lba, x.bytes))
+            this.fail(`file data ${x.lba}+${x.bytes} lies past the end of the medium (${this.src.bytes} bytes)`, c.recordLba, path);
         e.extents = c.sections;
         e.size = c.sections.reduce((n, x) => n + x.bytes, 0);
         if (rr.checksumIndex !== undefined) e.checksumIndex = rr.checksumIndex;

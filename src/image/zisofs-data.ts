@@ -4,9 +4,9 @@
 // problem — a missing header, a pointer outside the data, bad zlib, a block of the wrong
 // length — is an ImageError naming the file, never a crash or a runaway allocation.
 import { type ZfInfo, blockCount, decodeHeader, decodePointers, decompressBlock, ZISOFS_HEADER, ZisofsError, zfProblem } from '../iso9660/zisofs.js';
-import { type DataExtent } from './entry.js';
+import type { DataExtent } from './entry.js';
 import { ImageError } from './errors.js';
-import { type SectorSource } from './sector-source.js';
+import type { SectorSource } from './sector-source.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
 
@@ -63,7 +63,8 @@ export class ZisofsFile {
       if (header.size !== zf.size) throw new ZisofsError(`zisofs file header says ${header.size} bytes, its ZF entry ${zf.size}`);
       const blocks = blockCount(zf.size, zf.blockLog2);
       const tableBytes = 4 * (blocks + 1);
-      if (ZISOFS_HEADER + tableBytes > stored) throw new ZisofsError(`zisofs block pointer table of ${blocks + 1} entries runs past the file's ${stored} bytes of data`);
+      if (ZISOFS_HEADER + tableBytes > stored)
+        throw new ZisofsError(`zisofs block pointer table of ${blocks + 1} entries runs past the file's ${stored} bytes of data`);
       const pointers = decodePointers(readRange(source, extents, ZISOFS_HEADER, tableBytes), blocks, stored, zf.blockLog2);
       return new ZisofsFile(source, entry, pointers, session);
     });
@@ -109,7 +110,8 @@ function guard<T>(entry: ZisofsEntry, session: number | undefined, f: () => T): 
   try {
     return f();
   } catch (err) {
-    if (err instanceof ZisofsError || err instanceof FormatProblem) throw new ImageError(err.message, { session, lba: entry.extents[0]?.lba, path: entry.path });
+    if (err instanceof ZisofsError || err instanceof FormatProblem)
+      throw new ImageError(err.message, { session, lba: entry.extents[0]?.lba, path: entry.path });
     throw err;
   }
 }

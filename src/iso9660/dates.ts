@@ -62,8 +62,13 @@ export function encodeLongDate(epochSeconds: number | null, out: Buffer, off: nu
   const p = (n: number, w: number) => String(n).padStart(w, '0');
   const hundredths = Math.floor((((ms % 1000) + 1000) % 1000) / 10);
   const text =
-    p(d.getUTCFullYear(), 4) + p(d.getUTCMonth() + 1, 2) + p(d.getUTCDate(), 2) +
-    p(d.getUTCHours(), 2) + p(d.getUTCMinutes(), 2) + p(d.getUTCSeconds(), 2) + p(hundredths, 2);
+    p(d.getUTCFullYear(), 4) +
+    p(d.getUTCMonth() + 1, 2) +
+    p(d.getUTCDate(), 2) +
+    p(d.getUTCHours(), 2) +
+    p(d.getUTCMinutes(), 2) +
+    p(d.getUTCSeconds(), 2) +
+    p(hundredths, 2);
   out.write(text, off, 'latin1');
   out[off + 16] = 0;
 }

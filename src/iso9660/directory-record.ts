@@ -88,8 +88,10 @@ export function decodeRecord(sector: Buffer, off: number): RawRecord | null {
   if (length < 34) throw new FormatProblem(`directory record of ${length} bytes at offset ${off} is shorter than 34 bytes`);
   if (off + length > sector.length) throw new FormatProblem(`directory record at offset ${off} (${length} bytes) crosses the end of its sector`);
   const idLen = sector[off + DR.identifierLength];
-  if (idLen === 0 || 33 + idLen > length) throw new FormatProblem(`directory record at offset ${off} has an identifier length of ${idLen} in a record of ${length} bytes`);
-  if (sector[off + DR.unitSize] !== 0 || sector[off + DR.gapSize] !== 0) throw new FormatProblem(`directory record at offset ${off} describes an interleaved file, which is not supported`);
+  if (idLen === 0 || 33 + idLen > length)
+    throw new FormatProblem(`directory record at offset ${off} has an identifier length of ${idLen} in a record of ${length} bytes`);
+  if (sector[off + DR.unitSize] !== 0 || sector[off + DR.gapSize] !== 0)
+    throw new FormatProblem(`directory record at offset ${off} describes an interleaved file, which is not supported`);
   const suStart = off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
   return {
     length,

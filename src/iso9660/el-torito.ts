@@ -117,8 +117,13 @@ export function decodeBootCatalog(b: Buffer): { id: string; entries: BootEntry[]
   if (v[0] !== 1 || v[30] !== 0x55 || v[31] !== 0xaa) throw new Error('boot catalog: no validation entry (header 1, key 55 AA)');
   if (wordSum(v) !== 0) throw new Error('boot catalog: validation entry checksum is wrong');
   const read = (at: number, platform: number): BootEntry => ({
-    platform, bootable: b[at] === BOOTABLE, media: b[at + 1], loadSegment: b.readUInt16LE(at + 2), systemType: b[at + 4],
-    sectorCount: b.readUInt16LE(at + 6), lba: b.readUInt32LE(at + 8),
+    platform,
+    bootable: b[at] === BOOTABLE,
+    media: b[at + 1],
+    loadSegment: b.readUInt16LE(at + 2),
+    systemType: b[at + 4],
+    sectorCount: b.readUInt16LE(at + 6),
+    lba: b.readUInt32LE(at + 8),
   });
   const entries = [read(ENTRY, v[1])];
   let at = 2 * ENTRY;

@@ -14,7 +14,8 @@ export const ISOHYBRID_CYLINDER_SECTORS = (HEADS * SECTORS * 512) / 2048;
  *  @param imageBlocks size of the image in 512-byte blocks
  *  @param diskId the MBR's disk signature */
 export function encodeIsohybridMbr(code: Buffer, bootImageLba: number, imageBlocks: number, diskId: number): Buffer {
-  if (code.length < ISOHYBRID_CODE_BYTES) throw new Error(`an isohybrid MBR template has at least ${ISOHYBRID_CODE_BYTES} bytes (isohdpfx.bin), this one ${code.length}`);
+  if (code.length < ISOHYBRID_CODE_BYTES)
+    throw new Error(`an isohybrid MBR template has at least ${ISOHYBRID_CODE_BYTES} bytes (isohdpfx.bin), this one ${code.length}`);
   const b = Buffer.alloc(512);
   code.copy(b, 0, 0, ISOHYBRID_CODE_BYTES);
   b.writeBigUInt64LE(BigInt(bootImageLba) * 4n, 432);

@@ -84,7 +84,11 @@ export function compareJolietNames(a: string, aDir: boolean, b: string, bDir: bo
  *  a latin1 string; the `;1` version is dropped. */
 export function jolietName(identifier: Buffer, directory: boolean): string {
   const ascii = asciiUcs2(identifier);
-  let s = ascii ?? Buffer.from(identifier.subarray(0, identifier.length & ~1)).swap16().toString('utf16le');
+  let s =
+    ascii ??
+    Buffer.from(identifier.subarray(0, identifier.length & ~1))
+      .swap16()
+      .toString('utf16le');
   if (!directory) {
     const semi = s.lastIndexOf(';');
     if (semi >= 0 && /^;[0-9]+$/.test(s.slice(semi))) s = s.slice(0, semi);

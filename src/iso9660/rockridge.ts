@@ -258,9 +258,21 @@ export interface RockRidge {
 
 /** A SUSP signature as a number: two bytes compared without making a string. */
 const sig = (s: string) => (s.charCodeAt(0) << 8) | s.charCodeAt(1);
-const SIG_SP = sig('SP'), SIG_CE = sig('CE'), SIG_ST = sig('ST'), SIG_ER = sig('ER'), SIG_PX = sig('PX'), SIG_PN = sig('PN');
-const SIG_NM = sig('NM'), SIG_SL = sig('SL'), SIG_TF = sig('TF'), SIG_CL = sig('CL'), SIG_PL = sig('PL'), SIG_RE = sig('RE');
-const SIG_ZF = sig('ZF'), SIG_Z2 = sig('Z2'), SIG_AL = sig('AL');
+const SIG_SP = sig('SP'),
+  SIG_CE = sig('CE'),
+  SIG_ST = sig('ST'),
+  SIG_ER = sig('ER'),
+  SIG_PX = sig('PX'),
+  SIG_PN = sig('PN');
+const SIG_NM = sig('NM'),
+  SIG_SL = sig('SL'),
+  SIG_TF = sig('TF'),
+  SIG_CL = sig('CL'),
+  SIG_PL = sig('PL'),
+  SIG_RE = sig('RE');
+const SIG_ZF = sig('ZF'),
+  SIG_Z2 = sig('Z2'),
+  SIG_AL = sig('AL');
 
 function need(signature: number, len: number, n: number): void {
   if (len < n) throw new FormatProblem(`${String.fromCharCode(signature >> 8, signature & 0xff)} entry of ${len} bytes is shorter than ${n}`);

@@ -220,7 +220,6 @@ export function asPseudoBlank(sector: Buffer): Buffer {
   return out;
 }
 
-
 export interface DescriptorSetEntry {
   /** Index of the sector in the buffer it was found in (16 = the PVD's usual place). */
   index: number;
@@ -286,7 +285,10 @@ function encodeDescriptor(type: 1 | 2, id: VolumeIdentity, geo: VolumeGeometry):
   b[VD.type] = type;
   b.write(STANDARD_ID, VD.standardId, 'latin1');
   b[VD.version] = 1;
-  const text = type === DESCRIPTOR_PRIMARY ? (o: number, l: number, s: string) => putPaddedAscii(b, o, l, asciiField(s)) : (o: number, l: number, s: string) => putUcs2Field(b, o, l, s);
+  const text =
+    type === DESCRIPTOR_PRIMARY
+      ? (o: number, l: number, s: string) => putPaddedAscii(b, o, l, asciiField(s))
+      : (o: number, l: number, s: string) => putUcs2Field(b, o, l, s);
   text(VD.systemId, 32, id.systemId);
   text(VD.volumeId, 32, id.volumeId);
   put733(b, VD.volumeSpaceSize, geo.volumeSpaceSize);

@@ -111,7 +111,8 @@ export function encodeHeader(size: number, blockLog2: number): Buffer {
 
 /** The file header's fields; throws ZisofsError when it is not a zisofs v1 header. */
 export function decodeHeader(b: Buffer): { size: number; headerSize: number; blockLog2: number } {
-  if (b.length < ZISOFS_HEADER || !b.subarray(0, 8).equals(ZISOFS_MAGIC)) throw new ZisofsError('no zisofs file header (magic number) at the start of the data');
+  if (b.length < ZISOFS_HEADER || !b.subarray(0, 8).equals(ZISOFS_MAGIC))
+    throw new ZisofsError('no zisofs file header (magic number) at the start of the data');
   return { size: b.readUInt32LE(8), headerSize: b[12] * 4, blockLog2: b[13] };
 }
 
@@ -135,7 +136,8 @@ export function decodePointers(b: Buffer, blocks: number, dataBytes: number, blo
     const p = b.readUInt32LE(4 * k);
     if (p < first || p > dataBytes) throw new ZisofsError(`zisofs block pointer ${k} (${p}) lies outside the file's data (${first} to ${dataBytes})`);
     if (k > 0 && p < out[k - 1]) throw new ZisofsError(`zisofs block pointer ${k} (${p}) lies before the one before it (${out[k - 1]})`);
-    if (k > 0 && p - out[k - 1] > longest) throw new ZisofsError(`zisofs block ${k - 1} of ${p - out[k - 1]} bytes is longer than any compressed block (${longest})`);
+    if (k > 0 && p - out[k - 1] > longest)
+      throw new ZisofsError(`zisofs block ${k - 1} of ${p - out[k - 1]} bytes is longer than any compressed block (${longest})`);
     out.push(p);
   }
   return out;

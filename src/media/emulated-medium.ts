@@ -63,7 +63,11 @@ export class EmulatedMedium implements Medium {
   /** The capacity the medium head records (cd-write --create --media), or null. */
   readonly recordedCapacity: number | null;
 
-  private constructor(readonly name: string, private readonly opts: OpenOptions, fd: number | null) {
+  private constructor(
+    readonly name: string,
+    private readonly opts: OpenOptions,
+    fd: number | null,
+  ) {
     this.fd = fd;
     if (fd === null) {
       this.isBlockDevice = false;
@@ -72,7 +76,7 @@ export class EmulatedMedium implements Medium {
       const st = fstatSync(fd);
       this.isBlockDevice = st.isBlockDevice();
       if (!st.isFile() && !this.isBlockDevice) throw new NotIsoMediumError(`${name} is neither a regular file nor a block device`);
-      this.sizeBytes = this.isBlockDevice ? blockDeviceBytes(st.rdev) ?? 0 : st.size;
+      this.sizeBytes = this.isBlockDevice ? (blockDeviceBytes(st.rdev) ?? 0) : st.size;
     }
     this.originalBytes = this.sizeBytes;
     this.recordedCapacity = fd === null ? null : recordedCapacity(this.readSectors(16, 1));
@@ -196,7 +200,8 @@ export class EmulatedMedium implements Medium {
       next,
       capacity: this.capacity,
       free: this.capacity === null ? null : Math.max(0, this.capacity - next),
-      sessions: scan.kind === 'iso' ? scan.sessions.map((s) => ({ number: s.number, start: s.start, size: s.size, volumeId: s.volumeId, date: s.created })) : [],
+      sessions:
+        scan.kind === 'iso' ? scan.sessions.map((s) => ({ number: s.number, start: s.start, size: s.size, volumeId: s.volumeId, date: s.created })) : [],
       warnings: [...scan.warnings],
       damage: scan.truncated ? `the volume ends at LBA ${scan.end} but ${this.name} holds only ${this.sectors} sectors: it looks truncated` : headProblem,
       headProblem,
@@ -204,7 +209,15 @@ export class EmulatedMedium implements Medium {
   }
 
   private blankStatus(): MediumStatus {
-    return { state: 'blank', next: HEAD_SECTORS, capacity: this.capacity, free: this.capacity === null ? null : this.capacity - HEAD_SECTORS, sessions: [], warnings: [], damage: null };
+    return {
+      state: 'blank',
+      next: HEAD_SECTORS,
+      capacity: this.capacity,
+      free: this.capacity === null ? null : this.capacity - HEAD_SECTORS,
+      sessions: [],
+      warnings: [],
+      damage: null,
+    };
   }
 
   /**
@@ -217,11 +230,13 @@ export class EmulatedMedium implements Medium {
     const problem = mediumHeadProblem(this.readSectors, this.sectors, scan);
     const chain = chainFrom32(this.readSectors, this.sectors);
     if (!problem) {
-      if (scan.kind !== 'iso') throw new MediumRefusal(`${this.name} holds no session${scan.kind === 'blank' ? ' (it is blank)' : ''}: there is no head to fix; nothing written`);
+      if (scan.kind !== 'iso')
+        throw new MediumRefusal(`${this.name} holds no session${scan.kind === 'blank' ? ' (it is blank)' : ''}: there is no head to fix; nothing written`);
       const newest = scan.sessions[scan.sessions.length - 1];
       return { changed: false, session: newest?.number ?? 0, start: newest?.start ?? 0, end: scan.end };
     }
-    if (chain.length === 0) throw new MediumRefusal(`${problem.replace(/; it looks torn.*$/, '')}, and no complete session follows from LBA 32 to rebuild it from; nothing written`);
+    if (chain.length === 0)
+      throw new MediumRefusal(`${problem.replace(/; it looks torn.*$/, '')}, and no complete session follows from LBA 32 to rebuild it from; nothing written`);
     const newest = chain[chain.length - 1];
     const end = newest.start + newest.size;
     const current = this.readSectors(0, HEAD_SECTORS);
@@ -320,7 +335,16 @@ export class EmulatedMedium implements Medium {
     const forced = scan.kind === 'foreign';
     const current = this.readSectors(0, HEAD_SECTORS);
     const layout = scan.kind === 'iso' && scan.layout ? scan.layout : 'blank';
-    const plan = planMediumHead({ current, currentLayout: layout, sessionHead: head, start, end, closed: opts.close, replaceSystemArea: forced, capacity: this.opts.capacity ?? this.recordedCapacity });
+    const plan = planMediumHead({
+      current,
+      currentLayout: layout,
+      sessionHead: head,
+      start,
+      end,
+      closed: opts.close,
+      replaceSystemArea: forced,
+      capacity: this.opts.capacity ?? this.recordedCapacity,
+    });
     this.writeAll(plan.prepare);
     this.sync();
     this.phase('head-prepared');

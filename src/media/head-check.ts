@@ -2,7 +2,16 @@
 // session's volume descriptors with the volume space size set to its end. A power loss
 // during the commit write, or a tool that rewrote part of the head, can leave a mix of two
 // heads; readers then see a wrong tree. Reads through a ReadSectors; checkMediumHeadOf opens a path.
-import { DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, VD, decodeVolumeDescriptor, descriptorSet, isPrimaryDescriptor, isVolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import {
+  DESCRIPTOR_PRIMARY,
+  DESCRIPTOR_SUPPLEMENTARY,
+  DESCRIPTOR_TERMINATOR,
+  VD,
+  decodeVolumeDescriptor,
+  descriptorSet,
+  isPrimaryDescriptor,
+  isVolumeDescriptor,
+} from '../iso9660/volume-descriptor.js';
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 import { roundUp } from '../iso9660/numbers.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -70,7 +79,8 @@ function descriptorDifference(read: ReadSectors, start: number, end: number): st
       const size = head.readUInt32LE(VD.volumeSpaceSize);
       if (size !== end) return `LBA ${16 + i} gives the volume end ${size}, the session ends at ${end}`;
     }
-    for (let k = 0; k < SECTOR; k++) if (head[k] !== own[k] && !ignored(type, k)) return `LBA ${16 + i} differs from the session's descriptor at LBA ${start + 16 + i}`;
+    for (let k = 0; k < SECTOR; k++)
+      if (head[k] !== own[k] && !ignored(type, k)) return `LBA ${16 + i} differs from the session's descriptor at LBA ${start + 16 + i}`;
     if (type === DESCRIPTOR_TERMINATOR) return null;
   }
   return null;
@@ -108,7 +118,7 @@ export function checkMediumHeadOf(path: string): string | null {
   }
   try {
     const st = fstatSync(fd);
-    const bytes = st.isBlockDevice() ? blockDeviceBytes(st.rdev) ?? 0 : st.size;
+    const bytes = st.isBlockDevice() ? (blockDeviceBytes(st.rdev) ?? 0) : st.size;
     const read: ReadSectors = (lba, count) => {
       const b = Buffer.alloc(count * SECTOR);
       const n = lba * SECTOR >= bytes ? 0 : readSync(fd, b, 0, b.length, lba * SECTOR);

@@ -191,7 +191,14 @@ export function planMediumHead(input: HeadPlanInput): HeadCommitPlan {
     const own = superblockTagOf(session);
     for (let k = tagAt; k < HEAD_SECTORS; k++) if (looksLikeTag(head.subarray(k * SECTOR, (k + 1) * SECTOR))) head.fill(0, k * SECTOR, (k + 1) * SECTOR);
     if (own)
-      relocatedTag = encodeTag({ type: 'relocated-superblock', pos: tagAt, rangeStart: 0, rangeSize: tagAt, next: input.start, md5: md5(head.subarray(0, tagAt * SECTOR)) });
+      relocatedTag = encodeTag({
+        type: 'relocated-superblock',
+        pos: tagAt,
+        rangeStart: 0,
+        rangeSize: tagAt,
+        next: input.start,
+        md5: md5(head.subarray(0, tagAt * SECTOR)),
+      });
   }
   const finish: SectorWrite[] = relocatedTag ? [{ lba: tagAt, data: relocatedTag }] : [];
   const sectors = (from: number, to: number): SectorWrite => ({ lba: from, data: head.subarray(from * SECTOR, to * SECTOR) });

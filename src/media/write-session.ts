@@ -45,7 +45,7 @@ export interface WriteResult {
 }
 
 export const AT_ZERO_WITH_MULTI =
-  "image laid out for LBA 0 with --multi: the next session would replace its head and it could no longer be restored on its own; lay it out for LBA 32 (iso-pack --prev 0,32, mkisofs -C 0,32) or use --force to write it at LBA 0 anyway; nothing written";
+  'image laid out for LBA 0 with --multi: the next session would replace its head and it could no longer be restored on its own; lay it out for LBA 32 (iso-pack --prev 0,32, mkisofs -C 0,32) or use --force to write it at LBA 0 anyway; nothing written';
 
 function refuse(message: string): never {
   throw new MediumRefusal(message);
@@ -103,7 +103,9 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
         const order = blank ? (opts.multi && !opts.force ? [status.next, 0] : [0, status.next]) : [status.next];
         const candidates = order.filter((c) => isPlausibleStart(info.pvd, c));
         if (candidates.length === 0)
-          refuse(`image was not laid out for LBA ${status.next}, the medium's next writable address (its root directory at LBA ${info.pvd.root.extent} cannot lie there): run cd-msinfo again`);
+          refuse(
+            `image was not laid out for LBA ${status.next}, the medium's next writable address (its root directory at LBA ${info.pvd.root.extent} cannot lie there): run cd-msinfo again`,
+          );
         start = candidates[0];
       }
       checkRoom(status, start, info.knownSectors);
@@ -143,15 +145,26 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
     }
     if (unchanged)
       return {
-        kind: session.kind, start: session.start, sectors: 0, next: status.next, closed: false, dummy: !!opts.dummy, ignoredSectors: 0, notClosed: null, unchanged: true,
+        kind: session.kind,
+        start: session.start,
+        sectors: 0,
+        next: status.next,
+        closed: false,
+        dummy: !!opts.dummy,
+        ignoredSectors: 0,
+        notClosed: null,
+        unchanged: true,
       };
     if (overflowAt !== null) overflow(session.sectors, false);
     const s16 = session.head.subarray(16 * SECTOR, 17 * SECTOR);
-    if (!isPrimaryDescriptor(s16) || !descriptorSet(session.head)) throw new Error('the session has no volume descriptor set (PVD at sector 16 up to a terminator) in its head: nothing committed');
+    if (!isPrimaryDescriptor(s16) || !descriptorSet(session.head))
+      throw new Error('the session has no volume descriptor set (PVD at sector 16 up to a terminator) in its head: nothing committed');
     const pvd = decodeVolumeDescriptor(s16);
     const volumeSize = pvd.volumeSpaceSize;
-    if (volumeSize < 1 || volumeSize > session.sectors) throw new Error(`the session's volume space size ${volumeSize} does not match its ${session.sectors} sectors: nothing committed`);
-    if (!isPlausibleStart(pvd, session.start)) throw new Error(`the session's root directory (LBA ${pvd.root.extent}) lies outside the session at LBA ${session.start}: nothing committed`);
+    if (volumeSize < 1 || volumeSize > session.sectors)
+      throw new Error(`the session's volume space size ${volumeSize} does not match its ${session.sectors} sectors: nothing committed`);
+    if (!isPlausibleStart(pvd, session.start))
+      throw new Error(`the session's root directory (LBA ${pvd.root.extent}) lies outside the session at LBA ${session.start}: nothing committed`);
     checkRoom(status, session.start, volumeSize);
     // A session at LBA 0 is its own medium head, closed mark included: its checksums must
     // cover the head as it will be. Another writer's tags (xorriso -md5 on) cannot be redone
@@ -163,7 +176,8 @@ export function writeSession(medium: Medium, chunks: Iterable<Buffer>, opts: Wri
     if (session.start === 0 && close) {
       if (!sealPlanOf(head) && superblockTagOf(head)) {
         close = false;
-        notClosed = 'the session at LBA 0 carries libisofs checksum tags over its volume descriptors, which the closed mark would break: the medium is left appendable';
+        notClosed =
+          'the session at LBA 0 carries libisofs checksum tags over its volume descriptors, which the closed mark would break: the medium is left appendable';
       } else head = withClosedMark(head);
     }
     // iso-pack --md5 through a pipe leaves the checksums that hash from the session start

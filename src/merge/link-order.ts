@@ -5,7 +5,7 @@
 // a CE) must therefore arrive under its longest name, or a later, longer name gets a CE after
 // the data it shares, and libarchive refuses the whole session ("Invalid parameter in SUSP
 // CE"). Groups that go as references keep the tree's order: no name of theirs needs a CE.
-import { type OldEntry, type OldTree } from './old-tree.js';
+import type { OldEntry, OldTree } from './old-tree.js';
 
 export class LinkPrimaries {
   /** Per group that travels with its data: its names, longest first (ties in tree order). */

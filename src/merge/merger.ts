@@ -9,15 +9,15 @@
 //   mirror   stdin only; a file whose data is already on the medium goes as a reference
 //            with the tar's attributes and its data is read and dropped (mirror.ts decides)
 //   data     the old session alone, every file with its data (restore)
-import { type Image } from '../image/image.js';
+import type { Image } from '../image/image.js';
 import { Excluder } from '../tree/exclude.js';
-import { type TarEntry, type TarSink } from '../tar/parser.js';
+import type { TarEntry, TarSink } from '../tar/parser.js';
 import { splitPath, TreeError } from '../tree/tree.js';
 import { LinkPrimaries } from './link-order.js';
 import { Mirror } from './mirror.js';
 import { type OldEntry, type OldTree, oldExtents, oldZf, Seen } from './old-tree.js';
-import { type TarOutput } from './tar-output.js';
-import { type OutEntry } from '../tar/header.js';
+import type { TarOutput } from './tar-output.js';
+import type { OutEntry } from '../tar/header.js';
 import { encodeIsopipeRecords, encodeReference, extentBytes } from '../tar/isopipe-records.js';
 
 export type MergeMode = 'overlay' | 'mirror';
@@ -48,7 +48,12 @@ export interface MergeOptions {
 
 export class Merger implements TarSink {
   readonly counts: MergeCounts = {
-    passed: 0, carried: 0, references: 0, withData: 0, removed: 0, sockets: 0,
+    passed: 0,
+    carried: 0,
+    references: 0,
+    withData: 0,
+    removed: 0,
+    sockets: 0,
   };
   /** Mirror mode's decisions and counts. */
   readonly mirror: Mirror | null;
@@ -242,8 +247,15 @@ export class Merger implements TarSink {
   private fromTar(e: TarEntry): OutEntry {
     const hasData = e.type === 'file' && !e.isopipe.has('extents');
     const out: OutEntry = {
-      path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, size: hasData ? e.size : 0, mtime: e.mtime,
-      uname: e.uname, gname: e.gname,
+      path: e.path,
+      type: e.type,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      size: hasData ? e.size : 0,
+      mtime: e.mtime,
+      uname: e.uname,
+      gname: e.gname,
     };
     if (e.atime !== undefined) out.atime = e.atime;
     if (e.ctime !== undefined) out.ctime = e.ctime;
@@ -271,7 +283,13 @@ export class Merger implements TarSink {
     if (this.links?.sentAhead(e)) return;
     this.counts.carried++;
     const out: OutEntry = {
-      path: e.path === '' ? './' : e.path, type: e.type as OutEntry['type'], mode: e.perm, uid: e.uid, gid: e.gid, size: 0, mtime: e.mtime,
+      path: e.path === '' ? './' : e.path,
+      type: e.type as OutEntry['type'],
+      mode: e.perm,
+      uid: e.uid,
+      gid: e.gid,
+      size: 0,
+      mtime: e.mtime,
     };
     switch (e.type) {
       case 'symlink':
@@ -303,7 +321,12 @@ export class Merger implements TarSink {
           this.counts.withData++;
           this.out.header({ ...out, size: e.size });
           // A zisofs file goes uncompressed: the tar holds content, not the medium's bytes.
-          this.image!.readContent({ path: e.path, extents: oldExtents(e), zf: oldZf(e) }, (chunk) => this.out.data(chunk), 1 << 20, this.old!.session.session.number);
+          this.image!.readContent(
+            { path: e.path, extents: oldExtents(e), zf: oldZf(e) },
+            (chunk) => this.out.data(chunk),
+            1 << 20,
+            this.old!.session.session.number,
+          );
           this.out.endData(e.size);
           return;
         }

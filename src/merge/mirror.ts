@@ -15,7 +15,7 @@
 // entry left out. atime and ctime are not compared.
 import { createHash, type Hash } from 'node:crypto';
 import { fileNeedsContinuation } from '../iso9660/record-budget.js';
-import { type TarEntry } from '../tar/parser.js';
+import type { TarEntry } from '../tar/parser.js';
 import { type OldEntry, type OldTree, Seen } from './old-tree.js';
 
 /** Largest file held in memory to be matched by MD5, by default. */
@@ -56,8 +56,19 @@ export type FileDecision =
 
 export class Mirror {
   readonly counts: MirrorCounts = {
-    reused: 0, reusedBytes: 0, reusedByContent: 0, newAttributes: 0, added: 0, addedBytes: 0, changed: 0, changedBytes: 0,
-    resent: 0, resentBytes: 0, hashed: 0, hashedBytes: 0, deleted: 0,
+    reused: 0,
+    reusedBytes: 0,
+    reusedByContent: 0,
+    newAttributes: 0,
+    added: 0,
+    addedBytes: 0,
+    changed: 0,
+    changedBytes: 0,
+    resent: 0,
+    resentBytes: 0,
+    hashed: 0,
+    hashedBytes: 0,
+    deleted: 0,
   };
   /** Something in the tar differs from the old session. */
   private differs = false;
@@ -72,7 +83,10 @@ export class Mirror {
   private heldEntry: TarEntry | null = null;
   private heldOld: OldEntry | undefined;
 
-  constructor(private readonly old: OldTree | null, private readonly hashLimit: number) {
+  constructor(
+    private readonly old: OldTree | null,
+    private readonly hashLimit: number,
+  ) {
     if (!old) this.differs = true;
   }
 

@@ -4,18 +4,18 @@
 // an entry with its path, so a tree of a million files fits in a small process (DESIGN §2).
 // Read completely before iso-merge writes a byte, so that a damaged image fails the run
 // before anything reaches iso-pack.
-import { type ChecksumArea } from '../iso9660/checksum-tags.js';
-import { type DataExtent, type ImageEntry, type ImageEntryType } from '../image/entry.js';
+import type { ChecksumArea } from '../iso9660/checksum-tags.js';
+import type { DataExtent, ImageEntry, ImageEntryType } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
-import { type ChecksumArray } from '../image/checksum-array.js';
-import { type Image, type SessionTree } from '../image/image.js';
+import type { ChecksumArray } from '../image/checksum-array.js';
+import type { Image, SessionTree } from '../image/image.js';
 import { fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { formatZf, parseZf, type ZfInfo, zfProblem } from '../iso9660/zisofs.js';
 import { formatExtents, parseExtents } from '../tar/isopipe-records.js';
 
 /** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
  *  something else, or only as an ancestor of something it named. */
-export const enum Seen {
+export enum Seen {
   No = 0,
   Dir = 1,
   Other = 2,
@@ -99,7 +99,12 @@ export class OldTree {
         // Carried as compressed bytes with their ZF entry; one iso-merge cannot read is refused
         // here, before a byte is written.
         const problem = e.zf ? zfProblem(e.zf) : 'ZF entry unreadable';
-        if (problem) throw new ImageError(`the file is zisofs-compressed and cannot be carried: ${problem}`, { session: session.session.number, lba: e.recordLba, path: e.path });
+        if (problem)
+          throw new ImageError(`the file is zisofs-compressed and cannot be carried: ${problem}`, {
+            session: session.session.number,
+            lba: e.recordLba,
+            path: e.path,
+          });
       }
       if (e.type === 'sock') t.sockets++;
       else t.add(e);
@@ -183,9 +188,18 @@ export class OldTree {
     const size = this.size[i];
     const dev = this.devices.get(i);
     const e: OldEntry = {
-      index: i, path: this.paths[i], type, perm: this.perm[i], uid: this.uid[i], gid: this.gid[i], mtime: this.mtime[i], size,
+      index: i,
+      path: this.paths[i],
+      type,
+      perm: this.perm[i],
+      uid: this.uid[i],
+      gid: this.gid[i],
+      mtime: this.mtime[i],
+      size,
       extents: type === 'file' && size > 0 ? (this.multi.get(i) ?? `${this.lba[i]}+${size}`) : '',
-      major: dev?.[0] ?? 0, minor: dev?.[1] ?? 0, seen: this.seen[i] as Seen,
+      major: dev?.[0] ?? 0,
+      minor: dev?.[1] ?? 0,
+      seen: this.seen[i] as Seen,
     };
     const target = this.targets.get(i);
     if (target !== undefined) e.target = target;

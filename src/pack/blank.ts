@@ -22,7 +22,10 @@ export class ZeroSector implements Writer, Placed {
 export class Padding implements Writer {
   private sectors = 0;
 
-  constructor(private readonly start: number, private readonly multiple: number) {}
+  constructor(
+    private readonly start: number,
+    private readonly multiple: number,
+  ) {}
 
   size(lba: number): number {
     this.sectors = this.start + roundUp(lba - this.start, this.multiple) - lba;

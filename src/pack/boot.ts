@@ -9,7 +9,13 @@
 // every image's LBA, is a writer after the held-back data (layout.ts).
 import { SECTOR } from '../iso9660/constants.js';
 import {
-  BOOT_INFO_TABLE_OFFSET, type BootEntry, BootInfoChecksum, encodeBootCatalog, encodeBootInfoTable, MEDIA_NO_EMULATION, wholeImageSectorCount,
+  BOOT_INFO_TABLE_OFFSET,
+  type BootEntry,
+  BootInfoChecksum,
+  encodeBootCatalog,
+  encodeBootInfoTable,
+  MEDIA_NO_EMULATION,
+  wholeImageSectorCount,
 } from '../iso9660/el-torito.js';
 import type { Inode } from '../tree/tree.js';
 import type { Writer } from './writer.js';
@@ -68,15 +74,26 @@ export class BootCatalogWriter implements Writer {
   private readonly sector: Buffer;
 
   /** @param inodes the images found in the tree, in the plan's order */
-  constructor(readonly inode: Inode, plan: BootPlan, inodes: Inode[]) {
+  constructor(
+    readonly inode: Inode,
+    plan: BootPlan,
+    inodes: Inode[],
+  ) {
     inode.size = SECTOR;
     // Its data follows the metadata, as held-back data does.
     inode.heldBack = true;
     this.sector = encodeBootCatalog(
-      plan.images.map((s, k): BootEntry => ({
-        platform: s.platform, bootable: s.bootable, media: MEDIA_NO_EMULATION, loadSegment: s.loadSegment, systemType: 0,
-        sectorCount: s.loadSize ?? wholeImageSectorCount(inodes[k].size), lba: inodes[k].lba,
-      })),
+      plan.images.map(
+        (s, k): BootEntry => ({
+          platform: s.platform,
+          bootable: s.bootable,
+          media: MEDIA_NO_EMULATION,
+          loadSegment: s.loadSegment,
+          systemType: 0,
+          sectorCount: s.loadSize ?? wholeImageSectorCount(inodes[k].size),
+          lba: inodes[k].lba,
+        }),
+      ),
     );
   }
 

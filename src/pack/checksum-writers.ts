@@ -10,7 +10,10 @@ import type { Placed, Writer } from './writer.js';
 export class ChecksumArrayWriter implements Writer, Placed {
   lba = 0;
 
-  constructor(private readonly sums: FileChecksums, private readonly treeTag: Placed) {}
+  constructor(
+    private readonly sums: FileChecksums,
+    private readonly treeTag: Placed,
+  ) {}
 
   size(lba: number): number {
     this.lba = lba;

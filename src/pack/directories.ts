@@ -40,8 +40,7 @@ export type Section = [number, number, number];
 function fileSections(i: Inode): Extent[] {
   if (i.extents) return i.extents;
   const out: Extent[] = [];
-  for (let off = 0; off < i.size; off += MAX_SECTION_BYTES)
-    out.push({ lba: i.lba + off / SECTOR, bytes: Math.min(MAX_SECTION_BYTES, i.size - off) });
+  for (let off = 0; off < i.size; off += MAX_SECTION_BYTES) out.push({ lba: i.lba + off / SECTOR, bytes: Math.min(MAX_SECTION_BYTES, i.size - off) });
   return out;
 }
 
@@ -75,7 +74,10 @@ export class Directories {
   jolietLeftOut = 0;
 
   /** @param jolietMax longest Joliet name; null: no Joliet tree */
-  constructor(root: Dir, private readonly jolietMax: number | null) {
+  constructor(
+    root: Dir,
+    private readonly jolietMax: number | null,
+  ) {
     let serial = 1;
     root.serial = serial++;
     const stack: [Dir, number, string, string, number][] = [[root, 0, '\0', '\0', JOLIET_ROOT_PATH]];
@@ -88,7 +90,15 @@ export class Directories {
       let subdirCount = 0;
       for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
       this.list.push({
-        dir, parent: index === 0 ? 0 : parent, isoId, jolietId, iso, joliet, subdirCount, isoSubdirs: [], jolietSubdirs: [],
+        dir,
+        parent: index === 0 ? 0 : parent,
+        isoId,
+        jolietId,
+        iso,
+        joliet,
+        subdirCount,
+        isoSubdirs: [],
+        jolietSubdirs: [],
         jolietPath: jolietMax !== null ? jolietPath : -1,
       });
       const jolietIds = new Map<Node, string>();
@@ -130,7 +140,10 @@ export class Directories {
       return [];
     }
     const texts = nodes.map((n) => utf16(n.name));
-    const names = assignJolietNames(nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })), this.jolietMax!);
+    const names = assignJolietNames(
+      nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })),
+      this.jolietMax!,
+    );
     const out: Named[] = [];
     nodes.forEach((node, k) => {
       const id = names[k].text;

@@ -40,7 +40,11 @@ export class PathTables {
   /** LBAs of the L and the M table. */
   readonly lba = [0, 0];
 
-  constructor(private readonly dirs: Directories, subdirs: (d: DirInfo) => number[], private readonly id: (d: DirInfo) => Buffer) {
+  constructor(
+    private readonly dirs: Directories,
+    subdirs: (d: DirInfo) => number[],
+    private readonly id: (d: DirInfo) => Buffer,
+  ) {
     this.order = dirs.breadthFirst(subdirs);
     this.size = this.order.reduce((n, k) => n + pathTableRecordLength(k === 0 ? 1 : id(dirs.list[k]).length), 0);
   }

@@ -45,7 +45,11 @@ export class HeadWriter implements Writer {
       return b;
     };
     const descriptor = (t: TreeDescriptor) => ({
-      volumeSpaceSize, pathTableSize: t.pathTableSize, lPathTable: t.lPathTable, mPathTable: t.mPathTable, rootRecord: rootRecord(t.rootLba, t.rootSectors),
+      volumeSpaceSize,
+      pathTableSize: t.pathTableSize,
+      lPathTable: t.lPathTable,
+      mPathTable: t.mPathTable,
+      rootRecord: rootRecord(t.rootLba, t.rootSectors),
     });
     const hy = p.isohybrid;
     // The image as a disk: one partition over all of it (the session is the whole image).

@@ -14,7 +14,12 @@ import type { FileChecksums } from './md5.js';
 import type { Placed, Writer } from './writer.js';
 
 const TYPE_BITS: Record<NodeType, number> = {
-  file: 0o100000, dir: 0o040000, symlink: 0o120000, chr: 0o020000, blk: 0o060000, fifo: 0o010000,
+  file: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  chr: 0o020000,
+  blk: 0o060000,
+  fifo: 0o010000,
 };
 
 export interface IsoTreeOptions {
@@ -59,8 +64,15 @@ export class IsoTreeWriter implements Writer {
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
   continuationBeforeData = 0;
 
-  constructor(private readonly dirs: Directories, private readonly opt: IsoTreeOptions) {
-    this.pathTables = new PathTables(dirs, (d) => d.isoSubdirs, (d) => Buffer.from(d.isoId, 'latin1'));
+  constructor(
+    private readonly dirs: Directories,
+    private readonly opt: IsoTreeOptions,
+  ) {
+    this.pathTables = new PathTables(
+      dirs,
+      (d) => d.isoSubdirs,
+      (d) => Buffer.from(d.isoId, 'latin1'),
+    );
     this.places = dirs.list.map(() => ({ lba: 0, sectors: 0, ceBlocks: 0 }));
     for (const [k, d] of dirs.list.entries()) Object.assign(this.places[k], this.measure(d));
   }
@@ -131,15 +143,20 @@ export class IsoTreeWriter implements Writer {
     const parent = this.dirs.list[d.parent];
     const isRoot = d === this.dirs.list[0];
     const self = d.dir;
-    yield { identifier: DOT, section: this.dirSection(self), mtime: self.mtime, inode: self, entries: systemUseEntries({ root: isRoot, checksumArea: isRoot && !!this.opt.checksums }) };
+    yield {
+      identifier: DOT,
+      section: this.dirSection(self),
+      mtime: self.mtime,
+      inode: self,
+      entries: systemUseEntries({ root: isRoot, checksumArea: isRoot && !!this.opt.checksums }),
+    };
     yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, entries: systemUseEntries({}) };
     const zero = this.opt.zero.lba;
     for (const c of d.iso) {
       const i = c.node.inode;
       const entries = systemUseEntries(this.facts(c.node));
       const identifier = Buffer.from(c.id, 'latin1');
-      for (const section of sections(i, (x) => this.dirSection(x), zero))
-        yield { identifier, section, mtime: i.mtime, inode: i, node: c.node, entries };
+      for (const section of sections(i, (x) => this.dirSection(x), zero)) yield { identifier, section, mtime: i.mtime, inode: i, node: c.node, entries };
     }
   }
 
@@ -177,16 +194,26 @@ export class IsoTreeWriter implements Writer {
   private entry(e: SystemUseEntry, i: Inode, nm: Buffer[], sl: Buffer[]): Buffer {
     const sums = this.opt.checksums;
     switch (e.kind) {
-      case 'SP': return spEntry();
-      case 'PX': return this.px(i);
-      case 'TF': return tfEntry(i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
-      case 'PN': return pnEntry(i.major ?? 0, i.minor ?? 0);
-      case 'ZF': return encodeZf(i.zisofs!);
-      case 'NM': return nm[e.part];
-      case 'SL': return sl[e.part];
-      case 'CX': return Buffer.concat(sums!.indexEntries(sums!.indexOf(i)!));
-      case 'ER': return erEntry();
-      case 'CA': return Buffer.concat(sums!.areaEntries(this.opt.start, this.opt.checksumArray!.lba));
+      case 'SP':
+        return spEntry();
+      case 'PX':
+        return this.px(i);
+      case 'TF':
+        return tfEntry(i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
+      case 'PN':
+        return pnEntry(i.major ?? 0, i.minor ?? 0);
+      case 'ZF':
+        return encodeZf(i.zisofs!);
+      case 'NM':
+        return nm[e.part];
+      case 'SL':
+        return sl[e.part];
+      case 'CX':
+        return Buffer.concat(sums!.indexEntries(sums!.indexOf(i)!));
+      case 'ER':
+        return erEntry();
+      case 'CA':
+        return Buffer.concat(sums!.areaEntries(this.opt.start, this.opt.checksumArray!.lba));
     }
   }
 

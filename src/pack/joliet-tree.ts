@@ -20,8 +20,15 @@ export class JolietTreeWriter implements Writer {
   /** Each directory's LBA and sectors; sectors -1 for one left out of the tree. */
   private readonly places: { lba: number; sectors: number }[];
 
-  constructor(private readonly dirs: Directories, private readonly zero: Placed) {
-    this.pathTables = new PathTables(dirs, (d) => d.jolietSubdirs, (d) => jolietIdentifier(d.jolietId));
+  constructor(
+    private readonly dirs: Directories,
+    private readonly zero: Placed,
+  ) {
+    this.pathTables = new PathTables(
+      dirs,
+      (d) => d.jolietSubdirs,
+      (d) => jolietIdentifier(d.jolietId),
+    );
     this.places = dirs.list.map(() => ({ lba: 0, sectors: -1 }));
     dirs.list.forEach((d, k) => {
       if (d.jolietPath < 0) return;

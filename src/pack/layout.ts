@@ -50,7 +50,11 @@ export class SessionLayout {
    *  directory above them was left out. */
   readonly jolietLeftOut: number;
 
-  constructor(root: Dir, heldBack: HeldBack[], private readonly opt: LayoutOptions) {
+  constructor(
+    root: Dir,
+    heldBack: HeldBack[],
+    private readonly opt: LayoutOptions,
+  ) {
     const dirs = new Directories(root, opt.joliet ? opt.jolietMax : null);
     const zero = new ZeroSector();
     const treeTag = opt.checksums && new ZeroSector();
@@ -64,7 +68,14 @@ export class SessionLayout {
     this.body = new Writers(body.filter((w) => w !== undefined));
     this.headWriter = new Writers([
       new HeadWriter({
-        start: opt.start, identity: opt.identity, root, iso, joliet, bootCatalog: opt.bootCatalog?.inode, isohybrid: opt.isohybrid, checksums,
+        start: opt.start,
+        identity: opt.identity,
+        root,
+        iso,
+        joliet,
+        bootCatalog: opt.bootCatalog?.inode,
+        isohybrid: opt.isohybrid,
+        checksums,
         sectors: () => this.sectors,
       }),
     ]);

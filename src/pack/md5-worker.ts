@@ -4,8 +4,24 @@
 import { createHash, type Hash } from 'node:crypto';
 import { workerData } from 'node:worker_threads';
 import {
-  DATA, DISCARD, DONE, END, FAILED, FINISH, HEAD, HEADER_BYTES, READER_IDLE, REF, RING_BYTES, RUNNING, STATE, TAIL, WRAP, WRITER_WAITING,
-  align4, type RingData,
+  DATA,
+  DISCARD,
+  DONE,
+  END,
+  FAILED,
+  FINISH,
+  HEAD,
+  HEADER_BYTES,
+  READER_IDLE,
+  REF,
+  RING_BYTES,
+  RUNNING,
+  STATE,
+  TAIL,
+  WRAP,
+  WRITER_WAITING,
+  align4,
+  type RingData,
 } from './md5-ring.js';
 
 const { ring, control, port } = workerData as RingData;

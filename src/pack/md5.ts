@@ -12,17 +12,28 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { SECTOR } from '../iso9660/constants.js';
-import {
-  checksumArrayBytes,
-  encodeAttributeEntries,
-  encodeChecksumArea,
-  encodeChecksumIndex,
-  MD5_BYTES,
-} from '../iso9660/checksum-tags.js';
+import { checksumArrayBytes, encodeAttributeEntries, encodeChecksumArea, encodeChecksumIndex, MD5_BYTES } from '../iso9660/checksum-tags.js';
 import type { Inode } from '../tree/tree.js';
 import {
-  align4, CONTROL_CELLS, DATA, DISCARD, DONE, END, FAILED, FINISH, HEAD, HEADER_BYTES, READER_IDLE, REF, RING_BYTES, STARTING, STATE, TAIL,
-  WRAP, WRITER_WAITING, type RingData,
+  align4,
+  CONTROL_CELLS,
+  DATA,
+  DISCARD,
+  DONE,
+  END,
+  FAILED,
+  FINISH,
+  HEAD,
+  HEADER_BYTES,
+  READER_IDLE,
+  REF,
+  RING_BYTES,
+  STARTING,
+  STATE,
+  TAIL,
+  WRAP,
+  WRITER_WAITING,
+  type RingData,
 } from './md5-ring.js';
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;

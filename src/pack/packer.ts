@@ -14,9 +14,9 @@ import { SessionLayout } from './layout.js';
 import type { HeldBack } from './held-back.js';
 import { MAX_ZISOFS_SIZE, parseZf } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
-import { type FileChecksums } from './md5.js';
+import type { FileChecksums } from './md5.js';
 import { BootCatalogWriter, HeldBootImage, type BootPlan } from './boot.js';
-import { Attributes, Extent, Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
+import { type Attributes, type Extent, type Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 import { extentBytes, parseExtents } from '../tar/isopipe-records.js';
 
 export interface PackOptions {
@@ -74,7 +74,10 @@ export class Packer implements TarSink {
   private kernelOnlyDevices = 0;
   counts = { files: 0, dirs: 0, bytes: 0, excluded: 0, compressed: 0, compressedBytes: 0 };
 
-  constructor(private readonly opt: PackOptions, private readonly out: SessionOutput) {
+  constructor(
+    private readonly opt: PackOptions,
+    private readonly out: SessionOutput,
+  ) {
     this.tree = new Tree(() => ({ perm: 0o755, uid: 0, gid: 0, mtime: opt.impliedDate }));
     this.excluder = new Excluder(opt.excludes);
     this.lba = opt.start + HEAD_SECTORS;
@@ -156,7 +159,9 @@ export class Packer implements TarSink {
         throw new PackError(`'${e.path}': ISOPIPE.extents section ${x.lba}+${x.bytes} is not whole sectors but is not the last`);
       const end = x.lba + Math.ceil(x.bytes / SECTOR);
       if (x.bytes > 0xffffffff || end > this.opt.start)
-        throw new PackError(`'${e.path}': referenced extent ${x.lba}+${x.bytes} does not lie before this session (LBA ${this.opt.start}): stale reference, run iso-merge against the current medium`);
+        throw new PackError(
+          `'${e.path}': referenced extent ${x.lba}+${x.bytes} does not lie before this session (LBA ${this.opt.start}): stale reference, run iso-merge against the current medium`,
+        );
     });
     inode.size = size;
     inode.extents = extents;
@@ -306,7 +311,10 @@ export class Packer implements TarSink {
         if (i.extents.length !== 1) throw new PackError(`${what} '${spec.path}' is in several extents of an earlier session: a firmware loads one`);
         return { ...i, lba: i.extents[0].lba };
       }
-      if (spec.infoTable && !this.patched.has(i)) throw new PackError(`${what} '${spec.path}' reached the tree as a hard link, not as data: iso-pack writes a boot info table into the file as it streams (list the image itself in the tar)`);
+      if (spec.infoTable && !this.patched.has(i))
+        throw new PackError(
+          `${what} '${spec.path}' reached the tree as a hard link, not as data: iso-pack writes a boot info table into the file as it streams (list the image itself in the tar)`,
+        );
       if (i.lba === 0) throw new PackError(`internal: ${what} '${spec.path}' has no place`);
       return i;
     });
@@ -327,7 +335,8 @@ export class Packer implements TarSink {
     if (plan.isohybridMbr) {
       const k = plan.images.findIndex((s) => s.platform === 0);
       if (k < 0) throw new PackError('-isohybrid-mbr needs a BIOS boot image (-b isolinux/isolinux.bin) for its MBR to load');
-      if (!plan.images[k].infoTable) throw new PackError('-isohybrid-mbr: isolinux booted as a disk finds itself through its boot info table: add -boot-info-table');
+      if (!plan.images[k].infoTable)
+        throw new PackError('-isohybrid-mbr: isolinux booted as a disk finds itself through its boot info table: add -boot-info-table');
       this.isohybridImage = inodes[k];
     }
   }
@@ -336,30 +345,44 @@ export class Packer implements TarSink {
   finish(): SessionLayout {
     if (this.opt.boot) this.addBootCatalog(this.opt.boot);
     if (this.holdBackOverflow)
-      this.warnings.push(`${this.holdBackOverflow} file(s) with long names were written before their Rock Ridge continuation area (hold-back buffer full): bsdtar/libarchive will refuse this image`);
+      this.warnings.push(
+        `${this.holdBackOverflow} file(s) with long names were written before their Rock Ridge continuation area (hold-back buffer full): bsdtar/libarchive will refuse this image`,
+      );
     let layout: SessionLayout;
     try {
       layout = new SessionLayout(this.tree.root, this.held, {
-        start: this.opt.start, dataEnd: this.lba, joliet: this.opt.joliet, jolietMax: this.opt.jolietMax,
-        rationalize: this.opt.rationalize, identity: this.opt.identity, checksums: this.opt.checksums,
+        start: this.opt.start,
+        dataEnd: this.lba,
+        joliet: this.opt.joliet,
+        jolietMax: this.opt.jolietMax,
+        rationalize: this.opt.rationalize,
+        identity: this.opt.identity,
+        checksums: this.opt.checksums,
         bootCatalog: this.bootCatalog ?? undefined,
-        isohybrid: this.isohybridImage && this.opt.boot?.isohybridMbr
-          ? { code: this.opt.boot.isohybridMbr, bootImage: this.isohybridImage, diskId: this.opt.impliedDate >>> 0 }
-          : undefined,
+        isohybrid:
+          this.isohybridImage && this.opt.boot?.isohybridMbr
+            ? { code: this.opt.boot.isohybridMbr, bootImage: this.isohybridImage, diskId: this.opt.impliedDate >>> 0 }
+            : undefined,
       });
     } catch (err) {
       if (err instanceof TreeError) throw new PackError(err.message);
       throw err;
     }
     if (this.kernelOnlyDevices)
-      this.warnings.push(`${this.kernelOnlyDevices} device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)`);
+      this.warnings.push(
+        `${this.kernelOnlyDevices} device node(s) with a minor number above 255: Linux reads them, bsdtar and xorriso cannot recreate them (docs/readers.md)`,
+      );
     const late = layout.continuationBeforeData - this.holdBackOverflow;
     if (late > 0)
-      this.warnings.push(`${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image (a tar that names the longest link first avoids it)`);
+      this.warnings.push(
+        `${late} hard-linked file name(s) need a Rock Ridge continuation area after their data: bsdtar/libarchive will refuse this image (a tar that names the longest link first avoids it)`,
+      );
     if (layout.jolietRenamed || layout.jolietLeftOut) {
       const parts: string[] = [];
-      if (layout.jolietRenamed) parts.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters, UTF-8 only)`);
-      if (layout.jolietLeftOut) parts.push(`${layout.jolietLeftOut} file(s) and directories were left out of it (paths over ${JOLIET_MAX_PATH} bytes as libisofs counts them)`);
+      if (layout.jolietRenamed)
+        parts.push(`${layout.jolietRenamed} name(s) were shortened or changed in the Joliet tree (limit ${this.opt.jolietMax} characters, UTF-8 only)`);
+      if (layout.jolietLeftOut)
+        parts.push(`${layout.jolietLeftOut} file(s) and directories were left out of it (paths over ${JOLIET_MAX_PATH} bytes as libisofs counts them)`);
       this.warnings.push(`${parts.join('; ')}; Rock Ridge keeps them whole`);
     }
     if (layout.end - this.opt.start > MAX_SECTORS) throw new PackError('the session exceeds the ISO 9660 limit of 2^32 sectors');

@@ -49,7 +49,8 @@ function arraySectors(entries: number): number {
 /** Why `plan` cannot belong to a session at `start` of `sectors` sectors, or null. */
 export function sealPlanProblem(plan: SealPlan, start: number, sectors: number): string | null {
   const end = start + sectors;
-  if (plan.tree < start + HEAD_SECTORS || plan.tree >= plan.array) return `tree tag at LBA ${plan.tree} is not between the head and the checksum array (LBA ${plan.array})`;
+  if (plan.tree < start + HEAD_SECTORS || plan.tree >= plan.array)
+    return `tree tag at LBA ${plan.tree} is not between the head and the checksum array (LBA ${plan.array})`;
   if (plan.entries < 2) return `a checksum array of ${plan.entries} entries (at least 2)`;
   if (plan.array + arraySectors(plan.entries) > plan.session) return `the checksum array at LBA ${plan.array} runs into the session tag at LBA ${plan.session}`;
   if (plan.session >= end) return `session tag at LBA ${plan.session} lies past the session's end (LBA ${end})`;

@@ -26,7 +26,11 @@ export class SessionOutput {
   private readonly streamFraming: boolean;
 
   /** @param fd where the bytes go */
-  constructor(private readonly fd: number, private readonly start: number, private readonly form: OutputForm) {
+  constructor(
+    private readonly fd: number,
+    private readonly start: number,
+    private readonly form: OutputForm,
+  ) {
     this.streamFraming = form.kind === 'stream';
     if (form.kind === 'stream') this.append(encodeStreamHeader({ start }));
     else if (form.kind === 'in-order') this.append(form.head);

@@ -34,7 +34,13 @@ export function emptyTreeHead(start: number, date: number): Buffer {
   rec(DOT).copy(head, ROOT * SECTOR);
   rec(DOTDOT).copy(head, ROOT * SECTOR + 34);
   const identity = { systemId: 'LINUX', volumeId: EMPTY_VOLUME_ID, volumeSetId: '', publisherId: '', preparerId: '', applicationId: 'ISOPIPE', date };
-  encodePrimaryDescriptor(identity, { volumeSpaceSize: HEAD_SECTORS, pathTableSize: l.length, lPathTable: start + L_PATH, mPathTable: start + M_PATH, rootRecord: rec(DOT) }).copy(head, 16 * SECTOR);
+  encodePrimaryDescriptor(identity, {
+    volumeSpaceSize: HEAD_SECTORS,
+    pathTableSize: l.length,
+    lPathTable: start + L_PATH,
+    mPathTable: start + M_PATH,
+    rootRecord: rec(DOT),
+  }).copy(head, 16 * SECTOR);
   encodeTerminator().copy(head, 17 * SECTOR);
   return head;
 }

@@ -3,7 +3,7 @@
 // own "." record names the root's LBA R, and the sector holding it sits at R − start in
 // the image. Until that sector is seen, the PVD's fields only tell which starts are
 // plausible. Pure: sectors in, answers out.
-import { type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
+import type { VolumeDescriptor } from '../iso9660/volume-descriptor.js';
 import { SECTOR } from '../iso9660/constants.js';
 
 function both32(b: Buffer, off: number): number | null {

@@ -81,7 +81,10 @@ class Receiver {
   private rootFoundAt: number | null = null;
   private ignored = 0;
 
-  constructor(private readonly sink: SessionSink, private readonly opts: ReceiveOptions) {}
+  constructor(
+    private readonly sink: SessionSink,
+    private readonly opts: ReceiveOptions,
+  ) {}
 
   push(chunk: Buffer): void {
     let off = 0;
@@ -150,7 +153,9 @@ class Receiver {
       }
       const known = this.opts.inputBytes ? this.opts.inputBytes / SECTOR - 2 : null;
       this.start = this.sink.begin({
-        kind: 'head-last', start: header.start, knownSectors: known !== null && Number.isInteger(known) && known >= HEAD_SECTORS ? known : null,
+        kind: 'head-last',
+        start: header.start,
+        knownSectors: known !== null && Number.isInteger(known) && known >= HEAD_SECTORS ? known : null,
         unchanged: ((header.flags ?? 0) & FLAG_UNCHANGED) !== 0,
       });
       this.crc = crc32(first, 0);
@@ -163,13 +168,15 @@ class Receiver {
       throw new SessionStreamError('input is neither an isopipe head-last stream nor an ISO 9660 image (too short for a volume descriptor at sector 16)');
     }
     const s16 = this.buf.subarray(16 * SECTOR, 17 * SECTOR);
-    if (!isPrimaryDescriptor(s16)) throw new SessionStreamError('input is neither an isopipe head-last stream nor an ISO 9660 image (no primary volume descriptor at sector 16)');
+    if (!isPrimaryDescriptor(s16))
+      throw new SessionStreamError('input is neither an isopipe head-last stream nor an ISO 9660 image (no primary volume descriptor at sector 16)');
     try {
       this.pvd = decodeVolumeDescriptor(s16);
     } catch (err) {
       throw new SessionStreamError(`the image's volume descriptor is unusable: ${(err as Error).message}`);
     }
-    if (this.pvd.volumeSpaceSize < 17) throw new SessionStreamError(`the image's volume space size ${this.pvd.volumeSpaceSize} is too small for an ISO 9660 volume`);
+    if (this.pvd.volumeSpaceSize < 17)
+      throw new SessionStreamError(`the image's volume space size ${this.pvd.volumeSpaceSize} is too small for an ISO 9660 volume`);
     if (this.pvd.logicalBlockSize !== SECTOR) throw new SessionStreamError(`the image's logical block size is ${this.pvd.logicalBlockSize}, not ${SECTOR}`);
     this.state = 'plain-head';
     return true;
@@ -183,10 +190,11 @@ class Receiver {
     const head = Buffer.alloc(want);
     this.buf.copy(head, 0, 0, Math.min(have, pvd.volumeSpaceSize) * SECTOR);
     const root = pvd.root.extent;
-    for (let p = 17; p < have; p++) if (isRootDirectorySector(head.subarray(p * SECTOR, (p + 1) * SECTOR), root)) {
-      this.rootFoundAt = p;
-      break;
-    }
+    for (let p = 17; p < have; p++)
+      if (isRootDirectorySector(head.subarray(p * SECTOR, (p + 1) * SECTOR), root)) {
+        this.rootFoundAt = p;
+        break;
+      }
     let builtFor = this.rootFoundAt === null ? null : root - this.rootFoundAt;
     if (builtFor === null && this.opts.peek) {
       for (const c of this.opts.candidates ?? []) {
@@ -261,7 +269,7 @@ class Receiver {
     if (trailer.start !== this.start) throw new SessionStreamError(`stream trailer names LBA ${trailer.start}, its header LBA ${this.start}`);
     const received = this.bodySectors + HEAD_SECTORS;
     if (trailer.sectors !== received) throw new SessionStreamError(`stream holds ${received} session sectors but its trailer says ${trailer.sectors}: damaged`);
-    if ((trailer.crc32 >>> 0) !== (this.crc >>> 0)) throw new SessionStreamError('stream checksum does not match its trailer: damaged');
+    if (trailer.crc32 >>> 0 !== this.crc >>> 0) throw new SessionStreamError('stream checksum does not match its trailer: damaged');
     this.state = 'done';
     return { kind: 'head-last', start: this.start, sectors: trailer.sectors, head, ignoredSectors: 0 };
   }
@@ -271,8 +279,10 @@ class Receiver {
     this.emitPlain(this.len / SECTOR);
     const pvd = this.pvd!;
     const received = HEAD_SECTORS + this.bodySectors;
-    if (received < pvd.volumeSpaceSize) throw new SessionStreamError(`image ended after ${received} sectors but its volume space size is ${pvd.volumeSpaceSize}: it was cut short`);
-    if (this.rootFoundAt === null) throw new SessionStreamError(`image's root directory (LBA ${pvd.root.extent}) is not where a session at LBA ${this.start} would have it`);
+    if (received < pvd.volumeSpaceSize)
+      throw new SessionStreamError(`image ended after ${received} sectors but its volume space size is ${pvd.volumeSpaceSize}: it was cut short`);
+    if (this.rootFoundAt === null)
+      throw new SessionStreamError(`image's root directory (LBA ${pvd.root.extent}) is not where a session at LBA ${this.start} would have it`);
     this.state = 'done';
     return { kind: 'plain', start: this.start, sectors: pvd.volumeSpaceSize, head: this.head!, ignoredSectors: this.ignored };
   }

@@ -46,7 +46,16 @@ async function run(): Promise<void> {
     // fd 0 is the process's: never closed here.
     yield* createReadStream('', { fd: 0, autoClose: false, highWaterMark: 1 << 20 });
   }
-  await pipeline(input, inflate, new Writable({ write(chunk: Buffer, _enc, cb) { put(chunk); cb(); } }));
+  await pipeline(
+    input,
+    inflate,
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        put(chunk);
+        cb();
+      },
+    }),
+  );
 }
 
 run().then(

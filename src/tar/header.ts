@@ -7,8 +7,19 @@
 export const BLOCK = 512;
 
 export type TarType =
-  | 'file' | 'link' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo'
-  | 'pax' | 'pax-global' | 'gnu-longname' | 'gnu-longlink' | 'volume-label' | 'gnu-dumpdir';
+  | 'file'
+  | 'link'
+  | 'symlink'
+  | 'chr'
+  | 'blk'
+  | 'dir'
+  | 'fifo'
+  | 'pax'
+  | 'pax-global'
+  | 'gnu-longname'
+  | 'gnu-longlink'
+  | 'volume-label'
+  | 'gnu-dumpdir';
 
 export interface RawHeader {
   name: string;
@@ -111,9 +122,22 @@ function checksumOk(b: Buffer): boolean {
 }
 
 const TYPES: Record<string, TarType> = {
-  '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'chr', '4': 'blk',
-  '5': 'dir', '6': 'fifo', x: 'pax', g: 'pax-global', X: 'pax', L: 'gnu-longname', K: 'gnu-longlink',
-  V: 'volume-label', D: 'gnu-dumpdir',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'chr',
+  '4': 'blk',
+  '5': 'dir',
+  '6': 'fifo',
+  x: 'pax',
+  g: 'pax-global',
+  X: 'pax',
+  L: 'gnu-longname',
+  K: 'gnu-longlink',
+  V: 'volume-label',
+  D: 'gnu-dumpdir',
 };
 
 const UNSUPPORTED: Record<string, string> = {
@@ -257,8 +281,19 @@ function splitUstarName(path: string): [string, string] | null {
 }
 
 function ustarBlock(fields: {
-  name: string; prefix: string; mode: string; uid: string; gid: string; size: string; mtime: string;
-  typeflag: string; linkname: string; uname: string; gname: string; devmajor: string; devminor: string;
+  name: string;
+  prefix: string;
+  mode: string;
+  uid: string;
+  gid: string;
+  size: string;
+  mtime: string;
+  typeflag: string;
+  linkname: string;
+  uname: string;
+  gname: string;
+  devmajor: string;
+  devminor: string;
 }): Buffer {
   // From Node's small-buffer pool: one header per entry of a large tree.
   const b = Buffer.allocUnsafe(BLOCK).fill(0);
@@ -337,15 +372,37 @@ export function encodeEntryHeader(e: OutEntry): Buffer {
   if (binary) records.unshift(paxRecord('hdrcharset', 'BINARY'));
 
   const main = ustarBlock({
-    name, prefix, mode: octal(e.mode & 0o7777, 8)!, uid, gid, size, mtime, typeflag: TYPEFLAG[e.type],
-    linkname, uname, gname, devmajor, devminor,
+    name,
+    prefix,
+    mode: octal(e.mode & 0o7777, 8)!,
+    uid,
+    gid,
+    size,
+    mtime,
+    typeflag: TYPEFLAG[e.type],
+    linkname,
+    uname,
+    gname,
+    devmajor,
+    devminor,
   });
   if (records.length === 0) return main;
   const body = Buffer.concat(records);
   const base = path.replace(/\/+$/, '').split('/').pop() ?? '';
   const paxHeader = ustarBlock({
-    name: ('PaxHeaders/' + (isPlainAscii(base) ? base : 'entry')).slice(0, 100), prefix: '', mode: '0000644', uid: '0000000', gid: '0000000',
-    size: octal(body.length, 12)!, mtime, typeflag: 'x', linkname: '', uname: '', gname: '', devmajor: '', devminor: '',
+    name: ('PaxHeaders/' + (isPlainAscii(base) ? base : 'entry')).slice(0, 100),
+    prefix: '',
+    mode: '0000644',
+    uid: '0000000',
+    gid: '0000000',
+    size: octal(body.length, 12)!,
+    mtime,
+    typeflag: 'x',
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: '',
+    devminor: '',
   });
   return Buffer.concat([paxHeader, body, ZERO_BLOCK.subarray(0, paddingFor(body.length)), main]);
 }
@@ -355,8 +412,19 @@ export function encodeEntryHeader(e: OutEntry): Buffer {
 export function encodeGlobalHeader(records: [string, string][]): Buffer {
   const body = Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
   const header = ustarBlock({
-    name: 'GlobalHead', prefix: '', mode: '0000644', uid: '0000000', gid: '0000000', size: octal(body.length, 12)!, mtime: '0'.repeat(11),
-    typeflag: 'g', linkname: '', uname: '', gname: '', devmajor: '', devminor: '',
+    name: 'GlobalHead',
+    prefix: '',
+    mode: '0000644',
+    uid: '0000000',
+    gid: '0000000',
+    size: octal(body.length, 12)!,
+    mtime: '0'.repeat(11),
+    typeflag: 'g',
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: '',
+    devminor: '',
   });
   return Buffer.concat([header, body, ZERO_BLOCK.subarray(0, paddingFor(body.length))]);
 }

@@ -48,7 +48,10 @@ export interface ReferenceRecords {
 
 /** The pax records of a reference, in the order iso-merge writes them. */
 export function encodeReference(r: ReferenceRecords): [string, string][] {
-  const records: [string, string][] = [[ISOPIPE_PREFIX + 'extents', r.extents], [ISOPIPE_PREFIX + 'size', String(r.size)]];
+  const records: [string, string][] = [
+    [ISOPIPE_PREFIX + 'extents', r.extents],
+    [ISOPIPE_PREFIX + 'size', String(r.size)],
+  ];
   if (r.zisofs !== undefined) records.push([ISOPIPE_PREFIX + 'zisofs', r.zisofs]);
   if (r.md5 !== undefined) records.push([ISOPIPE_PREFIX + 'md5', r.md5]);
   return records;

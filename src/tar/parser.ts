@@ -1,6 +1,6 @@
 // A push parser for tar streams: feed it chunks, it calls the sink with entries and their
 // data as sub-arrays of the chunks (no copies, nothing buffered but one header block).
-import { BLOCK, decodeHeader, decodePax, isZeroBlock, RawHeader, TarFormatError } from './header.js';
+import { BLOCK, decodeHeader, decodePax, isZeroBlock, type RawHeader, TarFormatError } from './header.js';
 import { isopipeRecords } from './isopipe-records.js';
 
 export type EntryType = 'file' | 'link' | 'symlink' | 'chr' | 'blk' | 'dir' | 'fifo';
@@ -203,8 +203,12 @@ export class TarParser {
     const name = pax.get('path') ?? this.longName ?? h.name;
     const link = pax.get('linkpath') ?? this.longLink ?? h.linkname;
     this.longName = this.longLink = null;
-    if (pax.size) for (const k of pax.keys())
-      if (k.startsWith('GNU.sparse.')) throw new TarFormatError(`'${pax.get('GNU.sparse.name') ?? name}' is a GNU sparse file (pax ${k}), which iso-pack cannot represent: create the tar without --sparse`);
+    if (pax.size)
+      for (const k of pax.keys())
+        if (k.startsWith('GNU.sparse.'))
+          throw new TarFormatError(
+            `'${pax.get('GNU.sparse.name') ?? name}' is a GNU sparse file (pax ${k}), which iso-pack cannot represent: create the tar without --sparse`,
+          );
     const num = (key: string, fallback: number, frac = false): number => {
       const v = pax.get(key);
       if (v === undefined) return fallback;

@@ -1,6 +1,6 @@
 // The file tree a session describes, built from tar entries in stream order.
 // Names are raw bytes held in latin1 strings; one Inode may have several names (hard links).
-import { type ZfInfo } from '../iso9660/zisofs.js';
+import type { ZfInfo } from '../iso9660/zisofs.js';
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'chr' | 'blk' | 'fifo';
 
@@ -49,9 +49,25 @@ export interface Dir extends Inode {
  *  the layout reads these fields millions of times. */
 export function newInode(type: NodeType, a: Attributes): Inode {
   return {
-    type, perm: a.perm, uid: a.uid, gid: a.gid, mtime: a.mtime, atime: a.atime, ctime: a.ctime,
-    size: 0, lba: 0, extents: undefined, target: undefined, major: undefined, minor: undefined,
-    links: 0, heldBack: undefined, reference: undefined, serial: undefined, children: undefined, zisofs: undefined,
+    type,
+    perm: a.perm,
+    uid: a.uid,
+    gid: a.gid,
+    mtime: a.mtime,
+    atime: a.atime,
+    ctime: a.ctime,
+    size: 0,
+    lba: 0,
+    extents: undefined,
+    target: undefined,
+    major: undefined,
+    minor: undefined,
+    links: 0,
+    heldBack: undefined,
+    reference: undefined,
+    serial: undefined,
+    children: undefined,
+    zisofs: undefined,
   } as Inode;
 }
 

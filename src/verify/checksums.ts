@@ -7,7 +7,7 @@
 // the tree is walked) and finished after the walk (the files, then the findings).
 import { checksumAreaProblem } from '../image/checksum-array.js';
 import { type ChecksumArea, decodeTag, looksLikeTag, MD5_BYTES, md5, type DecodedTag, type TagType } from '../iso9660/checksum-tags.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import type { FindingKind, FindingSink } from './findings.js';
 import { sharedFloat64 } from './data-hashing.js';
 import type { DataHasher, RangeTicket } from './parallel-hashing.js';
@@ -60,7 +60,12 @@ export class ChecksumVerifier {
     return this.hasher.bytes;
   }
 
-  private find(kind: FindingKind, session: number | undefined, message: string, where: { lba?: number; path?: string; expected?: string | number; found?: string | number } = {}): void {
+  private find(
+    kind: FindingKind,
+    session: number | undefined,
+    message: string,
+    where: { lba?: number; path?: string; expected?: string | number; found?: string | number } = {},
+  ): void {
     this.sink.add({ kind, session, ...where, message });
   }
 
@@ -70,7 +75,10 @@ export class ChecksumVerifier {
     const sector = this.src.read(lba, 1);
     const t = decodeTag(sector);
     if (!t && looksLikeTag(sector) && session !== undefined)
-      this.find('checksum-tag', session, 'the checksum tag at this LBA is damaged (its text does not parse)', { lba, found: JSON.stringify(sector.toString('latin1', 0, 80)) });
+      this.find('checksum-tag', session, 'the checksum tag at this LBA is damaged (its text does not parse)', {
+        lba,
+        found: JSON.stringify(sector.toString('latin1', 0, 80)),
+      });
     return t;
   }
 
@@ -95,7 +103,11 @@ export class ChecksumVerifier {
       return null;
     }
     if (expectStart !== null && tag.rangeStart !== expectStart)
-      this.find('checksum-tag', session, `${tag.type} tag covers a range from LBA ${tag.rangeStart}, the session starts at ${expectStart}`, { ...where, expected: expectStart, found: tag.rangeStart });
+      this.find('checksum-tag', session, `${tag.type} tag covers a range from LBA ${tag.rangeStart}, the session starts at ${expectStart}`, {
+        ...where,
+        expected: expectStart,
+        found: tag.rangeStart,
+      });
     const end = tag.rangeStart + tag.rangeSize;
     if (end > lba || !this.src.holds(tag.rangeStart, tag.rangeSize * SECTOR)) {
       this.find('checksum-tag', session, `${tag.type} tag covers LBA ${tag.rangeStart}–${end - 1}, which does not lie before the tag on the medium`, where);
@@ -107,9 +119,16 @@ export class ChecksumVerifier {
       end,
       done: (actual) => {
         if (!actual.equals(tag.md5))
-          this.find('checksum-tag', session, `MD5 of LBA ${tag.rangeStart}–${end - 1} does not match the ${name} tag at LBA ${lba}: the data in that range changed`, {
-            lba: tag.rangeStart, expected: tag.md5.toString('hex'), found: actual.toString('hex'),
-          });
+          this.find(
+            'checksum-tag',
+            session,
+            `MD5 of LBA ${tag.rangeStart}–${end - 1} does not match the ${name} tag at LBA ${lba}: the data in that range changed`,
+            {
+              lba: tag.rangeStart,
+              expected: tag.md5.toString('hex'),
+              found: actual.toString('hex'),
+            },
+          );
       },
     };
   }
@@ -168,7 +187,8 @@ export class ChecksumVerifier {
     if (sessionTagLba !== null) {
       const t = this.tagAt(sessionTagLba, n);
       if (!t) {
-        if (!this.damaged(sessionTagLba)) this.find('checksum-tag', n, `no session tag at LBA ${sessionTagLba}, where the tree tag says it is`, { lba: sessionTagLba });
+        if (!this.damaged(sessionTagLba))
+          this.find('checksum-tag', n, `no session tag at LBA ${sessionTagLba}, where the tree tag says it is`, { lba: sessionTagLba });
       } else {
         // Found without the chain, the tag's own range start is all there is to go by.
         const r = this.tagRange(t, sessionTagLba, n, 'session', sb ? start : null);
@@ -188,7 +208,11 @@ export class ChecksumVerifier {
         const last = raw.subarray((area.count - 1) * MD5_BYTES);
         const actual = md5(body);
         if (!actual.equals(last))
-          this.find('checksum-array', n, 'the checksum array does not match its own MD5 (last entry): the array is damaged', { ...where, expected: last.toString('hex'), found: actual.toString('hex') });
+          this.find('checksum-array', n, 'the checksum array does not match its own MD5 (last entry): the array is damaged', {
+            ...where,
+            expected: last.toString('hex'),
+            found: actual.toString('hex'),
+          });
         entries = raw;
         const expected = Buffer.from(raw.subarray(0, MD5_BYTES));
         ranges.push({
@@ -196,9 +220,16 @@ export class ChecksumVerifier {
           end: area.end,
           done: (got) => {
             if (!got.equals(expected))
-              this.find('session-md5', n, `MD5 of LBA ${area.start}–${area.end - 1} does not match the session MD5 recorded in the checksum array: the data in that range changed`, {
-                lba: area.start, expected: expected.toString('hex'), found: got.toString('hex'),
-              });
+              this.find(
+                'session-md5',
+                n,
+                `MD5 of LBA ${area.start}–${area.end - 1} does not match the session MD5 recorded in the checksum array: the data in that range changed`,
+                {
+                  lba: area.start,
+                  expected: expected.toString('hex'),
+                  found: got.toString('hex'),
+                },
+              );
           },
         });
       }
@@ -216,7 +247,9 @@ export class ChecksumVerifier {
     if (!this.hasher.seeks) this.finishRanges(s.ranges);
     if (files && s.entries) this.reportFiles(c, s.entries, files);
     else if (c.checksummed.length && !s.area)
-      this.find('checksum-array', n, `${c.checksummed.length} file(s) carry a checksum index (isofs.cx) but the root has no isofs.ca`, { lba: c.primary?.root.extent });
+      this.find('checksum-array', n, `${c.checksummed.length} file(s) carry a checksum index (isofs.cx) but the root has no isofs.ca`, {
+        lba: c.primary?.root.extent,
+      });
   }
 
   /** Groups ranges by start and starts hashing each group once. */
@@ -303,8 +336,10 @@ export class ChecksumVerifier {
         if (known) {
           pre.set(j, known);
           where[j] = PRE_HASHED;
-        } else if (!this.src.holds(lba, bytes)) where[j] = NOT_READ; // reported by the structural checks
-        else if (m > 0 && positions[m - 1] === lba * SECTOR && sizes[m - 1] === bytes) where[j] = m - 1; // a hard link
+        } else if (!this.src.holds(lba, bytes))
+          where[j] = NOT_READ; // reported by the structural checks
+        else if (m > 0 && positions[m - 1] === lba * SECTOR && sizes[m - 1] === bytes)
+          where[j] = m - 1; // a hard link
         else {
           positions[m] = lba * SECTOR;
           sizes[m] = bytes;
@@ -328,8 +363,7 @@ export class ChecksumVerifier {
     }
     const digests = this.hasher.hashFiles(positions, sizes, m);
     this.files += m;
-    if (this.remember)
-      for (let i = 0; i < m; i++) this.rememberSingle(positions[i] / SECTOR, sizes[i], digests.subarray(i * MD5_BYTES, (i + 1) * MD5_BYTES));
+    if (this.remember) for (let i = 0; i < m; i++) this.rememberSingle(positions[i] / SECTOR, sizes[i], digests.subarray(i * MD5_BYTES, (i + 1) * MD5_BYTES));
     return { order, where, pre, digests };
   }
 
@@ -341,7 +375,10 @@ export class ChecksumVerifier {
       const w = d.where[j];
       if (w === NOT_READ) continue;
       if (w === BAD_INDEX) {
-        this.find('checksum-array', n, `checksum index ${files.index(k)} lies outside the array's ${entries.length / MD5_BYTES - 2} file entries`, { path: files.path(k), found: files.index(k) });
+        this.find('checksum-array', n, `checksum index ${files.index(k)} lies outside the array's ${entries.length / MD5_BYTES - 2} file entries`, {
+          path: files.path(k),
+          found: files.index(k),
+        });
         continue;
       }
       const got = w === PRE_HASHED ? d.pre.get(j)! : d.digests;
@@ -355,8 +392,10 @@ export class ChecksumVerifier {
         }
       if (!same)
         this.find('file-md5', n, 'file content does not match its recorded MD5', {
-          path: files.path(k), lba: files.extents(k)[0]?.lba,
-          expected: entries.toString('hex', at, at + MD5_BYTES), found: Buffer.from(got.subarray(from, from + MD5_BYTES)).toString('hex'),
+          path: files.path(k),
+          lba: files.extents(k)[0]?.lba,
+          expected: entries.toString('hex', at, at + MD5_BYTES),
+          found: Buffer.from(got.subarray(from, from + MD5_BYTES)).toString('hex'),
         });
     }
   }
@@ -371,15 +410,24 @@ export class ChecksumVerifier {
         r.done = (actual) => {
           if (!actual.equals(t.md5))
             this.find('medium-head', undefined, `MD5 of the medium head LBA 0–${i - 1} does not match its relocated superblock tag at LBA ${i}`, {
-              lba: 0, expected: t.md5.toString('hex'), found: actual.toString('hex'),
+              lba: 0,
+              expected: t.md5.toString('hex'),
+              found: actual.toString('hex'),
             });
         };
         this.finishRanges(this.startRanges([r]));
       }
       if (t.selfOk && t.next !== newestStart)
-        this.find('medium-head', undefined, `the medium head's relocated superblock tag points at a session at LBA ${t.next}, the newest session starts at ${newestStart}`, {
-          lba: i, expected: newestStart, found: t.next,
-        });
+        this.find(
+          'medium-head',
+          undefined,
+          `the medium head's relocated superblock tag points at a session at LBA ${t.next}, the newest session starts at ${newestStart}`,
+          {
+            lba: i,
+            expected: newestStart,
+            found: t.next,
+          },
+        );
       return;
     }
   }

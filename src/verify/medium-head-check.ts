@@ -1,7 +1,7 @@
 // The medium head (LBA 0–31, DESIGN §5) must show the newest session: a copy of that
 // session's volume descriptors with the volume space size set to the absolute end. Only the
 // size and the application use area (where isopipe records "closed") may differ.
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
 import { DESCRIPTOR_PRIMARY, DESCRIPTOR_SUPPLEMENTARY, DESCRIPTOR_TERMINATOR, isVolumeDescriptor, VD } from '../iso9660/volume-descriptor.js';
 import type { FindingSink } from './findings.js';
@@ -31,13 +31,17 @@ export function checkMediumHead(src: SectorSource, newest: SessionEntry, sink: F
     }
     if (type === DESCRIPTOR_PRIMARY || type === DESCRIPTOR_SUPPLEMENTARY) {
       const size = b.readUInt32LE(VD.volumeSpaceSize);
-      if (size !== end)
-        find(`the volume space size at LBA ${head} is ${size}, the newest session ends at ${end}`, head, end, size);
+      if (size !== end) find(`the volume space size at LBA ${head} is ${size}, the newest session ends at ${end}`, head, end, size);
       for (let k = 0; k < SECTOR; k++) {
         if (k >= VD.volumeSpaceSize && k < VD.volumeSpaceSize + 8) continue;
         if (type === DESCRIPTOR_PRIMARY && k >= VD.applicationUse && k < VD.applicationUse + VD.applicationUseLength) continue;
         if (a[k] !== b[k]) {
-          find(`the descriptor at LBA ${head} differs from the newest session's at LBA ${own} (byte ${k}): the medium head does not show the newest session`, head, a[k], b[k]);
+          find(
+            `the descriptor at LBA ${head} differs from the newest session's at LBA ${own} (byte ${k}): the medium head does not show the newest session`,
+            head,
+            a[k],
+            b[k],
+          );
           break;
         }
       }

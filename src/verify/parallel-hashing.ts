@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
 import { SECTOR } from '../iso9660/constants.js';
 
@@ -34,7 +34,11 @@ export class DataHasher {
   readonly seeks: boolean = false;
 
   /** `fd`: the medium's descriptor, for the hashing thread; none: hash on this thread only. */
-  constructor(src: SectorSource, fd?: number, private readonly progress?: (bytes: number) => void) {
+  constructor(
+    src: SectorSource,
+    fd?: number,
+    private readonly progress?: (bytes: number) => void,
+  ) {
     this.read = (b, position, length) => src.readInto(b, position, length);
     if (fd === undefined) return;
     this.seeks = fstatSync(fd).isBlockDevice();

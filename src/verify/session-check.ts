@@ -5,16 +5,9 @@
 // Unlike the image reader, which stops at the first problem, every problem becomes a
 // finding and the walk goes on wherever it safely can.
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
-import {
-  decodeRecord,
-  FLAG_DIRECTORY,
-  FLAG_MULTI_EXTENT,
-  isDot,
-  isDotDot,
-  type RawRecord,
-} from '../iso9660/directory-record.js';
+import { decodeRecord, FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDot, isDotDot, type RawRecord } from '../iso9660/directory-record.js';
 import { type DataExtent, typeFromMode } from '../image/entry.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import type { SessionEntry } from '../image/sessions.js';
 import { type Continuation, type RockRidge, SystemUseDecoder } from '../iso9660/rockridge.js';
 import { TreeWalker } from '../image/tree-walker.js';
@@ -197,8 +190,18 @@ export class SessionChecker {
     this.n = session.number;
     this.end = session.start + session.size;
     this.result = {
-      session, volumeSpaceSize: null, primary: null, joliet: null, rockRidge: false, files: 0, directories: 0, fileBytes: 0,
-      checksumArea: null, checksummed: new ChecksummedFiles(), descriptorSectors: 0, zisofsFiles: 0,
+      session,
+      volumeSpaceSize: null,
+      primary: null,
+      joliet: null,
+      rockRidge: false,
+      files: 0,
+      directories: 0,
+      fileBytes: 0,
+      checksumArea: null,
+      checksummed: new ChecksummedFiles(),
+      descriptorSectors: 0,
+      zisofsFiles: 0,
     };
   }
 
@@ -258,7 +261,8 @@ export class SessionChecker {
       }
       const type = sector[0];
       r.descriptorSectors = i + 1;
-      if (i === 0 && type !== DESCRIPTOR_PRIMARY) this.find('descriptor', `the first volume descriptor has type ${type}, not a primary one`, { lba, expected: DESCRIPTOR_PRIMARY, found: type });
+      if (i === 0 && type !== DESCRIPTOR_PRIMARY)
+        this.find('descriptor', `the first volume descriptor has type ${type}, not a primary one`, { lba, expected: DESCRIPTOR_PRIMARY, found: type });
       if (type === DESCRIPTOR_TERMINATOR) {
         terminator = true;
         if (sector[6] !== 1) this.find('descriptor', `terminator version ${sector[6]} is not 1`, { lba });
@@ -293,7 +297,8 @@ export class SessionChecker {
         this.find('descriptor', `volume descriptor of unknown type ${type}`, { lba, found: type });
       }
     }
-    if (!terminator && r.descriptorSectors >= MAX_DESCRIPTORS) this.find('descriptor', `no terminator among the first ${MAX_DESCRIPTORS} volume descriptors`, { lba: s.start + 16 });
+    if (!terminator && r.descriptorSectors >= MAX_DESCRIPTORS)
+      this.find('descriptor', `no terminator among the first ${MAX_DESCRIPTORS} volume descriptors`, { lba: s.start + 16 });
   }
 
   /** Zero fields and geometry of the PVD, as strict readers (libarchive) check them. */
@@ -314,17 +319,23 @@ export class SessionChecker {
     const end = this.session.start + vd.volumeSpaceSize;
     if (end > this.src.sectors)
       this.find('medium', `the session ends at LBA ${end}, past the end of the medium (${this.src.sectors} sectors): truncated`, {
-        lba: this.src.sectors, expected: end, found: this.src.sectors,
+        lba: this.src.sectors,
+        expected: end,
+        found: this.src.sectors,
       });
     this.descriptorGeometry(vd, lba, 'PVD');
   }
 
   private descriptorGeometry(vd: VolumeDescriptor, lba: number, what: string): void {
     const inSession = (x: number) => x >= this.session.start && x < this.end;
-    if (!inSession(vd.root.extent)) this.find('extent', `${what} root directory at LBA ${vd.root.extent} lies outside the session`, { lba, found: vd.root.extent });
-    if (vd.root.size === 0 || vd.root.size % SECTOR) this.find('directory', `${what} root directory size ${vd.root.size} is not a whole number of sectors`, { lba });
-    if (!inSession(vd.lPathTable)) this.find('path-table', `${what} L path table at LBA ${vd.lPathTable} lies outside the session`, { lba, found: vd.lPathTable });
-    if (vd.mPathTable !== 0 && !inSession(vd.mPathTable)) this.find('path-table', `${what} M path table at LBA ${vd.mPathTable} lies outside the session`, { lba, found: vd.mPathTable });
+    if (!inSession(vd.root.extent))
+      this.find('extent', `${what} root directory at LBA ${vd.root.extent} lies outside the session`, { lba, found: vd.root.extent });
+    if (vd.root.size === 0 || vd.root.size % SECTOR)
+      this.find('directory', `${what} root directory size ${vd.root.size} is not a whole number of sectors`, { lba });
+    if (!inSession(vd.lPathTable))
+      this.find('path-table', `${what} L path table at LBA ${vd.lPathTable} lies outside the session`, { lba, found: vd.lPathTable });
+    if (vd.mPathTable !== 0 && !inSession(vd.mPathTable))
+      this.find('path-table', `${what} M path table at LBA ${vd.mPathTable} lies outside the session`, { lba, found: vd.mPathTable });
   }
 
   // ------------------------------------------------------------ directories
@@ -345,7 +356,10 @@ export class SessionChecker {
     }
     this.dirSectorsRead += sectors;
     if (this.dirSectorsRead > this.src.sectors * 2) {
-      this.find('directory', 'the directories add up to more sectors than the medium holds: overlapping or repeated directories; the walk stops', { lba: extent, path });
+      this.find('directory', 'the directories add up to more sectors than the medium holds: overlapping or repeated directories; the walk stops', {
+        lba: extent,
+        path,
+      });
       return null;
     }
     const records: RawRecord[] = [];
@@ -399,9 +413,11 @@ export class SessionChecker {
       let hops = 0;
       while (ce) {
         if (++hops > MAX_CONTINUATIONS) throw new FormatProblem(`more than ${MAX_CONTINUATIONS} chained continuation areas`, lba);
-        if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) throw new FormatProblem(`continuation area ${ce.block}:${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
+        if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset)
+          throw new FormatProblem(`continuation area ${ce.block}:${ce.offset}+${ce.length} crosses the end of its sector`, ce.block);
         if (!this.src.holds(ce.block, SECTOR)) throw new FormatProblem(`continuation area at LBA ${ce.block} lies past the end of the medium`, ce.block);
-        if (ce.block >= this.end) this.find('extent', `continuation area at LBA ${ce.block} lies past the end of the session`, { lba: ce.block, path: recordPath(path, r, dot) });
+        if (ce.block >= this.end)
+          this.find('extent', `continuation area at LBA ${ce.block} lies past the end of the session`, { lba: ce.block, path: recordPath(path, r, dot) });
         ce = d.feed(this.src.read(ce.block, 1).subarray(ce.offset, ce.offset + ce.length));
       }
     } catch (err) {
@@ -428,13 +444,24 @@ export class SessionChecker {
       const dot = recs[0];
       const dotdot = recs[1];
       if (dot.extent !== w.extent || dot.size !== w.size)
-        this.find('directory', `${tree}\`.\` record says ${dot.extent}+${dot.size}, the directory is ${w.extent}+${w.size}`, { lba: w.extent, path: w.path, expected: w.extent, found: dot.extent });
-      if (!(dot.flags & FLAG_DIRECTORY) || !(dotdot.flags & FLAG_DIRECTORY)) this.find('directory', `${tree}\`.\` or \`..\` record is not flagged as a directory`, { lba: w.extent, path: w.path });
+        this.find('directory', `${tree}\`.\` record says ${dot.extent}+${dot.size}, the directory is ${w.extent}+${w.size}`, {
+          lba: w.extent,
+          path: w.path,
+          expected: w.extent,
+          found: dot.extent,
+        });
+      if (!(dot.flags & FLAG_DIRECTORY) || !(dotdot.flags & FLAG_DIRECTORY))
+        this.find('directory', `${tree}\`.\` or \`..\` record is not flagged as a directory`, { lba: w.extent, path: w.path });
       // libisofs (xorriso 1.5) points every Joliet `..` at the directory itself; readers
       // ignore it, so that quirk is accepted.
       const libisofsJoliet = joliet && dotdot.extent === w.extent;
       if (dotdot.extent !== w.parentExtent && !libisofsJoliet)
-        this.find('directory', `${tree}\`..\` record points at LBA ${dotdot.extent}, the parent directory is at ${w.parentExtent}`, { lba: w.extent, path: w.path, expected: w.parentExtent, found: dotdot.extent });
+        this.find('directory', `${tree}\`..\` record points at LBA ${dotdot.extent}, the parent directory is at ${w.parentExtent}`, {
+          lba: w.extent,
+          path: w.path,
+          expected: w.parentExtent,
+          found: dotdot.extent,
+        });
       if (rock) {
         const rr = this.systemUse(dot, w.extent, w.path, true, isRoot);
         if (isRoot) {
@@ -468,7 +495,8 @@ export class SessionChecker {
           pending = null;
         } else {
           const last = pending.sections[pending.sections.length - 1];
-          if (last && last.bytes % SECTOR !== 0) this.find('extent', `${tree}non-final section of a multi-extent file is not whole sectors`, { lba, path: w.path });
+          if (last && last.bytes % SECTOR !== 0)
+            this.find('extent', `${tree}non-final section of a multi-extent file is not whole sectors`, { lba, path: w.path });
           if (r.size > 0) pending.sections.push({ lba: r.extent, bytes: r.size });
           if (!(r.flags & FLAG_MULTI_EXTENT)) {
             out.push(pending);
@@ -482,7 +510,7 @@ export class SessionChecker {
       const path = childPath(w.path, name);
       if (name === '' || name.includes('/') || name.includes('\0') || name === '.' || name === '..')
         this.find(rock ? 'rock-ridge' : 'directory', `invalid name ${JSON.stringify(name)}`, { lba, path: w.path });
-      else if (names.has(name) && !(rr.relocated)) this.find('directory', `${tree}two entries are named ${JSON.stringify(name)}`, { lba, path });
+      else if (names.has(name) && !rr.relocated) this.find('directory', `${tree}two entries are named ${JSON.stringify(name)}`, { lba, path });
       names.add(name);
       if (rock) this.rockRidgeRecord(rr, dir, lba, path);
       if (rr.zisofs && !dir) this.result.zisofsFiles++;
@@ -522,7 +550,10 @@ export class SessionChecker {
     for (const x of c.sections) {
       const sectors = Math.ceil(x.bytes / SECTOR);
       if (x.lba + sectors > this.src.sectors)
-        this.find('extent', `${joliet ? 'Joliet ' : ''}file data ${x.lba}+${x.bytes} runs past the end of the medium (${this.src.sectors} sectors)`, { lba: x.lba, path });
+        this.find('extent', `${joliet ? 'Joliet ' : ''}file data ${x.lba}+${x.bytes} runs past the end of the medium (${this.src.sectors} sectors)`, {
+          lba: x.lba,
+          path,
+        });
       else if (x.lba + sectors > this.end)
         this.find('extent', `${joliet ? 'Joliet ' : ''}file data ${x.lba}+${x.bytes} lies past the end of the session (LBA ${this.end})`, { lba: x.lba, path });
       else if (x.lba < 16) this.find('extent', `file data at LBA ${x.lba} lies in the system area`, { lba: x.lba, path });
@@ -535,10 +566,16 @@ export class SessionChecker {
     const r = this.result;
     this.isoDirs.set(rootExtent, { parentExtent: rootExtent, identifier: Buffer.from([0]) });
     if (jolietRoot) this.jolietDirs.set(jolietRoot.extent, { parentExtent: jolietRoot.extent, identifier: Buffer.from([0]) });
-    const stack: DirWork[] = [{
-      path: '', extent: rootExtent, size: rootSize, parentExtent: rootExtent, depth: 0,
-      joliet: jolietRoot ? { ...jolietRoot, parentExtent: jolietRoot.extent, path: '' } : null,
-    }];
+    const stack: DirWork[] = [
+      {
+        path: '',
+        extent: rootExtent,
+        size: rootSize,
+        parentExtent: rootExtent,
+        depth: 0,
+        joliet: jolietRoot ? { ...jolietRoot, parentExtent: jolietRoot.extent, path: '' } : null,
+      },
+    ];
     while (stack.length) {
       const w = stack.pop()!;
       if (this.visited.has(w.extent)) {
@@ -591,9 +628,13 @@ export class SessionChecker {
         if (!c.isDir) continue;
         const jc = pairs.get(c);
         subdirs.push({
-          path: childPath(w.path, c.name), extent: c.record.extent, size: c.record.size, depth: w.depth + 1,
+          path: childPath(w.path, c.name),
+          extent: c.record.extent,
+          size: c.record.size,
+          depth: w.depth + 1,
           parentExtent: this.relocatedParent.get(c.record.extent) ?? w.extent,
-          joliet: jc && w.joliet ? { extent: jc.record.extent, size: jc.record.size, parentExtent: w.joliet.extent, path: childPath(w.joliet.path, jc.name) } : null,
+          joliet:
+            jc && w.joliet ? { extent: jc.record.extent, size: jc.record.size, parentExtent: w.joliet.extent, path: childPath(w.joliet.path, jc.name) } : null,
         });
       }
       for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
@@ -656,9 +697,15 @@ export class SessionChecker {
       if (list) for (let i = list.length - 1; i >= 0 && at < 0; i--) if (sameSections(list[i].sections, j.sections)) at = i;
       if (at >= 0) list!.splice(at, 1);
       else
-        this.find('joliet', `Joliet file ${JSON.stringify(j.name)} (data ${key(j)}) has no file with the same extents in the ${this.result.rockRidge ? 'Rock Ridge' : 'ISO 9660'} tree`, {
-          lba: j.recordLba, path: childPath(jw.path, j.name), found: key(j),
-        });
+        this.find(
+          'joliet',
+          `Joliet file ${JSON.stringify(j.name)} (data ${key(j)}) has no file with the same extents in the ${this.result.rockRidge ? 'Rock Ridge' : 'ISO 9660'} tree`,
+          {
+            lba: j.recordLba,
+            path: childPath(jw.path, j.name),
+            found: key(j),
+          },
+        );
     }
     // What libisofs leaves out on purpose (paths over 240 bytes; joliet-path.ts) is not a finding.
     const parentLength = jolietPathOf(jw.path);
@@ -666,7 +713,12 @@ export class SessionChecker {
       jolietPathLength(parentLength, Math.min(Buffer.from(c.name, 'latin1').toString('utf8').length, JOLIET_LONG_MAX)) > JOLIET_MAX_PATH;
     for (const list of rockFiles.values())
       for (const c of list)
-        if (!mayLeaveOut(c)) this.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, { lba: c.recordLba, path: childPath(w.path, c.name), expected: key(c) });
+        if (!mayLeaveOut(c))
+          this.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, {
+            lba: c.recordLba,
+            path: childPath(w.path, c.name),
+            expected: key(c),
+          });
 
     const pairs = new Map<Child, Child>();
     const rockDirs = rock.filter((c) => c.isDir);
@@ -685,11 +737,17 @@ export class SessionChecker {
     const restJ = [...freeJ];
     for (let k = 0; k < Math.min(restR.length, restJ.length); k++) pairs.set(restR[k], restJ[k]);
     for (let k = restJ.length; k < restR.length; k++)
-      if (!mayLeaveOut(restR[k])) this.find('joliet', 'directory missing from the Joliet tree', { lba: restR[k].recordLba, path: childPath(w.path, restR[k].name) });
+      if (!mayLeaveOut(restR[k]))
+        this.find('joliet', 'directory missing from the Joliet tree', { lba: restR[k].recordLba, path: childPath(w.path, restR[k].name) });
     for (let k = restR.length; k < restJ.length; k++)
-      this.find('joliet', `Joliet directory ${JSON.stringify(restJ[k].name)} has no counterpart in the ${this.result.rockRidge ? 'Rock Ridge' : 'ISO 9660'} tree`, {
-        lba: restJ[k].recordLba, path: childPath(jw.path, restJ[k].name),
-      });
+      this.find(
+        'joliet',
+        `Joliet directory ${JSON.stringify(restJ[k].name)} has no counterpart in the ${this.result.rockRidge ? 'Rock Ridge' : 'ISO 9660'} tree`,
+        {
+          lba: restJ[k].recordLba,
+          path: childPath(jw.path, restJ[k].name),
+        },
+      );
     return pairs;
   }
 
@@ -725,13 +783,20 @@ export class SessionChecker {
         const a = le[k];
         const b = be[k];
         if (a.extent !== b.extent || a.parent !== b.parent || !a.identifier.equals(b.identifier)) {
-          this.find('path-table', `${what}L and M path tables differ at entry ${k + 1}`, { lba: b.lba, expected: `${a.extent}/${a.parent}`, found: `${b.extent}/${b.parent}` });
+          this.find('path-table', `${what}L and M path tables differ at entry ${k + 1}`, {
+            lba: b.lba,
+            expected: `${a.extent}/${a.parent}`,
+            found: `${b.extent}/${b.parent}`,
+          });
           break;
         }
       }
       if (le.length !== be.length) this.find('path-table', `${what}L path table has ${le.length} entries, M has ${be.length}`, { lba: vd.mPathTable });
     }
-    for (const [table, lba] of [[le, vd.lPathTable], [be, vd.mPathTable]] as const) {
+    for (const [table, lba] of [
+      [le, vd.lPathTable],
+      [be, vd.mPathTable],
+    ] as const) {
       if (!table) continue;
       this.pathTableAgainstTree(table, dirs, rootExtent, joliet, lba);
     }
@@ -741,7 +806,9 @@ export class SessionChecker {
     const { entries, malformedAt } = decodePathTable(b, little);
     const out = entries.map((e) => ({ extent: e.extent, parent: e.parent, identifier: e.identifier, lba: lba + Math.floor(e.offset / SECTOR) }));
     if (malformedAt === null) return out;
-    this.find('path-table', `${what} path table record at byte ${malformedAt} is malformed (identifier length ${b[malformedAt]})`, { lba: lba + Math.floor(malformedAt / SECTOR) });
+    this.find('path-table', `${what} path table record at byte ${malformedAt} is malformed (identifier length ${b[malformedAt]})`, {
+      lba: lba + Math.floor(malformedAt / SECTOR),
+    });
     return out.length ? out : null;
   }
 
@@ -756,12 +823,14 @@ export class SessionChecker {
       for (let k = 1; k < table.length; k++) {
         const e = table[k];
         if (e.parent < 1 || e.parent > k) report(`${what} entry ${k + 1} names parent ${e.parent}, not an earlier entry`, { lba: e.lba, found: e.parent });
-        else if (e.extent < this.session.start || e.extent >= this.end) report(`${what} entry ${k + 1} points at LBA ${e.extent}, outside the session`, { lba: e.lba, found: e.extent });
+        else if (e.extent < this.session.start || e.extent >= this.end)
+          report(`${what} entry ${k + 1} points at LBA ${e.extent}, outside the session`, { lba: e.lba, found: e.extent });
       }
       if (problems > 20) this.find('path-table', `${what}: ${problems - 20} more problems not listed`, { lba: tableLba });
       return;
     }
-    if (table.length !== dirs.size) report(`${what} lists ${table.length} directories, the tree has ${dirs.size}`, { lba: tableLba, expected: dirs.size, found: table.length });
+    if (table.length !== dirs.size)
+      report(`${what} lists ${table.length} directories, the tree has ${dirs.size}`, { lba: tableLba, expected: dirs.size, found: table.length });
     const seen = new Set<number>();
     for (let k = 0; k < table.length; k++) {
       const e = table[k];
@@ -784,18 +853,22 @@ export class SessionChecker {
       const parent = table[e.parent - 1];
       if (parent.extent !== place.parentExtent)
         report(`${what} entry ${k + 1} (LBA ${e.extent}) names a parent at LBA ${parent.extent}, the tree's is at ${place.parentExtent}`, {
-          lba: e.lba, expected: place.parentExtent, found: parent.extent,
+          lba: e.lba,
+          expected: place.parentExtent,
+          found: parent.extent,
         });
       if (!e.identifier.equals(place.identifier))
-        report(`${what} entry ${k + 1} (LBA ${e.extent}) has identifier ${JSON.stringify(e.identifier.toString('latin1'))}, its directory record ${JSON.stringify(place.identifier.toString('latin1'))}`, {
-          lba: e.lba,
-        });
+        report(
+          `${what} entry ${k + 1} (LBA ${e.extent}) has identifier ${JSON.stringify(e.identifier.toString('latin1'))}, its directory record ${JSON.stringify(place.identifier.toString('latin1'))}`,
+          {
+            lba: e.lba,
+          },
+        );
       const prev = table[k - 1];
       if (k > 1 && (e.parent < prev.parent || (e.parent === prev.parent && !inOrder(prev.identifier, true, e.identifier, true, joliet))))
         report(`${what} entry ${k + 1} is out of order`, { lba: e.lba });
     }
-    for (const [extent] of dirs)
-      if (!seen.has(extent)) report(`${what} does not list the directory at LBA ${extent}`, { lba: tableLba, expected: extent });
+    for (const [extent] of dirs) if (!seen.has(extent)) report(`${what} does not list the directory at LBA ${extent}`, { lba: tableLba, expected: extent });
     if (problems > 20) this.find('path-table', `${what}: ${problems - 20} more problems not listed`, { lba: tableLba });
   }
 }
@@ -810,7 +883,11 @@ interface PathTableRecord {
 
 /** An identifier as text for a message: Joliet's UCS-2 big-endian, else bytes. */
 function showIdentifier(id: Buffer, joliet: boolean): string {
-  return joliet ? Buffer.from(id.subarray(0, id.length & ~1)).swap16().toString('utf16le') : id.toString('latin1');
+  return joliet
+    ? Buffer.from(id.subarray(0, id.length & ~1))
+        .swap16()
+        .toString('utf16le')
+    : id.toString('latin1');
 }
 
 function sameSections(a: DataExtent[], b: DataExtent[]): boolean {

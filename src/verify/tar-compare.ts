@@ -2,9 +2,9 @@
 // mtime, link target, device numbers and content bytes. The tree's metadata is indexed
 // first (memory per entry, as iso-pack's); file data is never held: each piece of tar data
 // is compared with the same bytes read from the file's extents as it streams past.
-import { type DataExtent, type ImageEntry } from '../image/entry.js';
+import type { DataExtent, ImageEntry } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import { ZisofsFile } from '../image/zisofs-data.js';
 import { TarParser, type TarEntry, type TarSink } from '../tar/parser.js';
 import type { FindingKind, FindingSink } from './findings.js';
@@ -82,10 +82,14 @@ class Comparison implements TarSink {
       this.find('type', path, `the tar has a ${tarType}, the session a ${img.type}`, { lba: img.recordLba, expected: tarType, found: img.type });
       return;
     }
-    if ((e.mode & 0o7777) !== img.perm) this.find('mode', path, 'permissions differ', { lba: img.recordLba, expected: octal(e.mode & 0o7777), found: octal(img.perm) });
-    if (e.uid !== img.uid || e.gid !== img.gid) this.find('owner', path, 'owners differ', { lba: img.recordLba, expected: `${e.uid}:${e.gid}`, found: `${img.uid}:${img.gid}` });
-    if (Math.floor(e.mtime) !== img.mtime) this.find('mtime', path, 'modification times differ', { lba: img.recordLba, expected: Math.floor(e.mtime), found: img.mtime });
-    if (tarType === 'symlink' && slTarget(e.linkname) !== slTarget(img.target ?? '')) this.find('target', path, 'symlink targets differ', { lba: img.recordLba, expected: show(e.linkname), found: show(img.target ?? '') });
+    if ((e.mode & 0o7777) !== img.perm)
+      this.find('mode', path, 'permissions differ', { lba: img.recordLba, expected: octal(e.mode & 0o7777), found: octal(img.perm) });
+    if (e.uid !== img.uid || e.gid !== img.gid)
+      this.find('owner', path, 'owners differ', { lba: img.recordLba, expected: `${e.uid}:${e.gid}`, found: `${img.uid}:${img.gid}` });
+    if (Math.floor(e.mtime) !== img.mtime)
+      this.find('mtime', path, 'modification times differ', { lba: img.recordLba, expected: Math.floor(e.mtime), found: img.mtime });
+    if (tarType === 'symlink' && slTarget(e.linkname) !== slTarget(img.target ?? ''))
+      this.find('target', path, 'symlink targets differ', { lba: img.recordLba, expected: show(e.linkname), found: show(img.target ?? '') });
     if ((tarType === 'chr' || tarType === 'blk') && (e.devmajor !== img.major || e.devminor !== img.minor))
       this.find('device', path, 'device numbers differ', { lba: img.recordLba, expected: `${e.devmajor},${e.devminor}`, found: `${img.major},${img.minor}` });
     if (tarType !== 'file') return;
@@ -100,7 +104,12 @@ class Comparison implements TarSink {
     }
     if (ref !== undefined) {
       // A reference from iso-merge: no data follows, the extents must be the session's.
-      if (ref !== formatExtents(img.extents)) this.find('content', path, 'the reference names other extents than the session', { lba: img.extents[0]?.lba, expected: ref, found: formatExtents(img.extents) });
+      if (ref !== formatExtents(img.extents))
+        this.find('content', path, 'the reference names other extents than the session', {
+          lba: img.extents[0]?.lba,
+          expected: ref,
+          found: formatExtents(img.extents),
+        });
       return;
     }
     let zisofs: ZisofsFile | null = null;
@@ -110,7 +119,9 @@ class Comparison implements TarSink {
         if (!img.zf) throw new Error('its ZF entry is unreadable');
         zisofs = ZisofsFile.open(this.src, { path, extents: img.extents, zf: img.zf }, this.session);
       } catch (err) {
-        this.find('content', path, `the zisofs-compressed file cannot be read: ${err instanceof ImageError ? err.reason : (err as Error).message}`, { lba: img.extents[0]?.lba ?? img.recordLba });
+        this.find('content', path, `the zisofs-compressed file cannot be read: ${err instanceof ImageError ? err.reason : (err as Error).message}`, {
+          lba: img.extents[0]?.lba ?? img.recordLba,
+        });
         return;
       }
     }
@@ -121,9 +132,14 @@ class Comparison implements TarSink {
   private hardLink(e: TarEntry, img: ImageEntry, path: string): void {
     const target = this.index.get(treePath(e.linkname));
     const same = (a: ImageEntry, b: ImageEntry) =>
-      a.type === 'file' && b.type === 'file' && ((a.linkKey !== undefined && a.linkKey === b.linkKey) || (a.size > 0 && a.size === b.size && formatExtents(a.extents) === formatExtents(b.extents)));
+      a.type === 'file' &&
+      b.type === 'file' &&
+      ((a.linkKey !== undefined && a.linkKey === b.linkKey) || (a.size > 0 && a.size === b.size && formatExtents(a.extents) === formatExtents(b.extents)));
     if (!target || !same(img, target))
-      this.find('link', path, `the tar has a hard link to '${show(e.linkname)}'; the session does not link them`, { lba: img.recordLba, expected: show(e.linkname) });
+      this.find('link', path, `the tar has a hard link to '${show(e.linkname)}'; the session does not link them`, {
+        lba: img.recordLba,
+        expected: show(e.linkname),
+      });
   }
 
   data(chunk: Buffer): void {
@@ -152,7 +168,11 @@ class Comparison implements TarSink {
         const offset = c.offset + k;
         c.failed = true;
         const lba = c.zisofs ? c.entry.extents[0]?.lba : lbaOf(c.entry.extents, offset);
-        this.find('content', c.path, `content differs from byte ${offset} on${c.zisofs ? ' (uncompressed)' : ''}`, { lba, expected: piece[k], found: this.buf[k] });
+        this.find('content', c.path, `content differs from byte ${offset} on${c.zisofs ? ' (uncompressed)' : ''}`, {
+          lba,
+          expected: piece[k],
+          found: this.buf[k],
+        });
         return;
       }
       c.offset += piece.length;
@@ -231,13 +251,7 @@ function lbaOf(extents: readonly DataExtent[], offset: number): number | undefin
  * Streams `chunks` (a tar) through the comparison with `index` (the session's entries by
  * path, pre-order). Throws a TarFormatError when the tar itself is broken.
  */
-export function compareTar(
-  chunks: Iterable<Buffer>,
-  index: Map<string, ImageEntry>,
-  src: SectorSource,
-  session: number,
-  sink: FindingSink,
-): TarCompareResult {
+export function compareTar(chunks: Iterable<Buffer>, index: Map<string, ImageEntry>, src: SectorSource, session: number, sink: FindingSink): TarCompareResult {
   const cmp = new Comparison(index, src, session, sink);
   const parser = new TarParser(cmp);
   for (const c of chunks) parser.push(c);

@@ -2,10 +2,10 @@
 // checksums; the medium head against the newest session; optionally a tar stream against
 // a session's tree. Problems are findings, passed to the sink as they are made.
 import { decodeVolumeDescriptor, isPrimaryDescriptor } from '../iso9660/volume-descriptor.js';
-import { Image } from '../image/image.js';
+import type { Image } from '../image/image.js';
 import { ImageError } from '../image/errors.js';
 import type { ImageEntry } from '../image/entry.js';
-import { type SectorSource } from '../image/sector-source.js';
+import type { SectorSource } from '../image/sector-source.js';
 import { FIRST_SESSION, SESSION_ALIGNMENT, type SessionEntry } from '../image/sessions.js';
 import { TarFormatError } from '../tar/header.js';
 import { ChecksumVerifier, type SessionSums } from './checksums.js';
@@ -80,7 +80,13 @@ function checkZisofs(image: Image, session: number, sink: FindingSink): number {
     image.walk(image.session(session), (e) => {
       if (e.type !== 'file' || !e.zisofs) return;
       if (!e.zf) {
-        sink.add({ kind: 'content', session, path: e.path, lba: e.recordLba, message: 'the zisofs-compressed file cannot be read: its ZF entry is unreadable' });
+        sink.add({
+          kind: 'content',
+          session,
+          path: e.path,
+          lba: e.recordLba,
+          message: 'the zisofs-compressed file cannot be read: its ZF entry is unreadable',
+        });
         return;
       }
       try {
@@ -123,10 +129,20 @@ export function verifyMedium(image: Image, sink: FindingSink, opts: VerifyOption
       return finish();
     }
     headOk = false;
-    sink.add({ kind: 'medium-head', lba: 16, message: `the medium head (LBA 0–31) is ${scan.blank === 'pseudo-blank' ? 'marked blank' : 'blank'}, but ${sessions.length} session(s) follow from LBA 32: readers see an empty medium` });
+    sink.add({
+      kind: 'medium-head',
+      lba: 16,
+      message: `the medium head (LBA 0–31) is ${scan.blank === 'pseudo-blank' ? 'marked blank' : 'blank'}, but ${sessions.length} session(s) follow from LBA 32: readers see an empty medium`,
+    });
   }
   if (scan.end > src.sectors)
-    sink.add({ kind: 'medium', lba: src.sectors, expected: scan.end, found: src.sectors, message: `the volume ends at LBA ${scan.end} but the medium has only ${src.sectors} sectors: it is truncated` });
+    sink.add({
+      kind: 'medium',
+      lba: src.sectors,
+      expected: scan.end,
+      found: src.sectors,
+      message: `the volume ends at LBA ${scan.end} but the medium has only ${src.sectors} sectors: it is truncated`,
+    });
   for (const w of scan.warnings) if (!/looks truncated/.test(w)) sink.add({ kind: 'medium', message: w });
 
   const chosen = opts.session;
@@ -166,7 +182,13 @@ export function verifyMedium(image: Image, sink: FindingSink, opts: VerifyOption
       indexed = true;
     } catch (err) {
       if (!(err instanceof ImageError)) throw err;
-      sink.add({ kind: 'directory', session: err.place.session ?? number, lba: err.place.lba, path: err.place.path, message: `the tar cannot be compared: ${err.reason}` });
+      sink.add({
+        kind: 'directory',
+        session: err.place.session ?? number,
+        lba: err.place.lba,
+        path: err.place.path,
+        message: `the tar cannot be compared: ${err.reason}`,
+      });
     }
     if (indexed) {
       try {

@@ -16,7 +16,10 @@ export function parseListing(text: string): { entries: Entry[]; notes: string[] 
   const notes: string[] = [];
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    if (line.startsWith('#')) { notes.push(line); continue; }
+    if (line.startsWith('#')) {
+      notes.push(line);
+      continue;
+    }
     const f = line.split('\t');
     if (f.length !== FIELDS.length) throw new Error(`not a listing line: ${JSON.stringify(line)}`);
     entries.push(Object.fromEntries(FIELDS.map((k, i) => [k, f[i]])) as Entry);
@@ -65,12 +68,17 @@ export function unescapeName(s: string): Buffer {
   const parts: Buffer[] = [];
   let lit = '';
   for (let i = 0; i < s.length; i++) {
-    if (s[i] !== '\\') { lit += s[i]; continue; }
+    if (s[i] !== '\\') {
+      lit += s[i];
+      continue;
+    }
     parts.push(Buffer.from(lit, 'utf8'));
     lit = '';
     const e = s[++i];
-    if (e === 'x') { parts.push(Buffer.from([parseInt(s.slice(i + 1, i + 3), 16)])); i += 2; }
-    else parts.push(Buffer.from(e === 't' ? '\t' : e === 'n' ? '\n' : e === 'r' ? '\r' : e, 'latin1'));
+    if (e === 'x') {
+      parts.push(Buffer.from([parseInt(s.slice(i + 1, i + 3), 16)]));
+      i += 2;
+    } else parts.push(Buffer.from(e === 't' ? '\t' : e === 'n' ? '\n' : e === 'r' ? '\r' : e, 'latin1'));
   }
   parts.push(Buffer.from(lit, 'utf8'));
   return Buffer.concat(parts);
@@ -109,8 +117,16 @@ export function listDir(dir: string): Entry[] {
     } else if (type === 'chr' || type === 'blk') target = `${major(st.rdev)}:${minor(st.rdev)}`;
     const sec = st.mtimeNs / 1_000_000_000n - (st.mtimeNs % 1_000_000_000n < 0n ? 1n : 0n); // tv_sec: floor
     out.push({
-      path: path || '/', type, mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'), uid: String(st.uid), gid: String(st.gid),
-      size: String(st.size), mtime: String(sec), nlink: String(st.nlink), target, md5: type === 'file' ? md5File(abs) : '-',
+      path: path || '/',
+      type,
+      mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'),
+      uid: String(st.uid),
+      gid: String(st.gid),
+      size: String(st.size),
+      mtime: String(sec),
+      nlink: String(st.nlink),
+      target,
+      md5: type === 'file' ? md5File(abs) : '-',
     });
     if (type !== 'dir') return;
     const names = (readdirSync(abs, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare);
@@ -122,7 +138,13 @@ export function listDir(dir: string): Entry[] {
 
 const SLASH = Buffer.from('/');
 const TYPES: Record<number, string> = {
-  0o040000: 'dir', 0o100000: 'file', 0o120000: 'symlink', 0o020000: 'chr', 0o060000: 'blk', 0o010000: 'fifo', 0o140000: 'sock',
+  9604: 'dir',
+  16807: 'file',
+  21609: 'symlink',
+  4802: 'chr',
+  14406: 'blk',
+  2401: 'fifo',
+  26411: 'sock',
 };
 // glibc's major() and minor() of a dev_t.
 const major = (d: bigint) => ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
@@ -154,9 +176,11 @@ export function compareListings(expected: Entry[], found: Entry[]): Difference {
   for (const e of expected) {
     const candidates = byPath.get(e.path);
     const f = candidates?.shift();
-    if (!f) { diff.missing.push(e); continue; }
-    const fields = FIELDS.filter((k) => e[k] !== f[k] && e[k] !== MASKED && f[k] !== MASKED)
-      .map((field) => ({ field, expected: e[field], found: f[field] }));
+    if (!f) {
+      diff.missing.push(e);
+      continue;
+    }
+    const fields = FIELDS.filter((k) => e[k] !== f[k] && e[k] !== MASKED && f[k] !== MASKED).map((field) => ({ field, expected: e[field], found: f[field] }));
     if (fields.length) diff.changed.push({ path: e.path, fields });
   }
   for (const rest of byPath.values()) diff.extra.push(...rest);
@@ -174,8 +198,14 @@ export function formatDifference(d: Difference, limit = 60): string {
     for (const x of xs.slice(0, limit)) out.push(f(x));
     if (xs.length > limit) out.push(`  ... and ${xs.length - limit} more`);
   };
-  if (d.missing.length) { out.push(`missing (${d.missing.length}):`); some(d.missing, (e) => `  - ${formatEntry(e)}`); }
-  if (d.extra.length) { out.push(`unexpected (${d.extra.length}):`); some(d.extra, (e) => `  + ${formatEntry(e)}`); }
+  if (d.missing.length) {
+    out.push(`missing (${d.missing.length}):`);
+    some(d.missing, (e) => `  - ${formatEntry(e)}`);
+  }
+  if (d.extra.length) {
+    out.push(`unexpected (${d.extra.length}):`);
+    some(d.extra, (e) => `  + ${formatEntry(e)}`);
+  }
   if (d.changed.length) {
     out.push(`different (${d.changed.length}):`);
     some(d.changed, (c) => `  ${c.path}: ${c.fields.map((f) => `${f.field} expected ${f.expected} found ${f.found}`).join('; ')}`);

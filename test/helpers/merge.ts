@@ -72,14 +72,35 @@ export function hostTree(root: string): Map<string, HostEntry> {
   const walk = (rel: string) => {
     const absB = rel === '' ? Buffer.from(root) : Buffer.concat([Buffer.from(root + '/'), Buffer.from(rel, 'latin1')]);
     const st = lstatSync(absB, { bigint: false });
-    const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() ? 'chr' : st.isBlockDevice() ? 'blk' : st.isFIFO() ? 'fifo' : 'sock';
-    const e: HostEntry = { type, perm: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000), ino: st.ino };
+    const type = st.isFile()
+      ? 'file'
+      : st.isDirectory()
+        ? 'dir'
+        : st.isSymbolicLink()
+          ? 'symlink'
+          : st.isCharacterDevice()
+            ? 'chr'
+            : st.isBlockDevice()
+              ? 'blk'
+              : st.isFIFO()
+                ? 'fifo'
+                : 'sock';
+    const e: HostEntry = {
+      type,
+      perm: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      size: type === 'file' ? st.size : 0,
+      mtime: Math.floor(st.mtimeMs / 1000),
+      ino: st.ino,
+    };
     if (type === 'symlink') e.target = (readlinkSync(absB, { encoding: 'buffer' }) as Buffer).toString('latin1');
     if (type === 'file') e.md5 = md5(readFileSync(absB));
     if (type === 'chr' || type === 'blk') e.dev = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00)}`;
     out.set(rel, e);
     if (type === 'dir')
-      for (const name of readdirSync(absB, { encoding: 'buffer' }) as Buffer[]) walk(rel === '' ? name.toString('latin1') : rel + '/' + name.toString('latin1'));
+      for (const name of readdirSync(absB, { encoding: 'buffer' }) as Buffer[])
+        walk(rel === '' ? name.toString('latin1') : rel + '/' + name.toString('latin1'));
   };
   walk('');
   return out;
@@ -89,7 +110,10 @@ export function hostTree(root: string): Map<string, HostEntry> {
 export function linkGroups(tree: Map<string, HostEntry>): string[][] {
   const by = new Map<number, string[]>();
   for (const [p, e] of tree) if (e.type === 'file') by.set(e.ino, [...(by.get(e.ino) ?? []), p]);
-  return [...by.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  return [...by.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
 export type Field = 'type' | 'perm' | 'owner' | 'size' | 'mtime' | 'target' | 'md5' | 'dev' | 'dirmtime';
@@ -119,7 +143,13 @@ export function describe(tree: Map<string, HostEntry>, fields: Field[], filter: 
 /** The kernel oracle's listing of an image (md5 column included), without its #kmsg lines. */
 export function kernelListing(image: string, opts = ''): { lines: string[]; status: number | null; stderr: string } {
   const r = run(KERNEL_ORACLE, opts ? [image, opts] : [image], { env: { ...process.env, KERNEL_ORACLE_NO_SETUP: '1' } });
-  return { lines: String(r.stdout).split('\n').filter((l) => l && !l.startsWith('#kmsg')), status: r.status, stderr: r.stderr };
+  return {
+    lines: String(r.stdout)
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#kmsg')),
+    status: r.status,
+    stderr: r.stderr,
+  };
 }
 
 /** kernelListing without blocking, so that two VMs can run at once. */
@@ -132,7 +162,13 @@ export function kernelListingAsync(image: string, opts = ''): Promise<{ lines: s
     p.stderr.on('data', (c: Buffer) => err.push(c));
     p.on('error', reject);
     p.on('close', (status) =>
-      resolve({ lines: String(Buffer.concat(out)).split('\n').filter((l) => l && !l.startsWith('#kmsg')), status, stderr: String(Buffer.concat(err)) }),
+      resolve({
+        lines: String(Buffer.concat(out))
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#kmsg')),
+        status,
+        stderr: String(Buffer.concat(err)),
+      }),
     );
   });
 }

@@ -97,8 +97,17 @@ function fitsTruncation(found: string, spec: { long: string; ext: string; limit:
 
 // ---------------------------------------------------------------- trees
 
-interface SrcNode { name: string; entry: Entry; children: SrcNode[] }
-interface FoundNode { name: string; entry: Entry; children: FoundNode[]; used?: boolean }
+interface SrcNode {
+  name: string;
+  entry: Entry;
+  children: SrcNode[];
+}
+interface FoundNode {
+  name: string;
+  entry: Entry;
+  children: FoundNode[];
+  used?: boolean;
+}
 
 function nameOf(path: string): string {
   return unescapeName(path.slice(path.lastIndexOf('/') + 1)).toString('utf8');
@@ -110,10 +119,17 @@ function buildTree<T extends { name: string; entry: Entry; children: T[] }>(entr
   const orphans: Entry[] = [];
   for (const e of sortEntries(entries)) {
     const node = { name: e.path === '/' ? '' : nameOf(e.path), entry: e, children: [] as T[] } as unknown as T;
-    if (e.path === '/') { root = node; byPath.set('/', node); continue; }
+    if (e.path === '/') {
+      root = node;
+      byPath.set('/', node);
+      continue;
+    }
     const parentPath = e.path.slice(0, e.path.lastIndexOf('/')) || '/';
     const parent = byPath.get(parentPath);
-    if (!parent) { orphans.push(e); continue; }
+    if (!parent) {
+      orphans.push(e);
+      continue;
+    }
     parent.children.push(node);
     byPath.set(e.path, node);
   }
@@ -188,7 +204,7 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
     const long = display(j);
     if (long === null) return null;
     const ext = extensionOf(j);
-    return { long, ext: ext ? display(ext) ?? '' : '', limit };
+    return { long, ext: ext ? (display(ext) ?? '') : '', limit };
   };
 
   // Joliet trees leave out paths over 240 bytes as libisofs counts them (1 for the root,
@@ -232,8 +248,10 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
       const cands = fChildren.filter((c) => !c.used && c.entry.type === want.type && fits(c.name, spec));
       // The candidate that agrees on most fields the reader shows (contents first), then by subtree.
       const like = 'iso' in spec ? child.name.toUpperCase().replace(/[^A-Z0-9_.]/g, '_') : 'long' in spec ? spec.long : '';
-      const score = (c: FoundNode) => (c.entry.type === 'dir' ? 0 : (['md5', 'size', 'mtime'] as const).filter((k) => c.entry[k] === want[k]).length * 1000)
-        + commonPrefix(c.name, like) * 10 + (c.entry.type === 'dir' ? overlap(c, child) : 0);
+      const score = (c: FoundNode) =>
+        (c.entry.type === 'dir' ? 0 : (['md5', 'size', 'mtime'] as const).filter((k) => c.entry[k] === want[k]).length * 1000) +
+        commonPrefix(c.name, like) * 10 +
+        (c.entry.type === 'dir' ? overlap(c, child) : 0);
       const m = cands.sort((a, b) => score(b) - score(a))[0];
       if (m) m.used = true;
       pairs.set(child, m ?? null);
@@ -241,8 +259,8 @@ export function compareWithModel(model: ReaderModel, source: Entry[], found: Ent
     for (const { child, spec } of pending) {
       const m = pairs.get(child) ?? null;
       // An expected truncated name: report it under its found name when paired, else as the long name.
-      const name = 'exact' in spec ? spec.exact : m ? m.name
-        : 'iso' in spec ? `${spec.iso} (as an ISO 9660 name)` : `${spec.long} (truncated to ${spec.limit})`;
+      const name =
+        'exact' in spec ? spec.exact : m ? m.name : 'iso' in spec ? `${spec.iso} (as an ISO 9660 name)` : `${spec.long} (truncated to ${spec.limit})`;
       walk(child, m, joinPath(path, name), false, jolietLength(jpath, child));
     }
     for (const c of fChildren) if (!c.used) emitExtra(c, joinPath(path, c.name));
@@ -331,7 +349,14 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
     // no hard links, no symlinks/devices/FIFOs; trailing dots stripped, a name of dots alone hidden.
     kernelJoliet: {
       name: 'kernel (Joliet, norock)',
-      names: { joliet: true, limit: o.jolietLimit, display: (n) => { const s = n.replace(/(?<=.)\.+$/, ''); return s === '.' ? null : s; } },
+      names: {
+        joliet: true,
+        limit: o.jolietLimit,
+        display: (n) => {
+          const s = n.replace(/(?<=.)\.+$/, '');
+          return s === '.' ? null : s;
+        },
+      },
       entry: (e) => {
         const j = jolietFile(e);
         return j && { ...j, mode: '0555', uid: '0', gid: '0', nlink: j.type === 'dir' ? j.nlink : '1', mtime: kdate(j.mtime) };
@@ -344,8 +369,7 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
       name: 'kernel (ISO 9660 names, norock,nojoliet)',
       names: { joliet: false, iso: true },
       entry: (e) => {
-        const plain = e.type === 'dir' || e.type === 'file' ? e
-          : { ...e, type: 'file', size: '0', target: '-', md5: 'd41d8cd98f00b204e9800998ecf8427e' };
+        const plain = e.type === 'dir' || e.type === 'file' ? e : { ...e, type: 'file', size: '0', target: '-', md5: 'd41d8cd98f00b204e9800998ecf8427e' };
         return { ...plain, mode: '0555', uid: '0', gid: '0', nlink: plain.type === 'dir' ? plain.nlink : '1', mtime: kdate(e.mtime) };
       },
       mask: (e) => maskDir(e, true),
@@ -415,8 +439,11 @@ export function models(o: ModelOptions): Record<string, ReaderModel> {
       entry: (e) => {
         const r = rr(e);
         return {
-          ...r, mode: (parseInt(r.mode, 8) & 0o777).toString(8).padStart(4, '0'),
-          uid: isoinfoId(r.uid, true), gid: isoinfoId(r.gid, false), mtime: utcDay(r.mtime),
+          ...r,
+          mode: (parseInt(r.mode, 8) & 0o777).toString(8).padStart(4, '0'),
+          uid: isoinfoId(r.uid, true),
+          gid: isoinfoId(r.gid, false),
+          mtime: utcDay(r.mtime),
           // isoinfo strips a final slash from every target (so "/" prints empty).
           target: r.type === 'symlink' ? r.target.replace(/\/$/, '') : r.target,
         };

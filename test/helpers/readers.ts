@@ -70,9 +70,15 @@ export function readXorriso(image: string, work: string): ReaderResult {
   const dir = scratch(work, 'xorriso');
   try {
     const target = join(dir, 'root'); // new, so that the root's own attributes are restored
-    const r = runReader('xorriso', ['-abort_on', 'NEVER', '-return_with', 'FAILURE', '32', '-osirrox', 'on:device_files', '-hardlinks', 'on',
-      '-indev', image, '-extract', '/', target], { allowFail: true });
-    const notes = r.stderr.toString().split('\n').filter((l) => /: (FAILURE|SORRY|WARNING|MISHAP|FATAL) :/.test(l));
+    const r = runReader(
+      'xorriso',
+      ['-abort_on', 'NEVER', '-return_with', 'FAILURE', '32', '-osirrox', 'on:device_files', '-hardlinks', 'on', '-indev', image, '-extract', '/', target],
+      { allowFail: true },
+    );
+    const notes = r.stderr
+      .toString()
+      .split('\n')
+      .filter((l) => /: (FAILURE|SORRY|WARNING|MISHAP|FATAL) :/.test(l));
     if (r.status !== 0) notes.push(`xorriso exit ${r.status}`);
     return { entries: listDir(target), notes, linkGroups: linkGroups(target) };
   } finally {
@@ -85,7 +91,10 @@ export function readBsdtar(image: string, work: string): ReaderResult {
   const dir = scratch(work, 'bsdtar');
   try {
     const r = runReader('bsdtar', ['-x', '-p', '--numeric-owner', '-f', image, '-C', dir], { allowFail: true });
-    const notes = r.stderr.toString().split('\n').filter((l) => l.trim() !== '');
+    const notes = r.stderr
+      .toString()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     if (r.status !== 0) notes.push(`bsdtar exit ${r.status}`);
     return { entries: listDir(dir), notes, linkGroups: linkGroups(dir) };
   } finally {
@@ -99,7 +108,14 @@ export function read7z(image: string, work: string): ReaderResult {
   try {
     const r = runReader('7z', ['x', '-y', '-bd', `-o${dir}`, image], { allowFail: true });
     const notes: string[] = [];
-    if (r.status !== 0) notes.push(`7z exit ${r.status}: ${r.stdout.toString().split('\n').filter((l) => /ERROR|Error|WARNING/.test(l)).join(' | ')}`);
+    if (r.status !== 0)
+      notes.push(
+        `7z exit ${r.status}: ${r.stdout
+          .toString()
+          .split('\n')
+          .filter((l) => /ERROR|Error|WARNING/.test(l))
+          .join(' | ')}`,
+      );
     return { entries: listDir(dir), notes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -160,7 +176,10 @@ export function readIsoinfo(image: string, tree: 'R' | 'J' | 'plain', md5: boole
   const r = runReader('isoinfo', [...(tree === 'plain' ? [] : [`-${tree}`]), '-l', '-i', image]);
   // Joliet names come out as Latin-1 bytes; Rock Ridge names as the bytes recorded (UTF-8).
   const text = r.stdout.toString(tree === 'J' ? 'latin1' : 'utf8');
-  const notes = r.stderr.toString().split('\n').filter((l) => l.trim() !== '');
+  const notes = r.stderr
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const entries: IsoinfoEntry[] = [];
   let dir: string | null = null;
   let last: { e: IsoinfoEntry; name: string } | null = null;
@@ -178,14 +197,21 @@ export function readIsoinfo(image: string, tree: 'R' | 'J' | 'plain', md5: boole
       if (name === '.' && dir === '/') entries.push({ ...last.e, path: '/', raw: '/' });
     } else {
       const raw = dir === '/' ? `/${name}` : `${dir}/${name}`;
-      const path = raw.split('/').map((c) => escapeName(Buffer.from(c, 'utf8'))).join('/');
+      const path = raw
+        .split('/')
+        .map((c) => escapeName(Buffer.from(c, 'utf8')))
+        .join('/');
       entries.push({ ...last.e, path, raw });
     }
     last = null;
   };
   for (const line of text.split('\n')) {
     const head = /^Directory listing of (.*)$/.exec(line);
-    if (head) { finish(); dir = head[1].replace(/\/$/, '') || '/'; continue; }
+    if (head) {
+      finish();
+      dir = head[1].replace(/\/$/, '') || '/';
+      continue;
+    }
     if (ENTRY.test(line)) {
       finish();
       const type = TYPES[line[0]] ?? '?';
@@ -196,16 +222,28 @@ export function readIsoinfo(image: string, tree: 'R' | 'J' | 'plain', md5: boole
       last = {
         name: line.slice(67),
         e: {
-          path: '', raw: '', type, mode: mode.toString(8).padStart(4, '0'), nlink: line.slice(11, 14).trim(),
-          uid: `o${line.slice(15, 20).trim()}`, gid: `o${line.slice(20, 30).trim()}`, size: line.slice(30, 40).trim(),
+          path: '',
+          raw: '',
+          type,
+          mode: mode.toString(8).padStart(4, '0'),
+          nlink: line.slice(11, 14).trim(),
+          uid: `o${line.slice(15, 20).trim()}`,
+          gid: `o${line.slice(20, 30).trim()}`,
+          size: line.slice(30, 40).trim(),
           mtime: `${line.slice(48, 52).trim()}-${month}-${line.slice(45, 47).trim().padStart(2, '0')}`,
-          target: '-', md5: type === 'file' ? '*' : '-', extent: ext[1],
+          target: '-',
+          md5: type === 'file' ? '*' : '-',
+          extent: ext[1],
         },
       };
       continue;
     }
-    if (line === '' && last) { finish(); continue; }
-    if (last) last.name += `\n${line}`; // a name with a newline
+    if (line === '' && last) {
+      finish();
+      continue;
+    }
+    if (last)
+      last.name += `\n${line}`; // a name with a newline
     else if (line.trim()) notes.push(`isoinfo: unparsed line ${JSON.stringify(line)}`);
   }
   finish();
@@ -272,7 +310,10 @@ export function pathTableProblems(table: PathTableEntry[], tree: Entry[] & { ext
       level[1] = 1;
       if (p.parent !== 1) problems.push(`root's parent is ${p.parent}`);
     } else {
-      if (p.parent < 1 || p.parent >= p.index) { problems.push(`${p.name}: parent ${p.parent} does not come before entry ${p.index}`); continue; }
+      if (p.parent < 1 || p.parent >= p.index) {
+        problems.push(`${p.name}: parent ${p.parent} does not come before entry ${p.index}`);
+        continue;
+      }
       pathOf[p.index] = pathOf[p.parent] === '/' ? `/${p.name}` : `${pathOf[p.parent]}/${p.name}`;
       level[p.index] = level[p.parent] + 1;
       if (level[p.index] < level[p.index - 1]) problems.push(`${pathOf[p.index]}: level ${level[p.index]} after level ${level[p.index - 1]}`);
@@ -300,7 +341,10 @@ export function isoinfoLinkGroups(entries: IsoinfoEntry[]): string[][] {
     if (e.type !== 'file' || e.size === '0') continue;
     groups.set(e.extent, [...(groups.get(e.extent) ?? []), e.raw]);
   }
-  return [...groups.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  return [...groups.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
 // ---------------------------------------------------------------- whole-file streams

@@ -6,10 +6,8 @@ import { have } from './run.js';
 export const IN_CI = process.env.CI === 'true';
 
 /** The judges kept beside the repository, in ../shared (KERNEL_ORACLE overrides). */
-export const KERNEL_ORACLE = process.env.KERNEL_ORACLE
-  ?? new URL('../../../shared/tools/kernel-oracle/kernel-oracle.sh', import.meta.url).pathname;
-export const DRIVE_ORACLE = process.env.DRIVE_ORACLE
-  ?? new URL('../../../shared/tools/drive-oracle/drive-oracle.sh', import.meta.url).pathname;
+export const KERNEL_ORACLE = process.env.KERNEL_ORACLE ?? new URL('../../../shared/tools/kernel-oracle/kernel-oracle.sh', import.meta.url).pathname;
+export const DRIVE_ORACLE = process.env.DRIVE_ORACLE ?? new URL('../../../shared/tools/drive-oracle/drive-oracle.sh', import.meta.url).pathname;
 
 const cache = new Map<string, boolean>();
 

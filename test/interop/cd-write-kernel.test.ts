@@ -42,8 +42,14 @@ t.test('the kernel mounts every session of a three-session medium', async (t) =>
   // A new medium is made on purpose, as the README's cron set-up does.
   t.equal(run(process.execPath, [bin('cd-write'), '--create', '--blank', '--dev', piped]).status, 0, 'a new blank medium');
   for (const [i, parent] of trees.entries()) {
-    const r = run('sh', ['-c', `tar -C ${shQuote(parent)} -cf - s${i + 1} | ${n} ${shQuote(bin('iso-pack'))} --prev $(${n} ${shQuote(bin('cd-msinfo'))}) | ${n} ${shQuote(bin('cd-write'))} --multi`],
-      { env: { ...ENV, CDR_DEVICE: piped } });
+    const r = run(
+      'sh',
+      [
+        '-c',
+        `tar -C ${shQuote(parent)} -cf - s${i + 1} | ${n} ${shQuote(bin('iso-pack'))} --prev $(${n} ${shQuote(bin('cd-msinfo'))}) | ${n} ${shQuote(bin('cd-write'))} --multi`,
+      ],
+      { env: { ...ENV, CDR_DEVICE: piped } },
+    );
     t.equal(r.status, 0, r.stderr);
   }
   const starts = sessionStarts(piped);

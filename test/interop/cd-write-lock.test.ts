@@ -61,7 +61,10 @@ function cdWriteLater(dev: string, stream: string, gate: string | number, extra:
   return new Promise((resolve) => {
     const wait = typeof gate === 'number' ? `sleep ${gate}` : `while [ ! -e '${gate}' ]; do sleep 0.05; done`;
     const script = `${wait}; cat '${stream}'`;
-    const p = spawn('sh', ['-c', `(${script}) | '${process.execPath}' '${join(BIN, 'cd-write.js')}' --dev '${dev}' --multi ${extra.join(' ')}`], { env: ENV, cwd: work });
+    const p = spawn('sh', ['-c', `(${script}) | '${process.execPath}' '${join(BIN, 'cd-write.js')}' --dev '${dev}' --multi ${extra.join(' ')}`], {
+      env: ENV,
+      cwd: work,
+    });
     let stderr = '';
     p.stderr.on('data', (d) => (stderr += d));
     p.on('close', (code) => resolve({ code, stderr }));
@@ -108,7 +111,10 @@ async function rounds(t: Tap.Test, dev: string, label: string, setup: (first: st
     const ifB = join(work, 'ifB.iso');
     writeFileSync(ifA, readFileSync(dev));
     writeFileSync(ifB, readFileSync(dev));
-    for (const [f, s] of [[ifA, a], [ifB, b]] as const) {
+    for (const [f, s] of [
+      [ifA, a],
+      [ifB, b],
+    ] as const) {
       const alone = node('cd-write', ['--dev', f, '--multi', s.stream]);
       t.equal(alone.status, 0, `appends alone to a copy ${alone.stderr}`);
     }
@@ -136,7 +142,9 @@ async function rounds(t: Tap.Test, dev: string, label: string, setup: (first: st
       busyRounds++;
       if (!dev.startsWith('/dev/')) t.match(loser.stderr, /\(pid \d+\)/, 'names the holder');
     }
-    const got = createHash('sha256').update(readFileSync(dev).subarray(0, readFileSync(ifA).length)).digest('hex');
+    const got = createHash('sha256')
+      .update(readFileSync(dev).subarray(0, readFileSync(ifA).length))
+      .digest('hex');
     const winner = ra.code === 0 ? { s: a, f: ifA, n: 'a' } : { s: b, f: ifB, n: 'b' };
     if (!dev.startsWith('/dev/')) t.equal(sha(dev), sha(winner.f), `${label} round ${round}: the medium is exactly the winner's append`);
     else t.equal(got, sha(winner.f), `${label} round ${round}: the device holds exactly the winner's append`);
@@ -145,7 +153,11 @@ async function rounds(t: Tap.Test, dev: string, label: string, setup: (first: st
   t.equal(busyRounds, 5, `${label}: the writers overlapped in ${busyRounds} of 5 rounds`);
   const img = asFile(dev);
   const st = status(img);
-  t.same(st.sessions.map((s) => s.start), expected.map((e) => e.start), `${label}: six sessions, one per round`);
+  t.same(
+    st.sessions.map((s) => s.start),
+    expected.map((e) => e.start),
+    `${label}: six sessions, one per round`,
+  );
   await withReader(t, 'bsdtar', () => {
     for (const [i, e] of expected.entries()) {
       const view = sessionView(img, e.start, st.sessions[i].size, e.name);
@@ -199,7 +211,11 @@ t.test('--wait: the second writer waits, then re-reads the address under the loc
   const results = [ra, rb];
   t.equal(results.filter((r) => r.code === 0).length, 1, 'one commits');
   const loser = results.find((r) => r.code !== 0)!;
-  t.match(loser.stderr, /packed for LBA \d+, medium's next writable address is \d+: run cd-msinfo again|in use by another writer/, 'the waiter finds the address moved on');
+  t.match(
+    loser.stderr,
+    /packed for LBA \d+, medium's next writable address is \d+: run cd-msinfo again|in use by another writer/,
+    'the waiter finds the address moved on',
+  );
   t.equal(status(img).sessions.length, 2);
 });
 

@@ -72,27 +72,42 @@ if (!available) {
       for (const refusal of ['refuse-stale', 'refuse-too-big', 'refuse-closed', 'refuse-no-disc']) {
         const cmds = p.get(refusal);
         t.ok(cmds, `${refusal} phase traced`);
-        t.notOk(cmds?.some((c) => c.name.startsWith('WRITE')), `${refusal}: no WRITE reached the drive`);
-        t.notOk(cmds?.some((c) => /MODE SELECT|CLOSE|SYNCHRONIZE/.test(c.name)), `${refusal}: no MODE SELECT, SYNC or CLOSE either`);
+        t.notOk(
+          cmds?.some((c) => c.name.startsWith('WRITE')),
+          `${refusal}: no WRITE reached the drive`,
+        );
+        t.notOk(
+          cmds?.some((c) => /MODE SELECT|CLOSE|SYNCHRONIZE/.test(c.name)),
+          `${refusal}: no MODE SELECT, SYNC or CLOSE either`,
+        );
       }
       for (const k of [1, 2, 3]) {
         const cmds = p.get(`burn-${k}`) ?? [];
         const writes = cmds.filter((c) => c.name.startsWith('WRITE'));
         t.ok(writes.length > 0, `burn ${k}: WRITEs`);
-        t.ok(writes.every((w) => w.status === '0'), `burn ${k}: every WRITE GOOD`);
+        t.ok(
+          writes.every((w) => w.status === '0'),
+          `burn ${k}: every WRITE GOOD`,
+        );
         const closes = cmds.filter((c) => c.name.startsWith('CLOSE'));
         t.ok(closes.length >= 1 && closes.every((c) => c.status === '0'), `burn ${k}: closed with GOOD`);
       }
       // Keep the command sequence of our burn next to cdrskin's for docs/drive-burn.md.
       if (process.env.ISOPIPE_SAVE_DRIVE_TRACES) {
-        for (const phase of ['cdrskin', 'burn-2']) writeFileSync(join(process.env.ISOPIPE_SAVE_DRIVE_TRACES, `${media}-${phase}.txt`), (p.get(phase) ?? []).map((c) => `${c.cdb}\t${c.name}\t${c.status}`).join('\n') + '\n');
+        for (const phase of ['cdrskin', 'burn-2'])
+          writeFileSync(
+            join(process.env.ISOPIPE_SAVE_DRIVE_TRACES, `${media}-${phase}.txt`),
+            (p.get(phase) ?? []).map((c) => `${c.cdb}\t${c.name}\t${c.status}`).join('\n') + '\n',
+          );
       }
     });
   }
 
   t.test('a pressed (ROM) disc is refused before any WRITE', { timeout: 300_000 }, async (t) => {
     const iso = join(work, 'rom.iso');
-    const r0 = spawnSync(process.execPath, [join(ROOT, 'bin/iso-pack.js'), '-o', iso], { input: spawnSync('tar', ['-C', join(ROOT, 'src'), '-cf', '-', 'drive']).stdout });
+    const r0 = spawnSync(process.execPath, [join(ROOT, 'bin/iso-pack.js'), '-o', iso], {
+      input: spawnSync('tar', ['-C', join(ROOT, 'src'), '-cf', '-', 'drive']).stdout,
+    });
     t.equal(r0.status, 0, r0.stderr?.toString());
     const script = join(work, 'rom.sh');
     writeFileSync(script, `#!/bin/bash\nnode bin/cd-write.js --multi dev=$DRIVE ${iso}; echo "rc=$?"\n`);

@@ -154,7 +154,12 @@ for (const media of ['cdr74', 'dvd+r', 'bdr']) {
     t.match(R('blank.toc').out, /next writable address: 0/);
     const blankJson = JSON.parse(R('blank.json').out);
     t.same([blankJson.state, blankJson.msinfo, blankJson.sessions], ['blank', null, []]);
-    t.match(R('scan').out, new RegExp(`^${R('addr').out.replace(/^.*?(\d+,\d+,\d+).*$/, '$1')}\\t/dev/sr0\\t/dev/sg\\d+\\t'CDEmu' 'CD-ROM' '1.0'\\t${blankJson.profile.replace('+', '\\+')}, blank$`));
+    t.match(
+      R('scan').out,
+      new RegExp(
+        `^${R('addr').out.replace(/^.*?(\d+,\d+,\d+).*$/, '$1')}\\t/dev/sr0\\t/dev/sg\\d+\\t'CDEmu' 'CD-ROM' '1.0'\\t${blankJson.profile.replace('+', '\\+')}, blank$`,
+      ),
+    );
 
     for (const s of ['s1', 's2']) {
       const ours = R(`${s}.ours`);
@@ -173,7 +178,10 @@ for (const media of ['cdr74', 'dvd+r', 'bdr']) {
     t.ok(last2 > 0, 'LAST of the second session is its start, not 0');
     const j = JSON.parse(R('s2.json').out);
     t.same([j.state, j.msinfo, j.sessions.length], ['appendable', R('s2.ours').out, 2]);
-    t.same(j.sessions.map((x: { volumeId: string }) => x.volumeId), ['ONE', 'TWO']);
+    t.same(
+      j.sessions.map((x: { volumeId: string }) => x.volumeId),
+      ['ONE', 'TWO'],
+    );
 
     // Closed by a session without -multi.
     t.equal(R('closed.ours').rc, 1);
@@ -228,7 +236,10 @@ t.test('a read-only disc, then an empty drive', { timeout: 900_000 }, async (t) 
   t.match(R('rom.toc').out, /profile: CD-ROM \(0x0008\)/);
   t.match(R('rom.toc').out, /state: closed/);
   t.same(ourSessions(R('rom.toc').out), xorrisoSessions(R('rom.xtoc').out), '--toc lists the session xorriso lists');
-  t.same(ourSessions(R('rom.toc').out).map((s) => s[3]), ['PRESSED']);
+  t.same(
+    ourSessions(R('rom.toc').out).map((s) => s[3]),
+    ['PRESSED'],
+  );
   for (const k of ['nodisc.ours', 'nodisc.toc']) {
     t.equal(R(k).rc, 1, k);
     t.equal(R(k).err, 'cd-msinfo: no medium in /dev/sr0', k);

@@ -83,7 +83,11 @@ for (const media of ['cdr74', 'dvd+r']) {
       t.equal(v.rc, 0, `${key}: cd-verify passes (${v.err})`);
       const lines = list(v).map((l) => JSON.parse(l) as { kind: string; sessions?: number; files?: number; problems?: number });
       const summary = lines.find((l) => l.kind === 'summary');
-      t.same(lines.filter((l) => l.kind !== 'summary'), [], `${key}: no findings`);
+      t.same(
+        lines.filter((l) => l.kind !== 'summary'),
+        [],
+        `${key}: no findings`,
+      );
       t.equal(summary?.sessions, 2, `${key}: both sessions checked`);
       t.ok((summary?.files ?? 0) > 0, `${key}: ${summary?.files} files checked by their MD5s`);
     }

@@ -36,7 +36,9 @@ function haveFiles(t: Tap.Test, files: string[], pkg: string): boolean {
 function bootCd(iso: string, marker: string, timeoutMs = 60_000, asDisk = false): Promise<string> {
   return new Promise((resolve) => {
     const drive = asDisk ? ['-drive', `file=${iso},format=raw,if=ide`, '-boot', 'c'] : ['-cdrom', iso, '-boot', 'd'];
-    const q = spawn('qemu-system-x86_64', ['-m', '128', ...drive, '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-net', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const q = spawn('qemu-system-x86_64', ['-m', '128', ...drive, '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-net', 'none'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const done = () => {
       clearTimeout(timer);
@@ -80,7 +82,10 @@ function report(iso: string): string[] {
 function isoinfoBoot(iso: string): string[] {
   const out = must('isoinfo', ['-d', '-i', iso]).toString();
   const from = out.indexOf('El Torito');
-  return out.slice(from).split('\n').map((l) => l.replace(/Bootoff .*/, 'Bootoff (LBA)').replace(/in sector \d+/, 'in sector (LBA)'));
+  return out
+    .slice(from)
+    .split('\n')
+    .map((l) => l.replace(/Bootoff .*/, 'Bootoff (LBA)').replace(/in sector \d+/, 'in sector (LBA)'));
 }
 
 t.test('BIOS no-emulation image with a boot info table, from a tar', async (t) => {
@@ -166,7 +171,7 @@ t.test('BIOS and EFI entries (-eltorito-alt-boot -e): the catalog xorriso writes
     for (let at = 32; at < 2048; at += 32) if (c[at] === 0x88 || (c[at] === 0 && c[at + 6])) c.fill(0, at + 8, at + 12);
     return c;
   };
-  t.same(catalog(ours), catalog(theirs), 'catalog bytes equal but for the images\' LBAs');
+  t.same(catalog(ours), catalog(theirs), "catalog bytes equal but for the images' LBAs");
 });
 
 /** One append (cd-msinfo | iso-merge | iso-pack ARGS | cd-write -multi) of `tar` to `medium`. */
@@ -247,8 +252,18 @@ t.test('-e efi.img (a FAT image from the tar) boots under OVMF', async (t) => {
   mkdirSync(dir, { recursive: true });
   mkdirSync(root, { recursive: true });
   writeFileSync(join(dir, 'grub.cfg'), `serial --unit=0 --speed=115200\nterminal_output serial console\necho ${EFI_MARKER}\nsleep 30\n`);
-  must('grub-mkstandalone', ['-O', 'x86_64-efi', '--install-modules=normal serial terminal echo sleep configfile test', '--modules=serial terminal echo sleep',
-    '--locales=', '--themes=', '--fonts=', '-o', join(dir, 'BOOTX64.EFI'), `boot/grub/grub.cfg=${join(dir, 'grub.cfg')}`]);
+  must('grub-mkstandalone', [
+    '-O',
+    'x86_64-efi',
+    '--install-modules=normal serial terminal echo sleep configfile test',
+    '--modules=serial terminal echo sleep',
+    '--locales=',
+    '--themes=',
+    '--fonts=',
+    '-o',
+    join(dir, 'BOOTX64.EFI'),
+    `boot/grub/grub.cfg=${join(dir, 'grub.cfg')}`,
+  ]);
   const fat = join(root, 'efiboot.img');
   writeFileSync(fat, Buffer.alloc(4 << 20));
   must('mformat', ['-i', fat, '-T', '8192', '-h', '64', '-s', '32', '::']);
@@ -261,8 +276,29 @@ t.test('-e efi.img (a FAT image from the tar) boots under OVMF', async (t) => {
   const vars = join(work, 'vars.fd');
   copyFileSync(OVMF_VARS, vars);
   const out = await new Promise<string>((resolve) => {
-    const q = spawn('qemu-system-x86_64', ['-m', '256', '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${vars}`,
-      '-cdrom', iso, '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-net', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const q = spawn(
+      'qemu-system-x86_64',
+      [
+        '-m',
+        '256',
+        '-drive',
+        `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+        '-drive',
+        `if=pflash,format=raw,file=${vars}`,
+        '-cdrom',
+        iso,
+        '-display',
+        'none',
+        '-serial',
+        'stdio',
+        '-monitor',
+        'none',
+        '-no-reboot',
+        '-net',
+        'none',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let text = '';
     const timer = setTimeout(() => q.kill('SIGKILL'), 120_000);
     q.stdout.on('data', (d: Buffer) => {
@@ -312,7 +348,10 @@ t.test('a small Linux from a tar (isolinux, the kernel, a busybox initramfs) boo
   copyFileSync(linux.vmlinuz, join(root, 'isolinux/vmlinuz'));
   copyFileSync(ISOLINUX, join(root, 'isolinux/isolinux.bin'));
   copyFileSync(LDLINUX, join(root, 'isolinux/ldlinux.c32'));
-  writeFileSync(join(root, 'isolinux/isolinux.cfg'), 'SERIAL 0 115200\nPROMPT 0\nDEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initrd.gz console=ttyS0 panic=-1 quiet\n');
+  writeFileSync(
+    join(root, 'isolinux/isolinux.cfg'),
+    'SERIAL 0 115200\nPROMPT 0\nDEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initrd.gz console=ttyS0 panic=-1 quiet\n',
+  );
   const iso = join(base, 'linux.iso');
   const r = node('iso-pack', ['-R', '-J', '-isohybrid-mbr', ISOHDPFX, ...BOOT_ARGS, '-o', iso], { input: tarOf(root) });
   t.equal(r.status, 0, r.stderr.toString());

@@ -43,14 +43,26 @@ t.test('torn head fixed: the kernel lists every session', async (t) => {
     t.equal(node('cd-msinfo', ['--dev', img]).status, 1, 'torn head found');
     t.equal(node('cd-write', ['--dev', img, '-fix']).status, 0);
     const sessions = JSON.parse(node('cd-msinfo', ['--dev', img, '--json']).stdout.toString()).sessions as { start: number }[];
-    t.same(sessions.map((s) => s.start), [32, 96, 160]);
+    t.same(
+      sessions.map((s) => s.start),
+      [32, 96, 160],
+    );
     for (const [i, s] of sessions.entries()) {
       const k = readKernel(img, `sbsector=${s.start}`, false);
-      t.ok(k.entries.some((e) => e.path === `/s${i + 1}/s${i + 1}.txt`), `kernel reads session ${i + 1} at ${s.start}`);
+      t.ok(
+        k.entries.some((e) => e.path === `/s${i + 1}/s${i + 1}.txt`),
+        `kernel reads session ${i + 1} at ${s.start}`,
+      );
     }
     const newest = readKernel(img, '', false);
-    t.ok(newest.entries.some((e) => e.path === '/s3/s3.txt'), 'and the newest by default');
+    t.ok(
+      newest.entries.some((e) => e.path === '/s3/s3.txt'),
+      'and the newest by default',
+    );
     append(img, 's4');
-    t.ok(readKernel(img, '', false).entries.some((e) => e.path === '/s4/s4.txt'), 'the next append works');
+    t.ok(
+      readKernel(img, '', false).entries.some((e) => e.path === '/s4/s4.txt'),
+      'the next append works',
+    );
   });
 });

@@ -55,7 +55,10 @@ if (registry.status !== 0 && !IN_CI) {
     t.ok(tgz, 'a tarball');
     const listing = run('tar', ['tzf', join(work, tgz!)], work).out.split('\n');
     t.ok(listing.includes('package/dist/cli/iso-pack.js'), 'dist/ is in the package');
-    t.notOk(listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/')), 'sources and tests are not');
+    t.notOk(
+      listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/')),
+      'sources and tests are not',
+    );
     const prefix = join(work, 'from-tarball');
     const i = run('npm', ['install', '-g', '--prefix', prefix, join(work, tgz!)], work);
     t.equal(i.status, 0, i.out);

@@ -39,32 +39,56 @@ if (!isoPackBuilt()) {
       ['xorriso', (f: string) => ['xorriso', ['-osirrox', 'on', '-indev', image, '-concat', 'append', '-', `/${f}`]]],
       ['7z', (f: string) => ['7z', ['x', '-so', image, f]]],
     ] as const) {
-      await t.test(`${reader} streams the contents`, async (t) => withReader(t, reader, () => {
-        for (const [file, md5] of want) {
-          const [c, args] = cmd(file);
-          let got: string;
-          try { got = md5OfCommand(c as string, args as string[]); } catch (e) { got = String((e as Error).message); }
-          t.equal(got, md5, `${reader}: md5 of ${file}`);
-        }
-      }));
+      await t.test(`${reader} streams the contents`, async (t) =>
+        withReader(t, reader, () => {
+          for (const [file, md5] of want) {
+            const [c, args] = cmd(file);
+            let got: string;
+            try {
+              got = md5OfCommand(c as string, args as string[]);
+            } catch (e) {
+              got = String((e as Error).message);
+            }
+            t.equal(got, md5, `${reader}: md5 of ${file}`);
+          }
+        }),
+      );
     }
 
-    await t.test('kernel lists it (no content hashing)', async (t) => withReader(t, 'kernel', () => {
-      const r = readKernel(image, '', false);
-      const model = models({ jolietLimit: 64, kernelDates32: gate('kernel').ok ? kernelHas32BitDates() : true }).kernel;
-      const c = compareWithModel(model, source, r.entries);
-      t.ok(isEqual(c.diff), 'the kernel shows the source tree (sizes, owners, modes, mtimes)', isEqual(c.diff) ? {} : { differences: formatDifference(c.diff) });
-      t.same([...r.notes, ...c.notes], [], 'no kernel complaint');
-    }));
+    await t.test('kernel lists it (no content hashing)', async (t) =>
+      withReader(t, 'kernel', () => {
+        const r = readKernel(image, '', false);
+        const model = models({ jolietLimit: 64, kernelDates32: gate('kernel').ok ? kernelHas32BitDates() : true }).kernel;
+        const c = compareWithModel(model, source, r.entries);
+        t.ok(
+          isEqual(c.diff),
+          'the kernel shows the source tree (sizes, owners, modes, mtimes)',
+          isEqual(c.diff) ? {} : { differences: formatDifference(c.diff) },
+        );
+        t.same([...r.notes, ...c.notes], [], 'no kernel complaint');
+      }),
+    );
 
-    await t.test('isoinfo sees the file as extents that add up', async (t) => withReader(t, 'isoinfo', () => {
-      // isoinfo prints one line per directory record; a multi-extent file has several.
-      const out = spawnSync('isoinfo', ['-R', '-l', '-i', image], { env: READER_ENV, maxBuffer: 1 << 26 }).stdout.toString();
-      const sizes = out.split('\n').filter((l) => / big\.bin $/.test(l)).map((l) => Number(l.slice(30, 40).trim()));
-      t.ok(sizes.length >= 2, `big.bin has ${sizes.length} extents`);
-      t.equal(sizes.reduce((a, b) => a + b, 0), BIG_SIZE, 'their sizes add up to the file size');
-      t.ok(sizes.slice(0, -1).every((s) => s % 2048 === 0), 'every extent but the last is whole sectors');
-    }));
+    await t.test('isoinfo sees the file as extents that add up', async (t) =>
+      withReader(t, 'isoinfo', () => {
+        // isoinfo prints one line per directory record; a multi-extent file has several.
+        const out = spawnSync('isoinfo', ['-R', '-l', '-i', image], { env: READER_ENV, maxBuffer: 1 << 26 }).stdout.toString();
+        const sizes = out
+          .split('\n')
+          .filter((l) => / big\.bin $/.test(l))
+          .map((l) => Number(l.slice(30, 40).trim()));
+        t.ok(sizes.length >= 2, `big.bin has ${sizes.length} extents`);
+        t.equal(
+          sizes.reduce((a, b) => a + b, 0),
+          BIG_SIZE,
+          'their sizes add up to the file size',
+        );
+        t.ok(
+          sizes.slice(0, -1).every((s) => s % 2048 === 0),
+          'every extent but the last is whole sectors',
+        );
+      }),
+    );
     rmSync(image, { force: true });
   });
 }

@@ -44,7 +44,12 @@ function build(src: string): void {
   linkSync(join(src, 'hl/b/short'), join(src, `hl/${LONG}`));
   file('a/f', 'linked across directories\n');
   linkSync(join(src, 'a/f'), join(src, 'b/g'));
-  for (const [name, kind, ma, mi] of [['nvme0n1', 'b', 259, 0], ['loop300', 'b', 7, 300], ['sda1', 'b', 8, 1], ['max', 'c', 4095, 1048575]] as const) {
+  for (const [name, kind, ma, mi] of [
+    ['nvme0n1', 'b', 259, 0],
+    ['loop300', 'b', 7, 300],
+    ['sda1', 'b', 8, 1],
+    ['max', 'c', 4095, 1048575],
+  ] as const) {
     const r = spawnSync('mknod', [join(src, 'dev', name), kind, String(ma), String(mi)]);
     if (r.status !== 0) throw new Error(`mknod: ${r.stderr}`);
   }
@@ -71,48 +76,63 @@ function main() {
   if (cp.status !== 0) throw new Error(cp.stderr);
   const expected = listDir(full);
   const groups = linkGroups(full);
-  t.same(groups.map((g) => g.length), [2, 2], 'the copy keeps both hard-link groups');
+  t.same(
+    groups.map((g) => g.length),
+    [2, 2],
+    'the copy keeps both hard-link groups',
+  );
   const base = { jolietLimit: 64, kernelDates32: gate('kernel').ok ? kernelHas32BitDates() : true };
 
   for (const format of ['gnu', 'bsdtar'] as TarFormat[]) {
-    t.test(`${format} tar | iso-pack, then iso-merge appends a session`, async (t) => withReader(t, format === 'bsdtar' ? 'bsdtar' : 'tar', async () => {
-      const medium = join(work, `${format}.iso`);
-      const [cmd, args] = tarCommand(src, format);
-      const s1 = sh(`${[cmd, ...args].map(q).join(' ')} | ${tool('iso-pack')} --prev 0,32 | ${tool('cd-write')} --create --dev ${q(medium)} --multi`);
-      t.equal(s1.status, 0, `session 1 written ${s1.stderr}`);
-      t.match(s1.stderr, /2 device node\(s\) with a minor number above 255/, 'iso-pack says which devices bsdtar and xorriso cannot recreate');
-      t.match(s1.stderr, /left out of it \(paths over 240 bytes/, 'and that Joliet left paths out');
-      const s2 = sh([
-        `prev=$(${tool('cd-msinfo')} --dev ${q(medium)})`,
-        `tar -C ${q(added)} --format=gnu -cf - newfile | ${tool('iso-merge')} --dev ${q(medium)} | ${tool('iso-pack')} --prev "$prev" | ${tool('cd-write')} --dev ${q(medium)} --multi`,
-      ].join(' && '));
-      t.equal(s2.status, 0, `session 2 appended ${s2.stderr}`);
-      t.notMatch(s2.stderr, /continuation area after their data/, 'no name of the carried group needs its CE after the data');
+    t.test(`${format} tar | iso-pack, then iso-merge appends a session`, async (t) =>
+      withReader(t, format === 'bsdtar' ? 'bsdtar' : 'tar', async () => {
+        const medium = join(work, `${format}.iso`);
+        const [cmd, args] = tarCommand(src, format);
+        const s1 = sh(`${[cmd, ...args].map(q).join(' ')} | ${tool('iso-pack')} --prev 0,32 | ${tool('cd-write')} --create --dev ${q(medium)} --multi`);
+        t.equal(s1.status, 0, `session 1 written ${s1.stderr}`);
+        t.match(s1.stderr, /2 device node\(s\) with a minor number above 255/, 'iso-pack says which devices bsdtar and xorriso cannot recreate');
+        t.match(s1.stderr, /left out of it \(paths over 240 bytes/, 'and that Joliet left paths out');
+        const s2 = sh(
+          [
+            `prev=$(${tool('cd-msinfo')} --dev ${q(medium)})`,
+            `tar -C ${q(added)} --format=gnu -cf - newfile | ${tool('iso-merge')} --dev ${q(medium)} | ${tool('iso-pack')} --prev "$prev" | ${tool('cd-write')} --dev ${q(medium)} --multi`,
+          ].join(' && '),
+        );
+        t.equal(s2.status, 0, `session 2 appended ${s2.stderr}`);
+        t.notMatch(s2.stderr, /continuation area after their data/, 'no name of the carried group needs its CE after the data');
 
-      const results = await judge(t, medium, work, expected, groups, base);
-      const b = results.get('bsdtar');
-      if (b) {
-        t.ok(b.linkGroups?.some((g) => g.includes(`/hl/${LONG}`) && g.includes('/hl/b/short')),
-          'bsdtar restores the long-named group as links (its data follows the metadata)');
-        t.ok(b.entries.some((e) => e.path === '/dev/nvme0n1' && e.target === '259:0'), 'bsdtar recreates 259:0');
-      }
-      await t.test('cd-verify: the medium, and the tar against the newest session', async (t) => {
-        const tar = sh(`tar -C ${q(full)} --format=pax -cf - .`).stdout;
-        const v = sh(`${tool('cd-verify')} --dev ${q(medium)}`, tar);
-        t.equal(v.status, 0, `cd-verify finds nothing ${v.stdout.toString()} ${v.stderr}`);
-      });
-    }));
+        const results = await judge(t, medium, work, expected, groups, base);
+        const b = results.get('bsdtar');
+        if (b) {
+          t.ok(
+            b.linkGroups?.some((g) => g.includes(`/hl/${LONG}`) && g.includes('/hl/b/short')),
+            'bsdtar restores the long-named group as links (its data follows the metadata)',
+          );
+          t.ok(
+            b.entries.some((e) => e.path === '/dev/nvme0n1' && e.target === '259:0'),
+            'bsdtar recreates 259:0',
+          );
+        }
+        await t.test('cd-verify: the medium, and the tar against the newest session', async (t) => {
+          const tar = sh(`tar -C ${q(full)} --format=pax -cf - .`).stdout;
+          const v = sh(`${tool('cd-verify')} --dev ${q(medium)}`, tar);
+          t.equal(v.status, 0, `cd-verify finds nothing ${v.stdout.toString()} ${v.stderr}`);
+        });
+      }),
+    );
   }
 
-  t.test('xorriso -as mkisofs -R -J of the same tree: cd-verify finds nothing', async (t) => withReader(t, 'xorriso', async () => {
-    const image = join(work, 'xorriso.iso');
-    const x = sh(`xorriso -as mkisofs -R -J -o ${q(image)} ${q(full)}`);
-    t.equal(x.status, 0, x.stderr);
-    t.match(x.stderr, /larger than 240/, 'xorriso leaves the deep paths out of Joliet');
-    const tar = sh(`tar -C ${q(full)} --format=pax -cf - .`).stdout;
-    const v = sh(`${tool('cd-verify')} --dev ${q(image)}`, tar);
-    t.equal(v.status, 0, `cd-verify finds nothing ${v.stdout.toString()} ${v.stderr}`);
-  }));
+  t.test('xorriso -as mkisofs -R -J of the same tree: cd-verify finds nothing', async (t) =>
+    withReader(t, 'xorriso', async () => {
+      const image = join(work, 'xorriso.iso');
+      const x = sh(`xorriso -as mkisofs -R -J -o ${q(image)} ${q(full)}`);
+      t.equal(x.status, 0, x.stderr);
+      t.match(x.stderr, /larger than 240/, 'xorriso leaves the deep paths out of Joliet');
+      const tar = sh(`tar -C ${q(full)} --format=pax -cf - .`).stdout;
+      const v = sh(`${tool('cd-verify')} --dev ${q(image)}`, tar);
+      t.equal(v.status, 0, `cd-verify finds nothing ${v.stdout.toString()} ${v.stderr}`);
+    }),
+  );
 }
 
 if (!isoPackBuilt()) {

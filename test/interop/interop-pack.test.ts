@@ -10,8 +10,16 @@ import { isoPackBuilt, packPipeline } from '../helpers/isopack.js';
 import { formatDifference, isEqual, listDir, unescapeName, type Entry } from '../helpers/listing.js';
 import { compareWithModel, models, relevantNotes, type ModelOptions } from '../helpers/model.js';
 import {
-  isoinfoLinkGroups, kernelHas32BitDates, linkGroups, pathTableProblems, read7z, readBsdtar, readIsoinfo, readIsoinfoPathTable,
-  readKernel, readXorriso,
+  isoinfoLinkGroups,
+  kernelHas32BitDates,
+  linkGroups,
+  pathTableProblems,
+  read7z,
+  readBsdtar,
+  readIsoinfo,
+  readIsoinfoPathTable,
+  readKernel,
+  readXorriso,
   type ReaderResult,
 } from '../helpers/readers.js';
 import { IN_CI, gate, withReader } from '../helpers/skip.js';
@@ -42,24 +50,29 @@ async function judge(t: Test, image: string, source: Entry[], sourceGroups: stri
   for (const check of CHECKS) {
     if (only && !only.includes(check.reader)) continue;
     const model = all[check.reader];
-    await t.test(model.name, async (t) => withReader(t, check.gate, () => {
-      const r = check.read(image);
-      const c = compareWithModel(model, source, r.entries);
-      const same = isEqual(c.diff);
-      t.ok(same, `${model.name} shows the source tree (${c.expected.length} entries expected, ${c.found.length} listed)`,
-        same ? {} : { differences: formatDifference(c.diff) });
-      t.same([...relevantNotes(r.notes, c.ignored), ...c.notes], [], `${model.name} reports no problem`);
-      if (r.linkGroups && model.links === 'subset') {
-        const wrong = r.linkGroups.filter((g) => !sourceGroups.some((s) => g.every((p) => s.includes(p))));
-        t.same(wrong, [], `${model.name}: every hard-link group it restores is part of a source group`);
-      } else if (r.linkGroups) {
-        t.same(r.linkGroups, sourceGroups, `${model.name}: hard-link groups as in the source`);
-      }
-      if (check.reader === 'isoinfo') {
-        const nonEmpty = sourceGroups.filter((g) => source.find((e) => e.path === g[0])?.size !== '0');
-        t.same(isoinfoLinkGroups(r.entries as never), nonEmpty, 'isoinfo: hard links share one extent');
-      }
-    }));
+    await t.test(model.name, async (t) =>
+      withReader(t, check.gate, () => {
+        const r = check.read(image);
+        const c = compareWithModel(model, source, r.entries);
+        const same = isEqual(c.diff);
+        t.ok(
+          same,
+          `${model.name} shows the source tree (${c.expected.length} entries expected, ${c.found.length} listed)`,
+          same ? {} : { differences: formatDifference(c.diff) },
+        );
+        t.same([...relevantNotes(r.notes, c.ignored), ...c.notes], [], `${model.name} reports no problem`);
+        if (r.linkGroups && model.links === 'subset') {
+          const wrong = r.linkGroups.filter((g) => !sourceGroups.some((s) => g.every((p) => s.includes(p))));
+          t.same(wrong, [], `${model.name}: every hard-link group it restores is part of a source group`);
+        } else if (r.linkGroups) {
+          t.same(r.linkGroups, sourceGroups, `${model.name}: hard-link groups as in the source`);
+        }
+        if (check.reader === 'isoinfo') {
+          const nonEmpty = sourceGroups.filter((g) => source.find((e) => e.path === g[0])?.size !== '0');
+          t.same(isoinfoLinkGroups(r.entries as never), nonEmpty, 'isoinfo: hard links share one extent');
+        }
+      }),
+    );
   }
 }
 
@@ -89,13 +102,33 @@ function main() {
 
   t.test('the fixture covers issue 3', async (t) => {
     const names = source.map((e) => Buffer.from(e.path.slice(e.path.lastIndexOf('/') + 1)).length);
-    t.ok(names.some((n) => n >= 240 && n <= 250), 'names of 240-250 bytes');
-    t.ok(source.some((e) => /[\u{10000}-\u{10ffff}]/u.test(e.path)), 'a name outside the BMP');
-    t.ok(source.some((e) => e.path.split('/').length >= 14), '12 levels below a top directory');
-    for (const type of ['symlink', 'fifo', 'chr', 'blk']) t.ok(source.some((e) => e.type === type), `a ${type}`);
-    for (const mode of ['4755', '2755', '1777', '0751']) t.ok(source.some((e) => e.mode === mode), `mode ${mode}`);
+    t.ok(
+      names.some((n) => n >= 240 && n <= 250),
+      'names of 240-250 bytes',
+    );
+    t.ok(
+      source.some((e) => /[\u{10000}-\u{10ffff}]/u.test(e.path)),
+      'a name outside the BMP',
+    );
+    t.ok(
+      source.some((e) => e.path.split('/').length >= 14),
+      '12 levels below a top directory',
+    );
+    for (const type of ['symlink', 'fifo', 'chr', 'blk'])
+      t.ok(
+        source.some((e) => e.type === type),
+        `a ${type}`,
+      );
+    for (const mode of ['4755', '2755', '1777', '0751'])
+      t.ok(
+        source.some((e) => e.mode === mode),
+        `mode ${mode}`,
+      );
     t.ok(source.some((e) => Number(e.mtime) < 0) && source.some((e) => Number(e.mtime) > 2 ** 31), 'mtimes before 1970 and after 2038');
-    t.ok(groups.some((g) => g.length >= 3), 'a hard-link group of three or more');
+    t.ok(
+      groups.some((g) => g.length >= 3),
+      'a hard-link group of three or more',
+    );
   });
 
   for (const format of TAR_FORMATS) {
@@ -107,13 +140,15 @@ function main() {
         t.equal(r.status, 0, `iso-pack exits 0 ${r.stderr.trim()}`);
         if (r.status !== 0) return;
         await judge(t, image, asTarHolds(source, src, format as TarFormat), groups, base);
-        await t.test('isoinfo: the L path tables agree with the directory trees', async (t) => withReader(t, 'isoinfo', () => {
-          for (const joliet of [false, true]) {
-            const table = readIsoinfoPathTable(image, joliet);
-            const tree = readIsoinfo(image, joliet ? 'J' : 'plain', false).entries;
-            t.same(pathTableProblems(table, tree, !joliet), [], `${joliet ? 'Joliet' : 'ISO 9660'} path table: ${table.length} directories`);
-          }
-        }));
+        await t.test('isoinfo: the L path tables agree with the directory trees', async (t) =>
+          withReader(t, 'isoinfo', () => {
+            for (const joliet of [false, true]) {
+              const table = readIsoinfoPathTable(image, joliet);
+              const tree = readIsoinfo(image, joliet ? 'J' : 'plain', false).entries;
+              t.same(pathTableProblems(table, tree, !joliet), [], `${joliet ? 'Joliet' : 'ISO 9660'} path table: ${table.length} directories`);
+            }
+          }),
+        );
         rmSync(image, { force: true });
       });
     });
@@ -138,14 +173,16 @@ function main() {
     t.equal(r.status, 0, `iso-pack exits 0 ${r.stderr.trim()}`);
     if (r.status !== 0) return;
     await judge(t, image, mixed, linkGroups(dir), base, ['kernel', 'xorriso', 'isoinfo']);
-    await t.test('bsdtar', async (t) => withReader(t, 'bsdtar', async () => {
-      const b = readBsdtar(image, work);
-      if (b.notes.length) {
-        t.match(r.stderr, /libarchive|bsdtar/, `bsdtar refuses the image (${b.notes[0]}), and iso-pack warned about it`);
-      } else {
-        await judge(t, image, mixed, linkGroups(dir), base, ['bsdtar']);
-      }
-    }));
+    await t.test('bsdtar', async (t) =>
+      withReader(t, 'bsdtar', async () => {
+        const b = readBsdtar(image, work);
+        if (b.notes.length) {
+          t.match(r.stderr, /libarchive|bsdtar/, `bsdtar refuses the image (${b.notes[0]}), and iso-pack warned about it`);
+        } else {
+          await judge(t, image, mixed, linkGroups(dir), base, ['bsdtar']);
+        }
+      }),
+    );
     rmSync(image, { force: true });
   });
 

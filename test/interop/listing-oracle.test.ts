@@ -18,7 +18,10 @@ if (process.getuid?.() !== 0) {
   if (IN_CI) t.fail('the interop fixture needs root (CI runs as root)');
   else t.pass('the interop fixture needs root', { skip: 'not root' });
 } else {
-  for (const [name, build] of [['fixture', buildFixture], ['mixed links', buildMixedLinkFixture]] as const) {
+  for (const [name, build] of [
+    ['fixture', buildFixture],
+    ['mixed links', buildMixedLinkFixture],
+  ] as const) {
     t.test(`listDir equals kernel-oracle --list-dir: ${name}`, async (t) => {
       if (!needs(t, KERNEL_ORACLE)) return;
       const dir = join(work, name.replace(/\W/g, ''));
@@ -27,7 +30,14 @@ if (process.getuid?.() !== 0) {
       const theirs = run(KERNEL_ORACLE, ['--list-dir', dir], { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
       t.equal(theirs.status, 0, theirs.stderr);
       const ours = listDir(dir).map(formatEntry);
-      t.same(ours, theirs.stdout.toString('utf8').split('\n').filter((l) => l !== ''), `${ours.length} entries, line for line`);
+      t.same(
+        ours,
+        theirs.stdout
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+        `${ours.length} entries, line for line`,
+      );
     });
   }
 }

@@ -16,7 +16,11 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 const SIZE = 4 * 1024 ** 3 + 1024 ** 2 + 123; // two sections, the second not whole sectors
 const SECTION = 0xfffff800;
-const MARKS = [[0, 'start'], [SECTION - 3, 'boundary'], [SIZE - 3, 'end']] as const;
+const MARKS = [
+  [0, 'start'],
+  [SECTION - 3, 'boundary'],
+  [SIZE - 3, 'end'],
+] as const;
 const src = join(work, 'src');
 const medium = join(work, 'big.iso');
 mkdirSync(src);

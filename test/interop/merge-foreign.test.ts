@@ -3,10 +3,35 @@
 // directories and multi-extent files into the new session, and --mirror must reuse their
 // extents.
 import t from 'tap';
-import { chmodSync, chownSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendSession, describe, type Field, type HostEntry, hostListing, hostTree, kernelComparable, kernelListing, linkGroups, md5 } from '../helpers/merge.js';
+import {
+  appendSession,
+  describe,
+  type Field,
+  type HostEntry,
+  hostListing,
+  hostTree,
+  kernelComparable,
+  kernelListing,
+  linkGroups,
+  md5,
+} from '../helpers/merge.js';
 import { must, node, tarOf } from '../helpers/run.js';
 import { KERNEL_ORACLE, needs } from '../helpers/skip.js';
 
@@ -65,7 +90,11 @@ function expectUnion(): Map<string, HostEntry> {
 
 function same(t: Tap.Test, got: Map<string, HostEntry> | null, want: Map<string, HostEntry>, what: string) {
   if (!got) return;
-  t.strictSame(describe(got, FIELDS, (p) => p !== ''), describe(want, FIELDS, (p) => p !== ''), `${what}: every entry`);
+  t.strictSame(
+    describe(got, FIELDS, (p) => p !== ''),
+    describe(want, FIELDS, (p) => p !== ''),
+    `${what}: every entry`,
+  );
   t.strictSame(linkGroups(got), linkGroups(want), `${what}: hard-link groups`);
 }
 
@@ -109,7 +138,11 @@ t.test('a medium begun by genisoimage (relocated deep directories)', async (t) =
   t.equal(r.status, 0, r.stderr);
   const got = bsdtarTree(t, medium, 'g');
   same(t, got, expectUnion(), 'bsdtar');
-  if (got) t.notOk([...got.keys()].some((p) => /rr_moved/i.test(p)), 'no relocation directory');
+  if (got)
+    t.notOk(
+      [...got.keys()].some((p) => /rr_moved/i.test(p)),
+      'no relocation directory',
+    );
 });
 
 t.test('a multi-extent file of an old session stays one file', async (t) => {
@@ -149,6 +182,9 @@ t.test('a multi-extent file of an old session stays one file', async (t) => {
   }
   if (needs(t, KERNEL_ORACLE)) {
     const k = kernelListing(medium);
-    t.ok(k.lines.some((l) => l.startsWith('/x1\tfile\t') && l.includes('\t2148\t')), 'kernel: x1 of 2148 bytes');
+    t.ok(
+      k.lines.some((l) => l.startsWith('/x1\tfile\t') && l.includes('\t2148\t')),
+      'kernel: x1 of 2148 bytes',
+    );
   }
 });

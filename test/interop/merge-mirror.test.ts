@@ -5,10 +5,35 @@
 // only. At the end every older session must still show its own moment (kernel sbsector=,
 // xorriso -load sbsector, iso-merge --data --session N — the last equal to the tar).
 import t from 'tap';
-import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendSession, describe, type Field, type HostEntry, hostListing, hostTree, kernelComparable, kernelListingAsync, linkGroups, sessionStarts, untar } from '../helpers/merge.js';
+import {
+  appendSession,
+  describe,
+  type Field,
+  type HostEntry,
+  hostListing,
+  hostTree,
+  kernelComparable,
+  kernelListingAsync,
+  linkGroups,
+  sessionStarts,
+  untar,
+} from '../helpers/merge.js';
 import { must, node, run, tarOf } from '../helpers/run.js';
 import { KERNEL_ORACLE, needs } from '../helpers/skip.js';
 
@@ -207,7 +232,11 @@ t.test('every older session still shows its own moment', async (t) => {
       // kernel refuses Rock Ridge continuation areas past that size when it mounts the
       // session by sbsector=, so the file whose long name lives in a CE is not listed.
       const long = (l: string) => l.startsWith('/' + LONG.slice(0, 20));
-      t.strictSame(kernelComparable(got[j].lines).filter((l) => !long(l)), m.kernel!.filter((l) => !long(l)), `session ${i + j + 1} via the kernel (sbsector=${m.start})`);
+      t.strictSame(
+        kernelComparable(got[j].lines).filter((l) => !long(l)),
+        m.kernel!.filter((l) => !long(l)),
+        `session ${i + j + 1} via the kernel (sbsector=${m.start})`,
+      );
       t.ok(got[j].lines.some(long), 'the long-named file via sbsector=', { todo: 'session-relative volume size vs the kernel CE check (DESIGN §5)' });
     });
   }

@@ -105,7 +105,16 @@ t.test('a session xorriso wrote with -zisofs: appended to, restored, verified', 
   const size1 = statSync(medium).size;
   const add = join(work, 'add');
   put(add, 'added.txt', Buffer.from('added by isopipe\n'));
-  const r = run('bash', ['-o', 'pipefail', '-c', `prev=$(${cmd('cd-msinfo')} --dev ${q(medium)}) && ${cmd('iso-merge')} --dev ${q(medium)} | ${cmd('iso-pack')} -q --md5 --prev "$prev" | ${cmd('cd-write')} --dev ${q(medium)} --multi`], { input: tarOf(add) });
+  const r = run(
+    'bash',
+    [
+      '-o',
+      'pipefail',
+      '-c',
+      `prev=$(${cmd('cd-msinfo')} --dev ${q(medium)}) && ${cmd('iso-merge')} --dev ${q(medium)} | ${cmd('iso-pack')} -q --md5 --prev "$prev" | ${cmd('cd-write')} --dev ${q(medium)} --multi`,
+    ],
+    { input: tarOf(add) },
+  );
   t.equal(r.status, 0, r.stderr);
   const grown = statSync(medium).size - size1;
   t.ok(grown <= 256 * 1024, `the medium grew by ${grown} bytes: metadata only`);
@@ -127,7 +136,11 @@ t.test('a session xorriso wrote with -zisofs: appended to, restored, verified', 
   if (needs(t, KERNEL_ORACLE)) {
     const k = kernelListing(medium);
     t.equal(k.status, 0, k.stderr);
-    for (const [path, m] of want) t.ok(k.lines.some((l) => l.startsWith(`/${path}\t`) && l.endsWith(`\t${m}`)), `kernel: ${path}`);
+    for (const [path, m] of want)
+      t.ok(
+        k.lines.some((l) => l.startsWith(`/${path}\t`) && l.endsWith(`\t${m}`)),
+        `kernel: ${path}`,
+      );
   }
 });
 
@@ -137,7 +150,16 @@ t.test('a -z append grows the medium by about the compressed size', async (t) =>
   const bigText = text(400_000, 3); // about 9 MB, a few hundred KB compressed
   const add = join(work, 'grow-src');
   put(add, 'big.log', bigText);
-  const r = run('bash', ['-o', 'pipefail', '-c', `prev=$(${cmd('cd-msinfo')} --dev ${q(medium)}) && ${cmd('iso-pack')} -q -z --prev "$prev" | ${cmd('cd-write')} --dev ${q(medium)} --multi`], { input: tarOf(add) });
+  const r = run(
+    'bash',
+    [
+      '-o',
+      'pipefail',
+      '-c',
+      `prev=$(${cmd('cd-msinfo')} --dev ${q(medium)}) && ${cmd('iso-pack')} -q -z --prev "$prev" | ${cmd('cd-write')} --dev ${q(medium)} --multi`,
+    ],
+    { input: tarOf(add) },
+  );
   t.equal(r.status, 0, r.stderr);
   const img = Image.open(medium);
   let stored = 0;
