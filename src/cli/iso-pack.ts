@@ -1,8 +1,9 @@
 // iso-pack: a tar stream on stdin -> one ISO 9660 session (Rock Ridge + Joliet) on stdout.
-import { fstatSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { JOLIET_LONG_MAX, JOLIET_MAX } from '../iso9660/joliet-names.js';
 import { FileChecksums } from '../pack/md5.js';
+import type { SessionLayout } from '../pack/layout.js';
 import { Packer } from '../pack/packer.js';
 import type { ZisofsOptions } from '../pack/zisofs-writer.js';
 import { bootPlan } from './boot-options.js';
@@ -40,10 +41,12 @@ const HELP = `Usage: iso-pack [OPTIONS] < archive.tar > session
 Turn a tar stream into one ISO 9660 session with Rock Ridge and Joliet.
 
 Output: -o FILE, or a stdout that is a regular file or block device, gets a plain
-ISO image; a stdout that is a pipe gets the head-last stream for cd-write.
+ISO image; a stdout that is a pipe gets the head-last stream for cd-write, or with
+-o - a plain image in LBA order (the tar is then read twice: stdin must be a file).
 Options are spelled as mkisofs spells them, with one dash or two.
 
-  -o FILE               write a plain image to FILE
+  -o FILE               write a plain image to FILE; -o -: to stdout, even a pipe
+                        (for cd-write on a drive, wodim -, dd; reads a tar file twice)
   -C, -prev LAST,NEXT   lay the session out for LBA NEXT (from cd-msinfo)
   -M, -prev-session DEV show the files of DEV's newest session too (as iso-merge does);
                         needs -C
@@ -161,72 +164,91 @@ async function main(): Promise<void> {
   // Where the bytes go decides the form (man iso-pack, docs/stream-format.md); -print-size writes nothing.
   const outPath = lastOf(args, 'o');
   if (isatty(0)) throw new UsageError('no tar on stdin (a terminal): pipe one in, as in tar c DIR | iso-pack ...');
+  // -o -: a plain image on stdout, in LBA order even to a pipe.
+  const plainOut = outPath === '-';
   let fd = 1;
   let outFile: OutputFile | null = null;
   if (printSize) {
     if (outPath !== undefined) throw new UsageError('-print-size writes nothing: leave out -o');
-  } else if (outPath !== undefined) {
+  } else if (outPath !== undefined && !plainOut) {
     outFile = openOutputFile(outPath); // read back by --md5's second pass
     fd = outFile.fd;
   } else if (isatty(1)) {
     throw new UsageError('refusing to write an image to a terminal: use -o FILE or a pipe');
   }
-  let out: SessionOutput;
-  if (printSize) out = countingOutput();
-  else {
-    const st = fstatSync(fd);
-    out = new SessionOutput(fd, start, !(st.isFile() || st.isBlockDevice()));
+  const seekable = (n: number) => {
+    const st = fstatSync(n);
+    return st.isFile() || st.isBlockDevice();
+  };
+  const inOrder = !printSize && plainOut && !seekable(fd);
+  if (inOrder) {
+    // The head comes first in LBA order but is known only once the tar has ended: a first
+    // read lays the session out (as -print-size does), a second one writes it.
+    if (!fstatSync(0).isFile())
+      throw new UsageError('-o - to a pipe writes the image in LBA order, reading the tar twice: stdin must be a tar file (< FILE.tar)');
+    if (has(args, 'md5'))
+      throw new UsageError(
+        '--md5 with -o - to a pipe: the checksums cover the head, which goes out first; write to a file (-o FILE), or leave out -o - for the head-last stream, which cd-write seals',
+      );
   }
-  const packer = new Packer(
-    {
-      start,
-      joliet: !has(args, 'no-joliet'),
-      jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
-      rationalize: has(args, 'r'),
-      identity,
-      excludes: excludes.map(bytes),
-      holdBackLimit: holdBackMiB * 1024 * 1024,
-      impliedDate: Math.floor(date),
-      checksums: has(args, 'md5') ? new FileChecksums() : undefined,
-      zisofs,
-      boot,
-    },
-    out,
-  );
-  const progress = !printSize && !quiet && wantProgress(verbose) ? inputProgress() : null;
-  const input: { compression?: Compression | null } = {};
-  let merge: MergeFeed | null = null;
-  try {
-    let sink: TarSink = overrides ? new OverrideSink(packer, overrides) : packer;
-    if (mergeDev !== undefined) {
-      merge = mergeFeed(mergeDev, sink);
-      sink = merge.sink;
-    }
-    const parser = new TarParser(sink);
-    let read = 0;
-    for (const chunk of tarChunks(0, input)) {
-      if (read === 0 && input.compression) progress?.unknownTotal(`${input.compression} input: size unknown`);
-      read += chunk.length;
-      parser.push(chunk);
-      progress?.update(read, `${packer.counts.files} files`);
-    }
-    parser.end();
-    merge?.finish();
+  /** One read of the tar into a packer writing to `out`; `pass` names it in the progress line. */
+  const pack = (out: SessionOutput, input: number, progress: Progress | null, pass = ''): Packed => {
+    const packer = new Packer(
+      {
+        start,
+        joliet: !has(args, 'no-joliet'),
+        jolietMax: has(args, 'joliet-long') ? JOLIET_LONG_MAX : JOLIET_MAX,
+        rationalize: has(args, 'r'),
+        identity,
+        excludes: excludes.map(bytes),
+        holdBackLimit: holdBackMiB * 1024 * 1024,
+        impliedDate: Math.floor(date),
+        checksums: has(args, 'md5') ? new FileChecksums() : undefined,
+        zisofs,
+        boot,
+      },
+      out,
+    );
+    const parser = readTar(input, overrides ? new OverrideSink(packer, overrides) : packer, mergeDev, progress, () => `${packer.counts.files} files${pass}`);
     // iso-merge --mirror found the newest session's tree unchanged (a pax global header at
     // the end of its tar): flag the stream so that cd-write writes no session
     // (docs/stream-format.md). Not a plain image, nor a tree -m has cut.
     const unchanged = !printSize && isUnchanged(parser.globalRecords) && packer.counts.excluded === 0 && out.markUnchanged();
     if (volid === undefined && packer.label) identity.volumeId = packer.label;
-    const layout = packer.finish();
-    const sectors = layout.end - start;
+    return { packer, layout: packer.finish(), unchanged };
+  };
+  const showProgress = !printSize && !quiet && wantProgress(verbose);
+  let progress = showProgress ? inputProgress() : null;
+  try {
+    let out: SessionOutput;
+    let run: Packed;
     if (printSize) {
+      const { layout } = pack(countingOutput(), 0, null);
       // As mkisofs -print-size: the number alone on stdout, genisoimage's line on stderr.
-      if (!quiet) say(`Total extents scheduled to be written = ${sectors}\n`);
-      writeAll(1, Buffer.from(`${sectors}\n`));
+      if (!quiet) say(`Total extents scheduled to be written = ${layout.sectors}\n`);
+      writeAll(1, Buffer.from(`${layout.sectors}\n`));
       return;
     }
-    for (const b of layout.body()) out.append(b);
-    out.finish(layout.head(), sectors);
+    if (inOrder) {
+      const head = pack(countingOutput(), 0, progress, ' (first read: laying out)').layout.head();
+      progress?.clear();
+      out = new SessionOutput(fd, start, { kind: 'in-order', head });
+      const again = openSync('/proc/self/fd/0', 'r');
+      progress = showProgress ? inputProgress() : null;
+      try {
+        run = pack(out, again, progress, ' (second read: writing)');
+      } finally {
+        closeSync(again);
+      }
+      // Before the metadata goes out: an image cut short is refused by every reader and by cd-write.
+      if (!run.layout.head().equals(head)) throw new Error('the tar on stdin changed between its two reads: the image is left incomplete');
+    } else {
+      out = new SessionOutput(fd, start, { kind: seekable(fd) ? 'plain' : 'stream' });
+      run = pack(out, 0, progress);
+    }
+    const { packer, layout, unchanged } = run;
+    const sectors = layout.sectors;
+    layout.write(out);
     progress?.clear();
     if (!quiet) for (const w of packer.warnings) messageLine(`${TOOL}: warning: ${w}`);
     if (verbose)
@@ -240,6 +262,35 @@ async function main(): Promise<void> {
     progress?.clear();
     outFile?.abandon();
     throw err;
+  }
+}
+
+interface Packed {
+  packer: Packer;
+  layout: SessionLayout;
+  unchanged: boolean;
+}
+
+/** Reads the tar on `fd` into `sink`, through iso-merge's engine first under -M. */
+function readTar(fd: number, sink: TarSink, mergeDev: string | undefined, progress: Progress | null, detail: () => string): TarParser {
+  let merge: MergeFeed | null = null;
+  const input: { compression?: Compression | null } = {};
+  try {
+    if (mergeDev !== undefined) {
+      merge = mergeFeed(mergeDev, sink);
+      sink = merge.sink;
+    }
+    const parser = new TarParser(sink);
+    let read = 0;
+    for (const chunk of tarChunks(fd, input)) {
+      if (read === 0 && input.compression) progress?.unknownTotal(`${input.compression} input: size unknown`);
+      read += chunk.length;
+      parser.push(chunk);
+      progress?.update(read, detail());
+    }
+    parser.end();
+    merge?.finish();
+    return parser;
   } finally {
     merge?.close();
   }
@@ -317,9 +368,9 @@ class OverrideSink implements TarSink {
   }
 }
 
-/** -print-size: the packer runs as usual, but the bytes go nowhere. */
+/** -print-size and the first read of -o - to a pipe: the packer runs as usual, but the bytes go nowhere. */
 function countingOutput(): SessionOutput {
-  const nothing = { append() {}, appendZeros() {}, finish() {} };
+  const nothing = { append() {}, appendZeros() {}, finish() {}, markUnchanged: () => false };
   return nothing as unknown as SessionOutput;
 }
 

@@ -14,7 +14,7 @@
 // and mtime at the same path), symlink targets, device numbers, hard-link groups, and no old
 // entry left out. atime and ctime are not compared.
 import { createHash, type Hash } from 'node:crypto';
-import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { fileNeedsContinuation } from '../iso9660/record-budget.js';
 import type { TarEntry } from '../tar/parser.js';
 import { type OldEntry, type OldTree, Seen } from './old-tree.js';
 
@@ -221,7 +221,7 @@ export class Mirror {
    *  name lets its new record stay without a continuation area (DESIGN §3). */
   private worthHashing(e: TarEntry, name: string): boolean {
     if (!this.old || e.size === 0 || e.size > this.hashLimit) return false;
-    if (fileNeedsContinuation(name.length, CHECKSUM_INDEX_ENTRY_LENGTH)) return false;
+    if (fileNeedsContinuation(name.length, { checksumIndex: true })) return false;
     if (!this.sizes) this.index();
     return this.sizes!.has(e.size);
   }

@@ -9,8 +9,8 @@ import type { DataExtent, ImageEntry, ImageEntryType } from '../image/entry.js';
 import { ImageError } from '../image/errors.js';
 import type { ChecksumArray } from '../image/checksum-array.js';
 import type { Image, SessionTree } from '../image/image.js';
-import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
-import { formatZf, parseZf, type ZfInfo, ZF_LENGTH, zfProblem } from '../iso9660/zisofs.js';
+import { fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { formatZf, parseZf, type ZfInfo, zfProblem } from '../iso9660/zisofs.js';
 import { formatExtents, parseExtents } from '../tar/isopipe-records.js';
 
 /** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
@@ -239,5 +239,5 @@ function needsOwnData(e: ImageEntry): boolean {
   if (e.type !== 'file' || e.size === 0) return false;
   const slash = e.path.lastIndexOf('/');
   // Assume the new session may be packed with --md5, whose isofs.cx takes room too.
-  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1, CHECKSUM_INDEX_ENTRY_LENGTH + (e.zisofs ? ZF_LENGTH : 0));
+  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1, { checksumIndex: true, zisofs: !!e.zisofs });
 }

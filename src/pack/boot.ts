@@ -6,7 +6,7 @@
 // like any file, with bytes 8-63 patched: the PVD's LBA is the session start + 16, its own
 // LBA is where it is placed, its length and checksum are known by then. So nothing is
 // patched after it left. Other images stream as plain files. The catalog, which needs
-// every image's LBA, is written with the held-back data after the metadata.
+// every image's LBA, is a writer after the held-back data (layout.ts).
 import { SECTOR } from '../iso9660/constants.js';
 import {
   BOOT_INFO_TABLE_OFFSET,
@@ -18,6 +18,7 @@ import {
   wholeImageSectorCount,
 } from '../iso9660/el-torito.js';
 import type { Inode } from '../tree/tree.js';
+import type { Writer } from './writer.js';
 
 /** An image held for its boot info table may take this much memory. */
 export const BOOT_IMAGE_LIMIT = 64 * 1024 * 1024;
@@ -67,21 +68,41 @@ export class HeldBootImage {
   }
 }
 
-/** The catalog sector for images found in the tree (`inodes` in the plan's order). */
-export function bootCatalog(plan: BootPlan, inodes: Inode[]): Buffer {
-  const entries: BootEntry[] = plan.images.map((s, k) => {
-    const i = inodes[k];
-    return {
-      platform: s.platform,
-      bootable: s.bootable,
-      media: MEDIA_NO_EMULATION,
-      loadSegment: s.loadSegment,
-      systemType: 0,
-      sectorCount: s.loadSize ?? wholeImageSectorCount(i.size),
-      lba: i.lba,
-    };
-  });
-  return encodeBootCatalog(entries);
-}
+/** The catalog: one sector after the held-back data, the only boot sector whose LBA the
+ *  layout picks. Its inode is in the tree under -c, hidden without. */
+export class BootCatalogWriter implements Writer {
+  private readonly sector: Buffer;
 
-export const CATALOG_BYTES = SECTOR;
+  /** @param inodes the images found in the tree, in the plan's order */
+  constructor(
+    readonly inode: Inode,
+    plan: BootPlan,
+    inodes: Inode[],
+  ) {
+    inode.size = SECTOR;
+    // Its data follows the metadata, as held-back data does.
+    inode.heldBack = true;
+    this.sector = encodeBootCatalog(
+      plan.images.map(
+        (s, k): BootEntry => ({
+          platform: s.platform,
+          bootable: s.bootable,
+          media: MEDIA_NO_EMULATION,
+          loadSegment: s.loadSegment,
+          systemType: 0,
+          sectorCount: s.loadSize ?? wholeImageSectorCount(inodes[k].size),
+          lba: inodes[k].lba,
+        }),
+      ),
+    );
+  }
+
+  size(lba: number): number {
+    this.inode.lba = lba;
+    return 1;
+  }
+
+  *emit(): Generator<Buffer> {
+    yield this.sector;
+  }
+}

@@ -1,7 +1,7 @@
 // Splits a record's System Use entries between the record and continuation areas, and
 // places those areas in the blocks that follow a directory (DESIGN §3, reference §4.1).
-// Sizing works on entry lengths alone, so the layout can size directories without
-// encoding them; emission then places the same entries the same way.
+// Placing works on entry lengths alone, so the layout can size directories without
+// encoding them; emission then places the same entries the same way and fills them in.
 import { SECTOR } from '../iso9660/constants.js';
 import { CE_LENGTH, ceEntry } from '../iso9660/rockridge.js';
 
@@ -17,7 +17,7 @@ export function entriesInRecord(lengths: readonly number[], room: number): numbe
   return i;
 }
 
-interface Area {
+export interface Area {
   block: number;
   offset: number;
   first: number;
@@ -32,18 +32,11 @@ export class ContinuationBlocks {
   private offset = 0;
   private used = false;
 
-  /**
-   * @param baseLba LBA of the first continuation block
-   * @param sizing count blocks only, encode nothing
-   */
-  constructor(
-    private readonly baseLba: number,
-    private readonly sizing: boolean,
-  ) {}
+  /** @param baseLba LBA of the first continuation block */
+  constructor(private readonly baseLba: number) {}
 
-  /** Places the entries (their lengths, and the bytes unless sizing) in chained areas;
-   *  returns the CE entry for the record (a dummy while sizing). */
-  place(lengths: readonly number[], entries?: readonly Buffer[]): Buffer | null {
+  /** Places entries of these lengths in chained areas. */
+  place(lengths: readonly number[]): Area[] {
     this.used = true;
     const areas: Area[] = [];
     let i = 0;
@@ -62,7 +55,12 @@ export class ContinuationBlocks {
       this.offset += area.length;
       areas.push(area);
     }
-    if (this.sizing || !entries) return null;
+    return areas;
+  }
+
+  /** Writes the entries into the areas place() gave them, chained; returns the CE entry
+   *  for the record. */
+  fill(areas: readonly Area[], entries: readonly Buffer[]): Buffer {
     for (let k = 0; k < areas.length; k++) {
       const a = areas[k];
       const buf = this.blockBuffer(a.block);

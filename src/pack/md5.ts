@@ -12,14 +12,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { SECTOR } from '../iso9660/constants.js';
-import {
-  attributeEntriesLength,
-  checksumArrayBytes,
-  encodeAttributeEntries,
-  encodeChecksumArea,
-  encodeChecksumIndex,
-  MD5_BYTES,
-} from '../iso9660/checksum-tags.js';
+import { checksumArrayBytes, encodeAttributeEntries, encodeChecksumArea, encodeChecksumIndex, MD5_BYTES } from '../iso9660/checksum-tags.js';
 import type { Inode } from '../tree/tree.js';
 import {
   align4,
@@ -42,9 +35,6 @@ import {
   WRITER_WAITING,
   type RingData,
 } from './md5-ring.js';
-
-/** Bytes of the AL entry that carries the root's isofs.ca. */
-export const CHECKSUM_AREA_ENTRY_LENGTH = attributeEntriesLength([{ name: 'isofs.ca', value: encodeChecksumArea({ start: 0, end: 0, count: 0 }) }]);
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const WORKER_URL = new URL('./md5-worker.js', import.meta.url);

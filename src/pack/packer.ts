@@ -7,14 +7,15 @@ import { roundUp } from '../iso9660/numbers.js';
 import type { SessionOutput } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from '../tree/exclude.js';
-import { CHECKSUM_INDEX_ENTRY_LENGTH, fileNeedsContinuation } from '../iso9660/record-budget.js';
+import { fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { pnKernelOnly } from '../iso9660/rockridge.js';
 import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
-import { type HeldBack, SessionLayout } from './layout.js';
-import { MAX_ZISOFS_SIZE, parseZf, ZF_LENGTH } from '../iso9660/zisofs.js';
+import { SessionLayout } from './layout.js';
+import type { HeldBack } from './held-back.js';
+import { MAX_ZISOFS_SIZE, parseZf } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
 import type { FileChecksums } from './md5.js';
-import { bootCatalog, CATALOG_BYTES, HeldBootImage, type BootPlan } from './boot.js';
+import { BootCatalogWriter, HeldBootImage, type BootPlan } from './boot.js';
 import { type Attributes, type Extent, type Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
 import { extentBytes, parseExtents } from '../tar/isopipe-records.js';
 
@@ -55,7 +56,7 @@ export class Packer implements TarSink {
   /** Boot images (by tree path) whose data went out patched. */
   private readonly patched = new Set<Inode>();
   /** The boot catalog once finish() made it (its LBA is the layout's). */
-  bootCatalogInode: Inode | null = null;
+  private bootCatalog: BootCatalogWriter | null = null;
   /** -isohybrid-mbr: the BIOS image the MBR loads. */
   private isohybridImage: Inode | null = null;
   /** The current file's compressor (-z), while its data streams. */
@@ -196,8 +197,8 @@ export class Packer implements TarSink {
       this.target = 'out';
       return;
     }
-    const zf = this.opt.zisofs && inode.size <= MAX_ZISOFS_SIZE ? ZF_LENGTH : 0;
-    if (fileNeedsContinuation(name.length, (this.opt.checksums ? CHECKSUM_INDEX_ENTRY_LENGTH : 0) + zf)) {
+    const zf = this.opt.zisofs !== undefined && inode.size <= MAX_ZISOFS_SIZE;
+    if (fileNeedsContinuation(name.length, { zisofs: zf, checksumIndex: this.opt.checksums !== undefined })) {
       if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
         inode.heldBack = true;
         this.heldBytes += inode.size;
@@ -296,8 +297,7 @@ export class Packer implements TarSink {
     this.current = null;
   }
 
-  /** Finds the boot images in the tree, and puts the catalog into it, held back to be
-   *  written after the metadata (it is the only boot sector whose LBA the layout picks). */
+  /** Finds the boot images in the tree, and puts the catalog into it (under -c). */
   private addBootCatalog(plan: BootPlan): void {
     const inodes = plan.images.map((spec) => {
       const what = spec.platform === 0xef ? 'EFI boot image (-e)' : 'boot image (-b)';
@@ -322,8 +322,6 @@ export class Packer implements TarSink {
       return i;
     });
     const catalog = newInode('file', { perm: 0o444, uid: 0, gid: 0, mtime: this.opt.impliedDate });
-    catalog.size = CATALOG_BYTES;
-    catalog.heldBack = true;
     if (plan.catalog !== undefined) {
       const parts = plan.catalog.split('/');
       const old = this.tree.lookup(parts);
@@ -336,7 +334,7 @@ export class Packer implements TarSink {
         throw new PackError(`boot catalog (-c) '${plan.catalog}': ${(err as Error).message}`);
       }
     }
-    this.held.push({ inode: catalog, chunks: [bootCatalog(plan, inodes)] });
+    this.bootCatalog = new BootCatalogWriter(catalog, plan, inodes);
     if (plan.isohybridMbr) {
       const k = plan.images.findIndex((s) => s.platform === 0);
       if (k < 0) throw new PackError('-isohybrid-mbr needs a BIOS boot image (-b isolinux/isolinux.bin) for its MBR to load');
@@ -344,10 +342,9 @@ export class Packer implements TarSink {
         throw new PackError('-isohybrid-mbr: isolinux booted as a disk finds itself through its boot info table: add -boot-info-table');
       this.isohybridImage = inodes[k];
     }
-    this.bootCatalogInode = catalog;
   }
 
-  /** Lays out the metadata once the tar has ended; returns the layout to emit. */
+  /** Lays out the metadata once the tar has ended; returns the layout, whose write() ends the session. */
   finish(): SessionLayout {
     if (this.opt.boot) this.addBootCatalog(this.opt.boot);
     if (this.holdBackOverflow)
@@ -364,7 +361,7 @@ export class Packer implements TarSink {
         rationalize: this.opt.rationalize,
         identity: this.opt.identity,
         checksums: this.opt.checksums,
-        bootCatalog: this.bootCatalogInode ?? undefined,
+        bootCatalog: this.bootCatalog ?? undefined,
         isohybrid:
           this.isohybridImage && this.opt.boot?.isohybridMbr
             ? { code: this.opt.boot.isohybridMbr, bootImage: this.isohybridImage, diskId: this.opt.impliedDate >>> 0 }

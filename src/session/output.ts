@@ -1,5 +1,6 @@
-// Where a session's bytes go (DESIGN §4): a plain image (head written last, in place) or
-// the head-last stream with header and trailer. Data is batched into large writes.
+// Where a session's bytes go (DESIGN §4): a plain image (head written last, in place), the
+// head-last stream with header and trailer, or a plain image in LBA order to a pipe, whose
+// head a first read of the tar worked out. Data is batched into large writes.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { sealChecksums, sealPlanOf, type SealIo } from './checksum-seal.js';
@@ -11,6 +12,10 @@ import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
  *  on this VM (each 1 MiB write cost ~2.6 ms), and pipes are no slower. */
 const BATCH = 1 << 17;
 
+/** plain: a file or device we can seek in; stream: the head-last stream (a pipe);
+ *  in-order: a plain image written front to back, its head known beforehand. */
+export type OutputForm = { kind: 'plain' } | { kind: 'stream' } | { kind: 'in-order'; head: Buffer };
+
 export class SessionOutput {
   /** Reused: every write completes before the next batch is filled. */
   private readonly batch = Buffer.allocUnsafe(BATCH);
@@ -18,16 +23,17 @@ export class SessionOutput {
   private position = 0;
   private crc = 0;
 
-  /**
-   * @param fd where the bytes go
-   * @param streamFraming head-last stream (a pipe) instead of a plain image (a file or device we can seek in)
-   */
+  private readonly streamFraming: boolean;
+
+  /** @param fd where the bytes go */
   constructor(
     private readonly fd: number,
     private readonly start: number,
-    private readonly streamFraming: boolean,
+    private readonly form: OutputForm,
   ) {
-    if (streamFraming) this.append(encodeStreamHeader({ start }));
+    this.streamFraming = form.kind === 'stream';
+    if (form.kind === 'stream') this.append(encodeStreamHeader({ start }));
+    else if (form.kind === 'in-order') this.append(form.head);
     else this.appendZeros(HEAD_SECTORS * SECTOR);
   }
 
@@ -75,7 +81,7 @@ export class SessionOutput {
       this.crc = crc32(buf, this.crc);
       writeAll(this.fd, buf);
     } else {
-      writeAll(this.fd, buf, this.position);
+      writeAll(this.fd, buf, this.form.kind === 'plain' ? this.position : null);
     }
     this.position += buf.length;
   }
@@ -85,6 +91,10 @@ export class SessionOutput {
    *  sealed by cd-write, which can read the medium back. */
   finish(head: Buffer, sessionSectors: number): void {
     this.flush();
+    if (this.form.kind === 'in-order') {
+      if (!head.equals(this.form.head)) throw new Error('internal: the session head differs from the one written first');
+      return;
+    }
     if (!this.streamFraming) {
       if (sealPlanOf(head)) this.sealInPlace(head, sessionSectors);
       writeAll(this.fd, head, 0);

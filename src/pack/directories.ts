@@ -1,0 +1,168 @@
+// The directories of a session as both trees see them: each directory's children named and
+// ordered once (ISO 9660 and Joliet), in the ISO tree's pre-order, which is the order their
+// extents are written. Serial numbers are given in the same walk. Sizes and addresses
+// belong to the tree writers (iso-tree.ts, joliet-tree.ts).
+import { MAX_SECTION_BYTES, SECTOR } from '../iso9660/constants.js';
+import { FLAG_MULTI_EXTENT } from '../iso9660/directory-record.js';
+import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
+import { assignJolietNames, compareJolietNames } from '../iso9660/joliet-names.js';
+import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
+import { type Dir, type Extent, type Inode, isDir, type Node } from '../tree/tree.js';
+
+export interface DirInfo {
+  dir: Dir;
+  /** Index of the parent in the list (the root's is itself, 0). */
+  parent: number;
+  /** Identifier in the parent (latin1 bytes for ISO, UTF-16 text for Joliet). */
+  isoId: string;
+  jolietId: string;
+  /** Children in each tree's order with their identifiers. */
+  iso: Named[];
+  joliet: Named[];
+  subdirCount: number;
+  isoSubdirs: number[];
+  jolietSubdirs: number[];
+  /** Length of its Joliet path as libisofs measures it (joliet-path.ts); -1 when the
+   *  directory is not in the Joliet tree. */
+  jolietPath: number;
+}
+
+export interface Named {
+  node: Node;
+  /** ISO identifier (latin1) or Joliet name (UTF-16). */
+  id: string;
+}
+
+/** A child's directory records: (LBA, bytes, flags) of each. */
+export type Section = [number, number, number];
+
+/** A file's sections: contiguous from `lba`, or an earlier session's list. */
+function fileSections(i: Inode): Extent[] {
+  if (i.extents) return i.extents;
+  const out: Extent[] = [];
+  for (let off = 0; off < i.size; off += MAX_SECTION_BYTES) out.push({ lba: i.lba + off / SECTOR, bytes: Math.min(MAX_SECTION_BYTES, i.size - off) });
+  return out;
+}
+
+/** The records a child needs in a tree: a directory's own (`dirExtent`), the
+ *  shared zero sector for anything without data, else the file's sections. */
+export function sections(i: Inode, dirExtent: (d: Dir) => Section, zeroLba: number): Section[] {
+  if (isDir(i)) return [dirExtent(i)];
+  if (i.type !== 'file' || i.size === 0) return [[zeroLba, 0, 0]];
+  if (!i.extents && i.size <= MAX_SECTION_BYTES) return [[i.lba, i.size, 0]];
+  const s = fileSections(i);
+  return s.map((e, k) => [e.lba, e.bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0]);
+}
+
+function byRawName(a: Node, b: Node): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). */
+function utf16(latin1Bytes: string): string {
+  return Buffer.from(latin1Bytes, 'latin1').toString('utf8');
+}
+
+export class Directories {
+  /** In pre-order of the ISO tree; the root first. */
+  readonly list: DirInfo[] = [];
+  private readonly indexOf = new Map<Dir, number>();
+  /** Names the Joliet tree had to shorten or change (characters replaced, invalid UTF-8). */
+  jolietRenamed = 0;
+  /** Files and directories left out of the Joliet tree: their path is too long, or a
+   *  directory above them was left out. */
+  jolietLeftOut = 0;
+
+  /** @param jolietMax longest Joliet name; null: no Joliet tree */
+  constructor(
+    root: Dir,
+    private readonly jolietMax: number | null,
+  ) {
+    let serial = 1;
+    root.serial = serial++;
+    const stack: [Dir, number, string, string, number][] = [[root, 0, '\0', '\0', JOLIET_ROOT_PATH]];
+    while (stack.length) {
+      const [dir, parent, isoId, jolietId, jolietPath] = stack.pop()!;
+      const index = this.list.length;
+      this.indexOf.set(dir, index);
+      const iso = isoChildren(dir);
+      const joliet = jolietMax !== null ? this.jolietChildren(dir, jolietPath) : [];
+      let subdirCount = 0;
+      for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
+      this.list.push({
+        dir,
+        parent: index === 0 ? 0 : parent,
+        isoId,
+        jolietId,
+        iso,
+        joliet,
+        subdirCount,
+        isoSubdirs: [],
+        jolietSubdirs: [],
+        jolietPath: jolietMax !== null ? jolietPath : -1,
+      });
+      const jolietIds = new Map<Node, string>();
+      for (const c of joliet) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
+      const subdirs: [Dir, number, string, string, number][] = [];
+      for (const c of iso) {
+        c.node.inode.serial ??= serial++;
+        if (!isDir(c.node.inode)) continue;
+        const id = jolietIds.get(c.node);
+        subdirs.push([c.node.inode, index, c.id, id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
+      }
+      for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
+    }
+    if (this.list.length > 65535) throw new Error(`${this.list.length} directories: ISO 9660 path tables can number at most 65535`);
+    // Subdirectory lists in each tree's order, for the path tables.
+    for (const d of this.list) {
+      for (const c of d.iso) if (isDir(c.node.inode)) d.isoSubdirs.push(this.index(c.node.inode));
+      for (const c of d.joliet) if (isDir(c.node.inode)) d.jolietSubdirs.push(this.index(c.node.inode));
+    }
+  }
+
+  index(dir: Dir): number {
+    return this.indexOf.get(dir)!;
+  }
+
+  /** Directory indexes breadth first, as a path table lists them. */
+  breadthFirst(subdirs: (d: DirInfo) => number[]): number[] {
+    const order = [0];
+    for (let k = 0; k < order.length; k++) order.push(...subdirs(this.list[order[k]]));
+    return order;
+  }
+
+  /** Files and directories (Joliet has no place for the rest) in Joliet order, those
+   *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
+  private jolietChildren(dir: Dir, path: number): Named[] {
+    const nodes = [...dir.children.values()].filter((n) => n.inode.type === 'file' || n.inode.type === 'dir').sort(byRawName);
+    if (path < 0) {
+      this.jolietLeftOut += nodes.length;
+      return [];
+    }
+    const texts = nodes.map((n) => utf16(n.name));
+    const names = assignJolietNames(
+      nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })),
+      this.jolietMax!,
+    );
+    const out: Named[] = [];
+    nodes.forEach((node, k) => {
+      const id = names[k].text;
+      if (jolietPathLength(path, id.length) > JOLIET_MAX_PATH) {
+        this.jolietLeftOut++;
+        return;
+      }
+      // A name that is not UTF-8 came through utf16() with U+FFFD in it: changed too.
+      if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== node.name)) this.jolietRenamed++;
+      out.push({ node, id });
+    });
+    return out.sort((a, b) => compareJolietNames(a.id, isDir(a.node.inode), b.id, isDir(b.node.inode)));
+  }
+}
+
+/** Children in ISO 9660 order with their identifiers (latin1). */
+function isoChildren(dir: Dir): Named[] {
+  const nodes = [...dir.children.values()].sort(byRawName);
+  const names = assignIsoNames(nodes.map((n) => ({ name: n.name, isDir: isDir(n.inode) })));
+  const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
+  return order.map((k) => ({ node: nodes[k], id: isoIdentifier(names[k]).toString('latin1') }));
+}
