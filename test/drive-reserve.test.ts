@@ -4,46 +4,16 @@
 // is found before the first WRITE and the two-session commit used; an unexpected one is
 // filled with the placeholder and refused; cut streams and a killed burn commit nothing.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { tarOfFiles as tarOf } from './helpers/tar-of-files.js';
-import { BurnMmc, DriveCommandError, type Sleep } from '../dist/drive/burn-mmc.js';
+import { DriveCommandError } from '../dist/drive/burn-mmc.js';
 import { probeForBurn } from '../dist/drive/burn-probe.js';
 import { burnSession, fixDisc, type BurnOptions } from '../dist/drive/burn.js';
 import { judgeReservation } from '../dist/drive/reserved-head-commit.js';
 import { decodeTrackInformation, type TrackInformation } from '../dist/drive/mmc.js';
 import { EMPTY_VOLUME_ID } from '../dist/session/placeholder-head.js';
-import type { ModelMedium } from './helpers/recorder-model.js';
-import { StreamRecorderModel } from './helpers/stream-recorder-model.js';
+import { chunks, packer, rig } from './helpers/stream-burn.js';
 
-const ISO_PACK = new URL('../bin/iso-pack.js', import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), 'isopipe-reserve-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const pack = packer((fn) => t.teardown(fn));
 const SECTOR = 2048;
-let n = 0;
-
-/** iso-pack for `lba`: the head-last stream (pipe) and the plain image (-o) of the same tar. */
-async function pack(lba: number, files: Record<string, Buffer | string>): Promise<{ stream: Buffer; image: Buffer }> {
-  const tar = await tarOf(files);
-  const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
-  const out = join(work, `img-${n++}.iso`);
-  const a = spawnSync(process.execPath, [ISO_PACK, '--prev', `0,${lba}`], { input: tar, env, maxBuffer: 1 << 28 });
-  const b = spawnSync(process.execPath, [ISO_PACK, '--prev', `0,${lba}`, '-o', out], { input: tar, env });
-  if (a.status !== 0 || b.status !== 0) throw new Error(a.stderr.toString() + b.stderr.toString());
-  return { stream: a.stdout, image: readFileSync(out) };
-}
-
-async function* chunks(b: Buffer, size = 100_000): AsyncGenerator<Buffer> {
-  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
-}
-
-function setup(medium: ModelMedium) {
-  const model = new StreamRecorderModel(medium);
-  const sleep = (async () => {}) as Sleep;
-  return { model, mmc: new BurnMmc(model, sleep) };
-}
 
 const opts = (more: Partial<BurnOptions> = {}): BurnOptions => ({ multi: true, probe: probeForBurn, inputBytes: null, reserveHead: true, ...more });
 const volumeId = (head: Buffer) => head.toString('latin1', 16 * SECTOR + 40, 16 * SECTOR + 72).trim();
@@ -89,7 +59,7 @@ t.test('judging a reservation from READ DISC/TRACK INFORMATION', async (t) => {
 });
 
 t.test('the model: RESERVE TRACK rounds, each track has its NWA, CLOSE SESSION waits for the reservation', async (t) => {
-  const { model, mmc } = setup('dvd+r');
+  const { model, mmc } = rig('dvd+r');
   await mmc.run('RESERVE TRACK', Buffer.from([0x53, 0, 0, 0, 0, 0, 0, 0, 20, 0]));
   const reservedInfo = decodeTrackInformation(await mmc.run('RTI', Buffer.from([0x52, 1, 0, 0, 0, 1, 0, 0, 48, 0]), { inLength: 48 }));
   t.match(
@@ -120,7 +90,7 @@ t.test('the model: RESERVE TRACK rounds, each track has its NWA, CLOSE SESSION w
 
 for (const medium of ['dvd+r', 'bdr'] as const) {
   t.test(`${medium}: three head-last sessions by the reserved-head commit`, async (t) => {
-    const { model, mmc } = setup(medium);
+    const { model, mmc } = rig(medium);
     for (let k = 1; k <= 3; k++) {
       const S = model.nwa;
       const { stream, image } = await pack(S, { [`s${k}.txt`]: `session ${k}\n`, 'big.bin': Buffer.alloc(3_000_000 * k, k) });
@@ -162,7 +132,7 @@ for (const medium of ['dvd+r', 'bdr'] as const) {
 }
 
 t.test('without --multi the reserved-head session finalizes the disc', async (t) => {
-  const { model, mmc } = setup('bdr');
+  const { model, mmc } = rig('bdr');
   const { stream } = await pack(0, { 'a.txt': 'a\n' });
   const r = await burnSession(mmc, chunks(stream), opts({ multi: false }));
   t.equal(r.commit, 'reserved-head');
@@ -173,7 +143,7 @@ t.test('without --multi the reserved-head session finalizes the disc', async (t)
 
 for (const medium of ['dvd+r', 'bdr'] as const) {
   t.test(`${medium}: a reservation the drive ignores (as cdemu) is found before any WRITE: two-session commit`, async (t) => {
-    const { model, mmc } = setup(medium);
+    const { model, mmc } = rig(medium);
     model.ignoreReservations = true;
     for (let k = 1; k <= 2; k++) {
       const S = model.nwa;
@@ -206,7 +176,7 @@ for (const medium of ['dvd+r', 'bdr'] as const) {
 }
 
 t.test('CD keeps the two-session commit: no RESERVE TRACK sent', async (t) => {
-  const { model, mmc } = setup('cdr');
+  const { model, mmc } = rig('cdr');
   const { stream } = await pack(0, { 'a.txt': 'a\n' });
   const r = await burnSession(mmc, chunks(stream), opts());
   t.equal(r.commit, 'two-session');
@@ -215,7 +185,7 @@ t.test('CD keeps the two-session commit: no RESERVE TRACK sent', async (t) => {
 });
 
 t.test('without --reserve-head nothing is reserved on DVD+R', async (t) => {
-  const { model, mmc } = setup('dvd+r');
+  const { model, mmc } = rig('dvd+r');
   const { stream } = await pack(0, { 'a.txt': 'a\n' });
   const r = await burnSession(mmc, chunks(stream), opts({ reserveHead: false }));
   t.equal(r.commit, 'two-session');
@@ -224,7 +194,7 @@ t.test('without --reserve-head nothing is reserved on DVD+R', async (t) => {
 });
 
 t.test('an unexpected reservation (48 blocks): no data written, the placeholder fills it, a clear refusal', async (t) => {
-  const { model, mmc } = setup('dvd+r');
+  const { model, mmc } = rig('dvd+r');
   const first = await pack(0, { 'one.txt': 'one\n' });
   await burnSession(mmc, chunks(first.stream), opts());
   const committed = model.read(0, 32);
@@ -250,7 +220,7 @@ t.test('an unexpected reservation (48 blocks): no data written, the placeholder 
 
 for (const medium of ['dvd+r', 'bdr'] as const) {
   t.test(`${medium}: a stream cut at several offsets or with a bad trailer commits nothing; the next append works`, async (t) => {
-    const { model, mmc } = setup(medium);
+    const { model, mmc } = rig(medium);
     // On a blank disc the placeholder is the empty volume.
     {
       const { stream } = await pack(0, { 'big.bin': Buffer.alloc(6_000_000, 3) });
@@ -305,7 +275,7 @@ for (const [where, stop] of [
   ['before the head (data track closed)', (S: number) => (lba: number) => lba === S],
 ] as const) {
   t.test(`a reserved-head burn killed ${where}: -fix fills the reservation with the placeholder, the next append works`, async (t) => {
-    const { model, mmc } = setup('dvd+r');
+    const { model, mmc } = rig('dvd+r');
     const first = await pack(0, { 'one.txt': 'one\n' });
     await burnSession(mmc, chunks(first.stream), opts());
     const committed = model.read(0, 32);
@@ -334,7 +304,7 @@ t.test('sectors per session: plain N, reserved-head N, two-session N + 32 (DVD+R
   for (const medium of ['dvd+r', 'bdr'] as const) {
     const spent: Record<string, number> = {};
     for (const how of ['plain', 'reserved-head', 'two-session'] as const) {
-      const { model, mmc } = setup(medium);
+      const { model, mmc } = rig(medium);
       const { stream, image } = await pack(0, { 'a.bin': Buffer.alloc(1_000_000, 1) });
       const N = image.readUInt32LE(16 * SECTOR + 80);
       await burnSession(mmc, chunks(how === 'plain' ? image : stream), opts({ reserveHead: how === 'reserved-head' }));
@@ -346,7 +316,7 @@ t.test('sectors per session: plain N, reserved-head N, two-session N + 32 (DVD+R
 });
 
 t.test('a reserved-head burn killed after its head was written: -fix closes the session and the commit stands', async (t) => {
-  const { model, mmc } = setup('bdr');
+  const { model, mmc } = rig('bdr');
   const S = 0;
   const { stream, image } = await pack(S, { 'big.bin': Buffer.alloc(2_000_000, 5) });
   // The drive dies on the SYNCHRONIZE CACHE after the head's WRITE (the only WRITE at S).

@@ -3,44 +3,13 @@
 // of its own, per profile; a cut or damaged stream commits nothing and leaves the disc
 // appendable; a killed burn is closed by -fix with the previous tree still the newest.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { tarOfFiles as tarOf } from './helpers/tar-of-files.js';
-import { BurnMmc, type Sleep } from '../dist/drive/burn-mmc.js';
 import { probeForBurn } from '../dist/drive/burn-probe.js';
 import { burnSession, fixDisc, type BurnOptions } from '../dist/drive/burn.js';
 import { EMPTY_VOLUME_ID, emptyTreeHead, placeholderHead } from '../dist/session/placeholder-head.js';
-import type { ModelMedium } from './helpers/recorder-model.js';
-import { StreamRecorderModel } from './helpers/stream-recorder-model.js';
+import { chunks, packer, rig } from './helpers/stream-burn.js';
 
-const ISO_PACK = new URL('../bin/iso-pack.js', import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), 'isopipe-stream-'));
-t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const pack = packer((fn) => t.teardown(fn));
 const SECTOR = 2048;
-let n = 0;
-
-/** iso-pack for `lba`: the head-last stream (pipe) and the plain image (-o) of the same tar. */
-async function pack(lba: number, files: Record<string, Buffer | string>): Promise<{ stream: Buffer; image: Buffer }> {
-  const tar = await tarOf(files);
-  const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
-  const out = join(work, `img-${n++}.iso`);
-  const a = spawnSync(process.execPath, [ISO_PACK, '--prev', `0,${lba}`], { input: tar, env, maxBuffer: 1 << 28 });
-  const b = spawnSync(process.execPath, [ISO_PACK, '--prev', `0,${lba}`, '-o', out], { input: tar, env });
-  if (a.status !== 0 || b.status !== 0) throw new Error(a.stderr.toString() + b.stderr.toString());
-  return { stream: a.stdout, image: readFileSync(out) };
-}
-
-async function* chunks(b: Buffer, size = 100_000): AsyncGenerator<Buffer> {
-  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
-}
-
-function setup(medium: ModelMedium) {
-  const model = new StreamRecorderModel(medium);
-  const sleep = (async () => {}) as Sleep;
-  return { model, mmc: new BurnMmc(model, sleep) };
-}
 
 const opts = (more: Partial<BurnOptions> = {}): BurnOptions => ({ multi: true, probe: probeForBurn, inputBytes: null, ...more });
 const volumeId = (head: Buffer) => head.toString('latin1', 16 * SECTOR + 40, 16 * SECTOR + 72).trim();
@@ -73,7 +42,7 @@ t.test('placeholder heads: the empty tree and a copy of the previous head up to 
 
 for (const medium of ['cdr', 'dvd+r', 'bdr'] as const) {
   t.test(`${medium}: three head-last sessions by two-session commit`, async (t) => {
-    const { model, mmc } = setup(medium);
+    const { model, mmc } = rig(medium);
     let prevHead: Buffer | null = null;
     for (let k = 1; k <= 3; k++) {
       const S = model.nwa;
@@ -107,7 +76,7 @@ for (const medium of ['cdr', 'dvd+r', 'bdr'] as const) {
 }
 
 t.test('without --multi the head session finalizes the disc', async (t) => {
-  const { model, mmc } = setup('dvd+r');
+  const { model, mmc } = rig('dvd+r');
   const { stream } = await pack(0, { 'a.txt': 'a\n' });
   const r = await burnSession(mmc, chunks(stream), opts({ multi: false }));
   t.ok(r.closed);
@@ -117,7 +86,7 @@ t.test('without --multi the head session finalizes the disc', async (t) => {
 
 for (const medium of ['cdr', 'dvd+r', 'bdr'] as const) {
   t.test(`${medium}: a stream cut at several offsets or with a bad trailer commits nothing; the next append works`, async (t) => {
-    const { model, mmc } = setup(medium);
+    const { model, mmc } = rig(medium);
     const first = await pack(0, { 'one.txt': 'one\n' });
     await burnSession(mmc, chunks(first.stream), opts());
     const committed = model.read(model.sessions[1].start, 32);
@@ -165,7 +134,7 @@ for (const medium of ['cdr', 'dvd+r', 'bdr'] as const) {
 }
 
 t.test('a burn killed mid-stream (no close): -fix closes it with the placeholder, the next append works', async (t) => {
-  const { model, mmc } = setup('cdr');
+  const { model, mmc } = rig('cdr');
   const first = await pack(0, { 'one.txt': 'one\n' });
   await burnSession(mmc, chunks(first.stream), opts());
   const committed = model.read(model.sessions[1].start, 32);
@@ -186,13 +155,13 @@ t.test('a burn killed mid-stream (no close): -fix closes it with the placeholder
 
 t.test('refusals before any WRITE: a stream for another LBA, one too big for the disc', async (t) => {
   {
-    const { model, mmc } = setup('dvd+r');
+    const { model, mmc } = rig('dvd+r');
     const { stream } = await pack(4096, { 'a.txt': 'a\n' });
     await t.rejects(burnSession(mmc, chunks(stream), opts()), { message: /stream was built for LBA 4096, the disc's next writable address is 0/ });
     t.equal(model.writes().length, 0);
   }
   {
-    const { model, mmc } = setup('bdr');
+    const { model, mmc } = rig('bdr');
     model.claimedFree = 100;
     const { stream } = await pack(0, { 'a.bin': Buffer.alloc(1_000_000, 1) });
     await t.rejects(burnSession(mmc, chunks(stream), opts({ inputBytes: stream.length })), {
