@@ -7,74 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixture, buildMixedLinkFixture, tarCommand, TAR_FORMATS, type TarFormat } from '../fixture/fixture.js';
 import { isoPackBuilt, packPipeline } from '../helpers/isopack.js';
-import { formatDifference, isEqual, listDir, unescapeName, type Entry } from '../helpers/listing.js';
-import { compareWithModel, models, relevantNotes, type ModelOptions } from '../helpers/model.js';
-import {
-  isoinfoLinkGroups,
-  kernelHas32BitDates,
-  linkGroups,
-  pathTableProblems,
-  read7z,
-  readBsdtar,
-  readIsoinfo,
-  readIsoinfoPathTable,
-  readKernel,
-  readXorriso,
-  type ReaderResult,
-} from '../helpers/readers.js';
+import { EVERY_READER, judge as judgeImage } from '../helpers/judge.js';
+import { listDir, unescapeName, type Entry } from '../helpers/listing.js';
+import type { ModelOptions } from '../helpers/model.js';
+import { kernelHas32BitDates, linkGroups, pathTableProblems, readBsdtar, readIsoinfo, readIsoinfoPathTable } from '../helpers/readers.js';
 import { IN_CI, gate, withReader } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-interop-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-interface Check {
-  reader: string; // key of models()
-  gate: string; // key of READER_COMMANDS
-  read: (image: string) => ReaderResult;
-}
-
-const CHECKS: Check[] = [
-  { reader: 'kernel', gate: 'kernel', read: (img) => readKernel(img) },
-  { reader: 'kernelJoliet', gate: 'kernel', read: (img) => readKernel(img, 'norock,check=s') },
-  { reader: 'kernelIso', gate: 'kernel', read: (img) => readKernel(img, 'norock,nojoliet,map=off') },
-  { reader: 'xorriso', gate: 'xorriso', read: (img) => readXorriso(img, work) },
-  { reader: 'bsdtar', gate: 'bsdtar', read: (img) => readBsdtar(img, work) },
-  { reader: 'sevenZip', gate: '7z', read: (img) => read7z(img, work) },
-  { reader: 'isoinfo', gate: 'isoinfo', read: (img) => readIsoinfo(img, 'R', true) },
-  { reader: 'isoinfoJoliet', gate: 'isoinfo', read: (img) => readIsoinfo(img, 'J', false) },
-];
-
-/** Runs every reader on `image` and compares its whole listing with the model of `source`. */
-async function judge(t: Test, image: string, source: Entry[], sourceGroups: string[][], opts: ModelOptions, only?: string[]) {
-  const all = models(opts);
-  for (const check of CHECKS) {
-    if (only && !only.includes(check.reader)) continue;
-    const model = all[check.reader];
-    await t.test(model.name, async (t) =>
-      withReader(t, check.gate, () => {
-        const r = check.read(image);
-        const c = compareWithModel(model, source, r.entries);
-        const same = isEqual(c.diff);
-        t.ok(
-          same,
-          `${model.name} shows the source tree (${c.expected.length} entries expected, ${c.found.length} listed)`,
-          same ? {} : { differences: formatDifference(c.diff) },
-        );
-        t.same([...relevantNotes(r.notes, c.ignored), ...c.notes], [], `${model.name} reports no problem`);
-        if (r.linkGroups && model.links === 'subset') {
-          const wrong = r.linkGroups.filter((g) => !sourceGroups.some((s) => g.every((p) => s.includes(p))));
-          t.same(wrong, [], `${model.name}: every hard-link group it restores is part of a source group`);
-        } else if (r.linkGroups) {
-          t.same(r.linkGroups, sourceGroups, `${model.name}: hard-link groups as in the source`);
-        }
-        if (check.reader === 'isoinfo') {
-          const nonEmpty = sourceGroups.filter((g) => source.find((e) => e.path === g[0])?.size !== '0');
-          t.same(isoinfoLinkGroups(r.entries as never), nonEmpty, 'isoinfo: hard links share one extent');
-        }
-      }),
-    );
-  }
-}
+/** Every reader's listing of `image` against the model of `source` (test/helpers/judge.ts). */
+const judge = (t: Test, image: string, source: Entry[], groups: string[][], opts: ModelOptions, only: string[] = EVERY_READER) =>
+  judgeImage(t, image, work, source, groups, opts, only);
 
 /**
  * The tree as the tar holds it, when a tar writer cannot hold the source exactly. bsdtar
