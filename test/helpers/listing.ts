@@ -138,13 +138,13 @@ export function listDir(dir: string): Entry[] {
 
 const SLASH = Buffer.from('/');
 const TYPES: Record<number, string> = {
-  9604: 'dir',
-  16807: 'file',
-  21609: 'symlink',
-  4802: 'chr',
-  14406: 'blk',
-  2401: 'fifo',
-  26411: 'sock',
+  0o040000: 'dir',
+  0o100000: 'file',
+  0o120000: 'symlink',
+  0o020000: 'chr',
+  0o060000: 'blk',
+  0o010000: 'fifo',
+  0o140000: 'sock',
 };
 // glibc's major() and minor() of a dev_t.
 const major = (d: bigint) => ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
