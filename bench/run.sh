@@ -425,8 +425,11 @@ section_merge() {
   corpus_small_changed; corpus_tiny
   local m=$WORK/merge-medium.iso mt=$WORK/merge-tiny.iso ms mst
   rm -f "$m" "$mt"
-  # The medium: one session of the unchanged corpus, written by the pipeline itself.
+  # The medium: one session of the unchanged corpus, written by the pipeline itself (on
+  # media made on purpose: cd-write creates none by accident).
   ( set -e
+    $CDWRITE --create --blank --dev "$m"
+    $CDWRITE --create --blank --dev "$mt"
     $(tarc "$CORPUS/small") | $ISOPACK --prev "$($CDMSINFO --dev "$m")" | $CDWRITE --multi --dev "$m"
     $(tarc "$CORPUS/tiny") | $ISOPACK --prev "$($CDMSINFO --dev "$mt")" | $CDWRITE --multi --dev "$mt"
   ) 2>>"$LOGS/merge-setup.log" || { echo; echo "== iso-merge --mirror: setup failed (log: $LOGS/merge-setup.log)"; return; }
