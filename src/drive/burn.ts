@@ -13,7 +13,7 @@ import { RECEIVER_HOLD_BYTES, sessionReceiver, type ReceiveOptions, type Session
 import { MediumRefusal } from '../media/medium.js';
 import { type BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, WRITE_TIMEOUT_MS, type Sleep } from './burn-mmc.js';
 import type { Drive } from './drive.js';
-import { profileInfo, type ProfileInfo } from './profiles.js';
+import { Profile, profileInfo, type ProfileInfo } from './profiles.js';
 import { Ring } from './ring.js';
 import { looksLikeStreamHeader } from '../session/format.js';
 import { sealPlanOf } from '../session/checksum-seal.js';
@@ -158,7 +158,8 @@ function family(p: ProfileInfo): SpeedFamily {
 }
 
 const isCd = (p: ProfileInfo) => p.family === 'CD';
-const isDvdMinus = (p: ProfileInfo) => [0x11, 0x14, 0x15, 0x16].includes(p.code);
+const DVD_MINUS = new Set<number>([Profile.DVD_R_SEQUENTIAL, Profile.DVD_RW_SEQUENTIAL, Profile.DVD_R_DL_SEQUENTIAL, Profile.DVD_R_DL_JUMP]);
+const isDvdMinus = (p: ProfileInfo) => DVD_MINUS.has(p.code);
 /** Test write exists on CD-R/RW and DVD-R/-RW only (MMC; cdrecord refuses it elsewhere). */
 const hasTestWrite = (p: ProfileInfo) => isCd(p) || isDvdMinus(p);
 
@@ -691,7 +692,7 @@ export async function closeSession(mmc: BurnMmc, p: ProfileInfo, track: number, 
     await waitReady(mmc, 'CLOSE TRACK', closeTrackSession(CloseFunction.TRACK, track, true));
   }
   let fn: number = CloseFunction.SESSION;
-  if (!multi && !isCd(p) && !isDvdMinus(p)) fn = p.code === 0x1b || p.code === 0x2b ? CloseFunction.FINALIZE_MINIMAL : CloseFunction.FINALIZE;
+  if (!multi && !isCd(p) && !isDvdMinus(p)) fn = p.code === Profile.DVD_PLUS_R || p.code === Profile.DVD_PLUS_R_DL ? CloseFunction.FINALIZE_MINIMAL : CloseFunction.FINALIZE;
   log(multi ? 'closing the session, the disc stays appendable' : 'closing the session and finalizing the disc');
   await waitReady(mmc, 'CLOSE SESSION', closeTrackSession(fn, 0, true));
   return !multi;

@@ -5,7 +5,7 @@
 import { type BurnMmc, DriveCommandError, DriveGoneError, LONG_TIMEOUT_MS, realSleep, type Sleep } from './burn-mmc.js';
 import { MediumRefusal } from '../media/medium.js';
 import { currentProfile, formatCapacities } from './overwritable.js';
-import type { ProfileInfo } from './profiles.js';
+import { Profile, type ProfileInfo } from './profiles.js';
 import { classifySense, decodeSense, describeSense } from './sense.js';
 import { FormatType, blank, formatParameterList, formatUnit, testUnitReady, type FormattableCapacity } from './write-commands.js';
 
@@ -27,12 +27,8 @@ export interface EraseOptions {
   budgetMs?: number;
 }
 
-const CD_RW = 0x0a;
-const DVD_RW_RESTRICTED = 0x13;
-const DVD_RW_SEQUENTIAL = 0x14;
-const BLANKABLE = new Set([CD_RW, DVD_RW_RESTRICTED, DVD_RW_SEQUENTIAL]);
-const DVD_PLUS_RW = new Set([0x1a, 0x2a]);
-const BD_RE = 0x43;
+const BLANKABLE = new Set<number>([Profile.CD_RW, Profile.DVD_RW_RESTRICTED, Profile.DVD_RW_SEQUENTIAL]);
+const DVD_PLUS_RW = new Set<number>([Profile.DVD_PLUS_RW, Profile.DVD_PLUS_RW_DL]);
 /** After this many unit attentions in a row the drive is not settling: give up. */
 const MAX_ATTENTIONS = 5;
 
@@ -43,12 +39,12 @@ export function blankRefusal(profile: ProfileInfo | null, kind: BlankKind, name:
   if (BLANKABLE.has(profile.code)) {
     // A minimally blanked DVD-RW takes a single DAO session only: no incremental track, no
     // multi-session, which is all cd-write writes.
-    if (kind === 'fast' && profile.code !== CD_RW)
+    if (kind === 'fast' && profile.code !== Profile.CD_RW)
       return `blank=fast on a ${profile.name} leaves a disc that takes one DAO session only, which cd-write does not write: use blank=all; nothing was done`;
     return null;
   }
   if (profile.kind === 'overwritable') {
-    const fmt = DVD_PLUS_RW.has(profile.code) || profile.code === BD_RE ? ' (--format formats it)' : '';
+    const fmt = DVD_PLUS_RW.has(profile.code) || profile.code === Profile.BD_RE ? ' (--format formats it)' : '';
     return `the disc in ${name} is a ${profile.name}: overwritable media are never blanked, cd-write writes over them in place${fmt}; nothing was done`;
   }
   return `the disc in ${name} is a ${profile.name}, a write-once medium: it cannot be blanked; nothing was done`;
@@ -122,9 +118,9 @@ export interface FormatResult extends EraseResult {
 /** The format this toolkit sends for the profile: DVD+RW full (26h), BD-RE with spare areas (30h). */
 function wantedFormat(profile: ProfileInfo, name: string): number {
   if (DVD_PLUS_RW.has(profile.code)) return FormatType.DVD_PLUS_RW;
-  if (profile.code === BD_RE) return FormatType.BD_RE_WITH_SPARE;
+  if (profile.code === Profile.BD_RE) return FormatType.BD_RE_WITH_SPARE;
   if (profile.kind === 'rom') throw new MediumRefusal(`the disc in ${name} is a ${profile.name} (read-only): it cannot be formatted`);
-  if (profile.code === 0x12) throw new MediumRefusal(`the disc in ${name} is a DVD-RAM: it comes formatted and cd-write writes it as it is; nothing was done`);
+  if (profile.code === Profile.DVD_RAM) throw new MediumRefusal(`the disc in ${name} is a DVD-RAM: it comes formatted and cd-write writes it as it is; nothing was done`);
   if (BLANKABLE.has(profile.code))
     throw new MediumRefusal(`the disc in ${name} is a ${profile.name}: it is erased with blank=all, not formatted; nothing was done`);
   throw new MediumRefusal(`the disc in ${name} is a ${profile.name}: cd-write formats DVD+RW and BD-RE only; nothing was done`);

@@ -24,6 +24,23 @@ export interface ProfileInfo {
   nwaBy: 'invisible' | 'last-track' | null;
 }
 
+/** The profile codes the write side singles out, named once. */
+export const Profile = {
+  CD_RW: 0x000a,
+  DVD_R_SEQUENTIAL: 0x0011,
+  DVD_RAM: 0x0012,
+  DVD_RW_RESTRICTED: 0x0013,
+  DVD_RW_SEQUENTIAL: 0x0014,
+  DVD_R_DL_SEQUENTIAL: 0x0015,
+  DVD_R_DL_JUMP: 0x0016,
+  DVD_PLUS_RW: 0x001a,
+  DVD_PLUS_R: 0x001b,
+  DVD_PLUS_RW_DL: 0x002a,
+  DVD_PLUS_R_DL: 0x002b,
+  BD_R_SRM: 0x0041,
+  BD_RE: 0x0043,
+} as const;
+
 const P = (code: number, name: string, family: ProfileFamily, kind: ProfileKind, nwaBy: ProfileInfo['nwaBy'] = null): ProfileInfo => ({
   code,
   name,
@@ -35,22 +52,22 @@ const P = (code: number, name: string, family: ProfileFamily, kind: ProfileKind,
 const PROFILES: ProfileInfo[] = [
   P(0x0008, 'CD-ROM', 'CD', 'rom'),
   P(0x0009, 'CD-R', 'CD', 'sequential', 'invisible'),
-  P(0x000a, 'CD-RW', 'CD', 'sequential', 'invisible'),
+  P(Profile.CD_RW, 'CD-RW', 'CD', 'sequential', 'invisible'),
   P(0x0010, 'DVD-ROM', 'DVD', 'rom'),
-  P(0x0011, 'DVD-R sequential recording', 'DVD', 'sequential', 'last-track'),
-  P(0x0012, 'DVD-RAM', 'DVD', 'overwritable'),
-  P(0x0013, 'DVD-RW restricted overwrite', 'DVD', 'overwritable'),
-  P(0x0014, 'DVD-RW sequential recording', 'DVD', 'sequential', 'last-track'),
-  P(0x0015, 'DVD-R/DL sequential recording', 'DVD', 'sequential', 'last-track'),
-  P(0x0016, 'DVD-R/DL layer jump recording', 'DVD', 'sequential', 'last-track'),
-  P(0x001a, 'DVD+RW', 'DVD', 'overwritable'),
-  P(0x001b, 'DVD+R', 'DVD', 'sequential', 'invisible'),
-  P(0x002a, 'DVD+RW/DL', 'DVD', 'overwritable'),
-  P(0x002b, 'DVD+R/DL', 'DVD', 'sequential', 'invisible'),
+  P(Profile.DVD_R_SEQUENTIAL, 'DVD-R sequential recording', 'DVD', 'sequential', 'last-track'),
+  P(Profile.DVD_RAM, 'DVD-RAM', 'DVD', 'overwritable'),
+  P(Profile.DVD_RW_RESTRICTED, 'DVD-RW restricted overwrite', 'DVD', 'overwritable'),
+  P(Profile.DVD_RW_SEQUENTIAL, 'DVD-RW sequential recording', 'DVD', 'sequential', 'last-track'),
+  P(Profile.DVD_R_DL_SEQUENTIAL, 'DVD-R/DL sequential recording', 'DVD', 'sequential', 'last-track'),
+  P(Profile.DVD_R_DL_JUMP, 'DVD-R/DL layer jump recording', 'DVD', 'sequential', 'last-track'),
+  P(Profile.DVD_PLUS_RW, 'DVD+RW', 'DVD', 'overwritable'),
+  P(Profile.DVD_PLUS_R, 'DVD+R', 'DVD', 'sequential', 'invisible'),
+  P(Profile.DVD_PLUS_RW_DL, 'DVD+RW/DL', 'DVD', 'overwritable'),
+  P(Profile.DVD_PLUS_R_DL, 'DVD+R/DL', 'DVD', 'sequential', 'invisible'),
   P(0x0040, 'BD-ROM', 'BD', 'rom'),
-  P(0x0041, 'BD-R sequential recording', 'BD', 'sequential', 'last-track'),
+  P(Profile.BD_R_SRM, 'BD-R sequential recording', 'BD', 'sequential', 'last-track'),
   P(0x0042, 'BD-R random recording', 'BD', 'overwritable'),
-  P(0x0043, 'BD-RE', 'BD', 'overwritable'),
+  P(Profile.BD_RE, 'BD-RE', 'BD', 'overwritable'),
 ];
 
 const BY_CODE = new Map(PROFILES.map((p) => [p.code, p]));

@@ -15,7 +15,7 @@ import type { TrackInformation } from './mmc.js';
 import type { BurnMmc } from './burn-mmc.js';
 import { DriveCommandError } from './burn-mmc.js';
 import { closeSession, waitReady, writeBlocks, type DiscForBurn, type DiscProbe } from './burn.js';
-import type { ProfileInfo } from './profiles.js';
+import { Profile, type ProfileInfo } from './profiles.js';
 import { CloseFunction, closeTrackSession, reserveTrack, synchronizeCache } from './write-commands.js';
 
 /** The head's track: the system area and volume descriptors iso-pack puts at S..S+31. */
@@ -23,7 +23,7 @@ export const RESERVED_HEAD_BLOCKS = HEAD_SECTORS;
 
 /** DVD+R, DVD+R DL and BD-R SRM: reservations whose size is exact (16- and 32-block units divide 32). */
 export function reservesHeadTrack(p: ProfileInfo): boolean {
-  return p.code === 0x1b || p.code === 0x2b || p.code === 0x41;
+  return p.code === Profile.DVD_PLUS_R || p.code === Profile.DVD_PLUS_R_DL || p.code === Profile.BD_R_SRM;
 }
 
 /**
