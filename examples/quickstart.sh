@@ -18,6 +18,8 @@ bsdtar -tvf "$dir/src.iso" | head -8
 echo "== two sessions: tar c src | iso-merge | iso-pack --prev \$(cd-msinfo) | cd-write --multi"
 CDR_DEVICE="$dir/backup.img"
 export CDR_DEVICE
+# The medium is made on purpose, once: cd-write never creates one by accident.
+run cd-write --create --blank
 for n in 1 2; do
   date > "$dir/stamp-$n"
   tar -c src -C "$dir" "stamp-$n" | run iso-merge | run iso-pack --prev "$(run cd-msinfo)" | run cd-write --multi
