@@ -692,7 +692,8 @@ export async function closeSession(mmc: BurnMmc, p: ProfileInfo, track: number, 
     await waitReady(mmc, 'CLOSE TRACK', closeTrackSession(CloseFunction.TRACK, track, true));
   }
   let fn: number = CloseFunction.SESSION;
-  if (!multi && !isCd(p) && !isDvdMinus(p)) fn = p.code === Profile.DVD_PLUS_R || p.code === Profile.DVD_PLUS_R_DL ? CloseFunction.FINALIZE_MINIMAL : CloseFunction.FINALIZE;
+  if (!multi && !isCd(p) && !isDvdMinus(p))
+    fn = p.code === Profile.DVD_PLUS_R || p.code === Profile.DVD_PLUS_R_DL ? CloseFunction.FINALIZE_MINIMAL : CloseFunction.FINALIZE;
   log(multi ? 'closing the session, the disc stays appendable' : 'closing the session and finalizing the disc');
   await waitReady(mmc, 'CLOSE SESSION', closeTrackSession(fn, 0, true));
   return !multi;

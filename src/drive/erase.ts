@@ -120,7 +120,8 @@ function wantedFormat(profile: ProfileInfo, name: string): number {
   if (DVD_PLUS_RW.has(profile.code)) return FormatType.DVD_PLUS_RW;
   if (profile.code === Profile.BD_RE) return FormatType.BD_RE_WITH_SPARE;
   if (profile.kind === 'rom') throw new MediumRefusal(`the disc in ${name} is a ${profile.name} (read-only): it cannot be formatted`);
-  if (profile.code === Profile.DVD_RAM) throw new MediumRefusal(`the disc in ${name} is a DVD-RAM: it comes formatted and cd-write writes it as it is; nothing was done`);
+  if (profile.code === Profile.DVD_RAM)
+    throw new MediumRefusal(`the disc in ${name} is a DVD-RAM: it comes formatted and cd-write writes it as it is; nothing was done`);
   if (BLANKABLE.has(profile.code))
     throw new MediumRefusal(`the disc in ${name} is a ${profile.name}: it is erased with blank=all, not formatted; nothing was done`);
   throw new MediumRefusal(`the disc in ${name} is a ${profile.name}: cd-write formats DVD+RW and BD-RE only; nothing was done`);
