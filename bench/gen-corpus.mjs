@@ -7,6 +7,7 @@
 //   node bench/gen-corpus.mjs tiny   DIR
 //   node bench/gen-corpus.mjs names  DIR --files N --style shared|distinct [--size B]
 //   node bench/gen-corpus.mjs change DIR --every K [--seed S]   (rewrite every K-th file in place)
+//   node bench/gen-corpus.mjs tar    FILE --files N [--per-dir K] [--size B]
 //
 // Content is AES-CTR keystream: incompressible, the same for the same seed, and cheap
 // (a few hundred MB/s on one core). The corpus is built in DIR.partial and renamed
@@ -35,7 +36,7 @@ import minimist from 'minimist';
 const args = minimist(process.argv.slice(2), { string: ['seed'] });
 const [kind, dir] = args._.map(String);
 if (!kind || !dir) {
-  process.stderr.write('usage: gen-corpus.mjs big|small|mixed|tiny|change DIR [options]\n');
+  process.stderr.write('usage: gen-corpus.mjs big|small|mixed|tiny|names|change|tar DIR [options]\n');
   process.exit(2);
 }
 const seed = String(args.seed ?? kind);
@@ -247,8 +248,75 @@ function change(root) {
   process.stdout.write(JSON.stringify({ ...stats, changedOf: files.length }) + '\n');
 }
 
+/** One ustar header block (names under 100 bytes, so no prefix field and no pax). */
+function ustarHeader(name, type, size, mode) {
+  const h = Buffer.alloc(512);
+  const octal = (off, len, v) => h.write(v.toString(8).padStart(len - 1, '0') + '\0', off, len, 'latin1');
+  h.write(name, 0, 100, 'latin1');
+  octal(100, 8, mode);
+  octal(108, 8, 0);
+  octal(116, 8, 0);
+  octal(124, 12, size);
+  octal(136, 12, Math.floor(MTIME.getTime() / 1000));
+  h.write('        ', 148, 8, 'latin1'); // the checksum counts its own field as spaces
+  h.write(type, 156, 1, 'latin1');
+  h.write('ustar\0' + '00', 257, 8, 'latin1');
+  h.write('root', 265, 32, 'latin1');
+  h.write('root', 297, 32, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  return h;
+}
+
+/**
+ * A tar file of N files of B bytes (K to a directory, in directories of the root), written
+ * straight, without a tree on disk: a million entries would take minutes to create as
+ * files and gigabytes of inodes, and the scale section times iso-pack, not tar.
+ */
+function tarFile(file) {
+  const n = Number(args.files ?? 100000);
+  const perDir = Number(args['per-dir'] ?? 100);
+  const size = parseSize(args.size ?? 100);
+  const partial = file + '.partial';
+  const fd = openSync(partial, 'w');
+  const chunks = [];
+  let held = 0;
+  const put = (b) => {
+    chunks.push(b);
+    held += b.length;
+    if (held >= 4 << 20) flush();
+  };
+  const flush = () => {
+    writeSync(fd, Buffer.concat(chunks));
+    chunks.length = 0;
+    held = 0;
+  };
+  const pad = Buffer.alloc((512 - (size % 512)) % 512);
+  put(ustarHeader('./', '5', 0, 0o755));
+  for (let i = 0; i < n; i++) {
+    const d = `./d${String(Math.floor(i / perDir)).padStart(5, '0')}/`;
+    if (i % perDir === 0) {
+      put(ustarHeader(d, '5', 0, 0o755));
+      stats.dirs++;
+    }
+    put(ustarHeader(`${d}file-${String(i).padStart(7, '0')}.dat`, '0', size, 0o644));
+    put(randomBytes(size));
+    put(pad);
+    stats.files++;
+    stats.bytes += size;
+  }
+  put(Buffer.alloc(1024)); // the end-of-archive blocks
+  flush();
+  closeSync(fd);
+  renameSync(partial, file);
+  process.stdout.write(JSON.stringify({ ...stats, dir: file }) + '\n');
+}
+
 if (kind === 'change') {
   change(dir);
+} else if (kind === 'tar') {
+  tarFile(dir);
 } else {
   const gens = { big, small, mixed, tiny, names };
   if (!gens[kind]) {
