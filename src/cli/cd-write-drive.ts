@@ -16,7 +16,7 @@ import { currentProfile, overwritableMedium, probeOverwritable } from '../drive/
 import type { EmulatedMedium } from '../media/emulated-medium.js';
 import type { ProfileInfo } from '../drive/profiles.js';
 import { preventAllowMediumRemoval, startStopUnit } from '../drive/write-commands.js';
-import { writeAll } from '../session/io.js';
+import { IdleBackoff, isAgain, writeAll } from '../session/io.js';
 import { UsageError, wantProgress } from './common.js';
 
 const TOOL = 'cd-write';
@@ -82,16 +82,18 @@ const read = promisify(fsRead);
  */
 export async function* readInput(fd: number, fromStart: boolean, size = 1 << 20): AsyncGenerator<Buffer> {
   const buf = Buffer.allocUnsafe(size);
+  const idle = new IdleBackoff();
   let position = fromStart ? 0 : null;
   for (;;) {
     let n: number;
     try {
       ({ bytesRead: n } = await read(fd, buf, 0, size, position));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      await new Promise((r) => setTimeout(r, 2));
+      if (!isAgain(err)) throw err;
+      await new Promise((r) => setTimeout(r, idle.next()));
       continue;
     }
+    idle.reset();
     if (n === 0) return;
     if (position !== null) position += n;
     yield buf.subarray(0, n);
