@@ -40,6 +40,21 @@ t.test('a plain ustar entry round trips in one block, byte-exact fields', async 
   t.equal(paddingFor(512), 0);
 });
 
+t.test('the header checksum: the unsigned sum, or the signed one some old tars wrote', async (t) => {
+  const b = encodeEntryHeader(base);
+  b[508] = 0xe9; // a byte above 127 in the block's unused tail
+  let unsigned = 0;
+  for (let i = 0; i < BLOCK; i++) unsigned += i >= 148 && i < 156 ? 0x20 : b[i];
+  const withSum = (sum: number) => {
+    const h = Buffer.from(b);
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    return h;
+  };
+  t.equal(decodeHeader(withSum(unsigned)).name, base.path, 'unsigned sum accepted');
+  t.equal(decodeHeader(withSum(unsigned - 256)).name, base.path, 'signed sum accepted');
+  t.throws(() => decodeHeader(withSum(unsigned - 1)), /bad header checksum/, 'any other sum refused');
+});
+
 t.test('every type round trips', async (t) => {
   const cases: OutEntry[] = [
     { ...base, type: 'dir', path: 'd', size: 0 },

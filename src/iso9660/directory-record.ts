@@ -42,8 +42,10 @@ export function systemUseRoom(identifierLength: number, max: number): number {
   return max - 33 - identifierLength - (identifierLength % 2 === 0 ? 1 : 0);
 }
 
+const NO_SYSTEM_USE = Buffer.alloc(0);
+
 export function encodeDirectoryRecord(r: DirectoryRecord, out: Buffer, off: number): number {
-  const su = r.systemUse ?? Buffer.alloc(0);
+  const su = r.systemUse ?? NO_SYSTEM_USE;
   const idLen = r.identifier.length;
   const len = recordLength(idLen, su.length);
   out.fill(0, off, off + len);

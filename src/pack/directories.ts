@@ -58,9 +58,12 @@ function byRawName(a: Node, b: Node): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). ASCII is its own
+ *  UTF-8, and nearly every name is ASCII. */
 function utf16(latin1Bytes: string): string {
-  return Buffer.from(latin1Bytes, 'latin1').toString('utf8');
+  return NON_ASCII.test(latin1Bytes) ? Buffer.from(latin1Bytes, 'latin1').toString('utf8') : latin1Bytes;
 }
 
 export class Directories {
@@ -85,8 +88,10 @@ export class Directories {
       const [dir, parent, isoId, jolietId, jolietPath] = stack.pop()!;
       const index = this.list.length;
       this.indexOf.set(dir, index);
-      const iso = isoChildren(dir);
-      const joliet = jolietMax !== null ? this.jolietChildren(dir, jolietPath) : [];
+      // Sorted once for both trees.
+      const children = [...dir.children.values()].sort(byRawName);
+      const iso = isoChildren(children);
+      const joliet = jolietMax !== null ? this.jolietChildren(children, jolietPath) : [];
       let subdirCount = 0;
       for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
       this.list.push({
@@ -133,8 +138,8 @@ export class Directories {
 
   /** Files and directories (Joliet has no place for the rest) in Joliet order, those
    *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
-  private jolietChildren(dir: Dir, path: number): Named[] {
-    const nodes = [...dir.children.values()].filter((n) => n.inode.type === 'file' || n.inode.type === 'dir').sort(byRawName);
+  private jolietChildren(children: Node[], path: number): Named[] {
+    const nodes = children.filter((n) => n.inode.type === 'file' || n.inode.type === 'dir');
     if (path < 0) {
       this.jolietLeftOut += nodes.length;
       return [];
@@ -159,10 +164,9 @@ export class Directories {
   }
 }
 
-/** Children in ISO 9660 order with their identifiers (latin1). */
-function isoChildren(dir: Dir): Named[] {
-  const nodes = [...dir.children.values()].sort(byRawName);
+/** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */
+function isoChildren(nodes: Node[]): Named[] {
   const names = assignIsoNames(nodes.map((n) => ({ name: n.name, isDir: isDir(n.inode) })));
   const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
-  return order.map((k) => ({ node: nodes[k], id: isoIdentifier(names[k]).toString('latin1') }));
+  return order.map((k) => ({ node: nodes[k], id: isoIdentifier(names[k]) }));
 }

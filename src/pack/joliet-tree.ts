@@ -10,15 +10,26 @@ import { PathTables, RecordPacker, type TreeDescriptor } from './directory-secto
 import type { Placed, Writer } from './writer.js';
 
 interface JolietRecord {
-  identifier: Buffer;
+  /** `.` and `..` as their bytes; a name as its UTF-16 text, encoded only when written. */
+  identifier: Buffer | string;
   section: Section;
   mtime: number;
+}
+
+function identifierOf(r: JolietRecord): Buffer {
+  return typeof r.identifier === 'string' ? jolietIdentifier(r.identifier) : r.identifier;
+}
+
+/** Bytes of the record's identifier, without making it: two per UTF-16 code unit. */
+function identifierLength(r: JolietRecord): number {
+  return typeof r.identifier === 'string' ? 2 * r.identifier.length : r.identifier.length;
 }
 
 export class JolietTreeWriter implements Writer {
   private readonly pathTables: PathTables;
   /** Each directory's LBA and sectors; sectors -1 for one left out of the tree. */
   private readonly places: { lba: number; sectors: number }[];
+  private readonly dirSectionOf = (d: Dir): Section => this.dirSection(d);
 
   constructor(
     private readonly dirs: Directories,
@@ -33,7 +44,7 @@ export class JolietTreeWriter implements Writer {
     dirs.list.forEach((d, k) => {
       if (d.jolietPath < 0) return;
       const records = new RecordPacker();
-      for (const r of this.records(d)) records.place(r.identifier.length, 0);
+      for (const r of this.records(d)) records.place(identifierLength(r), 0);
       this.places[k].sectors = records.sectors;
     });
   }
@@ -58,7 +69,8 @@ export class JolietTreeWriter implements Writer {
       const records = new RecordPacker();
       for (const r of this.records(d)) {
         const [extent, size, flags] = r.section;
-        encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier: r.identifier }, out, records.place(r.identifier.length, 0));
+        const identifier = identifierOf(r);
+        encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier }, out, records.place(identifier.length, 0));
       }
       if (records.sectors !== p.sectors) throw new Error(`internal error: Joliet directory ${d.jolietId} changed size between passes`);
       yield out;
@@ -77,8 +89,7 @@ export class JolietTreeWriter implements Writer {
     yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime };
     const zero = this.zero.lba;
     for (const c of d.joliet) {
-      const identifier = jolietIdentifier(c.id);
-      for (const section of sections(c.node.inode, (x) => this.dirSection(x), zero)) yield { identifier, section, mtime: c.node.inode.mtime };
+      for (const section of sections(c.node.inode, this.dirSectionOf, zero)) yield { identifier: c.id, section, mtime: c.node.inode.mtime };
     }
   }
 

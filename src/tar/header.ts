@@ -100,25 +100,20 @@ export function isZeroBlock(b: Buffer): boolean {
 }
 
 function checksumOk(b: Buffer): boolean {
-  let unsigned = 8 * 0x20;
-  let high = 0;
-  for (let i = 0; i < 148; i++) {
-    unsigned += b[i];
-    if (b[i] > 127) high++;
-  }
-  for (let i = 156; i < BLOCK; i++) {
-    unsigned += b[i];
-    if (b[i] > 127) high++;
-  }
-  // Some old tars summed signed bytes.
-  const signed = unsigned - 256 * high;
   let stored: number;
   try {
     stored = numeric(b, 148, 8, 'checksum');
   } catch {
     return false;
   }
-  return stored === unsigned || stored === signed;
+  let unsigned = 8 * 0x20;
+  for (let i = 0; i < 148; i++) unsigned += b[i];
+  for (let i = 156; i < BLOCK; i++) unsigned += b[i];
+  if (stored === unsigned) return true;
+  // Some old tars summed signed bytes: counted only for those, every header pays the plain sum.
+  let high = 0;
+  for (let i = 0; i < BLOCK; i++) if ((i < 148 || i >= 156) && b[i] > 127) high++;
+  return stored === unsigned - 256 * high;
 }
 
 const TYPES: Record<string, TarType> = {

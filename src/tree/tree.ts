@@ -99,6 +99,13 @@ export function splitPath(path: string): string[] {
   return parts;
 }
 
+/** `s` in memory of its own. A component split from a path is a slice of the path string:
+ *  it would keep the whole path alive, and slices compare several times slower in the sorts
+ *  of every directory's children. */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
 function copyAttributes(to: Inode, from: Inode): void {
   to.perm = from.perm;
   to.uid = from.uid;
@@ -123,8 +130,9 @@ export class Tree {
       if (!child || !isDir(child.inode)) {
         // A file in the way is replaced by the directory, as extraction would.
         if (child) this.unlink(dir, parts[i]);
-        child = { name: parts[i], inode: newDir(this.impliedDir()) };
-        dir.children.set(parts[i], child);
+        const name = ownCopy(parts[i]);
+        child = { name, inode: newDir(this.impliedDir()) };
+        dir.children.set(name, child);
       }
       dir = child.inode as Dir;
     }
@@ -166,7 +174,8 @@ export class Tree {
     }
     if (old) this.unlink(parent, name);
     inode.links++;
-    parent.children.set(name, { name, inode });
+    const own = ownCopy(name);
+    parent.children.set(own, { name: own, inode });
   }
 
   /** Removes the entry at `parts` (used by excludes); true when something was there. */
