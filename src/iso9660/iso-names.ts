@@ -53,9 +53,11 @@ export function isoMangled(n: IsoName, k: number): IsoName {
   return { ...n, base: n.base.slice(0, Math.max(0, room)) + digits };
 }
 
-/** The identifier bytes as written in the directory record, in a latin1 string. */
+/** The identifier bytes as written in the directory record, in a latin1 string of its own:
+ *  the directory list keeps one per name, and a concatenation or slice would keep its
+ *  pieces alive with it (twice the memory). */
 export function isoIdentifier(n: IsoName): string {
-  return n.isDir ? n.base : `${n.base}.${n.ext};1`;
+  return Buffer.from(n.isDir ? n.base : `${n.base}.${n.ext};1`, 'latin1').toString('latin1');
 }
 
 /** Compares code units, the shorter string padded with spaces (ECMA-119 §9.3). */

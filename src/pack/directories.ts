@@ -17,8 +17,8 @@ export interface DirInfo {
   isoId: string;
   jolietId: string;
   /** Children in each tree's order with their identifiers. */
-  iso: Named[];
-  joliet: Named[];
+  iso: Children;
+  joliet: Children;
   subdirCount: number;
   isoSubdirs: number[];
   jolietSubdirs: number[];
@@ -27,11 +27,15 @@ export interface DirInfo {
   jolietPath: number;
 }
 
-export interface Named {
-  node: Node;
-  /** ISO identifier (latin1) or Joliet name (UTF-16). */
-  id: string;
+/** Children in one tree's order, as two columns rather than an object per child: there
+ *  are two lists per child, kept through the whole layout. */
+export interface Children {
+  nodes: Node[];
+  /** ids[k]: the ISO identifier (latin1) or Joliet name (UTF-16) of nodes[k]. */
+  ids: string[];
 }
+
+const NO_CHILDREN: Children = { nodes: [], ids: [] };
 
 /** A child's directory records: (LBA, bytes, flags) of each. */
 export type Section = [number, number, number];
@@ -91,9 +95,9 @@ export class Directories {
       // Sorted once for both trees.
       const children = [...dir.children.values()].sort(byRawName);
       const iso = isoChildren(children);
-      const joliet = jolietMax !== null ? this.jolietChildren(children, jolietPath) : [];
+      const joliet = jolietMax !== null ? this.jolietChildren(children, jolietPath) : NO_CHILDREN;
       let subdirCount = 0;
-      for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
+      for (const n of iso.nodes) if (isDir(n.inode)) subdirCount++;
       this.list.push({
         dir,
         parent: index === 0 ? 0 : parent,
@@ -107,21 +111,23 @@ export class Directories {
         jolietPath: jolietMax !== null ? jolietPath : -1,
       });
       const jolietIds = new Map<Node, string>();
-      for (const c of joliet) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
+      joliet.nodes.forEach((n, k) => {
+        if (isDir(n.inode)) jolietIds.set(n, joliet.ids[k]);
+      });
       const subdirs: [Dir, number, string, string, number][] = [];
-      for (const c of iso) {
-        c.node.inode.serial ??= serial++;
-        if (!isDir(c.node.inode)) continue;
-        const id = jolietIds.get(c.node);
-        subdirs.push([c.node.inode, index, c.id, id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
-      }
+      iso.nodes.forEach((n, k) => {
+        n.inode.serial ??= serial++;
+        if (!isDir(n.inode)) return;
+        const id = jolietIds.get(n);
+        subdirs.push([n.inode, index, iso.ids[k], id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
+      });
       for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
     }
     if (this.list.length > 65535) throw new Error(`${this.list.length} directories: ISO 9660 path tables can number at most 65535`);
     // Subdirectory lists in each tree's order, for the path tables.
     for (const d of this.list) {
-      for (const c of d.iso) if (isDir(c.node.inode)) d.isoSubdirs.push(this.index(c.node.inode));
-      for (const c of d.joliet) if (isDir(c.node.inode)) d.jolietSubdirs.push(this.index(c.node.inode));
+      for (const n of d.iso.nodes) if (isDir(n.inode)) d.isoSubdirs.push(this.index(n.inode));
+      for (const n of d.joliet.nodes) if (isDir(n.inode)) d.jolietSubdirs.push(this.index(n.inode));
     }
   }
 
@@ -138,35 +144,35 @@ export class Directories {
 
   /** Files and directories (Joliet has no place for the rest) in Joliet order, those
    *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
-  private jolietChildren(children: Node[], path: number): Named[] {
+  private jolietChildren(children: Node[], path: number): Children {
     const nodes = children.filter((n) => n.inode.type === 'file' || n.inode.type === 'dir');
     if (path < 0) {
       this.jolietLeftOut += nodes.length;
-      return [];
+      return NO_CHILDREN;
     }
     const texts = nodes.map((n) => utf16(n.name));
     const names = assignJolietNames(
       nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })),
       this.jolietMax!,
     );
-    const out: Named[] = [];
+    const kept: number[] = [];
     nodes.forEach((node, k) => {
-      const id = names[k].text;
-      if (jolietPathLength(path, id.length) > JOLIET_MAX_PATH) {
+      if (jolietPathLength(path, names[k].text.length) > JOLIET_MAX_PATH) {
         this.jolietLeftOut++;
         return;
       }
       // A name that is not UTF-8 came through utf16() with U+FFFD in it: changed too.
       if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== node.name)) this.jolietRenamed++;
-      out.push({ node, id });
+      kept.push(k);
     });
-    return out.sort((a, b) => compareJolietNames(a.id, isDir(a.node.inode), b.id, isDir(b.node.inode)));
+    kept.sort((a, b) => compareJolietNames(names[a].text, isDir(nodes[a].inode), names[b].text, isDir(nodes[b].inode)));
+    return { nodes: kept.map((k) => nodes[k]), ids: kept.map((k) => names[k].text) };
   }
 }
 
 /** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */
-function isoChildren(nodes: Node[]): Named[] {
+function isoChildren(nodes: Node[]): Children {
   const names = assignIsoNames(nodes.map((n) => ({ name: n.name, isDir: isDir(n.inode) })));
   const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
-  return order.map((k) => ({ node: nodes[k], id: isoIdentifier(names[k]) }));
+  return { nodes: order.map((k) => nodes[k]), ids: order.map((k) => isoIdentifier(names[k])) };
 }

@@ -164,10 +164,12 @@ export class IsoTreeWriter implements Writer {
     yield { identifier: DOT_TEXT, section: this.dirSection(self), mtime: self.mtime, inode: self, shape: dotShape };
     yield { identifier: DOTDOT_TEXT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, shape: this.shape({}, 1) };
     const zero = this.opt.zero.lba;
-    for (const c of d.iso) {
-      const i = c.node.inode;
-      const shape = this.shape(this.facts(c.node), c.id.length);
-      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: c.id, section, mtime: i.mtime, inode: i, node: c.node, shape };
+    const { nodes, ids } = d.iso;
+    for (let k = 0; k < nodes.length; k++) {
+      const node = nodes[k];
+      const i = node.inode;
+      const shape = this.shape(this.facts(node), ids[k].length);
+      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: ids[k], section, mtime: i.mtime, inode: i, node, shape };
     }
   }
 

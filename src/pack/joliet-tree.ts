@@ -88,8 +88,10 @@ export class JolietTreeWriter implements Writer {
     yield { identifier: DOT, section: this.dirSection(d.dir), mtime: d.dir.mtime };
     yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime };
     const zero = this.zero.lba;
-    for (const c of d.joliet) {
-      for (const section of sections(c.node.inode, this.dirSectionOf, zero)) yield { identifier: c.id, section, mtime: c.node.inode.mtime };
+    const { nodes, ids } = d.joliet;
+    for (let k = 0; k < nodes.length; k++) {
+      const i = nodes[k].inode;
+      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: ids[k], section, mtime: i.mtime };
     }
   }
 
