@@ -125,7 +125,7 @@ export class Packer implements TarSink {
       this.counts.files++;
       inode.size = e.size;
       if (e.isopipe.has('extents')) this.reference(inode, e);
-      else this.placeData(inode, parts[parts.length - 1], parts.join('/'));
+      else this.placeData(inode, parts);
     }
     this.tree.set(parts, inode, e.path);
   }
@@ -180,12 +180,14 @@ export class Packer implements TarSink {
     this.opt.checksums?.reference(inode, e.isopipe.get('md5'), e.path);
   }
 
-  private placeData(inode: Inode, name: string, path: string): void {
+  private placeData(inode: Inode, parts: string[]): void {
     this.current = inode;
     this.received = 0;
     this.opt.checksums?.begin(inode);
     if (inode.size === 0) return;
-    const boot = this.opt.boot?.images.find((b) => b.path === path);
+    // The joined path only where boot images are looked for.
+    const bootPath = this.opt.boot ? parts.join('/') : null;
+    const boot = this.opt.boot?.images.find((b) => b.path === bootPath);
     if (boot?.infoTable) {
       // Placed at its end, patched (boot.ts); never compressed: the BIOS reads it raw.
       this.bootImage = new HeldBootImage(this.currentPath);
@@ -198,7 +200,7 @@ export class Packer implements TarSink {
       return;
     }
     const zf = this.opt.zisofs !== undefined && inode.size <= MAX_ZISOFS_SIZE;
-    if (fileNeedsContinuation(name.length, { zisofs: zf, checksumIndex: this.opt.checksums !== undefined })) {
+    if (fileNeedsContinuation(parts[parts.length - 1].length, { zisofs: zf, checksumIndex: this.opt.checksums !== undefined })) {
       if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
         inode.heldBack = true;
         this.heldBytes += inode.size;

@@ -94,8 +94,14 @@ export function newDir(attrs: Attributes): Dir {
 /** Splits a tar path into components: leading `./` and `/` stripped, empty and `.` dropped;
  *  `..` is refused since extraction would leave the tree. Returns [] for the root. */
 export function splitPath(path: string): string[] {
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new TreeError(`'${path}' has a '..' component`);
+  const parts = path.split('/');
+  let n = 0;
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') throw new TreeError(`'${path}' has a '..' component`);
+    parts[n++] = p;
+  }
+  parts.length = n;
   return parts;
 }
 
