@@ -7,7 +7,7 @@ import { FLAG_MULTI_EXTENT } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames } from '../iso9660/joliet-names.js';
 import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
-import { type Dir, type Extent, type Inode, isDir, type Node } from '../tree/tree.js';
+import { type Dir, type Extent, type Inode, isDir } from '../tree/tree.js';
 
 export interface DirInfo {
   dir: Dir;
@@ -17,7 +17,7 @@ export interface DirInfo {
   isoId: string;
   jolietId: string;
   /** Children in each tree's order with their identifiers. */
-  iso: Children;
+  iso: IsoChildren;
   joliet: Children;
   subdirCount: number;
   isoSubdirs: number[];
@@ -27,15 +27,25 @@ export interface DirInfo {
   jolietPath: number;
 }
 
-/** Children in one tree's order, as two columns rather than an object per child: there
- *  are two lists per child, kept through the whole layout. */
+/** Children in one tree's order, as columns rather than an object per child: there are
+ *  two lists per child, kept through the whole layout. */
 export interface Children {
-  nodes: Node[];
-  /** ids[k]: the ISO identifier (latin1) or Joliet name (UTF-16) of nodes[k]. */
+  inodes: Inode[];
+  /** ids[k]: the ISO identifier (latin1) or Joliet name (UTF-16) of inodes[k]. */
   ids: string[];
 }
 
-const NO_CHILDREN: Children = { nodes: [], ids: [] };
+/** The ISO tree's children also keep their raw names, for Rock Ridge. */
+export interface IsoChildren extends Children {
+  names: string[];
+}
+
+const NO_CHILDREN: Children = { inodes: [], ids: [] };
+
+/** A directory's children by raw name (code-unit order of latin1 strings is byte order). */
+function byRawName(dir: Dir): [string, Inode][] {
+  return [...dir.children].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
 
 /** A child's directory records: (LBA, bytes, flags) of each. */
 export type Section = [number, number, number];
@@ -56,10 +66,6 @@ export function sections(i: Inode, dirExtent: (d: Dir) => Section, zeroLba: numb
   if (!i.extents && i.size <= MAX_SECTION_BYTES) return [[i.lba, i.size, 0]];
   const s = fileSections(i);
   return s.map((e, k) => [e.lba, e.bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0]);
-}
-
-function byRawName(a: Node, b: Node): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -93,11 +99,11 @@ export class Directories {
       const index = this.list.length;
       this.indexOf.set(dir, index);
       // Sorted once for both trees.
-      const children = [...dir.children.values()].sort(byRawName);
+      const children = byRawName(dir);
       const iso = isoChildren(children);
       const joliet = jolietMax !== null ? this.jolietChildren(children, jolietPath) : NO_CHILDREN;
       let subdirCount = 0;
-      for (const n of iso.nodes) if (isDir(n.inode)) subdirCount++;
+      for (const i of iso.inodes) if (isDir(i)) subdirCount++;
       this.list.push({
         dir,
         parent: index === 0 ? 0 : parent,
@@ -110,24 +116,25 @@ export class Directories {
         jolietSubdirs: [],
         jolietPath: jolietMax !== null ? jolietPath : -1,
       });
-      const jolietIds = new Map<Node, string>();
-      joliet.nodes.forEach((n, k) => {
-        if (isDir(n.inode)) jolietIds.set(n, joliet.ids[k]);
+      // A directory has one name: its inode stands for it.
+      const jolietIds = new Map<Inode, string>();
+      joliet.inodes.forEach((i, k) => {
+        if (isDir(i)) jolietIds.set(i, joliet.ids[k]);
       });
       const subdirs: [Dir, number, string, string, number][] = [];
-      iso.nodes.forEach((n, k) => {
-        n.inode.serial ??= serial++;
-        if (!isDir(n.inode)) return;
-        const id = jolietIds.get(n);
-        subdirs.push([n.inode, index, iso.ids[k], id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
+      iso.inodes.forEach((i, k) => {
+        i.serial ??= serial++;
+        if (!isDir(i)) return;
+        const id = jolietIds.get(i);
+        subdirs.push([i, index, iso.ids[k], id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
       });
       for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
     }
     if (this.list.length > 65535) throw new Error(`${this.list.length} directories: ISO 9660 path tables can number at most 65535`);
     // Subdirectory lists in each tree's order, for the path tables.
     for (const d of this.list) {
-      for (const n of d.iso.nodes) if (isDir(n.inode)) d.isoSubdirs.push(this.index(n.inode));
-      for (const n of d.joliet.nodes) if (isDir(n.inode)) d.jolietSubdirs.push(this.index(n.inode));
+      for (const i of d.iso.inodes) if (isDir(i)) d.isoSubdirs.push(this.index(i));
+      for (const i of d.joliet.inodes) if (isDir(i)) d.jolietSubdirs.push(this.index(i));
     }
   }
 
@@ -144,35 +151,35 @@ export class Directories {
 
   /** Files and directories (Joliet has no place for the rest) in Joliet order, those
    *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
-  private jolietChildren(children: Node[], path: number): Children {
-    const nodes = children.filter((n) => n.inode.type === 'file' || n.inode.type === 'dir');
+  private jolietChildren(children: [string, Inode][], path: number): Children {
+    const nodes = children.filter(([, i]) => i.type === 'file' || i.type === 'dir');
     if (path < 0) {
       this.jolietLeftOut += nodes.length;
       return NO_CHILDREN;
     }
-    const texts = nodes.map((n) => utf16(n.name));
+    const texts = nodes.map(([name]) => utf16(name));
     const names = assignJolietNames(
-      nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })),
+      nodes.map(([, i], k) => ({ name: texts[k], isDir: isDir(i) })),
       this.jolietMax!,
     );
     const kept: number[] = [];
-    nodes.forEach((node, k) => {
+    nodes.forEach(([name], k) => {
       if (jolietPathLength(path, names[k].text.length) > JOLIET_MAX_PATH) {
         this.jolietLeftOut++;
         return;
       }
       // A name that is not UTF-8 came through utf16() with U+FFFD in it: changed too.
-      if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== node.name)) this.jolietRenamed++;
+      if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== name)) this.jolietRenamed++;
       kept.push(k);
     });
-    kept.sort((a, b) => compareJolietNames(names[a].text, isDir(nodes[a].inode), names[b].text, isDir(nodes[b].inode)));
-    return { nodes: kept.map((k) => nodes[k]), ids: kept.map((k) => names[k].text) };
+    kept.sort((a, b) => compareJolietNames(names[a].text, isDir(nodes[a][1]), names[b].text, isDir(nodes[b][1])));
+    return { inodes: kept.map((k) => nodes[k][1]), ids: kept.map((k) => names[k].text) };
   }
 }
 
 /** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */
-function isoChildren(nodes: Node[]): Children {
-  const names = assignIsoNames(nodes.map((n) => ({ name: n.name, isDir: isDir(n.inode) })));
+function isoChildren(nodes: [string, Inode][]): IsoChildren {
+  const names = assignIsoNames(nodes.map(([name, i]) => ({ name, isDir: isDir(i) })));
   const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
-  return { nodes: order.map((k) => nodes[k]), ids: order.map((k) => isoIdentifier(names[k])) };
+  return { names: order.map((k) => nodes[k][0]), inodes: order.map((k) => nodes[k][1]), ids: order.map((k) => isoIdentifier(names[k])) };
 }

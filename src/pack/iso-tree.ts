@@ -6,7 +6,7 @@ import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, systemUseRoom } fro
 import { type RecordFacts, type SystemUseEntry, systemUseEntries } from '../iso9660/record-budget.js';
 import { CE_LENGTH, erEntry, nmEntries, pnEntry, pxEntry, slEntries, spEntry, tfEntry } from '../iso9660/rockridge.js';
 import { encodeZf } from '../iso9660/zisofs.js';
-import { type Dir, type Inode, isDir, type Node, type NodeType } from '../tree/tree.js';
+import { type Dir, type Inode, isDir, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { type Directories, type DirInfo, type Section, sections } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
@@ -41,8 +41,8 @@ interface IsoRecord {
   section: Section;
   mtime: number;
   inode: Inode;
-  /** The child's node (named records). */
-  node?: Node;
+  /** The child's raw name (named records). */
+  name?: string;
   shape: RecordShape;
 }
 
@@ -125,7 +125,7 @@ export class IsoTreeWriter implements Writer {
       if (keep < lengths.length) {
         ce.place(lengths.slice(keep));
         const i = r.inode;
-        if (r.node && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
+        if (r.name !== undefined && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
       }
       records.place(r.identifier.length, inRecord);
     }
@@ -140,11 +140,13 @@ export class IsoTreeWriter implements Writer {
     for (const r of this.records(d)) {
       const { lengths, keep } = r.shape;
       const bytes = this.encode(r);
-      const parts = bytes.slice(0, keep);
-      if (keep < lengths.length) parts.push(ce.fill(ce.place(lengths.slice(keep)), bytes.slice(keep)));
-      const systemUse = Buffer.concat(parts);
+      let systemUse = bytes;
+      if (keep < lengths.length) {
+        systemUse = bytes.slice(0, keep);
+        systemUse.push(ce.fill(ce.place(lengths.slice(keep)), bytes.slice(keep)));
+      }
       const [extent, size, flags] = r.section;
-      const at = records.place(r.identifier.length, systemUse.length);
+      const at = records.place(r.identifier.length, r.shape.inRecord);
       if (records.sectors > p.sectors) throw new Error(`internal: directory ${d.isoId} grew past the ${p.sectors} sectors it was sized at`);
       const identifier = Buffer.from(r.identifier, 'latin1');
       encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier, systemUse }, out, at);
@@ -164,12 +166,11 @@ export class IsoTreeWriter implements Writer {
     yield { identifier: DOT_TEXT, section: this.dirSection(self), mtime: self.mtime, inode: self, shape: dotShape };
     yield { identifier: DOTDOT_TEXT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, shape: this.shape({}, 1) };
     const zero = this.opt.zero.lba;
-    const { nodes, ids } = d.iso;
-    for (let k = 0; k < nodes.length; k++) {
-      const node = nodes[k];
-      const i = node.inode;
-      const shape = this.shape(this.facts(node), ids[k].length);
-      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: ids[k], section, mtime: i.mtime, inode: i, node, shape };
+    const { names, inodes, ids } = d.iso;
+    for (let k = 0; k < inodes.length; k++) {
+      const i = inodes[k];
+      const shape = this.shape(this.facts(names[k], i), ids[k].length);
+      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: ids[k], section, mtime: i.mtime, inode: i, name: names[k], shape };
     }
   }
 
@@ -187,10 +188,9 @@ export class IsoTreeWriter implements Writer {
     return [p.lba, p.sectors * SECTOR, FLAG_DIRECTORY];
   }
 
-  private facts(node: Node): RecordFacts {
-    const i = node.inode;
+  private facts(name: string, i: Inode): RecordFacts {
     return {
-      nameLength: node.name.length,
+      nameLength: name.length,
       device: i.type === 'chr' || i.type === 'blk',
       zisofs: i.type === 'file' && !!i.zisofs,
       slLengths: i.type === 'symlink' ? this.sl(i).map((b) => b.length) : undefined,
@@ -204,8 +204,8 @@ export class IsoTreeWriter implements Writer {
 
   /** The bytes of a record's entries, each as long as record-budget.ts said. */
   private encode(r: IsoRecord): Buffer[] {
-    const nm = r.node ? nmEntries(Buffer.from(r.node.name, 'latin1')) : [];
-    const sl = r.node && r.inode.type === 'symlink' ? this.sl(r.inode) : [];
+    const nm = r.name !== undefined ? nmEntries(Buffer.from(r.name, 'latin1')) : [];
+    const sl = r.name !== undefined && r.inode.type === 'symlink' ? this.sl(r.inode) : [];
     return r.shape.entries.map((e) => {
       const b = this.entry(e, r.inode, nm, sl);
       if (b.length !== e.length) throw new Error(`internal: a ${e.kind} entry of ${b.length} bytes was sized at ${e.length}`);

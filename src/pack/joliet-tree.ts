@@ -88,9 +88,9 @@ export class JolietTreeWriter implements Writer {
     yield { identifier: DOT, section: this.dirSection(d.dir), mtime: d.dir.mtime };
     yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime };
     const zero = this.zero.lba;
-    const { nodes, ids } = d.joliet;
-    for (let k = 0; k < nodes.length; k++) {
-      const i = nodes[k].inode;
+    const { inodes, ids } = d.joliet;
+    for (let k = 0; k < inodes.length; k++) {
+      const i = inodes[k];
       for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: ids[k], section, mtime: i.mtime };
     }
   }

@@ -27,8 +27,8 @@ export interface Inode {
   target?: string;
   major?: number;
   minor?: number;
-  /** Directories only. */
-  children?: Map<string, Node>;
+  /** Directories only: each name (raw bytes) and what it names. */
+  children?: Map<string, Inode>;
   /** Names pointing at this inode. */
   links: number;
   /** Data waits in the hold-back buffer and is placed after the metadata. */
@@ -42,7 +42,7 @@ export interface Inode {
 
 export interface Dir extends Inode {
   type: 'dir';
-  children: Map<string, Node>;
+  children: Map<string, Inode>;
 }
 
 /** Every inode gets every field, in one order, so that all share one hidden class:
@@ -69,11 +69,6 @@ export function newInode(type: NodeType, a: Attributes): Inode {
     children: undefined,
     zisofs: undefined,
   } as Inode;
-}
-
-export interface Node {
-  name: string;
-  inode: Inode;
 }
 
 export class TreeError extends Error {}
@@ -133,33 +128,32 @@ export class Tree {
     let dir = this.root;
     for (let i = 0; i < parts.length - 1; i++) {
       let child = dir.children.get(parts[i]);
-      if (!child || !isDir(child.inode)) {
+      if (!child || !isDir(child)) {
         // A file in the way is replaced by the directory, as extraction would.
         if (child) this.unlink(dir, parts[i]);
-        const name = ownCopy(parts[i]);
-        child = { name, inode: newDir(this.impliedDir()) };
-        dir.children.set(name, child);
+        child = newDir(this.impliedDir());
+        dir.children.set(ownCopy(parts[i]), child);
       }
-      dir = child.inode as Dir;
+      dir = child as Dir;
     }
     return dir;
   }
 
-  lookup(parts: string[]): Node | undefined {
+  lookup(parts: string[]): Inode | undefined {
     let dir: Dir = this.root;
     for (let i = 0; i < parts.length; i++) {
       const child = dir.children.get(parts[i]);
       if (!child) return undefined;
       if (i === parts.length - 1) return child;
-      if (!isDir(child.inode)) return undefined;
-      dir = child.inode;
+      if (!isDir(child)) return undefined;
+      dir = child;
     }
     return undefined;
   }
 
   private unlink(dir: Dir, name: string): void {
     const old = dir.children.get(name);
-    if (old) old.inode.links--;
+    if (old) old.links--;
     dir.children.delete(name);
   }
 
@@ -174,22 +168,20 @@ export class Tree {
     const parent = this.parentOf(parts);
     const name = parts[parts.length - 1];
     const old = parent.children.get(name);
-    if (old && isDir(old.inode) && isDir(inode)) {
-      copyAttributes(old.inode, inode);
+    if (old && isDir(old) && isDir(inode)) {
+      copyAttributes(old, inode);
       return;
     }
     if (old) this.unlink(parent, name);
     inode.links++;
-    const own = ownCopy(name);
-    parent.children.set(own, { name: own, inode });
+    parent.children.set(ownCopy(name), inode);
   }
 
   /** Removes the entry at `parts` (used by excludes); true when something was there. */
   remove(parts: string[]): boolean {
     if (parts.length === 0) return false;
-    const node = this.lookup(parts);
-    if (!node) return false;
-    const parent = parts.length === 1 ? this.root : (this.lookup(parts.slice(0, -1))!.inode as Dir);
+    if (!this.lookup(parts)) return false;
+    const parent = parts.length === 1 ? this.root : (this.lookup(parts.slice(0, -1)) as Dir);
     this.unlink(parent, parts[parts.length - 1]);
     return true;
   }
