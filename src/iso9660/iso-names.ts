@@ -53,11 +53,9 @@ export function isoMangled(n: IsoName, k: number): IsoName {
   return { ...n, base: n.base.slice(0, Math.max(0, room)) + digits };
 }
 
-/** The identifier bytes as written in the directory record, in a latin1 string of its own
- *  (join builds one): the directory list keeps one per name, and a concatenation or a slice
- *  would keep its pieces alive with it (twice the memory). */
+/** The identifier bytes as written in the directory record, in a latin1 string. */
 export function isoIdentifier(n: IsoName): string {
-  return n.isDir ? [n.base].join('') : [n.base, '.', n.ext, ';1'].join('');
+  return n.isDir ? n.base : `${n.base}.${n.ext};1`;
 }
 
 /** Compares code units, the shorter string padded with spaces (ECMA-119 §9.3). */

@@ -18,7 +18,7 @@ export interface DirInfo {
   jolietId: string;
   /** Children in each tree's order with their identifiers. */
   iso: IsoChildren;
-  joliet: Children;
+  joliet: JolietChildren;
   subdirCount: number;
   isoSubdirs: number[];
   jolietSubdirs: number[];
@@ -27,20 +27,25 @@ export interface DirInfo {
   jolietPath: number;
 }
 
-/** Children in one tree's order, as columns rather than an object per child: there are
- *  two lists per child, kept through the whole layout. */
-export interface Children {
+// Children in one tree's order are columns rather than an object per child: there are two
+// lists per child, kept through the whole layout.
+
+/** The ISO tree's children: raw names (for Rock Ridge), inodes, and the identifiers in one
+ *  latin1 string per directory (not one string per child), the k-th ending at idEnds[k]. */
+export interface IsoChildren {
+  names: string[];
   inodes: Inode[];
-  /** ids[k]: the ISO identifier (latin1) or Joliet name (UTF-16) of inodes[k]. */
+  idText: string;
+  idEnds: Uint32Array;
+}
+
+/** The Joliet tree's children: inodes and names (UTF-16). */
+export interface JolietChildren {
+  inodes: Inode[];
   ids: string[];
 }
 
-/** The ISO tree's children also keep their raw names, for Rock Ridge. */
-export interface IsoChildren extends Children {
-  names: string[];
-}
-
-const NO_CHILDREN: Children = { inodes: [], ids: [] };
+const NO_CHILDREN: JolietChildren = { inodes: [], ids: [] };
 
 /** A directory's children by raw name (code-unit order of latin1 strings is byte order). */
 function byRawName(dir: Dir): [string, Inode][] {
@@ -126,7 +131,13 @@ export class Directories {
         i.serial ??= serial++;
         if (!isDir(i)) return;
         const id = jolietIds.get(i);
-        subdirs.push([i, index, iso.ids[k], id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
+        subdirs.push([
+          i,
+          index,
+          iso.idText.slice(k ? iso.idEnds[k - 1] : 0, iso.idEnds[k]),
+          id ?? '',
+          id === undefined ? -1 : jolietPathLength(jolietPath, id.length),
+        ]);
       });
       for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
     }
@@ -151,7 +162,7 @@ export class Directories {
 
   /** Files and directories (Joliet has no place for the rest) in Joliet order, those
    *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
-  private jolietChildren(children: [string, Inode][], path: number): Children {
+  private jolietChildren(children: [string, Inode][], path: number): JolietChildren {
     const nodes = children.filter(([, i]) => i.type === 'file' || i.type === 'dir');
     if (path < 0) {
       this.jolietLeftOut += nodes.length;
@@ -181,5 +192,11 @@ export class Directories {
 function isoChildren(nodes: [string, Inode][]): IsoChildren {
   const names = assignIsoNames(nodes.map(([name, i]) => ({ name, isDir: isDir(i) })));
   const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
-  return { names: order.map((k) => nodes[k][0]), inodes: order.map((k) => nodes[k][1]), ids: order.map((k) => isoIdentifier(names[k])) };
+  const ids = order.map((k) => isoIdentifier(names[k]));
+  const idEnds = new Uint32Array(ids.length);
+  let end = 0;
+  ids.forEach((id, k) => {
+    idEnds[k] = end += id.length;
+  });
+  return { names: order.map((k) => nodes[k][0]), inodes: order.map((k) => nodes[k][1]), idText: ids.join(''), idEnds };
 }

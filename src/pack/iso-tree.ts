@@ -36,8 +36,7 @@ export interface IsoTreeOptions {
 
 /** One directory record: where it points and what its System Use holds. */
 interface IsoRecord {
-  /** Identifier bytes in a latin1 string. */
-  identifier: string;
+  identifier: Buffer;
   section: Section;
   mtime: number;
   inode: Inode;
@@ -64,9 +63,6 @@ function shapeOf(entries: SystemUseEntry[], identifierLength: number): RecordSha
   for (let k = 0; k < keep; k++) inRecord += lengths[k];
   return { entries, lengths, keep, inRecord };
 }
-
-const DOT_TEXT = DOT.toString('latin1');
-const DOTDOT_TEXT = DOTDOT.toString('latin1');
 
 interface Place {
   lba: number;
@@ -148,8 +144,7 @@ export class IsoTreeWriter implements Writer {
       const [extent, size, flags] = r.section;
       const at = records.place(r.identifier.length, r.shape.inRecord);
       if (records.sectors > p.sectors) throw new Error(`internal: directory ${d.isoId} grew past the ${p.sectors} sectors it was sized at`);
-      const identifier = Buffer.from(r.identifier, 'latin1');
-      encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier, systemUse }, out, at);
+      encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier: r.identifier, systemUse }, out, at);
     }
     if (records.sectors !== p.sectors || ce.count !== p.ceBlocks) throw new Error(`internal error: directory ${d.isoId} changed size between passes`);
     yield out;
@@ -163,14 +158,16 @@ export class IsoTreeWriter implements Writer {
     const isRoot = d === this.dirs.list[0];
     const self = d.dir;
     const dotShape = isRoot ? shapeOf(systemUseEntries({ root: true, checksumArea: !!this.opt.checksums }), 1) : this.shape({}, 1);
-    yield { identifier: DOT_TEXT, section: this.dirSection(self), mtime: self.mtime, inode: self, shape: dotShape };
-    yield { identifier: DOTDOT_TEXT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, shape: this.shape({}, 1) };
+    yield { identifier: DOT, section: this.dirSection(self), mtime: self.mtime, inode: self, shape: dotShape };
+    yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, shape: this.shape({}, 1) };
     const zero = this.opt.zero.lba;
-    const { names, inodes, ids } = d.iso;
+    const { names, inodes, idText, idEnds } = d.iso;
+    const ids = Buffer.from(idText, 'latin1');
     for (let k = 0; k < inodes.length; k++) {
       const i = inodes[k];
-      const shape = this.shape(this.facts(names[k], i), ids[k].length);
-      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: ids[k], section, mtime: i.mtime, inode: i, name: names[k], shape };
+      const identifier = ids.subarray(k ? idEnds[k - 1] : 0, idEnds[k]);
+      const shape = this.shape(this.facts(names[k], i), identifier.length);
+      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier, section, mtime: i.mtime, inode: i, name: names[k], shape };
     }
   }
 

@@ -168,7 +168,6 @@ export class Packer implements TarSink {
     });
     inode.size = size;
     inode.extents = extents;
-    inode.reference = true;
     const zf = e.isopipe.get('zisofs');
     if (zf !== undefined) {
       try {
@@ -328,7 +327,7 @@ export class Packer implements TarSink {
       const old = this.tree.lookup(parts);
       if (old && isDir(old)) throw new PackError(`boot catalog (-c) '${plan.catalog}' is a directory in the tar: name a file`);
       // An earlier session's catalog (a reference) is replaced silently: that is -c again.
-      if (old && !old.reference) this.warnings.push(`the tar's '${plan.catalog}' is replaced by the boot catalog (-c)`);
+      if (old && !old.extents) this.warnings.push(`the tar's '${plan.catalog}' is replaced by the boot catalog (-c)`);
       try {
         this.tree.set(parts, catalog, plan.catalog);
       } catch (err) {

@@ -21,7 +21,8 @@ export interface Inode {
   size: number;
   /** First LBA of the file's data (contiguous sections); 0 until placed, and for empty files. */
   lba: number;
-  /** Sections of an earlier session's file (iso-merge reference), which need not be contiguous. */
+  /** Sections of an earlier session's file (iso-merge reference: no data in this session),
+   *  which need not be contiguous. */
   extents?: Extent[];
   /** Symlink target, raw bytes. */
   target?: string;
@@ -33,8 +34,6 @@ export interface Inode {
   links: number;
   /** Data waits in the hold-back buffer and is placed after the metadata. */
   heldBack?: boolean;
-  /** Extents of an earlier session (iso-merge reference): no data in this session. */
-  reference?: boolean;
   serial?: number;
   /** zisofs-compressed data: the ZF entry's fields (`size` above is the stored size). */
   zisofs?: ZfInfo;
@@ -64,7 +63,6 @@ export function newInode(type: NodeType, a: Attributes): Inode {
     minor: undefined,
     links: 0,
     heldBack: undefined,
-    reference: undefined,
     serial: undefined,
     children: undefined,
     zisofs: undefined,
