@@ -10,19 +10,9 @@ import { PathTables, RecordPacker, type TreeDescriptor } from './directory-secto
 import type { Placed, Writer } from './writer.js';
 
 interface JolietRecord {
-  /** `.` and `..` as their bytes; a name as its UTF-16 text, encoded only when written. */
-  identifier: Buffer | string;
+  identifier: Buffer;
   section: Section;
   mtime: number;
-}
-
-function identifierOf(r: JolietRecord): Buffer {
-  return typeof r.identifier === 'string' ? jolietIdentifier(r.identifier) : r.identifier;
-}
-
-/** Bytes of the record's identifier, without making it: two per UTF-16 code unit. */
-function identifierLength(r: JolietRecord): number {
-  return typeof r.identifier === 'string' ? 2 * r.identifier.length : r.identifier.length;
 }
 
 export class JolietTreeWriter implements Writer {
@@ -44,7 +34,7 @@ export class JolietTreeWriter implements Writer {
     dirs.list.forEach((d, k) => {
       if (d.jolietPath < 0) return;
       const records = new RecordPacker();
-      for (const r of this.records(d)) records.place(identifierLength(r), 0);
+      for (const r of this.records(d)) records.place(r.identifier.length, 0);
       this.places[k].sectors = records.sectors;
     });
   }
@@ -69,8 +59,7 @@ export class JolietTreeWriter implements Writer {
       const records = new RecordPacker();
       for (const r of this.records(d)) {
         const [extent, size, flags] = r.section;
-        const identifier = identifierOf(r);
-        encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier }, out, records.place(identifier.length, 0));
+        encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier: r.identifier }, out, records.place(r.identifier.length, 0));
       }
       if (records.sectors !== p.sectors) throw new Error(`internal error: Joliet directory ${d.jolietId} changed size between passes`);
       yield out;
@@ -89,9 +78,14 @@ export class JolietTreeWriter implements Writer {
     yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime };
     const zero = this.zero.lba;
     const { inodes, ids } = d.joliet;
+    // The directory's identifiers encoded at once; each record takes its part (two bytes
+    // per UTF-16 code unit).
+    const bytes = jolietIdentifier(ids.join(''));
+    let start = 0;
     for (let k = 0; k < inodes.length; k++) {
       const i = inodes[k];
-      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier: ids[k], section, mtime: i.mtime };
+      const identifier = bytes.subarray(start, (start += 2 * ids[k].length));
+      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier, section, mtime: i.mtime };
     }
   }
 
