@@ -65,7 +65,7 @@ t.test('dates: 17-byte form', async (t) => {
 });
 
 t.test('directory record', async (t) => {
-  const su = Buffer.from('PX..', 'latin1');
+  const su = [Buffer.from('PX', 'latin1'), Buffer.from('..', 'latin1')]; // entries, one after the other
   const rec = { extent: 12345, size: 67890, mtime: 1700000000, flags: FLAG_DIRECTORY, identifier: Buffer.from('ABC'), systemUse: su };
   const out = Buffer.alloc(2048);
   const len = encodeDirectoryRecord(rec, out, 100);

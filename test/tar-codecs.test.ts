@@ -40,6 +40,31 @@ t.test('a plain ustar entry round trips in one block, byte-exact fields', async 
   t.equal(paddingFor(512), 0);
 });
 
+t.test('the header checksum: the unsigned sum, or the signed one some old tars wrote', async (t) => {
+  const b = encodeEntryHeader(base);
+  b[508] = 0xe9; // a byte above 127 in the block's unused tail
+  let unsigned = 0;
+  for (let i = 0; i < BLOCK; i++) unsigned += i >= 148 && i < 156 ? 0x20 : b[i];
+  const withSum = (sum: number) => {
+    const h = Buffer.from(b);
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    return h;
+  };
+  t.equal(decodeHeader(withSum(unsigned)).name, base.path, 'unsigned sum accepted');
+  t.equal(decodeHeader(withSum(unsigned - 256)).name, base.path, 'signed sum accepted');
+  t.throws(() => decodeHeader(withSum(unsigned - 1)), /bad header checksum/, 'any other sum refused');
+  // Summed a word at a time where the block is 4-byte aligned, a byte at a time elsewhere.
+  const odd = Buffer.alloc(BLOCK + 1).subarray(1);
+  withSum(unsigned).copy(odd);
+  t.equal(decodeHeader(odd).name, base.path, 'a block at an odd offset');
+  const high = withSum(0);
+  high.fill(0xff, 345, 500); // every lane near its limit
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : high[i];
+  high.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  t.equal(decodeHeader(high).typeflag, '0', 'many bytes of 255');
+});
+
 t.test('every type round trips', async (t) => {
   const cases: OutEntry[] = [
     { ...base, type: 'dir', path: 'd', size: 0 },

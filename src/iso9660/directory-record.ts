@@ -28,7 +28,8 @@ export interface DirectoryRecord {
   mtime: number;
   flags: number;
   identifier: Buffer;
-  systemUse?: Buffer;
+  /** System Use entries, one after the other. */
+  systemUse?: readonly Buffer[];
 }
 
 /** Bytes the record takes: even, a pad byte after an even-length identifier. */
@@ -43,9 +44,10 @@ export function systemUseRoom(identifierLength: number, max: number): number {
 }
 
 export function encodeDirectoryRecord(r: DirectoryRecord, out: Buffer, off: number): number {
-  const su = r.systemUse ?? Buffer.alloc(0);
   const idLen = r.identifier.length;
-  const len = recordLength(idLen, su.length);
+  let suLength = 0;
+  if (r.systemUse) for (const e of r.systemUse) suLength += e.length;
+  const len = recordLength(idLen, suLength);
   out.fill(0, off, off + len);
   out[off] = len;
   put733(out, off + DR.extent, r.extent);
@@ -55,7 +57,8 @@ export function encodeDirectoryRecord(r: DirectoryRecord, out: Buffer, off: numb
   put723(out, off + DR.volumeSequenceNumber, 1);
   out[off + DR.identifierLength] = idLen;
   r.identifier.copy(out, off + DR.identifier);
-  su.copy(out, off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0));
+  let at = off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
+  if (r.systemUse) for (const e of r.systemUse) at += e.copy(out, at);
   return len;
 }
 

@@ -12,8 +12,13 @@ export interface IsoName {
   isDir: boolean;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+const NOT_D_CHAR = /[^A-Z0-9_.]/g;
+
 /** Uppercase d-characters (and dots); every other byte of the raw name becomes `_`. */
 function dChars(s: string): string {
+  // Nearly every name is ASCII: there each character maps to one, natively.
+  if (!NON_ASCII.test(s)) return s.toUpperCase().replace(NOT_D_CHAR, '_');
   let out = '';
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
@@ -53,9 +58,9 @@ export function isoMangled(n: IsoName, k: number): IsoName {
   return { ...n, base: n.base.slice(0, Math.max(0, room)) + digits };
 }
 
-/** The identifier bytes as written in the directory record. */
-export function isoIdentifier(n: IsoName): Buffer {
-  return Buffer.from(n.isDir ? n.base : `${n.base}.${n.ext};1`, 'latin1');
+/** The identifier bytes as written in the directory record, in a latin1 string. */
+export function isoIdentifier(n: IsoName): string {
+  return n.isDir ? n.base : `${n.base}.${n.ext};1`;
 }
 
 /** Compares code units, the shorter string padded with spaces (ECMA-119 §9.3). */

@@ -72,8 +72,16 @@ export function systemUseEntries(f: RecordFacts): SystemUseEntry[] {
 /** True when the entries of a regular file named with `nameBytes` bytes (and ZF, isofs.cx
  *  as asked) may not fit in its record. */
 export function fileNeedsContinuation(nameBytes: number, also: { zisofs?: boolean; checksumIndex?: boolean } = {}): boolean {
-  const room = systemUseRoom(MAX_FILE_IDENTIFIER, MAX_RECORD);
-  let su = 0;
-  for (const e of systemUseEntries({ nameLength: nameBytes, ...also })) su += e.length;
-  return su > room;
+  // Asked for every file: the answer for each name length and options is worked out once.
+  const key = nameBytes * 4 + (also.zisofs ? 2 : 0) + (also.checksumIndex ? 1 : 0);
+  let needs = continuationAnswers.get(key);
+  if (needs === undefined) {
+    const room = systemUseRoom(MAX_FILE_IDENTIFIER, MAX_RECORD);
+    let su = 0;
+    for (const e of systemUseEntries({ nameLength: nameBytes, ...also })) su += e.length;
+    continuationAnswers.set(key, (needs = su > room));
+  }
+  return needs;
 }
+
+const continuationAnswers = new Map<number, boolean>();

@@ -67,8 +67,11 @@ export function tfEntry(mtime: number, atime: number, ctime: number): Buffer {
   const b = header('TF', TF_LENGTH);
   b[4] = 0x0e;
   encodeShortDate(mtime, b, 5);
-  encodeShortDate(atime, b, 12);
-  encodeShortDate(ctime, b, 19);
+  // Most files have one time for all three (a tar without pax times gives only mtime).
+  if (atime === mtime) b.copyWithin(12, 5, 12);
+  else encodeShortDate(atime, b, 12);
+  if (ctime === mtime) b.copyWithin(19, 5, 12);
+  else encodeShortDate(ctime, b, 19);
   return b;
 }
 

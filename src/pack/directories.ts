@@ -7,7 +7,7 @@ import { FLAG_MULTI_EXTENT } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames } from '../iso9660/joliet-names.js';
 import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
-import { type Dir, type Extent, type Inode, isDir, type Node } from '../tree/tree.js';
+import { type Dir, type Extent, type Inode, isDir } from '../tree/tree.js';
 
 export interface DirInfo {
   dir: Dir;
@@ -17,8 +17,8 @@ export interface DirInfo {
   isoId: string;
   jolietId: string;
   /** Children in each tree's order with their identifiers. */
-  iso: Named[];
-  joliet: Named[];
+  iso: IsoChildren;
+  joliet: JolietChildren;
   subdirCount: number;
   isoSubdirs: number[];
   jolietSubdirs: number[];
@@ -27,10 +27,29 @@ export interface DirInfo {
   jolietPath: number;
 }
 
-export interface Named {
-  node: Node;
-  /** ISO identifier (latin1) or Joliet name (UTF-16). */
-  id: string;
+// Children in one tree's order are columns rather than an object per child: there are two
+// lists per child, kept through the whole layout.
+
+/** The ISO tree's children: raw names (for Rock Ridge), inodes, and the identifiers in one
+ *  latin1 string per directory (not one string per child), the k-th ending at idEnds[k]. */
+export interface IsoChildren {
+  names: string[];
+  inodes: Inode[];
+  idText: string;
+  idEnds: Uint32Array;
+}
+
+/** The Joliet tree's children: inodes and names (UTF-16). */
+export interface JolietChildren {
+  inodes: Inode[];
+  ids: string[];
+}
+
+const NO_CHILDREN: JolietChildren = { inodes: [], ids: [] };
+
+/** A directory's children by raw name (code-unit order of latin1 strings is byte order). */
+function byRawName(dir: Dir): [string, Inode][] {
+  return [...dir.children].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 /** A child's directory records: (LBA, bytes, flags) of each. */
@@ -54,13 +73,12 @@ export function sections(i: Inode, dirExtent: (d: Dir) => Section, zeroLba: numb
   return s.map((e, k) => [e.lba, e.bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0]);
 }
 
-function byRawName(a: Node, b: Node): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
+const NON_ASCII = /[^\x00-\x7f]/;
 
-/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). */
+/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). ASCII is its own
+ *  UTF-8, and nearly every name is ASCII. */
 function utf16(latin1Bytes: string): string {
-  return Buffer.from(latin1Bytes, 'latin1').toString('utf8');
+  return NON_ASCII.test(latin1Bytes) ? Buffer.from(latin1Bytes, 'latin1').toString('utf8') : latin1Bytes;
 }
 
 export class Directories {
@@ -85,10 +103,12 @@ export class Directories {
       const [dir, parent, isoId, jolietId, jolietPath] = stack.pop()!;
       const index = this.list.length;
       this.indexOf.set(dir, index);
-      const iso = isoChildren(dir);
-      const joliet = jolietMax !== null ? this.jolietChildren(dir, jolietPath) : [];
+      // Sorted once for both trees.
+      const children = byRawName(dir);
+      const iso = isoChildren(children);
+      const joliet = jolietMax !== null ? this.jolietChildren(children, jolietPath) : NO_CHILDREN;
       let subdirCount = 0;
-      for (const c of iso) if (isDir(c.node.inode)) subdirCount++;
+      for (const i of iso.inodes) if (isDir(i)) subdirCount++;
       this.list.push({
         dir,
         parent: index === 0 ? 0 : parent,
@@ -101,22 +121,31 @@ export class Directories {
         jolietSubdirs: [],
         jolietPath: jolietMax !== null ? jolietPath : -1,
       });
-      const jolietIds = new Map<Node, string>();
-      for (const c of joliet) if (isDir(c.node.inode)) jolietIds.set(c.node, c.id);
+      // A directory has one name: its inode stands for it.
+      const jolietIds = new Map<Inode, string>();
+      joliet.inodes.forEach((i, k) => {
+        if (isDir(i)) jolietIds.set(i, joliet.ids[k]);
+      });
       const subdirs: [Dir, number, string, string, number][] = [];
-      for (const c of iso) {
-        c.node.inode.serial ??= serial++;
-        if (!isDir(c.node.inode)) continue;
-        const id = jolietIds.get(c.node);
-        subdirs.push([c.node.inode, index, c.id, id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
-      }
+      iso.inodes.forEach((i, k) => {
+        i.serial ??= serial++;
+        if (!isDir(i)) return;
+        const id = jolietIds.get(i);
+        subdirs.push([
+          i,
+          index,
+          iso.idText.slice(k ? iso.idEnds[k - 1] : 0, iso.idEnds[k]),
+          id ?? '',
+          id === undefined ? -1 : jolietPathLength(jolietPath, id.length),
+        ]);
+      });
       for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
     }
     if (this.list.length > 65535) throw new Error(`${this.list.length} directories: ISO 9660 path tables can number at most 65535`);
     // Subdirectory lists in each tree's order, for the path tables.
     for (const d of this.list) {
-      for (const c of d.iso) if (isDir(c.node.inode)) d.isoSubdirs.push(this.index(c.node.inode));
-      for (const c of d.joliet) if (isDir(c.node.inode)) d.jolietSubdirs.push(this.index(c.node.inode));
+      for (const i of d.iso.inodes) if (isDir(i)) d.isoSubdirs.push(this.index(i));
+      for (const i of d.joliet.inodes) if (isDir(i)) d.jolietSubdirs.push(this.index(i));
     }
   }
 
@@ -133,36 +162,41 @@ export class Directories {
 
   /** Files and directories (Joliet has no place for the rest) in Joliet order, those
    *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
-  private jolietChildren(dir: Dir, path: number): Named[] {
-    const nodes = [...dir.children.values()].filter((n) => n.inode.type === 'file' || n.inode.type === 'dir').sort(byRawName);
+  private jolietChildren(children: [string, Inode][], path: number): JolietChildren {
+    const nodes = children.filter(([, i]) => i.type === 'file' || i.type === 'dir');
     if (path < 0) {
       this.jolietLeftOut += nodes.length;
-      return [];
+      return NO_CHILDREN;
     }
-    const texts = nodes.map((n) => utf16(n.name));
+    const texts = nodes.map(([name]) => utf16(name));
     const names = assignJolietNames(
-      nodes.map((n, k) => ({ name: texts[k], isDir: isDir(n.inode) })),
+      nodes.map(([, i], k) => ({ name: texts[k], isDir: isDir(i) })),
       this.jolietMax!,
     );
-    const out: Named[] = [];
-    nodes.forEach((node, k) => {
-      const id = names[k].text;
-      if (jolietPathLength(path, id.length) > JOLIET_MAX_PATH) {
+    const kept: number[] = [];
+    nodes.forEach(([name], k) => {
+      if (jolietPathLength(path, names[k].text.length) > JOLIET_MAX_PATH) {
         this.jolietLeftOut++;
         return;
       }
       // A name that is not UTF-8 came through utf16() with U+FFFD in it: changed too.
-      if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== node.name)) this.jolietRenamed++;
-      out.push({ node, id });
+      if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== name)) this.jolietRenamed++;
+      kept.push(k);
     });
-    return out.sort((a, b) => compareJolietNames(a.id, isDir(a.node.inode), b.id, isDir(b.node.inode)));
+    kept.sort((a, b) => compareJolietNames(names[a].text, isDir(nodes[a][1]), names[b].text, isDir(nodes[b][1])));
+    return { inodes: kept.map((k) => nodes[k][1]), ids: kept.map((k) => names[k].text) };
   }
 }
 
-/** Children in ISO 9660 order with their identifiers (latin1). */
-function isoChildren(dir: Dir): Named[] {
-  const nodes = [...dir.children.values()].sort(byRawName);
-  const names = assignIsoNames(nodes.map((n) => ({ name: n.name, isDir: isDir(n.inode) })));
+/** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */
+function isoChildren(nodes: [string, Inode][]): IsoChildren {
+  const names = assignIsoNames(nodes.map(([name, i]) => ({ name, isDir: isDir(i) })));
   const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
-  return order.map((k) => ({ node: nodes[k], id: isoIdentifier(names[k]).toString('latin1') }));
+  const ids = order.map((k) => isoIdentifier(names[k]));
+  const idEnds = new Uint32Array(ids.length);
+  let end = 0;
+  ids.forEach((id, k) => {
+    idEnds[k] = end += id.length;
+  });
+  return { names: order.map((k) => nodes[k][0]), inodes: order.map((k) => nodes[k][1]), idText: ids.join(''), idEnds };
 }

@@ -6,7 +6,7 @@ import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, systemUseRoom } fro
 import { type RecordFacts, type SystemUseEntry, systemUseEntries } from '../iso9660/record-budget.js';
 import { CE_LENGTH, erEntry, nmEntries, pnEntry, pxEntry, slEntries, spEntry, tfEntry } from '../iso9660/rockridge.js';
 import { encodeZf } from '../iso9660/zisofs.js';
-import { type Dir, type Inode, isDir, type Node, type NodeType } from '../tree/tree.js';
+import { type Dir, type Inode, isDir, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { type Directories, type DirInfo, type Section, sections } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
@@ -40,9 +40,28 @@ interface IsoRecord {
   section: Section;
   mtime: number;
   inode: Inode;
-  /** The child's node (named records). */
-  node?: Node;
+  /** The child's raw name (named records). */
+  name?: string;
+  shape: RecordShape;
+}
+
+/** A record's System Use entries and how they split between the record and a
+ *  continuation area. Most records share one of a few shapes: they are made once each. */
+interface RecordShape {
   entries: SystemUseEntry[];
+  lengths: number[];
+  /** How many of the entries stay in the record. */
+  keep: number;
+  /** Bytes of System Use in the record, with the CE entry when some go on. */
+  inRecord: number;
+}
+
+function shapeOf(entries: SystemUseEntry[], identifierLength: number): RecordShape {
+  const lengths = entries.map((e) => e.length);
+  const keep = entriesInRecord(lengths, systemUseRoom(identifierLength, MAX_RECORD));
+  let inRecord = keep < lengths.length ? CE_LENGTH : 0;
+  for (let k = 0; k < keep; k++) inRecord += lengths[k];
+  return { entries, lengths, keep, inRecord };
 }
 
 interface Place {
@@ -51,16 +70,12 @@ interface Place {
   ceBlocks: number;
 }
 
-/** A record's entry lengths, and how many of them stay in the record (the rest go to a
- *  continuation area). */
-function split(r: IsoRecord): { lengths: number[]; keep: number } {
-  const lengths = r.entries.map((e) => e.length);
-  return { lengths, keep: entriesInRecord(lengths, systemUseRoom(r.identifier.length, MAX_RECORD)) };
-}
-
 export class IsoTreeWriter implements Writer {
   private readonly pathTables: PathTables;
   private readonly places: Place[];
+  /** Shapes of records that are not the root's or a symlink's, by what decides them. */
+  private readonly shapes = new Map<number, RecordShape>();
+  private readonly dirSectionOf = (d: Dir): Section => this.dirSection(d);
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
   continuationBeforeData = 0;
 
@@ -102,16 +117,13 @@ export class IsoTreeWriter implements Writer {
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(0);
     for (const r of this.records(d)) {
-      const { lengths, keep } = split(r);
-      let su = 0;
-      for (let k = 0; k < keep; k++) su += lengths[k];
+      const { lengths, keep, inRecord } = r.shape;
       if (keep < lengths.length) {
-        su += CE_LENGTH;
         ce.place(lengths.slice(keep));
         const i = r.inode;
-        if (r.node && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
+        if (r.name !== undefined && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
       }
-      records.place(r.identifier.length, su);
+      records.place(r.identifier.length, inRecord);
     }
     return { sectors: records.sectors, ceBlocks: ce.count };
   }
@@ -122,13 +134,15 @@ export class IsoTreeWriter implements Writer {
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(p.lba + p.sectors);
     for (const r of this.records(d)) {
-      const { lengths, keep } = split(r);
+      const { lengths, keep } = r.shape;
       const bytes = this.encode(r);
-      const parts = bytes.slice(0, keep);
-      if (keep < lengths.length) parts.push(ce.fill(ce.place(lengths.slice(keep)), bytes.slice(keep)));
-      const systemUse = Buffer.concat(parts);
+      let systemUse = bytes;
+      if (keep < lengths.length) {
+        systemUse = bytes.slice(0, keep);
+        systemUse.push(ce.fill(ce.place(lengths.slice(keep)), bytes.slice(keep)));
+      }
       const [extent, size, flags] = r.section;
-      const at = records.place(r.identifier.length, systemUse.length);
+      const at = records.place(r.identifier.length, r.shape.inRecord);
       if (records.sectors > p.sectors) throw new Error(`internal: directory ${d.isoId} grew past the ${p.sectors} sectors it was sized at`);
       encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier: r.identifier, systemUse }, out, at);
     }
@@ -143,21 +157,27 @@ export class IsoTreeWriter implements Writer {
     const parent = this.dirs.list[d.parent];
     const isRoot = d === this.dirs.list[0];
     const self = d.dir;
-    yield {
-      identifier: DOT,
-      section: this.dirSection(self),
-      mtime: self.mtime,
-      inode: self,
-      entries: systemUseEntries({ root: isRoot, checksumArea: isRoot && !!this.opt.checksums }),
-    };
-    yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, entries: systemUseEntries({}) };
+    const dotShape = isRoot ? shapeOf(systemUseEntries({ root: true, checksumArea: !!this.opt.checksums }), 1) : this.shape({}, 1);
+    yield { identifier: DOT, section: this.dirSection(self), mtime: self.mtime, inode: self, shape: dotShape };
+    yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, shape: this.shape({}, 1) };
     const zero = this.opt.zero.lba;
-    for (const c of d.iso) {
-      const i = c.node.inode;
-      const entries = systemUseEntries(this.facts(c.node));
-      const identifier = Buffer.from(c.id, 'latin1');
-      for (const section of sections(i, (x) => this.dirSection(x), zero)) yield { identifier, section, mtime: i.mtime, inode: i, node: c.node, entries };
+    const { names, inodes, idText, idEnds } = d.iso;
+    const ids = Buffer.from(idText, 'latin1');
+    for (let k = 0; k < inodes.length; k++) {
+      const i = inodes[k];
+      const identifier = ids.subarray(k ? idEnds[k - 1] : 0, idEnds[k]);
+      const shape = this.shape(this.facts(names[k], i), identifier.length);
+      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier, section, mtime: i.mtime, inode: i, name: names[k], shape };
     }
+  }
+
+  /** The shape of a record with these facts (not the root's) and identifier length. */
+  private shape(f: RecordFacts, identifierLength: number): RecordShape {
+    if (f.slLengths) return shapeOf(systemUseEntries(f), identifierLength);
+    const key = ((((f.nameLength ?? -1) + 1) * 256 + identifierLength) * 2 + +!!f.device) * 4 + +!!f.zisofs * 2 + +!!f.checksumIndex;
+    let shape = this.shapes.get(key);
+    if (!shape) this.shapes.set(key, (shape = shapeOf(systemUseEntries(f), identifierLength)));
+    return shape;
   }
 
   private dirSection(dir: Dir): Section {
@@ -165,10 +185,9 @@ export class IsoTreeWriter implements Writer {
     return [p.lba, p.sectors * SECTOR, FLAG_DIRECTORY];
   }
 
-  private facts(node: Node): RecordFacts {
-    const i = node.inode;
+  private facts(name: string, i: Inode): RecordFacts {
     return {
-      nameLength: node.name.length,
+      nameLength: name.length,
       device: i.type === 'chr' || i.type === 'blk',
       zisofs: i.type === 'file' && !!i.zisofs,
       slLengths: i.type === 'symlink' ? this.sl(i).map((b) => b.length) : undefined,
@@ -182,9 +201,9 @@ export class IsoTreeWriter implements Writer {
 
   /** The bytes of a record's entries, each as long as record-budget.ts said. */
   private encode(r: IsoRecord): Buffer[] {
-    const nm = r.node ? nmEntries(Buffer.from(r.node.name, 'latin1')) : [];
-    const sl = r.node && r.inode.type === 'symlink' ? this.sl(r.inode) : [];
-    return r.entries.map((e) => {
+    const nm = r.name !== undefined ? nmEntries(Buffer.from(r.name, 'latin1')) : [];
+    const sl = r.name !== undefined && r.inode.type === 'symlink' ? this.sl(r.inode) : [];
+    return r.shape.entries.map((e) => {
       const b = this.entry(e, r.inode, nm, sl);
       if (b.length !== e.length) throw new Error(`internal: a ${e.kind} entry of ${b.length} bytes was sized at ${e.length}`);
       return b;

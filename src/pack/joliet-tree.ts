@@ -19,6 +19,7 @@ export class JolietTreeWriter implements Writer {
   private readonly pathTables: PathTables;
   /** Each directory's LBA and sectors; sectors -1 for one left out of the tree. */
   private readonly places: { lba: number; sectors: number }[];
+  private readonly dirSectionOf = (d: Dir): Section => this.dirSection(d);
 
   constructor(
     private readonly dirs: Directories,
@@ -76,9 +77,15 @@ export class JolietTreeWriter implements Writer {
     yield { identifier: DOT, section: this.dirSection(d.dir), mtime: d.dir.mtime };
     yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime };
     const zero = this.zero.lba;
-    for (const c of d.joliet) {
-      const identifier = jolietIdentifier(c.id);
-      for (const section of sections(c.node.inode, (x) => this.dirSection(x), zero)) yield { identifier, section, mtime: c.node.inode.mtime };
+    const { inodes, ids } = d.joliet;
+    // The directory's identifiers encoded at once; each record takes its part (two bytes
+    // per UTF-16 code unit).
+    const bytes = jolietIdentifier(ids.join(''));
+    let start = 0;
+    for (let k = 0; k < inodes.length; k++) {
+      const i = inodes[k];
+      const identifier = bytes.subarray(start, (start += 2 * ids[k].length));
+      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier, section, mtime: i.mtime };
     }
   }
 

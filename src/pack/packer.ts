@@ -125,7 +125,7 @@ export class Packer implements TarSink {
       this.counts.files++;
       inode.size = e.size;
       if (e.isopipe.has('extents')) this.reference(inode, e);
-      else this.placeData(inode, parts[parts.length - 1], parts.join('/'));
+      else this.placeData(inode, parts);
     }
     this.tree.set(parts, inode, e.path);
   }
@@ -142,9 +142,9 @@ export class Packer implements TarSink {
       if (this.excluder.excludes(targetParts)) return;
       throw new PackError(`'${e.path}' is a hard link to '${e.linkname}', which is not in the archive before it`);
     }
-    if (isDir(target.inode)) throw new PackError(`'${e.path}' is a hard link to the directory '${e.linkname}'`);
+    if (isDir(target)) throw new PackError(`'${e.path}' is a hard link to the directory '${e.linkname}'`);
     if (parts.length === 0) throw new PackError(`'${e.path}' is a hard link where the root directory should be`);
-    this.tree.set(parts, target.inode, e.path);
+    this.tree.set(parts, target, e.path);
   }
 
   /** A file of an earlier session (iso-merge, DESIGN §7): its extents, no data here. */
@@ -168,7 +168,6 @@ export class Packer implements TarSink {
     });
     inode.size = size;
     inode.extents = extents;
-    inode.reference = true;
     const zf = e.isopipe.get('zisofs');
     if (zf !== undefined) {
       try {
@@ -180,12 +179,14 @@ export class Packer implements TarSink {
     this.opt.checksums?.reference(inode, e.isopipe.get('md5'), e.path);
   }
 
-  private placeData(inode: Inode, name: string, path: string): void {
+  private placeData(inode: Inode, parts: string[]): void {
     this.current = inode;
     this.received = 0;
     this.opt.checksums?.begin(inode);
     if (inode.size === 0) return;
-    const boot = this.opt.boot?.images.find((b) => b.path === path);
+    // The joined path only where boot images are looked for.
+    const bootPath = this.opt.boot ? parts.join('/') : null;
+    const boot = this.opt.boot?.images.find((b) => b.path === bootPath);
     if (boot?.infoTable) {
       // Placed at its end, patched (boot.ts); never compressed: the BIOS reads it raw.
       this.bootImage = new HeldBootImage(this.currentPath);
@@ -198,7 +199,7 @@ export class Packer implements TarSink {
       return;
     }
     const zf = this.opt.zisofs !== undefined && inode.size <= MAX_ZISOFS_SIZE;
-    if (fileNeedsContinuation(name.length, { zisofs: zf, checksumIndex: this.opt.checksums !== undefined })) {
+    if (fileNeedsContinuation(parts[parts.length - 1].length, { zisofs: zf, checksumIndex: this.opt.checksums !== undefined })) {
       if (this.heldBytes + inode.size <= this.opt.holdBackLimit) {
         inode.heldBack = true;
         this.heldBytes += inode.size;
@@ -301,9 +302,8 @@ export class Packer implements TarSink {
   private addBootCatalog(plan: BootPlan): void {
     const inodes = plan.images.map((spec) => {
       const what = spec.platform === 0xef ? 'EFI boot image (-e)' : 'boot image (-b)';
-      const node = this.tree.lookup(spec.path.split('/'));
-      if (!node) throw new PackError(`${what} '${spec.path}' is not in the tar: name it as tar lists it, relative to the root of the image`);
-      const i = node.inode;
+      const i = this.tree.lookup(spec.path.split('/'));
+      if (!i) throw new PackError(`${what} '${spec.path}' is not in the tar: name it as tar lists it, relative to the root of the image`);
       if (i.type !== 'file') throw new PackError(`${what} '${spec.path}' is a ${i.type === 'dir' ? 'directory' : i.type}, not a regular file`);
       if (i.size === 0) throw new PackError(`${what} '${spec.path}' is empty`);
       if (i.zisofs) throw new PackError(`${what} '${spec.path}' is zisofs-compressed: a firmware reads it raw`);
@@ -325,9 +325,9 @@ export class Packer implements TarSink {
     if (plan.catalog !== undefined) {
       const parts = plan.catalog.split('/');
       const old = this.tree.lookup(parts);
-      if (old && isDir(old.inode)) throw new PackError(`boot catalog (-c) '${plan.catalog}' is a directory in the tar: name a file`);
+      if (old && isDir(old)) throw new PackError(`boot catalog (-c) '${plan.catalog}' is a directory in the tar: name a file`);
       // An earlier session's catalog (a reference) is replaced silently: that is -c again.
-      if (old && !old.inode.reference) this.warnings.push(`the tar's '${plan.catalog}' is replaced by the boot catalog (-c)`);
+      if (old && !old.extents) this.warnings.push(`the tar's '${plan.catalog}' is replaced by the boot catalog (-c)`);
       try {
         this.tree.set(parts, catalog, plan.catalog);
       } catch (err) {

@@ -55,6 +55,7 @@ export function quoted(raw: string): string {
 }
 
 function cstring(b: Buffer, off: number, len: number): string {
+  if (b[off] === 0) return '';
   const z = b.indexOf(0, off);
   return b.toString('latin1', off, z < 0 || z > off + len ? off + len : z);
 }
@@ -99,26 +100,40 @@ export function isZeroBlock(b: Buffer): boolean {
   return b.equals(ZERO_BLOCK);
 }
 
+/** The sum of a header block's bytes but those of its checksum field (148–155). */
+function bytesOutsideChecksum(b: Buffer): number {
+  if (b.byteOffset % 4 !== 0) {
+    let sum = 0;
+    for (let i = 0; i < 148; i++) sum += b[i];
+    for (let i = 156; i < BLOCK; i++) sum += b[i];
+    return sum;
+  }
+  // Four bytes a step: each word adds its bytes pairwise into two 16-bit lanes, which
+  // 126 words of at most 2 × 255 cannot overflow. Words 37 and 38 are the checksum field.
+  const words = new Uint32Array(b.buffer, b.byteOffset, BLOCK / 4);
+  let lanes = 0;
+  for (let i = 0; i < 37; i++) lanes += pairSums(words[i]);
+  for (let i = 39; i < BLOCK / 4; i++) lanes += pairSums(words[i]);
+  return (lanes & 0xffff) + (lanes >>> 16);
+}
+
+function pairSums(word: number): number {
+  return (word & 0x00ff00ff) + ((word >>> 8) & 0x00ff00ff);
+}
+
 function checksumOk(b: Buffer): boolean {
-  let unsigned = 8 * 0x20;
-  let high = 0;
-  for (let i = 0; i < 148; i++) {
-    unsigned += b[i];
-    if (b[i] > 127) high++;
-  }
-  for (let i = 156; i < BLOCK; i++) {
-    unsigned += b[i];
-    if (b[i] > 127) high++;
-  }
-  // Some old tars summed signed bytes.
-  const signed = unsigned - 256 * high;
   let stored: number;
   try {
     stored = numeric(b, 148, 8, 'checksum');
   } catch {
     return false;
   }
-  return stored === unsigned || stored === signed;
+  const unsigned = 8 * 0x20 + bytesOutsideChecksum(b);
+  if (stored === unsigned) return true;
+  // Some old tars summed signed bytes: counted only for those, every header pays the plain sum.
+  let high = 0;
+  for (let i = 0; i < BLOCK; i++) if ((i < 148 || i >= 156) && b[i] > 127) high++;
+  return stored === unsigned - 256 * high;
 }
 
 const TYPES: Record<string, TarType> = {
