@@ -173,6 +173,11 @@ export class OldTree {
     return i === undefined ? undefined : this.at(i);
   }
 
+  /** The position in pre-order of the entry at `path`, or undefined. */
+  indexOf(path: string): number | undefined {
+    return this.index.get(path);
+  }
+
   /** Every entry, in pre-order. */
   *entries(): Generator<OldEntry> {
     for (let i = 0; i < this.count; i++) yield this.at(i);
@@ -181,6 +186,14 @@ export class OldTree {
   setSeen(e: OldEntry, how: Seen): void {
     this.seen[e.index] = how;
     e.seen = how;
+  }
+
+  seenAt(index: number): Seen {
+    return this.seen[index];
+  }
+
+  setSeenAt(index: number, how: Seen): void {
+    this.seen[index] = how;
   }
 
   private at(i: number): OldEntry {
