@@ -282,13 +282,16 @@ export class Merger implements TarSink {
     return out;
   }
 
-  /** A reference to an old file's extents, with the MD5 its session recorded (so that an
-   *  iso-pack --md5 session records it again: its data is not hashed on the way). */
+  /** `out` (fromTar's, not shared) made a reference to an old file's extents, with the MD5
+   *  its session recorded (so that an iso-pack --md5 session records it again: its data is
+   *  not hashed on the way). Changed in place: a spread copy per file costs CPU, and in V8
+   *  it outlives its scavenge and piles up in the old generation (RSS). */
   private reference(out: OutEntry, old: OldEntry): OutEntry {
     // ISOPIPE.size is what the extents hold; a zisofs file's content size travels in its ZF.
     const stored = old.zisofs === undefined ? old.size : extentBytes(oldExtents(old));
-    const records = encodeReference({ extents: old.extents, size: stored, zisofs: old.zisofs, md5: this.old!.recordedMd5(old) });
-    return { ...out, size: 0, records };
+    out.size = 0;
+    out.records = encodeReference({ extents: old.extents, size: stored, zisofs: old.zisofs, md5: this.old!.recordedMd5(old) });
+    return out;
   }
 
   /** One old entry: a directory, symlink, device or FIFO as it is; a file as a reference,
