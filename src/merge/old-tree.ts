@@ -181,6 +181,11 @@ export class OldTree {
     for (let i = 0; i < this.count; i++) yield this.at(i);
   }
 
+  /** The entry at position `index` in pre-order (0 ≤ index < entryCount). */
+  entry(index: number): OldEntry {
+    return this.at(index);
+  }
+
   setSeen(e: OldEntry, how: Seen): void {
     this.seen[e.index] = how;
     e.seen = how;
