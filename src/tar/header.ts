@@ -254,9 +254,12 @@ function isUtf8(raw: string): boolean {
   return Buffer.from(b.toString('utf8'), 'utf8').equals(b);
 }
 
-/** Largest value an octal field of `len` bytes holds (len−1 digits and a NUL). */
+/** By field length: one past the largest value its len−1 octal digits hold. */
+const OCTAL_LIMIT = Array.from({ length: 13 }, (_, len) => 8 ** Math.max(0, len - 1));
+
+/** Whether `v` fits an octal field of `len` bytes (len−1 digits and a NUL). */
 function octalFits(v: number, len: number): boolean {
-  return Number.isSafeInteger(v) && v >= 0 && v < 8 ** (len - 1);
+  return Number.isInteger(v) && v >= 0 && v < OCTAL_LIMIT[len];
 }
 
 /** A pax number: integer or decimal fraction, never exponent notation. */
