@@ -254,6 +254,20 @@ export class OldTree {
 function needsOwnData(e: ImageEntry): boolean {
   if (e.type !== 'file' || e.size === 0) return false;
   const slash = e.path.lastIndexOf('/');
-  // Assume the new session may be packed with --md5, whose isofs.cx takes room too.
-  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1, { checksumIndex: true, zisofs: !!e.zisofs });
+  return e.continuation || nameNeedsContinuation(e.path.length - slash - 1, !!e.zisofs);
+}
+
+/** fileNeedsContinuation's answers by name length, for files without and with ZF: a tree
+ *  of a million files asks about a few hundred lengths. */
+const continuationByLength = [new Map<number, boolean>(), new Map<number, boolean>()];
+
+function nameNeedsContinuation(nameBytes: number, zisofs: boolean): boolean {
+  const known = continuationByLength[zisofs ? 1 : 0];
+  let answer = known.get(nameBytes);
+  if (answer === undefined) {
+    // Assume the new session may be packed with --md5, whose isofs.cx takes room too.
+    answer = fileNeedsContinuation(nameBytes, { checksumIndex: true, zisofs });
+    known.set(nameBytes, answer);
+  }
+  return answer;
 }
