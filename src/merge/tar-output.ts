@@ -1,7 +1,8 @@
 // Tar entries written to a file descriptor (or handed to a function) with blocking writes through a 1 MiB buffer
-// (one write per pipe buffer, not per header; headers are encoded straight into it). Nothing is flushed after a failure, and the
-// end-of-archive marker is written only by finish(): a run that fails leaves a tar that
-// every reader, iso-pack included, rejects as truncated.
+// (one write per pipe buffer, not per header; headers are encoded straight into it).
+// Nothing is flushed after a failure, and the end-of-archive marker is written only by
+// finish(): a run that fails leaves a tar that every reader, iso-pack included, rejects as
+// truncated.
 import { writeAll } from '../session/io.js';
 import { encodeEntryHeader, encodeGlobalHeader, END_OF_ARCHIVE, entryHeaderBound, type OutEntry, paddingFor, writeEntryHeader } from '../tar/header.js';
 

@@ -355,12 +355,16 @@ interface UstarFields {
 
 const MAGIC = 'ustar\x0000';
 
+/** What every block starts from: NULs and the POSIX magic and version. */
+const EMPTY_USTAR_BLOCK = Buffer.alloc(BLOCK);
+EMPTY_USTAR_BLOCK.write(MAGIC, 257, 'latin1');
+
 /** The checksum field counts as eight spaces; the magic is the same in every block. */
 const CHECKSUM_BASE = 8 * 0x20 + [...MAGIC].reduce((n, c) => n + c.charCodeAt(0), 0);
 
 /** One ustar block at `off`: fields truncated to their widths, the checksum the sum of their bytes. */
 function putUstarBlock(b: Buffer, off: number, f: UstarFields): void {
-  b.fill(0, off, off + BLOCK);
+  EMPTY_USTAR_BLOCK.copy(b, off);
   let sum = CHECKSUM_BASE + f.typeflag;
   sum += putText(b, off, f.name, 100);
   sum += putOctal(b, off + 100, 8, f.mode);
@@ -370,7 +374,6 @@ function putUstarBlock(b: Buffer, off: number, f: UstarFields): void {
   sum += putOctal(b, off + 136, 12, f.mtime);
   b[off + 156] = f.typeflag;
   sum += putText(b, off + 157, f.linkname, 100);
-  putText(b, off + 257, MAGIC, 8);
   sum += putText(b, off + 265, f.uname, 32);
   sum += putText(b, off + 297, f.gname, 32);
   if (f.devmajor !== null) sum += putOctal(b, off + 329, 8, f.devmajor);
