@@ -68,6 +68,9 @@ export class Merger implements TarSink {
   private target: 'out' | 'drop' | 'hold' = 'drop';
   private currentEntry: OutEntry | null = null;
   private currentSize = 0;
+  /** The ancestor remember() looked up last, and its index in the old tree. */
+  private lastParent = '';
+  private lastParentIndex: number | undefined;
 
   constructor(
     private readonly opt: MergeOptions,
@@ -105,12 +108,12 @@ export class Merger implements TarSink {
         this.counts.removed++;
         return;
       }
-      this.linkToOld(targetParts);
+      this.linkToOld(targetParts, targetKey);
     }
-    this.remember(parts, e.type === 'dir' ? Seen.Dir : Seen.Other);
+    const old = this.old?.get(key);
+    this.remember(key, old, e.type === 'dir' ? Seen.Dir : Seen.Other);
 
     const out = this.fromTar(e);
-    const old = this.old?.get(key);
     if (this.mirror) {
       if (e.type === 'file' && !e.isopipe.has('extents')) {
         const d = this.mirror.file(e, parts[parts.length - 1] ?? '', old);
@@ -203,33 +206,44 @@ export class Merger implements TarSink {
   // ---- helpers ----
 
   /**
-   * Marks the old entry stdin names, and the old directories above it as directories
-   * stdin implies. Only old entries are marked: stdin's own paths are never held.
+   * Marks the old entry stdin names (`old`, at `key`), and the old directories above it as
+   * directories stdin implies. Only old entries are marked: stdin's own paths are never held.
    */
-  private remember(parts: string[], how: Seen): void {
+  private remember(key: string, old: OldEntry | undefined, how: Seen): void {
     if (!this.old) return;
-    if (parts.length === 0) {
-      const root = this.old.get('');
-      if (root && how === Seen.Dir) this.old.setSeen(root, Seen.Dir);
+    if (key === '') {
+      if (old && how === Seen.Dir) this.old.setSeen(old, Seen.Dir);
       return;
     }
-    const e = this.old.get(parts.join('/'));
-    if (e) this.old.setSeen(e, how);
+    if (old) this.old.setSeen(old, how);
     // Up to the first ancestor already known as a directory: those above it are known too.
-    for (let k = parts.length - 1; k >= 1; k--) {
-      const a = this.old.get(parts.slice(0, k).join('/'));
-      if (!a) continue;
-      if (a.seen === Seen.Dir || a.seen === Seen.Implied) break;
-      this.old.setSeen(a, Seen.Implied);
+    for (let cut = key.lastIndexOf('/'); cut > 0; cut = key.lastIndexOf('/', cut - 1)) {
+      const a = this.ancestorIndex(key, cut);
+      if (a === undefined) continue;
+      const seen = this.old.seenAt(a);
+      if (seen === Seen.Dir || seen === Seen.Implied) break;
+      this.old.setSeenAt(a, Seen.Implied);
     }
   }
 
+  /** The old entry at `key`'s first `cut` characters. A tar lists a directory's entries one
+   *  after the other: the parent looked up last is most often the one asked for again. */
+  private ancestorIndex(key: string, cut: number): number | undefined {
+    const last = this.lastParent;
+    if (last.length === cut && key.startsWith(last)) return this.lastParentIndex;
+    const path = key.slice(0, cut);
+    const i = this.old!.indexOf(path);
+    this.lastParent = path;
+    this.lastParentIndex = i;
+    return i;
+  }
+
   /** A stdin hard link to an old file stdin did not carry: send that file first (overlay). */
-  private linkToOld(targetParts: string[]): void {
+  private linkToOld(targetParts: string[], targetKey: string): void {
     if (this.opt.mode !== 'overlay' || !this.old) return;
-    const e = this.old.get(targetParts.join('/'));
+    const e = this.old.get(targetKey);
     if (!e || e.seen !== Seen.No || e.type !== 'file' || this.excluder.excludes(targetParts)) return;
-    this.remember(targetParts, Seen.Other);
+    this.remember(targetKey, e, Seen.Other);
     this.emitOld(e, false);
   }
 
@@ -268,13 +282,16 @@ export class Merger implements TarSink {
     return out;
   }
 
-  /** A reference to an old file's extents, with the MD5 its session recorded (so that an
-   *  iso-pack --md5 session records it again: its data is not hashed on the way). */
+  /** `out` (fromTar's, not shared) made a reference to an old file's extents, with the MD5
+   *  its session recorded (so that an iso-pack --md5 session records it again: its data is
+   *  not hashed on the way). Changed in place: a spread copy per file costs CPU, and in V8
+   *  it outlives its scavenge and piles up in the old generation (RSS). */
   private reference(out: OutEntry, old: OldEntry): OutEntry {
     // ISOPIPE.size is what the extents hold; a zisofs file's content size travels in its ZF.
     const stored = old.zisofs === undefined ? old.size : extentBytes(oldExtents(old));
-    const records = encodeReference({ extents: old.extents, size: stored, zisofs: old.zisofs, md5: this.old!.recordedMd5(old) });
-    return { ...out, size: 0, records };
+    out.size = 0;
+    out.records = encodeReference({ extents: old.extents, size: stored, zisofs: old.zisofs, md5: this.old!.recordedMd5(old) });
+    return out;
   }
 
   /** One old entry: a directory, symlink, device or FIFO as it is; a file as a reference,

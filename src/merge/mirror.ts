@@ -177,8 +177,11 @@ export class Mirror {
   /** After the tar: counts the deletions; true when the new session would show the old tree. */
   finish(): boolean {
     if (!this.old) return false;
-    for (const e of this.old.entries()) {
-      if (e.seen === Seen.Other || e.seen === Seen.Dir) continue;
+    // By index: only the entries the tar did not name are read out of the columns.
+    for (let i = 0; i < this.old.entryCount; i++) {
+      const seen = this.old.seenAt(i);
+      if (seen === Seen.Other || seen === Seen.Dir) continue;
+      const e = this.old.entry(i);
       if (e.type === 'file') this.counts.deleted++;
       // The root may go unnamed (tar c a b): iso-pack then gives it the same implied attributes.
       if (e.path !== '') this.differs = true;

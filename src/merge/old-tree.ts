@@ -1,7 +1,8 @@
 // The tree of the session iso-merge carries forward: every entry's metadata in pre-order,
 // indexed by path. Held in columns (typed arrays, plus side tables for the few entries
-// with a symlink target, device numbers, several sections or hard links), about 150 bytes
-// an entry with its path, so a tree of a million files fits in a small process (DESIGN §2).
+// with a symlink target, device numbers, several sections or hard links) and a PathIndex,
+// about 60 bytes an entry plus its path's, so a tree of a million files fits in a small
+// process (DESIGN §2).
 // Read completely before iso-merge writes a byte, so that a damaged image fails the run
 // before anything reaches iso-pack.
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
@@ -12,6 +13,7 @@ import type { Image, SessionTree } from '../image/image.js';
 import { fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { formatZf, parseZf, type ZfInfo, zfProblem } from '../iso9660/zisofs.js';
 import { formatExtents, parseExtents } from '../tar/isopipe-records.js';
+import { PathIndex } from './path-index.js';
 
 /** How the tar on stdin named a path (set by the merger): not at all, as a directory, as
  *  something else, or only as an ancestor of something it named. */
@@ -62,8 +64,7 @@ export function oldExtents(e: OldEntry): DataExtent[] {
 
 export class OldTree {
   private count = 0;
-  private paths: string[] = [];
-  private readonly index = new Map<string, number>();
+  private readonly paths = new PathIndex();
   private type = new Uint8Array(1024);
   private seen = new Uint8Array(1024);
   private ownData = new Uint8Array(1024);
@@ -121,10 +122,7 @@ export class OldTree {
   private add(e: ImageEntry): void {
     if (this.count === this.type.length) this.grow();
     const i = this.count++;
-    // A fresh flat string: the walker's path is a concatenation whose parts would stay alive.
-    const path = Buffer.from(e.path, 'latin1').toString('latin1');
-    this.paths.push(path);
-    this.index.set(path, i);
+    this.paths.add(e.path);
     this.type[i] = TYPE_CODE.get(e.type)!;
     this.perm[i] = e.perm;
     this.uid[i] = e.uid;
@@ -169,8 +167,13 @@ export class OldTree {
 
   /** The entry at `path`, or undefined. */
   get(path: string): OldEntry | undefined {
-    const i = this.index.get(path);
+    const i = this.paths.find(path);
     return i === undefined ? undefined : this.at(i);
+  }
+
+  /** The position in pre-order of the entry at `path`, or undefined. */
+  indexOf(path: string): number | undefined {
+    return this.paths.find(path);
   }
 
   /** Every entry, in pre-order. */
@@ -178,9 +181,22 @@ export class OldTree {
     for (let i = 0; i < this.count; i++) yield this.at(i);
   }
 
+  /** The entry at position `index` in pre-order (0 ≤ index < entryCount). */
+  entry(index: number): OldEntry {
+    return this.at(index);
+  }
+
   setSeen(e: OldEntry, how: Seen): void {
     this.seen[e.index] = how;
     e.seen = how;
+  }
+
+  seenAt(index: number): Seen {
+    return this.seen[index];
+  }
+
+  setSeenAt(index: number, how: Seen): void {
+    this.seen[index] = how;
   }
 
   private at(i: number): OldEntry {
@@ -189,7 +205,7 @@ export class OldTree {
     const dev = this.devices.get(i);
     const e: OldEntry = {
       index: i,
-      path: this.paths[i],
+      path: this.paths.path(i),
       type,
       perm: this.perm[i],
       uid: this.uid[i],
@@ -238,6 +254,20 @@ export class OldTree {
 function needsOwnData(e: ImageEntry): boolean {
   if (e.type !== 'file' || e.size === 0) return false;
   const slash = e.path.lastIndexOf('/');
-  // Assume the new session may be packed with --md5, whose isofs.cx takes room too.
-  return e.continuation || fileNeedsContinuation(e.path.length - slash - 1, { checksumIndex: true, zisofs: !!e.zisofs });
+  return e.continuation || nameNeedsContinuation(e.path.length - slash - 1, !!e.zisofs);
+}
+
+/** fileNeedsContinuation's answers by name length, for files without and with ZF: a tree
+ *  of a million files asks about a few hundred lengths. */
+const continuationByLength = [new Map<number, boolean>(), new Map<number, boolean>()];
+
+function nameNeedsContinuation(nameBytes: number, zisofs: boolean): boolean {
+  const known = continuationByLength[zisofs ? 1 : 0];
+  let answer = known.get(nameBytes);
+  if (answer === undefined) {
+    // Assume the new session may be packed with --md5, whose isofs.cx takes room too.
+    answer = fileNeedsContinuation(nameBytes, { checksumIndex: true, zisofs });
+    known.set(nameBytes, answer);
+  }
+  return answer;
 }

@@ -1,9 +1,10 @@
 // Tar entries written to a file descriptor (or handed to a function) with blocking writes through a 1 MiB buffer
-// (one write per pipe buffer, not per header). Nothing is flushed after a failure, and the
-// end-of-archive marker is written only by finish(): a run that fails leaves a tar that
-// every reader, iso-pack included, rejects as truncated.
+// (one write per pipe buffer, not per header; headers are encoded straight into it).
+// Nothing is flushed after a failure, and the end-of-archive marker is written only by
+// finish(): a run that fails leaves a tar that every reader, iso-pack included, rejects as
+// truncated.
 import { writeAll } from '../session/io.js';
-import { encodeEntryHeader, encodeGlobalHeader, END_OF_ARCHIVE, type OutEntry, paddingFor } from '../tar/header.js';
+import { encodeEntryHeader, encodeGlobalHeader, END_OF_ARCHIVE, entryHeaderBound, type OutEntry, paddingFor, writeEntryHeader } from '../tar/header.js';
 
 const BUFFER = 1 << 20;
 const ZEROS = Buffer.alloc(BUFFER);
@@ -24,7 +25,17 @@ export class TarOutput {
 
   /** Header blocks of an entry; its data (if any) follows with data() and end(). */
   header(e: OutEntry): void {
-    this.write(encodeEntryHeader(e));
+    const room = entryHeaderBound(e);
+    if (room > BUFFER - this.fill) {
+      this.flush();
+      if (room > BUFFER) {
+        this.write(encodeEntryHeader(e)); // pax records of a megabyte: rare enough to allocate
+        return;
+      }
+    }
+    const end = writeEntryHeader(e, this.buf, this.fill);
+    this.bytes += end - this.fill;
+    this.fill = end;
   }
 
   data(chunk: Buffer): void {

@@ -257,7 +257,11 @@ export function paddingFor(size: number): number {
 }
 
 function isPlainAscii(s: string): boolean {
-  return /^[\x20-\x7e]*$/.test(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 function isUtf8(raw: string): boolean {
@@ -265,25 +269,18 @@ function isUtf8(raw: string): boolean {
   return Buffer.from(b.toString('utf8'), 'utf8').equals(b);
 }
 
-/** An octal field of `len` bytes (len−1 digits and a NUL), or null when `v` does not fit. */
-function octal(v: number, len: number): string | null {
-  if (!Number.isSafeInteger(v) || v < 0) return null;
-  const s = v.toString(8);
-  return s.length > len - 1 ? null : s.padStart(len - 1, '0');
+/** By field length: one past the largest value its len−1 octal digits hold. */
+const OCTAL_LIMIT = Array.from({ length: 13 }, (_, len) => 8 ** Math.max(0, len - 1));
+
+/** Whether `v` fits an octal field of `len` bytes (len−1 digits and a NUL). */
+function octalFits(v: number, len: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v < OCTAL_LIMIT[len];
 }
 
 /** A pax number: integer or decimal fraction, never exponent notation. */
 function paxNumber(v: number): string {
   const s = String(v);
   return /e/i.test(s) ? v.toFixed(9).replace(/\.?0+$/, '') : s;
-}
-
-/** One "LEN key=value\n" record; LEN counts its own digits. */
-function paxRecord(key: string, value: string): Buffer {
-  const body = Buffer.from(` ${key}=${value}\n`, 'latin1');
-  let len = body.length + 1;
-  while (String(len).length + body.length > len) len++;
-  return Buffer.concat([Buffer.from(String(len), 'latin1'), body]);
 }
 
 /** ustar name/prefix split of a path, or null when it does not fit. */
@@ -295,82 +292,190 @@ function splitUstarName(path: string): [string, string] | null {
   return null;
 }
 
-function ustarBlock(fields: {
+/** Raw bytes of a latin1 string, at most `max` of them (one byte per character, as Buffer's
+ *  latin1); returns their sum, for the checksum. */
+function putText(b: Buffer, off: number, s: string, max: number): number {
+  const n = Math.min(s.length, max);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) & 0xff;
+    b[off + i] = c;
+    sum += c;
+  }
+  return sum;
+}
+
+/** `v` (which octalFits) as len−1 zero-padded octal digits, the field's last byte left alone;
+ *  returns their sum, for the checksum. */
+function putOctal(b: Buffer, off: number, len: number, v: number): number {
+  let sum = 0;
+  for (let i = off + len - 2; i >= off; i--) {
+    const c = 0x30 + (v % 8);
+    b[i] = c;
+    sum += c;
+    v = Math.floor(v / 8);
+  }
+  return sum;
+}
+
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** One "LEN key=value\n" record at `off` (LEN counts its own digits); returns its end. */
+function putPaxRecord(b: Buffer, off: number, key: string, value: string): number {
+  const body = key.length + value.length + 3;
+  let len = body + 1;
+  while (decimalDigits(len) + body > len) len++;
+  const digits = decimalDigits(len);
+  for (let i = off + digits - 1, n = len; i >= off; i--, n = Math.floor(n / 10)) b[i] = 0x30 + (n % 10);
+  off += digits;
+  b[off++] = 0x20;
+  putText(b, off, key, key.length);
+  off += key.length;
+  b[off++] = 0x3d;
+  putText(b, off, value, value.length);
+  off += value.length;
+  b[off++] = 0x0a;
+  return off;
+}
+
+/** Room a pax record of `key` and `value` takes at most (its length field is below 17 digits). */
+function paxRecordBound(key: string, value: string): number {
+  return key.length + value.length + 20;
+}
+
+/** The fields of one ustar block; numbers are those that octalFits, strings raw latin1. */
+interface UstarFields {
   name: string;
   prefix: string;
-  mode: string;
-  uid: string;
-  gid: string;
-  size: string;
-  mtime: string;
-  typeflag: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  typeflag: number;
   linkname: string;
   uname: string;
   gname: string;
-  devmajor: string;
-  devminor: string;
-}): Buffer {
-  // From Node's small-buffer pool: one header per entry of a large tree.
-  const b = Buffer.allocUnsafe(BLOCK).fill(0);
-  const put = (s: string, off: number, len: number) => b.write(s.slice(0, len), off, len, 'latin1');
-  put(fields.name, 0, 100);
-  put(fields.mode, 100, 8);
-  put(fields.uid, 108, 8);
-  put(fields.gid, 116, 8);
-  put(fields.size, 124, 12);
-  put(fields.mtime, 136, 12);
-  b.fill(0x20, 148, 156);
-  put(fields.typeflag, 156, 1);
-  put(fields.linkname, 157, 100);
-  put('ustar\x0000', 257, 8);
-  put(fields.uname, 265, 32);
-  put(fields.gname, 297, 32);
-  put(fields.devmajor, 329, 8);
-  put(fields.devminor, 337, 8);
-  put(fields.prefix, 345, 155);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += b[i];
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  return b;
+  /** null: left NUL (not a device). */
+  devmajor: number | null;
+  devminor: number | null;
 }
 
-/** The header blocks of one entry: a pax extended header when needed, then the ustar block. */
-export function encodeEntryHeader(e: OutEntry): Buffer {
-  const records: Buffer[] = [];
-  const pax = (k: string, v: string) => records.push(paxRecord(k, v));
-  const path = e.type === 'dir' && !e.path.endsWith('/') ? e.path + '/' : e.path;
-  let binary = false;
+const MAGIC = 'ustar\x0000';
 
-  let name = '';
-  let prefix = '';
+/** What every block starts from: NULs and the POSIX magic and version. */
+const EMPTY_USTAR_BLOCK = Buffer.alloc(BLOCK);
+EMPTY_USTAR_BLOCK.write(MAGIC, 257, 'latin1');
+
+/** The checksum field counts as eight spaces; the magic is the same in every block. */
+const CHECKSUM_BASE = 8 * 0x20 + [...MAGIC].reduce((n, c) => n + c.charCodeAt(0), 0);
+
+/** One ustar block at `off`: fields truncated to their widths, the checksum the sum of their bytes. */
+function putUstarBlock(b: Buffer, off: number, f: UstarFields): void {
+  EMPTY_USTAR_BLOCK.copy(b, off);
+  let sum = CHECKSUM_BASE + f.typeflag;
+  sum += putText(b, off, f.name, 100);
+  sum += putOctal(b, off + 100, 8, f.mode);
+  sum += putOctal(b, off + 108, 8, f.uid);
+  sum += putOctal(b, off + 116, 8, f.gid);
+  sum += putOctal(b, off + 124, 12, f.size);
+  sum += putOctal(b, off + 136, 12, f.mtime);
+  b[off + 156] = f.typeflag;
+  sum += putText(b, off + 157, f.linkname, 100);
+  sum += putText(b, off + 265, f.uname, 32);
+  sum += putText(b, off + 297, f.gname, 32);
+  if (f.devmajor !== null) sum += putOctal(b, off + 329, 8, f.devmajor);
+  if (f.devminor !== null) sum += putOctal(b, off + 337, 8, f.devminor);
+  sum += putText(b, off + 345, f.prefix, 155);
+  // At most 512 × 255: always six digits, then NUL and space.
+  putOctal(b, off + 148, 7, sum);
+  b[off + 155] = 0x20;
+}
+
+/** Fields of an extended header's own block ('x' or 'g'): only its name, size and mtime vary. */
+function extendedHeaderFields(name: string, typeflag: string, size: number, mtime: number): UstarFields {
+  return {
+    name,
+    prefix: '',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size,
+    mtime,
+    typeflag: typeflag.charCodeAt(0),
+    linkname: '',
+    uname: '',
+    gname: '',
+    devmajor: null,
+    devminor: null,
+  };
+}
+
+/** The last component of a path, trailing slashes ignored. */
+function baseName(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
+}
+
+const FIXED_RECORDS_BOUND = 1024;
+
+/** Bytes writeEntryHeader may take for `e`, at most: three blocks (extended header, padding,
+ *  ustar) plus every record it could write. */
+export function entryHeaderBound(e: OutEntry): number {
+  let n = 3 * BLOCK + FIXED_RECORDS_BOUND + e.path.length + (e.linkname?.length ?? 0) + (e.uname?.length ?? 0) + (e.gname?.length ?? 0);
+  const records = e.records;
+  if (records) for (let i = 0; i < records.length; i++) n += paxRecordBound(records[i][0], records[i][1]);
+  return n;
+}
+
+/**
+ * The header blocks of one entry written at `off` in `b`, which has entryHeaderBound(e)
+ * bytes of room there: a pax extended header when ustar cannot hold a value, then the
+ * ustar block. Returns the end. The records go straight after the room of the extended
+ * header's block, which is filled in (or dropped) once their length is known.
+ */
+export function writeEntryHeader(e: OutEntry, b: Buffer, off: number): number {
+  const bodyStart = off + BLOCK;
+  let p = bodyStart;
+  const pax = (k: string, v: string): void => {
+    p = putPaxRecord(b, p, k, v);
+  };
+  const path = e.type === 'dir' && !e.path.endsWith('/') ? e.path + '/' : e.path;
   const split = isPlainAscii(path) ? splitUstarName(path) : null;
+  let linkname = e.linkname ?? '';
+  const linkInPax = linkname.length > 100 || !isPlainAscii(linkname);
+  if ((!split && !isUtf8(path)) || (linkInPax && !isUtf8(linkname))) pax('hdrcharset', 'BINARY');
+
+  let name: string;
+  let prefix = '';
   if (split) [prefix, name] = split;
   else {
     name = path.slice(-100);
     pax('path', path);
-    if (!isUtf8(path)) binary = true;
   }
-  let linkname = e.linkname ?? '';
-  if (linkname.length > 100 || !isPlainAscii(linkname)) {
+  if (linkInPax) {
     pax('linkpath', linkname);
-    if (!isUtf8(linkname)) binary = true;
     linkname = linkname.slice(0, 100);
   }
-  const num = (key: string, v: number, len: number): string => {
-    const o = octal(v, len);
-    if (o !== null) return o;
+  const num = (key: string, v: number, len: number): number => {
+    if (octalFits(v, len)) return v;
     pax(key, paxNumber(v));
-    return '0'.repeat(len - 1);
+    return 0;
   };
   const uid = num('uid', e.uid, 8);
   const gid = num('gid', e.gid, 8);
   const size = num('size', e.size, 12);
-  let mtime: string;
-  if (Number.isInteger(e.mtime) && octal(e.mtime, 12) !== null) mtime = octal(e.mtime, 12)!;
-  else {
-    pax('mtime', paxNumber(e.mtime));
-    mtime = octal(Math.max(0, Math.floor(e.mtime)), 12) ?? '0'.repeat(11);
-  }
+  if (!(Number.isInteger(e.mtime) && octalFits(e.mtime, 12))) pax('mtime', paxNumber(e.mtime));
+  const wholeMtime = Math.max(0, Math.floor(e.mtime));
+  const mtime = octalFits(wholeMtime, 12) ? wholeMtime : 0;
   if (e.atime !== undefined) pax('atime', paxNumber(e.atime));
   if (e.ctime !== undefined) pax('ctime', paxNumber(e.ctime));
   const text = (key: string, v: string | undefined, len: number): string => {
@@ -381,65 +486,57 @@ export function encodeEntryHeader(e: OutEntry): Buffer {
   };
   const uname = text('uname', e.uname, 32);
   const gname = text('gname', e.gname, 32);
-  const devmajor = e.type === 'chr' || e.type === 'blk' ? num('SCHILY.devmajor', e.devmajor ?? 0, 8) : '';
-  const devminor = e.type === 'chr' || e.type === 'blk' ? num('SCHILY.devminor', e.devminor ?? 0, 8) : '';
-  for (const [k, v] of e.records ?? []) pax(k, v);
-  if (binary) records.unshift(paxRecord('hdrcharset', 'BINARY'));
+  const device = e.type === 'chr' || e.type === 'blk';
+  const devmajor = device ? num('SCHILY.devmajor', e.devmajor ?? 0, 8) : null;
+  const devminor = device ? num('SCHILY.devminor', e.devminor ?? 0, 8) : null;
+  const records = e.records;
+  if (records) for (let i = 0; i < records.length; i++) pax(records[i][0], records[i][1]);
 
-  const main = ustarBlock({
+  const main: UstarFields = {
     name,
     prefix,
-    mode: octal(e.mode & 0o7777, 8)!,
+    mode: e.mode & 0o7777,
     uid,
     gid,
     size,
     mtime,
-    typeflag: TYPEFLAG[e.type],
+    typeflag: TYPEFLAG[e.type].charCodeAt(0),
     linkname,
     uname,
     gname,
     devmajor,
     devminor,
-  });
-  if (records.length === 0) return main;
-  const body = Buffer.concat(records);
-  const base = path.replace(/\/+$/, '').split('/').pop() ?? '';
-  const paxHeader = ustarBlock({
-    name: ('PaxHeaders/' + (isPlainAscii(base) ? base : 'entry')).slice(0, 100),
-    prefix: '',
-    mode: '0000644',
-    uid: '0000000',
-    gid: '0000000',
-    size: octal(body.length, 12)!,
-    mtime,
-    typeflag: 'x',
-    linkname: '',
-    uname: '',
-    gname: '',
-    devmajor: '',
-    devminor: '',
-  });
-  return Buffer.concat([paxHeader, body, ZERO_BLOCK.subarray(0, paddingFor(body.length)), main]);
+  };
+  const bodyLength = p - bodyStart;
+  if (bodyLength === 0) {
+    putUstarBlock(b, off, main);
+    return off + BLOCK;
+  }
+  const base = baseName(path);
+  putUstarBlock(b, off, extendedHeaderFields(('PaxHeaders/' + (isPlainAscii(base) ? base : 'entry')).slice(0, 100), 'x', bodyLength, mtime));
+  const padding = paddingFor(bodyLength);
+  b.fill(0, p, p + padding);
+  p += padding;
+  putUstarBlock(b, p, main);
+  return p + BLOCK;
+}
+
+/** The header blocks of one entry (writeEntryHeader into a buffer of their own). */
+export function encodeEntryHeader(e: OutEntry): Buffer {
+  const b = Buffer.allocUnsafe(entryHeaderBound(e));
+  return b.subarray(0, writeEntryHeader(e, b, 0));
 }
 
 /** A pax global extended header ('g') carrying `records`: it applies to the entries after it,
  *  and plain tar tools ignore keys they do not know. */
 export function encodeGlobalHeader(records: [string, string][]): Buffer {
-  const body = Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
-  const header = ustarBlock({
-    name: 'GlobalHead',
-    prefix: '',
-    mode: '0000644',
-    uid: '0000000',
-    gid: '0000000',
-    size: octal(body.length, 12)!,
-    mtime: '0'.repeat(11),
-    typeflag: 'g',
-    linkname: '',
-    uname: '',
-    gname: '',
-    devmajor: '',
-    devminor: '',
-  });
-  return Buffer.concat([header, body, ZERO_BLOCK.subarray(0, paddingFor(body.length))]);
+  let bound = 2 * BLOCK;
+  for (const [k, v] of records) bound += paxRecordBound(k, v);
+  const b = Buffer.allocUnsafe(bound);
+  let p = BLOCK;
+  for (const [k, v] of records) p = putPaxRecord(b, p, k, v);
+  putUstarBlock(b, 0, extendedHeaderFields('GlobalHead', 'g', p - BLOCK, 0));
+  const end = p + paddingFor(p - BLOCK);
+  b.fill(0, p, end);
+  return b.subarray(0, end);
 }

@@ -46,14 +46,20 @@ export interface ReferenceRecords {
   md5?: string;
 }
 
+// A reference's keys, made once: iso-merge writes them for every unchanged file.
+const EXTENTS_KEY = ISOPIPE_PREFIX + 'extents';
+const SIZE_KEY = ISOPIPE_PREFIX + 'size';
+const ZISOFS_KEY = ISOPIPE_PREFIX + 'zisofs';
+const MD5_KEY = ISOPIPE_PREFIX + 'md5';
+
 /** The pax records of a reference, in the order iso-merge writes them. */
 export function encodeReference(r: ReferenceRecords): [string, string][] {
   const records: [string, string][] = [
-    [ISOPIPE_PREFIX + 'extents', r.extents],
-    [ISOPIPE_PREFIX + 'size', String(r.size)],
+    [EXTENTS_KEY, r.extents],
+    [SIZE_KEY, String(r.size)],
   ];
-  if (r.zisofs !== undefined) records.push([ISOPIPE_PREFIX + 'zisofs', r.zisofs]);
-  if (r.md5 !== undefined) records.push([ISOPIPE_PREFIX + 'md5', r.md5]);
+  if (r.zisofs !== undefined) records.push([ZISOFS_KEY, r.zisofs]);
+  if (r.md5 !== undefined) records.push([MD5_KEY, r.md5]);
   return records;
 }
 
