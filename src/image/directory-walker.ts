@@ -271,15 +271,17 @@ export class DirectoryWalker {
    * root's `.` record, which carries the SP entry and so is read without LEN_SKP.
    */
   systemUse(r: RawRecord, lba: number, dirPath: string, rootDot = false): { rr: RockRidge; continuation: boolean } {
-    const path = isDot(r) || isDotDot(r) ? dirPath : childPath(dirPath, plainName(r, false));
+    // The record's path, for problems only.
+    const path = () => (isDot(r) || isDotDot(r) ? dirPath : childPath(dirPath, plainName(r, false)));
     const d = new SystemUseDecoder();
     let continuation = false;
     try {
-      let ce: Continuation | null = d.feed(rootDot ? r.systemUse : r.systemUse.subarray(Math.min(this.skip, r.systemUse.length)));
+      const start = rootDot ? r.systemUseStart : Math.min(r.systemUseStart + this.skip, r.systemUseEnd);
+      let ce: Continuation | null = d.feed(r.sector, start, r.systemUseEnd);
       let hops = 0;
       while (ce) {
         if (++hops > this.limits.maxContinuations) {
-          this.problem({ code: 'continuation-chain', limit: this.limits.maxContinuations, lba, path });
+          this.problem({ code: 'continuation-chain', limit: this.limits.maxContinuations, lba, path: path() });
           break;
         }
         continuation = true;
@@ -289,13 +291,14 @@ export class DirectoryWalker {
       }
     } catch (err) {
       if (!(err instanceof FormatProblem)) throw err;
-      this.problem({ code: 'system-use', message: err.message, lba: err.lba ?? lba, path });
+      this.problem({ code: 'system-use', message: err.message, lba: err.lba ?? lba, path: path() });
     }
     return { rr: d.rr, continuation };
   }
 
   /** The bytes of a continuation area, or null when it cannot be read. */
-  private continuationArea(ce: Continuation, path: string): Buffer | null {
+  private continuationArea(ce: Continuation, recordPath: () => string): Buffer | null {
+    const path = recordPath();
     if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) {
       this.problem({ code: 'continuation-crosses', offset: ce.offset, length: ce.length, lba: ce.block, path });
       return null;

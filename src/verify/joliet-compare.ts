@@ -20,23 +20,29 @@ export function compareTrees(
 ): Map<DirectoryChild, DirectoryChild> {
   const other = rockRidge ? 'Rock Ridge' : 'ISO 9660';
   const key = (c: DirectoryChild) => c.sections.map((x) => `${x.lba}+${x.bytes}`).join(',');
-  // Files by their first LBA (a number: no key text for every file), then by all extents.
-  const rockFiles = new Map<number, DirectoryChild[]>();
-  for (const c of rock) {
+  // Rock Ridge files by their first LBA (a number: no key text for every file), those that
+  // share one chained in directory order, then matched by all extents.
+  const firstAt = new Map<number, number>();
+  const lastAt = new Map<number, number>();
+  const next = new Int32Array(rock.length).fill(-1);
+  const matched = new Uint8Array(rock.length);
+  for (let i = 0; i < rock.length; i++) {
+    const c = rock[i];
     if (c.isDir || c.sections.length === 0) continue;
     const t = c.rr.mode !== undefined ? typeFromMode(c.rr.mode) : 'file';
     if (t !== 'file') continue;
     const k = c.sections[0].lba;
-    const list = rockFiles.get(k);
-    if (list) list.push(c);
-    else rockFiles.set(k, [c]);
+    const last = lastAt.get(k);
+    if (last === undefined) firstAt.set(k, i);
+    else next[last] = i;
+    lastAt.set(k, i);
   }
   for (const j of joliet) {
     if (j.isDir || j.sections.length === 0) continue;
-    const list = rockFiles.get(j.sections[0].lba);
+    // The last one left with the same extents (hard links share them).
     let at = -1;
-    if (list) for (let i = list.length - 1; i >= 0 && at < 0; i--) if (sameSections(list[i].sections, j.sections)) at = i;
-    if (at >= 0) list!.splice(at, 1);
+    for (let i = firstAt.get(j.sections[0].lba) ?? -1; i >= 0; i = next[i]) if (!matched[i] && sameSections(rock[i].sections, j.sections)) at = i;
+    if (at >= 0) matched[at] = 1;
     else
       ctx.find('joliet', `Joliet file ${JSON.stringify(j.name)} (data ${key(j)}) has no file with the same extents in the ${other} tree`, {
         lba: j.recordLba,
@@ -48,14 +54,16 @@ export function compareTrees(
   const parentLength = jolietPathOf(paths.joliet);
   const mayLeaveOut = (c: DirectoryChild) =>
     jolietPathLength(parentLength, Math.min(Buffer.from(c.name, 'latin1').toString('utf8').length, JOLIET_LONG_MAX)) > JOLIET_MAX_PATH;
-  for (const list of rockFiles.values())
-    for (const c of list)
-      if (!mayLeaveOut(c))
+  for (const first of firstAt.values())
+    for (let i = first; i >= 0; i = next[i]) {
+      const c = rock[i];
+      if (!matched[i] && !mayLeaveOut(c))
         ctx.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, {
           lba: c.recordLba,
           path: childPath(paths.iso, c.name),
           expected: key(c),
         });
+    }
 
   const pairs = new Map<DirectoryChild, DirectoryChild>();
   const rockDirs = rock.filter((c) => c.isDir);
