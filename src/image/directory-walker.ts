@@ -105,6 +105,9 @@ export interface Relocated {
 }
 
 const BATCH_SECTORS = 16;
+/** What a record of a tree read without Rock Ridge carries: shared, as nobody changes a
+ *  child's attributes (a relocated directory gets a merged copy). */
+const NO_SYSTEM_USE: { rr: RockRidge; continuation: boolean } = Object.freeze({ rr: Object.freeze({}), continuation: false });
 const CE_CACHE = 8;
 
 export function childPath(parent: string, name: string): string {
@@ -115,6 +118,12 @@ export function childPath(parent: string, name: string): string {
 function plainName(r: RawRecord, joliet: boolean): string {
   const dir = (r.flags & FLAG_DIRECTORY) !== 0;
   return joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir);
+}
+
+/** The path of the record a System Use field belongs to (for `.` and `..`: their directory's),
+ *  made only for a problem or a continuation area. */
+function recordPath(r: RawRecord, dirPath: string): string {
+  return isDot(r) || isDotDot(r) ? dirPath : childPath(dirPath, plainName(r, false));
 }
 
 export class DirectoryWalker {
@@ -236,7 +245,7 @@ export class DirectoryWalker {
         yield pending;
         pending = null;
       }
-      const { rr, continuation } = rock ? this.systemUse(r, lba, dir.path) : { rr: {}, continuation: false };
+      const { rr, continuation } = rock ? this.systemUse(r, lba, dir.path) : NO_SYSTEM_USE;
       const isDir = (r.flags & FLAG_DIRECTORY) !== 0;
       const name = rock && rr.name !== undefined ? rr.name : plainName(r, joliet);
       const path = childPath(dir.path, name);
@@ -271,8 +280,6 @@ export class DirectoryWalker {
    * root's `.` record, which carries the SP entry and so is read without LEN_SKP.
    */
   systemUse(r: RawRecord, lba: number, dirPath: string, rootDot = false): { rr: RockRidge; continuation: boolean } {
-    // The record's path, for problems only.
-    const path = () => (isDot(r) || isDotDot(r) ? dirPath : childPath(dirPath, plainName(r, false)));
     const d = new SystemUseDecoder();
     let continuation = false;
     try {
@@ -281,24 +288,23 @@ export class DirectoryWalker {
       let hops = 0;
       while (ce) {
         if (++hops > this.limits.maxContinuations) {
-          this.problem({ code: 'continuation-chain', limit: this.limits.maxContinuations, lba, path: path() });
+          this.problem({ code: 'continuation-chain', limit: this.limits.maxContinuations, lba, path: recordPath(r, dirPath) });
           break;
         }
         continuation = true;
-        const area = this.continuationArea(ce, path);
+        const area = this.continuationArea(ce, recordPath(r, dirPath));
         if (!area) break;
         ce = d.feed(area);
       }
     } catch (err) {
       if (!(err instanceof FormatProblem)) throw err;
-      this.problem({ code: 'system-use', message: err.message, lba: err.lba ?? lba, path: path() });
+      this.problem({ code: 'system-use', message: err.message, lba: err.lba ?? lba, path: recordPath(r, dirPath) });
     }
     return { rr: d.rr, continuation };
   }
 
   /** The bytes of a continuation area, or null when it cannot be read. */
-  private continuationArea(ce: Continuation, recordPath: () => string): Buffer | null {
-    const path = recordPath();
+  private continuationArea(ce: Continuation, path: string): Buffer | null {
     if (ce.offset >= SECTOR || ce.length > SECTOR - ce.offset) {
       this.problem({ code: 'continuation-crosses', offset: ce.offset, length: ce.length, lba: ce.block, path });
       return null;
