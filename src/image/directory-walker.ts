@@ -117,7 +117,9 @@ export function childPath(parent: string, name: string): string {
 /** A record's name without Rock Ridge: its ISO 9660 or Joliet identifier. */
 function plainName(r: RawRecord, joliet: boolean): string {
   const dir = (r.flags & FLAG_DIRECTORY) !== 0;
-  return joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir);
+  const start = r.identifierStart;
+  const end = start + r.identifierLength;
+  return joliet ? jolietName(r.sector, dir, start, end) : isoName(r.sector, dir, start, end);
 }
 
 /** The path of the record a System Use field belongs to (for `.` and `..`: their directory's),

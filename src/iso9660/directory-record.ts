@@ -80,11 +80,21 @@ export class RawRecord {
     /** Data Length of this extent (one section of a multi-extent file). */
     readonly size: number,
     readonly flags: number,
-    /** File identifier bytes (0x00 = `.`, 0x01 = `..`), a view into the sector. */
-    readonly identifier: Buffer,
+    /** Bytes of the file identifier, which starts at `identifierStart` of `sector`. */
+    readonly identifierLength: number,
     /** Where the System Use field (SUSP entries) starts in `sector`; it ends with the record. */
     readonly systemUseStart: number,
   ) {}
+
+  /** Where the file identifier starts in `sector`. */
+  get identifierStart(): number {
+    return this.offset + DR.identifier;
+  }
+
+  /** File identifier bytes (0x00 = `.`, 0x01 = `..`), a view into the sector. */
+  get identifier(): Buffer {
+    return this.sector.subarray(this.identifierStart, this.identifierStart + this.identifierLength);
+  }
 
   /** Recording date and time (seconds since the epoch; 0: not specified). */
   get mtime(): number {
@@ -124,15 +134,15 @@ export function decodeRecord(sector: Buffer, off: number): RawRecord | null {
     sector.readUInt32LE(off + DR.extent),
     sector.readUInt32LE(off + DR.size),
     sector[off + DR.flags],
-    sector.subarray(off + DR.identifier, off + DR.identifier + idLen),
+    idLen,
     Math.min(suStart, off + length),
   );
 }
 
 export function isDot(r: RawRecord): boolean {
-  return r.identifier.length === 1 && r.identifier[0] === 0;
+  return r.identifierLength === 1 && r.sector[r.identifierStart] === 0;
 }
 
 export function isDotDot(r: RawRecord): boolean {
-  return r.identifier.length === 1 && r.identifier[0] === 1;
+  return r.identifierLength === 1 && r.sector[r.identifierStart] === 1;
 }

@@ -80,33 +80,35 @@ export function compareJolietNames(a: string, aDir: boolean, b: string, bDir: bo
   return comparePadded(an, bn) || comparePadded(ae, be);
 }
 
-/** A Joliet identifier (UCS-2 big-endian, UTF-16 surrogates allowed) as raw UTF-8 bytes in
- *  a latin1 string; the `;1` version is dropped. */
-export function jolietName(identifier: Buffer, directory: boolean): string {
-  let end = identifier.length & ~1;
+/** A Joliet identifier (UCS-2 big-endian, UTF-16 surrogates allowed; bytes [start, end) of
+ *  `identifier`) as raw UTF-8 bytes in a latin1 string; the `;1` version is dropped. */
+export function jolietName(identifier: Buffer, directory: boolean, start = 0, end = identifier.length): string {
+  let stop = start + ((end - start) & ~1);
   if (!directory) {
-    const semi = versionSeparator(identifier, end);
-    if (semi >= 0) end = semi;
+    const semi = versionSeparator(identifier, start, stop);
+    if (semi >= 0) stop = semi;
   }
   // ASCII is its own UTF-8.
-  return asciiUcs2(identifier, end) ?? Buffer.from(Buffer.from(identifier.subarray(0, end)).swap16().toString('utf16le'), 'utf8').toString('latin1');
+  return (
+    asciiUcs2(identifier, start, stop) ?? Buffer.from(Buffer.from(identifier.subarray(start, stop)).swap16().toString('utf16le'), 'utf8').toString('latin1')
+  );
 }
 
-/** Where the `;` of a `;digits` version ending the first `end` bytes starts, else -1. */
-function versionSeparator(id: Buffer, end: number): number {
+/** Where the `;` of a `;digits` version ending the units [start, end) starts, else -1. */
+function versionSeparator(id: Buffer, start: number, end: number): number {
   let k = end - 2;
-  while (k >= 0 && id[k] === 0 && id[k + 1] >= 0x30 && id[k + 1] <= 0x39) k -= 2;
-  return k >= 0 && k < end - 2 && id[k] === 0 && id[k + 1] === 0x3b ? k : -1;
+  while (k >= start && id[k] === 0 && id[k + 1] >= 0x30 && id[k + 1] <= 0x39) k -= 2;
+  return k >= start && k < end - 2 && id[k] === 0 && id[k + 1] === 0x3b ? k : -1;
 }
 
 /** Room for the longest identifier (255 bytes) as one byte per unit. */
 const asciiBytes = Buffer.allocUnsafe(128);
 
-/** The first `end` bytes of a UCS-2 name that is all ASCII (most are), as one string made
+/** The units [start, end) of a UCS-2 name that is all ASCII (most are), as one string made
  *  at once; null when some unit is not ASCII. */
-function asciiUcs2(id: Buffer, end: number): string | null {
+function asciiUcs2(id: Buffer, start: number, end: number): string | null {
   let n = 0;
-  for (let k = 0; k < end; k += 2) {
+  for (let k = start; k < end; k += 2) {
     if (id[k] !== 0 || id[k + 1] >= 0x80) return null;
     asciiBytes[n++] = id[k + 1];
   }
