@@ -7,7 +7,6 @@ import { Image } from '../image/image.js';
 import { SectorSource } from '../image/sector-source.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { checkMediumHeadOf } from '../media/head-check.js';
-import { tarChunks } from '../tar/input.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
 import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
 import { EXIT_FAILURE, has, lastOf, type OptionSpec, packageVersion, parseOptions, runTool, safeText, UsageError, wantProgress } from './common.js';
@@ -71,9 +70,11 @@ function megabytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-/** stdin's tar, or null when there is none: a terminal, -n, or an empty stdin. */
-function stdinTar(ignore: boolean): Iterable<Buffer> | null {
+/** stdin's tar, or null when there is none: a terminal, -n, or an empty stdin. The tar
+ *  reader (and zlib) is loaded only then. */
+async function stdinTar(ignore: boolean): Promise<Iterable<Buffer> | null> {
   if (ignore || isatty(0)) return null;
+  const { tarChunks } = await import('../tar/input.js');
   const chunks = tarChunks(0);
   const first = chunks.next();
   if (first.done) return null;
@@ -113,7 +114,7 @@ async function main(): Promise<number> {
   if (!existsSync(path)) throw new Error(`${path} does not exist`);
   const quiet = has(args, 'quiet');
   const verbose = has(args, 'verbose');
-  const tar = stdinTar(has(args, 'n'));
+  const tar = await stdinTar(has(args, 'n'));
 
   // A disc in a drive: sessions from the TOC, sectors by READ(10), hashed on this thread.
   // Otherwise opened here so that the hashing thread can read through the same descriptor.

@@ -105,6 +105,9 @@ export interface Relocated {
 }
 
 const BATCH_SECTORS = 16;
+/** What a record of a tree read without Rock Ridge carries: shared, as nobody changes a
+ *  child's attributes (a relocated directory gets a merged copy). */
+const NO_SYSTEM_USE: { rr: RockRidge; continuation: boolean } = Object.freeze({ rr: Object.freeze({}), continuation: false });
 const CE_CACHE = 8;
 
 export function childPath(parent: string, name: string): string {
@@ -114,7 +117,15 @@ export function childPath(parent: string, name: string): string {
 /** A record's name without Rock Ridge: its ISO 9660 or Joliet identifier. */
 function plainName(r: RawRecord, joliet: boolean): string {
   const dir = (r.flags & FLAG_DIRECTORY) !== 0;
-  return joliet ? jolietName(r.identifier, dir) : isoName(r.identifier, dir);
+  const start = r.identifierStart;
+  const end = start + r.identifierLength;
+  return joliet ? jolietName(r.sector, dir, start, end) : isoName(r.sector, dir, start, end);
+}
+
+/** The path of the record a System Use field belongs to (for `.` and `..`: their directory's),
+ *  made only for a problem or a continuation area. */
+function recordPath(r: RawRecord, dirPath: string): string {
+  return isDot(r) || isDotDot(r) ? dirPath : childPath(dirPath, plainName(r, false));
 }
 
 export class DirectoryWalker {
@@ -236,7 +247,7 @@ export class DirectoryWalker {
         yield pending;
         pending = null;
       }
-      const { rr, continuation } = rock ? this.systemUse(r, lba, dir.path) : { rr: {}, continuation: false };
+      const { rr, continuation } = rock ? this.systemUse(r, lba, dir.path) : NO_SYSTEM_USE;
       const isDir = (r.flags & FLAG_DIRECTORY) !== 0;
       const name = rock && rr.name !== undefined ? rr.name : plainName(r, joliet);
       const path = childPath(dir.path, name);
@@ -271,25 +282,25 @@ export class DirectoryWalker {
    * root's `.` record, which carries the SP entry and so is read without LEN_SKP.
    */
   systemUse(r: RawRecord, lba: number, dirPath: string, rootDot = false): { rr: RockRidge; continuation: boolean } {
-    const path = isDot(r) || isDotDot(r) ? dirPath : childPath(dirPath, plainName(r, false));
     const d = new SystemUseDecoder();
     let continuation = false;
     try {
-      let ce: Continuation | null = d.feed(rootDot ? r.systemUse : r.systemUse.subarray(Math.min(this.skip, r.systemUse.length)));
+      const start = rootDot ? r.systemUseStart : Math.min(r.systemUseStart + this.skip, r.systemUseEnd);
+      let ce: Continuation | null = d.feed(r.sector, start, r.systemUseEnd);
       let hops = 0;
       while (ce) {
         if (++hops > this.limits.maxContinuations) {
-          this.problem({ code: 'continuation-chain', limit: this.limits.maxContinuations, lba, path });
+          this.problem({ code: 'continuation-chain', limit: this.limits.maxContinuations, lba, path: recordPath(r, dirPath) });
           break;
         }
         continuation = true;
-        const area = this.continuationArea(ce, path);
+        const area = this.continuationArea(ce, recordPath(r, dirPath));
         if (!area) break;
         ce = d.feed(area);
       }
     } catch (err) {
       if (!(err instanceof FormatProblem)) throw err;
-      this.problem({ code: 'system-use', message: err.message, lba: err.lba ?? lba, path });
+      this.problem({ code: 'system-use', message: err.message, lba: err.lba ?? lba, path: recordPath(r, dirPath) });
     }
     return { rr: d.rr, continuation };
   }

@@ -67,18 +67,52 @@ export const DOTDOT = Buffer.from([1]);
 
 // Decoding.
 
-export interface RawRecord {
-  /** LEN_DR: bytes this record takes in its sector. */
-  length: number;
-  extent: number;
-  /** Data Length of this extent (one section of a multi-extent file). */
-  size: number;
-  mtime: number;
-  flags: number;
-  /** File identifier bytes (0x00 = `.`, 0x01 = `..`). */
-  identifier: Buffer;
-  /** System Use field (SUSP entries), a view into the sector. */
-  systemUse: Buffer;
+/**
+ * A directory record as decoded: its fields, and views into the sector it was read from
+ * made only when asked for (decoding runs for every record of every directory).
+ */
+export class RawRecord {
+  constructor(
+    /** The sector (or any buffer) the record was decoded from. */
+    readonly sector: Buffer,
+    /** Where the record starts in `sector`. */
+    readonly offset: number,
+    /** LEN_DR: bytes this record takes in its sector. */
+    readonly length: number,
+    readonly extent: number,
+    /** Data Length of this extent (one section of a multi-extent file). */
+    readonly size: number,
+    readonly flags: number,
+    /** Bytes of the file identifier, which starts at `identifierStart` of `sector`. */
+    readonly identifierLength: number,
+    /** Where the System Use field (SUSP entries) starts in `sector`; it ends with the record. */
+    readonly systemUseStart: number,
+  ) {}
+
+  /** Where the file identifier starts in `sector`. */
+  get identifierStart(): number {
+    return this.offset + DR.identifier;
+  }
+
+  /** File identifier bytes (0x00 = `.`, 0x01 = `..`), a view into the sector. */
+  get identifier(): Buffer {
+    return this.sector.subarray(this.identifierStart, this.identifierStart + this.identifierLength);
+  }
+
+  /** Recording date and time (seconds since the epoch; 0: not specified). */
+  get mtime(): number {
+    return decodeShortDate(this.sector, this.offset + DR.date);
+  }
+
+  /** The end of the System Use field in `sector`. */
+  get systemUseEnd(): number {
+    return this.offset + this.length;
+  }
+
+  /** The System Use field, a view into the sector. */
+  get systemUse(): Buffer {
+    return this.sector.subarray(this.systemUseStart, this.systemUseEnd);
+  }
 }
 
 /**
@@ -96,21 +130,22 @@ export function decodeRecord(sector: Buffer, off: number): RawRecord | null {
   if (sector[off + DR.unitSize] !== 0 || sector[off + DR.gapSize] !== 0)
     throw new FormatProblem(`directory record at offset ${off} describes an interleaved file, which is not supported`);
   const suStart = off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
-  return {
+  return new RawRecord(
+    sector,
+    off,
     length,
-    extent: sector.readUInt32LE(off + DR.extent),
-    size: sector.readUInt32LE(off + DR.size),
-    mtime: decodeShortDate(sector, off + DR.date),
-    flags: sector[off + DR.flags],
-    identifier: sector.subarray(off + DR.identifier, off + DR.identifier + idLen),
-    systemUse: sector.subarray(Math.min(suStart, off + length), off + length),
-  };
+    sector.readUInt32LE(off + DR.extent),
+    sector.readUInt32LE(off + DR.size),
+    sector[off + DR.flags],
+    idLen,
+    Math.min(suStart, off + length),
+  );
 }
 
 export function isDot(r: RawRecord): boolean {
-  return r.identifier.length === 1 && r.identifier[0] === 0;
+  return r.identifierLength === 1 && r.sector[r.identifierStart] === 0;
 }
 
 export function isDotDot(r: RawRecord): boolean {
-  return r.identifier.length === 1 && r.identifier[0] === 1;
+  return r.identifierLength === 1 && r.sector[r.identifierStart] === 1;
 }

@@ -151,10 +151,10 @@ export function assignIsoNames(names: readonly { name: string; isDir: boolean }[
   });
 }
 
-/** An ISO 9660 identifier as a name: version (`;1`) and a then trailing dot dropped, as
- *  libarchive does. Case is kept. */
-export function isoName(identifier: Buffer, directory: boolean): string {
-  let s = identifier.toString('latin1');
+/** An ISO 9660 identifier (bytes [start, end) of `identifier`) as a name: version (`;1`)
+ *  and a then trailing dot dropped, as libarchive does. Case is kept. */
+export function isoName(identifier: Buffer, directory: boolean, start = 0, end = identifier.length): string {
+  let s = identifier.toString('latin1', start, end);
   if (!directory) {
     const semi = s.lastIndexOf(';');
     if (semi >= 0) s = s.slice(0, semi);

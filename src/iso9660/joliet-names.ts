@@ -80,29 +80,37 @@ export function compareJolietNames(a: string, aDir: boolean, b: string, bDir: bo
   return comparePadded(an, bn) || comparePadded(ae, be);
 }
 
-/** A Joliet identifier (UCS-2 big-endian, UTF-16 surrogates allowed) as raw UTF-8 bytes in
- *  a latin1 string; the `;1` version is dropped. */
-export function jolietName(identifier: Buffer, directory: boolean): string {
-  const ascii = asciiUcs2(identifier);
-  let s =
-    ascii ??
-    Buffer.from(identifier.subarray(0, identifier.length & ~1))
-      .swap16()
-      .toString('utf16le');
+/** A Joliet identifier (UCS-2 big-endian, UTF-16 surrogates allowed; bytes [start, end) of
+ *  `identifier`) as raw UTF-8 bytes in a latin1 string; the `;1` version is dropped. */
+export function jolietName(identifier: Buffer, directory: boolean, start = 0, end = identifier.length): string {
+  let stop = start + ((end - start) & ~1);
   if (!directory) {
-    const semi = s.lastIndexOf(';');
-    if (semi >= 0 && /^;[0-9]+$/.test(s.slice(semi))) s = s.slice(0, semi);
+    const semi = versionSeparator(identifier, start, stop);
+    if (semi >= 0) stop = semi;
   }
   // ASCII is its own UTF-8.
-  return ascii !== null ? s : Buffer.from(s, 'utf8').toString('latin1');
+  return (
+    asciiUcs2(identifier, start, stop) ?? Buffer.from(Buffer.from(identifier.subarray(start, stop)).swap16().toString('utf16le'), 'utf8').toString('latin1')
+  );
 }
 
-/** A UCS-2 name that is all ASCII (most are), without the three buffers of the general path. */
-function asciiUcs2(id: Buffer): string | null {
-  let s = '';
-  for (let k = 0; k + 1 < id.length; k += 2) {
+/** Where the `;` of a `;digits` version ending the units [start, end) starts, else -1. */
+function versionSeparator(id: Buffer, start: number, end: number): number {
+  let k = end - 2;
+  while (k >= start && id[k] === 0 && id[k + 1] >= 0x30 && id[k + 1] <= 0x39) k -= 2;
+  return k >= start && k < end - 2 && id[k] === 0 && id[k + 1] === 0x3b ? k : -1;
+}
+
+/** Room for the longest identifier (255 bytes) as one byte per unit. */
+const asciiBytes = Buffer.allocUnsafe(128);
+
+/** The units [start, end) of a UCS-2 name that is all ASCII (most are), as one string made
+ *  at once; null when some unit is not ASCII. */
+function asciiUcs2(id: Buffer, start: number, end: number): string | null {
+  let n = 0;
+  for (let k = start; k < end; k += 2) {
     if (id[k] !== 0 || id[k + 1] >= 0x80) return null;
-    s += String.fromCharCode(id[k + 1]);
+    asciiBytes[n++] = id[k + 1];
   }
-  return s;
+  return asciiBytes.toString('latin1', 0, n);
 }

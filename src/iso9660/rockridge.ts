@@ -285,28 +285,30 @@ function need(signature: number, len: number, n: number): void {
 export class SystemUseDecoder {
   readonly rr: RockRidge = {};
   private nameOpen = true;
-  private nameParts: string[] = [];
+  // The lists below are made on first use: one decoder runs per directory record, and most
+  // records have one NM, no SL and no multi-entry attribute list.
+  private nameParts: string[] | null = null;
   private nameBytes = 0;
-  private targetParts: string[] = [];
+  private targetParts: string[] | null = null;
   private targetBytes = 0;
   /** What goes before the next SL component: '' after a component marked CONTINUE or after the root. */
   private slSeparator = '';
   private slStarted = false;
   /** AL entries of the attribute list being read (until one without CONTINUE). */
-  private al: Buffer[] = [];
+  private al: Buffer[] | null = null;
   private alBytes = 0;
 
   /**
-   * Decodes the entries of one area (a System Use field or a continuation area).
-   * Returns the CE entry's continuation, if the area has one.
+   * Decodes the entries of one area (a System Use field or a continuation area), or of
+   * its bytes [start, end). Returns the CE entry's continuation, if the area has one.
    */
-  feed(area: Buffer): Continuation | null {
+  feed(area: Buffer, start = 0, end = area.length): Continuation | null {
     let ce: Continuation | null = null;
-    let off = 0;
-    while (off + 4 <= area.length) {
+    let off = start;
+    while (off + 4 <= end) {
       const len = area[off + 2];
       // A LEN below 4 or past the field ends the entries (SUSP §5.x), as every reader does.
-      if (len < 4 || off + len > area.length) break;
+      if (len < 4 || off + len > end) break;
       const sig = (area[off] << 8) | area[off + 1];
       if (sig === SIG_ST) break;
       if (sig === SIG_CE) {
@@ -384,7 +386,7 @@ export class SystemUseDecoder {
         rr.zf = { algorithm: 'Z2', headerSize: 0, blockLog2: 0, size: 0 };
         return;
       case SIG_AL:
-        this.alEntry(a.subarray(off, off + len));
+        this.alEntry(a, off, len);
         return;
       default:
         // RR (obsolete field list), PD, ES, AA (old AAIP), SF and unknown entries: skipped.
@@ -396,22 +398,23 @@ export class SystemUseDecoder {
    * AAIP: only the checksum attributes are kept. A malformed or oversized list is ignored
    * rather than refused: it costs the file its recorded MD5, never the tree.
    */
-  private alEntry(e: Buffer): void {
-    if (e.length < 5) return;
-    const last = (e[4] & 1) === 0;
-    if (last && this.al.length === 0) {
-      const cx = loneChecksumIndex(e);
+  private alEntry(a: Buffer, off: number, len: number): void {
+    if (len < 5) return;
+    const last = (a[off + 4] & 1) === 0;
+    if (last && this.al === null) {
+      const cx = loneChecksumIndex(a, off, len);
       if (cx !== null) {
         this.rr.checksumIndex = cx;
         return;
       }
     }
-    this.alBytes += e.length;
-    if (this.alBytes <= MAX_AL_BYTES) this.al.push(e);
+    this.alBytes += len;
+    this.al ??= [];
+    if (this.alBytes <= MAX_AL_BYTES) this.al.push(a.subarray(off, off + len));
     if (!last) return;
     const entries = this.al;
     const fits = this.alBytes <= MAX_AL_BYTES;
-    this.al = [];
+    this.al = null;
     this.alBytes = 0;
     if (!fits) return;
     try {
@@ -436,10 +439,11 @@ export class SystemUseDecoder {
     if (this.nameBytes > MAX_NAME_BYTES) throw new FormatProblem(`Rock Ridge name longer than ${MAX_NAME_BYTES} bytes`);
     const part = a.toString('latin1', off + 5, off + len);
     if (!(flags & NM_CONTINUE)) this.nameOpen = false;
-    if (this.nameParts.length === 0 && !this.nameOpen) {
+    if (this.nameParts === null && !this.nameOpen) {
       this.rr.name = part; // the usual case: one NM entry
       return;
     }
+    this.nameParts ??= [];
     this.nameParts.push(part);
     this.rr.name = this.nameParts.join('');
   }
@@ -464,12 +468,13 @@ export class SystemUseDecoder {
       const piece = (this.slStarted ? this.slSeparator : '') + text;
       this.targetBytes += piece.length;
       if (this.targetBytes > MAX_TARGET_BYTES) throw new FormatProblem(`symlink target longer than ${MAX_TARGET_BYTES} bytes`);
+      this.targetParts ??= [];
       this.targetParts.push(piece);
       this.slStarted = true;
       this.slSeparator = sepAfter;
       off += 2 + len;
     }
-    this.rr.target = this.targetParts.join('');
+    this.rr.target = this.targetParts?.join('') ?? '';
   }
 
   private tf(a: Buffer, start: number, len: number): void {
@@ -492,12 +497,12 @@ export class SystemUseDecoder {
 
 /** The index of a lone AL entry holding only `isofs.cx` as libisofs writes it (one per
  *  file of a checksummed session), without the general decoder; null for anything else. */
-function loneChecksumIndex(e: Buffer): number | null {
+function loneChecksumIndex(a: Buffer, off: number, len: number): number | null {
   // AL LEN 1 flags | 0 3 0x04 'c' 'x' | 0 n value
-  if (e.length < 12 || e[5] !== 0 || e[6] !== 3 || e[7] !== 0x04 || e[8] !== 0x63 || e[9] !== 0x78 || e[10] !== 0) return null;
-  const n = e[11];
-  if (n < 1 || n > 6 || e.length !== 12 + n) return null;
+  if (len < 12 || a[off + 5] !== 0 || a[off + 6] !== 3 || a[off + 7] !== 0x04 || a[off + 8] !== 0x63 || a[off + 9] !== 0x78 || a[off + 10] !== 0) return null;
+  const n = a[off + 11];
+  if (n < 1 || n > 6 || len !== 12 + n) return null;
   let v = 0;
-  for (let k = 0; k < n; k++) v = v * 256 + e[12 + k];
+  for (let k = 0; k < n; k++) v = v * 256 + a[off + 12 + k];
   return v;
 }

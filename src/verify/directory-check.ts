@@ -6,7 +6,7 @@ import type { ChecksumArea } from '../iso9660/checksum-tags.js';
 import { FLAG_DIRECTORY, isDot, isDotDot, type RawRecord } from '../iso9660/directory-record.js';
 import { SECTOR } from '../iso9660/constants.js';
 import type { DirPlace } from './path-table-check.js';
-import { inOrder } from './record-order.js';
+import { recordsInOrder } from './record-order.js';
 import { checkDotRockRidge, checkRockRidgeRecord } from './rock-ridge-check.js';
 import type { SessionContext } from './session-context.js';
 
@@ -48,13 +48,12 @@ export class DirectoryCheck {
     for (; !next.done; next = records.next()) {
       const { record: r, lba, offset } = next.value;
       if (r.length % 2) this.ctx.find('directory', `directory record at offset ${offset} has odd length ${r.length}`, { lba, path: w.path });
-      if (r.identifier.length === 0) this.ctx.find('directory', `directory record at offset ${offset} has an empty identifier`, { lba, path: w.path });
+      if (r.identifierLength === 0) this.ctx.find('directory', `directory record at offset ${offset} has an empty identifier`, { lba, path: w.path });
       recs.push(next.value);
     }
     if (!next.value) return null;
     this.dotAndDotDot(w, recs, joliet, rock);
-    let prevId: Buffer | null = null;
-    let prevDir = false;
+    let prev: RawRecord | null = null;
     const flavour: TreeFlavour = joliet ? 'joliet' : rock ? 'rockridge' : 'iso9660';
     const hooks = {
       record: (r: RawRecord, lba: number, k: number) => {
@@ -62,11 +61,9 @@ export class DirectoryCheck {
           if (k > 1) this.ctx.find('directory', `${tree}\`.\` or \`..\` record in the middle of the directory`, { lba, path: w.path });
           return;
         }
-        const dir = (r.flags & FLAG_DIRECTORY) !== 0;
-        if (prevId && !inOrder(prevId, prevDir, r.identifier, dir, joliet))
+        if (prev && !recordsInOrder(prev, r, joliet))
           this.ctx.find('order', `${tree}record ${JSON.stringify(showIdentifier(r.identifier, joliet))} is out of order`, { lba, path: w.path });
-        prevId = r.identifier;
-        prevDir = dir;
+        prev = r;
       },
       started: (c: DirectoryChild) => {
         if (rock) checkRockRidgeRecord(this.ctx, c.rr, c.isDir, c.recordLba, c.path);

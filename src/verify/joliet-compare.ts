@@ -20,24 +20,48 @@ export function compareTrees(
 ): Map<DirectoryChild, DirectoryChild> {
   const other = rockRidge ? 'Rock Ridge' : 'ISO 9660';
   const key = (c: DirectoryChild) => c.sections.map((x) => `${x.lba}+${x.bytes}`).join(',');
-  // Files by their first LBA (a number: no key text for every file), then by all extents.
-  const rockFiles = new Map<number, DirectoryChild[]>();
-  for (const c of rock) {
+  // Rock Ridge files by their first LBA (a number: no key text for every file), those that
+  // share one in a ring in directory order (next, prev), matched by all extents and taken out.
+  const headAt = new Map<number, number>(); // -1 once every file there is matched
+  const next = new Int32Array(rock.length);
+  const prev = new Int32Array(rock.length);
+  for (let i = 0; i < rock.length; i++) {
+    const c = rock[i];
     if (c.isDir || c.sections.length === 0) continue;
     const t = c.rr.mode !== undefined ? typeFromMode(c.rr.mode) : 'file';
     if (t !== 'file') continue;
     const k = c.sections[0].lba;
-    const list = rockFiles.get(k);
-    if (list) list.push(c);
-    else rockFiles.set(k, [c]);
+    const head = headAt.get(k);
+    if (head === undefined) {
+      headAt.set(k, i);
+      next[i] = prev[i] = i;
+    } else {
+      const last = prev[head];
+      next[last] = i;
+      prev[i] = last;
+      next[i] = head;
+      prev[head] = i;
+    }
   }
   for (const j of joliet) {
     if (j.isDir || j.sections.length === 0) continue;
-    const list = rockFiles.get(j.sections[0].lba);
+    const k = j.sections[0].lba;
+    const head = headAt.get(k) ?? -1;
+    // The last one left with the same extents (hard links share them).
     let at = -1;
-    if (list) for (let i = list.length - 1; i >= 0 && at < 0; i--) if (sameSections(list[i].sections, j.sections)) at = i;
-    if (at >= 0) list!.splice(at, 1);
-    else
+    if (head >= 0)
+      for (let i = prev[head]; ; i = prev[i]) {
+        if (sameSections(rock[i].sections, j.sections)) at = i;
+        if (at >= 0 || i === head) break;
+      }
+    if (at >= 0) {
+      if (next[at] === at) headAt.set(k, -1);
+      else {
+        next[prev[at]] = next[at];
+        prev[next[at]] = prev[at];
+        if (at === head) headAt.set(k, next[at]);
+      }
+    } else
       ctx.find('joliet', `Joliet file ${JSON.stringify(j.name)} (data ${key(j)}) has no file with the same extents in the ${other} tree`, {
         lba: j.recordLba,
         path: childPath(paths.joliet, j.name),
@@ -48,14 +72,20 @@ export function compareTrees(
   const parentLength = jolietPathOf(paths.joliet);
   const mayLeaveOut = (c: DirectoryChild) =>
     jolietPathLength(parentLength, Math.min(Buffer.from(c.name, 'latin1').toString('utf8').length, JOLIET_LONG_MAX)) > JOLIET_MAX_PATH;
-  for (const list of rockFiles.values())
-    for (const c of list)
+  for (const head of headAt.values()) {
+    if (head < 0) continue;
+    let i = head;
+    do {
+      const c = rock[i];
       if (!mayLeaveOut(c))
         ctx.find('joliet', `the Joliet tree has no file with the extents of this file (${key(c)})`, {
           lba: c.recordLba,
           path: childPath(paths.iso, c.name),
           expected: key(c),
         });
+      i = next[i];
+    } while (i !== head);
+  }
 
   const pairs = new Map<DirectoryChild, DirectoryChild>();
   const rockDirs = rock.filter((c) => c.isDir);
