@@ -30,7 +30,8 @@ import {
   messageLine,
 } from './common.js';
 import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
-import { type MergeFeed, mergeFeed } from './merge-feed.js';
+import type { Image } from '../image/image.js';
+import { type MergeFeed, mergeFeed, openMergeMedium } from './merge-feed.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { Progress } from './progress.js';
 import { isUnchanged } from '../tar/isopipe-records.js';
@@ -192,6 +193,8 @@ async function main(): Promise<void> {
       );
   }
   /** One read of the tar into a packer writing to `out`; `pass` names it in the progress line. */
+  // -M's medium, opened once for both reads of the tar when the image goes out in LBA order.
+  let mergeMedium: Image | null = null;
   const pack = (out: SessionOutput, input: number, progress: Progress | null, pass = ''): Packed => {
     const packer = new Packer(
       {
@@ -209,7 +212,7 @@ async function main(): Promise<void> {
       },
       out,
     );
-    const parser = readTar(input, overrides ? new OverrideSink(packer, overrides) : packer, mergeDev, progress, () => `${packer.counts.files} files${pass}`);
+    const parser = readTar(input, overrides ? new OverrideSink(packer, overrides) : packer, mergeMedium, progress, () => `${packer.counts.files} files${pass}`);
     // iso-merge --mirror found the newest session's tree unchanged (a pax global header at
     // the end of its tar): flag the stream so that cd-write writes no session
     // (docs/stream-format.md). Not a plain image, nor a tree -m has cut.
@@ -220,6 +223,7 @@ async function main(): Promise<void> {
   const showProgress = !printSize && !quiet && wantProgress(verbose);
   let progress = showProgress ? inputProgress() : null;
   try {
+    if (mergeDev !== undefined) mergeMedium = await openMergeMedium(mergeDev);
     let out: SessionOutput;
     let run: Packed;
     if (printSize) {
@@ -262,6 +266,8 @@ async function main(): Promise<void> {
     progress?.clear();
     outFile?.abandon();
     throw err;
+  } finally {
+    mergeMedium?.close();
   }
 }
 
@@ -272,28 +278,20 @@ interface Packed {
 }
 
 /** Reads the tar on `fd` into `sink`, through iso-merge's engine first under -M. */
-function readTar(fd: number, sink: TarSink, mergeDev: string | undefined, progress: Progress | null, detail: () => string): TarParser {
-  let merge: MergeFeed | null = null;
+function readTar(fd: number, sink: TarSink, mergeMedium: Image | null, progress: Progress | null, detail: () => string): TarParser {
   const input: { compression?: Compression | null } = {};
-  try {
-    if (mergeDev !== undefined) {
-      merge = mergeFeed(mergeDev, sink);
-      sink = merge.sink;
-    }
-    const parser = new TarParser(sink);
-    let read = 0;
-    for (const chunk of tarChunks(fd, input)) {
-      if (read === 0 && input.compression) progress?.unknownTotal(`${input.compression} input: size unknown`);
-      read += chunk.length;
-      parser.push(chunk);
-      progress?.update(read, detail());
-    }
-    parser.end();
-    merge?.finish();
-    return parser;
-  } finally {
-    merge?.close();
+  const merge: MergeFeed | null = mergeMedium ? mergeFeed(mergeMedium, sink) : null;
+  const parser = new TarParser(merge ? merge.sink : sink);
+  let read = 0;
+  for (const chunk of tarChunks(fd, input)) {
+    if (read === 0 && input.compression) progress?.unknownTotal(`${input.compression} input: size unknown`);
+    read += chunk.length;
+    parser.push(chunk);
+    progress?.update(read, detail());
   }
+  parser.end();
+  merge?.finish();
+  return parser;
 }
 
 /** -input-charset/-output-charset: names are UTF-8 (as the tar holds them) or nothing. */

@@ -3,6 +3,7 @@
 // files as references to their extents) is parsed again straight into the packer: the
 // same bytes `iso-merge | iso-pack` would pass through a pipe, without the pipe.
 import { existsSync } from 'node:fs';
+import { isOpticalDrive } from '../drive/address.js';
 import { Image } from '../image/image.js';
 import { Merger } from '../merge/merger.js';
 import { OldTree } from '../merge/old-tree.js';
@@ -14,33 +15,34 @@ export interface MergeFeed {
   sink: TarSink;
   /** After stdin's tar ended: the old session's entries, then the end of the merged tar. */
   finish(): void;
-  close(): void;
 }
 
-/** A feed that merges the newest session of the medium at `path` into `into`. */
-export function mergeFeed(path: string, into: TarSink): MergeFeed {
+/**
+ * The medium -M names, as iso-merge reads it: a disc in an optical drive through the drive
+ * (its sessions from the TOC, as mkisofs -M /dev/sr0 read it), else an image file or a
+ * block device. The caller closes it.
+ */
+export async function openMergeMedium(path: string): Promise<Image> {
+  const disc = isOpticalDrive(path) ? await (await import('../drive/disc-image.js')).openDiscImage(path) : null;
+  if (disc) return disc.image;
   if (!existsSync(path)) throw new Error(`-M ${path}: no such medium: leave out -M (and -C) for a first session`);
-  const image = Image.open(path);
-  if (image.blank) {
-    // Nothing to carry over: stdin's tar goes straight to the packer.
-    return { sink: into, finish() {}, close: () => image.close() };
-  }
-  try {
-    const old = OldTree.load(image, image.session());
-    const reparse = new TarParser(into);
-    const merged = new TarOutput((b) => reparse.push(b));
-    const merger = new Merger({ mode: 'overlay', remove: [] }, old, image, merged);
-    return {
-      sink: merger,
-      finish() {
-        merger.finish();
-        merged.finish();
-        reparse.end();
-      },
-      close: () => image.close(),
-    };
-  } catch (err) {
-    image.close();
-    throw err;
-  }
+  return Image.open(path);
+}
+
+/** A feed that merges the newest session of `image` into `into`. */
+export function mergeFeed(image: Image, into: TarSink): MergeFeed {
+  // A blank medium has nothing to carry over: stdin's tar goes straight to the packer.
+  if (image.blank) return { sink: into, finish() {} };
+  const old = OldTree.load(image, image.session());
+  const reparse = new TarParser(into);
+  const merged = new TarOutput((b) => reparse.push(b));
+  const merger = new Merger({ mode: 'overlay', remove: [] }, old, image, merged);
+  return {
+    sink: merger,
+    finish() {
+      merger.finish();
+      merged.finish();
+      reparse.end();
+    },
+  };
 }

@@ -36,6 +36,11 @@ rec merge.big sh -c "node bin/iso-merge.js --data --session 1 dev=$DRIVE | tar x
 rec src.s1 bash -c "cd $W/tree1 && find . | norm"
 rec src.newest bash -c "(cd $W/tree1 && find .; cd $W/tree2 && find .) | norm | uniq"
 rec xfind bash -c "xorriso -indev $DRIVE -find / 2>/dev/null | sed -e \"s|^'||\" -e \"s|'\$||\" -e 's|^/||' | norm"
+# iso-pack -M reads the drive as mkisofs -M /dev/sr0 did: the same session as iso-merge | iso-pack.
+mkdir -p $W/tree3; echo three > $W/tree3/three.txt
+C3=$(node bin/cd-msinfo.js dev=$DRIVE); export SOURCE_DATE_EPOCH=1700000000
+rec pack.M sh -c "tar -C $W/tree3 -cf - . | node bin/iso-pack.js -r -C $C3 -M $DRIVE -o $W/s3-M.iso && echo packed"
+rec pack.merge sh -c "tar -C $W/tree3 -cf - . | node bin/iso-merge.js dev=$DRIVE | node bin/iso-pack.js -r -C $C3 -o $W/s3-merge.iso && cmp $W/s3-M.iso $W/s3-merge.iso && echo same"
 
 drive-oracle-rescan
 

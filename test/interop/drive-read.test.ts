@@ -67,5 +67,9 @@ for (const media of ['cdr74', 'dvd+r']) {
     t.equal(s1.rc, 0, `iso-merge --data --session 1 (${s1.err})`);
     t.same(list(s1), list(get(res, 'src.s1')), 'session 1 equals its source tree');
     t.equal(get(res, 'merge.big').out, 'same', "session 1's 3 MB file byte for byte");
+    const packM = get(res, 'pack.M');
+    t.equal(packM.out, 'packed', `iso-pack -M reads the disc through the drive (${packM.err})`);
+    const packMerge = get(res, 'pack.merge');
+    t.equal(packMerge.out, 'same', `iso-pack -M gives the bytes of iso-merge | iso-pack (${packMerge.err})`);
   });
 }
