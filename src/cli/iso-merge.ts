@@ -1,15 +1,15 @@
 // iso-merge: a tar on stdin plus the tree of a session on the medium -> one tar on stdout
 // whose files of earlier sessions travel as references to their extents, as pax ISOPIPE.extents records (man iso-merge).
-import { existsSync, fstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { AddressError, isOpticalDrive, resolveCdrecordAddress } from '../drive/address.js';
-import { Image } from '../image/image.js';
+import { AddressError, resolveCdrecordAddress } from '../drive/address.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { MergeError, Merger, type MergeCounts } from '../merge/merger.js';
 import { DEFAULT_HASH_LIMIT, type MirrorCounts } from '../merge/mirror.js';
 import { OldTree } from '../merge/old-tree.js';
 import { TarOutput } from '../merge/tar-output.js';
 import { writeAll } from '../session/io.js';
+import { openMediumImage } from './medium-image.js';
 import { TarFormatError } from '../tar/header.js';
 import { tarChunks } from '../tar/input.js';
 import { TarParser } from '../tar/parser.js';
@@ -111,10 +111,9 @@ async function main(): Promise<void> {
   const noInput = has(args, 'n') || (data && stdinIsTty);
   const verbose = has(args, 'v');
 
-  // A disc in a drive: its sessions from the TOC, read with READ(10); extents keep their
-  // absolute LBAs, so a reference to an old file is the disc's own address.
-  const disc = isOpticalDrive(devPath) ? await (await import('../drive/disc-image.js')).openDiscImage(devPath) : null;
-  const image = disc ? disc.image : existsSync(devPath) ? Image.open(devPath) : null;
+  // A disc in a drive is read with READ(10); extents keep their absolute LBAs, so a
+  // reference to an old file is the disc's own address. Nothing there: a blank medium.
+  const image = await openMediumImage(devPath);
   try {
     if (!image || image.blank) {
       if (data) throw new MergeError(`${devPath}: the medium is blank: there is no session to restore`);

@@ -2,13 +2,12 @@
 // stdin's tar goes into a Merger, whose merged tar (stdin's entries, then the old session's
 // files as references to their extents) is parsed again straight into the packer: the
 // same bytes `iso-merge | iso-pack` would pass through a pipe, without the pipe.
-import { existsSync } from 'node:fs';
-import { isOpticalDrive } from '../drive/address.js';
-import { Image } from '../image/image.js';
+import type { Image } from '../image/image.js';
 import { Merger } from '../merge/merger.js';
 import { OldTree } from '../merge/old-tree.js';
 import { TarOutput } from '../merge/tar-output.js';
 import { TarParser, type TarSink } from '../tar/parser.js';
+import { openMediumImage } from './medium-image.js';
 
 export interface MergeFeed {
   /** Where stdin's tar entries go. */
@@ -17,16 +16,11 @@ export interface MergeFeed {
   finish(): void;
 }
 
-/**
- * The medium -M names, as iso-merge reads it: a disc in an optical drive through the drive
- * (its sessions from the TOC, as mkisofs -M /dev/sr0 read it), else an image file or a
- * block device. The caller closes it.
- */
+/** The medium -M names, read as iso-merge reads it (mkisofs -M /dev/sr0 read the disc too). */
 export async function openMergeMedium(path: string): Promise<Image> {
-  const disc = isOpticalDrive(path) ? await (await import('../drive/disc-image.js')).openDiscImage(path) : null;
-  if (disc) return disc.image;
-  if (!existsSync(path)) throw new Error(`-M ${path}: no such medium: leave out -M (and -C) for a first session`);
-  return Image.open(path);
+  const image = await openMediumImage(path);
+  if (!image) throw new Error(`-M ${path}: no such medium: leave out -M (and -C) for a first session`);
+  return image;
 }
 
 /** A feed that merges the newest session of `image` into `into`. */
