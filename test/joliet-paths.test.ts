@@ -89,3 +89,11 @@ t.test('cd-verify: an xorriso image that leaves out paths over 240 has no findin
   const v = verify(['--dev', image]);
   t.equal(v.status, 0, `cd-verify finds nothing ${describe(v)}`);
 });
+
+t.test('jolietText: raw name bytes to the UTF-16 text a Joliet name starts from', async (t) => {
+  const { jolietText } = await import('../src/iso9660/joliet-names.js');
+  t.equal(jolietText('plain-ascii.txt'), 'plain-ascii.txt');
+  t.equal(jolietText(Buffer.from('café €', 'utf8').toString('latin1')), 'café €', 'UTF-8 bytes decoded');
+  t.equal(jolietText(Buffer.from([0x61, 0xff, 0x62]).toString('latin1')), 'a\ufffdb', 'invalid UTF-8 becomes U+FFFD');
+  t.equal(jolietText(Buffer.from('😀', 'utf8').toString('latin1')).length, 2, 'beyond the BMP: a surrogate pair');
+});

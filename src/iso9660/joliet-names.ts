@@ -16,6 +16,14 @@ export interface JolietName {
   changed: boolean;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A raw-byte name (a latin1 string) as the UTF-16 text a Joliet name starts from: invalid
+ *  UTF-8 becomes U+FFFD. ASCII is its own UTF-8, and nearly every name is ASCII. */
+export function jolietText(rawName: string): string {
+  return NON_ASCII.test(rawName) ? Buffer.from(rawName, 'latin1').toString('utf8') : rawName;
+}
+
 /** Cuts a UTF-16 string to at most `max` code units without splitting a surrogate pair. */
 function cutUnits(s: string, max: number): string {
   if (s.length <= max) return s;

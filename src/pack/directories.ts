@@ -5,7 +5,7 @@
 import { MAX_SECTION_BYTES, SECTOR } from '../iso9660/constants.js';
 import { FLAG_MULTI_EXTENT } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
-import { assignJolietNames, compareJolietNames } from '../iso9660/joliet-names.js';
+import { assignJolietNames, compareJolietNames, jolietText } from '../iso9660/joliet-names.js';
 import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
 import { type Dir, type Extent, type Inode, isDir } from '../tree/tree.js';
 
@@ -71,14 +71,6 @@ export function sections(i: Inode, dirExtent: (d: Dir) => Section, zeroLba: numb
   if (!i.extents && i.size <= MAX_SECTION_BYTES) return [[i.lba, i.size, 0]];
   const s = fileSections(i);
   return s.map((e, k) => [e.lba, e.bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0]);
-}
-
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/** A raw-byte name as UTF-16 for Joliet (invalid UTF-8 becomes U+FFFD). ASCII is its own
- *  UTF-8, and nearly every name is ASCII. */
-function utf16(latin1Bytes: string): string {
-  return NON_ASCII.test(latin1Bytes) ? Buffer.from(latin1Bytes, 'latin1').toString('utf8') : latin1Bytes;
 }
 
 export class Directories {
@@ -168,7 +160,7 @@ export class Directories {
       this.jolietLeftOut += nodes.length;
       return NO_CHILDREN;
     }
-    const texts = nodes.map(([name]) => utf16(name));
+    const texts = nodes.map(([name]) => jolietText(name));
     const names = assignJolietNames(
       nodes.map(([, i], k) => ({ name: texts[k], isDir: isDir(i) })),
       this.jolietMax!,
@@ -179,7 +171,7 @@ export class Directories {
         this.jolietLeftOut++;
         return;
       }
-      // A name that is not UTF-8 came through utf16() with U+FFFD in it: changed too.
+      // A name that is not UTF-8 came through jolietText() with U+FFFD in it: changed too.
       if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== name)) this.jolietRenamed++;
       kept.push(k);
     });

@@ -3,7 +3,7 @@
 import { childPath, type DirectoryChild } from '../image/directory-walker.js';
 import { type DataExtent, typeFromMode } from '../image/entry.js';
 import { JOLIET_MAX_PATH, jolietPathLength, jolietPathOf } from '../iso9660/joliet-path.js';
-import { JOLIET_LONG_MAX } from '../iso9660/joliet-names.js';
+import { JOLIET_LONG_MAX, jolietText } from '../iso9660/joliet-names.js';
 import type { SessionContext } from './session-context.js';
 
 /**
@@ -70,8 +70,7 @@ export function compareTrees(
   }
   // What libisofs leaves out on purpose (paths over 240 bytes; joliet-path.ts) is not a finding.
   const parentLength = jolietPathOf(paths.joliet);
-  const mayLeaveOut = (c: DirectoryChild) =>
-    jolietPathLength(parentLength, Math.min(Buffer.from(c.name, 'latin1').toString('utf8').length, JOLIET_LONG_MAX)) > JOLIET_MAX_PATH;
+  const mayLeaveOut = (c: DirectoryChild) => jolietPathLength(parentLength, Math.min(jolietText(c.name).length, JOLIET_LONG_MAX)) > JOLIET_MAX_PATH;
   for (const head of headAt.values()) {
     if (head < 0) continue;
     let i = head;
