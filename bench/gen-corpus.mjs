@@ -248,33 +248,16 @@ function change(root) {
   process.stdout.write(JSON.stringify({ ...stats, changedOf: files.length }) + '\n');
 }
 
-/** One ustar header block (names under 100 bytes, so no prefix field and no pax). */
-function ustarHeader(name, type, size, mode) {
-  const h = Buffer.alloc(512);
-  const octal = (off, len, v) => h.write(v.toString(8).padStart(len - 1, '0') + '\0', off, len, 'latin1');
-  h.write(name, 0, 100, 'latin1');
-  octal(100, 8, mode);
-  octal(108, 8, 0);
-  octal(116, 8, 0);
-  octal(124, 12, size);
-  octal(136, 12, Math.floor(MTIME.getTime() / 1000));
-  h.write('        ', 148, 8, 'latin1'); // the checksum counts its own field as spaces
-  h.write(type, 156, 1, 'latin1');
-  h.write('ustar\0' + '00', 257, 8, 'latin1');
-  h.write('root', 265, 32, 'latin1');
-  h.write('root', 297, 32, 'latin1');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
-  return h;
-}
-
 /**
  * A tar file of N files of B bytes (K to a directory, in directories of the root), written
  * straight, without a tree on disk: a million entries would take minutes to create as
- * files and gigabytes of inodes, and the scale section times iso-pack, not tar.
+ * files and gigabytes of inodes, and the scale section times iso-pack, not tar. Headers are
+ * isopipe's own tar encoder's (dist/ must be built, as for every bench run).
  */
-function tarFile(file) {
+async function tarFile(file) {
+  const { encodeEntryHeader } = await import(new URL('../dist/tar/header.js', import.meta.url).href);
+  const mtime = Math.floor(MTIME.getTime() / 1000);
+  const header = (path, type, size, mode) => encodeEntryHeader({ path, type, mode, uid: 0, gid: 0, size, mtime, uname: 'root', gname: 'root' });
   const n = Number(args.files ?? 100000);
   const perDir = Number(args['per-dir'] ?? 100);
   const size = parseSize(args.size ?? 100);
@@ -293,14 +276,14 @@ function tarFile(file) {
     held = 0;
   };
   const pad = Buffer.alloc((512 - (size % 512)) % 512);
-  put(ustarHeader('./', '5', 0, 0o755));
+  put(header('./', 'dir', 0, 0o755));
   for (let i = 0; i < n; i++) {
     const d = `./d${String(Math.floor(i / perDir)).padStart(5, '0')}/`;
     if (i % perDir === 0) {
-      put(ustarHeader(d, '5', 0, 0o755));
+      put(header(d, 'dir', 0, 0o755));
       stats.dirs++;
     }
-    put(ustarHeader(`${d}file-${String(i).padStart(7, '0')}.dat`, '0', size, 0o644));
+    put(header(`${d}file-${String(i).padStart(7, '0')}.dat`, 'file', size, 0o644));
     put(randomBytes(size));
     put(pad);
     stats.files++;
@@ -316,7 +299,7 @@ function tarFile(file) {
 if (kind === 'change') {
   change(dir);
 } else if (kind === 'tar') {
-  tarFile(dir);
+  await tarFile(dir);
 } else {
   const gens = { big, small, mixed, tiny, names };
   if (!gens[kind]) {
