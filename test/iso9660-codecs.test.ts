@@ -2,10 +2,23 @@
 // fixed cases give the exact bytes (as pycdlib's unit tests do). Pure, milliseconds.
 import t from 'tap';
 import { decodeLongDate, decodeShortDate, decodeVolumeDate, encodeLongDate, encodeShortDate } from '../dist/iso9660/dates.js';
-import { decodeRecord, DOT, DR, encodeDirectoryRecord, FLAG_DIRECTORY, isDot, recordLength } from '../dist/iso9660/directory-record.js';
+import { decodeRecord, DOT, DR, encodeDirectoryRecord, encodeRecordHead, FLAG_DIRECTORY, isDot, recordLength } from '../dist/iso9660/directory-record.js';
 import { decodeVolumeDescriptor, encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, VD } from '../dist/iso9660/volume-descriptor.js';
 import { decodePathTable, encodePathTable } from '../dist/iso9660/path-table.js';
-import { ceEntry, erEntry, nmEntries, pnEntry, pxEntry, slEntries, spEntry, SystemUseDecoder, tfEntry } from '../dist/iso9660/rockridge.js';
+import {
+  ceEntry,
+  erEntry,
+  nmEntries,
+  pnEntry,
+  putNm,
+  putPx,
+  putTf,
+  pxEntry,
+  slEntries,
+  spEntry,
+  SystemUseDecoder,
+  tfEntry,
+} from '../dist/iso9660/rockridge.js';
 import {
   decodeAttributeEntries,
   decodeChecksumArea,
@@ -62,6 +75,56 @@ t.test('dates: 17-byte form', async (t) => {
   b.write('2023x', 0, 'latin1');
   problem(t, () => decodeLongDate(b, 0), 'TF: malformed digits are a FormatProblem');
   t.equal(decodeVolumeDate(b, 0), null, 'volume date: malformed is null');
+});
+
+t.test('directory record head: identifier from a range, System Use left zero for the caller', async (t) => {
+  const ids = Buffer.from('XXABCYY', 'latin1');
+  const out = Buffer.alloc(200, 0xff);
+  const su = encodeRecordHead({ extent: 12345, size: 67890, mtime: 1700000000, flags: FLAG_DIRECTORY }, ids, 2, 5, 4, out, 100);
+  t.equal(su, 100 + 33 + 3, 'System Use starts after the odd-length identifier (no pad byte)');
+  t.equal(
+    hex(out.subarray(100, 140)),
+    '28' + '00' + '39300000' + '00003039' + '32090100' + '00010932' + '7b0b0e160d1400' + '02' + '0000' + '01000001' + '03' + '414243' + '00000000',
+    'byte-exact, the same fields as encodeDirectoryRecord',
+  );
+  t.equal(out[99], 0xff, 'nothing before the record is touched');
+  t.equal(out[140], 0xff, 'nothing after it');
+  const even = Buffer.alloc(64);
+  t.equal(
+    encodeRecordHead({ extent: 1, size: 2, mtime: 0, flags: 0 }, ids, 2, 4, 0, even, 0),
+    33 + 2 + 1,
+    'an even-length identifier is followed by a pad byte',
+  );
+});
+
+t.test('Rock Ridge entries written in place are the entries the encoders return', async (t) => {
+  const out = Buffer.alloc(400, 0xff);
+  putPx(out, 10, 0o100644, 2, 1000, 1001, 77);
+  t.equal(
+    hex(out.subarray(10, 54)),
+    '50582c01' + 'a4810000000081a4' + '0200000000000002' + 'e8030000000003e8' + 'e9030000000003e9' + '4d0000000000004d',
+    'byte-exact PX',
+  );
+  t.same(out.subarray(10, 54), pxEntry(0o100644, 2, 1000, 1001, 77));
+  t.equal(out[9], 0xff, 'PX: the byte before untouched');
+  t.equal(out[54], 0xff, 'PX: the byte after untouched');
+  putTf(out, 60, 1700000000, 1700000000, 1600000000);
+  t.equal(
+    hex(out.subarray(60, 86)),
+    '54461a01' + '0e' + '7b0b0e160d1400' + '7b0b0e160d1400' + '78090d0c1a2800',
+    'byte-exact TF: 2023-11-14 22:13:20 twice, then 2020-09-13 12:26:40',
+  );
+  t.same(out.subarray(60, 86), tfEntry(1700000000, 1700000000, 1600000000));
+  t.equal(out[86], 0xff, 'TF: the byte after untouched');
+  const name = 'n'.repeat(250);
+  putNm(out, 100, name, 0);
+  putNm(out, 350, name, 1);
+  const [first, second] = nmEntries(Buffer.from(name, 'latin1'));
+  t.equal(hex(out.subarray(100, 105)), '4e4dfa01' + '01', 'NM part 0: 250 bytes, CONTINUE');
+  t.equal(hex(out.subarray(350, 360)), '4e4d0a01' + '00' + '6e6e6e6e6e', 'NM part 1: the last 5 bytes');
+  t.same(out.subarray(100, 350), first);
+  t.same(out.subarray(350, 360), second);
+  t.equal(out[360], 0xff, 'NM: the byte after untouched');
 });
 
 t.test('directory record', async (t) => {

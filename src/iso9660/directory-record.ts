@@ -44,10 +44,24 @@ export function systemUseRoom(identifierLength: number, max: number): number {
 }
 
 export function encodeDirectoryRecord(r: DirectoryRecord, out: Buffer, off: number): number {
-  const idLen = r.identifier.length;
   let suLength = 0;
   if (r.systemUse) for (const e of r.systemUse) suLength += e.length;
-  const len = recordLength(idLen, suLength);
+  let at = encodeRecordHead(r, r.identifier, 0, r.identifier.length, suLength, out, off);
+  if (r.systemUse) for (const e of r.systemUse) at += e.copy(out, at);
+  return recordLength(r.identifier.length, suLength);
+}
+
+/** A record's fields without its System Use. */
+export type RecordFields = Omit<DirectoryRecord, 'identifier' | 'systemUse'>;
+
+/**
+ * Writes a record at `off`: its fields, its identifier (bytes [idStart, idEnd) of `ids`)
+ * and zeros for `systemUseLength` bytes of System Use, which the caller writes at the
+ * offset returned. For writers that put the System Use entries straight into the sector.
+ */
+export function encodeRecordHead(r: RecordFields, ids: Buffer, idStart: number, idEnd: number, systemUseLength: number, out: Buffer, off: number): number {
+  const idLen = idEnd - idStart;
+  const len = recordLength(idLen, systemUseLength);
   out.fill(0, off, off + len);
   out[off] = len;
   put733(out, off + DR.extent, r.extent);
@@ -56,10 +70,8 @@ export function encodeDirectoryRecord(r: DirectoryRecord, out: Buffer, off: numb
   out[off + DR.flags] = r.flags;
   put723(out, off + DR.volumeSequenceNumber, 1);
   out[off + DR.identifierLength] = idLen;
-  r.identifier.copy(out, off + DR.identifier);
-  let at = off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
-  if (r.systemUse) for (const e of r.systemUse) at += e.copy(out, at);
-  return len;
+  ids.copy(out, off + DR.identifier, idStart, idEnd);
+  return off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
 }
 
 export const DOT = Buffer.from([0]);

@@ -19,14 +19,20 @@ export const PN_LENGTH = 20;
 /** Largest SUSP entry we write: LEN is one byte; stay a little below to keep records even. */
 const MAX_ENTRY = 250;
 
+/** Writes a zeroed entry's signature, length and version at `at`. */
+function putHeader(out: Buffer, at: number, sig: string, len: number): void {
+  out.fill(0, at, at + len);
+  out[at] = sig.charCodeAt(0);
+  out[at + 1] = sig.charCodeAt(1);
+  out[at + 2] = len;
+  out[at + 3] = 1;
+}
+
 /** A zeroed entry with its signature, length and version. From Node's small-buffer pool:
  *  there are several per record, and a fresh allocation each cost more than the encoding. */
 function header(sig: string, len: number): Buffer {
-  const b = Buffer.allocUnsafe(len).fill(0);
-  b[0] = sig.charCodeAt(0);
-  b[1] = sig.charCodeAt(1);
-  b[2] = len;
-  b[3] = 1;
+  const b = Buffer.allocUnsafe(len);
+  putHeader(b, 0, sig, len);
   return b;
 }
 
@@ -53,26 +59,38 @@ export function erEntry(): Buffer {
 
 /** PX, 44-byte RRIP 1.12 form with a serial number (read by every reader, used by libarchive). */
 export function pxEntry(mode: number, nlink: number, uid: number, gid: number, serial: number): Buffer {
-  const b = header('PX', PX_LENGTH);
-  put733(b, 4, mode);
-  put733(b, 12, nlink);
-  put733(b, 20, uid);
-  put733(b, 28, gid);
-  put733(b, 36, serial);
+  const b = Buffer.allocUnsafe(PX_LENGTH);
+  putPx(b, 0, mode, nlink, uid, gid, serial);
   return b;
+}
+
+/** pxEntry written at `at` of `out` (a directory's buffer: no buffer per entry). */
+export function putPx(out: Buffer, at: number, mode: number, nlink: number, uid: number, gid: number, serial: number): void {
+  putHeader(out, at, 'PX', PX_LENGTH);
+  put733(out, at + 4, mode);
+  put733(out, at + 12, nlink);
+  put733(out, at + 20, uid);
+  put733(out, at + 28, gid);
+  put733(out, at + 36, serial);
 }
 
 /** TF short form: modify, access, attributes (ctime) — Linux misreads the long form. */
 export function tfEntry(mtime: number, atime: number, ctime: number): Buffer {
-  const b = header('TF', TF_LENGTH);
-  b[4] = 0x0e;
-  encodeShortDate(mtime, b, 5);
-  // Most files have one time for all three (a tar without pax times gives only mtime).
-  if (atime === mtime) b.copyWithin(12, 5, 12);
-  else encodeShortDate(atime, b, 12);
-  if (ctime === mtime) b.copyWithin(19, 5, 12);
-  else encodeShortDate(ctime, b, 19);
+  const b = Buffer.allocUnsafe(TF_LENGTH);
+  putTf(b, 0, mtime, atime, ctime);
   return b;
+}
+
+/** tfEntry written at `at` of `out`. */
+export function putTf(out: Buffer, at: number, mtime: number, atime: number, ctime: number): void {
+  putHeader(out, at, 'TF', TF_LENGTH);
+  out[at + 4] = 0x0e;
+  encodeShortDate(mtime, out, at + 5);
+  // Most files have one time for all three (a tar without pax times gives only mtime).
+  if (atime === mtime) out.copyWithin(at + 12, at + 5, at + 12);
+  else encodeShortDate(atime, out, at + 12);
+  if (ctime === mtime) out.copyWithin(at + 19, at + 5, at + 12);
+  else encodeShortDate(ctime, out, at + 19);
 }
 
 /**
@@ -114,16 +132,22 @@ export function nmEntryLengths(nameLength: number): number[] {
 
 /** NM entries carrying `name`, split with CONTINUE where one entry cannot hold it. */
 export function nmEntries(name: Buffer): Buffer[] {
-  const room = NM_ROOM;
-  const out: Buffer[] = [];
-  for (let off = 0; off === 0 || off < name.length; off += room) {
-    const piece = name.subarray(off, off + room);
-    const b = header('NM', 5 + piece.length);
-    b[4] = off + room < name.length ? NM_CONTINUE : 0;
-    piece.copy(b, 5);
-    out.push(b);
-  }
-  return out;
+  const text = name.toString('latin1');
+  return nmEntryLengths(name.length).map((length, part) => {
+    const b = Buffer.allocUnsafe(length);
+    putNm(b, 0, text, part);
+    return b;
+  });
+}
+
+/** Entry `part` of the NM entries for `name` (raw bytes in a latin1 string), written at
+ *  `at` of `out`; as long as nmEntryLengths says. */
+export function putNm(out: Buffer, at: number, name: string, part: number): void {
+  const off = part * NM_ROOM;
+  const length = Math.min(NM_ROOM, name.length - off);
+  putHeader(out, at, 'NM', 5 + length);
+  out[at + 4] = off + NM_ROOM < name.length ? NM_CONTINUE : 0;
+  out.write(name.length === length ? name : name.slice(off, off + length), at + 5, length, 'latin1');
 }
 
 /** NM flags (RRIP 4.1.4). */

@@ -52,7 +52,7 @@ function byRawName(dir: Dir): [string, Inode][] {
   return [...dir.children].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-/** A child's directory records: (LBA, bytes, flags) of each. */
+/** A directory's own record: (LBA, bytes, flags). */
 export type Section = [number, number, number];
 
 /** A file's sections: contiguous from `lba`, or an earlier session's list. */
@@ -63,14 +63,22 @@ function fileSections(i: Inode): Extent[] {
   return out;
 }
 
-/** The records a child needs in a tree: a directory's own (`dirExtent`), the
- *  shared zero sector for anything without data, else the file's sections. */
-export function sections(i: Inode, dirExtent: (d: Dir) => Section, zeroLba: number): Section[] {
-  if (isDir(i)) return [dirExtent(i)];
-  if (i.type !== 'file' || i.size === 0) return [[zeroLba, 0, 0]];
-  if (!i.extents && i.size <= MAX_SECTION_BYTES) return [[i.lba, i.size, 0]];
-  const s = fileSections(i);
-  return s.map((e, k) => [e.lba, e.bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0]);
+/** Receives one directory record's (LBA, bytes, flags). */
+export type SectionVisitor = (extent: number, size: number, flags: number) => void;
+
+/** Visits the records a child needs in a tree: a directory's own (`dirExtent`), the
+ *  shared zero sector for anything without data, else the file's sections. Called for
+ *  every child of every directory: nothing is allocated for a file of one section. */
+export function forEachSection(i: Inode, dirExtent: (d: Dir) => Section, zeroLba: number, visit: SectionVisitor): void {
+  if (isDir(i)) {
+    const [extent, size, flags] = dirExtent(i);
+    visit(extent, size, flags);
+  } else if (i.type !== 'file' || i.size === 0) visit(zeroLba, 0, 0);
+  else if (!i.extents && i.size <= MAX_SECTION_BYTES) visit(i.lba, i.size, 0);
+  else {
+    const s = fileSections(i);
+    for (let k = 0; k < s.length; k++) visit(s[k].lba, s[k].bytes, k < s.length - 1 ? FLAG_MULTI_EXTENT : 0);
+  }
 }
 
 export class Directories {

@@ -2,13 +2,13 @@
 // by its continuation blocks. Sizing measures every record from its identifier and the
 // lengths of its System Use entries (record-budget.ts); emission encodes the same entries.
 import { MAX_RECORD, SECTOR } from '../iso9660/constants.js';
-import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY, systemUseRoom } from '../iso9660/directory-record.js';
+import { DOT, DOTDOT, encodeRecordHead, FLAG_DIRECTORY, type RecordFields, systemUseRoom } from '../iso9660/directory-record.js';
 import { type RecordFacts, type SystemUseEntry, systemUseEntries } from '../iso9660/record-budget.js';
-import { CE_LENGTH, erEntry, nmEntries, pnEntry, pxEntry, slEntries, spEntry, tfEntry } from '../iso9660/rockridge.js';
+import { CE_LENGTH, erEntry, pnEntry, putNm, putPx, putTf, slEntries, spEntry } from '../iso9660/rockridge.js';
 import { encodeZf } from '../iso9660/zisofs.js';
 import { type Dir, type Inode, isDir, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
-import { type Directories, type DirInfo, type Section, sections } from './directories.js';
+import { type Directories, type DirInfo, forEachSection, type Section } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { FileChecksums } from './md5.js';
 import type { Placed, Writer } from './writer.js';
@@ -34,14 +34,16 @@ export interface IsoTreeOptions {
   checksumArray?: Placed;
 }
 
-/** One directory record: where it points and what its System Use holds. */
-interface IsoRecord {
-  identifier: Buffer;
-  section: Section;
-  mtime: number;
+/** One directory record as it is sized and written: one object per directory, refilled
+ *  for each of its records (a large directory has as many records as children). */
+interface IsoRecord extends RecordFields {
+  /** The identifier: bytes [idStart, idEnd) of `ids`. */
+  ids: Buffer;
+  idStart: number;
+  idEnd: number;
   inode: Inode;
   /** The child's raw name (named records). */
-  name?: string;
+  name: string | undefined;
   shape: RecordShape;
 }
 
@@ -62,6 +64,12 @@ function shapeOf(entries: SystemUseEntry[], identifierLength: number): RecordSha
   let inRecord = keep < lengths.length ? CE_LENGTH : 0;
   for (let k = 0; k < keep; k++) inRecord += lengths[k];
   return { entries, lengths, keep, inRecord };
+}
+
+/** Copies an entry another encoder made into place, if it is as long as it was sized. */
+function copyEntry(e: SystemUseEntry, b: Buffer, out: Buffer, at: number): void {
+  if (b.length !== e.length) throw new Error(`internal: a ${e.kind} entry of ${b.length} bytes was sized at ${e.length}`);
+  b.copy(out, at);
 }
 
 interface Place {
@@ -116,64 +124,104 @@ export class IsoTreeWriter implements Writer {
   private measure(d: DirInfo): Omit<Place, 'lba'> {
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(0);
-    for (const r of this.records(d)) {
+    this.eachRecord(d, (r) => {
       const { lengths, keep, inRecord } = r.shape;
       if (keep < lengths.length) {
         ce.place(lengths.slice(keep));
         const i = r.inode;
         if (r.name !== undefined && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
       }
-      records.place(r.identifier.length, inRecord);
-    }
+      records.place(r.idEnd - r.idStart, inRecord);
+    });
     return { sectors: records.sectors, ceBlocks: ce.count };
   }
 
+  /** A directory's extent, its System Use entries written straight into it, and its
+   *  continuation blocks. */
   private *directory(d: DirInfo): Generator<Buffer> {
     const p = this.places[this.dirs.index(d.dir)];
     const out = Buffer.alloc(p.sectors * SECTOR);
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(p.lba + p.sectors);
-    for (const r of this.records(d)) {
-      const { lengths, keep } = r.shape;
-      const bytes = this.encode(r);
-      let systemUse = bytes;
-      if (keep < lengths.length) {
-        systemUse = bytes.slice(0, keep);
-        systemUse.push(ce.fill(ce.place(lengths.slice(keep)), bytes.slice(keep)));
-      }
-      const [extent, size, flags] = r.section;
-      const at = records.place(r.identifier.length, r.shape.inRecord);
+    this.eachRecord(d, (r) => {
+      const { entries, lengths, keep, inRecord } = r.shape;
+      const at = records.place(r.idEnd - r.idStart, inRecord);
       if (records.sectors > p.sectors) throw new Error(`internal: directory ${d.isoId} grew past the ${p.sectors} sectors it was sized at`);
-      encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier: r.identifier, systemUse }, out, at);
-    }
+      let su = encodeRecordHead(r, r.ids, r.idStart, r.idEnd, inRecord, out, at);
+      if (keep === lengths.length) {
+        for (const e of entries) {
+          this.putEntry(e, r, out, su);
+          su += e.length;
+        }
+        return;
+      }
+      // Those that do not fit go on in a continuation area, chained by a CE entry.
+      const bytes = Buffer.alloc(lengths.reduce((a, b) => a + b, 0));
+      const parts: Buffer[] = [];
+      let off = 0;
+      for (const e of entries) {
+        this.putEntry(e, r, bytes, off);
+        parts.push(bytes.subarray(off, (off += e.length)));
+      }
+      for (let k = 0; k < keep; k++) su += parts[k].copy(out, su);
+      ce.fill(ce.place(lengths.slice(keep)), parts.slice(keep)).copy(out, su);
+    });
     if (records.sectors !== p.sectors || ce.count !== p.ceBlocks) throw new Error(`internal error: directory ${d.isoId} changed size between passes`);
     yield out;
     if (p.ceBlocks) yield ce.bytes();
   }
 
-  /** The directory's records in order: `.`, `..`, then each child's (one per section).
-   *  Addresses in them are right once every writer is sized; sizing reads only lengths. */
-  private *records(d: DirInfo): Generator<IsoRecord> {
+  /** Visits the directory's records in order: `.`, `..`, then each child's (one per
+   *  section). Addresses in them are right once every writer is sized; sizing reads only
+   *  lengths. */
+  private eachRecord(d: DirInfo, visit: (r: IsoRecord) => void): void {
     const parent = this.dirs.list[d.parent];
     const isRoot = d === this.dirs.list[0];
     const self = d.dir;
     const dotShape = isRoot ? shapeOf(systemUseEntries({ root: true, checksumArea: !!this.opt.checksums }), 1) : this.shape({}, 1);
-    yield { identifier: DOT, section: this.dirSection(self), mtime: self.mtime, inode: self, shape: dotShape };
-    yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime, inode: parent.dir, shape: this.shape({}, 1) };
+    const [extent, size, flags] = this.dirSection(self);
+    const r: IsoRecord = { ids: DOT, idStart: 0, idEnd: 1, extent, size, flags, mtime: self.mtime, inode: self, name: undefined, shape: dotShape };
+    visit(r);
+    [r.extent, r.size, r.flags] = this.dirSection(parent.dir);
+    r.ids = DOTDOT;
+    r.mtime = parent.dir.mtime;
+    r.inode = parent.dir;
+    r.shape = this.shape({}, 1);
+    visit(r);
     const zero = this.opt.zero.lba;
     const { names, inodes, idText, idEnds } = d.iso;
-    const ids = Buffer.from(idText, 'latin1');
+    r.ids = Buffer.from(idText, 'latin1');
+    const section = (extent: number, size: number, flags: number) => {
+      r.extent = extent;
+      r.size = size;
+      r.flags = flags;
+      visit(r);
+    };
     for (let k = 0; k < inodes.length; k++) {
       const i = inodes[k];
-      const identifier = ids.subarray(k ? idEnds[k - 1] : 0, idEnds[k]);
-      const shape = this.shape(this.facts(names[k], i), identifier.length);
-      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier, section, mtime: i.mtime, inode: i, name: names[k], shape };
+      r.idStart = k ? idEnds[k - 1] : 0;
+      r.idEnd = idEnds[k];
+      r.inode = i;
+      r.name = names[k];
+      r.mtime = i.mtime;
+      r.shape = this.childShape(names[k], i, r.idEnd - r.idStart);
+      forEachSection(i, this.dirSectionOf, zero, section);
     }
   }
 
-  /** The shape of a record with these facts (not the root's) and identifier length. */
+  /** The shape of a named record. Records differ in few ways that matter: the shape is
+   *  made once for each, and a symlink's (SL depends on the target) every time. */
+  private childShape(name: string, i: Inode, identifierLength: number): RecordShape {
+    const file = i.type === 'file';
+    const device = i.type === 'chr' || i.type === 'blk';
+    const zisofs = file && !!i.zisofs;
+    const checksumIndex = file && (this.opt.checksums?.indexOf(i) ?? null) !== null;
+    if (i.type === 'symlink') return shapeOf(systemUseEntries({ nameLength: name.length, slLengths: this.sl(i).map((b) => b.length) }), identifierLength);
+    return this.shape({ nameLength: name.length, device, zisofs, checksumIndex }, identifierLength);
+  }
+
+  /** The shape of a record with these facts (not the root's, not a symlink's) and identifier length. */
   private shape(f: RecordFacts, identifierLength: number): RecordShape {
-    if (f.slLengths) return shapeOf(systemUseEntries(f), identifierLength);
     const key = ((((f.nameLength ?? -1) + 1) * 256 + identifierLength) * 2 + +!!f.device) * 4 + +!!f.zisofs * 2 + +!!f.checksumIndex;
     let shape = this.shapes.get(key);
     if (!shape) this.shapes.set(key, (shape = shapeOf(systemUseEntries(f), identifierLength)));
@@ -185,67 +233,57 @@ export class IsoTreeWriter implements Writer {
     return [p.lba, p.sectors * SECTOR, FLAG_DIRECTORY];
   }
 
-  private facts(name: string, i: Inode): RecordFacts {
-    return {
-      nameLength: name.length,
-      device: i.type === 'chr' || i.type === 'blk',
-      zisofs: i.type === 'file' && !!i.zisofs,
-      slLengths: i.type === 'symlink' ? this.sl(i).map((b) => b.length) : undefined,
-      checksumIndex: i.type === 'file' && (this.opt.checksums?.indexOf(i) ?? null) !== null,
-    };
-  }
-
   private sl(i: Inode): Buffer[] {
     return slEntries(Buffer.from(i.target ?? '', 'latin1'));
   }
 
-  /** The bytes of a record's entries, each as long as record-budget.ts said. */
-  private encode(r: IsoRecord): Buffer[] {
-    const nm = r.name !== undefined ? nmEntries(Buffer.from(r.name, 'latin1')) : [];
-    const sl = r.name !== undefined && r.inode.type === 'symlink' ? this.sl(r.inode) : [];
-    return r.shape.entries.map((e) => {
-      const b = this.entry(e, r.inode, nm, sl);
-      if (b.length !== e.length) throw new Error(`internal: a ${e.kind} entry of ${b.length} bytes was sized at ${e.length}`);
-      return b;
-    });
-  }
-
-  private entry(e: SystemUseEntry, i: Inode, nm: Buffer[], sl: Buffer[]): Buffer {
+  /** Writes entry `e` of record `r` at `at` of `out`, as long as record-budget.ts said. */
+  private putEntry(e: SystemUseEntry, r: IsoRecord, out: Buffer, at: number): void {
+    const i = r.inode;
     const sums = this.opt.checksums;
+    // The entries every record has are written in place; the rare ones are copied in.
     switch (e.kind) {
       case 'SP':
-        return spEntry();
+        copyEntry(e, spEntry(), out, at);
+        break;
       case 'PX':
-        return this.px(i);
+        this.putPx(i, out, at);
+        break;
       case 'TF':
-        return tfEntry(i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
+        putTf(out, at, i.mtime, i.atime ?? i.mtime, i.ctime ?? i.mtime);
+        break;
       case 'PN':
-        return pnEntry(i.major ?? 0, i.minor ?? 0);
+        copyEntry(e, pnEntry(i.major ?? 0, i.minor ?? 0), out, at);
+        break;
       case 'ZF':
-        return encodeZf(i.zisofs!);
+        copyEntry(e, encodeZf(i.zisofs!), out, at);
+        break;
       case 'NM':
-        return nm[e.part];
+        putNm(out, at, r.name!, e.part);
+        break;
       case 'SL':
-        return sl[e.part];
+        copyEntry(e, this.sl(i)[e.part], out, at);
+        break;
       case 'CX':
-        return Buffer.concat(sums!.indexEntries(sums!.indexOf(i)!));
+        copyEntry(e, Buffer.concat(sums!.indexEntries(sums!.indexOf(i)!)), out, at);
+        break;
       case 'ER':
-        return erEntry();
+        copyEntry(e, erEntry(), out, at);
+        break;
       case 'CA':
-        return Buffer.concat(sums!.areaEntries(this.opt.start, this.opt.checksumArray!.lba));
+        copyEntry(e, Buffer.concat(sums!.areaEntries(this.opt.start, this.opt.checksumArray!.lba)), out, at);
+        break;
     }
   }
 
-  private px(i: Inode): Buffer {
-    const a = this.attrs(i);
-    return pxEntry(TYPE_BITS[i.type] | a.perm, this.nlink(i), a.uid, a.gid, i.serial ?? 0);
-  }
-
-  private attrs(i: Inode): { perm: number; uid: number; gid: number } {
-    if (!this.opt.rationalize) return i;
-    if (i.type === 'symlink') return { perm: 0o777, uid: 0, gid: 0 };
-    const anyX = i.perm & 0o111 || i.type === 'dir' ? 0o111 : 0;
-    return { perm: 0o444 | anyX, uid: 0, gid: 0 };
+  /** PX, with mkisofs -r's owners and permissions when asked. */
+  private putPx(i: Inode, out: Buffer, at: number): void {
+    let { perm, uid, gid } = i;
+    if (this.opt.rationalize) {
+      uid = gid = 0;
+      perm = i.type === 'symlink' ? 0o777 : 0o444 | (i.perm & 0o111 || i.type === 'dir' ? 0o111 : 0);
+    }
+    putPx(out, at, TYPE_BITS[i.type] | perm, this.nlink(i), uid, gid, i.serial ?? 0);
   }
 
   private nlink(i: Inode): number {

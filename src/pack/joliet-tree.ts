@@ -2,17 +2,19 @@
 // it keeps, in the ISO tree's order. Records carry no System Use; they point at the same
 // data as the ISO tree's.
 import { SECTOR } from '../iso9660/constants.js';
-import { DOT, DOTDOT, encodeDirectoryRecord, FLAG_DIRECTORY } from '../iso9660/directory-record.js';
+import { DOT, DOTDOT, encodeRecordHead, FLAG_DIRECTORY, type RecordFields } from '../iso9660/directory-record.js';
 import { jolietIdentifier } from '../iso9660/joliet-names.js';
 import type { Dir } from '../tree/tree.js';
-import { type Directories, type DirInfo, type Section, sections } from './directories.js';
+import { type Directories, type DirInfo, forEachSection, type Section } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { Placed, Writer } from './writer.js';
 
-interface JolietRecord {
-  identifier: Buffer;
-  section: Section;
-  mtime: number;
+/** One directory record, refilled for each record of a directory. */
+interface JolietRecord extends RecordFields {
+  /** The identifier: bytes [idStart, idEnd) of `ids`. */
+  ids: Buffer;
+  idStart: number;
+  idEnd: number;
 }
 
 export class JolietTreeWriter implements Writer {
@@ -34,7 +36,7 @@ export class JolietTreeWriter implements Writer {
     dirs.list.forEach((d, k) => {
       if (d.jolietPath < 0) return;
       const records = new RecordPacker();
-      for (const r of this.records(d)) records.place(r.identifier.length, 0);
+      this.eachRecord(d, (r) => records.place(r.idEnd - r.idStart, 0));
       this.places[k].sectors = records.sectors;
     });
   }
@@ -57,10 +59,7 @@ export class JolietTreeWriter implements Writer {
       if (p.sectors < 0) continue;
       const out = Buffer.alloc(p.sectors * SECTOR);
       const records = new RecordPacker();
-      for (const r of this.records(d)) {
-        const [extent, size, flags] = r.section;
-        encodeDirectoryRecord({ extent, size, mtime: r.mtime, flags, identifier: r.identifier }, out, records.place(r.identifier.length, 0));
-      }
+      this.eachRecord(d, (r) => encodeRecordHead(r, r.ids, r.idStart, r.idEnd, 0, out, records.place(r.idEnd - r.idStart, 0)));
       if (records.sectors !== p.sectors) throw new Error(`internal error: Joliet directory ${d.jolietId} changed size between passes`);
       yield out;
     }
@@ -71,21 +70,34 @@ export class JolietTreeWriter implements Writer {
     return this.pathTables.descriptor(this.places[0].lba, this.places[0].sectors);
   }
 
-  /** `.`, `..`, then each child's records; addresses are right once every writer is sized. */
-  private *records(d: DirInfo): Generator<JolietRecord> {
+  /** Visits `.`, `..`, then each child's records; addresses are right once every writer is sized. */
+  private eachRecord(d: DirInfo, visit: (r: JolietRecord) => void): void {
     const parent = this.dirs.list[d.parent];
-    yield { identifier: DOT, section: this.dirSection(d.dir), mtime: d.dir.mtime };
-    yield { identifier: DOTDOT, section: this.dirSection(parent.dir), mtime: parent.dir.mtime };
+    const [extent, size, flags] = this.dirSection(d.dir);
+    const r: JolietRecord = { ids: DOT, idStart: 0, idEnd: 1, extent, size, flags, mtime: d.dir.mtime };
+    visit(r);
+    [r.extent, r.size, r.flags] = this.dirSection(parent.dir);
+    r.ids = DOTDOT;
+    r.mtime = parent.dir.mtime;
+    visit(r);
     const zero = this.zero.lba;
     const { inodes, ids } = d.joliet;
     // The directory's identifiers encoded at once; each record takes its part (two bytes
     // per UTF-16 code unit).
-    const bytes = jolietIdentifier(ids.join(''));
-    let start = 0;
+    r.ids = jolietIdentifier(ids.join(''));
+    r.idEnd = 0;
+    const section = (extent: number, size: number, flags: number) => {
+      r.extent = extent;
+      r.size = size;
+      r.flags = flags;
+      visit(r);
+    };
     for (let k = 0; k < inodes.length; k++) {
       const i = inodes[k];
-      const identifier = bytes.subarray(start, (start += 2 * ids[k].length));
-      for (const section of sections(i, this.dirSectionOf, zero)) yield { identifier, section, mtime: i.mtime };
+      r.idStart = r.idEnd;
+      r.idEnd += 2 * ids[k].length;
+      r.mtime = i.mtime;
+      forEachSection(i, this.dirSectionOf, zero, section);
     }
   }
 
