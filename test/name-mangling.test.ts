@@ -3,7 +3,7 @@
 // stay byte-identical; and a directory of names sharing a long prefix must not be quadratic.
 import t from 'tap';
 import { assignIsoNames, isoCandidate, isoKey, isoMangled, type IsoName } from '../dist/iso9660/iso-names.js';
-import { assignJolietNames, JOLIET_LONG_MAX, JOLIET_MAX, type JolietName } from '../dist/iso9660/joliet-names.js';
+import { assignJolietNames, compareJolietNames, JOLIET_LONG_MAX, JOLIET_MAX, type JolietName, jolietOrder } from '../dist/iso9660/joliet-names.js';
 
 // ---- the algorithms as they were before the fix (commit 5424a70), kept as the reference
 
@@ -183,4 +183,35 @@ t.test('names sharing a long prefix cost linear time', async (t) => {
   const names = assignIsoNames(shared);
   t.equal(new Set(names.map(isoKey)).size, names.length, 'every ISO 9660 name is unique');
   t.equal(names[49_999].base, 'A_VERY_LONG_COMMON_PRE49999', 'the last one: counter 49999, the base cut to make room');
+});
+
+t.test('jolietOrder: the order of compareJolietNames, ties kept in input order', async (t) => {
+  // Names that tie under space padding ('a' and 'a '), split differently as files and
+  // directories, with and without extensions, and an exact order worked out by hand.
+  t.same(
+    jolietOrder(['b', 'a.c', 'a', 'a ', 'a.b'], () => false),
+    [2, 3, 4, 1, 0],
+    'files: a, a (tie, input order), a.b, a.c, b',
+  );
+  t.same(
+    jolietOrder(['a.c', 'a.b', 'a'], () => true),
+    [2, 1, 0],
+    'directories: the whole name is the base',
+  );
+  let seed = 1;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const alphabet = ['a', 'b', '.', ' ', '_', 'é', '~', '1'];
+  for (let round = 0; round < 50; round++) {
+    const names = Array.from({ length: 60 }, () => Array.from({ length: 1 + rand(6) }, () => alphabet[rand(alphabet.length)]).join(''));
+    const dirs = names.map(() => rand(3) === 0);
+    const expected = names.map((_, k) => k).sort((a, b) => compareJolietNames(names[a], dirs[a], names[b], dirs[b]));
+    t.same(
+      jolietOrder(names, (k) => dirs[k]),
+      expected,
+      `random round ${round}`,
+    );
+  }
 });

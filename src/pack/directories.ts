@@ -5,7 +5,7 @@
 import { MAX_SECTION_BYTES, SECTOR } from '../iso9660/constants.js';
 import { FLAG_MULTI_EXTENT } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
-import { assignJolietNames, compareJolietNames, jolietText } from '../iso9660/joliet-names.js';
+import { assignJolietNames, jolietOrder, jolietText } from '../iso9660/joliet-names.js';
 import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
 import { type Dir, type Extent, type Inode, isDir } from '../tree/tree.js';
 
@@ -47,9 +47,17 @@ export interface JolietChildren {
 
 const NO_CHILDREN: JolietChildren = { inodes: [], ids: [] };
 
-/** A directory's children by raw name (code-unit order of latin1 strings is byte order). */
-function byRawName(dir: Dir): [string, Inode][] {
-  return [...dir.children].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+/** A directory's children by raw name (code-unit order of latin1 strings is byte order):
+ *  their names and inodes, in two arrays. */
+interface RawChildren {
+  names: string[];
+  inodes: Inode[];
+}
+
+function byRawName(dir: Dir): RawChildren {
+  // The default sort compares strings by code units, natively.
+  const names = [...dir.children.keys()].sort();
+  return { names, inodes: names.map((name) => dir.children.get(name)!) };
 }
 
 /** A directory's own record: (LBA, bytes, flags). */
@@ -162,41 +170,50 @@ export class Directories {
 
   /** Files and directories (Joliet has no place for the rest) in Joliet order, those
    *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
-  private jolietChildren(children: [string, Inode][], path: number): JolietChildren {
-    const nodes = children.filter(([, i]) => i.type === 'file' || i.type === 'dir');
+  private jolietChildren(children: RawChildren, path: number): JolietChildren {
+    const nodes: number[] = [];
+    children.inodes.forEach((i, k) => {
+      if (i.type === 'file' || i.type === 'dir') nodes.push(k);
+    });
     if (path < 0) {
       this.jolietLeftOut += nodes.length;
       return NO_CHILDREN;
     }
-    const texts = nodes.map(([name]) => jolietText(name));
+    const rawName = (n: number) => children.names[nodes[n]];
+    const nodeIsDir = (n: number) => isDir(children.inodes[nodes[n]]);
+    const texts = nodes.map((_, n) => jolietText(rawName(n)));
     const names = assignJolietNames(
-      nodes.map(([, i], k) => ({ name: texts[k], isDir: isDir(i) })),
+      texts.map((name, n) => ({ name, isDir: nodeIsDir(n) })),
       this.jolietMax!,
     );
     const kept: number[] = [];
-    nodes.forEach(([name], k) => {
-      if (jolietPathLength(path, names[k].text.length) > JOLIET_MAX_PATH) {
+    for (let n = 0; n < nodes.length; n++) {
+      if (jolietPathLength(path, names[n].text.length) > JOLIET_MAX_PATH) {
         this.jolietLeftOut++;
-        return;
+        continue;
       }
       // A name that is not UTF-8 came through jolietText() with U+FFFD in it: changed too.
-      if (names[k].changed || (texts[k].includes('\ufffd') && Buffer.from(texts[k], 'utf8').toString('latin1') !== name)) this.jolietRenamed++;
-      kept.push(k);
-    });
-    kept.sort((a, b) => compareJolietNames(names[a].text, isDir(nodes[a][1]), names[b].text, isDir(nodes[b][1])));
-    return { inodes: kept.map((k) => nodes[k][1]), ids: kept.map((k) => names[k].text) };
+      if (names[n].changed || (texts[n].includes('\ufffd') && Buffer.from(texts[n], 'utf8').toString('latin1') !== rawName(n))) this.jolietRenamed++;
+      kept.push(n);
+    }
+    const order = jolietOrder(
+      kept.map((n) => names[n].text),
+      (k) => nodeIsDir(kept[k]),
+    ).map((k) => kept[k]);
+    return { inodes: order.map((n) => children.inodes[nodes[n]]), ids: order.map((n) => names[n].text) };
   }
 }
 
 /** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */
-function isoChildren(nodes: [string, Inode][]): IsoChildren {
-  const names = assignIsoNames(nodes.map(([name, i]) => ({ name, isDir: isDir(i) })));
-  const order = nodes.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
+function isoChildren(children: RawChildren): IsoChildren {
+  const { names: raw, inodes } = children;
+  const names = assignIsoNames(raw.map((name, k) => ({ name, isDir: isDir(inodes[k]) })));
+  const order = names.map((_, k) => k).sort((a, b) => compareIsoNames(names[a], names[b]));
   const ids = order.map((k) => isoIdentifier(names[k]));
   const idEnds = new Uint32Array(ids.length);
   let end = 0;
   ids.forEach((id, k) => {
     idEnds[k] = end += id.length;
   });
-  return { names: order.map((k) => nodes[k][0]), inodes: order.map((k) => nodes[k][1]), idText: ids.join(''), idEnds };
+  return { names: order.map((k) => raw[k]), inodes: order.map((k) => inodes[k]), idText: ids.join(''), idEnds };
 }
