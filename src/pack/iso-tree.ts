@@ -212,11 +212,11 @@ export class IsoTreeWriter implements Writer {
   /** The shape of a named record. Records differ in few ways that matter: the shape is
    *  made once for each, and a symlink's (SL depends on the target) every time. */
   private childShape(name: string, i: Inode, identifierLength: number): RecordShape {
+    if (i.type === 'symlink') return shapeOf(systemUseEntries({ nameLength: name.length, slLengths: this.sl(i).map((b) => b.length) }), identifierLength);
     const file = i.type === 'file';
     const device = i.type === 'chr' || i.type === 'blk';
     const zisofs = file && !!i.zisofs;
     const checksumIndex = file && (this.opt.checksums?.indexOf(i) ?? null) !== null;
-    if (i.type === 'symlink') return shapeOf(systemUseEntries({ nameLength: name.length, slLengths: this.sl(i).map((b) => b.length) }), identifierLength);
     return this.shape({ nameLength: name.length, device, zisofs, checksumIndex }, identifierLength);
   }
 
