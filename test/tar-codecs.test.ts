@@ -125,6 +125,31 @@ t.test('global header', async (t) => {
   t.equal(b.toString('latin1', BLOCK, BLOCK + h.size), '23 ISOPIPE.unchanged=3\n', 'byte-exact record: its length counts itself');
 });
 
+t.test('pax records: lengths, keys and values, and what is refused', async (t) => {
+  const pax = (text: string) => decodePax(Buffer.from(text, 'latin1'));
+  t.strictSame(
+    [...pax('8 k=v=w\n10 path=\xe9\n')],
+    [
+      ['k', 'v=w'],
+      ['path', '\xe9'],
+    ],
+    'the first = splits; values are raw bytes',
+  );
+  t.strictSame([...pax('0000000000000000024 k=v\n')], [['k', 'v']], 'a length of 19 digits (leading zeros)');
+  t.strictSame([...pax('6 k=v\n\0\0\0')], [['k', 'v']], 'NUL padding ends the records');
+  const refused: [string, string][] = [
+    ['6 k=v', 'malformed pax extended header'],
+    ['7 k=v\n', 'malformed pax extended header'],
+    ['5 k=v\n', 'malformed pax extended header'],
+    ['x6 k=v\n', 'malformed pax extended header'],
+    [' 6 k=v\n', 'malformed pax extended header'],
+    ['6k=v\n', 'malformed pax extended header'],
+    ['6 =vv\n', 'malformed pax record'],
+    ['6 kvv\n6 k=v\n', 'malformed pax record'],
+  ];
+  for (const [text, message] of refused) t.throws(() => pax(text), { message }, JSON.stringify(text));
+});
+
 t.test('ISOPIPE.extents text', async (t) => {
   const x = [
     { lba: 100, bytes: 4096 },
@@ -135,6 +160,21 @@ t.test('ISOPIPE.extents text', async (t) => {
   t.strictSame(parseExtents(''), [], "'' is no sections");
   t.equal(extentBytes(x), 4101);
   for (const bad of ['1+', '+1', '1+2,', 'a+1', '1-2', '1+2+3']) t.equal(parseExtents(bad), null, `'${bad}' is malformed`);
+  for (const bad of ['1+2,,3+4', ',1+2', '1+2 3+4', '1 +2']) t.equal(parseExtents(bad), null, `'${bad}' is malformed`);
+  t.strictSame(
+    parseExtents(' 64+4519 , 007+1'),
+    [
+      { lba: 64, bytes: 4519 },
+      { lba: 7, bytes: 1 },
+    ],
+    'spaces around sections and leading zeros are read too',
+  );
+  t.strictSame(
+    parseExtents('1234567890123456789+1'),
+    [{ lba: 1234567890123456789, bytes: 1 }],
+    'a number too long to add up digit by digit is read as Number() reads it',
+  );
+  t.strictSame(parseExtents('123456789012345+999999999999999'), [{ lba: 123456789012345, bytes: 999999999999999 }], 'the longest numbers read digit by digit');
   t.strictSame(
     encodeReference({ extents: '1+2', size: 2 }),
     [

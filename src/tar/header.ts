@@ -171,11 +171,12 @@ export function decodeHeader(b: Buffer): RawHeader {
     const name = quoted(nameField);
     throw new TarFormatError(`bad header checksum${name ? ` (name field ${name})` : ''}`);
   }
-  const magic = b.toString('latin1', 257, 263);
+  // 'ustar' at 257: POSIX ('ustar\0') or GNU ('ustar '); compared as bytes, once per header.
+  const ustar = b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72;
   const typeflag = String.fromCharCode(b[156]);
   let name = nameField;
   // POSIX ustar keeps a path prefix at 345; GNU uses those bytes for atime/ctime.
-  if (magic === 'ustar\0' && b[345] !== 0) name = cstring(b, 345, 155) + '/' + name;
+  if (ustar && b[262] === 0 && b[345] !== 0) name = cstring(b, 345, 155) + '/' + name;
   const type = TYPES[typeflag];
   if (!type) {
     const what = UNSUPPORTED[typeflag] ?? `an unknown entry type ${JSON.stringify(typeflag)}`;
@@ -193,8 +194,8 @@ export function decodeHeader(b: Buffer): RawHeader {
     linkname: cstring(b, 157, 100),
     uname: cstring(b, 265, 32),
     gname: cstring(b, 297, 32),
-    devmajor: magic.startsWith('ustar') ? numeric(b, 329, 8, 'devmajor') : 0,
-    devminor: magic.startsWith('ustar') ? numeric(b, 337, 8, 'devminor') : 0,
+    devmajor: ustar ? numeric(b, 329, 8, 'devmajor') : 0,
+    devminor: ustar ? numeric(b, 337, 8, 'devminor') : 0,
   };
 }
 
@@ -204,15 +205,17 @@ export function decodePax(b: Buffer): Map<string, string> {
   let off = 0;
   while (off < b.length) {
     if (b[off] === 0) break;
+    // LEN: decimal digits up to the first space (read digit by digit: one record per file).
     let sp = off;
-    while (sp < b.length && b[sp] !== 0x20) sp++;
-    const lenText = b.toString('latin1', off, sp);
-    const len = /^[0-9]+$/.test(lenText) ? parseInt(lenText, 10) : NaN;
+    let len = 0;
+    while (sp < b.length && b[sp] >= 0x30 && b[sp] <= 0x39) len = len * 10 + (b[sp++] - 0x30);
+    if (sp === off || sp >= b.length || b[sp] !== 0x20) len = NaN;
+    else if (sp - off > 15) len = parseInt(b.toString('latin1', off, sp), 10);
     if (!(len > sp - off + 1) || off + len > b.length || b[off + len - 1] !== 0x0a) throw new TarFormatError('malformed pax extended header');
-    const rec = b.subarray(sp + 1, off + len - 1);
-    const eq = rec.indexOf(0x3d);
-    if (eq <= 0) throw new TarFormatError('malformed pax record');
-    out.set(rec.toString('latin1', 0, eq), rec.toString('latin1', eq + 1));
+    const end = off + len - 1;
+    const eq = b.indexOf(0x3d, sp + 1);
+    if (eq <= sp + 1 || eq >= end) throw new TarFormatError('malformed pax record');
+    out.set(b.toString('latin1', sp + 1, eq), b.toString('latin1', eq + 1, end));
     off += len;
   }
   return out;

@@ -20,6 +20,38 @@ export function formatExtents(extents: readonly ExtentText[]): string {
 /** `ISOPIPE.extents` text back into sections ('' is none); null when it is not that form. */
 export function parseExtents(text: string): ExtentText[] | null {
   if (text === '') return [];
+  return extentsAsWritten(text) ?? extentsLoosely(text);
+}
+
+/** Digits a number may have to be read digit by digit exactly (2^53 has 16). */
+const EXACT_DIGITS = 15;
+
+/**
+ * The form formatExtents writes (`LBA+BYTES,…`, no spaces, no long numbers), read without
+ * splitting or a regex: every unchanged file of a mirror carries one. Null for any other
+ * text, which extentsLoosely then judges.
+ */
+function extentsAsWritten(text: string): ExtentText[] | null {
+  const out: ExtentText[] = [];
+  let i = 0;
+  for (;;) {
+    let lba = 0;
+    const lbaStart = i;
+    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) lba = lba * 10 + (c - 0x30);
+    if (i === lbaStart || i - lbaStart > EXACT_DIGITS || text.charCodeAt(i) !== 0x2b) return null;
+    const bytesStart = ++i;
+    let bytes = 0;
+    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) bytes = bytes * 10 + (c - 0x30);
+    if (i === bytesStart || i - bytesStart > EXACT_DIGITS) return null;
+    out.push({ lba, bytes });
+    if (i === text.length) return out;
+    if (text.charCodeAt(i) !== 0x2c) return null;
+    i++;
+  }
+}
+
+/** Any `LBA+BYTES` list the format allows: spaces around sections, numbers of any length. */
+function extentsLoosely(text: string): ExtentText[] | null {
   const out: ExtentText[] = [];
   for (const part of text.split(',')) {
     const m = /^([0-9]+)\+([0-9]+)$/.exec(part.trim());
