@@ -51,7 +51,9 @@ export class TarParser {
   private padding = 0;
   private pos = 0;
   private headerPos = 0;
-  private meta: Buffer[] = [];
+  /** The body of the pax header or GNU long name being read: reused, one per entry. */
+  private meta = Buffer.allocUnsafe(BLOCK);
+  private metaFill = 0;
   private metaKind: RawHeader['type'] = 'pax';
   private longName: string | null = null;
   private longLink: string | null = null;
@@ -91,7 +93,7 @@ export class TarParser {
             const n = Math.min(this.remaining, chunk.length - off);
             const piece = chunk.subarray(off, off + n);
             if (this.state === 'data') this.sink.data(piece);
-            else if (this.state === 'meta') this.meta.push(Buffer.from(piece));
+            else if (this.state === 'meta') this.metaFill += piece.copy(this.meta, this.metaFill);
             this.remaining -= n;
             off += n;
             this.pos += n;
@@ -145,7 +147,8 @@ export class TarParser {
       case 'gnu-longlink':
         if (h.size > MAX_META) throw new TarFormatError(`'${h.name}' at byte ${this.headerPos}: extended header of ${h.size} bytes is too large`);
         this.metaKind = h.type;
-        this.meta = [];
+        if (h.size > this.meta.length) this.meta = Buffer.allocUnsafe(h.size);
+        this.metaFill = 0;
         this.startBody('meta', h.size);
         return;
       case 'volume-label':
@@ -169,8 +172,8 @@ export class TarParser {
     const state = this.state;
     this.state = 'header';
     if (state === 'meta') {
-      const buf = Buffer.concat(this.meta);
-      this.meta = [];
+      // Decoded into strings before the buffer is reused.
+      const buf = this.meta.subarray(0, this.metaFill);
       if (this.metaKind === 'gnu-longname') this.longName = cstr(buf);
       else if (this.metaKind === 'gnu-longlink') this.longLink = cstr(buf);
       else {
