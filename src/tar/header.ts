@@ -6,6 +6,10 @@
 
 export const BLOCK = 512;
 
+/** Decimal digits a number may have to be added up digit by digit exactly (2^53 has 16):
+ *  longer ones are left to parseInt/Number. */
+export const EXACT_DECIMAL_DIGITS = 15;
+
 export type TarType =
   | 'file'
   | 'link'
@@ -210,7 +214,7 @@ export function decodePax(b: Buffer): Map<string, string> {
     let len = 0;
     while (sp < b.length && b[sp] >= 0x30 && b[sp] <= 0x39) len = len * 10 + (b[sp++] - 0x30);
     if (sp === off || sp >= b.length || b[sp] !== 0x20) len = NaN;
-    else if (sp - off > 15) len = parseInt(b.toString('latin1', off, sp), 10);
+    else if (sp - off > EXACT_DECIMAL_DIGITS) len = parseInt(b.toString('latin1', off, sp), 10);
     if (!(len > sp - off + 1) || off + len > b.length || b[off + len - 1] !== 0x0a) throw new TarFormatError('malformed pax extended header');
     const end = off + len - 1;
     const eq = b.indexOf(0x3d, sp + 1);

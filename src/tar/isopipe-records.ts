@@ -3,6 +3,8 @@
 // readers agree on the wire format; each reader keeps its own answer to a malformed value.
 // Pure: values in, records out and back.
 
+import { EXACT_DECIMAL_DIGITS } from './header.js';
+
 /** The pax key prefix of isopipe's records. */
 export const ISOPIPE_PREFIX = 'ISOPIPE.';
 
@@ -23,9 +25,6 @@ export function parseExtents(text: string): ExtentText[] | null {
   return extentsAsWritten(text) ?? extentsLoosely(text);
 }
 
-/** Digits a number may have to be read digit by digit exactly (2^53 has 16). */
-const EXACT_DIGITS = 15;
-
 /**
  * The form formatExtents writes (`LBA+BYTES,…`, no spaces, no long numbers), read without
  * splitting or a regex: every unchanged file of a mirror carries one. Null for any other
@@ -38,11 +37,11 @@ function extentsAsWritten(text: string): ExtentText[] | null {
     let lba = 0;
     const lbaStart = i;
     for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) lba = lba * 10 + (c - 0x30);
-    if (i === lbaStart || i - lbaStart > EXACT_DIGITS || text.charCodeAt(i) !== 0x2b) return null;
+    if (i === lbaStart || i - lbaStart > EXACT_DECIMAL_DIGITS || text.charCodeAt(i) !== 0x2b) return null;
     const bytesStart = ++i;
     let bytes = 0;
     for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) bytes = bytes * 10 + (c - 0x30);
-    if (i === bytesStart || i - bytesStart > EXACT_DIGITS) return null;
+    if (i === bytesStart || i - bytesStart > EXACT_DECIMAL_DIGITS) return null;
     out.push({ lba, bytes });
     if (i === text.length) return out;
     if (text.charCodeAt(i) !== 0x2c) return null;
