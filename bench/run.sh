@@ -299,6 +299,17 @@ round_ratios() {
   for ((k = 0; k < n; k++)); do awk -v x="${a[$k]}" -v y="${b[$k]}" 'BEGIN { printf "%.4f ", x / y }'; done
 }
 
+# Per-round floors: the command's CPU time (all its processes) spread over every core with
+# nothing idle, divided by the base's wall time. No overlap can take a command below it.
+round_floors() {
+  local -a c b
+  read -ra c <<<"${RUN_CPU[$G_KEY/$1]:-}"
+  read -ra b <<<"${RUN_T[$G_KEY/$2]:-}"
+  local n=${#c[@]} k
+  [ ${#b[@]} -lt "$n" ] && n=${#b[@]}
+  for ((k = 0; k < n; k++)); do awk -v c="${c[$k]}" -v t="${b[$k]}" -v p="$NCPU" 'BEGIN { printf "%.4f ", c / p / t }'; done
+}
+
 group_run() {
   local r i
   echo
@@ -330,9 +341,10 @@ group_run() {
       R_RATIO[$key]=$ratio
       ratio=$(fmt "$ratio" '%.2f')
       if [ "$target" != - ]; then
-        local v; v=$(verdict "$ratio" "<=" "$target")
+        local v floor; v=$(verdict "$ratio" "<=" "$target")
+        floor=$(median <<<"$(round_floors "${G_IDS[$i]}" "$G_BASE")")
         tgt="<=$target $v"
-        SUMMARY+=("$(printf '%-6s %-44s %6sx   target <= %sx' "$v" "$G_KEY: $label" "$ratio" "$target")")
+        SUMMARY+=("$(printf '%-6s %-44s %6sx   target <= %sx   CPU floor %sx' "$v" "$G_KEY: $label" "$ratio" "$target" "$(fmt "$floor" '%.2f')")")
       fi
     fi
     printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s %7s %6s%%\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
