@@ -289,26 +289,23 @@ run_one() { # index round
   progress "  $G_KEY round $r/$REPS: $(fmt "$(echo "${RUN_T[$key]}" | awk '{ print $NF }')" '%7.2f') s  ${G_LABELS[$i]}"
 }
 
-# Per-round ratios A/B (rounds where both succeeded), as a list.
-round_ratios() {
+# One value per round from two per-round lists (rounds where both have one): the awk
+# expression EXPR of x (from A) and y (from B).
+per_round() { # A B EXPR
   local -a a b
-  read -ra a <<<"${RUN_T[$G_KEY/$1]:-}"
-  read -ra b <<<"${RUN_T[$G_KEY/$2]:-}"
+  read -ra a <<<"$1"
+  read -ra b <<<"$2"
   local n=${#a[@]} k
   [ ${#b[@]} -lt "$n" ] && n=${#b[@]}
-  for ((k = 0; k < n; k++)); do awk -v x="${a[$k]}" -v y="${b[$k]}" 'BEGIN { printf "%.4f ", x / y }'; done
+  for ((k = 0; k < n; k++)); do awk -v x="${a[$k]}" -v y="${b[$k]}" "BEGIN { printf \"%.4f \", $3 }"; done
 }
+
+# Per-round ratios A/B, as a list.
+round_ratios() { per_round "${RUN_T[$G_KEY/$1]:-}" "${RUN_T[$G_KEY/$2]:-}" 'x / y'; }
 
 # Per-round floors: the command's CPU time (all its processes) spread over every core with
 # nothing idle, divided by the base's wall time. No overlap can take a command below it.
-round_floors() {
-  local -a c b
-  read -ra c <<<"${RUN_CPU[$G_KEY/$1]:-}"
-  read -ra b <<<"${RUN_T[$G_KEY/$2]:-}"
-  local n=${#c[@]} k
-  [ ${#b[@]} -lt "$n" ] && n=${#b[@]}
-  for ((k = 0; k < n; k++)); do awk -v c="${c[$k]}" -v t="${b[$k]}" -v p="$NCPU" 'BEGIN { printf "%.4f ", c / p / t }'; done
-}
+round_floors() { per_round "${RUN_CPU[$G_KEY/$1]:-}" "${RUN_T[$G_KEY/$2]:-}" "x / $NCPU / y"; }
 
 group_run() {
   local r i
