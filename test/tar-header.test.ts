@@ -17,7 +17,8 @@ function archive(entries: { e: OutEntry; data?: Buffer }[]): Buffer {
   return Buffer.concat(parts);
 }
 
-function parse(tar: Buffer): { entries: TarEntry[]; data: Map<string, Buffer> } {
+/** Parses `tar` fed in pieces of `sizes` bytes (in turn); all at once when none. */
+function parse(tar: Buffer, sizes: number[] = []): { entries: TarEntry[]; data: Map<string, Buffer> } {
   const entries: TarEntry[] = [];
   const data = new Map<string, Buffer>();
   let cur: TarEntry | null = null;
@@ -29,7 +30,13 @@ function parse(tar: Buffer): { entries: TarEntry[]; data: Map<string, Buffer> } 
     data: (c) => data.set(cur!.path, Buffer.concat([data.get(cur!.path)!, c])),
     entryEnd: () => {},
   });
-  p.push(tar);
+  if (sizes.length === 0) p.push(tar);
+  for (let off = 0, k = 0; off < tar.length; k++) {
+    if (sizes.length === 0) break;
+    const n = sizes[k % sizes.length];
+    p.push(tar.subarray(off, off + n));
+    off += n;
+  }
   p.end();
   return { entries, data };
 }
@@ -90,6 +97,25 @@ t.test("iso-pack's parser reads back every field", async (t) => {
   t.equal(ref.isopipe.get('extents'), '1234+4294965248,3331+1000');
   t.equal(ref.isopipe.get('size'), '4294966248');
   t.equal(ref.size, 0, 'a reference has no data');
+});
+
+t.test('the same entries whatever pieces the stream arrives in', async (t) => {
+  // Headers and pax bodies are decoded in place when a piece holds them whole and gathered
+  // when they are split; a piece may also start at an odd byte of its buffer.
+  const whole = parse(tar);
+  const odd = Buffer.alloc(tar.length + 1);
+  tar.copy(odd, 1);
+  const misaligned = odd.subarray(1);
+  for (const sizes of [[1], [7], [511], [512], [513], [1000, 24], [4096], [300, 1700, 2]]) {
+    for (const [what, input] of [
+      ['aligned', tar],
+      ['at an odd offset', misaligned],
+    ] as const) {
+      const got = parse(input, sizes);
+      t.strictSame(got.entries, whole.entries, `pieces of ${sizes.join(', ')} bytes, ${what}: the same entries`);
+      t.strictSame(got.data, whole.data, `pieces of ${sizes.join(', ')} bytes, ${what}: the same data`);
+    }
+  }
 });
 
 t.test('GNU tar lists the same archive', async (t) => {

@@ -100,43 +100,60 @@ function numeric(b: Buffer, off: number, len: number, field: string): number {
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
-export function isZeroBlock(b: Buffer): boolean {
-  return b.equals(ZERO_BLOCK);
+/** Whether the block at `at` of `b` is all zeros (an end-of-archive block). */
+export function isZeroBlock(b: Buffer, at = 0): boolean {
+  // A header's name field starts with a byte; only the end's blocks need the whole compare.
+  return b[at] === 0 && ZERO_BLOCK.compare(b, at, at + BLOCK) === 0;
 }
 
-/** The sum of a header block's bytes but those of its checksum field (148–155). */
-function bytesOutsideChecksum(b: Buffer): number {
-  if (b.byteOffset % 4 !== 0) {
+/** The sum of the bytes of the header block at `at` of `b` but those of its checksum
+ *  field (148–155). */
+function bytesOutsideChecksum(b: Buffer, at: number): number {
+  if ((b.byteOffset + at) % 4 !== 0) {
     let sum = 0;
-    for (let i = 0; i < 148; i++) sum += b[i];
-    for (let i = 156; i < BLOCK; i++) sum += b[i];
+    for (let i = at; i < at + 148; i++) sum += b[i];
+    for (let i = at + 156; i < at + BLOCK; i++) sum += b[i];
     return sum;
   }
   // Four bytes a step: each word adds its bytes pairwise into two 16-bit lanes, which
   // 126 words of at most 2 × 255 cannot overflow. Words 37 and 38 are the checksum field.
-  const words = new Uint32Array(b.buffer, b.byteOffset, BLOCK / 4);
+  const words = wordsOf(b.buffer);
+  const first = (b.byteOffset + at) / 4;
   let lanes = 0;
-  for (let i = 0; i < 37; i++) lanes += pairSums(words[i]);
-  for (let i = 39; i < BLOCK / 4; i++) lanes += pairSums(words[i]);
+  for (let i = first; i < first + 37; i++) lanes += pairSums(words[i]);
+  for (let i = first + 39; i < first + BLOCK / 4; i++) lanes += pairSums(words[i]);
   return (lanes & 0xffff) + (lanes >>> 16);
+}
+
+// The parser decodes most headers in place from the chunk it was given, and the rest from
+// one block buffer: a buffer's word view is made once, not once per header.
+let viewed: ArrayBufferLike | null = null;
+let viewWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  if (buffer !== viewed) {
+    viewWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    viewed = buffer;
+  }
+  return viewWords;
 }
 
 function pairSums(word: number): number {
   return (word & 0x00ff00ff) + ((word >>> 8) & 0x00ff00ff);
 }
 
-function checksumOk(b: Buffer): boolean {
+function checksumOk(b: Buffer, at: number): boolean {
   let stored: number;
   try {
-    stored = numeric(b, 148, 8, 'checksum');
+    stored = numeric(b, at + 148, 8, 'checksum');
   } catch {
     return false;
   }
-  const unsigned = 8 * 0x20 + bytesOutsideChecksum(b);
+  const unsigned = 8 * 0x20 + bytesOutsideChecksum(b, at);
   if (stored === unsigned) return true;
   // Some old tars summed signed bytes: counted only for those, every header pays the plain sum.
   let high = 0;
-  for (let i = 0; i < BLOCK; i++) if ((i < 148 || i >= 156) && b[i] > 127) high++;
+  for (let i = 0; i < BLOCK; i++) if ((i < 148 || i >= 156) && b[at + i] > 127) high++;
   return stored === unsigned - 256 * high;
 }
 
@@ -168,19 +185,19 @@ const UNSUPPORTED: Record<string, string> = {
   I: 'a star inode metadata entry',
 };
 
-/** Decodes one 512-byte header block (not a zero block). */
-export function decodeHeader(b: Buffer): RawHeader {
-  const nameField = cstring(b, 0, 100);
-  if (!checksumOk(b)) {
+/** Decodes the 512-byte header block at `at` of `b` (not a zero block). */
+export function decodeHeader(b: Buffer, at = 0): RawHeader {
+  const nameField = cstring(b, at, 100);
+  if (!checksumOk(b, at)) {
     const name = quoted(nameField);
     throw new TarFormatError(`bad header checksum${name ? ` (name field ${name})` : ''}`);
   }
   // 'ustar' at 257: POSIX ('ustar\0') or GNU ('ustar '); compared as bytes, once per header.
-  const ustar = b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72;
-  const typeflag = String.fromCharCode(b[156]);
+  const ustar = b[at + 257] === 0x75 && b[at + 258] === 0x73 && b[at + 259] === 0x74 && b[at + 260] === 0x61 && b[at + 261] === 0x72;
+  const typeflag = String.fromCharCode(b[at + 156]);
   let name = nameField;
   // POSIX ustar keeps a path prefix at 345; GNU uses those bytes for atime/ctime.
-  if (ustar && b[262] === 0 && b[345] !== 0) name = cstring(b, 345, 155) + '/' + name;
+  if (ustar && b[at + 262] === 0 && b[at + 345] !== 0) name = cstring(b, at + 345, 155) + '/' + name;
   const type = TYPES[typeflag];
   if (!type) {
     const what = UNSUPPORTED[typeflag] ?? `an unknown entry type ${JSON.stringify(typeflag)}`;
@@ -190,16 +207,16 @@ export function decodeHeader(b: Buffer): RawHeader {
     name,
     typeflag,
     type: type === 'file' && typeflag !== '5' && name.endsWith('/') ? 'dir' : type,
-    mode: numeric(b, 100, 8, 'mode'),
-    uid: numeric(b, 108, 8, 'uid'),
-    gid: numeric(b, 116, 8, 'gid'),
-    size: numeric(b, 124, 12, 'size'),
-    mtime: numeric(b, 136, 12, 'mtime'),
-    linkname: cstring(b, 157, 100),
-    uname: cstring(b, 265, 32),
-    gname: cstring(b, 297, 32),
-    devmajor: ustar ? numeric(b, 329, 8, 'devmajor') : 0,
-    devminor: ustar ? numeric(b, 337, 8, 'devminor') : 0,
+    mode: numeric(b, at + 100, 8, 'mode'),
+    uid: numeric(b, at + 108, 8, 'uid'),
+    gid: numeric(b, at + 116, 8, 'gid'),
+    size: numeric(b, at + 124, 12, 'size'),
+    mtime: numeric(b, at + 136, 12, 'mtime'),
+    linkname: cstring(b, at + 157, 100),
+    uname: cstring(b, at + 265, 32),
+    gname: cstring(b, at + 297, 32),
+    devmajor: ustar ? numeric(b, at + 329, 8, 'devmajor') : 0,
+    devminor: ustar ? numeric(b, at + 337, 8, 'devminor') : 0,
   };
 }
 

@@ -1,5 +1,6 @@
 // A push parser for tar streams: feed it chunks, it calls the sink with entries and their
-// data as sub-arrays of the chunks (no copies, nothing buffered but one header block).
+// data as sub-arrays of the chunks (no copies; a header block or an extended header split
+// between two chunks is the only thing gathered).
 import { BLOCK, decodeHeader, decodePax, isZeroBlock, type RawHeader, TarFormatError } from './header.js';
 import { isopipeRecords } from './isopipe-records.js';
 
@@ -55,6 +56,8 @@ export class TarParser {
   private meta = Buffer.allocUnsafe(BLOCK);
   private metaFill = 0;
   private metaKind: RawHeader['type'] = 'pax';
+  /** The body was decoded as soon as it was complete. */
+  private metaDecoded = false;
   private longName: string | null = null;
   private longLink: string | null = null;
   private pax: Map<string, string> | null = null;
@@ -77,6 +80,13 @@ export class TarParser {
           this.pos += chunk.length - off;
           return;
         case 'header': {
+          if (this.blockFill === 0 && chunk.length - off >= BLOCK) {
+            // The whole block is in this chunk: decoded where it is.
+            off += BLOCK;
+            this.pos += BLOCK;
+            this.onHeaderBlock(chunk, off - BLOCK);
+            break;
+          }
           const n = Math.min(BLOCK - this.blockFill, chunk.length - off);
           chunk.copy(this.block, this.blockFill, off, off + n);
           this.blockFill += n;
@@ -84,7 +94,7 @@ export class TarParser {
           this.pos += n;
           if (this.blockFill === BLOCK) {
             this.blockFill = 0;
-            this.onHeaderBlock();
+            this.onHeaderBlock(this.block, 0);
           }
           break;
         }
@@ -93,7 +103,14 @@ export class TarParser {
             const n = Math.min(this.remaining, chunk.length - off);
             const piece = chunk.subarray(off, off + n);
             if (this.state === 'data') this.sink.data(piece);
-            else if (this.state === 'meta') this.metaFill += piece.copy(this.meta, this.metaFill);
+            else if (this.state === 'meta') {
+              // A body wholly in this chunk is decoded where it is; a split one is gathered.
+              if (this.metaFill === 0 && n === this.remaining) this.decodeMeta(piece);
+              else {
+                this.metaFill += piece.copy(this.meta, this.metaFill);
+                if (n === this.remaining) this.decodeMeta(this.meta.subarray(0, this.metaFill));
+              }
+            }
             this.remaining -= n;
             off += n;
             this.pos += n;
@@ -124,16 +141,17 @@ export class TarParser {
     this.state = 'end';
   }
 
-  private onHeaderBlock(): void {
+  /** The header block at `at` of `b` (a chunk, or the block gathered from two). */
+  private onHeaderBlock(b: Buffer, at: number): void {
     this.headerPos = this.pos - BLOCK;
-    if (isZeroBlock(this.block)) {
+    if (isZeroBlock(b, at)) {
       if (++this.zeroBlocks === 2) this.state = 'end';
       return;
     }
     if (this.zeroBlocks > 0) throw new TarFormatError(`a lone zero block at byte ${this.headerPos - BLOCK} inside the archive: corrupt tar`);
     let h: RawHeader;
     try {
-      h = decodeHeader(this.block);
+      h = decodeHeader(b, at);
     } catch (e) {
       // Garbage from the first block on is no tar at all, not a damaged one.
       if (this.headerPos === 0) throw new TarFormatError(`not a tar archive on stdin (${(e as Error).message} in its first block)`);
@@ -149,6 +167,7 @@ export class TarParser {
         this.metaKind = h.type;
         if (h.size > this.meta.length) this.meta = Buffer.allocUnsafe(h.size);
         this.metaFill = 0;
+        this.metaDecoded = false;
         this.startBody('meta', h.size);
         return;
       case 'volume-label':
@@ -172,25 +191,31 @@ export class TarParser {
     const state = this.state;
     this.state = 'header';
     if (state === 'meta') {
-      // Decoded into strings before the buffer is reused.
-      const buf = this.meta.subarray(0, this.metaFill);
-      if (this.metaKind === 'gnu-longname') this.longName = cstr(buf);
-      else if (this.metaKind === 'gnu-longlink') this.longLink = cstr(buf);
-      else {
-        let records: Map<string, string>;
-        try {
-          records = decodePax(buf);
-        } catch (e) {
-          throw new TarFormatError(`${(e as Error).message} at byte ${this.headerPos}`);
-        }
-        if (this.metaKind === 'pax-global') for (const [k, v] of records) this.globalPax.set(k, v);
-        else this.pax = records;
-      }
+      // An empty body had no bytes to complete it.
+      if (!this.metaDecoded) this.decodeMeta(this.meta.subarray(0, this.metaFill));
       return;
     }
     if (this.current) {
       if (state === 'data' || state === 'skip') this.sink.entryEnd();
       this.current = null;
+    }
+  }
+
+  /** The body of a pax header or GNU long name, complete: decoded into strings at once,
+   *  before the chunk or buffer holding it is reused. */
+  private decodeMeta(buf: Buffer): void {
+    this.metaDecoded = true;
+    if (this.metaKind === 'gnu-longname') this.longName = cstr(buf);
+    else if (this.metaKind === 'gnu-longlink') this.longLink = cstr(buf);
+    else {
+      let records: Map<string, string>;
+      try {
+        records = decodePax(buf);
+      } catch (e) {
+        throw new TarFormatError(`${(e as Error).message} at byte ${this.headerPos}`);
+      }
+      if (this.metaKind === 'pax-global') for (const [k, v] of records) this.globalPax.set(k, v);
+      else this.pax = records;
     }
   }
 
