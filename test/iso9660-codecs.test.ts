@@ -5,6 +5,7 @@ import { decodeLongDate, decodeShortDate, decodeVolumeDate, encodeLongDate, enco
 import { decodeRecord, DOT, DR, encodeDirectoryRecord, encodeRecordHead, FLAG_DIRECTORY, isDot, recordLength } from '../dist/iso9660/directory-record.js';
 import { decodeVolumeDescriptor, encodeJolietDescriptor, encodePrimaryDescriptor, encodeTerminator, VD } from '../dist/iso9660/volume-descriptor.js';
 import { decodePathTable, encodePathTable } from '../dist/iso9660/path-table.js';
+import { put723, put733 } from '../dist/iso9660/numbers.js';
 import {
   ceEntry,
   erEntry,
@@ -46,6 +47,22 @@ const problem = (t: Tap.Test, f: () => unknown, what: string) => {
     t.ok(err instanceof FormatProblem, what);
   }
 };
+
+t.test('both-endian numbers: little-endian half, then big-endian', async (t) => {
+  const b = Buffer.alloc(12, 0xee);
+  put733(b, 2, 0x12345678);
+  t.same([...b], [0xee, 0xee, 0x78, 0x56, 0x34, 0x12, 0x12, 0x34, 0x56, 0x78, 0xee, 0xee], '7.3.3, neighbours untouched');
+  put733(b, 2, 2 ** 32 + 5);
+  t.same([...b.subarray(2, 10)], [5, 0, 0, 0, 0, 0, 0, 5], 'taken modulo 2^32');
+  put733(b, 2, -1);
+  t.same([...b.subarray(2, 10)], Array(8).fill(0xff), '-1 is 0xffffffff');
+  const c = Buffer.alloc(6, 0xee);
+  put723(c, 1, 0xabcd);
+  t.same([...c], [0xee, 0xcd, 0xab, 0xab, 0xcd, 0xee], '7.2.3');
+  t.throws(() => put723(c, 1, 0x10000), RangeError, 'a 16-bit field refuses more');
+  t.throws(() => put733(b, 5, 1), RangeError, 'a field past the end of the buffer is refused, not cut');
+  t.throws(() => put723(c, 3, 1), RangeError);
+});
 
 t.test('dates: 7-byte form', async (t) => {
   const b = Buffer.alloc(7);

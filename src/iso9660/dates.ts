@@ -35,19 +35,29 @@ export const MIN_SHORT_DATE_SECONDS = -2208988800; // 1900-01-01T00:00:00Z
 
 const MAX_SECONDS = Date.UTC(LAST_YEAR, 11, 31, 23, 59, 59) / 1000;
 
+/** The last second encodeShortDate encoded, and its bytes: a directory's records mostly
+ *  carry the same few times (each record has two, files of one tar often the same). */
+let lastSeconds = Number.NaN;
+const lastShort = new Uint8Array(7);
+
 /** 9.1.5 / RRIP TF short form: 7 bytes. Seconds outside 1900–2155 are clamped. */
 export function encodeShortDate(epochSeconds: number, out: Buffer, off: number): void {
   const s = Math.min(Math.max(Math.floor(epochSeconds), MIN_SHORT_DATE_SECONDS), MAX_SECONDS);
-  const days = Math.floor(s / 86400);
-  const secs = s - days * 86400;
-  const [y, m, d] = civil(days);
-  out[off] = y - FIRST_YEAR;
-  out[off + 1] = m;
-  out[off + 2] = d;
-  out[off + 3] = Math.floor(secs / 3600);
-  out[off + 4] = Math.floor((secs % 3600) / 60);
-  out[off + 5] = secs % 60;
-  out[off + 6] = 0;
+  if (s !== lastSeconds) {
+    const days = Math.floor(s / 86400);
+    const secs = s - days * 86400;
+    const [y, m, d] = civil(days);
+    lastShort[0] = y - FIRST_YEAR;
+    lastShort[1] = m;
+    lastShort[2] = d;
+    lastShort[3] = Math.floor(secs / 3600);
+    lastShort[4] = Math.floor((secs % 3600) / 60);
+    lastShort[5] = secs % 60;
+    lastShort[6] = 0;
+    lastSeconds = s;
+  }
+  if (!(off >= 0 && off + 7 <= out.length)) throw new RangeError(`a 7-byte date at offset ${off} does not fit in ${out.length} bytes`);
+  for (let k = 0; k < 7; k++) out[off + k] = lastShort[k];
 }
 
 /** 8.4.26.1: 17 bytes of ASCII digits plus a GMT offset byte; null = "not specified". */

@@ -70,7 +70,8 @@ export function encodeRecordHead(r: RecordFields, ids: Buffer, idStart: number, 
   out[off + DR.flags] = r.flags;
   put723(out, off + DR.volumeSequenceNumber, 1);
   out[off + DR.identifierLength] = idLen;
-  ids.copy(out, off + DR.identifier, idStart, idEnd);
+  // Byte by byte: an identifier is short, and Buffer.copy's own cost is per call.
+  for (let k = 0; k < idLen; k++) out[off + DR.identifier + k] = ids[idStart + k];
   return off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
 }
 
