@@ -2,8 +2,39 @@
 // the names the old probing loop (k = 1, 2, 3 … for every colliding name) chose, so images
 // stay byte-identical; and a directory of names sharing a long prefix must not be quadratic.
 import t from 'tap';
-import { assignIsoNames, isoCandidate, isoKey, isoMangled, type IsoName } from '../dist/iso9660/iso-names.js';
+import { assignIsoNames, generalCandidate, isoCandidate, isoKey, isoMangled, type IsoName } from '../dist/iso9660/iso-names.js';
 import { assignJolietNames, compareJolietNames, JOLIET_LONG_MAX, JOLIET_MAX, type JolietName, jolietOrder } from '../dist/iso9660/joliet-names.js';
+
+t.test('the one-pass identifier of an ASCII name is the one the general rules give', async (t) => {
+  // Dots first, last, doubled and alone; every ASCII character; lengths around the 31-byte
+  // limit and the 8-character extension cut; files and directories.
+  const fixed = ['.', '..x', '.bashrc', 'a.', 'a..b', '.a.b.c', 'x.tar.gz', 'README', 'a b+c=d', '~$tmp.doc', '-', '_._'];
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const alphabet = 'abcXYZ019._-. ~!#$%&()+,;=@[]^`{}' + String.fromCharCode(1, 0x1f, 0x7f);
+  const random = Array.from({ length: 3000 }, () => {
+    const len = 1 + rand(rand(4) === 0 ? 250 : 45);
+    let name = '';
+    for (let i = 0; i < len; i++) name += rand(5) === 0 ? '.' : alphabet[rand(alphabet.length)];
+    return name;
+  });
+  let compared = 0;
+  for (const name of [...fixed, ...random, 'f'.repeat(40) + '.' + 'e'.repeat(12), 'f'.repeat(20) + '.' + 'e'.repeat(12)])
+    for (const isDir of [false, true]) {
+      const general = generalCandidate(name, isDir);
+      const got = isoCandidate(name, isDir);
+      if (got.base !== general.base || got.ext !== general.ext)
+        t.fail(`${JSON.stringify(name)} (${isDir ? 'directory' : 'file'}): ${isoKey(got)} against ${isoKey(general)}`);
+      compared++;
+    }
+  t.equal(compared, 2 * (random.length + fixed.length + 2), 'every name compared');
+  t.equal(isoKey(isoCandidate('Some.Long-File name.tar.gz', false)), 'SOME_LONG_FILE_NAME_TAR.GZ', 'a worked case');
+  t.equal(isoKey(isoCandidate('photo-2026-12-03-holiday-at-the-sea.jpeg', false)), 'PHOTO_2026_12_03_HOLIDAY_A.JPEG', 'cut to 31 bytes, its extension kept');
+  t.equal(isoCandidate('caf\xc3\xa9.txt', false).base, 'CAF_', 'a name that is not ASCII takes the general rules');
+});
 
 // ---- the algorithms as they were before the fix (commit 5424a70), kept as the reference
 

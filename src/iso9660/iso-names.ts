@@ -31,8 +31,46 @@ function dChars(s: string): string {
   return out;
 }
 
+/** Room for the longest name (255 bytes), one byte per character. */
+const scratch = Buffer.allocUnsafe(256);
+
+/**
+ * isoCandidate for a name of ASCII characters only (nearly every name), in one pass over
+ * its characters into `scratch`: the same identifier as the general rules below give; null
+ * for any other name.
+ */
+function asciiCandidate(name: string, isDir: boolean): IsoName | null {
+  const n = name.length;
+  if (n > scratch.length) return null;
+  // ASCII keeps every character in its place, so the raw name's last dot is the separator.
+  const dot = isDir ? -1 : name.lastIndexOf('.');
+  for (let i = 0; i < n; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x80) return null;
+    if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+    else if (c === 0x2e) {
+      if (i !== 0 && i !== dot) c = 0x5f;
+    } else if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f)) c = 0x5f;
+    scratch[i] = c;
+  }
+  if (isDir) return { base: scratch.toString('latin1', 0, Math.min(n, MAX_ISO_NAME)), ext: '', isDir };
+  let baseLength = dot > 0 ? dot : n;
+  let extLength = dot > 0 ? n - dot - 1 : 0;
+  if (baseLength + 1 + extLength > MAX_ISO_NAME) {
+    extLength = Math.min(extLength, 8);
+    baseLength = Math.min(baseLength, MAX_ISO_NAME - 1 - extLength);
+  }
+  return { base: scratch.toString('latin1', 0, baseLength), ext: extLength ? scratch.toString('latin1', dot + 1, dot + 1 + extLength) : '', isDir };
+}
+
 /** The identifier a name would get before collisions are resolved. */
 export function isoCandidate(name: string, isDir: boolean): IsoName {
+  return asciiCandidate(name, isDir) ?? generalCandidate(name, isDir);
+}
+
+/** isoCandidate by the general rules, for any name (exported for the test that holds the
+ *  one-pass form to them). */
+export function generalCandidate(name: string, isDir: boolean): IsoName {
   const up = dChars(name);
   const keepDot = (s: string, lead: boolean) => (lead && s.startsWith('.') ? '.' + s.slice(1).replace(/\./g, '_') : s.replace(/\./g, '_'));
   if (isDir) return { base: keepDot(up, true).slice(0, MAX_ISO_NAME), ext: '', isDir };
@@ -91,12 +129,15 @@ export class NameSpace {
   /** template → counter → a larger counter: every counter in between is taken. */
   private readonly skips = new Map<string, Map<number, number>>();
 
-  has(key: string): boolean {
-    return this.used.has(key);
-  }
-
   add(key: string): void {
     this.used.add(key);
+  }
+
+  /** Adds `key` if it is free; false when it was taken (one lookup, not two). */
+  claim(key: string): boolean {
+    const before = this.used.size;
+    this.used.add(key);
+    return this.used.size !== before;
   }
 
   /** The smallest k in [from, end) for which `prefix + k + suffix` is not taken, or `end`. */
@@ -138,7 +179,7 @@ export function assignIsoNames(names: readonly { name: string; isDir: boolean }[
   return names.map((n) => {
     const first = isoCandidate(n.name, n.isDir);
     let key = isoKey(first);
-    if (taken.has(key)) {
+    if (!taken.claim(key)) {
       // isoMangled's identifier for counter k, split around the counter.
       const room = first.isDir ? MAX_ISO_NAME : MAX_ISO_NAME - 1 - first.ext.length;
       const suffix = first.isDir ? '' : `.${first.ext}`;
@@ -146,7 +187,6 @@ export function assignIsoNames(names: readonly { name: string; isDir: boolean }[
       taken.add(key);
       return { ...first, base: first.isDir ? key : key.slice(0, key.length - suffix.length) };
     }
-    taken.add(key);
     return first;
   });
 }

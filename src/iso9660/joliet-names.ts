@@ -50,8 +50,7 @@ export function assignJolietNames(names: readonly { name: string; isDir: boolean
   const pending: number[] = [];
   names.forEach((n, i) => {
     const clean = n.name.replace(FORBIDDEN, '_');
-    if (clean === n.name && clean.length <= max && !taken.has(clean)) {
-      taken.add(clean);
+    if (clean === n.name && clean.length <= max && taken.claim(clean)) {
       out[i] = { text: clean, changed: false };
     } else pending.push(i);
   });
@@ -60,13 +59,13 @@ export function assignJolietNames(names: readonly { name: string; isDir: boolean
     const clean = n.name.replace(FORBIDDEN, '_');
     const [base, ext] = cutAround(clean, n.isDir, max, 0);
     let text = base + ext;
-    if (taken.has(text)) {
+    if (!taken.claim(text)) {
       text = firstFreeMangled(taken, (digits) => {
         const [b, e] = cutAround(clean, n.isDir, max, 1 + digits);
         return [`${b}~`, e];
       });
+      taken.add(text);
     }
-    taken.add(text);
     out[i] = { text, changed: true };
   }
   return out;
