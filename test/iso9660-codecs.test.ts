@@ -106,12 +106,16 @@ t.test('directory record head: identifier from a range, System Use left zero for
   );
   t.equal(out[99], 0xff, 'nothing before the record is touched');
   t.equal(out[140], 0xff, 'nothing after it');
-  const even = Buffer.alloc(64);
+  const even = Buffer.alloc(64, 0xff);
   t.equal(
     encodeRecordHead({ extent: 1, size: 2, mtime: 0, flags: 0 }, ids, 2, 4, 0, even, 0),
     33 + 2 + 1,
     'an even-length identifier is followed by a pad byte',
   );
+  t.equal(even[0], 36, 'the record counts it');
+  t.equal(even[35], 0, 'the pad byte is zero in a buffer that was not');
+  t.equal(even[36], 0xff, 'and the record ends there');
+  t.throws(() => encodeRecordHead({ extent: 1, size: 2, mtime: 0, flags: 0 }, ids, 2, 4, 0, even, 40), RangeError, 'a record that does not fit is refused');
 });
 
 t.test('Rock Ridge entries written in place are the entries the encoders return', async (t) => {

@@ -62,16 +62,22 @@ export type RecordFields = Omit<DirectoryRecord, 'identifier' | 'systemUse'>;
 export function encodeRecordHead(r: RecordFields, ids: Buffer, idStart: number, idEnd: number, systemUseLength: number, out: Buffer, off: number): number {
   const idLen = idEnd - idStart;
   const len = recordLength(idLen, systemUseLength);
-  out.fill(0, off, off + len);
+  if (!(off >= 0 && off + len <= out.length)) throw new RangeError(`a record of ${len} bytes at offset ${off} does not fit in ${out.length} bytes`);
+  // Every byte of the record is stored once, byte by byte: a directory has a record per
+  // child, and a Buffer.fill or Buffer.copy per record costs more than its few bytes.
   out[off] = len;
+  out[off + 1] = 0; // extended attribute record length
   put733(out, off + DR.extent, r.extent);
   put733(out, off + DR.size, r.size);
   encodeShortDate(r.mtime, out, off + DR.date);
   out[off + DR.flags] = r.flags;
+  out[off + DR.unitSize] = 0;
+  out[off + DR.gapSize] = 0;
   put723(out, off + DR.volumeSequenceNumber, 1);
   out[off + DR.identifierLength] = idLen;
-  // Byte by byte: an identifier is short, and Buffer.copy's own cost is per call.
   for (let k = 0; k < idLen; k++) out[off + DR.identifier + k] = ids[idStart + k];
+  // The pad byte after an even-length identifier, System Use, and a last pad to even.
+  for (let k = off + DR.identifier + idLen; k < off + len; k++) out[k] = 0;
   return off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
 }
 
