@@ -118,6 +118,16 @@ t.test('the same entries whatever pieces the stream arrives in', async (t) => {
   }
 });
 
+t.test('owner and group names as each header has them, when they repeat and when they change', async (t) => {
+  const owners = ['alice', 'alina', 'alice', 'alpha', 'alina', '', 'alice', 'alicf'];
+  const tar = archive(owners.map((o, k) => ({ e: { ...base, path: `f${k}`, type: 'file' as const, uname: o, gname: o.toUpperCase() } })));
+  const { entries: got } = parse(tar);
+  t.strictSame(
+    got.map((e) => [e.uname, e.gname]),
+    owners.map((o) => [o, o.toUpperCase()]),
+  );
+});
+
 t.test('GNU tar lists the same archive', async (t) => {
   if (!needs(t, 'tar')) return;
   const r = run('tar', ['--numeric-owner', '-tvf', '-'], { input: tar, env: { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC' } });

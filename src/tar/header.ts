@@ -64,6 +64,51 @@ function cstring(b: Buffer, off: number, len: number): string {
   return b.toString('latin1', off, z < 0 || z > off + len ? off + len : z);
 }
 
+/**
+ * Texts that repeat from header to header (owner and group names, pax keys): the string
+ * made for the same bytes before is given again. Comparing a few bytes costs far less than
+ * making a string, and a tar has one string per entry fewer to make for each such field.
+ */
+class RepeatedTexts {
+  private readonly bytes: Buffer[] = [];
+  private readonly texts: string[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly slots: number,
+    /** Longer texts are not kept. */
+    private readonly longest: number,
+  ) {}
+
+  /** Bytes [start, end) of `b` as a latin1 string. */
+  text(b: Buffer, start: number, end: number): string {
+    const n = end - start;
+    if (n > this.longest) return b.toString('latin1', start, end);
+    search: for (let k = 0; k < this.bytes.length; k++) {
+      const kept = this.bytes[k];
+      if (kept.length !== n) continue;
+      for (let i = 0; i < n; i++) if (kept[i] !== b[start + i]) continue search;
+      return this.texts[k];
+    }
+    const text = b.toString('latin1', start, end);
+    // Kept round-robin: a tar's few owners and keys stay, a one-off is soon replaced.
+    this.bytes[this.next] = Buffer.from(b.subarray(start, end));
+    this.texts[this.next] = text;
+    this.next = (this.next + 1) % this.slots;
+    return text;
+  }
+}
+
+const owners = new RepeatedTexts(4, 32);
+const paxKeys = new RepeatedTexts(16, 64);
+
+/** cstring() for a field whose text repeats. */
+function repeatedCstring(b: Buffer, off: number, len: number): string {
+  if (b[off] === 0) return '';
+  const z = b.indexOf(0, off);
+  return owners.text(b, off, z < 0 || z > off + len ? off + len : z);
+}
+
 /** Octal (space/NUL terminated) or GNU base-256 (high bit of the first byte set). */
 function numeric(b: Buffer, off: number, len: number, field: string): number {
   if (b[off] & 0x80) {
@@ -213,8 +258,8 @@ export function decodeHeader(b: Buffer, at = 0): RawHeader {
     size: numeric(b, at + 124, 12, 'size'),
     mtime: numeric(b, at + 136, 12, 'mtime'),
     linkname: cstring(b, at + 157, 100),
-    uname: cstring(b, at + 265, 32),
-    gname: cstring(b, at + 297, 32),
+    uname: repeatedCstring(b, at + 265, 32),
+    gname: repeatedCstring(b, at + 297, 32),
     devmajor: ustar ? numeric(b, at + 329, 8, 'devmajor') : 0,
     devminor: ustar ? numeric(b, at + 337, 8, 'devminor') : 0,
   };
@@ -236,7 +281,7 @@ export function decodePax(b: Buffer): Map<string, string> {
     const end = off + len - 1;
     const eq = b.indexOf(0x3d, sp + 1);
     if (eq <= sp + 1 || eq >= end) throw new TarFormatError('malformed pax record');
-    out.set(b.toString('latin1', sp + 1, eq), b.toString('latin1', eq + 1, end));
+    out.set(paxKeys.text(b, sp + 1, eq), b.toString('latin1', eq + 1, end));
     off += len;
   }
   return out;
