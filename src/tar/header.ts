@@ -58,10 +58,17 @@ export function quoted(raw: string): string {
   }
 }
 
+/** Where the text of the field of `len` bytes at `off` ends: its first NUL, else its end.
+ *  Searched within the field: a header may lie in a large chunk. */
+function fieldEnd(b: Buffer, off: number, len: number): number {
+  let z = off;
+  while (z < off + len && b[z] !== 0) z++;
+  return z;
+}
+
 function cstring(b: Buffer, off: number, len: number): string {
   if (b[off] === 0) return '';
-  const z = b.indexOf(0, off);
-  return b.toString('latin1', off, z < 0 || z > off + len ? off + len : z);
+  return b.toString('latin1', off, fieldEnd(b, off, len));
 }
 
 /**
@@ -105,8 +112,7 @@ const paxKeys = new RepeatedTexts(16, 64);
 /** cstring() for a field whose text repeats. */
 function repeatedCstring(b: Buffer, off: number, len: number): string {
   if (b[off] === 0) return '';
-  const z = b.indexOf(0, off);
-  return owners.text(b, off, z < 0 || z > off + len ? off + len : z);
+  return owners.text(b, off, fieldEnd(b, off, len));
 }
 
 /** Octal (space/NUL terminated) or GNU base-256 (high bit of the first byte set). */
