@@ -3,6 +3,7 @@
 // Decoding: the digits are local time at the recorded GMT offset; offsets outside −48…+52
 // quarter hours are ignored, as Linux does.
 import { FormatProblem } from './format-problem.js';
+import { checkRoom } from './numbers.js';
 
 const FIRST_YEAR = 1900;
 const LAST_YEAR = 2155;
@@ -56,7 +57,7 @@ export function encodeShortDate(epochSeconds: number, out: Buffer, off: number):
     lastShort[6] = 0;
     lastSeconds = s;
   }
-  if (!(off >= 0 && off + 7 <= out.length)) throw new RangeError(`a 7-byte date at offset ${off} does not fit in ${out.length} bytes`);
+  checkRoom(out, off, 7, 'date');
   for (let k = 0; k < 7; k++) out[off + k] = lastShort[k];
 }
 

@@ -2,7 +2,7 @@
 // pure: a record that is malformed gives a FormatProblem; the walker adds where it was found.
 import { decodeShortDate, encodeShortDate } from './dates.js';
 import { FormatProblem } from './format-problem.js';
-import { put723, put733 } from './numbers.js';
+import { checkRoom, put723, put733 } from './numbers.js';
 
 export const FLAG_HIDDEN = 0x01;
 export const FLAG_DIRECTORY = 0x02;
@@ -62,7 +62,7 @@ export type RecordFields = Omit<DirectoryRecord, 'identifier' | 'systemUse'>;
 export function encodeRecordHead(r: RecordFields, ids: Buffer, idStart: number, idEnd: number, systemUseLength: number, out: Buffer, off: number): number {
   const idLen = idEnd - idStart;
   const len = recordLength(idLen, systemUseLength);
-  if (!(off >= 0 && off + len <= out.length)) throw new RangeError(`a record of ${len} bytes at offset ${off} does not fit in ${out.length} bytes`);
+  checkRoom(out, off, len, 'record');
   // Every byte of the record is stored once: a directory has a record per child, and a
   // Buffer.fill per record costs more than its few bytes.
   out[off] = len;

@@ -12,13 +12,8 @@ export interface IsoName {
   isDir: boolean;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-const NOT_D_CHAR = /[^A-Z0-9_.]/g;
-
 /** Uppercase d-characters (and dots); every other byte of the raw name becomes `_`. */
 function dChars(s: string): string {
-  // Nearly every name is ASCII: there each character maps to one, natively.
-  if (!NON_ASCII.test(s)) return s.toUpperCase().replace(NOT_D_CHAR, '_');
   let out = '';
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);

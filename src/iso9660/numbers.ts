@@ -3,8 +3,9 @@
 // Several of these go into every directory record: bytes are stored directly, which costs
 // a fraction of Buffer's checked write methods; the bounds are checked once.
 
-function checkRoom(b: Buffer, off: number, bytes: number): void {
-  if (!(off >= 0 && off + bytes <= b.length)) throw new RangeError(`a ${bytes}-byte field at offset ${off} does not fit in ${b.length} bytes`);
+/** Throws unless `bytes` bytes at `off` lie inside `b` (direct stores outside it are lost silently). */
+export function checkRoom(b: Buffer, off: number, bytes: number, what = 'field'): void {
+  if (!(off >= 0 && off + bytes <= b.length)) throw new RangeError(`a ${bytes}-byte ${what} at offset ${off} does not fit in ${b.length} bytes`);
 }
 
 /** 7.2.3: uint16 both-endian (LE then BE). */

@@ -66,9 +66,11 @@ function fieldEnd(b: Buffer, off: number, len: number): number {
   return z;
 }
 
-function cstring(b: Buffer, off: number, len: number): string {
+/** A NUL-terminated text field; `repeats`: a cache for fields whose text repeats. */
+function cstring(b: Buffer, off: number, len: number, repeats?: RepeatedTexts): string {
   if (b[off] === 0) return '';
-  return b.toString('latin1', off, fieldEnd(b, off, len));
+  const end = fieldEnd(b, off, len);
+  return repeats ? repeats.text(b, off, end) : b.toString('latin1', off, end);
 }
 
 /**
@@ -108,12 +110,6 @@ class RepeatedTexts {
 
 const owners = new RepeatedTexts(4, 32);
 const paxKeys = new RepeatedTexts(16, 64);
-
-/** cstring() for a field whose text repeats. */
-function repeatedCstring(b: Buffer, off: number, len: number): string {
-  if (b[off] === 0) return '';
-  return owners.text(b, off, fieldEnd(b, off, len));
-}
 
 /** Octal (space/NUL terminated) or GNU base-256 (high bit of the first byte set). */
 function numeric(b: Buffer, off: number, len: number, field: string): number {
@@ -264,8 +260,8 @@ export function decodeHeader(b: Buffer, at = 0): RawHeader {
     size: numeric(b, at + 124, 12, 'size'),
     mtime: numeric(b, at + 136, 12, 'mtime'),
     linkname: cstring(b, at + 157, 100),
-    uname: repeatedCstring(b, at + 265, 32),
-    gname: repeatedCstring(b, at + 297, 32),
+    uname: cstring(b, at + 265, 32, owners),
+    gname: cstring(b, at + 297, 32, owners),
     devmajor: ustar ? numeric(b, at + 329, 8, 'devmajor') : 0,
     devminor: ustar ? numeric(b, at + 337, 8, 'devminor') : 0,
   };
