@@ -64,3 +64,47 @@ t.test('throwing: the walk stops at the first problem', async (t) => {
   }, /multi-extent-unfinished/);
   t.same(names, ['A'], 'nothing after the problem is reported');
 });
+
+t.test('a name met twice in a directory is reported once, where it repeats', async (t) => {
+  const b = Buffer.alloc(22 * SECTOR);
+  let off = ROOT * SECTOR;
+  const rec = (extent: number, flags: number, id: Buffer | string) =>
+    (off += encodeDirectoryRecord({ extent, size: SECTOR, mtime: 0, flags, identifier: typeof id === 'string' ? Buffer.from(id) : id }, b, off));
+  rec(ROOT, FLAG_DIRECTORY, DOT);
+  rec(ROOT, FLAG_DIRECTORY, DOTDOT);
+  // Two versions of C name the same file once the version is dropped; A and D do not repeat.
+  for (const id of ['A.;1', 'C.;1', 'C.;2', 'C.;3', 'D.;1']) rec(21, 0, id);
+  const src = SectorSource.fromReader({ bytes: b.length, pread: (buf, length, position) => b.copy(buf, 0, position, position + length), close: () => {} });
+  const seen: WalkProblem[] = [];
+  const w = new DirectoryWalker(src, (p) => void seen.push(p));
+  const names = [...w.children(w.records(ROOT, SECTOR, 'dir', false), { extent: ROOT, path: 'dir' }, 'iso9660')].map((c) => c.name);
+  t.same(names, ['A', 'C', 'C', 'C', 'D']);
+  t.same(
+    seen.map((p) => [p.code, p.code === 'duplicate-name' ? p.name : '', p.path]),
+    [
+      ['duplicate-name', 'C', 'dir/C'],
+      ['duplicate-name', 'C', 'dir/C'],
+    ],
+  );
+});
+
+t.test('the reader walks far deeper than the depth limit before the stack runs out', async (t) => {
+  // A chain of directories, each holding the next: the reader descends recursively, so the
+  // default limit (1000 levels) must be reached with the stack to spare.
+  const { TreeWalker } = await import('../dist/image/tree-walker.js');
+  const levels = 2500;
+  const b = Buffer.alloc((ROOT + levels + 1) * SECTOR);
+  for (let i = 0; i <= levels; i++) {
+    const lba = ROOT + i;
+    let off = lba * SECTOR;
+    const rec = (extent: number, id: Buffer) =>
+      (off += encodeDirectoryRecord({ extent, size: SECTOR, mtime: 0, flags: FLAG_DIRECTORY, identifier: id }, b, off));
+    rec(lba, DOT);
+    rec(i === 0 ? lba : lba - 1, DOTDOT);
+    if (i < levels) rec(lba + 1, Buffer.from('D'));
+  }
+  const src = SectorSource.fromReader({ bytes: b.length, pread: (buf, length, position) => b.copy(buf, 0, position, position + length), close: () => {} });
+  let entries = 0;
+  new TreeWalker(src, { session: 1, extent: ROOT, size: SECTOR, flavour: 'iso9660' }, { maxDepth: levels + 1 }).walk(() => entries++);
+  t.equal(entries, levels + 1, 'every level reported');
+});

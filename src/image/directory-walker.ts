@@ -251,10 +251,12 @@ export class DirectoryWalker {
       const isDir = (r.flags & FLAG_DIRECTORY) !== 0;
       const name = rock && rr.name !== undefined ? rr.name : plainName(r, joliet);
       const path = childPath(dir.path, name);
+      // One lookup per name: a name that was there leaves the set's size as it was.
+      const namesBefore = names.size;
+      names.add(name);
       if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
         this.problem({ code: 'invalid-name', name, dirPath: dir.path, rockRidge: rock, lba, path: childPath(dir.path, plainName(r, joliet)) });
-      else if (names.has(name) && !rr.relocated) this.problem({ code: 'duplicate-name', name, joliet, lba, path });
-      names.add(name);
+      else if (names.size === namesBefore && !rr.relocated) this.problem({ code: 'duplicate-name', name, joliet, lba, path });
       const c: DirectoryChild = {
         record: r,
         recordLba: lba,
