@@ -69,11 +69,15 @@ export type WalkProblem = { lba: number; path: string } & (
 /** Throws to stop the walk; returns to let it go on past the problem. */
 export type ProblemPolicy = (problem: WalkProblem) => void;
 
-/** A record as read, with where it is. */
-export interface PlacedRecord {
-  record: RawRecord;
-  lba: number;
-  offset: number;
+/** Takes a record read at `offset` of the sector at `lba`. */
+export type RecordVisitor = (r: RawRecord, lba: number, offset: number) => void;
+
+/** A directory's records joined into children as they are taken (`DirectoryWalker.children`). */
+export interface ChildJoiner {
+  /** The next record of the directory, in order. */
+  take(r: RawRecord, lba: number): void;
+  /** After the last record: a multi-extent file left unfinished is given as it is. */
+  end(): void;
 }
 
 /** One name of a directory: its first record, multi-extent sections joined. */
@@ -104,7 +108,8 @@ export interface Relocated {
   rr: RockRidge;
 }
 
-const BATCH_SECTORS = 16;
+/** Directory sectors read at a time. */
+export const BATCH_SECTORS = 16;
 /** What a record of a tree read without Rock Ridge carries: shared, as nobody changes a
  *  child's attributes (a relocated directory gets a merged copy). */
 const NO_SYSTEM_USE: { rr: RockRidge; continuation: boolean } = Object.freeze({ rr: Object.freeze({}), continuation: false });
@@ -130,7 +135,8 @@ function recordPath(r: RawRecord, dirPath: string): string {
 
 export class DirectoryWalker {
   readonly limits: WalkLimits;
-  private directorySectors = 0;
+  /** Directory sectors read so far, for the budget. */
+  private sectorsRead = 0;
   private readonly visited = new Set<number>();
   private readonly ceCache = new Map<number, Buffer>();
   /** SUSP LEN_SKP from the root's SP entry. */
@@ -169,82 +175,101 @@ export class DirectoryWalker {
   }
 
   /**
-   * Every record of a directory extent in order, `.` and `..` included. Returns false when
-   * the directory cannot be read at all.
+   * The sectors of the directory at `extent` to read with `readRecords`, its extent checked
+   * against the session, the medium and the walk's budget; 0 when it cannot be read at all.
    */
-  *records(extent: number, size: number, path: string, joliet: boolean): Generator<PlacedRecord, boolean> {
+  directorySectors(extent: number, size: number, path: string, joliet: boolean): number {
     if (size === 0 || size % SECTOR) this.problem({ code: 'directory-size', size, joliet, lba: extent, path });
     const sectors = Math.ceil(size / SECTOR);
-    if (sectors === 0) return false;
+    if (sectors === 0) return 0;
     const session = this.session;
     const outside = session !== null && (extent < session.start || extent + sectors > session.end);
     if (outside) this.problem({ code: 'directory-outside-session', sectors, joliet, lba: extent, path });
     if (!this.src.holds(extent, sectors * SECTOR)) {
       if (!outside) this.problem({ code: 'directory-past-medium', size, mediumSectors: this.src.sectors, joliet, lba: extent, path });
-      return false;
+      return 0;
     }
-    this.directorySectors += sectors;
-    if (this.directorySectors > this.src.sectors * this.limits.directoryReads) {
+    this.sectorsRead += sectors;
+    if (this.sectorsRead > this.src.sectors * this.limits.directoryReads) {
       this.problem({ code: 'directory-budget', lba: extent, path });
-      return false;
+      return 0;
     }
-    for (let s = 0; s < sectors; s += BATCH_SECTORS) {
-      const count = Math.min(BATCH_SECTORS, sectors - s);
-      const buf = this.src.read(extent + s, count);
-      for (let k = 0; k < count; k++) {
-        const lba = extent + s + k;
-        const sector = buf.subarray(k * SECTOR, (k + 1) * SECTOR);
-        let off = 0;
-        while (off < SECTOR) {
-          if (sector[off] === 0) {
-            for (let z = off + 1; z < SECTOR; z++)
-              if (sector[z] !== 0) {
-                this.problem({ code: 'sector-tail', offset: z, lba, path });
-                break;
-              }
-            break;
-          }
-          let r: RawRecord | null;
-          try {
-            r = decodeRecord(sector, off);
-          } catch (err) {
-            if (!(err instanceof FormatProblem)) throw err;
-            this.problem({ code: 'bad-record', message: err.message, lba: err.lba ?? lba, path });
-            break;
-          }
-          if (!r) break;
-          yield { record: r, lba, offset: off };
-          off += r.length;
-        }
-      }
-    }
-    return true;
+    return sectors;
   }
 
-  /** The children of a directory (not `.` and `..`) from its records, multi-extent sections joined. */
-  *children(records: Iterable<PlacedRecord>, dir: { extent: number; path: string }, flavour: TreeFlavour, hooks: ChildHooks = {}): Generator<DirectoryChild> {
+  /**
+   * Gives `visit` every record of sectors [from, from + count) of the directory at `extent`
+   * in order, `.` and `..` included. A caller reads a directory batch by batch (BATCH_SECTORS)
+   * when it must act on a batch's children before it reads on (the reader descends).
+   */
+  readRecords(extent: number, from: number, count: number, path: string, visit: RecordVisitor): void {
+    const buf = this.src.read(extent + from, count);
+    for (let k = 0; k < count; k++) {
+      const lba = extent + from + k;
+      const sector = buf.subarray(k * SECTOR, (k + 1) * SECTOR);
+      let off = 0;
+      while (off < SECTOR) {
+        if (sector[off] === 0) {
+          for (let z = off + 1; z < SECTOR; z++)
+            if (sector[z] !== 0) {
+              this.problem({ code: 'sector-tail', offset: z, lba, path });
+              break;
+            }
+          break;
+        }
+        let r: RawRecord | null;
+        try {
+          r = decodeRecord(sector, off);
+        } catch (err) {
+          if (!(err instanceof FormatProblem)) throw err;
+          this.problem({ code: 'bad-record', message: err.message, lba: err.lba ?? lba, path });
+          break;
+        }
+        if (!r) break;
+        visit(r, lba, off);
+        off += r.length;
+      }
+    }
+  }
+
+  /** Every record of a directory, in order (`directorySectors`, then `readRecords`); false
+   *  when the directory cannot be read at all. */
+  records(extent: number, size: number, path: string, joliet: boolean, visit: RecordVisitor): boolean {
+    const sectors = this.directorySectors(extent, size, path, joliet);
+    for (let s = 0; s < sectors; s += BATCH_SECTORS) this.readRecords(extent, s, Math.min(BATCH_SECTORS, sectors - s), path, visit);
+    return sectors > 0;
+  }
+
+  /**
+   * Joins a directory's records, taken in order, into its children (not `.` and `..`):
+   * multi-extent sections joined, names checked. `visit` gets each child once it is
+   * whole; `end()` after the last record. Callbacks, not generators: cd-verify takes every
+   * record and child of both trees, and resuming generators for each cost more than the
+   * rest of the loop.
+   */
+  children(dir: { extent: number; path: string }, flavour: TreeFlavour, visit: (c: DirectoryChild) => void, hooks: ChildHooks = {}): ChildJoiner {
     const joliet = flavour === 'joliet';
     const rock = flavour === 'rockridge';
     const names = new Set<string>();
     let pending: DirectoryChild | null = null;
     let k = 0;
-    for (const { record: r, lba } of records) {
+    const take = (r: RawRecord, lba: number): void => {
       hooks.record?.(r, lba, k++);
-      if (isDot(r) || isDotDot(r)) continue;
+      if (isDot(r) || isDotDot(r)) return;
       if (pending) {
         if (r.identifier.equals(pending.record.identifier)) {
           const last = pending.sections[pending.sections.length - 1];
           if (last && last.bytes % SECTOR !== 0) this.problem({ code: 'multi-extent-section', joliet, lba, path: dir.path });
           if (r.size > 0) pending.sections.push({ lba: r.extent, bytes: r.size });
           if (!(r.flags & FLAG_MULTI_EXTENT)) {
-            yield pending;
+            visit(pending);
             pending = null;
           }
-          continue;
+          return;
         }
         // The record after an unfinished file starts a child of its own.
         this.problem({ code: 'multi-extent-unfinished', joliet, lba, path: dir.path });
-        yield pending;
+        visit(pending);
         pending = null;
       }
       const { rr, continuation } = rock ? this.systemUse(r, lba, dir.path) : NO_SYSTEM_USE;
@@ -270,12 +295,16 @@ export class DirectoryWalker {
       hooks.started?.(c);
       if (isDir && r.flags & FLAG_MULTI_EXTENT) this.problem({ code: 'multi-extent-directory', childPath: path, joliet, lba, path: dir.path });
       if (!isDir && r.flags & FLAG_MULTI_EXTENT) pending = c;
-      else yield c;
-    }
-    if (pending) {
+      else visit(c);
+    };
+    const end = (): void => {
+      if (!pending) return;
       this.problem({ code: 'multi-extent-unfinished', joliet, lba: dir.extent, path: dir.path });
-      yield pending;
-    }
+      const last = pending;
+      pending = null;
+      visit(last);
+    };
+    return { take, end };
   }
 
   /**

@@ -10,7 +10,15 @@
 import { decodeRecord, FLAG_DIRECTORY, isDot, type RawRecord } from '../iso9660/directory-record.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { FormatProblem } from '../iso9660/format-problem.js';
-import { type DirectoryChild, DirectoryWalker, type ProblemPolicy, type TreeFlavour, type WalkLimits, type WalkProblem } from './directory-walker.js';
+import {
+  BATCH_SECTORS,
+  type DirectoryChild,
+  DirectoryWalker,
+  type ProblemPolicy,
+  type TreeFlavour,
+  type WalkLimits,
+  type WalkProblem,
+} from './directory-walker.js';
 import { deviceNumbers, type ImageEntry, type ImageEntryType, typeFromMode } from './entry.js';
 import { ImageError } from './errors.js';
 import type { SectorSource } from './sector-source.js';
@@ -66,38 +74,50 @@ export class TreeWalker {
 
   private descend(dir: ImageEntry, extent: number, size: number, depth: number, visit: (e: ImageEntry) => void): void {
     if (!this.dirs.enter(extent, depth, dir.path)) return;
-    // Records are handled as they are decoded (no list of a directory's children is
-    // kept), and the directory itself is reported just before its first child: a
-    // relocation directory (rr_moved) that holds nothing but relocated directories is an
-    // artifact of the writer, not part of the tree, and is never reported.
+    // A directory is read a batch of sectors at a time, and a batch's children are handled
+    // (subdirectories walked) before the next batch is read: only one batch's children are
+    // held per level, and each level adds one frame to the stack. The directory itself is
+    // reported just before its first child: a relocation directory (rr_moved) that holds
+    // nothing but relocated directories is an artifact of the writer, not part of the tree,
+    // and is never reported.
     let shown = false;
     let sawRelocated = false;
     const flavour = this.root.flavour;
-    const records = this.dirs.records(extent, size, dir.path, flavour === 'joliet');
-    for (const c of this.dirs.children(records, { extent, path: dir.path }, flavour)) {
-      if (c.rr.relocated) {
-        sawRelocated = true;
-        continue;
+    const sectors = this.dirs.directorySectors(extent, size, dir.path, flavour === 'joliet');
+    const kids: DirectoryChild[] = [];
+    const join = this.dirs.children({ extent, path: dir.path }, flavour, (c) => kids.push(c));
+    for (let s = 0, last = false; !last; s += BATCH_SECTORS) {
+      if (s < sectors) this.dirs.readRecords(extent, s, Math.min(BATCH_SECTORS, sectors - s), dir.path, join.take);
+      else {
+        join.end();
+        last = true;
       }
-      if (!shown) {
-        shown = true;
-        visit(dir);
+      for (const c of kids) {
+        if (c.rr.relocated) {
+          sawRelocated = true;
+          continue;
+        }
+        if (!shown) {
+          shown = true;
+          visit(dir);
+        }
+        this.count(c.path, c.recordLba);
+        if (c.rr.childLink !== undefined) {
+          const target = this.dirs.relocated(c);
+          if (!target) continue;
+          const { dot, rr } = target;
+          if (rr.childLink !== undefined) this.fail('Rock Ridge CL leads to another CL', dot.extent, c.path);
+          // Attributes from the directory's own `.` record, else from the placeholder.
+          const attrs = rr.mode !== undefined ? rr : { ...c.rr, mode: undefined };
+          const e = this.entry({ ...c, record: dot, rr: { ...attrs, childLink: undefined, relocated: undefined } });
+          this.descend(e, dot.extent, dot.size, depth + 1, visit);
+          continue;
+        }
+        const e = this.entry(c);
+        if (e.type === 'dir') this.descend(e, c.record.extent, c.record.size, depth + 1, visit);
+        else visit(e);
       }
-      this.count(c.path, c.recordLba);
-      if (c.rr.childLink !== undefined) {
-        const target = this.dirs.relocated(c);
-        if (!target) continue;
-        const { dot, rr } = target;
-        if (rr.childLink !== undefined) this.fail('Rock Ridge CL leads to another CL', dot.extent, c.path);
-        // Attributes from the directory's own `.` record, else from the placeholder.
-        const attrs = rr.mode !== undefined ? rr : { ...c.rr, mode: undefined };
-        const e = this.entry({ ...c, record: dot, rr: { ...attrs, childLink: undefined, relocated: undefined } });
-        this.descend(e, dot.extent, dot.size, depth + 1, visit);
-        continue;
-      }
-      const e = this.entry(c);
-      if (e.type === 'dir') this.descend(e, c.record.extent, c.record.size, depth + 1, visit);
-      else visit(e);
+      kids.length = 0;
     }
     if (!shown && !(depth > 0 && flavour === 'rockridge' && sawRelocated)) visit(dir);
   }

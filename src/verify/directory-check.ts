@@ -1,7 +1,7 @@
 // One directory of either tree, read through the directory walker and checked record by
 // record: lengths, `.` and `..` first and pointing right, ECMA-119 order, Rock Ridge
 // attributes, file extents inside the session and the medium.
-import type { DirectoryChild, DirectoryWalker, PlacedRecord, TreeFlavour } from '../image/directory-walker.js';
+import type { DirectoryChild, DirectoryWalker, TreeFlavour } from '../image/directory-walker.js';
 import type { ChecksumArea } from '../iso9660/checksum-tags.js';
 import { FLAG_DIRECTORY, isDot, isDotDot, type RawRecord } from '../iso9660/directory-record.js';
 import { SECTOR } from '../iso9660/constants.js';
@@ -42,16 +42,16 @@ export class DirectoryCheck {
   read(w: DirectoryAt, joliet: boolean, places: Map<number, DirPlace>): DirectoryChild[] | null {
     const tree = joliet ? 'Joliet ' : '';
     const rock = !joliet && this.rockRidge;
-    const recs: PlacedRecord[] = [];
-    const records = this.walker.records(w.extent, w.size, w.path, joliet);
-    let next = records.next();
-    for (; !next.done; next = records.next()) {
-      const { record: r, lba, offset } = next.value;
+    // The directory's records and the LBA of each, read whole before they are looked at.
+    const recs: RawRecord[] = [];
+    const lbas: number[] = [];
+    const readable = this.walker.records(w.extent, w.size, w.path, joliet, (r, lba, offset) => {
       if (r.length % 2) this.ctx.find('directory', `directory record at offset ${offset} has odd length ${r.length}`, { lba, path: w.path });
       if (r.identifierLength === 0) this.ctx.find('directory', `directory record at offset ${offset} has an empty identifier`, { lba, path: w.path });
-      recs.push(next.value);
-    }
-    if (!next.value) return null;
+      recs.push(r);
+      lbas.push(lba);
+    });
+    if (!readable) return null;
     this.dotAndDotDot(w, recs, joliet, rock);
     let prev: RawRecord | null = null;
     const flavour: TreeFlavour = joliet ? 'joliet' : rock ? 'rockridge' : 'iso9660';
@@ -70,7 +70,10 @@ export class DirectoryCheck {
         if (c.rr.zisofs && !c.isDir) this.totals.zisofsFiles++;
       },
     };
-    const out = [...this.walker.children(recs, w, flavour, hooks)];
+    const out: DirectoryChild[] = [];
+    const join = this.walker.children(w, flavour, (c) => out.push(c), hooks);
+    for (let k = 0; k < recs.length; k++) join.take(recs[k], lbas[k]);
+    join.end();
     for (const c of out) {
       if (c.isDir) {
         if (!rock || c.rr.relocated === undefined) places.set(c.record.extent, { parentExtent: w.extent, identifier: c.record.identifier });
@@ -80,14 +83,14 @@ export class DirectoryCheck {
   }
 
   /** The first two records: `.` for the directory itself, `..` for its parent. */
-  private dotAndDotDot(w: DirectoryAt, recs: PlacedRecord[], joliet: boolean, rock: boolean): void {
+  private dotAndDotDot(w: DirectoryAt, recs: RawRecord[], joliet: boolean, rock: boolean): void {
     const tree = joliet ? 'Joliet ' : '';
-    if (recs.length < 2 || !isDot(recs[0].record) || !isDotDot(recs[1].record)) {
+    if (recs.length < 2 || !isDot(recs[0]) || !isDotDot(recs[1])) {
       this.ctx.find('directory', `${tree}directory does not start with its \`.\` and \`..\` records`, { lba: w.extent, path: w.path });
       return;
     }
-    const dot = recs[0].record;
-    const dotdot = recs[1].record;
+    const dot = recs[0];
+    const dotdot = recs[1];
     if (dot.extent !== w.extent || dot.size !== w.size)
       this.ctx.find('directory', `${tree}\`.\` record says ${dot.extent}+${dot.size}, the directory is ${w.extent}+${w.size}`, {
         lba: w.extent,
