@@ -86,12 +86,12 @@ export class TreeWalker {
     const sectors = this.dirs.directorySectors(extent, size, dir.path, flavour === 'joliet');
     const kids: DirectoryChild[] = [];
     const join = this.dirs.children({ extent, path: dir.path }, flavour, (c) => kids.push(c));
-    for (let s = 0, last = false; !last; s += BATCH_SECTORS) {
-      if (s < sectors) this.dirs.readRecords(extent, s, Math.min(BATCH_SECTORS, sectors - s), dir.path, join.take);
-      else {
-        join.end();
-        last = true;
-      }
+    const batches = Math.ceil(sectors / BATCH_SECTORS);
+    // A pass per batch, and a last one for a multi-extent file the directory leaves unfinished.
+    for (let b = 0; b <= batches; b++) {
+      const from = b * BATCH_SECTORS;
+      if (b < batches) this.dirs.readRecords(extent, from, Math.min(BATCH_SECTORS, sectors - from), dir.path, join.take);
+      else join.end();
       for (const c of kids) {
         if (c.rr.relocated) {
           sawRelocated = true;
