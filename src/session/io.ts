@@ -2,6 +2,7 @@
 // pipes are the fastest path in Node (no per-chunk allocation, no event-loop round trip)
 // and give natural backpressure. A descriptor someone made non-blocking is waited on.
 import { readSync, writeSync } from 'node:fs';
+import { LongStream } from './pipe-size.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -41,6 +42,7 @@ export class IdleBackoff {
 export function* readChunks(fd: number, size = 1 << 20): Generator<Buffer> {
   const buf = Buffer.allocUnsafe(size);
   const idle = new IdleBackoff();
+  const stream = new LongStream(fd);
   for (;;) {
     let n: number;
     try {
@@ -54,6 +56,7 @@ export function* readChunks(fd: number, size = 1 << 20): Generator<Buffer> {
     }
     idle.reset();
     if (n === 0) return;
+    stream.passed(n);
     yield buf.subarray(0, n);
   }
 }

@@ -1,0 +1,71 @@
+// Larger buffers for the pipes a long stream comes through. A Linux pipe holds 64 KiB, so
+// a pipeline stage that writes a large piece waits until the next stage has taken nearly
+// all of it, and three stages on two cores take turns instead of running side by side
+// (bench/RESULTS.md, seventh round). fcntl(F_SETPIPE_SZ) is reached through koffi, the
+// optional dependency that also drives burners; without it, or refused, nothing changes.
+import { fstatSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const F_SETPIPE_SZ = 1031;
+const F_GETPIPE_SZ = 1032;
+
+/** A pipe's size once a stream is long: 1 MiB is Linux's default limit for unprivileged
+ *  processes (/proc/sys/fs/pipe-max-size). */
+export const LONG_STREAM_PIPE_BYTES = 1 << 20;
+
+/** Bytes through a pipe before it is made larger: loading koffi costs about 40 ms, which
+ *  only a long stream wins back. */
+export const LONG_STREAM_BYTES = 16 << 20;
+
+/** Counts the bytes of a stream through `fd` and enlarges its pipe once they make a long
+ *  stream. */
+export class LongStream {
+  private left = LONG_STREAM_BYTES;
+
+  constructor(private readonly fd: number) {}
+
+  passed(bytes: number): void {
+    if (this.left > 0 && (this.left -= bytes) <= 0) enlargePipe(this.fd);
+  }
+}
+
+type Fcntl = (fd: number, cmd: number, type: 'int', arg: number) => number;
+let fcntl: Fcntl | null | undefined;
+
+function loadFcntl(): Fcntl | null {
+  if (fcntl !== undefined) return fcntl;
+  try {
+    // A variable specifier keeps tsc from needing koffi's types: it is optional.
+    const name = 'koffi';
+    const koffi = createRequire(import.meta.url)(name) as { load(lib: string): { func(decl: string): Fcntl } };
+    fcntl = koffi.load('libc.so.6').func('int fcntl(int, int, ...)');
+  } catch {
+    fcntl = null;
+  }
+  return fcntl;
+}
+
+/** The buffer size of the pipe at `fd`; null when `fd` is no pipe or koffi is missing. */
+export function pipeSize(fd: number): number | null {
+  if (!isPipe(fd)) return null;
+  const f = loadFcntl();
+  if (!f) return null;
+  const n = f(fd, F_GETPIPE_SZ, 'int', 0);
+  return n < 0 ? null : n;
+}
+
+/** Asks for a pipe of at least `bytes` at `fd`; returns whether it has one now. Anything
+ *  but a pipe, and any refusal, leaves the descriptor as it was. */
+export function enlargePipe(fd: number, bytes = LONG_STREAM_PIPE_BYTES): boolean {
+  if (!isPipe(fd)) return false;
+  const f = loadFcntl();
+  return f !== null && f(fd, F_SETPIPE_SZ, 'int', bytes) >= bytes;
+}
+
+function isPipe(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFIFO();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,69 @@
+// Long streams get larger pipes (src/session/pipe-size.ts): a reader asks for 1 MiB once
+// it has read LONG_STREAM_BYTES from a pipe, and what it reads is unchanged by that. Needs
+// koffi (an optional dependency) for the size itself; without it only the plain cases run.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enlargePipe, LONG_STREAM_BYTES, LONG_STREAM_PIPE_BYTES, pipeSize } from '../src/session/pipe-size.js';
+
+let hasKoffi = true;
+try {
+  const name = 'koffi';
+  createRequire(import.meta.url)(name);
+} catch {
+  hasKoffi = false;
+}
+const dist = (m: string) => new URL(`../dist/session/${m}`, import.meta.url).href;
+
+const work = mkdtempSync(join(tmpdir(), 'isopipe-pipe-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+/** A child reads all of its stdin, a shell's pipe (Node's own stdio pipes are socket
+ *  pairs), through readChunks, then reports. */
+function readThroughChild(input: Buffer): { before: number | null; after: number | null; bytes: number; sha: string } {
+  const script = `
+    import { createHash } from 'node:crypto';
+    const { readChunks } = await import(${JSON.stringify(dist('io.js'))});
+    const { pipeSize } = await import(${JSON.stringify(dist('pipe-size.js'))});
+    const before = pipeSize(0);
+    const h = createHash('sha256');
+    let bytes = 0;
+    for (const c of readChunks(0)) { h.update(c); bytes += c.length; }
+    console.log(JSON.stringify({ before, after: pipeSize(0), bytes, sha: h.digest('hex') }));`;
+  const file = join(work, 'input');
+  writeFileSync(file, input);
+  const r = spawnSync('sh', ['-c', 'cat "$1" | "$2" --input-type=module -e "$3"', 'sh', file, process.execPath, script], { maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+  return JSON.parse(r.stdout.toString());
+}
+
+t.test('a regular file is no pipe: nothing is asked, nothing changes', async (t) => {
+  const file = join(work, 'f');
+  writeFileSync(file, 'x');
+  const fd = openSync(file, 'r');
+  t.teardown(() => closeSync(fd));
+  t.equal(pipeSize(fd), null);
+  t.equal(enlargePipe(fd), false);
+});
+
+t.test('a long stream through a pipe: the pipe grows to 1 MiB, the bytes arrive unchanged', { skip: !hasKoffi && 'needs koffi' }, async (t) => {
+  const input = randomBytes(LONG_STREAM_BYTES + (3 << 20));
+  const r = readThroughChild(input);
+  t.ok(r.before !== null && r.before < LONG_STREAM_PIPE_BYTES, `the pipe starts smaller (${r.before})`);
+  t.equal(r.after, LONG_STREAM_PIPE_BYTES);
+  t.equal(r.bytes, input.length);
+  t.equal(r.sha, createHash('sha256').update(input).digest('hex'));
+});
+
+t.test('a short stream keeps its pipe as it was', { skip: !hasKoffi && 'needs koffi' }, async (t) => {
+  const input = randomBytes(LONG_STREAM_BYTES >> 2);
+  const r = readThroughChild(input);
+  t.equal(r.after, r.before);
+  t.equal(r.bytes, input.length);
+  t.equal(r.sha, createHash('sha256').update(input).digest('hex'));
+});
+
