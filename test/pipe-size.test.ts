@@ -4,11 +4,12 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { enlargePipe, LONG_STREAM_BYTES, LONG_STREAM_PIPE_BYTES, pipeSize } from '../src/session/pipe-size.js';
+import { bin } from './helpers/run.js';
 
 let hasKoffi = true;
 try {
@@ -67,3 +68,46 @@ t.test('a short stream keeps its pipe as it was', { skip: !hasKoffi && 'needs ko
   t.equal(r.sha, createHash('sha256').update(input).digest('hex'));
 });
 
+/** What `producer` (a shell command) writes, read by a child with plain reads that never
+ *  resize the pipe, then the pipe's size as the reader sees it. */
+function pipeAfter(producer: string): { size: number | null; bytes: number } {
+  const reader = `
+    import { readSync } from 'node:fs';
+    const { pipeSize } = await import(${JSON.stringify(dist('pipe-size.js'))});
+    const buf = Buffer.alloc(1 << 16);
+    let bytes = 0;
+    for (let n; (n = readSync(0, buf)) > 0; ) bytes += n;
+    console.log(JSON.stringify({ size: pipeSize(0), bytes }));`;
+  const r = spawnSync('sh', ['-c', `${producer} | "$1" --input-type=module -e "$2"`, 'sh', process.execPath, reader], { maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+  return JSON.parse(r.stdout.toString());
+}
+
+t.test("iso-pack's head-last stream grows the pipe it goes into once it is long", { skip: !hasKoffi && 'needs koffi' }, async (t) => {
+  const dir = join(work, 'tree');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'big'), randomBytes(LONG_STREAM_BYTES + (1 << 20)));
+  writeFileSync(join(dir, 'small'), 'x');
+  const tar = (name: string) => `tar -c -f - -C '${dir}' ${name} | '${process.execPath}' '${bin('iso-pack')}'`;
+  const long = pipeAfter(tar('.'));
+  t.equal(long.size, LONG_STREAM_PIPE_BYTES);
+  t.ok(long.bytes > LONG_STREAM_BYTES);
+  const short = pipeAfter(tar('small'));
+  t.ok(short.size !== null && short.size < LONG_STREAM_PIPE_BYTES, `a short stream's pipe is left as it was (${short.size})`);
+});
+
+t.test("iso-merge's tar output grows the pipe it goes into once it is long", { skip: !hasKoffi && 'needs koffi' }, async (t) => {
+  const writer = `
+    const { TarOutput } = await import(${JSON.stringify(new URL('../dist/merge/tar-output.js', import.meta.url).href)});
+    const out = new TarOutput(1);
+    const data = Buffer.alloc(1 << 20, 1);
+    for (let i = 0; i < 20; i++) {
+      out.header({ path: 'f' + i, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length });
+      out.data(data);
+      out.endData(data.length);
+    }
+    out.finish();`;
+  const r = pipeAfter(`'${process.execPath}' --input-type=module -e "${writer.replace(/"/g, '\\"')}"`);
+  t.equal(r.size, LONG_STREAM_PIPE_BYTES);
+  t.ok(r.bytes > 20 << 20);
+});

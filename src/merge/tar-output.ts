@@ -4,6 +4,7 @@
 // finish(): a run that fails leaves a tar that every reader, iso-pack included, rejects as
 // truncated.
 import { writeAll } from '../session/io.js';
+import { LongStream } from '../session/pipe-size.js';
 import { encodeEntryHeader, encodeGlobalHeader, END_OF_ARCHIVE, entryHeaderBound, type OutEntry, paddingFor, writeEntryHeader } from '../tar/header.js';
 
 const BUFFER = 1 << 20;
@@ -20,7 +21,13 @@ export class TarOutput {
   /** @param to a descriptor, or a function given every piece (iso-pack -M feeds its own parser;
    *  a piece is only valid during the call) */
   constructor(to: number | ((b: Buffer) => void)) {
-    this.sink = typeof to === 'number' ? (b) => writeAll(to, b) : to;
+    if (typeof to === 'number') {
+      const stream = new LongStream(to);
+      this.sink = (b) => {
+        writeAll(to, b);
+        stream.passed(b.length);
+      };
+    } else this.sink = to;
   }
 
   /** Header blocks of an entry; its data (if any) follows with data() and end(). */

@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import { sealChecksums, sealPlanOf, type SealIo } from './checksum-seal.js';
 import { FLAG_UNCHANGED, FLAGS_OFFSET, encodeStreamHeader, encodeStreamTrailer } from './format.js';
 import { writeAll } from './io.js';
+import { LongStream } from './pipe-size.js';
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 
 /** Write size. 128 KiB writes ran 3 GiB to a file in 4.5 s where 1 MiB writes took 7–12 s
@@ -24,6 +25,8 @@ export class SessionOutput {
   private crc = 0;
 
   private readonly streamFraming: boolean;
+  /** Output to a pipe, which grows once the stream is long. */
+  private readonly stream: LongStream | null;
 
   /** @param fd where the bytes go */
   constructor(
@@ -32,6 +35,7 @@ export class SessionOutput {
     private readonly form: OutputForm,
   ) {
     this.streamFraming = form.kind === 'stream';
+    this.stream = form.kind === 'plain' ? null : new LongStream(fd);
     if (form.kind === 'stream') this.append(encodeStreamHeader({ start }));
     else if (form.kind === 'in-order') this.append(form.head);
     else this.appendZeros(HEAD_SECTORS * SECTOR);
@@ -84,6 +88,7 @@ export class SessionOutput {
       writeAll(this.fd, buf, this.form.kind === 'plain' ? this.position : null);
     }
     this.position += buf.length;
+    this.stream?.passed(buf.length);
   }
 
   /** Writes the head (and, for a stream, the trailer); the session is complete after this.
