@@ -417,12 +417,20 @@ section_rss() {
     echo "   RSS 4x data vs 1x data: ${growth} % (target: within 10 %) $v"
     SUMMARY+=("$(printf '%-6s %-44s %6s%%   target within 10 %%' "$v" "rss: 4 x $BIG_SIZE vs 1 x $BIG_SIZE" "$growth")")
   fi
+  # The fixed base is the 1 x data run: a long stream of four entries. It has every fixed
+  # cost the small files' run has and the tiny tree's has not: the data buffers, and koffi,
+  # loaded once 16 MiB have come through the pipe (src/session/pipe-size.ts). The tiny tree's
+  # figure is printed as well, for comparison with the rounds before that.
+  if [ -n "$r1" ] && [ -n "$rs" ] && [ "$r1" != - ] && [ "$rs" != - ]; then
+    n=$(( $(entries_of "$CORPUS/small") - $(entries_of "$CORPUS/data-1x") ))
+    local per; per=$(awk -v a="$r1" -v b="$rs" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / n }')
+    v=$(verdict "$per" "<=" $RSS_PER_ENTRY)
+    echo "   RSS per entry beyond 1 x $BIG_SIZE: $per KiB x $n entries (target <= $RSS_PER_ENTRY KiB) $v"
+    SUMMARY+=("$(printf '%-6s %-44s %6s KiB/entry   target <= %s' "$v" "rss: iso-pack per entry ($n entries)" "$per" $RSS_PER_ENTRY)")
+  fi
   if [ -n "$rt" ] && [ -n "$rs" ] && [ "$rt" != - ] && [ "$rs" != - ]; then
     n=$(entries_of "$CORPUS/small")
-    local per; per=$(awk -v a="$rt" -v b="$rs" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / n }')
-    v=$(verdict "$per" "<=" $RSS_PER_ENTRY)
-    echo "   RSS per entry beyond the tiny tree: $per KiB x $n entries (target <= $RSS_PER_ENTRY KiB) $v"
-    SUMMARY+=("$(printf '%-6s %-44s %6s KiB/entry   target <= %s' "$v" "rss: iso-pack per entry ($n entries)" "$per" $RSS_PER_ENTRY)")
+    echo "   RSS per entry beyond the tiny tree (no long stream): $(awk -v a="$rt" -v b="$rs" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / n }') KiB x $n entries"
   fi
 }
 
