@@ -58,3 +58,41 @@ t.test('cd-write takes a session from a non-blocking stdin that goes idle mid-st
   const msinfo = spawnSync(process.execPath, [bin('cd-msinfo'), '--dev', img], { env });
   t.equal(msinfo.status, 0, msinfo.stderr.toString());
 });
+
+t.test('cd-write leaves a pipe on its stdin blocking, so no read finds it empty and sleeps', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'isopipe-blocking-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  mkdirSync(join(work, 'd'));
+  writeFileSync(join(work, 'd', 'a.txt'), 'hello\n'.repeat(50000));
+  const env = { ...process.env, CDR_DEVICE: '', SOURCE_DATE_EPOCH: '1700000000' };
+  const session = must(process.execPath, [bin('iso-pack'), '--prev', '0,32'], { input: tarOf(work, [], ['d']), env });
+
+  // A FIFO opened blocking on both sides; cd-write's stdin shares the open file of
+  // readSide, so a non-blocking flag it set would show in this process's fdinfo.
+  const fifo = join(work, 'fifo');
+  must('mkfifo', [fifo]);
+  const writeSide = openSync(fifo, constants.O_RDWR);
+  const readSide = openSync(fifo, constants.O_RDONLY);
+  const nonBlocking = () => {
+    const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${readSide}`, 'latin1'));
+    return (Number.parseInt(flags?.[1] ?? 'x', 8) & constants.O_NONBLOCK) !== 0;
+  };
+  t.equal(nonBlocking(), false, 'the pipe starts blocking');
+  const child = spawn(process.execPath, [bin('cd-write'), '--dev', join(work, 'm.iso'), '--create', '--multi'], {
+    stdio: [readSide, 'ignore', 'pipe'],
+    env,
+  });
+  let stderr = '';
+  child.stderr.on('data', (b) => (stderr += b));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  // The first write fills the pipe; the second returns only once cd-write has read from
+  // it, past the point where it looks at its stdin. Node restores the flags at exit, so
+  // they are looked at while it runs.
+  let off = writeSync(writeSide, session, 0, 65536);
+  off += writeSync(writeSide, session, off, 65536);
+  t.equal(nonBlocking(), false, 'cd-write did not make it non-blocking');
+  while (off < session.length) off += writeSync(writeSide, session, off, Math.min(65536, session.length - off));
+  closeSync(writeSide);
+  t.equal(await exited, 0, stderr);
+  closeSync(readSide);
+});

@@ -3,6 +3,7 @@
 import minimist from 'minimist';
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { constants as osConstants } from 'node:os';
 import { removeDebris } from '../media/debris.js';
 import { takeCdrecordHabits } from './cdrecord-options.js';
@@ -320,7 +321,9 @@ async function main(): Promise<number> {
     } catch (err) {
       throw new Error(`cannot open ${source}: ${(err as Error).message}`);
     }
-  } else if (process.stdin.isTTY) {
+  } else if (isatty(0)) {
+    // isatty, not process.stdin.isTTY: creating process.stdin makes a pipe non-blocking,
+    // and every read that then finds it empty sleeps (src/session/io.ts).
     throw new UsageError('no session on stdin: pipe iso-pack into cd-write or name an image file');
   }
   try {
