@@ -373,6 +373,9 @@ pack_vs_peers() { # KEY title DIR target-file target-pipe
   group_add catfile "tar c | cat > file (reference)" - "$(tarc "$dir") | cat > @out@"
   group_add file "tar c | iso-pack > file" "$tfile" "$(tarc "$dir") | @rss@ $ISOPACK > @out@"
   group_add pipe "tar c | iso-pack | cat > /dev/null" "$tpipe" "$(tarc "$dir") | @rss@ $ISOPACK | cat > /dev/null"
+  # the whole job as the README shows it, onto a new image-file medium; no target
+  [ -n "$CDWRITE" ] && group_add burn "tar c | iso-pack | cd-write (image)" - \
+    "$CDWRITE --create --blank --dev @out@ && $(tarc "$dir") | $ISOPACK --prev 0,32 | $CDWRITE --multi --dev @out@"
   if [ "$PEERS" = 1 ]; then
     group_add geniso "genisoimage -R -J -o F" - "@rss@ genisoimage -R -J -o @out@ $dir"
     group_add xorriso "xorriso -as mkisofs -R -J -o F" - "@rss@ xorriso -as mkisofs -R -J -o @out@ $dir"
