@@ -8,6 +8,18 @@ import { join } from 'node:path';
 import { IdleBackoff, LONGEST_IDLE_PAUSE } from '../src/session/io.js';
 import { bin, have, must, tarOf } from './helpers/run.js';
 
+const env = { ...process.env, CDR_DEVICE: '', SOURCE_DATE_EPOCH: '1700000000' };
+
+/** A work directory (removed after `t`) and a session of 300 KB, more than a pipe holds. */
+function sessionToWrite(t: Tap.Test): { work: string; session: Buffer } {
+  const work = mkdtempSync(join(tmpdir(), 'isopipe-idle-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  mkdirSync(join(work, 'd'));
+  writeFileSync(join(work, 'd', 'a.txt'), 'hello\n'.repeat(50000));
+  const session = must(process.execPath, [bin('iso-pack'), '--prev', '0,32'], { input: tarOf(work, [], ['d']), env });
+  return { work, session };
+}
+
 t.test('the pause doubles from 1 ms up to its ceiling, and is short again after progress', async (t) => {
   const idle = new IdleBackoff();
   const seen = Array.from({ length: 9 }, () => idle.next());
@@ -18,12 +30,7 @@ t.test('the pause doubles from 1 ms up to its ceiling, and is short again after 
 });
 
 t.test('cd-write takes a session from a non-blocking stdin that goes idle mid-stream', { skip: !have('perl') && 'needs perl' }, async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'isopipe-idle-'));
-  t.teardown(() => rmSync(work, { recursive: true, force: true }));
-  mkdirSync(join(work, 'd'));
-  writeFileSync(join(work, 'd', 'a.txt'), 'hello\n'.repeat(50000));
-  const env = { ...process.env, CDR_DEVICE: '', SOURCE_DATE_EPOCH: '1700000000' };
-  const session = must(process.execPath, [bin('iso-pack'), '--prev', '0,32'], { input: tarOf(work, [], ['d']), env });
+  const { work, session } = sessionToWrite(t);
   const img = join(work, 'm.iso');
 
   // cd-write's stdin is the read side of a FIFO, made non-blocking by perl (Node's spawn
@@ -60,12 +67,7 @@ t.test('cd-write takes a session from a non-blocking stdin that goes idle mid-st
 });
 
 t.test('cd-write leaves a pipe on its stdin blocking, so no read finds it empty and sleeps', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'isopipe-blocking-'));
-  t.teardown(() => rmSync(work, { recursive: true, force: true }));
-  mkdirSync(join(work, 'd'));
-  writeFileSync(join(work, 'd', 'a.txt'), 'hello\n'.repeat(50000));
-  const env = { ...process.env, CDR_DEVICE: '', SOURCE_DATE_EPOCH: '1700000000' };
-  const session = must(process.execPath, [bin('iso-pack'), '--prev', '0,32'], { input: tarOf(work, [], ['d']), env });
+  const { work, session } = sessionToWrite(t);
 
   // A FIFO opened blocking on both sides; cd-write's stdin shares the open file of
   // readSide, so a non-blocking flag it set would show in this process's fdinfo.
