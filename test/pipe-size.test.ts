@@ -4,7 +4,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,19 @@ t.test('a regular file is no pipe: nothing is asked, nothing changes', async (t)
   t.teardown(() => closeSync(fd));
   t.equal(pipeSize(fd), null);
   t.equal(enlargePipe(fd), false);
+});
+
+t.test('a pipe grows, and never shrinks', { skip: !hasKoffi && 'needs koffi' }, async (t) => {
+  const fifo = join(work, 'fifo');
+  spawnSync('mkfifo', [fifo]);
+  const fd = openSync(fifo, constants.O_RDWR);
+  t.teardown(() => closeSync(fd));
+  const start = pipeSize(fd);
+  t.ok(start !== null && start < LONG_STREAM_PIPE_BYTES, `a new pipe is smaller (${start})`);
+  t.equal(enlargePipe(fd), true);
+  t.equal(pipeSize(fd), LONG_STREAM_PIPE_BYTES);
+  t.equal(enlargePipe(fd, 1 << 18), true, 'it holds more than asked already');
+  t.equal(pipeSize(fd), LONG_STREAM_PIPE_BYTES, 'and keeps it');
 });
 
 t.test('a long stream through a pipe: the pipe grows to 1 MiB, the bytes arrive unchanged', { skip: !hasKoffi && 'needs koffi' }, async (t) => {

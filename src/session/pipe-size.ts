@@ -54,12 +54,14 @@ export function pipeSize(fd: number): number | null {
   return n < 0 ? null : n;
 }
 
-/** Asks for a pipe of at least `bytes` at `fd`; returns whether it has one now. Anything
- *  but a pipe, and any refusal, leaves the descriptor as it was. */
+/** Asks for a pipe of at least `bytes` at `fd`; returns whether it has one now. A larger
+ *  pipe (someone asked for more) is left as it is, and so is anything but a pipe, and the
+ *  pipe after any refusal. */
 export function enlargePipe(fd: number, bytes = LONG_STREAM_PIPE_BYTES): boolean {
   if (!isPipe(fd)) return false;
   const f = loadFcntl();
-  return f !== null && f(fd, F_SETPIPE_SZ, 'int', bytes) >= bytes;
+  if (f === null) return false;
+  return f(fd, F_GETPIPE_SZ, 'int', 0) >= bytes || f(fd, F_SETPIPE_SZ, 'int', bytes) >= bytes;
 }
 
 function isPipe(fd: number): boolean {
