@@ -7,8 +7,8 @@
 // cd-verify) take no lock: the commit order alone keeps them from seeing a half-committed
 // session.
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
+import { libc } from '../session/libc.js';
 
 /** The medium is held by another writer (and --wait, if any, ran out). */
 export class MediumBusyError extends Error {
@@ -29,19 +29,16 @@ function libcFlock(): Flock | null {
   if (flockImpl !== undefined) return flockImpl;
   flockImpl = null;
   if (process.env.ISOPIPE_NO_FLOCK) return null; // tests of the fallback
+  const c = libc();
+  if (!c) return null;
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(sig: string): (...a: number[]) => number };
-      errno(): number;
-    };
-    const libc = koffi.load(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6');
     let prctl: Flock['prctl'] = null;
     try {
-      if (process.platform === 'linux') prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+      if (process.platform === 'linux') prctl = c.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
     } catch {
       prctl = null;
     }
-    flockImpl = { call: libc.func('int flock(int fd, int op)'), errno: () => koffi.errno(), prctl };
+    flockImpl = { call: c.func('int flock(int fd, int op)'), errno: () => c.errno(), prctl };
   } catch {
     flockImpl = null;
   }

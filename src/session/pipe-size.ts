@@ -4,7 +4,7 @@
 // (bench/RESULTS.md, seventh round). fcntl(F_SETPIPE_SZ) is reached through koffi, the
 // optional dependency that also drives burners; without it, or refused, nothing changes.
 import { fstatSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { libc } from './libc.js';
 
 const F_SETPIPE_SZ = 1031;
 const F_GETPIPE_SZ = 1032;
@@ -33,24 +33,20 @@ type Fcntl = (fd: number, cmd: number, type: 'int', arg: number) => number;
 let fcntl: Fcntl | null | undefined;
 
 function loadFcntl(): Fcntl | null {
-  if (fcntl !== undefined) return fcntl;
-  try {
-    // A variable specifier keeps tsc from needing koffi's types: it is optional.
-    const name = 'koffi';
-    const koffi = createRequire(import.meta.url)(name) as { load(lib: string): { func(decl: string): Fcntl } };
-    fcntl = koffi.load('libc.so.6').func('int fcntl(int, int, ...)');
-  } catch {
-    fcntl = null;
+  if (fcntl === undefined) {
+    try {
+      fcntl = libc()?.func('int fcntl(int, int, ...)') ?? null;
+    } catch {
+      fcntl = null;
+    }
   }
   return fcntl;
 }
 
 /** The buffer size of the pipe at `fd`; null when `fd` is no pipe or koffi is missing. */
 export function pipeSize(fd: number): number | null {
-  if (!isPipe(fd)) return null;
-  const f = loadFcntl();
-  if (!f) return null;
-  const n = f(fd, F_GETPIPE_SZ, 'int', 0);
+  const f = isPipe(fd) ? loadFcntl() : null;
+  const n = f ? f(fd, F_GETPIPE_SZ, 'int', 0) : -1;
   return n < 0 ? null : n;
 }
 
@@ -58,10 +54,9 @@ export function pipeSize(fd: number): number | null {
  *  pipe (someone asked for more) is left as it is, and so is anything but a pipe, and the
  *  pipe after any refusal. */
 export function enlargePipe(fd: number, bytes = LONG_STREAM_PIPE_BYTES): boolean {
-  if (!isPipe(fd)) return false;
-  const f = loadFcntl();
-  if (f === null) return false;
-  return f(fd, F_GETPIPE_SZ, 'int', 0) >= bytes || f(fd, F_SETPIPE_SZ, 'int', bytes) >= bytes;
+  const size = pipeSize(fd);
+  if (size === null) return false;
+  return size >= bytes || (loadFcntl() as Fcntl)(fd, F_SETPIPE_SZ, 'int', bytes) >= bytes;
 }
 
 function isPipe(fd: number): boolean {
