@@ -13,6 +13,12 @@ export function jolietPathLength(parent: number, nameUnits: number): number {
   return parent + 1 + 2 * nameUnits;
 }
 
+/** The longest name (UTF-16 units) that fits under JOLIET_MAX_PATH in a directory of
+ *  measure `parent`. */
+export function longestJolietName(parent: number): number {
+  return Math.floor((JOLIET_MAX_PATH - 1 - parent) / 2);
+}
+
 /** The measure of a '/'-separated Joliet path ('' or '/' for the root). */
 export function jolietPathOf(path: string): number {
   let n = JOLIET_ROOT_PATH;

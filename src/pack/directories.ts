@@ -1,12 +1,13 @@
 // The directories of a session as both trees see them: each directory's children named and
 // ordered once (ISO 9660 and Joliet), in the ISO tree's pre-order, which is the order their
 // extents are written. Serial numbers are given in the same walk. Sizes and addresses
-// belong to the tree writers (iso-tree.ts, joliet-tree.ts).
+// belong to the tree writers (iso-tree.ts, joliet-tree.ts). A directory's child lists may
+// have been made while the tar streamed (left-directories.ts).
 import { MAX_SECTION_BYTES, SECTOR } from '../iso9660/constants.js';
 import { FLAG_MULTI_EXTENT } from '../iso9660/directory-record.js';
 import { assignIsoNames, compareIsoNames, isoIdentifier } from '../iso9660/iso-names.js';
 import { assignJolietNames, jolietOrder, jolietText } from '../iso9660/joliet-names.js';
-import { JOLIET_MAX_PATH, JOLIET_ROOT_PATH, jolietPathLength } from '../iso9660/joliet-path.js';
+import { JOLIET_ROOT_PATH, jolietPathLength, longestJolietName } from '../iso9660/joliet-path.js';
 import { type Dir, type Extent, type Inode, isDir } from '../tree/tree.js';
 
 export interface DirInfo {
@@ -99,10 +100,13 @@ export class Directories {
    *  directory above them was left out. */
   jolietLeftOut = 0;
 
-  /** @param jolietMax longest Joliet name; null: no Joliet tree */
+  /** @param jolietMax longest Joliet name; null: no Joliet tree
+   *  @param early child lists made while the tar streamed (left-directories.ts), used where
+   *  the directory has not changed since */
   constructor(
     root: Dir,
     private readonly jolietMax: number | null,
+    early?: ReadonlyMap<Dir, ChildLists>,
   ) {
     let serial = 1;
     root.serial = serial++;
@@ -111,10 +115,10 @@ export class Directories {
       const [dir, parent, isoId, jolietId, jolietPath] = stack.pop()!;
       const index = this.list.length;
       this.indexOf.set(dir, index);
-      // Sorted once for both trees.
-      const children = byRawName(dir);
-      const iso = isoChildren(children);
-      const joliet = jolietMax !== null ? this.jolietChildren(children, jolietPath) : NO_CHILDREN;
+      const made = early?.get(dir);
+      const lists = made && unchanged(made.iso, dir) ? made : childLists(dir, jolietMax);
+      const iso = lists.iso;
+      const joliet = lists.joliet ? this.jolietChildren(dir, lists.joliet, jolietPath) : NO_CHILDREN;
       let subdirCount = 0;
       for (const i of iso.inodes) if (isDir(i)) subdirCount++;
       this.list.push({
@@ -168,40 +172,87 @@ export class Directories {
     return order;
   }
 
-  /** Files and directories (Joliet has no place for the rest) in Joliet order, those
-   *  whose path stays within JOLIET_MAX_PATH; none below a directory left out (path -1). */
-  private jolietChildren(children: RawChildren, path: number): JolietChildren {
-    const nodes: number[] = [];
-    children.inodes.forEach((i, k) => {
-      if (i.type === 'file' || i.type === 'dir') nodes.push(k);
-    });
+  /** The Joliet tree's children of `dir` at Joliet path length `path`: all of `named`
+   *  when its longest name fits under JOLIET_MAX_PATH, else named again with the room
+   *  there is; none below a directory left out (path -1). */
+  private jolietChildren(dir: Dir, named: JolietNamed, path: number): JolietChildren {
     if (path < 0) {
-      this.jolietLeftOut += nodes.length;
+      this.jolietLeftOut += named.candidates;
       return NO_CHILDREN;
     }
-    const rawName = (n: number) => children.names[nodes[n]];
-    const nodeIsDir = (n: number) => isDir(children.inodes[nodes[n]]);
-    const texts = nodes.map((_, n) => jolietText(rawName(n)));
-    const names = assignJolietNames(
-      texts.map((name, n) => ({ name, isDir: nodeIsDir(n) })),
-      this.jolietMax!,
-    );
-    const kept: number[] = [];
-    for (let n = 0; n < nodes.length; n++) {
-      if (jolietPathLength(path, names[n].text.length) > JOLIET_MAX_PATH) {
-        this.jolietLeftOut++;
-        continue;
-      }
-      // A name that is not UTF-8 came through jolietText() with U+FFFD in it: changed too.
-      if (names[n].changed || (texts[n].includes('\ufffd') && Buffer.from(texts[n], 'utf8').toString('latin1') !== rawName(n))) this.jolietRenamed++;
-      kept.push(n);
-    }
-    const order = jolietOrder(
-      kept.map((n) => names[n].text),
-      (k) => nodeIsDir(kept[k]),
-    ).map((k) => kept[k]);
-    return { inodes: order.map((n) => children.inodes[nodes[n]]), ids: order.map((n) => names[n].text) };
+    const room = longestJolietName(path);
+    const fitting = named.longest <= room ? named : jolietNamed(byRawName(dir), this.jolietMax!, room);
+    this.jolietRenamed += fitting.renamed;
+    this.jolietLeftOut += fitting.candidates - fitting.children.inodes.length;
+    return fitting.children;
   }
+}
+
+/** A directory's children named and ordered for both trees: everything that depends on
+ *  the directory alone, not on the path above it. */
+export interface ChildLists {
+  iso: IsoChildren;
+  /** null: no Joliet tree. */
+  joliet: JolietNamed | null;
+}
+
+/** Names and orders `dir`'s children (sorted once for both trees). */
+export function childLists(dir: Dir, jolietMax: number | null): ChildLists {
+  const children = byRawName(dir);
+  return { iso: isoChildren(children), joliet: jolietMax === null ? null : jolietNamed(children, jolietMax, Infinity) };
+}
+
+/** Whether `dir` has exactly the children (names and inodes) that `iso` lists. */
+function unchanged(iso: IsoChildren, dir: Dir): boolean {
+  if (iso.names.length !== dir.children.size) return false;
+  for (let k = 0; k < iso.names.length; k++) if (dir.children.get(iso.names[k]) !== iso.inodes[k]) return false;
+  return true;
+}
+
+/** A directory's Joliet children, with what the counts of renamed and left out need. */
+interface JolietNamed {
+  children: JolietChildren;
+  /** Files and directories (Joliet has no place for the rest). */
+  candidates: number;
+  /** Kept names that had to be shortened or changed. */
+  renamed: number;
+  /** The longest name (UTF-16 units) among all candidates. */
+  longest: number;
+}
+
+/** Files and directories in Joliet order, those whose name is at most `room` units long. */
+function jolietNamed(children: RawChildren, jolietMax: number, room: number): JolietNamed {
+  const nodes: number[] = [];
+  children.inodes.forEach((i, k) => {
+    if (i.type === 'file' || i.type === 'dir') nodes.push(k);
+  });
+  const rawName = (n: number) => children.names[nodes[n]];
+  const nodeIsDir = (n: number) => isDir(children.inodes[nodes[n]]);
+  const texts = nodes.map((_, n) => jolietText(rawName(n)));
+  const names = assignJolietNames(
+    texts.map((name, n) => ({ name, isDir: nodeIsDir(n) })),
+    jolietMax,
+  );
+  const kept: number[] = [];
+  let renamed = 0;
+  let longest = 0;
+  for (let n = 0; n < nodes.length; n++) {
+    longest = Math.max(longest, names[n].text.length);
+    if (names[n].text.length > room) continue;
+    // A name that is not UTF-8 came through jolietText() with U+FFFD in it: changed too.
+    if (names[n].changed || (texts[n].includes('\ufffd') && Buffer.from(texts[n], 'utf8').toString('latin1') !== rawName(n))) renamed++;
+    kept.push(n);
+  }
+  const order = jolietOrder(
+    kept.map((n) => names[n].text),
+    (k) => nodeIsDir(kept[k]),
+  ).map((k) => kept[k]);
+  return {
+    children: { inodes: order.map((n) => children.inodes[nodes[n]]), ids: order.map((n) => names[n].text) },
+    candidates: nodes.length,
+    renamed,
+    longest,
+  };
 }
 
 /** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */

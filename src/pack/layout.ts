@@ -11,7 +11,7 @@ import type { Dir, Inode } from '../tree/tree.js';
 import { Padding, ZeroSector } from './blank.js';
 import type { BootCatalogWriter } from './boot.js';
 import { ChecksumArrayWriter } from './checksum-writers.js';
-import { Directories } from './directories.js';
+import { type ChildLists, Directories } from './directories.js';
 import { HeadWriter } from './head.js';
 import { type HeldBack, HeldBackWriter } from './held-back.js';
 import { IsoTreeWriter } from './iso-tree.js';
@@ -50,12 +50,14 @@ export class SessionLayout {
    *  directory above them was left out. */
   readonly jolietLeftOut: number;
 
+  /** @param early child lists made while the tar streamed (left-directories.ts) */
   constructor(
     root: Dir,
     heldBack: HeldBack[],
+    early: ReadonlyMap<Dir, ChildLists>,
     private readonly opt: LayoutOptions,
   ) {
-    const dirs = new Directories(root, opt.joliet ? opt.jolietMax : null);
+    const dirs = new Directories(root, opt.joliet ? opt.jolietMax : null, early);
     const zero = new ZeroSector();
     const treeTag = opt.checksums && new ZeroSector();
     const checksums = opt.checksums && new ChecksumArrayWriter(opt.checksums, treeTag!);

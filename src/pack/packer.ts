@@ -11,6 +11,7 @@ import { fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { pnKernelOnly } from '../iso9660/rockridge.js';
 import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
 import { SessionLayout } from './layout.js';
+import { LeftDirectories } from './left-directories.js';
 import type { HeldBack } from './held-back.js';
 import { MAX_ZISOFS_SIZE, parseZf } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
@@ -47,6 +48,7 @@ export class PackError extends Error {}
 
 export class Packer implements TarSink {
   readonly tree: Tree;
+  private readonly left: LeftDirectories;
   private readonly excluder: Excluder;
   private lba: number;
   /** Where the current entry's data goes. */
@@ -79,6 +81,7 @@ export class Packer implements TarSink {
     private readonly out: SessionOutput,
   ) {
     this.tree = new Tree(() => ({ perm: 0o755, uid: 0, gid: 0, mtime: opt.impliedDate }));
+    this.left = new LeftDirectories(this.tree.root, opt.joliet ? opt.jolietMax : null);
     this.excluder = new Excluder(opt.excludes);
     this.lba = opt.start + HEAD_SECTORS;
   }
@@ -105,11 +108,12 @@ export class Packer implements TarSink {
     }
     const attrs: Attributes = { perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, atime: e.atime, ctime: e.ctime };
     if (e.type === 'link') {
-      this.hardLink(parts, e);
+      if (this.hardLink(parts, e)) this.left.entered(parts);
       return;
     }
     if (e.type === 'dir') {
       this.tree.set(parts, newDir(attrs), e.path);
+      this.left.entered(parts);
       this.counts.dirs++;
       return;
     }
@@ -128,9 +132,11 @@ export class Packer implements TarSink {
       else this.placeData(inode, parts);
     }
     this.tree.set(parts, inode, e.path);
+    this.left.entered(parts);
   }
 
-  private hardLink(parts: string[], e: TarEntry): void {
+  /** Whether the link went into the tree (a link to an excluded file does not). */
+  private hardLink(parts: string[], e: TarEntry): boolean {
     let targetParts: string[];
     try {
       targetParts = splitPath(e.linkname);
@@ -139,12 +145,13 @@ export class Packer implements TarSink {
     }
     const target = this.tree.lookup(targetParts);
     if (!target) {
-      if (this.excluder.excludes(targetParts)) return;
+      if (this.excluder.excludes(targetParts)) return false;
       throw new PackError(`'${e.path}' is a hard link to '${e.linkname}', which is not in the archive before it`);
     }
     if (isDir(target)) throw new PackError(`'${e.path}' is a hard link to the directory '${e.linkname}'`);
     if (parts.length === 0) throw new PackError(`'${e.path}' is a hard link where the root directory should be`);
     this.tree.set(parts, target, e.path);
+    return true;
   }
 
   /** A file of an earlier session (iso-merge, DESIGN §7): its extents, no data here. */
@@ -353,7 +360,7 @@ export class Packer implements TarSink {
       );
     let layout: SessionLayout;
     try {
-      layout = new SessionLayout(this.tree.root, this.held, {
+      layout = new SessionLayout(this.tree.root, this.held, this.left.lists, {
         start: this.opt.start,
         dataEnd: this.lba,
         joliet: this.opt.joliet,
