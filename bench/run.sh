@@ -397,6 +397,22 @@ section_big() {
 section_small() {
   corpus_small
   pack_vs_peers small "small files: $SMALL_FILES files of 1-8 KiB ($CORPUS/small)" "$CORPUS/small" 1.3 1.3
+  paced_pack small-paced "$CORPUS/small"
+}
+
+# The tar paced at a disk's speed, as a backup of files not in the page cache reads: iso-pack
+# keeps up while the tar streams, so what it adds is its work after the input ends (the
+# directory phase). No target; the issue's targets are on a tar from the page cache.
+PACE_MBS=200
+paced_pack() { # KEY DIR
+  local key=$1 dir=$2 pace="node $REPO/bench/paced-cat.mjs $PACE_MBS"
+  group_begin "$key" "the same tar paced at $PACE_MBS MB/s: what iso-pack adds after its input ends" "$(bytes_of "$dir")" "$(entries_of "$dir")"
+  group_base cat "tar c | paced | cat > /dev/null" "$(tarc "$dir") | $pace | cat > /dev/null"
+  group_add pipe "tar c | paced | iso-pack | cat > /dev/null" - "$(tarc "$dir") | $pace | @rss@ $ISOPACK | cat > /dev/null"
+  group_run
+  [ -n "${RUN_T[$key/cat]:-}" ] && [ -n "${RUN_T[$key/pipe]:-}" ] || return 0
+  local after; after=$(per_round "${RUN_T[$key/pipe]}" "${RUN_T[$key/cat]}" 'x - y')
+  printf '   %-40s %6.2f s [%s]\n' "iso-pack after the input's end" "$(median <<<"$after")" "$(minmax <<<"$after")"
 }
 section_mixed() {
   corpus_mixed
