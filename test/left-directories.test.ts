@@ -68,6 +68,11 @@ t.test('a list is made for each directory the tar has left, not for those it is 
   t.strictSame(left.lists.get(dirAt(tree, 'a'))!.iso.names, ['s', 'x', 'z'], "a's children when the tar left it");
 });
 
+t.test("the root's own entry is in the root: the directories below it are left", async (t) => {
+  const { tree, left } = build(['a/', 'a/s/', 'a/s/x', './', 'b']);
+  t.strictSame(new Set(left.lists.keys()), new Set([dirAt(tree, 'a'), dirAt(tree, 'a/s')]));
+});
+
 t.test('a directory the tar goes back into keeps its first list, which the end finds stale', async (t) => {
   const paths = ['a/x', 'b/y', 'a/w', 'b/v', 'a/u'];
   const { tree, left } = build(paths);

@@ -25,7 +25,8 @@ export class LeftDirectories {
 
   /** The entry at `parts` (tree.ts splitPath) is in the tree. */
   entered(parts: readonly string[]): void {
-    const depth = parts.length - 1;
+    // The directories below the root that hold it (the root's own entry is in the root).
+    const depth = Math.max(0, parts.length - 1);
     const names = this.names;
     let k = 0;
     while (k < depth && k < names.length && names[k] === parts[k]) k++;
