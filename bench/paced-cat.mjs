@@ -11,19 +11,12 @@ if (!(rate > 0)) {
   process.exit(2);
 }
 const buf = Buffer.allocUnsafe(1 << 20);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const t0 = performance.now();
 let sent = 0;
-for (;;) {
-  let n;
-  try {
-    n = readSync(0, buf, 0, buf.length, null);
-  } catch (err) {
-    if (err.code === 'EAGAIN') continue;
-    throw err;
-  }
-  if (n === 0) break;
+for (let n; (n = readSync(0, buf, 0, buf.length, null)) > 0; ) {
   for (let off = 0; off < n; ) off += writeSync(1, buf, off, n - off);
   sent += n;
   const ahead = (sent / rate) * 1000 - (performance.now() - t0);
-  if (ahead > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ahead);
+  if (ahead > 0) Atomics.wait(sleeper, 0, 0, ahead);
 }

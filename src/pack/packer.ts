@@ -106,14 +106,19 @@ export class Packer implements TarSink {
       this.counts.excluded++;
       return;
     }
+    this.add(parts, e);
+    this.left.entered(parts);
+  }
+
+  /** The entry into the tree, and its data placed. */
+  private add(parts: string[], e: TarEntry): void {
     const attrs: Attributes = { perm: e.mode & 0o7777, uid: e.uid, gid: e.gid, mtime: e.mtime, atime: e.atime, ctime: e.ctime };
     if (e.type === 'link') {
-      if (this.hardLink(parts, e)) this.left.entered(parts);
+      this.hardLink(parts, e);
       return;
     }
     if (e.type === 'dir') {
       this.tree.set(parts, newDir(attrs), e.path);
-      this.left.entered(parts);
       this.counts.dirs++;
       return;
     }
@@ -132,11 +137,9 @@ export class Packer implements TarSink {
       else this.placeData(inode, parts);
     }
     this.tree.set(parts, inode, e.path);
-    this.left.entered(parts);
   }
 
-  /** Whether the link went into the tree (a link to an excluded file does not). */
-  private hardLink(parts: string[], e: TarEntry): boolean {
+  private hardLink(parts: string[], e: TarEntry): void {
     let targetParts: string[];
     try {
       targetParts = splitPath(e.linkname);
@@ -145,13 +148,12 @@ export class Packer implements TarSink {
     }
     const target = this.tree.lookup(targetParts);
     if (!target) {
-      if (this.excluder.excludes(targetParts)) return false;
+      if (this.excluder.excludes(targetParts)) return;
       throw new PackError(`'${e.path}' is a hard link to '${e.linkname}', which is not in the archive before it`);
     }
     if (isDir(target)) throw new PackError(`'${e.path}' is a hard link to the directory '${e.linkname}'`);
     if (parts.length === 0) throw new PackError(`'${e.path}' is a hard link where the root directory should be`);
     this.tree.set(parts, target, e.path);
-    return true;
   }
 
   /** A file of an earlier session (iso-merge, DESIGN §7): its extents, no data here. */
