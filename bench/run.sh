@@ -107,6 +107,7 @@ if [ "$SNAPSHOT" = 1 ] && [ -d "$REPO/dist" ]; then
   mkdir -p "$WORK"
   rm -rf "$SNAP"; mkdir -p "$SNAP"
   cp -r "$REPO/bin" "$REPO/dist" "$REPO/package.json" "$SNAP/"
+  mkdir -p "$SNAP/bench" && cp "$REPO/bench/stream-floor.mjs" "$SNAP/bench/" # it imports ../dist
   ln -s "$REPO/node_modules" "$SNAP/node_modules"
   newest() { find "$1" -type f -name "$2" -printf '%T@\n' 2>/dev/null | sort -g | tail -1; }
   awk -v s="$(newest "$REPO/src" '*.ts')" -v d="$(newest "$REPO/dist" '*.js')" 'BEGIN { exit !(s > d) }' &&
@@ -124,6 +125,7 @@ ISOMERGE=$(tool iso-merge || true)
 CDVERIFY=$(tool cd-verify || true)
 CDMSINFO=$(tool cd-msinfo || true)
 CDWRITE=$(tool cd-write || true)
+FLOOR="node $TOOLS/bench/stream-floor.mjs"
 
 # GNU time for peak RSS (%M, KiB); busybox's or the shell keyword will not do.
 if ! /usr/bin/time --version 2>&1 | grep -q GNU; then
@@ -371,6 +373,9 @@ pack_vs_peers() { # KEY title DIR target-file target-pipe
   group_base cat "tar c | cat > /dev/null" "$(tarc "$dir") | cat > /dev/null"
   # what writing the output file costs by itself (page cache, writeback), no target
   group_add catfile "tar c | cat > file (reference)" - "$(tarc "$dir") | cat > @out@"
+  # what the head-last stream costs before any ISO work (bench/stream-floor.mjs), no target
+  group_add floorfile "tar c | stream floor > file (reference)" - "$(tarc "$dir") | $FLOOR > @out@"
+  group_add floorpipe "tar c | stream floor | cat (reference)" - "$(tarc "$dir") | $FLOOR | cat > /dev/null"
   group_add file "tar c | iso-pack > file" "$tfile" "$(tarc "$dir") | @rss@ $ISOPACK > @out@"
   group_add pipe "tar c | iso-pack | cat > /dev/null" "$tpipe" "$(tarc "$dir") | @rss@ $ISOPACK | cat > /dev/null"
   # the whole job as the README shows it, onto a new image-file medium; no target
