@@ -607,7 +607,8 @@ echo "isopipe benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "  commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" status --porcelain -- src 2>/dev/null | grep -q . && echo ' (src modified)')," \
   "iso-pack: $ISOPACK$STALE"
 echo "  $(nproc) CPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/^Mem/ { print $2 }') GiB RAM, Linux $(uname -r), node $(node --version)"
-echo "  $(tar --version | head -1); $(bsdtar --version 2>/dev/null | cut -d' ' -f1-2); $(genisoimage --version 2>/dev/null | head -1); $(xorriso -version 2>/dev/null | head -1 | cut -d: -f1)"
+or_missing() { echo "${2:-$1 not installed}"; } # a peer's version line, or that it is absent
+echo "  $(tar --version | head -1); $(or_missing bsdtar "$(bsdtar --version 2>/dev/null | cut -d' ' -f1-2)"); $(or_missing genisoimage "$(genisoimage --version 2>/dev/null | head -1)"); $(or_missing xorriso "$(xorriso -version 2>/dev/null | head -1 | cut -d: -f1)")"
 echo "  scratch $SCRATCH ($(df -h --output=avail "$SCRATCH" | tail -1 | tr -d ' ') free); $REPS rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)${NICE:+; commands at nice $NICE}"
 
 for s in $ALL_SECTIONS; do want "$s" && "section_$s"; done
