@@ -222,9 +222,9 @@ async function main(): Promise<void> {
   };
   const showProgress = !printSize && !quiet && wantProgress(verbose);
   let progress = showProgress ? inputProgress() : null;
+  let out: SessionOutput | undefined;
   try {
     if (mergeDev !== undefined) mergeMedium = await openMergeMedium(mergeDev);
-    let out: SessionOutput;
     let run: Packed;
     if (printSize) {
       const { layout } = pack(countingOutput(), 0, null);
@@ -264,6 +264,7 @@ async function main(): Promise<void> {
     outFile?.commit();
   } catch (err) {
     progress?.clear();
+    out?.abandon();
     outFile?.abandon();
     throw err;
   } finally {

@@ -7,19 +7,34 @@ import { sealChecksums, sealPlanOf, type SealIo } from './checksum-seal.js';
 import { FLAG_UNCHANGED, FLAGS_OFFSET, encodeStreamHeader, encodeStreamTrailer } from './format.js';
 import { writeAll } from './io.js';
 import { LongStream } from './pipe-size.js';
+import { SLOT_BYTES } from './write-ring.js';
+import { WriteThread } from './write-thread.js';
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 
 /** Write size. 128 KiB writes ran 3 GiB to a file in 4.5 s where 1 MiB writes took 7–12 s
  *  on this VM (each 1 MiB write cost ~2.6 ms), and pipes are no slower. */
-const BATCH = 1 << 17;
+const BATCH = SLOT_BYTES;
+const ZEROS = Buffer.alloc(BATCH);
+/** Output between decisions on the writing thread (startThreadIfBulk). */
+const THREAD_WINDOW = 16 << 20;
+/** Files of 32 KiB and more on average over a window make bulk data. */
+const BULK_FILES_PER_BATCH = 4;
 
 /** plain: a file or device we can seek in; stream: the head-last stream (a pipe);
  *  in-order: a plain image written front to back, its head known beforehand. */
 export type OutputForm = { kind: 'plain' } | { kind: 'stream' } | { kind: 'in-order'; head: Buffer };
 
 export class SessionOutput {
-  /** Reused: every write completes before the next batch is filled. */
-  private readonly batch = Buffer.allocUnsafe(BATCH);
+  /** Reused while this thread writes (each write completes before the next batch is
+   *  filled); a slot of the writing thread's ring once that writes. */
+  private batch: Buffer = Buffer.allocUnsafe(BATCH);
+  /** Takes the writes of a plain image once they are long runs of file data
+   *  (write-thread.ts); see startThreadIfBulk. */
+  private thread: WriteThread | null = null;
+  /** Runs of zeros in the current window of output: nearly one per file, the padding
+   *  to its last sector (startThreadIfBulk). */
+  private paddings = 0;
+  private windowEnd = THREAD_WINDOW;
   private fill = 0;
   private position = 0;
   private crc = 0;
@@ -65,9 +80,12 @@ export class SessionOutput {
   }
 
   appendZeros(n: number): void {
+    this.paddings++;
     while (n > 0) {
       const k = Math.min(n, BATCH - this.fill);
-      this.batch.fill(0, this.fill, this.fill + k);
+      // Copied, not filled: fill() on shared memory (the writing thread's slots) is many
+      // times slower than a copy.
+      ZEROS.copy(this.batch, this.fill, 0, k);
       this.fill += k;
       n -= k;
       if (this.fill === BATCH) this.flush();
@@ -76,8 +94,45 @@ export class SessionOutput {
 
   private flush(): void {
     if (this.fill === 0) return;
-    this.write(this.batch.subarray(0, this.fill));
+    if (this.thread) {
+      this.thread.publish(this.fill, this.position);
+      this.passed(this.fill);
+      this.batch = this.thread.slot();
+    } else {
+      this.write(this.batch.subarray(0, this.fill));
+      if (this.position >= this.windowEnd) this.startThreadIfBulk();
+    }
     this.fill = 0;
+  }
+
+  /**
+   * At the end of each window of output, starts the writing thread if the window was long
+   * runs of file data into a plain image: there the copy out of the tar's pipe and the
+   * write into the page cache are each a large share, and overlap well. Among many small
+   * files, or into a pipe, the thread did not pay (bench/RESULTS.md, eleventh round).
+   */
+  private startThreadIfBulk(): void {
+    const batches = THREAD_WINDOW / BATCH;
+    if (this.form.kind === 'plain' && this.paddings <= batches * BULK_FILES_PER_BATCH) {
+      this.thread = WriteThread.start(this.fd);
+      if (this.thread) this.batch = this.thread.slot();
+    }
+    this.paddings = 0;
+    this.windowEnd = this.position + THREAD_WINDOW;
+  }
+
+  /** Waits for the writing thread's last write: what follows is written here again. */
+  private stopThread(): void {
+    if (!this.thread) return;
+    this.thread.finish();
+    this.thread = null;
+    this.batch = Buffer.allocUnsafe(BATCH);
+  }
+
+  /** The session failed: its writing thread ends without writing what it still holds. */
+  abandon(): void {
+    this.thread?.abandon();
+    this.thread = null;
   }
 
   private write(buf: Buffer): void {
@@ -87,8 +142,12 @@ export class SessionOutput {
     } else {
       writeAll(this.fd, buf, this.form.kind === 'plain' ? this.position : null);
     }
-    this.position += buf.length;
-    this.stream?.passed(buf.length);
+    this.passed(buf.length);
+  }
+
+  private passed(bytes: number): void {
+    this.position += bytes;
+    this.stream?.passed(bytes);
   }
 
   /** Writes the head (and, for a stream, the trailer); the session is complete after this.
@@ -96,6 +155,7 @@ export class SessionOutput {
    *  sealed by cd-write, which can read the medium back. */
   finish(head: Buffer, sessionSectors: number): void {
     this.flush();
+    this.stopThread();
     if (this.form.kind === 'in-order') {
       if (!head.equals(this.form.head)) throw new Error('internal: the session head differs from the one written first');
       return;

@@ -1,0 +1,171 @@
+// The main thread's end of a plain image's writing thread (src/session/write-ring.ts):
+// hands out slots to fill, publishes them, and at the end waits for the last write. Used
+// by SessionOutput once its output is long runs of file data (output.ts).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { libc } from './libc.js';
+import {
+  CONTROL_CELLS,
+  DONE,
+  ERROR_BYTES,
+  FAILED,
+  FINISH,
+  HEAD,
+  NO_POSITION,
+  READER_IDLE,
+  SLOT_BYTES,
+  SLOTS,
+  STARTING,
+  STATE,
+  TAIL,
+  WAKE_AT,
+  WRITER_WAITING,
+  type WriteRingData,
+} from './write-ring.js';
+
+const WORKER_URL = new URL('./write-worker.js', import.meta.url);
+/** Slots published before a sleeping writing thread is woken, and slots the main thread
+ *  waits to have free once the ring is full: on this VM each wake-up of an idle vCPU is
+ *  expensive (md5.ts), so neither side is woken per slot. */
+const BATCH_SLOTS = SLOTS / 4;
+/** How long to wait for a writing thread that never said it started. */
+const START_TIMEOUT_MS = 60_000;
+
+type Dup = (fd: number) => number;
+let dup: Dup | null | undefined;
+
+function loadDup(): Dup | null {
+  if (dup === undefined) {
+    try {
+      dup = (libc()?.func('int dup(int)') as Dup | undefined) ?? null;
+    } catch {
+      dup = null;
+    }
+  }
+  return dup;
+}
+
+export class WriteThread {
+  private readonly ring = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+  private readonly bytes = Buffer.from(this.ring);
+  private readonly meta = new Float64Array(new SharedArrayBuffer(SLOTS * 2 * 8));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * 4));
+  private readonly error = new SharedArrayBuffer(ERROR_BYTES);
+  private readonly worker: Worker;
+  private head = 0;
+  /** TAIL as last read. */
+  private tail = 0;
+
+  /** A writing thread for `fd`, or null where it cannot have one (the caller then writes
+   *  on its own). The thread writes through a duplicate of `fd` that it closes itself, so
+   *  that once the caller has closed `fd`, a late write cannot land in whatever file
+   *  reuses its number. */
+  static start(fd: number): WriteThread | null {
+    if (!existsSync(fileURLToPath(WORKER_URL))) return null;
+    const own = loadDup()?.(fd) ?? -1;
+    return own < 0 ? null : new WriteThread(own);
+  }
+
+  private constructor(fd: number) {
+    const data: WriteRingData = {
+      fd,
+      ring: this.ring,
+      control: this.ctl.buffer as SharedArrayBuffer,
+      meta: this.meta.buffer as SharedArrayBuffer,
+      error: this.error,
+    };
+    // stdout/stderr: true keeps Node from piping the worker's stdio into process.stdout,
+    // which would make fd 1 non-blocking (md5.ts).
+    this.worker = new Worker(WORKER_URL, { workerData: data, stdout: true, stderr: true });
+    // Never keep the process alive; a failure is read from STATE (the packing loop does not
+    // return to the event loop, so no 'error' event would arrive in time).
+    this.worker.unref();
+    this.worker.on('error', () => {});
+  }
+
+  /** The slot to fill next: SLOT_BYTES long, valid until publish(). Waits while every slot
+   *  is still to be written. */
+  slot(): Buffer {
+    if (((this.head - this.tail) | 0) === SLOTS) this.waitForRoom();
+    const k = (this.head >>> 0) % SLOTS;
+    return this.bytes.subarray(k * SLOT_BYTES, (k + 1) * SLOT_BYTES);
+  }
+
+  /** Hands over the slot from slot(), its first `length` bytes to be written at `position`
+   *  (null: at the descriptor's offset). */
+  publish(length: number, position: number | null): void {
+    const k = (this.head >>> 0) % SLOTS;
+    this.meta[2 * k] = length;
+    this.meta[2 * k + 1] = position ?? NO_POSITION;
+    this.head = (this.head + 1) | 0;
+    Atomics.store(this.ctl, HEAD, this.head);
+    if (Atomics.load(this.ctl, READER_IDLE) && ((this.head - Atomics.load(this.ctl, TAIL)) | 0) >= BATCH_SLOTS) Atomics.notify(this.ctl, HEAD);
+  }
+
+  /** Waits until everything published is written and the thread has ended. */
+  finish(): void {
+    this.slot();
+    const k = (this.head >>> 0) % SLOTS;
+    this.meta[2 * k] = FINISH;
+    this.head = (this.head + 1) | 0;
+    Atomics.store(this.ctl, HEAD, this.head);
+    Atomics.notify(this.ctl, HEAD);
+    let waited = 0;
+    for (;;) {
+      const state = Atomics.load(this.ctl, STATE);
+      if (state === DONE) break;
+      this.check(state, waited);
+      waited += this.sleep(STATE, state);
+    }
+    void this.worker.terminate();
+  }
+
+  /** Ends the thread without waiting for what it has not written (the session failed). */
+  abandon(): void {
+    void this.worker.terminate();
+  }
+
+  private waitForRoom(): void {
+    const want = (this.head - SLOTS + BATCH_SLOTS) | 0;
+    Atomics.notify(this.ctl, HEAD);
+    let waited = 0;
+    for (;;) {
+      this.tail = Atomics.load(this.ctl, TAIL);
+      if (((this.tail - want) | 0) >= 0) return;
+      this.check(Atomics.load(this.ctl, STATE), waited);
+      Atomics.store(this.ctl, WAKE_AT, want);
+      Atomics.store(this.ctl, WRITER_WAITING, 1);
+      if (Atomics.load(this.ctl, TAIL) === this.tail) waited += this.sleep(TAIL, this.tail);
+      Atomics.store(this.ctl, WRITER_WAITING, 0);
+    }
+  }
+
+  /** Atomics.wait on a cell for at most a second; returns the milliseconds waited. */
+  private sleep(cell: number, value: number): number {
+    const t = Date.now();
+    Atomics.wait(this.ctl, cell, value, 1000);
+    return Date.now() - t;
+  }
+
+  /** Throws the writing thread's error, or when it never started. */
+  private check(state: number, waited: number): void {
+    if (state === FAILED) throw this.failure();
+    if (state === STARTING && waited > START_TIMEOUT_MS) throw new Error('internal: the output writing thread did not start');
+  }
+
+  /** The error the writing thread's write failed with, as the main thread's write would
+   *  have thrown it (the tools' messages read its code and syscall). */
+  private failure(): Error {
+    const text = Buffer.from(this.error).toString('utf8').split('\0')[0];
+    let fields: { message?: string; code?: string; syscall?: string; errno?: number } = {};
+    try {
+      fields = JSON.parse(text);
+    } catch {}
+    const err = new Error(fields.message ?? 'the output writing thread failed') as Error & { code?: string; syscall?: string; errno?: number };
+    if (fields.code !== undefined) err.code = fields.code;
+    if (fields.syscall !== undefined) err.syscall = fields.syscall;
+    if (fields.errno !== undefined) err.errno = fields.errno;
+    return err;
+  }
+}
