@@ -93,14 +93,16 @@ t.test('a failed write comes back as the error it was: code, syscall and message
   t.ok(fstatSync(fd).isCharacterDevice());
 });
 
-// iso-pack end to end: a tar with a file of 40 MiB (the thread starts after 16 MiB of
-// long runs), then small files, a long name held back after the metadata, and a tail.
+// iso-pack end to end, with the writes changing hands in both directions: a file of 40 MiB
+// (the thread takes over after the first 16 MiB window), then 200 small files (their
+// window hands the writes back), a long name held back after the metadata, and another
+// 40 MiB (the thread again).
 const tree = join(work, 'tree');
 mkdirSync(join(tree, 'd'), { recursive: true });
 writeFileSync(join(tree, 'big.bin'), content(40 << 20, 99));
-for (let k = 0; k < 50; k++) writeFileSync(join(tree, 'd', `f${k}`), content(100 + k * 37, k));
+for (let k = 0; k < 200; k++) writeFileSync(join(tree, 'd', `f${k}`), content(100 + k * 37, k));
 writeFileSync(join(tree, 'n'.repeat(200)), 'held back\n');
-writeFileSync(join(tree, 'z-tail.bin'), content((3 << 20) + 17, 7));
+writeFileSync(join(tree, 'z-tail.bin'), content((40 << 20) + 17, 7));
 const tarFile = join(work, 't.tar');
 writeFileSync(tarFile, tarOf(tree, ['--format=gnu', '--sort=name']));
 
@@ -139,6 +141,7 @@ t.test('a full file system: one line, as without the thread, and nothing left be
   const cases: [string, string][] = [
     ['4m', 'before the thread starts'],
     ['24m', 'on the writing thread'],
+    ['64m', 'on the writing thread again'],
   ];
   for (const [size, when] of cases) {
     const dir = join(work, `full-${size}`);

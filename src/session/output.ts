@@ -15,26 +15,28 @@ import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
  *  on this VM (each 1 MiB write cost ~2.6 ms), and pipes are no slower. */
 const BATCH = SLOT_BYTES;
 const ZEROS = Buffer.alloc(BATCH);
-/** Output between decisions on the writing thread (startThreadIfBulk). */
-const THREAD_WINDOW = 16 << 20;
-/** Files of 32 KiB and more on average over a window make bulk data. */
-const BULK_FILES_PER_BATCH = 4;
+/** Output between choices of who writes (chooseWriter). */
+const WRITER_WINDOW = 16 << 20;
+/** Files of 256 KiB and more on average over a window make long runs of file data. */
+const BULK_FILES_PER_BATCH = 0.5;
 
 /** plain: a file or device we can seek in; stream: the head-last stream (a pipe);
  *  in-order: a plain image written front to back, its head known beforehand. */
 export type OutputForm = { kind: 'plain' } | { kind: 'stream' } | { kind: 'in-order'; head: Buffer };
 
 export class SessionOutput {
-  /** Reused while this thread writes (each write completes before the next batch is
-   *  filled); a slot of the writing thread's ring once that writes. */
-  private batch: Buffer = Buffer.allocUnsafe(BATCH);
-  /** Takes the writes of a plain image once they are long runs of file data
-   *  (write-thread.ts); see startThreadIfBulk. */
+  /** Reused while this thread writes: each write completes before it is filled again. */
+  private readonly own = Buffer.allocUnsafe(BATCH);
+  /** The batch being filled: `own`, or a slot of the writing thread's ring. */
+  private batch: Buffer = this.own;
+  /** Takes a plain image's writes while they are long runs of file data (write-thread.ts,
+   *  chooseWriter); started the first time, kept to the end. */
   private thread: WriteThread | null = null;
+  private threaded = false;
   /** Runs of zeros in the current window of output: nearly one per file, the padding
-   *  to its last sector (startThreadIfBulk). */
+   *  to its last sector (chooseWriter). */
   private paddings = 0;
-  private windowEnd = THREAD_WINDOW;
+  private windowEnd = WRITER_WINDOW;
   private fill = 0;
   private position = 0;
   private crc = 0;
@@ -94,45 +96,53 @@ export class SessionOutput {
 
   private flush(): void {
     if (this.fill === 0) return;
-    if (this.thread) {
-      this.thread.publish(this.fill, this.position);
+    if (this.threaded) {
+      this.thread!.publish(this.fill, this.position);
       this.passed(this.fill);
-      this.batch = this.thread.slot();
+      this.batch = this.thread!.slot();
     } else {
       this.write(this.batch.subarray(0, this.fill));
-      if (this.position >= this.windowEnd) this.startThreadIfBulk();
     }
     this.fill = 0;
+    if (this.position >= this.windowEnd) this.chooseWriter();
   }
 
   /**
-   * At the end of each window of output, starts the writing thread if the window was long
-   * runs of file data into a plain image: there the copy out of the tar's pipe and the
-   * write into the page cache are each a large share, and overlap well. Among many small
-   * files, or into a pipe, the thread did not pay (bench/RESULTS.md, eleventh round).
+   * At the end of each window of output, chooses who writes the next one: the writing
+   * thread when the window was long runs of file data into a plain image, this thread
+   * otherwise. With big files, the copy out of the tar's pipe and the write into the page
+   * cache are each a large share, and overlap well. Among smaller files, or into a pipe,
+   * the thread did not pay (bench/RESULTS.md, eleventh round). A plain image's writes
+   * are positioned, so the two may write side by side.
    */
-  private startThreadIfBulk(): void {
-    const batches = THREAD_WINDOW / BATCH;
-    if (this.form.kind === 'plain' && this.paddings <= batches * BULK_FILES_PER_BATCH) {
-      this.thread = WriteThread.start(this.fd);
+  private chooseWriter(): void {
+    const bulk = this.form.kind === 'plain' && this.paddings <= (WRITER_WINDOW / BATCH) * BULK_FILES_PER_BATCH;
+    if (bulk && !this.threaded) {
+      this.thread ??= WriteThread.start(this.fd);
+      this.threaded = this.thread !== null;
       if (this.thread) this.batch = this.thread.slot();
+    } else if (!bulk && this.threaded) {
+      this.threaded = false;
+      this.batch = this.own;
     }
     this.paddings = 0;
-    this.windowEnd = this.position + THREAD_WINDOW;
+    this.windowEnd = this.position + WRITER_WINDOW;
   }
 
-  /** Waits for the writing thread's last write: what follows is written here again. */
+  /** Waits for the writing thread's last write: what follows is written here. */
   private stopThread(): void {
     if (!this.thread) return;
     this.thread.finish();
     this.thread = null;
-    this.batch = Buffer.allocUnsafe(BATCH);
+    this.threaded = false;
+    this.batch = this.own;
   }
 
   /** The session failed: its writing thread ends without writing what it still holds. */
   abandon(): void {
     this.thread?.abandon();
     this.thread = null;
+    this.threaded = false;
   }
 
   private write(buf: Buffer): void {
