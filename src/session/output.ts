@@ -1,6 +1,7 @@
 // Where a session's bytes go (DESIGN §4): a plain image (head written last, in place), the
 // head-last stream with header and trailer, or a plain image in LBA order to a pipe, whose
-// head a first read of the tar worked out. Data is batched into large writes.
+// head a first read of the tar worked out. Data is batched into large writes, which a
+// thread of their own makes while a plain image gets long runs of file data.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { sealChecksums, sealPlanOf, type SealIo } from './checksum-seal.js';
