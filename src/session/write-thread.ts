@@ -1,7 +1,7 @@
 // The main thread's end of a plain image's writing thread (src/session/write-ring.ts):
 // hands out slots to fill, publishes them, and at the end waits for the last write. Used
 // by SessionOutput once its output is long runs of file data (output.ts).
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { libc } from './libc.js';
@@ -64,7 +64,14 @@ export class WriteThread {
   static start(fd: number): WriteThread | null {
     if (!existsSync(fileURLToPath(WORKER_URL))) return null;
     const own = loadDup()?.(fd) ?? -1;
-    return own < 0 ? null : new WriteThread(own);
+    if (own < 0) return null;
+    try {
+      return new WriteThread(own);
+    } catch {
+      // No thread to be had (a worker that cannot start): the caller writes, as it can.
+      closeSync(own);
+      return null;
+    }
   }
 
   private constructor(fd: number) {
