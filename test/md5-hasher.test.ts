@@ -5,6 +5,7 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { FileChecksums, Md5Error } from '../dist/pack/md5.js';
+import { patternedBytes } from './helpers/run.js';
 
 type Inode = Parameters<FileChecksums['begin']>[0];
 const inode = () => ({}) as Inode;
@@ -12,15 +13,7 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 /** Deterministic bytes that differ from file to file. */
-function content(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
+const content = patternedBytes;
 
 /** Feeds `data` in chunks of `sizes` (cycled) through one reused buffer, as readChunks does. */
 function feed(sums: FileChecksums, data: Buffer, sizes: number[], scratch: Buffer): void {

@@ -5,19 +5,11 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { enlargePipe, LONG_STREAM_BYTES, LONG_STREAM_PIPE_BYTES, pipeSize } from '../src/session/pipe-size.js';
-import { bin } from './helpers/run.js';
+import { bin, hasKoffi } from './helpers/run.js';
 
-let hasKoffi = true;
-try {
-  const name = 'koffi';
-  createRequire(import.meta.url)(name);
-} catch {
-  hasKoffi = false;
-}
 const dist = (m: string) => new URL(`../dist/session/${m}`, import.meta.url).href;
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-pipe-'));

@@ -6,36 +6,17 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SLOT_BYTES, SLOTS } from '../dist/session/write-ring.js';
 import { WriteThread } from '../dist/session/write-thread.js';
-import { bin, tarOf } from './helpers/run.js';
+import { bin, hasKoffi, patternedBytes, shQuote as q, tarOf } from './helpers/run.js';
 
-let hasKoffi = true;
-try {
-  const name = 'koffi';
-  createRequire(import.meta.url)(name);
-} catch {
-  hasKoffi = false;
-}
 const needsKoffi = !hasKoffi && 'the writing thread duplicates its descriptor through koffi';
 
 const work = mkdtempSync(join(tmpdir(), 'isopipe-write-thread-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
-
-/** Deterministic bytes that differ from slot to slot. */
-function content(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 t.test('without koffi there is no thread: the caller writes on its own', { skip: hasKoffi && 'koffi is here' }, async (t) => {
   const fd = openSync(join(work, 'none'), 'w');
@@ -55,7 +36,7 @@ t.test('slots land at their positions, through many turns of the ring', { skip: 
   let position = 0;
   for (let k = 0; k < count; k++) {
     const length = k % 7 === 3 ? 1000 + k : SLOT_BYTES;
-    const data = content(length, k);
+    const data = patternedBytes(length, k);
     const slot = thread.slot();
     t.equal(slot.length, SLOT_BYTES);
     data.copy(slot);
@@ -99,14 +80,13 @@ t.test('a failed write comes back as the error it was: code, syscall and message
 // 40 MiB (the thread again).
 const tree = join(work, 'tree');
 mkdirSync(join(tree, 'd'), { recursive: true });
-writeFileSync(join(tree, 'big.bin'), content(40 << 20, 99));
-for (let k = 0; k < 200; k++) writeFileSync(join(tree, 'd', `f${k}`), content(100 + k * 37, k));
+writeFileSync(join(tree, 'big.bin'), patternedBytes(40 << 20, 99));
+for (let k = 0; k < 200; k++) writeFileSync(join(tree, 'd', `f${k}`), patternedBytes(100 + k * 37, k));
 writeFileSync(join(tree, 'n'.repeat(200)), 'held back\n');
-writeFileSync(join(tree, 'z-tail.bin'), content((40 << 20) + 17, 7));
+writeFileSync(join(tree, 'z-tail.bin'), patternedBytes((40 << 20) + 17, 7));
 const tarFile = join(work, 't.tar');
 writeFileSync(tarFile, tarOf(tree, ['--format=gnu', '--sort=name']));
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function sh(cmd: string): { status: number | null; stderr: string } {
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { env });
   return { status: r.status, stderr: String(r.stderr) };

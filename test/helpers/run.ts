@@ -1,6 +1,7 @@
 // Running commands and the project's own tools from tests, and tarring a directory: one
 // implementation for every test file (each binds its own defaults: env, cwd).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
 
 /** bin/NAME.js: the launchers as installed, run with this node. */
 export const bin = (name: string): string => new URL(`../../bin/${name}.js`, import.meta.url).pathname;
@@ -51,4 +52,26 @@ export function shQuote(s: string): string {
 /** True when `cmd` is on PATH (or, with a slash, exists). */
 export function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', cmd.includes('/') ? `test -e ${shQuote(cmd)}` : `command -v ${shQuote(cmd)}`]).status === 0;
+}
+
+/** Whether koffi, the optional dependency that reaches libc (pipe sizes, dup, SG_IO), loads. */
+export const hasKoffi = ((): boolean => {
+  try {
+    const name = 'koffi';
+    createRequire(import.meta.url)(name);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** `n` deterministic bytes that differ with `seed`. */
+export function patternedBytes(n: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  let x = seed * 2654435761 + 1;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
 }
