@@ -63,7 +63,7 @@ t.test('a failed write comes back as the error it was: code, syscall and message
   const err = t.throws(() => {
     for (let k = 0; k < SLOTS * 4; k++) {
       thread.slot().fill(1);
-      thread.publish(SLOT_BYTES, null);
+      thread.publish(SLOT_BYTES, k * SLOT_BYTES);
     }
     thread.finish();
   }) as Error & { code?: string; syscall?: string };

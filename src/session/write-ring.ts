@@ -30,8 +30,6 @@ export const FAILED = 3;
 
 /** A slot's META length that ends the thread. */
 export const FINISH = -1;
-/** A slot's META position for a write at the descriptor's current offset. */
-export const NO_POSITION = -1;
 
 /** Bytes for the writing thread's error (JSON of code, syscall, message). */
 export const ERROR_BYTES = 1024;

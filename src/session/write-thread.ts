@@ -12,7 +12,6 @@ import {
   FAILED,
   FINISH,
   HEAD,
-  NO_POSITION,
   READER_IDLE,
   SLOT_BYTES,
   SLOTS,
@@ -99,12 +98,11 @@ export class WriteThread {
     return this.bytes.subarray(k * SLOT_BYTES, (k + 1) * SLOT_BYTES);
   }
 
-  /** Hands over the slot from slot(), its first `length` bytes to be written at `position`
-   *  (null: at the descriptor's offset). */
-  publish(length: number, position: number | null): void {
+  /** Hands over the slot from slot(), its first `length` bytes to be written at `position`. */
+  publish(length: number, position: number): void {
     const k = (this.head >>> 0) % SLOTS;
     this.meta[2 * k] = length;
-    this.meta[2 * k + 1] = position ?? NO_POSITION;
+    this.meta[2 * k + 1] = position;
     this.head = (this.head + 1) | 0;
     Atomics.store(this.ctl, HEAD, this.head);
     if (Atomics.load(this.ctl, READER_IDLE) && ((this.head - Atomics.load(this.ctl, TAIL)) | 0) >= BATCH_SLOTS) Atomics.notify(this.ctl, HEAD);

@@ -11,7 +11,6 @@ import {
   FAILED,
   FINISH,
   HEAD,
-  NO_POSITION,
   READER_IDLE,
   RUNNING,
   SLOT_BYTES,
@@ -42,8 +41,7 @@ function run(): void {
         return;
       }
       const slot = bytes.subarray(k * SLOT_BYTES, k * SLOT_BYTES + length);
-      const position = meta[2 * k + 1];
-      writeAll(data.fd, slot, position === NO_POSITION ? null : position);
+      writeAll(data.fd, slot, meta[2 * k + 1]);
       tail = (tail + 1) | 0;
       Atomics.store(ctl, TAIL, tail);
       if (Atomics.load(ctl, WRITER_WAITING) && ((tail - Atomics.load(ctl, WAKE_AT)) | 0) >= 0) Atomics.notify(ctl, TAIL);
