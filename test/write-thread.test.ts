@@ -29,7 +29,7 @@ t.test('slots land at their positions, through many turns of the ring', { skip: 
   const fd = openSync(file, 'w+');
   const thread = WriteThread.start(fd);
   if (!thread) throw new Error('no writing thread');
-  // Short slots too (the last one of a window is seldom full), and a hole left by a
+  // Short slots too (the last one of a file is seldom full), and a hole left by a
   // position further on, which a plain image's held-back data never makes but pwrite allows.
   const count = SLOTS * 5 + 3;
   const expected: Buffer[] = [];
@@ -74,14 +74,14 @@ t.test('a failed write comes back as the error it was: code, syscall and message
   t.ok(fstatSync(fd).isCharacterDevice());
 });
 
-// iso-pack end to end, with the writes changing hands in both directions: a file of 40 MiB
-// (the thread takes over after the first 16 MiB window), then 200 small files (their
-// window hands the writes back), a long name held back after the metadata, and another
-// 40 MiB (the thread again).
+// iso-pack end to end, with the writes changing hands in both directions: 100 small files
+// (written here), a file of 40 MiB (the thread), 100 small files (here again), a long name
+// held back after the metadata, and another 40 MiB (the thread again).
 const tree = join(work, 'tree');
+mkdirSync(join(tree, 'a'), { recursive: true });
 mkdirSync(join(tree, 'd'), { recursive: true });
+for (let k = 0; k < 200; k++) writeFileSync(join(tree, k < 100 ? 'a' : 'd', `f${k}`), patternedBytes(100 + k * 37, k));
 writeFileSync(join(tree, 'big.bin'), patternedBytes(40 << 20, 99));
-for (let k = 0; k < 200; k++) writeFileSync(join(tree, 'd', `f${k}`), patternedBytes(100 + k * 37, k));
 writeFileSync(join(tree, 'n'.repeat(200)), 'held back\n');
 writeFileSync(join(tree, 'z-tail.bin'), patternedBytes((40 << 20) + 17, 7));
 const tarFile = join(work, 't.tar');
@@ -119,7 +119,7 @@ for (const args of [[], ['--md5'], ['-C', '0,1000']]) {
 
 t.test('a full file system: one line, as without the thread, and nothing left behind', async (t) => {
   const cases: [string, string][] = [
-    ['4m', 'before the thread starts'],
+    ['256k', 'before the thread starts'],
     ['24m', 'on the writing thread'],
     ['64m', 'on the writing thread again'],
   ];

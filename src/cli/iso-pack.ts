@@ -10,7 +10,7 @@ import { bootPlan } from './boot-options.js';
 import { DEFAULT_BLOCK_LOG2 } from '../iso9660/zisofs.js';
 import { writeAll } from '../session/io.js';
 import { tarChunks } from '../tar/input.js';
-import { SessionOutput } from '../session/output.js';
+import { SessionOutput, type SessionSink } from '../session/output.js';
 import type { Compression } from '../tar/compression.js';
 import { type TarEntry, TarParser, type TarSink } from '../tar/parser.js';
 import {
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   /** One read of the tar into a packer writing to `out`; `pass` names it in the progress line. */
   // -M's medium, opened once for both reads of the tar when the image goes out in LBA order.
   let mergeMedium: Image | null = null;
-  const pack = (out: SessionOutput, input: number, progress: Progress | null, pass = ''): Packed => {
+  const pack = (out: SessionSink, input: number, progress: Progress | null, pass = ''): Packed => {
     const packer = new Packer(
       {
         start,
@@ -368,9 +368,8 @@ class OverrideSink implements TarSink {
 }
 
 /** -print-size and the first read of -o - to a pipe: the packer runs as usual, but the bytes go nowhere. */
-function countingOutput(): SessionOutput {
-  const nothing = { append() {}, appendZeros() {}, finish() {}, markUnchanged: () => false };
-  return nothing as unknown as SessionOutput;
+function countingOutput(): SessionSink {
+  return { append() {}, appendZeros() {}, fileBegins() {}, finish() {}, markUnchanged: () => false };
 }
 
 /** Progress against stdin's size when it is a regular file. */

@@ -6,7 +6,7 @@
 import { HEAD_SECTORS } from '../iso9660/constants.js';
 import { ISOHYBRID_CYLINDER_SECTORS } from '../iso9660/isohybrid.js';
 import type { VolumeIdentity } from '../iso9660/volume-descriptor.js';
-import type { SessionOutput } from '../session/output.js';
+import type { SessionSink } from '../session/output.js';
 import type { Dir, Inode } from '../tree/tree.js';
 import { Padding, ZeroSector } from './blank.js';
 import type { BootCatalogWriter } from './boot.js';
@@ -99,7 +99,7 @@ export class SessionLayout {
   }
 
   /** Writes the sectors after the data, then the head: the session's commit point. */
-  write(out: SessionOutput): void {
+  write(out: SessionSink): void {
     for (const b of this.body.emit()) out.append(b);
     out.finish(this.head(), this.sectors);
   }

@@ -4,7 +4,7 @@
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
 import type { VolumeIdentity } from '../iso9660/volume-descriptor.js';
 import { roundUp } from '../iso9660/numbers.js';
-import type { SessionOutput } from '../session/output.js';
+import type { SessionSink } from '../session/output.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
 import { Excluder } from '../tree/exclude.js';
 import { fileNeedsContinuation } from '../iso9660/record-budget.js';
@@ -78,7 +78,7 @@ export class Packer implements TarSink {
 
   constructor(
     private readonly opt: PackOptions,
-    private readonly out: SessionOutput,
+    private readonly out: SessionSink,
   ) {
     this.tree = new Tree(() => ({ perm: 0o755, uid: 0, gid: 0, mtime: opt.impliedDate }));
     this.left = new LeftDirectories(this.tree.root, opt.joliet ? opt.jolietMax : null);
@@ -232,6 +232,7 @@ export class Packer implements TarSink {
     if (this.lba + sectors > MAX_SECTORS) throw new PackError(`'${this.currentPath}': the session would exceed the ISO 9660 limit of 2^32 sectors`);
     inode.lba = this.lba;
     this.lba += sectors;
+    this.out.fileBegins(bytes);
   }
 
   /** The current file goes plain after all: what the compressor took, then the rest direct. */

@@ -1,7 +1,7 @@
 // Where a session's bytes go (DESIGN §4): a plain image (head written last, in place), the
 // head-last stream with header and trailer, or a plain image in LBA order to a pipe, whose
-// head a first read of the tar worked out. Data is batched into large writes, which a
-// thread of their own makes while a plain image gets long runs of file data.
+// head a first read of the tar worked out. Data is batched into large writes; a plain
+// image's long files are written by a thread of their own.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { sealChecksums, sealPlanOf, type SealIo } from './checksum-seal.js';
@@ -16,28 +16,26 @@ import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
  *  on this VM (each 1 MiB write cost ~2.6 ms), and pipes are no slower. */
 const BATCH = SLOT_BYTES;
 const ZEROS = Buffer.alloc(BATCH);
-/** Output between choices of who writes (chooseWriter). */
-const WRITER_WINDOW = 16 << 20;
-/** Files of 256 KiB and more on average over a window make long runs of file data. */
-const BULK_FILES_PER_BATCH = 0.5;
+/** A plain image's files this long are written by the writing thread (fileBegins): eight
+ *  slots, two of its wake-ups. 256 KiB gave the same times on the mixed tree. */
+const BULK_FILE_BYTES = 1 << 20;
 
 /** plain: a file or device we can seek in; stream: the head-last stream (a pipe);
  *  in-order: a plain image written front to back, its head known beforehand. */
 export type OutputForm = { kind: 'plain' } | { kind: 'stream' } | { kind: 'in-order'; head: Buffer };
+
+/** What packing a session writes to: a SessionOutput, or nothing (iso-pack's counting pass). */
+export type SessionSink = Pick<SessionOutput, 'append' | 'appendZeros' | 'fileBegins' | 'markUnchanged' | 'finish'>;
 
 export class SessionOutput {
   /** Reused while this thread writes: each write completes before it is filled again. */
   private readonly own = Buffer.allocUnsafe(BATCH);
   /** The batch being filled: `own`, or a slot of the writing thread's ring. */
   private batch: Buffer = this.own;
-  /** Takes a plain image's writes while they are long runs of file data (write-thread.ts,
-   *  chooseWriter); started the first time, kept to the end. */
-  private thread: WriteThread | null = null;
+  /** Takes a plain image's writes of long files (write-thread.ts, fileBegins); started
+   *  for the first, kept to the end. Null once there is none to be had. */
+  private thread: WriteThread | null | undefined;
   private threaded = false;
-  /** Runs of zeros in the current window of output: nearly one per file, the padding
-   *  to its last sector (chooseWriter). */
-  private paddings = 0;
-  private windowEnd = WRITER_WINDOW;
   private fill = 0;
   private position = 0;
   private crc = 0;
@@ -83,7 +81,6 @@ export class SessionOutput {
   }
 
   appendZeros(n: number): void {
-    this.paddings++;
     while (n > 0) {
       const k = Math.min(n, BATCH - this.fill);
       // Copied, not filled: fill() on shared memory (the writing thread's slots) is many
@@ -105,29 +102,22 @@ export class SessionOutput {
       this.write(this.batch.subarray(0, this.fill));
     }
     this.fill = 0;
-    if (this.position >= this.windowEnd) this.chooseWriter();
   }
 
   /**
-   * At the end of each window of output, chooses who writes the next one: the writing
-   * thread when the window was long runs of file data into a plain image, this thread
-   * otherwise. With big files, the copy out of the tar's pipe and the write into the page
-   * cache are each a large share, and overlap well. Among smaller files, or into a pipe,
-   * the thread did not pay (bench/RESULTS.md, eleventh round). A plain image's writes
-   * are positioned, so the two may write side by side.
+   * A file's `bytes` of data come next. Into a plain image, the writing thread writes long
+   * files and this thread the rest: with big files, the copy out of the tar's pipe and the
+   * write into the page cache are each a large share, and overlap well; among smaller
+   * files, or into a pipe, the thread did not pay (bench/RESULTS.md, eleventh round). A
+   * plain image's writes are positioned, so the two may write side by side.
    */
-  private chooseWriter(): void {
-    const bulk = this.form.kind === 'plain' && this.paddings <= (WRITER_WINDOW / BATCH) * BULK_FILES_PER_BATCH;
-    if (bulk && !this.threaded) {
-      this.thread ??= WriteThread.start(this.fd);
-      this.threaded = this.thread !== null;
-      if (this.thread) this.batch = this.thread.slot();
-    } else if (!bulk && this.threaded) {
-      this.threaded = false;
-      this.batch = this.own;
-    }
-    this.paddings = 0;
-    this.windowEnd = this.position + WRITER_WINDOW;
+  fileBegins(bytes: number): void {
+    if (this.form.kind !== 'plain' || bytes >= BULK_FILE_BYTES === this.threaded) return;
+    if (this.thread === undefined) this.thread = WriteThread.start(this.fd);
+    if (this.thread === null) return;
+    this.flush();
+    this.threaded = !this.threaded;
+    this.batch = this.threaded ? this.thread!.slot() : this.own;
   }
 
   /** Waits for the writing thread's last write: what follows is written here. */

@@ -1,6 +1,6 @@
 // The main thread's end of a plain image's writing thread (src/session/write-ring.ts):
 // hands out slots to fill, publishes them, and at the end waits for the last write. Used
-// by SessionOutput once its output is long runs of file data (output.ts).
+// by SessionOutput for a plain image's long files (output.ts).
 import { closeSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
