@@ -1,4 +1,4 @@
-// A plain image's writes go to a thread of their own once they are long runs of file data
+// A plain image's long files are written by a thread of their own
 // (src/session/write-thread.ts, output.ts): every byte must land where the main thread
 // would have written it, whatever the ring's wrap-around; a failed write must reach the
 // user as the same one line a write on the main thread gives; and the thread must write

@@ -15,18 +15,13 @@ export const RING_BYTES = 8 << 20;
 /** Int32 cells of the control block (a SharedArrayBuffer of its own). */
 export const HEAD = 0;
 export const TAIL = 1;
+/** The thread's state (src/threads/helper-thread.ts). */
 export const STATE = 2;
 /** 1 while the reader sleeps on HEAD: the writer then notifies. */
 export const READER_IDLE = 3;
 /** 1 while the writer sleeps on TAIL: the reader then notifies. */
 export const WRITER_WAITING = 4;
 export const CONTROL_CELLS = 5;
-
-/** STATE values. */
-export const STARTING = 0;
-export const RUNNING = 1;
-export const DONE = 2;
-export const FAILED = 3;
 
 /** Record types. */
 export const DATA = 1; // value = bytes of the current file's data that follow
@@ -41,7 +36,10 @@ export const HEADER_BYTES = 8;
 export interface RingData {
   ring: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  /** The digests, once FINISH is read. */
   port: MessagePort;
+  /** Where a failure is left (helper-thread.ts leaveFailure). */
+  failure: SharedArrayBuffer;
 }
 
 export const align4 = (n: number) => (n + 3) & ~3;

@@ -3,19 +3,17 @@
 // The digests go back in one message once the main thread has written FINISH.
 import { createHash, type Hash } from 'node:crypto';
 import { workerData } from 'node:worker_threads';
+import { DONE, FAILED, leaveFailure, RUNNING } from '../threads/helper-thread.js';
 import {
   DATA,
   DISCARD,
-  DONE,
   END,
-  FAILED,
   FINISH,
   HEAD,
   HEADER_BYTES,
   READER_IDLE,
   REF,
   RING_BYTES,
-  RUNNING,
   STATE,
   TAIL,
   WRAP,
@@ -24,7 +22,7 @@ import {
   type RingData,
 } from './md5-ring.js';
 
-const { ring, control, port } = workerData as RingData;
+const { ring, control, port, failure } = workerData as RingData;
 const bytes = Buffer.from(ring);
 const words = new Uint32Array(ring);
 const ctl = new Int32Array(control);
@@ -110,7 +108,7 @@ try {
   Atomics.notify(ctl, STATE);
   run();
 } catch (err) {
-  port.postMessage({ error: (err as Error)?.message ?? String(err) });
+  leaveFailure(failure, err);
   Atomics.store(ctl, STATE, FAILED);
   Atomics.notify(ctl, STATE);
   Atomics.notify(ctl, TAIL);

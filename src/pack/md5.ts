@@ -8,27 +8,24 @@
 //   cover sectors from the session start, head included: they are filled in by a second
 //   pass once the head is known (src/session/checksum-seal.ts); the array is written with
 //   those two entries zero.
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { SECTOR } from '../iso9660/constants.js';
 import { checksumArrayBytes, encodeAttributeEntries, encodeChecksumArea, encodeChecksumIndex, MD5_BYTES } from '../iso9660/checksum-tags.js';
+import { DONE, FAILED, failureBlock, failureOf, neverStarted, notStartedMessage, sleepOn, startHelper } from '../threads/helper-thread.js';
 import type { Inode } from '../tree/tree.js';
 import {
   align4,
   CONTROL_CELLS,
   DATA,
   DISCARD,
-  DONE,
   END,
-  FAILED,
   FINISH,
   HEAD,
   HEADER_BYTES,
   READER_IDLE,
   REF,
   RING_BYTES,
-  STARTING,
   STATE,
   TAIL,
   WRAP,
@@ -48,8 +45,6 @@ const WAKE_BYTES = RING_BYTES / 4;
 /** Space the main thread waits for once the ring is full, so that it does not wake for
  *  every piece the worker frees. */
 const REFILL_BYTES = RING_BYTES / 4;
-/** How long the main thread waits for a hashing thread that never said it started. */
-const START_TIMEOUT_MS = 60_000;
 
 export class Md5Error extends Error {}
 
@@ -72,6 +67,7 @@ export class FileChecksums {
   private readonly bytes = Buffer.from(this.ring);
   private readonly words = new Uint32Array(this.ring);
   private readonly ctl = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * 4));
+  private readonly failure = failureBlock();
   private readonly port: MessagePort;
   private readonly worker: Worker;
   private head = 0;
@@ -79,20 +75,13 @@ export class FileChecksums {
   private tail = 0;
 
   constructor() {
-    const path = fileURLToPath(WORKER_URL);
-    if (!existsSync(path)) throw new Md5Error(`MD5 worker ${path} is missing (run tsc)`);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.port.unref();
-    const data: RingData = { ring: this.ring, control: this.ctl.buffer as SharedArrayBuffer, port: port2 };
-    // stdout/stderr: true keeps Node from piping the worker's stdio into process.stdout,
-    // which would make fd 1 non-blocking: every full pipe then cost a 1 ms sleep in writeAll
-    // (a 3 GiB pack into a pipe took 27 s instead of 6 s).
-    this.worker = new Worker(WORKER_URL, { workerData: data, transferList: [port2], stdout: true, stderr: true });
-    // Never keep the process alive; a failure is read from STATE (the packing loop does not
-    // return to the event loop, so no 'error' event would arrive in time).
-    this.worker.unref();
-    this.worker.on('error', () => {});
+    const data: RingData = { ring: this.ring, control: this.ctl.buffer as SharedArrayBuffer, port: port2, failure: this.failure };
+    const worker = startHelper(WORKER_URL, data, [port2]);
+    if (!worker) throw new Md5Error(`MD5 worker ${fileURLToPath(WORKER_URL)} cannot start (missing? run tsc)`);
+    this.worker = worker;
   }
 
   /** A file's data begins (call even for an empty file). */
@@ -182,7 +171,7 @@ export class FileChecksums {
       this.tail = Atomics.load(this.ctl, TAIL);
       if (RING_BYTES - ((this.head - this.tail) | 0) >= want) return;
       Atomics.store(this.ctl, WRITER_WAITING, 1);
-      if (Atomics.load(this.ctl, TAIL) === this.tail) waited += this.sleep(TAIL, this.tail);
+      if (Atomics.load(this.ctl, TAIL) === this.tail) waited += sleepOn(this.ctl, TAIL, this.tail);
       Atomics.store(this.ctl, WRITER_WAITING, 0);
       this.check(waited);
     }
@@ -197,24 +186,16 @@ export class FileChecksums {
     if (now || ((this.head - Atomics.load(this.ctl, TAIL)) | 0) >= WAKE_BYTES) Atomics.notify(this.ctl, HEAD);
   }
 
-  /** Atomics.wait on a cell for at most a second; returns the milliseconds waited. */
-  private sleep(cell: number, value: number): number {
-    const t0 = Date.now();
-    Atomics.wait(this.ctl, cell, value, 1000);
-    return Date.now() - t0;
-  }
-
   /** Throws the worker's error, or gives up on a worker that never started. */
   private check(waited: number): void {
     const state = Atomics.load(this.ctl, STATE);
     if (state === FAILED) {
-      const msg = receiveMessageOnPort(this.port)?.message as { error?: string } | undefined;
       this.stop();
-      throw new Md5Error(`MD5 thread failed: ${msg?.error ?? 'unknown error'}`);
+      throw new Md5Error(`MD5 thread failed: ${failureOf(this.failure, 'unknown error').message}`);
     }
-    if (state === STARTING && waited > START_TIMEOUT_MS) {
+    if (neverStarted(state, waited)) {
       this.stop();
-      throw new Md5Error(`MD5 thread did not start within ${START_TIMEOUT_MS / 1000} s`);
+      throw new Md5Error(notStartedMessage('MD5 thread'));
     }
   }
 
@@ -232,7 +213,7 @@ export class FileChecksums {
       const state = Atomics.load(this.ctl, STATE);
       if (state === DONE) break;
       this.check(waited);
-      waited += this.sleep(STATE, state);
+      waited += sleepOn(this.ctl, STATE, state);
     }
     const msg = receiveMessageOnPort(this.port)?.message as { digests?: Uint8Array } | undefined;
     this.stop();

@@ -14,6 +14,7 @@ export const SLOTS = 16;
 /** Int32 cells of the control block. */
 export const HEAD = 0;
 export const TAIL = 1;
+/** The thread's state (src/threads/helper-thread.ts). */
 export const STATE = 2;
 /** 1 while the writing thread sleeps on HEAD: the main thread then notifies. */
 export const READER_IDLE = 3;
@@ -22,17 +23,8 @@ export const WRITER_WAITING = 4;
 export const WAKE_AT = 5;
 export const CONTROL_CELLS = 6;
 
-/** STATE values. */
-export const STARTING = 0;
-export const RUNNING = 1;
-export const DONE = 2;
-export const FAILED = 3;
-
 /** A slot's META length that ends the thread. */
 export const FINISH = -1;
-
-/** Bytes for the writing thread's error (JSON of code, syscall, message). */
-export const ERROR_BYTES = 1024;
 
 export interface WriteRingData {
   fd: number;
@@ -40,5 +32,6 @@ export interface WriteRingData {
   control: SharedArrayBuffer;
   /** Two float64 per slot: length, position. */
   meta: SharedArrayBuffer;
-  error: SharedArrayBuffer;
+  /** Where a failed write is left (helper-thread.ts leaveFailure). */
+  failure: SharedArrayBuffer;
 }

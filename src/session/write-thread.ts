@@ -1,35 +1,17 @@
 // The main thread's end of a plain image's writing thread (src/session/write-ring.ts):
 // hands out slots to fill, publishes them, and at the end waits for the last write. Used
 // by SessionOutput for a plain image's long files (output.ts).
-import { closeSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { closeSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { DONE, FAILED, failureBlock, failureOf, neverStarted, notStartedMessage, sleepOn, startHelper } from '../threads/helper-thread.js';
 import { libc } from './libc.js';
-import {
-  CONTROL_CELLS,
-  DONE,
-  ERROR_BYTES,
-  FAILED,
-  FINISH,
-  HEAD,
-  READER_IDLE,
-  SLOT_BYTES,
-  SLOTS,
-  STARTING,
-  STATE,
-  TAIL,
-  WAKE_AT,
-  WRITER_WAITING,
-  type WriteRingData,
-} from './write-ring.js';
+import { CONTROL_CELLS, FINISH, HEAD, READER_IDLE, SLOT_BYTES, SLOTS, STATE, TAIL, WAKE_AT, WRITER_WAITING, type WriteRingData } from './write-ring.js';
 
 const WORKER_URL = new URL('./write-worker.js', import.meta.url);
 /** Slots published before a sleeping writing thread is woken, and slots the main thread
  *  waits to have free once the ring is full: on this VM each wake-up of an idle vCPU is
  *  expensive (md5.ts), so neither side is woken per slot. */
 const BATCH_SLOTS = SLOTS / 4;
-/** How long to wait for a writing thread that never said it started. */
-const START_TIMEOUT_MS = 60_000;
 
 type Dup = (fd: number) => number;
 let dup: Dup | null | undefined;
@@ -50,8 +32,8 @@ export class WriteThread {
   private readonly bytes = Buffer.from(this.ring);
   private readonly meta = new Float64Array(new SharedArrayBuffer(SLOTS * 2 * 8));
   private readonly ctl = new Int32Array(new SharedArrayBuffer(CONTROL_CELLS * 4));
-  private readonly error = new SharedArrayBuffer(ERROR_BYTES);
-  private readonly worker: Worker;
+  private readonly failure = failureBlock();
+  private readonly worker: Worker | null;
   private head = 0;
   /** TAIL as last read. */
   private tail = 0;
@@ -61,16 +43,14 @@ export class WriteThread {
    *  that once the caller has closed `fd`, a late write cannot land in whatever file
    *  reuses its number. */
   static start(fd: number): WriteThread | null {
-    if (!existsSync(fileURLToPath(WORKER_URL))) return null;
     const own = loadDup()?.(fd) ?? -1;
     if (own < 0) return null;
-    try {
-      return new WriteThread(own);
-    } catch {
-      // No thread to be had (a worker that cannot start): the caller writes, as it can.
-      closeSync(own);
-      return null;
-    }
+    const thread = new WriteThread(own);
+    if (thread.worker) return thread;
+    // No thread to be had (no worker script, or a worker that cannot start): the caller
+    // writes, as it can.
+    closeSync(own);
+    return null;
   }
 
   private constructor(fd: number) {
@@ -79,15 +59,9 @@ export class WriteThread {
       ring: this.ring,
       control: this.ctl.buffer as SharedArrayBuffer,
       meta: this.meta.buffer as SharedArrayBuffer,
-      error: this.error,
+      failure: this.failure,
     };
-    // stdout/stderr: true keeps Node from piping the worker's stdio into process.stdout,
-    // which would make fd 1 non-blocking (md5.ts).
-    this.worker = new Worker(WORKER_URL, { workerData: data, stdout: true, stderr: true });
-    // Never keep the process alive; a failure is read from STATE (the packing loop does not
-    // return to the event loop, so no 'error' event would arrive in time).
-    this.worker.unref();
-    this.worker.on('error', () => {});
+    this.worker = startHelper(WORKER_URL, data);
   }
 
   /** The slot to fill next: SLOT_BYTES long, valid until publish(). Waits while every slot
@@ -121,14 +95,14 @@ export class WriteThread {
       const state = Atomics.load(this.ctl, STATE);
       if (state === DONE) break;
       this.check(state, waited);
-      waited += this.sleep(STATE, state);
+      waited += sleepOn(this.ctl, STATE, state);
     }
-    void this.worker.terminate();
+    void this.worker?.terminate();
   }
 
   /** Ends the thread without waiting for what it has not written (the session failed). */
   abandon(): void {
-    void this.worker.terminate();
+    void this.worker?.terminate();
   }
 
   private waitForRoom(): void {
@@ -141,36 +115,15 @@ export class WriteThread {
       this.check(Atomics.load(this.ctl, STATE), waited);
       Atomics.store(this.ctl, WAKE_AT, want);
       Atomics.store(this.ctl, WRITER_WAITING, 1);
-      if (Atomics.load(this.ctl, TAIL) === this.tail) waited += this.sleep(TAIL, this.tail);
+      if (Atomics.load(this.ctl, TAIL) === this.tail) waited += sleepOn(this.ctl, TAIL, this.tail);
       Atomics.store(this.ctl, WRITER_WAITING, 0);
     }
   }
 
-  /** Atomics.wait on a cell for at most a second; returns the milliseconds waited. */
-  private sleep(cell: number, value: number): number {
-    const t = Date.now();
-    Atomics.wait(this.ctl, cell, value, 1000);
-    return Date.now() - t;
-  }
-
-  /** Throws the writing thread's error, or when it never started. */
+  /** Throws the writing thread's error (as the main thread's write would have thrown it),
+   *  or when it never started. */
   private check(state: number, waited: number): void {
-    if (state === FAILED) throw this.failure();
-    if (state === STARTING && waited > START_TIMEOUT_MS) throw new Error('internal: the output writing thread did not start');
-  }
-
-  /** The error the writing thread's write failed with, as the main thread's write would
-   *  have thrown it (the tools' messages read its code and syscall). */
-  private failure(): Error {
-    const text = Buffer.from(this.error).toString('utf8').split('\0')[0];
-    let fields: { message?: string; code?: string; syscall?: string; errno?: number } = {};
-    try {
-      fields = JSON.parse(text);
-    } catch {}
-    const err = new Error(fields.message ?? 'the output writing thread failed') as Error & { code?: string; syscall?: string; errno?: number };
-    if (fields.code !== undefined) err.code = fields.code;
-    if (fields.syscall !== undefined) err.syscall = fields.syscall;
-    if (fields.errno !== undefined) err.errno = fields.errno;
-    return err;
+    if (state === FAILED) throw failureOf(this.failure, 'the output writing thread failed');
+    if (neverStarted(state, waited)) throw new Error(`internal: ${notStartedMessage('the output writing thread')}`);
   }
 }

@@ -1,26 +1,12 @@
 // A plain image's writing thread: takes slots from the ring (src/session/write-ring.ts)
 // and writes them out while the main thread goes on reading the tar. Ends on a FINISH
-// slot, closing its descriptor (its own duplicate); a failed write leaves its error in
-// the ring's error block.
+// slot, closing its descriptor (its own duplicate); a failed write leaves its error for
+// the main thread (helper-thread.ts).
 import { closeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
+import { DONE, FAILED, leaveFailure, RUNNING } from '../threads/helper-thread.js';
 import { writeAll } from './io.js';
-import {
-  DONE,
-  ERROR_BYTES,
-  FAILED,
-  FINISH,
-  HEAD,
-  READER_IDLE,
-  RUNNING,
-  SLOT_BYTES,
-  SLOTS,
-  STATE,
-  TAIL,
-  WAKE_AT,
-  WRITER_WAITING,
-  type WriteRingData,
-} from './write-ring.js';
+import { FINISH, HEAD, READER_IDLE, SLOT_BYTES, SLOTS, STATE, TAIL, WAKE_AT, WRITER_WAITING, type WriteRingData } from './write-ring.js';
 
 const data = workerData as WriteRingData;
 const bytes = Buffer.from(data.ring);
@@ -57,9 +43,7 @@ try {
   Atomics.store(ctl, STATE, RUNNING);
   run();
 } catch (err) {
-  const e = err as Error & { code?: string; syscall?: string; errno?: number };
-  const text = JSON.stringify({ message: e?.message ?? String(err), code: e?.code, syscall: e?.syscall, errno: e?.errno });
-  Buffer.from(data.error).write(text.slice(0, ERROR_BYTES), 'utf8');
+  leaveFailure(data.failure, err);
   Atomics.store(ctl, STATE, FAILED);
   Atomics.notify(ctl, STATE);
   Atomics.notify(ctl, TAIL);

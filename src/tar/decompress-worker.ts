@@ -6,9 +6,10 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { workerData } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
-import { DONE, FAILED, HEAD, RING, STATE, TAIL, type DecompressData } from './ring.js';
+import { DONE, FAILED, leaveFailure } from '../threads/helper-thread.js';
+import { HEAD, RING, STATE, TAIL, type DecompressData } from './ring.js';
 
-const { ring, control, head, kind, error } = workerData as DecompressData;
+const { ring, control, head, kind, failure } = workerData as DecompressData;
 const bytes = Buffer.from(ring);
 const ctl = new Int32Array(control);
 const MASK = RING - 1;
@@ -33,8 +34,7 @@ function put(chunk: Buffer): void {
   }
 }
 
-function finish(state: number, message = ''): void {
-  if (message) Buffer.from(error).write(message.slice(0, 400) + '\0', 'utf8');
+function finish(state: number): void {
   Atomics.store(ctl, STATE, state);
   Atomics.notify(ctl, HEAD);
 }
@@ -60,5 +60,8 @@ async function run(): Promise<void> {
 
 run().then(
   () => finish(DONE),
-  (err: unknown) => finish(FAILED, (err as Error)?.message ?? String(err)),
+  (err: unknown) => {
+    leaveFailure(failure, err);
+    finish(FAILED);
+  },
 );

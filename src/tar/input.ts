@@ -1,12 +1,12 @@
 // A tar on a file descriptor, as the tools read it: plain, or gzip (and zstd where Node's
 // zlib has it) inflated on the way in; other compressions are refused with the command
 // that undoes them.
-import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { readChunks } from '../session/io.js';
+import { DONE, FAILED, failureBlock, failureOf, startHelper } from '../threads/helper-thread.js';
 import { type Compression, compressionOf, DECOMPRESS_COMMAND, MAGIC_BYTES } from './compression.js';
 import { TarFormatError } from './header.js';
-import { CONTROL_CELLS, DONE, FAILED, HEAD, RING, STATE, TAIL, type DecompressData } from './ring.js';
+import { CONTROL_CELLS, HEAD, RING, STATE, TAIL, type DecompressData } from './ring.js';
 
 const WORKER_URL = new URL('./decompress-worker.js', import.meta.url);
 
@@ -48,12 +48,12 @@ function* inflated(head: Buffer, kind: 'gzip' | 'zstd'): Generator<Buffer> {
     control: new SharedArrayBuffer(CONTROL_CELLS * 4),
     head,
     kind,
-    error: new SharedArrayBuffer(512),
+    failure: failureBlock(),
   };
   const ctl = new Int32Array(data.control);
   const ring = Buffer.from(data.ring);
-  const worker = new Worker(WORKER_URL, { workerData: data, stdout: true, stderr: true });
-  worker.unref();
+  const worker = startHelper(WORKER_URL, data);
+  if (!worker) throw new Error(`internal: the ${kind} decompressing thread cannot start (is dist/ built?)`);
   const out = Buffer.allocUnsafe(1 << 20);
   let tail = 0;
   try {
@@ -63,10 +63,7 @@ function* inflated(head: Buffer, kind: 'gzip' | 'zstd'): Generator<Buffer> {
       if (avail === 0) {
         const state = Atomics.load(ctl, STATE);
         if (state === DONE && Atomics.load(ctl, HEAD) === tail) return;
-        if (state === FAILED) {
-          const text = Buffer.from(data.error).toString('utf8').split('\0')[0];
-          throw new TarFormatError(`${kind} input: ${text || 'decompression failed'}`);
-        }
+        if (state === FAILED) throw new TarFormatError(`${kind} input: ${failureOf(data.failure, 'decompression failed').message}`);
         Atomics.wait(ctl, HEAD, tail, 50);
         continue;
       }

@@ -4,12 +4,9 @@
 export const RING = 4 << 20;
 export const HEAD = 0;
 export const TAIL = 1;
+/** The thread's state (src/threads/helper-thread.ts). */
 export const STATE = 2;
 export const CONTROL_CELLS = 3;
-
-export const RUNNING = 0;
-export const DONE = 1;
-export const FAILED = 2;
 
 export interface DecompressData {
   ring: SharedArrayBuffer;
@@ -17,6 +14,6 @@ export interface DecompressData {
   /** Bytes of stdin the main thread already read (the magic was in them). */
   head: Uint8Array;
   kind: 'gzip' | 'zstd';
-  /** The failure's message, NUL-terminated UTF-8. */
-  error: SharedArrayBuffer;
+  /** Where a failure is left (helper-thread.ts leaveFailure). */
+  failure: SharedArrayBuffer;
 }

@@ -5,10 +5,11 @@
 // everything is hashed here, with the same code.
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SectorSource } from '../image/sector-source.js';
 import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
 import { SECTOR } from '../iso9660/constants.js';
+import { startHelper } from '../threads/helper-thread.js';
 
 /** How often a thread waiting for the other reports progress (ms). */
 const WAIT_SLICE = 250;
@@ -42,15 +43,8 @@ export class DataHasher {
     this.read = (b, position, length) => src.readInto(b, position, length);
     if (fd === undefined) return;
     this.seeks = fstatSync(fd).isBlockDevice();
-    try {
-      // stdout/stderr kept apart: by default Node pipes them into ours and makes fd 1 non-blocking.
-      this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { fd, bytes: this.workerBytes }, stdout: true, stderr: true });
-      // Never keeps the process alive; its errors are only seen as units it marked failed.
-      this.worker.unref();
-      this.worker.on('error', () => {});
-    } catch {
-      this.worker = null;
-    }
+    // Its errors are only seen as units it marked failed; without it, all is hashed here.
+    this.worker = startHelper(new URL('./hash-worker.js', import.meta.url), { fd, bytes: this.workerBytes });
   }
 
   /** Bytes read and hashed by both threads. */
