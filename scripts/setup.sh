@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what isopipe's tests need on a fresh Debian machine: the peers that judge our
-# images (xorriso, isoinfo, bsdtar, 7z), the kernel and drive oracles, and the npm packages
+# images (xorriso, isoinfo, bsdtar, 7z), strace (which system calls a tool makes), the
+# kernel and drive oracles, and the npm packages
 # (koffi, optional, is what cd-msinfo/cd-write use to reach an optical drive).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in xorriso:xorriso isoinfo:genisoimage genisoimage:genisoimage bsdtar:libarchive-tools 7z:p7zip-full tar:tar; do
+for pair in xorriso:xorriso isoinfo:genisoimage genisoimage:genisoimage bsdtar:libarchive-tools 7z:p7zip-full tar:tar strace:strace; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 # El Torito (test/interop/eltorito.test.ts): a boot loader to put in the tar, a PC to boot it.

@@ -4,6 +4,7 @@
 // while the drive works (a CLOSE SESSION can take minutes).
 import { closeSync, constants, openSync, statSync } from 'node:fs';
 import type { ScsiCommand, ScsiReply, Transport } from './transport.js';
+import { noSyncAtExit } from '../session/libc.js';
 
 /** The drive cannot be opened or spoken to; the message is one line for the user. */
 export class DriveOpenError extends Error {
@@ -55,6 +56,7 @@ function loadNative(): Promise<Native> {
       throw new DriveOpenError('talking to an optical drive needs the koffi package: run `npm install koffi` in the isopipe directory');
     }
     const libc = koffi.load('libc.so.6');
+    noSyncAtExit(libc.func('int dup2(int, int)'));
     // sg_io_hdr_t from <scsi/sg.h>, declared field by field so koffi lays it out for this ABI.
     const hdrType = koffi.struct('isopipe_sg_io_hdr', {
       interface_id: 'int',
