@@ -4,7 +4,7 @@
 // regular file on stdout or stderr, with the image and the error lines still there.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, hasKoffi, patternedBytes, shQuote as q, tarOf } from './helpers/run.js';
@@ -15,7 +15,7 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
 
 const tree = join(work, 'tree');
-spawnSync('mkdir', ['-p', tree]);
+mkdirSync(tree);
 writeFileSync(join(tree, 'big.bin'), patternedBytes(24 << 20, 5));
 writeFileSync(join(tree, 'small.txt'), 'small\n');
 const tarFile = join(work, 't.tar');

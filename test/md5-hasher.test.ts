@@ -12,9 +12,6 @@ const inode = () => ({}) as Inode;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
-/** Deterministic bytes that differ from file to file. */
-const content = patternedBytes;
-
 /** Feeds `data` in chunks of `sizes` (cycled) through one reused buffer, as readChunks does. */
 function feed(sums: FileChecksums, data: Buffer, sizes: number[], scratch: Buffer): void {
   for (let off = 0, k = 0; off < data.length; k++) {
@@ -41,13 +38,13 @@ t.test('files of all sizes, references between them, and empty files', (t) => {
     const i = inode();
     inodes.push(i);
     if (f % 37 === 5) {
-      const hex = content(16, f).toString('hex');
+      const hex = patternedBytes(16, f).toString('hex');
       sums.reference(i, hex, `ref-${f}`);
       expected.push(hex);
       continue;
     }
     const size = f < sizes.length ? sizes[f] : (f * 7919) % 9000;
-    const data = content(size, f);
+    const data = patternedBytes(size, f);
     sums.begin(i);
     feed(sums, data, [1 << 20, 4096, 100, 3 << 20], scratch);
     sums.end();
@@ -84,7 +81,7 @@ t.test('100,000 small files', (t) => {
   const scratch = Buffer.alloc(8192);
   const hashes: string[] = [];
   for (let f = 0; f < 100_000; f++) {
-    const data = content(1 + (f % 8192), f);
+    const data = patternedBytes(1 + (f % 8192), f);
     sums.begin(inode());
     feed(sums, data, [8192], scratch);
     sums.end();
@@ -100,13 +97,13 @@ t.test('a file that never ended gives its data to no one', (t) => {
   const sums = new FileChecksums();
   const [a, b] = [inode(), inode()];
   sums.begin(a);
-  sums.update(content(5000, 1));
+  sums.update(patternedBytes(5000, 1));
   sums.begin(b);
-  sums.update(content(300, 2));
+  sums.update(patternedBytes(300, 2));
   sums.end();
   t.equal(sums.indexOf(a), null, 'the unfinished file has no MD5');
   t.equal(sums.indexOf(b), 1);
-  t.equal(entry(sums.array(), 1), md5(content(300, 2)).toString('hex'), 'the next file hashes only its own data');
+  t.equal(entry(sums.array(), 1), md5(patternedBytes(300, 2)).toString('hex'), 'the next file hashes only its own data');
   t.end();
 });
 

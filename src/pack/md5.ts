@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { SECTOR } from '../iso9660/constants.js';
 import { checksumArrayBytes, encodeAttributeEntries, encodeChecksumArea, encodeChecksumIndex, MD5_BYTES } from '../iso9660/checksum-tags.js';
-import { DONE, FAILED, failureBlock, failureOf, neverStarted, notStartedMessage, sleepOn, startHelper } from '../threads/helper-thread.js';
+import { DONE, FAILED, failureBlock, failureOf, neverStarted, sleepOn, startHelper } from '../threads/helper-thread.js';
 import type { Inode } from '../tree/tree.js';
 import {
   align4,
@@ -193,9 +193,10 @@ export class FileChecksums {
       this.stop();
       throw new Md5Error(`MD5 thread failed: ${failureOf(this.failure, 'unknown error').message}`);
     }
-    if (neverStarted(state, waited)) {
+    const notStarted = neverStarted(state, waited, 'MD5 thread');
+    if (notStarted) {
       this.stop();
-      throw new Md5Error(notStartedMessage('MD5 thread'));
+      throw new Md5Error(notStarted);
     }
   }
 

@@ -3,7 +3,7 @@
 // by SessionOutput for a plain image's long files (output.ts).
 import { closeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { DONE, FAILED, failureBlock, failureOf, neverStarted, notStartedMessage, sleepOn, startHelper } from '../threads/helper-thread.js';
+import { DONE, FAILED, failureBlock, failureOf, neverStarted, sleepOn, startHelper } from '../threads/helper-thread.js';
 import { libc } from './libc.js';
 import { CONTROL_CELLS, FINISH, HEAD, READER_IDLE, SLOT_BYTES, SLOTS, STATE, TAIL, WAKE_AT, WRITER_WAITING, type WriteRingData } from './write-ring.js';
 
@@ -124,6 +124,7 @@ export class WriteThread {
    *  or when it never started. */
   private check(state: number, waited: number): void {
     if (state === FAILED) throw failureOf(this.failure, 'the output writing thread failed');
-    if (neverStarted(state, waited)) throw new Error(`internal: ${notStartedMessage('the output writing thread')}`);
+    const notStarted = neverStarted(state, waited, 'the output writing thread');
+    if (notStarted) throw new Error(`internal: ${notStarted}`);
   }
 }

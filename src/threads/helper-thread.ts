@@ -46,14 +46,10 @@ export function sleepOn(ctl: Int32Array, cell: number, value: number): number {
   return Date.now() - t0;
 }
 
-/** Whether a helper whose STATE reads `state` after `waited` ms of waiting never started. */
-export function neverStarted(state: number, waited: number): boolean {
-  return state === STARTING && waited > START_TIMEOUT_MS;
-}
-
-/** The message for a helper that never started. */
-export function notStartedMessage(what: string): string {
-  return `${what} did not start within ${START_TIMEOUT_MS / 1000} s`;
+/** Why `what`, whose STATE reads `state` after `waited` ms of waiting, is given up on: it
+ *  never started; null while it may still. */
+export function neverStarted(state: number, waited: number, what: string): string | null {
+  return state === STARTING && waited > START_TIMEOUT_MS ? `${what} did not start within ${START_TIMEOUT_MS / 1000} s` : null;
 }
 
 /** Shared memory for a helper's failure (leaveFailure, failureOf). */
