@@ -2,7 +2,8 @@
 # Installs what isopipe's tests need on a fresh Debian machine: the peers that judge our
 # images (xorriso, isoinfo, bsdtar, 7z), strace (which system calls a tool makes), the
 # kernel and drive oracles, and the npm packages
-# (koffi, optional, is what cd-msinfo/cd-write use to reach an optical drive).
+# (koffi, optional, is what cd-msinfo/cd-write use to reach an optical drive, and the way to
+# libdeflate's faster CRC-32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,8 @@ for pair in /usr/lib/ISOLINUX/isolinux.bin:isolinux /usr/lib/syslinux/modules/bi
   /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf /usr/lib/grub/x86_64-efi/modinfo.sh:grub-efi-amd64-bin /usr/bin/grub-mkstandalone:grub-common /usr/bin/mformat:mtools /usr/bin/cpio:cpio; do
   [ -e "${pair%%:*}" ] || need+=("${pair#*:}")
 done
+# libdeflate's CRC-32 for long head-last streams (src/session/stream-crc.ts; optional for users).
+dpkg -s libdeflate0 >/dev/null 2>&1 || need+=(libdeflate0)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup: need root to install: ${need[*]}" >&2; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive

@@ -1,35 +1,68 @@
-// libc functions Node does not expose (flock, fcntl, prctl) through koffi, the optional FFI
-// dependency: loaded once, synchronously, on first use; null where koffi cannot load.
-// (The drive transport loads koffi itself, asynchronously, with its own error.)
+// Native functions Node does not expose (flock, fcntl, prctl from libc; libdeflate's CRC-32)
+// through koffi, the optional FFI dependency: loaded once, synchronously, on first use; null
+// where koffi or the library cannot load. (The drive transport loads koffi itself,
+// asynchronously, with its own error.)
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 
-export interface Libc {
-  /** A libc function from its C declaration; throws if libc lacks it. */
+/** A shared library loaded through koffi. */
+export interface NativeLibrary {
+  /** A function from its C declaration; throws if the library lacks it. */
   func(declaration: string): (...args: unknown[]) => number;
+}
+
+export interface Libc extends NativeLibrary {
   /** errno after the last call. */
   errno(): number;
 }
 
+interface Koffi {
+  load(lib: string): NativeLibrary;
+  errno(): number;
+}
+
+let koffi: Koffi | null | undefined;
+
+function loadKoffi(): Koffi | null {
+  if (koffi !== undefined) return koffi;
+  try {
+    // A variable specifier keeps tsc from needing koffi's types: it is optional.
+    const name = 'koffi';
+    koffi = createRequire(import.meta.url)(name) as Koffi;
+  } catch {
+    koffi = null;
+  }
+  return koffi;
+}
+
+const LIBC_NAME = process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6';
 let loaded: Libc | null | undefined;
 
 export function libc(): Libc | null {
   if (loaded !== undefined) return loaded;
+  const k = loadKoffi();
   try {
-    // A variable specifier keeps tsc from needing koffi's types: it is optional.
-    const name = 'koffi';
-    const koffi = createRequire(import.meta.url)(name) as {
-      load(lib: string): { func(declaration: string): (...args: unknown[]) => number };
-      errno(): number;
-    };
-    const lib = koffi.load(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6');
-    loaded = { func: (declaration) => lib.func(declaration), errno: () => koffi.errno() };
+    if (!k) throw new Error('no koffi');
+    const lib = k.load(LIBC_NAME);
+    loaded = { func: (declaration) => lib.func(declaration), errno: () => k.errno() };
     noSyncAtExit(lib.func('int dup2(int, int)'));
   } catch {
     loaded = null;
   }
   return loaded;
+}
+
+/** A shared library other than libc (its file name, e.g. 'libdeflate.so.0'); null where
+ *  koffi or the library is missing. */
+export function nativeLibrary(file: string): NativeLibrary | null {
+  // koffi's exit guard comes with libc; without libc, nothing else is loaded either.
+  if (!libc()) return null;
+  try {
+    return loadKoffi()!.load(file);
+  } catch {
+    return null;
+  }
 }
 
 let exitGuarded = false;

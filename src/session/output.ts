@@ -3,11 +3,11 @@
 // head a first read of the tar worked out. Data is batched into large writes; a plain
 // image's long files are written by a thread of their own.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import { sealChecksums, sealPlanOf, type SealIo } from './checksum-seal.js';
 import { FLAG_UNCHANGED, FLAGS_OFFSET, encodeStreamHeader, encodeStreamTrailer } from './format.js';
 import { writeAll } from './io.js';
 import { LongStream } from './pipe-size.js';
+import { StreamCrc } from './stream-crc.js';
 import { SLOT_BYTES } from './write-ring.js';
 import { WriteThread } from './write-thread.js';
 import { HEAD_SECTORS, SECTOR } from '../iso9660/constants.js';
@@ -38,7 +38,7 @@ export class SessionOutput {
   private threaded = false;
   private fill = 0;
   private position = 0;
-  private crc = 0;
+  private readonly crc = new StreamCrc();
 
   private readonly streamFraming: boolean;
   /** Output to a pipe, which grows once the stream is long. */
@@ -138,7 +138,7 @@ export class SessionOutput {
 
   private write(buf: Buffer): void {
     if (this.streamFraming) {
-      this.crc = crc32(buf, this.crc);
+      this.crc.update(buf);
       writeAll(this.fd, buf);
     } else {
       writeAll(this.fd, buf, this.form.kind === 'plain' ? this.position : null);
@@ -167,7 +167,7 @@ export class SessionOutput {
       return;
     }
     this.write(head);
-    this.write(encodeStreamTrailer({ start: this.start, sectors: sessionSectors, crc32: this.crc }));
+    this.write(encodeStreamTrailer({ start: this.start, sectors: sessionSectors, crc32: this.crc.value }));
   }
 
   private sealInPlace(head: Buffer, sessionSectors: number): void {

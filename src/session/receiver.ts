@@ -4,10 +4,10 @@
 // written last (the head). It returns the head only when the session is complete and
 // valid; any other ending throws, and the caller commits nothing.
 // Memory is constant: one batch plus the held-back sectors.
-import { crc32 } from 'node:zlib';
 import { decodeVolumeDescriptor, isPrimaryDescriptor, isZeroSector, type VolumeDescriptor } from '../iso9660/volume-descriptor.js';
 import { FLAG_UNCHANGED, decodeStreamHeader, decodeStreamTrailer, looksLikeStreamHeader, type StreamHeader } from './format.js';
 import { findBuiltFor, isRootDirectorySector } from './plain-image.js';
+import { StreamCrc } from './stream-crc.js';
 import { SECTOR, HEAD_SECTORS } from '../iso9660/constants.js';
 
 /** Bytes handed to the sink per write. */
@@ -72,7 +72,7 @@ class Receiver {
   private buf = Buffer.allocUnsafe(2 * BATCH_BYTES + STREAM_HOLD);
   private len = 0;
   private state: State = 'detect';
-  private crc = 0;
+  private readonly crc = new StreamCrc();
   private start = 0;
   /** Sectors handed over or dropped after the head (offset from the head's end). */
   private bodySectors = 0;
@@ -158,7 +158,7 @@ class Receiver {
         knownSectors: known !== null && Number.isInteger(known) && known >= HEAD_SECTORS ? known : null,
         unchanged: ((header.flags ?? 0) & FLAG_UNCHANGED) !== 0,
       });
-      this.crc = crc32(first, 0);
+      this.crc.update(first);
       this.consume(SECTOR);
       this.state = 'stream';
       return true;
@@ -229,7 +229,7 @@ class Receiver {
   private emitStream(k: number): void {
     if (k <= 0) return;
     const data = this.buf.subarray(0, k * SECTOR);
-    this.crc = crc32(data, this.crc);
+    this.crc.update(data);
     this.sink.write(HEAD_SECTORS + this.bodySectors, data);
     this.bodySectors += k;
     this.consume(k * SECTOR);
@@ -263,13 +263,13 @@ class Receiver {
     if (left < HEAD_SECTORS + 1) throw new SessionStreamError('stream ended before its head and trailer: it was cut short');
     this.emitStream(left - HEAD_SECTORS - 1);
     const head = Buffer.from(this.buf.subarray(0, HEAD_SECTORS * SECTOR));
-    this.crc = crc32(head, this.crc);
+    this.crc.update(head);
     const trailer = decodeStreamTrailer(this.buf.subarray(HEAD_SECTORS * SECTOR, (HEAD_SECTORS + 1) * SECTOR));
     if (!trailer) throw new SessionStreamError('stream has no valid trailer: it was cut short or damaged');
     if (trailer.start !== this.start) throw new SessionStreamError(`stream trailer names LBA ${trailer.start}, its header LBA ${this.start}`);
     const received = this.bodySectors + HEAD_SECTORS;
     if (trailer.sectors !== received) throw new SessionStreamError(`stream holds ${received} session sectors but its trailer says ${trailer.sectors}: damaged`);
-    if (trailer.crc32 >>> 0 !== this.crc >>> 0) throw new SessionStreamError('stream checksum does not match its trailer: damaged');
+    if (trailer.crc32 >>> 0 !== this.crc.value) throw new SessionStreamError('stream checksum does not match its trailer: damaged');
     this.state = 'done';
     return { kind: 'head-last', start: this.start, sectors: trailer.sectors, head, ignoredSectors: 0 };
   }
