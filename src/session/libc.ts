@@ -42,8 +42,8 @@ let loaded: Libc | null | undefined;
 export function libc(): Libc | null {
   if (loaded !== undefined) return loaded;
   const k = loadKoffi();
+  if (!k) return (loaded = null);
   try {
-    if (!k) throw new Error('no koffi');
     const lib = k.load(LIBC_NAME);
     loaded = { func: (declaration) => lib.func(declaration), errno: () => k.errno() };
     noSyncAtExit(lib.func('int dup2(int, int)'));
