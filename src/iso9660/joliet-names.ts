@@ -89,11 +89,15 @@ export function compareJolietNames(a: string, aDir: boolean, b: string, bDir: bo
 
 /** The indexes of `names` in compareJolietNames order (ties in input order). Each name is
  *  split once, not at every comparison: a directory of n names is compared n log n times. */
-export function jolietOrder(names: readonly string[], isDir: (k: number) => boolean): number[] {
+export function jolietOrder(names: readonly string[], isDir: readonly boolean[]): number[] {
   const bases: string[] = new Array(names.length);
   const exts: string[] = new Array(names.length);
-  for (let k = 0; k < names.length; k++) [bases[k], exts[k]] = splitExt(names[k], isDir(k));
-  return names.map((_, k) => k).sort((a, b) => comparePadded(bases[a], bases[b]) || comparePadded(exts[a], exts[b]));
+  const order: number[] = new Array(names.length);
+  for (let k = 0; k < names.length; k++) {
+    [bases[k], exts[k]] = splitExt(names[k], isDir[k]);
+    order[k] = k;
+  }
+  return order.sort((a, b) => comparePadded(bases[a], bases[b]) || comparePadded(exts[a], exts[b]));
 }
 
 /** A Joliet identifier (UCS-2 big-endian, UTF-16 surrogates allowed; bytes [start, end) of

@@ -220,39 +220,46 @@ interface JolietNamed {
   longest: number;
 }
 
-/** Files and directories in Joliet order, those whose name is at most `room` units long. */
+/** Files and directories in Joliet order, those whose name is at most `room` units long.
+ *  Plain loops: in the form with callbacks V8 kept recompiling it while the tar streamed,
+ *  on the core tar needs (bench/RESULTS.md, fourteenth round). */
 function jolietNamed(children: RawChildren, jolietMax: number, room: number): JolietNamed {
+  const { names: rawNames, inodes } = children;
+  // Joliet has a place for files and directories only.
   const nodes: number[] = [];
-  children.inodes.forEach((i, k) => {
-    if (i.type === 'file' || i.type === 'dir') nodes.push(k);
-  });
-  const rawName = (n: number) => children.names[nodes[n]];
-  const nodeIsDir = (n: number) => isDir(children.inodes[nodes[n]]);
-  const texts = nodes.map((_, n) => jolietText(rawName(n)));
-  const names = assignJolietNames(
-    texts.map((name, n) => ({ name, isDir: nodeIsDir(n) })),
-    jolietMax,
-  );
-  const kept: number[] = [];
+  const candidates: { name: string; isDir: boolean }[] = [];
+  for (let k = 0; k < inodes.length; k++) {
+    const type = inodes[k].type;
+    if (type !== 'file' && type !== 'dir') continue;
+    nodes.push(k);
+    candidates.push({ name: jolietText(rawNames[k]), isDir: type === 'dir' });
+  }
+  if (nodes.length === 0) return { children: NO_CHILDREN, candidates: 0, renamed: 0, longest: 0 };
+  const names = assignJolietNames(candidates, jolietMax);
+  const keptIds: string[] = [];
+  const keptDirs: boolean[] = [];
+  const keptInodes: Inode[] = [];
   let renamed = 0;
   let longest = 0;
   for (let n = 0; n < nodes.length; n++) {
-    longest = Math.max(longest, names[n].text.length);
-    if (names[n].text.length > room) continue;
+    const { text, changed } = names[n];
+    if (text.length > longest) longest = text.length;
+    if (text.length > room) continue;
     // A name that is not UTF-8 came through jolietText() with U+FFFD in it: changed too.
-    if (names[n].changed || (texts[n].includes('\ufffd') && Buffer.from(texts[n], 'utf8').toString('latin1') !== rawName(n))) renamed++;
-    kept.push(n);
+    const converted = candidates[n].name;
+    if (changed || (converted.includes('\ufffd') && Buffer.from(converted, 'utf8').toString('latin1') !== rawNames[nodes[n]])) renamed++;
+    keptIds.push(text);
+    keptDirs.push(candidates[n].isDir);
+    keptInodes.push(inodes[nodes[n]]);
   }
-  const order = jolietOrder(
-    kept.map((n) => names[n].text),
-    (k) => nodeIsDir(kept[k]),
-  ).map((k) => kept[k]);
-  return {
-    children: { inodes: order.map((n) => children.inodes[nodes[n]]), ids: order.map((n) => names[n].text) },
-    candidates: nodes.length,
-    renamed,
-    longest,
-  };
+  const order = jolietOrder(keptIds, keptDirs);
+  const ids: string[] = new Array(order.length);
+  const ordered: Inode[] = new Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    ids[k] = keptIds[order[k]];
+    ordered[k] = keptInodes[order[k]];
+  }
+  return { children: { inodes: ordered, ids }, candidates: nodes.length, renamed, longest };
 }
 
 /** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */
