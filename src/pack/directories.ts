@@ -234,7 +234,6 @@ function jolietNamed(children: RawChildren, jolietMax: number, room: number): Jo
     nodes.push(k);
     candidates.push({ name: jolietText(rawNames[k]), isDir: type === 'dir' });
   }
-  if (nodes.length === 0) return { children: NO_CHILDREN, candidates: 0, renamed: 0, longest: 0 };
   const names = assignJolietNames(candidates, jolietMax);
   const keptIds: string[] = [];
   const keptDirs: boolean[] = [];
