@@ -4,10 +4,11 @@
 // files in LBA order in blocks, the small files of a block hashed from one read. Jobs live
 // in SharedArrayBuffers and are claimed with Atomics, so that whichever thread is free
 // takes the next one and neither waits for the other to finish its share.
-import { createHash, hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { MD5_BYTES } from '../iso9660/checksum-tags.js';
 import { SECTOR } from '../iso9660/constants.js';
+import type { Md5Lanes } from './md5-lanes.js';
 
-export const MD5_BYTES = 16;
 /** Bytes read at a time for long runs and large files. */
 const CHUNK = 1 << 20;
 /** Small files are grouped into blocks spanning at most this much of the medium. */
@@ -131,8 +132,9 @@ export function blockCount(job: FileJob): number {
   return job.blocks.length - 1;
 }
 
-/** Hashes block `k` of `job`; `buf` holds at least BLOCK_SPAN bytes. */
-export function runBlock(job: FileJob, k: number, read: ReadAt, buf: Buffer, onBytes: (n: number) => void): void {
+/** Hashes block `k` of `job`, reading into `lanes.data` (at least BLOCK_SPAN bytes). */
+export function runBlock(job: FileJob, k: number, read: ReadAt, lanes: Md5Lanes, onBytes: (n: number) => void): void {
+  const buf = lanes.data;
   const first = job.blocks[k];
   const last = job.blocks[k + 1];
   const { positions, sizes, digests } = job;
@@ -155,14 +157,9 @@ export function runBlock(job: FileJob, k: number, read: ReadAt, buf: Buffer, onB
     return;
   }
   read(buf, from, to - from);
-  // Digests as latin1 text written into place: no Buffer per file.
-  const out = Buffer.from(digests.buffer, digests.byteOffset, digests.byteLength);
+  lanes.digest(positions, from, sizes, first, last, digests);
   let bytes = 0;
-  for (let i = first; i < last; i++) {
-    const off = positions[i] - from;
-    out.write(hash('md5', buf.subarray(off, off + sizes[i]), 'binary'), i * MD5_BYTES, MD5_BYTES, 'latin1');
-    bytes += sizes[i];
-  }
+  for (let i = first; i < last; i++) bytes += sizes[i];
   onBytes(bytes);
 }
 

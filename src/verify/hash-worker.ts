@@ -5,9 +5,11 @@
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BLOCK_SPAN, blockCount, claimUnits, type FileJob, type RangeJob, runBlock, runRange } from './data-hashing.js';
+import { Md5Lanes } from './md5-lanes.js';
 
 const { fd, bytes } = workerData as { fd: number; bytes: Float64Array };
-const buf = Buffer.allocUnsafe(BLOCK_SPAN);
+const lanes = new Md5Lanes(BLOCK_SPAN);
+const buf = lanes.data;
 
 function read(b: Buffer, position: number, length: number): void {
   for (let done = 0; done < length; ) {
@@ -25,5 +27,5 @@ parentPort!.on('message', (m: { range?: RangeJob; files?: FileJob }) => {
   // A unit that fails here is marked so, and the main thread redoes it and reports.
   const { range, files } = m;
   if (range) claimUnits(range.ctl, range.failed, 1, () => runRange(range, read, buf, count), true);
-  if (files) claimUnits(files.ctl, files.failed, blockCount(files), (k) => runBlock(files, k, read, buf, count), true);
+  if (files) claimUnits(files.ctl, files.failed, blockCount(files), (k) => runBlock(files, k, read, lanes, count), true);
 });

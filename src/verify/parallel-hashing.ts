@@ -10,6 +10,7 @@ import type { SectorSource } from '../image/sector-source.js';
 import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
 import { SECTOR } from '../iso9660/constants.js';
 import { startHelper } from '../threads/helper-thread.js';
+import { Md5Lanes } from './md5-lanes.js';
 
 /** How often a thread waiting for the other reports progress (ms). */
 const WAIT_SLICE = 250;
@@ -21,7 +22,8 @@ export class DataHasher {
   /** Bytes the hashing thread has hashed (only it writes). */
   private readonly workerBytes = new Float64Array(new SharedArrayBuffer(8));
   private ownBytes = 0;
-  private readonly buf = Buffer.allocUnsafe(BLOCK_SPAN);
+  private readonly lanes = new Md5Lanes(BLOCK_SPAN);
+  private readonly buf = this.lanes.data;
   private readonly read: ReadAt;
   private readonly count = (n: number) => {
     this.ownBytes += n;
@@ -70,7 +72,7 @@ export class DataHasher {
     const job = newFileJob(positions, sizes, count);
     const total = blockCount(job);
     if (total > 1) this.worker?.postMessage({ files: job });
-    this.share(job.ctl, job.failed, total, (k) => runBlock(job, k, this.read, this.buf, this.count));
+    this.share(job.ctl, job.failed, total, (k) => runBlock(job, k, this.read, this.lanes, this.count));
     return job.digests;
   }
 
