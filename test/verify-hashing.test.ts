@@ -8,6 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SectorSource } from '../dist/image/sector-source.js';
+import { startHashingThread } from '../dist/verify/hashing-thread.js';
 import { DataHasher } from '../dist/verify/parallel-hashing.js';
 
 const SECTOR = 2048;
@@ -41,7 +42,9 @@ for (let i = 0; i < 50; i++) {
 function check(t: typeof tap, withThread: boolean): void {
   const fd = openSync(path, 'r');
   const src = SectorSource.fromFd(fd);
-  const hasher = new DataHasher(src, withThread ? fd : undefined);
+  const thread = withThread ? startHashingThread(fd) : null;
+  if (withThread) t.ok(thread, 'the hashing thread starts');
+  const hasher = new DataHasher(src, thread);
   try {
     const ranges = hasher.startRange(3, [3, 4, 1000, 9000]);
     const positions = new Float64Array(files.map((f) => f.pos));

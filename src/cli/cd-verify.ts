@@ -3,12 +3,11 @@
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { AddressError, isOpticalDrive, resolveCdrecordAddress } from '../drive/address.js';
-import { Image } from '../image/image.js';
-import { SectorSource } from '../image/sector-source.js';
+import type { Image } from '../image/image.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
-import { checkMediumHeadOf } from '../media/head-check.js';
 import { findingJson, showPath, type Finding, FindingSink } from '../verify/findings.js';
-import { verifyMedium, VerifyUsageError, type VerifySummary } from '../verify/verifier.js';
+import { type HashingThread, startHashingThread } from '../verify/hashing-thread.js';
+import type { VerifySummary } from '../verify/verifier.js';
 import { EXIT_FAILURE, has, lastOf, type OptionSpec, packageVersion, parseOptions, runTool, safeText, UsageError, wantProgress } from './common.js';
 
 const TOOL = 'cd-verify';
@@ -117,19 +116,31 @@ async function main(): Promise<number> {
   const tar = await stdinTar(has(args, 'n'));
 
   // A disc in a drive: sessions from the TOC, sectors by READ(10), hashed on this thread.
-  // Otherwise opened here so that the hashing thread can read through the same descriptor.
+  // Otherwise opened here so that the hashing thread can read through the same descriptor;
+  // it boots while the checks' modules load.
   let fd: number | undefined;
+  let hashing: HashingThread | null = null;
   let image: Image;
   const disc = isOpticalDrive(path) ? await (await import('../drive/disc-image.js')).openDiscImage(path) : null;
+  if (!disc) {
+    fd = openSync(path, 'r');
+    hashing = startHashingThread(fd);
+  }
+  const [{ Image }, { SectorSource }, { verifyMedium, VerifyUsageError }, { checkMediumHeadOf }] = await Promise.all([
+    import('../image/image.js'),
+    import('../image/sector-source.js'),
+    import('../verify/verifier.js'),
+    import('../media/head-check.js'),
+  ]);
   if (disc) {
     image = disc.image;
     disc.reader.zeroFill = true;
   } else {
-    fd = openSync(path, 'r');
     try {
-      image = Image.fromSource(SectorSource.fromFd(fd));
+      image = Image.fromSource(SectorSource.fromFd(fd!));
     } catch (e) {
-      closeSync(fd);
+      void hashing?.worker.terminate();
+      closeSync(fd!);
       throw e;
     }
   }
@@ -145,7 +156,7 @@ async function main(): Promise<number> {
   });
   let summary: VerifySummary;
   try {
-    summary = verifyMedium(image, sink, { session, tar, fd, onProgress: progress ? (b) => progress.update(b) : undefined });
+    summary = verifyMedium(image, sink, { session, tar, hashing, onProgress: progress ? (b) => progress.update(b) : undefined });
     if (disc) {
       (await import('../drive/disc-image.js')).reportUnreadable(image, disc.reader, sink);
       summary.problems = sink.count;
@@ -155,6 +166,8 @@ async function main(): Promise<number> {
     throw e;
   } finally {
     progress?.clear();
+    // Ended by the verifier once it hashed; not when it stopped before (not ISO 9660).
+    void hashing?.worker.terminate();
     image.close();
     if (fd !== undefined) closeSync(fd);
   }

@@ -1,16 +1,16 @@
 // The main thread's side of cd-verify's hashing: posts range and file jobs to a hashing
 // thread (hash-worker.ts) and works on the same jobs itself, so that on two cores the MD5
 // of a whole session and the MD5s of its files are computed side by side, and the tree
-// walk overlaps the session's MD5. Without a descriptor to share (or without a thread),
-// everything is hashed here, with the same code.
+// walk overlaps the session's MD5. Without a thread (hashing-thread.ts), everything is
+// hashed here, with the same code.
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import type { SectorSource } from '../image/sector-source.js';
 import { BLOCK_SPAN, blockCount, claimUnits, Ctl, newFileJob, newRangeJob, type RangeJob, runBlock, runRange, type ReadAt } from './data-hashing.js';
 import { SECTOR } from '../iso9660/constants.js';
-import { startHelper } from '../threads/helper-thread.js';
 import { Md5Lanes } from './md5-lanes.js';
+import type { HashingThread } from './hashing-thread.js';
 
 /** How often a thread waiting for the other reports progress (ms). */
 const WAIT_SLICE = 250;
@@ -18,9 +18,9 @@ const WAIT_SLICE = 250;
 export type RangeTicket = RangeJob;
 
 export class DataHasher {
-  private worker: Worker | null = null;
+  private worker: Worker | null;
   /** Bytes the hashing thread has hashed (only it writes). */
-  private readonly workerBytes = new Float64Array(new SharedArrayBuffer(8));
+  private readonly workerBytes: Float64Array;
   private ownBytes = 0;
   private readonly lanes = new Md5Lanes(BLOCK_SPAN);
   private readonly buf = this.lanes.data;
@@ -34,19 +34,19 @@ export class DataHasher {
    * True for a block device (an optical drive seeks slowly): the session's run and its
    * files are then read one after the other, not side by side from two places.
    */
-  readonly seeks: boolean = false;
+  readonly seeks: boolean;
 
-  /** `fd`: the medium's descriptor, for the hashing thread; none: hash on this thread only. */
+  /** `thread`: the hashing thread, reading the medium `src` reads; none: hash on this thread only. */
   constructor(
     src: SectorSource,
-    fd?: number,
+    thread: HashingThread | null = null,
     private readonly progress?: (bytes: number) => void,
   ) {
     this.read = (b, position, length) => src.readInto(b, position, length);
-    if (fd === undefined) return;
-    this.seeks = fstatSync(fd).isBlockDevice();
     // Its errors are only seen as units it marked failed; without it, all is hashed here.
-    this.worker = startHelper(new URL('./hash-worker.js', import.meta.url), { fd, bytes: this.workerBytes });
+    this.worker = thread?.worker ?? null;
+    this.workerBytes = thread?.bytes ?? new Float64Array(1);
+    this.seeks = thread !== null && fstatSync(thread.fd).isBlockDevice();
   }
 
   /** Bytes read and hashed by both threads. */

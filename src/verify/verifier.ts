@@ -11,6 +11,7 @@ import { TarFormatError } from '../tar/header.js';
 import { ChecksumVerifier, type SessionSums } from './checksums.js';
 import type { FindingSink } from './findings.js';
 import { checkMediumHead } from './medium-head-check.js';
+import type { HashingThread } from './hashing-thread.js';
 import { DataHasher } from './parallel-hashing.js';
 import { SessionChecker } from './session-check.js';
 import { compareTar } from './tar-compare.js';
@@ -24,8 +25,8 @@ export interface VerifyOptions {
   tar?: Iterable<Buffer> | null;
   /** Bytes read so far, for progress reports. */
   onProgress?: (bytes: number) => void;
-  /** The medium's file descriptor: hash on a second thread too, which reads through it. */
-  fd?: number;
+  /** A hashing thread reading the same medium: hash on it too (startHashingThread). */
+  hashing?: HashingThread | null;
 }
 
 export interface VerifySummary {
@@ -149,7 +150,7 @@ export function verifyMedium(image: Image, sink: FindingSink, opts: VerifyOption
   if (chosen !== undefined && (!Number.isInteger(chosen) || chosen < 1 || chosen > sessions.length))
     throw new VerifyUsageError(`there is no session ${chosen}: the medium has ${sessions.length}`);
   const list = chosen !== undefined ? [sessions[chosen - 1]] : sessions;
-  const hasher = new DataHasher(src, opts.fd, opts.onProgress);
+  const hasher = new DataHasher(src, opts.hashing, opts.onProgress);
   try {
     const sums = new ChecksumVerifier(src, sink, hasher, list.length > 1);
     for (const s of list) {
