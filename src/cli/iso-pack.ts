@@ -31,7 +31,7 @@ import {
 } from './common.js';
 import { ISO_PACK_OPTIONS } from './iso-pack-options.js';
 import type { Image } from '../image/image.js';
-import { type MergeFeed, mergeFeed, openMergeMedium } from './merge-feed.js';
+import type { MergeFeed } from './merge-feed.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { Progress } from './progress.js';
 import { isUnchanged } from '../tar/isopipe-records.js';
@@ -195,6 +195,7 @@ async function main(): Promise<void> {
   /** One read of the tar into a packer writing to `out`; `pass` names it in the progress line. */
   // -M's medium, opened once for both reads of the tar when the image goes out in LBA order.
   let mergeMedium: Image | null = null;
+  let merging: ((sink: TarSink) => MergeFeed) | null = null;
   const pack = (out: SessionSink, input: number, progress: Progress | null, pass = ''): Packed => {
     const packer = new Packer(
       {
@@ -212,7 +213,7 @@ async function main(): Promise<void> {
       },
       out,
     );
-    const parser = readTar(input, overrides ? new OverrideSink(packer, overrides) : packer, mergeMedium, progress, () => `${packer.counts.files} files${pass}`);
+    const parser = readTar(input, overrides ? new OverrideSink(packer, overrides) : packer, merging, progress, () => `${packer.counts.files} files${pass}`);
     // iso-merge --mirror found the newest session's tree unchanged (a pax global header at
     // the end of its tar): flag the stream so that cd-write writes no session
     // (docs/stream-format.md). Not a plain image, nor a tree -m has cut.
@@ -224,7 +225,14 @@ async function main(): Promise<void> {
   let progress = showProgress ? inputProgress() : null;
   let out: SessionOutput | undefined;
   try {
-    if (mergeDev !== undefined) mergeMedium = await openMergeMedium(mergeDev);
+    if (mergeDev !== undefined) {
+      // iso-merge's engine and the image reader (some 20 modules) load only for -M: every
+      // start-up pays for what it loads while tar waits on the pipe.
+      const { mergeFeed, openMergeMedium } = await import('./merge-feed.js');
+      const medium = await openMergeMedium(mergeDev);
+      mergeMedium = medium;
+      merging = (sink) => mergeFeed(medium, sink);
+    }
     let run: Packed;
     if (printSize) {
       const { layout } = pack(countingOutput(), 0, null);
@@ -279,9 +287,9 @@ interface Packed {
 }
 
 /** Reads the tar on `fd` into `sink`, through iso-merge's engine first under -M. */
-function readTar(fd: number, sink: TarSink, mergeMedium: Image | null, progress: Progress | null, detail: () => string): TarParser {
+function readTar(fd: number, sink: TarSink, merging: ((sink: TarSink) => MergeFeed) | null, progress: Progress | null, detail: () => string): TarParser {
   const input: { compression?: Compression | null } = {};
-  const merge: MergeFeed | null = mergeMedium ? mergeFeed(mergeMedium, sink) : null;
+  const merge = merging ? merging(sink) : null;
   const parser = new TarParser(merge ? merge.sink : sink);
   let read = 0;
   for (const chunk of tarChunks(fd, input)) {
