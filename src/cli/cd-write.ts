@@ -12,7 +12,7 @@ import { MEDIA_SECTORS } from '../media/capacity.js';
 import { capacityOption } from './capacity-option.js';
 import { DevicePathError, normaliseCdrecordArgv, resolveDevicePath } from '../media/device-path.js';
 import { EmulatedMedium } from '../media/emulated-medium.js';
-import { driveAtAddress, drivePathOf, writeOnDrive } from './cd-write-drive.js';
+import { driveAtAddress, drivePathOf } from '../drive/address.js';
 import type { BlankKind } from '../drive/erase.js';
 import { writeSession } from '../media/write-session.js';
 import { readChunks, writeAll } from '../session/io.js';
@@ -279,6 +279,9 @@ async function main(): Promise<number> {
   if (drivePath !== null) {
     if (capacity !== null) throw new UsageError('--capacity and --media are for image files: a drive reports its own capacity');
     const json = !!args.json;
+    // The MMC code (some 15 modules) loads only for a drive: a pipe's producers wait while
+    // cd-write starts.
+    const { writeOnDrive } = await import('./cd-write-drive.js');
     return writeOnDrive(drivePath, {
       multi: !!args.multi,
       dummy: !!args.dummy,

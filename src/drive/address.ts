@@ -180,6 +180,23 @@ export function isOpticalDrive(path: string, roots: SysfsRoots = {}): boolean {
   return false;
 }
 
+/** The drive a cdrecord bus address (`1,0`, `ATA:1,0,0`) names, or null for any other name. */
+export function driveAtAddress(given: string): string | null {
+  return parseCdrecordAddress(given) ? resolveCdrecordAddress(given) : null;
+}
+
+/** The drive a medium path names, or null when it is an image file or another device. */
+export function drivePathOf(path: string): string | null {
+  if (parseCdrecordAddress(path)) return resolveCdrecordAddress(path);
+  // By name first: a node being recreated (a rescan, a tray event) must not send a drive
+  // down the block-device path, which would open it plainly and fail with EROFS.
+  // A writer named by /dev/sgN burns through its /dev/srN, whose O_EXCL open the kernel
+  // refuses while a session of the disc is mounted.
+  if (/^\/dev\/sg[0-9]+$/.test(path)) return sysfsEntryOf(path)?.block ?? path;
+  if (/^\/dev\/(sr|scd)[0-9]+$/.test(path)) return path;
+  return isOpticalDrive(path) ? path : null;
+}
+
 /** Whether sysfs is there to be asked (not on other systems or in some containers). */
 export function haveSysfs(roots: SysfsRoots = {}): boolean {
   return existsSync(join(roots.sys ?? '/sys', 'class'));
