@@ -279,7 +279,7 @@ async function main(): Promise<number> {
   if (drivePath !== null) {
     if (capacity !== null) throw new UsageError('--capacity and --media are for image files: a drive reports its own capacity');
     const json = !!args.json;
-    // The MMC code (some 15 modules) loads only for a drive: a pipe's producers wait while
+    // The MMC code (18 modules) loads only for a drive: a pipe's producers wait while
     // cd-write starts.
     const { writeOnDrive } = await import('./cd-write-drive.js');
     return writeOnDrive(drivePath, {
