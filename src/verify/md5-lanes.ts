@@ -164,12 +164,19 @@ function md5x4Module(pages: number): Uint8Array<ArrayBuffer> {
 
 type Md5x4 = (p0: number, p1: number, p2: number, p3: number, blocks: number) => void;
 
-function instantiate(dataBytes: number): { run: Md5x4; memory: ArrayBuffer } | null {
+/** The instantiated function and two views of its memory. */
+interface Engine {
+  run: Md5x4;
+  words: Uint32Array;
+  bytes: Buffer;
+}
+
+function instantiate(dataBytes: number): Engine | null {
   try {
     const pages = Math.ceil((DATA_AT + dataBytes) / PAGE);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(md5x4Module(pages)));
-    const memory = instance.exports.memory as WebAssembly.Memory;
-    return { run: instance.exports.md5x4 as Md5x4, memory: memory.buffer };
+    const memory = (instance.exports.memory as WebAssembly.Memory).buffer;
+    return { run: instance.exports.md5x4 as Md5x4, words: new Uint32Array(memory), bytes: Buffer.from(memory) };
   } catch {
     return null;
   }
@@ -181,9 +188,7 @@ function instantiate(dataBytes: number): { run: Md5x4; memory: ArrayBuffer } | n
 export class Md5Lanes {
   /** Where messages are put to be hashed: `dataBytes` long. */
   readonly data: Buffer;
-  private readonly run: Md5x4 | null;
-  private readonly words: Uint32Array | null;
-  private readonly bytes: Buffer | null;
+  private readonly engine: Engine | null;
   // Per lane: the message it holds (-1: none), where its next block is, how many blocks
   // of the message's own bytes are left, and whether its padded tail has been set up.
   private readonly message = new Int32Array(LANES);
@@ -192,23 +197,13 @@ export class Md5Lanes {
   private readonly inTail = new Uint8Array(LANES);
 
   constructor(dataBytes: number) {
-    const engine = instantiate(dataBytes);
-    if (!engine) {
-      this.run = null;
-      this.words = null;
-      this.bytes = null;
-      this.data = Buffer.allocUnsafe(dataBytes);
-      return;
-    }
-    this.run = engine.run;
-    this.words = new Uint32Array(engine.memory);
-    this.bytes = Buffer.from(engine.memory);
-    this.data = this.bytes.subarray(DATA_AT, DATA_AT + dataBytes);
+    this.engine = instantiate(dataBytes);
+    this.data = this.engine ? this.engine.bytes.subarray(DATA_AT, DATA_AT + dataBytes) : Buffer.allocUnsafe(dataBytes);
   }
 
   /** False where WebAssembly SIMD is missing: each message is then hashed by node:crypto. */
   get vectorized(): boolean {
-    return this.run !== null;
+    return this.engine !== null;
   }
 
   /**
@@ -216,8 +211,8 @@ export class Md5Lanes {
    * to `out` at 16 bytes per i.
    */
   digest(offsets: Float64Array, base: number, sizes: Float64Array, first: number, last: number, out: Uint8Array): void {
-    const { run, words, bytes } = this;
-    if (!run || !words || !bytes || last - first < LANES) {
+    const { engine } = this;
+    if (!engine || last - first < LANES) {
       const view = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
       for (let i = first; i < last; i++) {
         const off = offsets[i] - base;
@@ -226,6 +221,7 @@ export class Md5Lanes {
       }
       return;
     }
+    const { run, words } = engine;
     const { message, next, left, inTail } = this;
     const outWords = new DataView(out.buffer, out.byteOffset, out.byteLength);
     let taken = first;
@@ -233,7 +229,7 @@ export class Md5Lanes {
     for (let k = 0; k < LANES; k++) {
       message[k] = -1;
       if (taken < last) {
-        this.load(k, taken, offsets[taken] - base, sizes[taken]);
+        this.load(engine, k, taken, offsets[taken] - base, sizes[taken]);
         taken++;
         busy++;
       }
@@ -255,7 +251,7 @@ export class Md5Lanes {
         left[k] -= blocks;
         if (left[k] > 0) continue;
         if (!inTail[k]) {
-          this.tail(k, offsets[message[k]] - base, sizes[message[k]]);
+          this.tail(engine, k, offsets[message[k]] - base, sizes[message[k]]);
           continue;
         }
         const at = message[k] * MD5_BYTES;
@@ -263,7 +259,7 @@ export class Md5Lanes {
         message[k] = -1;
         busy--;
         if (taken < last) {
-          this.load(k, taken, offsets[taken] - base, sizes[taken]);
+          this.load(engine, k, taken, offsets[taken] - base, sizes[taken]);
           taken++;
           busy++;
         }
@@ -272,19 +268,17 @@ export class Md5Lanes {
   }
 
   /** Starts message `index` (at data offset `off`, `size` bytes) in lane `k`. */
-  private load(k: number, index: number, off: number, size: number): void {
-    const words = this.words!;
-    for (let w = 0; w < 4; w++) words[STATE_AT / 4 + 4 * w + k] = IV[w];
+  private load(engine: Engine, k: number, index: number, off: number, size: number): void {
+    for (let w = 0; w < 4; w++) engine.words[STATE_AT / 4 + 4 * w + k] = IV[w];
     this.message[k] = index;
     this.inTail[k] = 0;
     this.next[k] = DATA_AT + off;
     this.left[k] = Math.floor(size / BLOCK);
-    if (this.left[k] === 0) this.tail(k, off, size);
+    if (this.left[k] === 0) this.tail(engine, k, off, size);
   }
 
   /** Copies the message's last partial block to the lane's tail area and pads it. */
-  private tail(k: number, off: number, size: number): void {
-    const bytes = this.bytes!;
+  private tail({ bytes }: Engine, k: number, off: number, size: number): void {
     const at = TAIL_AT + k * TAIL_BYTES;
     const rest = size % BLOCK;
     const blocks = rest < BLOCK - 8 ? 1 : 2;
