@@ -17,7 +17,7 @@ import { MAX_ZISOFS_SIZE, parseZf } from '../iso9660/zisofs.js';
 import { ZisofsCompressor, type ZisofsOptions } from './zisofs-writer.js';
 import type { FileChecksums } from './md5.js';
 import { BootCatalogWriter, HeldBootImage, type BootPlan } from './boot.js';
-import { type Attributes, type Extent, type Inode, isDir, newDir, newInode, splitPath, Tree, TreeError } from '../tree/tree.js';
+import { type Attributes, type Extent, type Inode, isDir, newDir, newInode, PathSplitter, splitPath, Tree, TreeError } from '../tree/tree.js';
 import { extentBytes, parseExtents } from '../tar/isopipe-records.js';
 
 export interface PackOptions {
@@ -50,6 +50,7 @@ export class Packer implements TarSink {
   readonly tree: Tree;
   private readonly left: LeftDirectories;
   private readonly excluder: Excluder;
+  private readonly paths = new PathSplitter();
   private lba: number;
   /** Where the current entry's data goes. */
   private target: 'out' | 'hold' | 'drop' | 'zisofs' | 'boot' = 'drop';
@@ -93,7 +94,7 @@ export class Packer implements TarSink {
   entry(e: TarEntry): void {
     let parts: string[];
     try {
-      parts = splitPath(e.path);
+      parts = this.paths.split(e.path);
     } catch (err) {
       throw new PackError(`${(err as Error).message}: refused (it would extract outside the tree)`);
     }

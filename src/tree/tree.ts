@@ -98,6 +98,40 @@ export function splitPath(path: string): string[] {
   return parts;
 }
 
+/**
+ * splitPath for a tar's entries in stream order. A tar lists a directory's entries
+ * together, so most paths extend the previous entry's directory by one name: those reuse
+ * that directory's components. Besides the split, that saves hashing the same component
+ * strings again in each lookup, since a string keeps its hash.
+ */
+export class PathSplitter {
+  /** The previous entry's directory path (up to its last '/'), and its components. */
+  private dirPath: string | null = null;
+  private dirParts: string[] = [];
+
+  split(path: string): string[] {
+    const end = path.endsWith('/') ? path.length - 1 : path.length;
+    const slash = path.lastIndexOf('/', end - 1);
+    if (slash > 0) {
+      const dirPath = this.dirPath;
+      if (dirPath !== null && slash === dirPath.length && path.startsWith(dirPath)) {
+        const name = path.slice(slash + 1, end);
+        if (name !== '' && name !== '.' && name !== '..') {
+          const parts = this.dirParts.slice();
+          parts.push(name);
+          return parts;
+        }
+      }
+    }
+    const parts = splitPath(path);
+    if (slash > 0) {
+      this.dirPath = path.slice(0, slash);
+      this.dirParts = splitPath(this.dirPath);
+    }
+    return parts;
+  }
+}
+
 /** `s` in memory of its own. A component split from a path is a slice of the path string:
  *  it would keep the whole path alive, and slices compare several times slower in the sorts
  *  of every directory's children. */
