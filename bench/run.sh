@@ -403,6 +403,17 @@ section_small() {
   corpus_small
   pack_vs_peers small "small files: $SMALL_FILES files of 1-8 KiB ($CORPUS/small)" "$CORPUS/small" 1.3 1.3
   paced_pack small-paced "$CORPUS/small"
+  first_read "iso-pack=$ISOPACK" "$CORPUS/small"
+}
+
+# How long tar waits at the start for each consumer to load (bench/first-read.mjs): the
+# whole of it lands on a pipe's wall time. No target; Node itself is the floor under ours.
+first_read() { # 'LABEL=COMMAND' DIR
+  echo; echo "== start-up: ms from starting the consumer until it has read 2 MiB of the tar (${1%%=*})"
+  mkdir -p "$TMPDIR"
+  node "$REPO/bench/first-read.mjs" -n "$REPS" <(tar -c -f - -C "$2" .) \
+    'cat=cat' 'node reading stdin (empty script)=env -u NODE_EXTRA_CA_CERTS node -e "require(\"fs\").readFileSync(0)"' "$1" ||
+    echo "   first-read failed"
 }
 
 # The tar paced at a disk's speed, as a backup of files not in the page cache reads: iso-pack
@@ -500,6 +511,7 @@ section_merge() {
     echo "   iso-merge RSS per entry beyond the tiny tree: $per KiB (target <= $RSS_PER_ENTRY KiB) $v"
     SUMMARY+=("$(printf '%-6s %-44s %6s KiB/entry   target <= %s' "$v" "merge: iso-merge per entry" "$per" $RSS_PER_ENTRY)")
   fi
+  first_read "iso-merge --mirror=$ISOMERGE --mirror --dev $m" "$CORPUS/small-1pct"
   rm -f "$m" "$mt"
 }
 
