@@ -13,6 +13,18 @@ function hashText(s: string): number {
   return h >>> 0;
 }
 
+/** Writes `s`'s bytes at `at` of `bytes` and returns hashText(s), in one pass: for paths of
+ *  a few dozen bytes a loop costs less than the call into Buffer.write. */
+function storeHashed(bytes: Buffer, at: number, s: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) & 0xff;
+    bytes[at + i] = c;
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  return h >>> 0;
+}
+
 export class PathIndex {
   private count = 0;
   private bytes = Buffer.allocUnsafe(1 << 16);
@@ -33,9 +45,8 @@ export class PathIndex {
     if (2 * (n + 1) > this.slots.length) this.rehash(this.slots.length * 2);
     const start = this.starts[n];
     if (start + path.length > this.bytes.length) this.growBytes(start + path.length);
-    this.bytes.write(path, start, 'latin1');
+    const h = storeHashed(this.bytes, start, path);
     this.starts[n + 1] = start + path.length;
-    const h = hashText(path);
     this.hashes[n] = h;
     this.slots[this.slotOf(path, h)] = n + 1;
     this.count = n + 1;
