@@ -46,14 +46,15 @@ async function once(command) {
   const w = openSync(fifo, 'w'); // returns once the shell has opened the other end
   try {
     for (let off = 0; off < PREFIX; ) off += writeSync(w, head, off, Math.min(1 << 16, PREFIX - off));
+    return performance.now() - t0;
   } catch (err) {
     throw new Error(`first-read: '${command}' stopped before it read ${PREFIX} bytes (${err.code ?? err.message})`);
+  } finally {
+    // The consumer is stopped whether or not it read: none is left running.
+    closeSync(w);
+    child.kill('SIGKILL');
+    await exited;
   }
-  const ms = performance.now() - t0;
-  closeSync(w);
-  child.kill('SIGKILL');
-  await exited;
-  return ms;
 }
 
 const median = (xs) => {
@@ -68,7 +69,10 @@ try {
     for (const c of order) c.ms.push(await once(c.command));
   }
   for (const c of commands)
-    console.log(`   ${`${c.label}`.padEnd(40)} ${median(c.ms).toFixed(0).padStart(6)} ms [${Math.min(...c.ms).toFixed(0)}-${Math.max(...c.ms).toFixed(0)}]`);
+    console.log(`   ${c.label.padEnd(40)} ${median(c.ms).toFixed(0).padStart(6)} ms [${Math.min(...c.ms).toFixed(0)}-${Math.max(...c.ms).toFixed(0)}]`);
+} catch (err) {
+  console.error(err.message);
+  process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
