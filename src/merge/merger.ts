@@ -12,7 +12,7 @@
 import type { Image } from '../image/image.js';
 import { Excluder } from '../tree/exclude.js';
 import type { TarEntry, TarSink } from '../tar/parser.js';
-import { splitPath, TreeError } from '../tree/tree.js';
+import { pathKey, splitPath, TreeError } from '../tree/tree.js';
 import { LinkPrimaries } from './link-order.js';
 import { Mirror } from './mirror.js';
 import { type OldEntry, type OldTree, oldExtents, oldZf, Seen } from './old-tree.js';
@@ -88,18 +88,17 @@ export class Merger implements TarSink {
 
   entry(e: TarEntry): void {
     this.target = 'drop';
-    let parts: string[];
+    let key: string;
     try {
-      parts = splitPath(e.path);
+      key = pathKey(e.path);
     } catch (err) {
       if (err instanceof TreeError) throw new MergeError(`${err.message}: refused (it would extract outside the tree)`);
       throw err;
     }
-    if (this.excluder.excludes(parts)) {
+    if (this.excluder.excludesKey(key)) {
       this.counts.removed++;
       return;
     }
-    const key = parts.join('/');
     let targetKey: string | undefined;
     if (e.type === 'link') {
       const targetParts = splitPath(e.linkname);
@@ -116,7 +115,7 @@ export class Merger implements TarSink {
     const out = this.fromTar(e);
     if (this.mirror) {
       if (e.type === 'file' && !e.isopipe.has('extents')) {
-        const d = this.mirror.file(e, parts[parts.length - 1] ?? '', old);
+        const d = this.mirror.file(e, key.slice(key.lastIndexOf('/') + 1), old);
         if (d.kind === 'reference') {
           this.counts.passed++;
           this.out.header(this.reference(out, d.old));
@@ -179,7 +178,7 @@ export class Merger implements TarSink {
         if (e.path.startsWith(skipUnder)) continue;
         skipUnder = null;
       }
-      const removed = e.path !== '' && this.excluder.excludes(e.path.split('/'));
+      const removed = this.excluder.excludesKey(e.path);
       if (removed || e.seen === Seen.Other || (e.seen === Seen.Implied && e.type !== 'dir')) {
         if (removed) this.counts.removed++;
         // An old directory that is removed, or replaced by a non-directory, goes whole.
@@ -195,7 +194,7 @@ export class Merger implements TarSink {
   restore(): void {
     if (!this.old) return;
     for (const e of this.old.entries()) {
-      if (e.path !== '' && this.excluder.excludes(e.path.split('/'))) {
+      if (this.excluder.excludesKey(e.path)) {
         this.counts.removed++;
         continue;
       }

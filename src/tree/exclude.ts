@@ -28,6 +28,12 @@ export class Excluder {
     this.patterns = globs.map((g) => globToRegExp(g.replace(/^\.\//, '').replace(/\/+$/, '')));
   }
 
+  /** excludes() for a normalised path joined by '/' (pathKey), split only when there are
+   *  patterns to match. */
+  excludesKey(key: string): boolean {
+    return this.patterns.length > 0 && key !== '' && this.excludes(key.split('/'));
+  }
+
   /** True when `parts` (a normalised path) or one of its ancestors is excluded. */
   excludes(parts: readonly string[]): boolean {
     if (this.patterns.length === 0) return false;

@@ -99,6 +99,30 @@ export function splitPath(path: string): string[] {
 }
 
 /**
+ * `splitPath(path).join('/')`: the path as a key. A path as tar writes it (a leading `./`,
+ * a trailing `/` on directories, nothing else to drop) is cut out of the string as it is;
+ * any other spelling goes through splitPath, whose errors it gives.
+ */
+export function pathKey(path: string): string {
+  let start = 0;
+  while (path.startsWith('./', start)) start += 2;
+  let end = path.length;
+  while (end > start && path.charCodeAt(end - 1) === SLASH) end--;
+  let from = start;
+  for (let i = start; i <= end; i++) {
+    if (i < end && path.charCodeAt(i) !== SLASH) continue;
+    const n = i - from;
+    // An empty, `.` or `..` component: splitPath drops or refuses it.
+    if (n === 0 || (n <= 2 && path.charCodeAt(from) === DOT && (n === 1 || path.charCodeAt(from + 1) === DOT))) return splitPath(path).join('/');
+    from = i + 1;
+  }
+  return path.slice(start, end);
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/**
  * splitPath for a tar's entries in stream order. A tar lists a directory's entries
  * together, so most paths extend the previous entry's directory by one name: those reuse
  * that directory's components. Besides the split, that saves hashing the same component
