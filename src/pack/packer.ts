@@ -167,7 +167,8 @@ export class Packer implements TarSink {
     const size = e.isopipe.has('size') ? Number(e.isopipe.get('size')) : sum;
     if (!Number.isSafeInteger(size) || size !== sum)
       throw new PackError(`'${e.path}': ISOPIPE.size ${e.isopipe.get('size')} does not match its extents (${sum} bytes)`);
-    extents.forEach((x, k) => {
+    for (let k = 0; k < extents.length; k++) {
+      const x = extents[k];
       if (k < extents.length - 1 && x.bytes % SECTOR !== 0)
         throw new PackError(`'${e.path}': ISOPIPE.extents section ${x.lba}+${x.bytes} is not whole sectors but is not the last`);
       const end = x.lba + Math.ceil(x.bytes / SECTOR);
@@ -175,7 +176,7 @@ export class Packer implements TarSink {
         throw new PackError(
           `'${e.path}': referenced extent ${x.lba}+${x.bytes} does not lie before this session (LBA ${this.opt.start}): stale reference, run iso-merge against the current medium`,
         );
-    });
+    }
     inode.size = size;
     inode.extents = extents;
     const zf = e.isopipe.get('zisofs');

@@ -32,18 +32,20 @@ export function parseExtents(text: string): ExtentText[] | null {
  */
 function extentsAsWritten(text: string): ExtentText[] | null {
   const out: ExtentText[] = [];
+  const end = text.length;
   let i = 0;
+  // The loops stop at the end: charCodeAt past it is NaN, which V8 would recompile for.
   for (;;) {
     let lba = 0;
     const lbaStart = i;
-    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) lba = lba * 10 + (c - 0x30);
-    if (i === lbaStart || i - lbaStart > EXACT_DECIMAL_DIGITS || text.charCodeAt(i) !== 0x2b) return null;
+    for (let c: number; i < end && (c = text.charCodeAt(i)) >= 0x30 && c <= 0x39; i++) lba = lba * 10 + (c - 0x30);
+    if (i === lbaStart || i - lbaStart > EXACT_DECIMAL_DIGITS || i === end || text.charCodeAt(i) !== 0x2b) return null;
     const bytesStart = ++i;
     let bytes = 0;
-    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) bytes = bytes * 10 + (c - 0x30);
+    for (let c: number; i < end && (c = text.charCodeAt(i)) >= 0x30 && c <= 0x39; i++) bytes = bytes * 10 + (c - 0x30);
     if (i === bytesStart || i - bytesStart > EXACT_DECIMAL_DIGITS) return null;
     out.push({ lba, bytes });
-    if (i === text.length) return out;
+    if (i === end) return out;
     if (text.charCodeAt(i) !== 0x2c) return null;
     i++;
   }
@@ -107,8 +109,23 @@ export function isUnchanged(globalRecords: ReadonlyMap<string, string>): boolean
 /** An entry's pax records in isopipe's namespace, keyed without the prefix; null for none. */
 export function isopipeRecords(pax: ReadonlyMap<string, string>): Map<string, string> | null {
   let out: Map<string, string> | null = null;
-  for (const [k, v] of pax) if (k.startsWith(ISOPIPE_PREFIX)) (out ??= new Map()).set(k.slice(ISOPIPE_PREFIX.length), v);
+  pax.forEach((v, k) => {
+    if (k.startsWith(ISOPIPE_PREFIX)) (out ??= new Map()).set(withoutPrefix(k), v);
+  });
   return out;
+}
+
+// Keys without the prefix, made once each: a mirror's tar has two records per file.
+const unprefixed = new Map<string, string>();
+
+function withoutPrefix(key: string): string {
+  let short = unprefixed.get(key);
+  if (short === undefined) {
+    short = key.slice(ISOPIPE_PREFIX.length);
+    // Bounded: a hostile tar could name any number of keys.
+    if (unprefixed.size < 64) unprefixed.set(key, short);
+  }
+  return short;
 }
 
 /** isopipeRecords' map back into pax records, in its order. */
