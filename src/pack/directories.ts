@@ -72,6 +72,13 @@ function fileSections(i: Inode): Extent[] {
   return out;
 }
 
+/** How many records a child has in a tree: as many as forEachSection visits. */
+export function sectionCount(i: Inode): number {
+  if (i.type !== 'file' || i.size === 0) return 1;
+  if (!i.extents) return i.size <= MAX_SECTION_BYTES ? 1 : Math.ceil(i.size / MAX_SECTION_BYTES);
+  return i.extents.length;
+}
+
 /** Receives one directory record's (LBA, bytes, flags). */
 export type SectionVisitor = (extent: number, size: number, flags: number) => void;
 

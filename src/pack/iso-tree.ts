@@ -8,7 +8,7 @@ import { CE_LENGTH, erEntry, pnEntry, putNm, putPx, putTf, slEntries, spEntry } 
 import { encodeZf } from '../iso9660/zisofs.js';
 import { type Dir, type Inode, isDir, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
-import { type Directories, type DirInfo, forEachSection, type Section } from './directories.js';
+import { type Directories, type DirInfo, forEachSection, type Section, sectionCount } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { FileChecksums } from './md5.js';
 import type { Placed, Writer } from './writer.js';
@@ -66,6 +66,15 @@ function shapeOf(entries: SystemUseEntry[], identifierLength: number): RecordSha
   return { entries, lengths, keep, inRecord };
 }
 
+/** Places one record of `shape` in a directory's sectors, and in continuation blocks the
+ *  entries that go on there; true when some do. */
+function placeRecord(records: RecordPacker, ce: ContinuationBlocks, shape: RecordShape, identifierLength: number): boolean {
+  records.place(identifierLength, shape.inRecord);
+  if (shape.keep === shape.lengths.length) return false;
+  ce.place(shape.lengths.slice(shape.keep));
+  return true;
+}
+
 /** Copies an entry another encoder made into place, if it is as long as it was sized. */
 function copyEntry(e: SystemUseEntry, b: Buffer, out: Buffer, at: number): void {
   if (b.length !== e.length) throw new Error(`internal: a ${e.kind} entry of ${b.length} bytes was sized at ${e.length}`);
@@ -120,19 +129,22 @@ export class IsoTreeWriter implements Writer {
     return this.pathTables.descriptor(this.places[0].lba, this.places[0].sectors);
   }
 
-  /** A directory's sectors and continuation blocks, from lengths alone. */
+  /** A directory's sectors and continuation blocks, from lengths alone: the records
+   *  eachRecord visits, with their shapes, without making them (the directory phase waits
+   *  on this after the tar's end). */
   private measure(d: DirInfo): Omit<Place, 'lba'> {
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(0);
-    this.eachRecord(d, (r) => {
-      const { lengths, keep, inRecord } = r.shape;
-      if (keep < lengths.length) {
-        ce.place(lengths.slice(keep));
-        const i = r.inode;
-        if (r.name !== undefined && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
-      }
-      records.place(r.idEnd - r.idStart, inRecord);
-    });
+    placeRecord(records, ce, this.dotShape(d), 1);
+    placeRecord(records, ce, this.shape({}, 1), 1);
+    const { names, inodes, idEnds } = d.iso;
+    for (let k = 0; k < inodes.length; k++) {
+      const i = inodes[k];
+      const idLength = idEnds[k] - (k ? idEnds[k - 1] : 0);
+      const shape = this.childShape(names[k], i, idLength);
+      for (let n = sectionCount(i); n > 0; n--)
+        if (placeRecord(records, ce, shape, idLength) && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
+    }
     return { sectors: records.sectors, ceBlocks: ce.count };
   }
 
@@ -172,15 +184,13 @@ export class IsoTreeWriter implements Writer {
   }
 
   /** Visits the directory's records in order: `.`, `..`, then each child's (one per
-   *  section). Addresses in them are right once every writer is sized; sizing reads only
-   *  lengths. */
+   *  section), as measure() counts them. Addresses in them are right once every writer is
+   *  sized. */
   private eachRecord(d: DirInfo, visit: (r: IsoRecord) => void): void {
     const parent = this.dirs.list[d.parent];
-    const isRoot = d === this.dirs.list[0];
     const self = d.dir;
-    const dotShape = isRoot ? shapeOf(systemUseEntries({ root: true, checksumArea: !!this.opt.checksums }), 1) : this.shape({}, 1);
     const [extent, size, flags] = this.dirSection(self);
-    const r: IsoRecord = { ids: DOT, idStart: 0, idEnd: 1, extent, size, flags, mtime: self.mtime, inode: self, name: undefined, shape: dotShape };
+    const r: IsoRecord = { ids: DOT, idStart: 0, idEnd: 1, extent, size, flags, mtime: self.mtime, inode: self, name: undefined, shape: this.dotShape(d) };
     visit(r);
     [r.extent, r.size, r.flags] = this.dirSection(parent.dir);
     r.ids = DOTDOT;
@@ -207,6 +217,11 @@ export class IsoTreeWriter implements Writer {
       r.shape = this.childShape(names[k], i, r.idEnd - r.idStart);
       forEachSection(i, this.dirSectionOf, zero, section);
     }
+  }
+
+  /** The shape of a directory's `.` record: the root's carries SP and ER (and isofs.ca). */
+  private dotShape(d: DirInfo): RecordShape {
+    return d === this.dirs.list[0] ? shapeOf(systemUseEntries({ root: true, checksumArea: !!this.opt.checksums }), 1) : this.shape({}, 1);
   }
 
   /** The shape of a named record. Records differ in few ways that matter: the shape is

@@ -5,7 +5,7 @@ import { SECTOR } from '../iso9660/constants.js';
 import { DOT, DOTDOT, encodeRecordHead, FLAG_DIRECTORY, type RecordFields } from '../iso9660/directory-record.js';
 import { jolietIdentifier } from '../iso9660/joliet-names.js';
 import type { Dir } from '../tree/tree.js';
-import { type Directories, type DirInfo, forEachSection, type Section } from './directories.js';
+import { type Directories, type DirInfo, forEachSection, type Section, sectionCount } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { Placed, Writer } from './writer.js';
 
@@ -34,11 +34,19 @@ export class JolietTreeWriter implements Writer {
     );
     this.places = dirs.list.map(() => ({ lba: 0, sectors: -1 }));
     dirs.list.forEach((d, k) => {
-      if (d.jolietPath < 0) return;
-      const records = new RecordPacker();
-      this.eachRecord(d, (r) => records.place(r.idEnd - r.idStart, 0));
-      this.places[k].sectors = records.sectors;
+      if (d.jolietPath >= 0) this.places[k].sectors = this.measure(d);
     });
+  }
+
+  /** A directory's sectors, from its identifiers' lengths: the records eachRecord visits,
+   *  without making them (the directory phase waits on this after the tar's end). */
+  private measure(d: DirInfo): number {
+    const records = new RecordPacker();
+    records.place(1, 0);
+    records.place(1, 0);
+    const { inodes, ids } = d.joliet;
+    for (let k = 0; k < inodes.length; k++) for (let n = sectionCount(inodes[k]); n > 0; n--) records.place(2 * ids[k].length, 0);
+    return records.sectors;
   }
 
   size(lba: number): number {
@@ -70,7 +78,8 @@ export class JolietTreeWriter implements Writer {
     return this.pathTables.descriptor(this.places[0].lba, this.places[0].sectors);
   }
 
-  /** Visits `.`, `..`, then each child's records; addresses are right once every writer is sized. */
+  /** Visits `.`, `..`, then each child's records, as measure() counts them; addresses are
+   *  right once every writer is sized. */
   private eachRecord(d: DirInfo, visit: (r: JolietRecord) => void): void {
     const parent = this.dirs.list[d.parent];
     const [extent, size, flags] = this.dirSection(d.dir);
