@@ -110,23 +110,13 @@ export function isUnchanged(globalRecords: ReadonlyMap<string, string>): boolean
 export function isopipeRecords(pax: ReadonlyMap<string, string>): Map<string, string> | null {
   let out: Map<string, string> | null = null;
   pax.forEach((v, k) => {
-    if (k.startsWith(ISOPIPE_PREFIX)) (out ??= new Map()).set(withoutPrefix(k), v);
+    if (k.startsWith(ISOPIPE_PREFIX)) (out ??= new Map()).set(REFERENCE_KEYS.get(k) ?? k.slice(ISOPIPE_PREFIX.length), v);
   });
   return out;
 }
 
-// Keys without the prefix, made once each: a mirror's tar has two records per file.
-const unprefixed = new Map<string, string>();
-
-function withoutPrefix(key: string): string {
-  let short = unprefixed.get(key);
-  if (short === undefined) {
-    short = key.slice(ISOPIPE_PREFIX.length);
-    // Bounded: a hostile tar could name any number of keys.
-    if (unprefixed.size < 64) unprefixed.set(key, short);
-  }
-  return short;
-}
+// A reference's keys without the prefix, made once: a mirror's tar has two records per file.
+const REFERENCE_KEYS = new Map([EXTENTS_KEY, SIZE_KEY, ZISOFS_KEY, MD5_KEY].map((k) => [k, k.slice(ISOPIPE_PREFIX.length)]));
 
 /** isopipeRecords' map back into pax records, in its order. */
 export function encodeIsopipeRecords(records: ReadonlyMap<string, string>): [string, string][] {
