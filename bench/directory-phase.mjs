@@ -13,6 +13,7 @@
 import { openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median } from './median.mjs';
 
 const [oldRoot, newRoot, tar, runsArg = '15'] = process.argv.slice(2);
 if (!oldRoot || !newRoot || !tar) {
@@ -55,7 +56,6 @@ for (let k = 0; k < runs; k++) {
   const order = k % 2 ? [1, 0] : [0, 1];
   for (const b of order) times[b].push(builds[b].phase());
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const [o, n] = times.map(median);
 console.log(
   `directory phase, ${runs} runs each, alternated: old median ${o.toFixed(1)} ms (min ${Math.min(...times[0]).toFixed(1)}), new median ${n.toFixed(1)} ms (min ${Math.min(...times[1]).toFixed(1)}), new/old ${(n / o).toFixed(3)}`,

@@ -11,6 +11,7 @@
 // first run: compare the two builds, not these times with a whole cd-verify's.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median } from './median.mjs';
 
 const [oldRoot, newRoot, image, runsArg = '15'] = process.argv.slice(2);
 if (!oldRoot || !newRoot || !image) {
@@ -45,6 +46,5 @@ for (let run = 0; run < runs; run++)
     if (run === 0) console.log(`${k ? 'new' : 'old'}: ${findings} finding(s), first run ${ms.toFixed(0)} ms`);
     else times[k].push(ms);
   }
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const [o, n] = times.map(median);
 console.log(`median of ${runs - 1} warm runs: old ${o.toFixed(0)} ms, new ${n.toFixed(0)} ms, new/old ${(n / o).toFixed(3)}`);
