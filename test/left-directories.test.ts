@@ -1,25 +1,33 @@
 // Child lists made while the tar streams (src/pack/left-directories.ts): made for the
 // directories the tar has left, and at the end the same directories, names and counts as
 // lists made then, whether a list is fresh, stale (the tar went back into its directory) or
-// cut by the Joliet path limit.
+// cut by the Joliet path limit; and the extents measured with the lists are those the tree
+// writers would measure at the end, or not kept.
 import t from 'tap';
 import { JOLIET_MAX_PATH, jolietPathLength, longestJolietName } from '../dist/iso9660/joliet-path.js';
-import { childLists, Directories } from '../dist/pack/directories.js';
+import { childLists, Directories, type DirInfo } from '../dist/pack/directories.js';
+import { IsoRecordShapes, measureIsoDirectory } from '../dist/pack/iso-tree.js';
+import { measureJolietDirectory } from '../dist/pack/joliet-tree.js';
 import { LeftDirectories } from '../dist/pack/left-directories.js';
 import { type Dir, type Inode, isDir, newDir, newInode, splitPath, Tree } from '../dist/tree/tree.js';
 
 const attrs = { perm: 0o644, uid: 0, gid: 0, mtime: 1700000000 };
 
 /** A tree from tar-like paths ('x/' a directory), and the lists a LeftDirectories made. */
-function build(paths: string[], jolietMax: number | null = 64): { tree: Tree; left: LeftDirectories } {
+function build(paths: string[], jolietMax: number | null = 64, make: (path: string) => Inode = plain): { tree: Tree; left: LeftDirectories } {
   const tree = new Tree(() => ({ ...attrs, perm: 0o755 }));
-  const left = new LeftDirectories(tree.root, jolietMax);
+  const left = new LeftDirectories(tree.root, jolietMax, new IsoRecordShapes());
   for (const path of paths) {
     const parts = splitPath(path);
-    tree.set(parts, path.endsWith('/') ? newDir({ ...attrs, perm: 0o755 }) : newInode('file', attrs), path);
+    tree.set(parts, make(path), path);
     left.entered(parts);
   }
   return { tree, left };
+}
+
+/** A directory for 'x/', else an empty file. */
+function plain(path: string): Inode {
+  return path.endsWith('/') ? newDir({ ...attrs, perm: 0o755 }) : newInode('file', attrs);
 }
 
 function dirAt(tree: Tree, path: string): Dir {
@@ -141,4 +149,113 @@ t.test('with and without early lists, the same directories and counts under the 
   };
   walk(tree.root);
   t.strictSame(described(new Directories(tree.root, 64, all)), described(new Directories(build(paths).tree.root, 64)));
+});
+
+/** Every directory of both trees with its sectors as the tree writers measure them now, by
+ *  ISO identifier path (no early measures involved). */
+function measuredNow(root: Dir, jolietMax: number | null): Map<string, { iso: number; ceBlocks: number; joliet: number | undefined }> {
+  const dirs = new Directories(root, jolietMax);
+  const shapes = new IsoRecordShapes();
+  const out = new Map<string, { iso: number; ceBlocks: number; joliet: number | undefined }>();
+  for (const d of dirs.list) {
+    const iso = measureIsoDirectory(shapes, d.iso, d === dirs.list[0]);
+    out.set(pathOf(dirs.list, d), { iso: iso.sectors, ceBlocks: iso.ceBlocks, joliet: d.jolietPath >= 0 ? measureJolietDirectory(d.joliet) : undefined });
+  }
+  return out;
+}
+
+function pathOf(list: DirInfo[], d: DirInfo): string {
+  return d === list[0] ? '' : `${pathOf(list, list[d.parent])}/${d.isoId}`;
+}
+
+/** Directories' early measures, by ISO identifier path: those it kept. */
+function keptEarly(root: Dir, jolietMax: number | null, left: LeftDirectories): Map<string, { iso: number | undefined; joliet: number | undefined }> {
+  const dirs = new Directories(root, jolietMax, left.lists);
+  return new Map(dirs.list.map((d) => [pathOf(dirs.list, d), { iso: d.isoSectors, joliet: d.jolietSectors }]));
+}
+
+/** Files of many kinds and sizes, so that the directories span several sectors. */
+function varied(path: string): Inode {
+  if (path.endsWith('/')) return plain(path);
+  const n = Number(/(\d+)$/.exec(path)?.[1] ?? 0);
+  const kind = n % 5;
+  const i = newInode(kind === 1 ? 'symlink' : kind === 2 ? 'chr' : 'file', attrs);
+  if (kind === 1) i.target = 'x/'.repeat(n % 40);
+  if (kind === 3) {
+    i.size = (n + 1) * 3001;
+    i.lba = 40 + n;
+  }
+  if (kind === 4) {
+    i.size = 5 * 2 ** 30; // two sections
+    i.lba = 1000;
+  }
+  return i;
+}
+
+t.test('an early measure is the one the tree writers make at the end', async (t) => {
+  const paths: string[] = [];
+  for (const d of ['a', 'b', 'c']) {
+    paths.push(`${d}/`);
+    // In b, long names meet long symlink targets: their entries spill out of the records.
+    const count = d === 'b' ? 400 : 39;
+    for (let k = 0; k < count; k++) paths.push(`${d}/${'name-'.repeat(1 + (k % 6))}${k}`);
+    paths.push(`${d}/sub/`, `${d}/sub/f1`);
+  }
+  paths.push('last');
+  for (const jolietMax of [64, null]) {
+    const { tree, left } = build(paths, jolietMax, varied);
+    const now = measuredNow(tree.root, jolietMax);
+    const early = keptEarly(tree.root, jolietMax, left);
+    let kept = 0;
+    for (const [path, m] of early) {
+      const end = now.get(path)!;
+      t.equal(m.joliet, path === '' ? undefined : end.joliet, `${path}: Joliet sectors`);
+      if (m.iso === undefined) {
+        // Not kept: the root's, and those with continuation blocks.
+        t.ok(path === '' || end.ceBlocks > 0, `${path}: ISO sectors left for the end`);
+        continue;
+      }
+      kept++;
+      t.equal(m.iso, end.iso, `${path}: ISO sectors`);
+      t.equal(end.ceBlocks, 0);
+    }
+    t.equal(kept, 5, 'a, c and the subdirectories measured early');
+    t.equal(early.get('/B')!.iso, undefined, "b's long symlinks go on in continuation blocks");
+    t.ok(now.get('/B')!.iso > 3, `b spans ${now.get('/B')!.iso} sectors`);
+  }
+});
+
+t.test('a measure goes with its list when the tar goes back into the directory', async (t) => {
+  const paths = ['a/', ...Array.from({ length: 60 }, (_, k) => `a/${'x'.repeat(30)}${k}`), 'b/', 'b/y'];
+  const { tree, left } = build(paths);
+  const a = dirAt(tree, 'a');
+  t.ok(left.lists.get(a)!.isoSectors! >= 1, 'a measured when the tar left it');
+  for (let k = 0; k < 60; k++) tree.set(['a', `${'z'.repeat(30)}${k}`], newInode('file', attrs), 'a/z');
+  const early = keptEarly(tree.root, 64, left);
+  t.equal(early.get('/A')!.iso, undefined, 'not kept: a has more children now');
+  t.equal(early.get('/A')!.joliet, undefined);
+  t.not(left.lists.get(a)!.isoSectors, measuredNow(tree.root, 64).get('/A')!.iso, 'and it would have been wrong');
+});
+
+t.test('an ISO measure with continuation blocks is not kept; the Joliet one is', async (t) => {
+  // A Rock Ridge name of 200 bytes does not fit in its record.
+  const { tree, left } = build(['a/', `a/${'n'.repeat(200)}`, 'a/short', 'b']);
+  const lists = left.lists.get(dirAt(tree, 'a'))!;
+  t.equal(lists.isoSectors, undefined, 'left for the end, which counts the files continued after their data');
+  t.equal(lists.jolietSectors, 1);
+  t.equal(keptEarly(tree.root, 64, left).get('/A')!.joliet, 1);
+});
+
+t.test('a Joliet measure is not kept for a list the path limit cuts', async (t) => {
+  // Below d60 (path 122) a name may be 58 units: the 70-unit names are left out there.
+  const D = 'd'.repeat(60);
+  const paths = [`${D}/`, ...Array.from({ length: 40 }, (_, k) => `${D}/${'n'.repeat(68)}${k}`), 'b'];
+  const { tree, left } = build(paths);
+  const lists = left.lists.get(dirAt(tree, D))!;
+  t.ok(lists.jolietSectors! > 1, `${lists.jolietSectors} sectors as named without the limit`);
+  const early = keptEarly(tree.root, 64, left);
+  const name = [...early.keys()].find((p) => p !== '')!;
+  t.equal(early.get(name)!.joliet, undefined, 'not kept');
+  t.ok(early.get(name)!.iso !== undefined, 'the ISO measure is');
+  t.equal(measuredNow(tree.root, 64).get(name)!.joliet, 1, 'the end measures the cut list: . and .. alone');
 });

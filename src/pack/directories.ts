@@ -26,6 +26,10 @@ export interface DirInfo {
   /** Length of its Joliet path as libisofs measures it (joliet-path.ts); -1 when the
    *  directory is not in the Joliet tree. */
   jolietPath: number;
+  /** Its sectors in each tree as measured while the tar streamed, when that measure still
+   *  holds (ChildLists); else the tree writer measures it. */
+  isoSectors: number | undefined;
+  jolietSectors: number | undefined;
 }
 
 // Children in one tree's order are columns rather than an object per child: there are two
@@ -126,6 +130,8 @@ export class Directories {
       const lists = made && unchanged(made.iso, dir) ? made : childLists(dir, jolietMax);
       const iso = lists.iso;
       const joliet = lists.joliet ? this.jolietChildren(dir, lists.joliet, jolietPath) : NO_CHILDREN;
+      // An early Joliet measure is of all the children it named: not of a list cut shorter here.
+      const jolietAsListed = lists.joliet !== null && joliet === lists.joliet.children;
       let subdirCount = 0;
       for (const i of iso.inodes) if (isDir(i)) subdirCount++;
       this.list.push({
@@ -139,6 +145,8 @@ export class Directories {
         isoSubdirs: [],
         jolietSubdirs: [],
         jolietPath: jolietMax !== null ? jolietPath : -1,
+        isoSectors: lists.isoSectors,
+        jolietSectors: jolietAsListed ? lists.jolietSectors : undefined,
       });
       // A directory has one name: its inode stands for it.
       const jolietIds = new Map<Inode, string>();
@@ -201,6 +209,10 @@ export interface ChildLists {
   iso: IsoChildren;
   /** null: no Joliet tree. */
   joliet: JolietNamed | null;
+  /** Sectors of the directory's extent in each tree, when measured with the lists
+   *  (left-directories.ts): of `iso` (not the root's), and of `joliet`'s children. */
+  isoSectors?: number;
+  jolietSectors?: number;
 }
 
 /** Names and orders `dir`'s children (sorted once for both trees). */

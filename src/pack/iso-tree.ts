@@ -8,7 +8,7 @@ import { CE_LENGTH, erEntry, pnEntry, putNm, putPx, putTf, slEntries, spEntry } 
 import { encodeZf } from '../iso9660/zisofs.js';
 import { type Dir, type Inode, isDir, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
-import { type Directories, type DirInfo, forEachSection, type Section, sectionCount } from './directories.js';
+import { type Directories, type DirInfo, forEachSection, type IsoChildren, type Section, sectionCount } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { FileChecksums } from './md5.js';
 import type { Placed, Writer } from './writer.js';
@@ -81,6 +81,72 @@ function copyEntry(e: SystemUseEntry, b: Buffer, out: Buffer, at: number): void 
   b.copy(out, at);
 }
 
+/** A symlink's SL entries (they depend on its target). */
+function symlinkEntries(i: Inode): Buffer[] {
+  return slEntries(Buffer.from(i.target ?? '', 'latin1'));
+}
+
+/** The shapes of a tree's records. Records differ in few ways that matter: a shape is made
+ *  once for each, and a symlink's (SL depends on the target) every time. */
+export class IsoRecordShapes {
+  private readonly made = new Map<number, RecordShape>();
+
+  /** @param checksums --md5: files carry isofs.cx, the root isofs.ca */
+  constructor(private readonly checksums?: FileChecksums) {}
+
+  /** A directory's `.` record: the root's carries SP and ER (and isofs.ca). */
+  dot(isRoot: boolean): RecordShape {
+    return isRoot ? shapeOf(systemUseEntries({ root: true, checksumArea: !!this.checksums }), 1) : this.dotdot();
+  }
+
+  /** A `..` record, and any other directory's `.`. */
+  dotdot(): RecordShape {
+    return this.shape({}, 1);
+  }
+
+  /** A named record. */
+  child(name: string, i: Inode, identifierLength: number): RecordShape {
+    if (i.type === 'symlink')
+      return shapeOf(systemUseEntries({ nameLength: name.length, slLengths: symlinkEntries(i).map((b) => b.length) }), identifierLength);
+    const file = i.type === 'file';
+    const device = i.type === 'chr' || i.type === 'blk';
+    const zisofs = file && !!i.zisofs;
+    const checksumIndex = file && (this.checksums?.indexOf(i) ?? null) !== null;
+    return this.shape({ nameLength: name.length, device, zisofs, checksumIndex }, identifierLength);
+  }
+
+  /** The shape of a record with these facts (not the root's, not a symlink's) and identifier length. */
+  private shape(f: RecordFacts, identifierLength: number): RecordShape {
+    const key = ((((f.nameLength ?? -1) + 1) * 256 + identifierLength) * 2 + +!!f.device) * 4 + +!!f.zisofs * 2 + +!!f.checksumIndex;
+    let shape = this.made.get(key);
+    if (!shape) this.made.set(key, (shape = shapeOf(systemUseEntries(f), identifierLength)));
+    return shape;
+  }
+}
+
+/** A directory's sectors and continuation blocks, from lengths alone: the records the
+ *  writer's eachRecord visits, with their shapes, without making them. `continued` hears of
+ *  each child record some of whose entries go on in a continuation block. */
+export function measureIsoDirectory(
+  shapes: IsoRecordShapes,
+  iso: IsoChildren,
+  isRoot: boolean,
+  continued?: (i: Inode) => void,
+): { sectors: number; ceBlocks: number } {
+  const records = new RecordPacker();
+  const ce = new ContinuationBlocks(0);
+  placeRecord(records, ce, shapes.dot(isRoot), 1);
+  placeRecord(records, ce, shapes.dotdot(), 1);
+  const { names, inodes, idEnds } = iso;
+  for (let k = 0; k < inodes.length; k++) {
+    const i = inodes[k];
+    const idLength = idEnds[k] - (k ? idEnds[k - 1] : 0);
+    const shape = shapes.child(names[k], i, idLength);
+    for (let n = sectionCount(i); n > 0; n--) if (placeRecord(records, ce, shape, idLength)) continued?.(i);
+  }
+  return { sectors: records.sectors, ceBlocks: ce.count };
+}
+
 interface Place {
   lba: number;
   sectors: number;
@@ -90,8 +156,7 @@ interface Place {
 export class IsoTreeWriter implements Writer {
   private readonly pathTables: PathTables;
   private readonly places: Place[];
-  /** Shapes of records that are not the root's or a symlink's, by what decides them. */
-  private readonly shapes = new Map<number, RecordShape>();
+  private readonly shapes: IsoRecordShapes;
   private readonly dirSectionOf = (d: Dir): Section => this.dirSection(d);
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
   continuationBeforeData = 0;
@@ -105,8 +170,8 @@ export class IsoTreeWriter implements Writer {
       (d) => d.isoSubdirs,
       (d) => Buffer.from(d.isoId, 'latin1'),
     );
-    this.places = dirs.list.map(() => ({ lba: 0, sectors: 0, ceBlocks: 0 }));
-    for (const [k, d] of dirs.list.entries()) Object.assign(this.places[k], this.measure(d));
+    this.shapes = new IsoRecordShapes(opt.checksums);
+    this.places = dirs.list.map((d, k) => ({ lba: 0, ...this.measure(d, k === 0) }));
   }
 
   size(lba: number): number {
@@ -129,23 +194,14 @@ export class IsoTreeWriter implements Writer {
     return this.pathTables.descriptor(this.places[0].lba, this.places[0].sectors);
   }
 
-  /** A directory's sectors and continuation blocks, from lengths alone: the records
-   *  eachRecord visits, with their shapes, without making them (the directory phase waits
-   *  on this after the tar's end). */
-  private measure(d: DirInfo): Omit<Place, 'lba'> {
-    const records = new RecordPacker();
-    const ce = new ContinuationBlocks(0);
-    placeRecord(records, ce, this.dotShape(d), 1);
-    placeRecord(records, ce, this.shape({}, 1), 1);
-    const { names, inodes, idEnds } = d.iso;
-    for (let k = 0; k < inodes.length; k++) {
-      const i = inodes[k];
-      const idLength = idEnds[k] - (k ? idEnds[k - 1] : 0);
-      const shape = this.childShape(names[k], i, idLength);
-      for (let n = sectionCount(i); n > 0; n--)
-        if (placeRecord(records, ce, shape, idLength) && i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
-    }
-    return { sectors: records.sectors, ceBlocks: ce.count };
+  /** A directory's sectors and continuation blocks: measured while the tar streamed when
+   *  that is still right (a measure with continuation blocks is not kept, see
+   *  left-directories.ts), else now. The directory phase waits on this after the tar's end. */
+  private measure(d: DirInfo, isRoot: boolean): Omit<Place, 'lba'> {
+    if (d.isoSectors !== undefined) return { sectors: d.isoSectors, ceBlocks: 0 };
+    return measureIsoDirectory(this.shapes, d.iso, isRoot, (i) => {
+      if (i.type === 'file' && i.size > 0 && !i.heldBack && !i.extents) this.continuationBeforeData++;
+    });
   }
 
   /** A directory's extent, its System Use entries written straight into it, and its
@@ -184,19 +240,30 @@ export class IsoTreeWriter implements Writer {
   }
 
   /** Visits the directory's records in order: `.`, `..`, then each child's (one per
-   *  section), as measure() counts them. Addresses in them are right once every writer is
+   *  section), as measureIsoDirectory counts them. Addresses in them are right once every writer is
    *  sized. */
   private eachRecord(d: DirInfo, visit: (r: IsoRecord) => void): void {
     const parent = this.dirs.list[d.parent];
     const self = d.dir;
     const [extent, size, flags] = this.dirSection(self);
-    const r: IsoRecord = { ids: DOT, idStart: 0, idEnd: 1, extent, size, flags, mtime: self.mtime, inode: self, name: undefined, shape: this.dotShape(d) };
+    const r: IsoRecord = {
+      ids: DOT,
+      idStart: 0,
+      idEnd: 1,
+      extent,
+      size,
+      flags,
+      mtime: self.mtime,
+      inode: self,
+      name: undefined,
+      shape: this.shapes.dot(d === this.dirs.list[0]),
+    };
     visit(r);
     [r.extent, r.size, r.flags] = this.dirSection(parent.dir);
     r.ids = DOTDOT;
     r.mtime = parent.dir.mtime;
     r.inode = parent.dir;
-    r.shape = this.shape({}, 1);
+    r.shape = this.shapes.dotdot();
     visit(r);
     const zero = this.opt.zero.lba;
     const { names, inodes, idText, idEnds } = d.iso;
@@ -214,42 +281,14 @@ export class IsoTreeWriter implements Writer {
       r.inode = i;
       r.name = names[k];
       r.mtime = i.mtime;
-      r.shape = this.childShape(names[k], i, r.idEnd - r.idStart);
+      r.shape = this.shapes.child(names[k], i, r.idEnd - r.idStart);
       forEachSection(i, this.dirSectionOf, zero, section);
     }
-  }
-
-  /** The shape of a directory's `.` record: the root's carries SP and ER (and isofs.ca). */
-  private dotShape(d: DirInfo): RecordShape {
-    return d === this.dirs.list[0] ? shapeOf(systemUseEntries({ root: true, checksumArea: !!this.opt.checksums }), 1) : this.shape({}, 1);
-  }
-
-  /** The shape of a named record. Records differ in few ways that matter: the shape is
-   *  made once for each, and a symlink's (SL depends on the target) every time. */
-  private childShape(name: string, i: Inode, identifierLength: number): RecordShape {
-    if (i.type === 'symlink') return shapeOf(systemUseEntries({ nameLength: name.length, slLengths: this.sl(i).map((b) => b.length) }), identifierLength);
-    const file = i.type === 'file';
-    const device = i.type === 'chr' || i.type === 'blk';
-    const zisofs = file && !!i.zisofs;
-    const checksumIndex = file && (this.opt.checksums?.indexOf(i) ?? null) !== null;
-    return this.shape({ nameLength: name.length, device, zisofs, checksumIndex }, identifierLength);
-  }
-
-  /** The shape of a record with these facts (not the root's, not a symlink's) and identifier length. */
-  private shape(f: RecordFacts, identifierLength: number): RecordShape {
-    const key = ((((f.nameLength ?? -1) + 1) * 256 + identifierLength) * 2 + +!!f.device) * 4 + +!!f.zisofs * 2 + +!!f.checksumIndex;
-    let shape = this.shapes.get(key);
-    if (!shape) this.shapes.set(key, (shape = shapeOf(systemUseEntries(f), identifierLength)));
-    return shape;
   }
 
   private dirSection(dir: Dir): Section {
     const p = this.places[this.dirs.index(dir)];
     return [p.lba, p.sectors * SECTOR, FLAG_DIRECTORY];
-  }
-
-  private sl(i: Inode): Buffer[] {
-    return slEntries(Buffer.from(i.target ?? '', 'latin1'));
   }
 
   /** Writes entry `e` of record `r` at `at` of `out`, as long as record-budget.ts said. */
@@ -277,7 +316,7 @@ export class IsoTreeWriter implements Writer {
         putNm(out, at, r.name!, e.part);
         break;
       case 'SL':
-        copyEntry(e, this.sl(i)[e.part], out, at);
+        copyEntry(e, symlinkEntries(i)[e.part], out, at);
         break;
       case 'CX':
         copyEntry(e, Buffer.concat(sums!.indexEntries(sums!.indexOf(i)!)), out, at);

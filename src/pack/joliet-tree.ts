@@ -5,7 +5,7 @@ import { SECTOR } from '../iso9660/constants.js';
 import { DOT, DOTDOT, encodeRecordHead, FLAG_DIRECTORY, type RecordFields } from '../iso9660/directory-record.js';
 import { jolietIdentifier } from '../iso9660/joliet-names.js';
 import type { Dir } from '../tree/tree.js';
-import { type Directories, type DirInfo, forEachSection, type Section, sectionCount } from './directories.js';
+import { type Directories, type DirInfo, forEachSection, type JolietChildren, type Section, sectionCount } from './directories.js';
 import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { Placed, Writer } from './writer.js';
 
@@ -15,6 +15,17 @@ interface JolietRecord extends RecordFields {
   ids: Buffer;
   idStart: number;
   idEnd: number;
+}
+
+/** A directory's sectors, from its identifiers' lengths: the records the writer's
+ *  eachRecord visits, without making them. */
+export function measureJolietDirectory(joliet: JolietChildren): number {
+  const records = new RecordPacker();
+  records.place(1, 0);
+  records.place(1, 0);
+  const { inodes, ids } = joliet;
+  for (let k = 0; k < inodes.length; k++) for (let n = sectionCount(inodes[k]); n > 0; n--) records.place(2 * ids[k].length, 0);
+  return records.sectors;
 }
 
 export class JolietTreeWriter implements Writer {
@@ -33,20 +44,11 @@ export class JolietTreeWriter implements Writer {
       (d) => jolietIdentifier(d.jolietId),
     );
     this.places = dirs.list.map(() => ({ lba: 0, sectors: -1 }));
+    // Measured while the tar streamed when that is still right (left-directories.ts), else
+    // now: the directory phase waits on this after the tar's end.
     dirs.list.forEach((d, k) => {
-      if (d.jolietPath >= 0) this.places[k].sectors = this.measure(d);
+      if (d.jolietPath >= 0) this.places[k].sectors = d.jolietSectors ?? measureJolietDirectory(d.joliet);
     });
-  }
-
-  /** A directory's sectors, from its identifiers' lengths: the records eachRecord visits,
-   *  without making them (the directory phase waits on this after the tar's end). */
-  private measure(d: DirInfo): number {
-    const records = new RecordPacker();
-    records.place(1, 0);
-    records.place(1, 0);
-    const { inodes, ids } = d.joliet;
-    for (let k = 0; k < inodes.length; k++) for (let n = sectionCount(inodes[k]); n > 0; n--) records.place(2 * ids[k].length, 0);
-    return records.sectors;
   }
 
   size(lba: number): number {
@@ -78,7 +80,7 @@ export class JolietTreeWriter implements Writer {
     return this.pathTables.descriptor(this.places[0].lba, this.places[0].sectors);
   }
 
-  /** Visits `.`, `..`, then each child's records, as measure() counts them; addresses are
+  /** Visits `.`, `..`, then each child's records, as measureJolietDirectory counts them; addresses are
    *  right once every writer is sized. */
   private eachRecord(d: DirInfo, visit: (r: JolietRecord) => void): void {
     const parent = this.dirs.list[d.parent];

@@ -5,8 +5,16 @@
 // one core and nothing to overlap. A directory the tar goes back into is not guessed again:
 // at the end, Directories checks each list against the directory and makes any stale one
 // afresh, so a tar that wanders costs at most one wasted list per directory.
+// Each directory's extent is measured with its lists, in both trees, off the directory
+// phase too. Its length follows from the lists and from what each child was made with (type,
+// size, sections, symlink target, zisofs, --md5 slot), none of which changes while its name
+// still leads to the same inode: where a list holds, so does its measure. A measure with
+// continuation blocks is not kept: which files those come after depends on what is held
+// back, known only at the end.
 import { type Dir, isDir } from '../tree/tree.js';
 import { type ChildLists, childLists } from './directories.js';
+import { type IsoRecordShapes, measureIsoDirectory } from './iso-tree.js';
+import { measureJolietDirectory } from './joliet-tree.js';
 
 export class LeftDirectories {
   readonly lists = new Map<Dir, ChildLists>();
@@ -15,10 +23,12 @@ export class LeftDirectories {
   private readonly path: Dir[];
   private readonly names: string[] = [];
 
-  /** @param jolietMax as for Directories */
+  /** @param jolietMax as for Directories
+   *  @param shapes the ISO tree's record shapes, as its writer will make them */
   constructor(
     root: Dir,
     private readonly jolietMax: number | null,
+    private readonly shapes: IsoRecordShapes,
   ) {
     this.path = [root];
   }
@@ -46,6 +56,11 @@ export class LeftDirectories {
   }
 
   private leave(dir: Dir): void {
-    if (!this.lists.has(dir)) this.lists.set(dir, childLists(dir, this.jolietMax));
+    if (this.lists.has(dir)) return;
+    const lists = childLists(dir, this.jolietMax);
+    const iso = measureIsoDirectory(this.shapes, lists.iso, false);
+    if (iso.ceBlocks === 0) lists.isoSectors = iso.sectors;
+    if (lists.joliet) lists.jolietSectors = measureJolietDirectory(lists.joliet.children);
+    this.lists.set(dir, lists);
   }
 }

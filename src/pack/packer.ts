@@ -11,6 +11,7 @@ import { fileNeedsContinuation } from '../iso9660/record-budget.js';
 import { pnKernelOnly } from '../iso9660/rockridge.js';
 import { JOLIET_MAX_PATH } from '../iso9660/joliet-path.js';
 import { SessionLayout } from './layout.js';
+import { IsoRecordShapes } from './iso-tree.js';
 import { LeftDirectories } from './left-directories.js';
 import type { HeldBack } from './held-back.js';
 import { MAX_ZISOFS_SIZE, parseZf } from '../iso9660/zisofs.js';
@@ -82,7 +83,7 @@ export class Packer implements TarSink {
     private readonly out: SessionSink,
   ) {
     this.tree = new Tree(() => ({ perm: 0o755, uid: 0, gid: 0, mtime: opt.impliedDate }));
-    this.left = new LeftDirectories(this.tree.root, opt.joliet ? opt.jolietMax : null);
+    this.left = new LeftDirectories(this.tree.root, opt.joliet ? opt.jolietMax : null, new IsoRecordShapes(opt.checksums));
     this.excluder = new Excluder(opt.excludes);
     this.lba = opt.start + HEAD_SECTORS;
   }
