@@ -127,7 +127,7 @@ export class Directories {
       const index = this.list.length;
       this.indexOf.set(dir, index);
       const made = early?.get(dir);
-      const lists = made && unchanged(made.iso, dir) ? made : childLists(dir, jolietMax);
+      const lists = made && made.childEdits === dir.childEdits ? made : childLists(dir, jolietMax);
       const iso = lists.iso;
       const joliet = lists.joliet ? this.jolietChildren(dir, lists.joliet, jolietPath) : NO_CHILDREN;
       // An early Joliet measure is of all the children it named: not of a list cut shorter here.
@@ -206,6 +206,8 @@ export class Directories {
 /** A directory's children named and ordered for both trees: everything that depends on
  *  the directory alone, not on the path above it. */
 export interface ChildLists {
+  /** The directory's childEdits when they were made: they hold while it is the same. */
+  childEdits: number;
   iso: IsoChildren;
   /** null: no Joliet tree. */
   joliet: JolietNamed | null;
@@ -218,14 +220,7 @@ export interface ChildLists {
 /** Names and orders `dir`'s children (sorted once for both trees). */
 export function childLists(dir: Dir, jolietMax: number | null): ChildLists {
   const children = byRawName(dir);
-  return { iso: isoChildren(children), joliet: jolietMax === null ? null : jolietNamed(children, jolietMax, Infinity) };
-}
-
-/** Whether `dir` has exactly the children (names and inodes) that `iso` lists. */
-function unchanged(iso: IsoChildren, dir: Dir): boolean {
-  if (iso.names.length !== dir.children.size) return false;
-  for (let k = 0; k < iso.names.length; k++) if (dir.children.get(iso.names[k]) !== iso.inodes[k]) return false;
-  return true;
+  return { childEdits: dir.childEdits, iso: isoChildren(children), joliet: jolietMax === null ? null : jolietNamed(children, jolietMax, Infinity) };
 }
 
 /** A directory's Joliet children, with what the counts of renamed and left out need. */

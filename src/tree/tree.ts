@@ -28,8 +28,11 @@ export interface Inode {
   target?: string;
   major?: number;
   minor?: number;
-  /** Directories only: each name (raw bytes) and what it names. */
-  children?: Map<string, Inode>;
+  /** Directories only: each name (raw bytes) and what it names. Only Tree changes it. */
+  children?: ReadonlyMap<string, Inode>;
+  /** Directories only: how many times Tree has changed `children` (so that lists made of
+   *  them earlier can be known stale without comparing every name). */
+  childEdits?: number;
   /** Names pointing at this inode. */
   links: number;
   /** Data waits in the hold-back buffer and is placed after the metadata. */
@@ -41,7 +44,8 @@ export interface Inode {
 
 export interface Dir extends Inode {
   type: 'dir';
-  children: Map<string, Inode>;
+  children: ReadonlyMap<string, Inode>;
+  childEdits: number;
 }
 
 /** Every inode gets every field, in one order, so that all share one hidden class:
@@ -65,6 +69,7 @@ export function newInode(type: NodeType, a: Attributes): Inode {
     heldBack: undefined,
     serial: undefined,
     children: undefined,
+    childEdits: undefined,
     zisofs: undefined,
   } as Inode;
 }
@@ -81,6 +86,7 @@ export function newDir(attrs: Attributes): Dir {
   const d = newInode('dir', attrs) as Dir;
   d.links = 1;
   d.children = new Map();
+  d.childEdits = 0;
   return d;
 }
 
@@ -163,6 +169,12 @@ function ownCopy(s: string): string {
   return Buffer.from(s, 'latin1').toString('latin1');
 }
 
+/** `dir`'s children, to be changed: every change is counted. */
+function edit(dir: Dir): Map<string, Inode> {
+  dir.childEdits++;
+  return dir.children as Map<string, Inode>;
+}
+
 function copyAttributes(to: Inode, from: Inode): void {
   to.perm = from.perm;
   to.uid = from.uid;
@@ -188,7 +200,7 @@ export class Tree {
         // A file in the way is replaced by the directory, as extraction would.
         if (child) this.unlink(dir, parts[i]);
         child = newDir(this.impliedDir());
-        dir.children.set(ownCopy(parts[i]), child);
+        edit(dir).set(ownCopy(parts[i]), child);
       }
       dir = child as Dir;
     }
@@ -210,7 +222,7 @@ export class Tree {
   private unlink(dir: Dir, name: string): void {
     const old = dir.children.get(name);
     if (old) old.links--;
-    dir.children.delete(name);
+    edit(dir).delete(name);
   }
 
   /** Adds or replaces the entry at `parts`. A directory that already exists keeps its
@@ -230,7 +242,7 @@ export class Tree {
     }
     if (old) this.unlink(parent, name);
     inode.links++;
-    parent.children.set(ownCopy(name), inode);
+    edit(parent).set(ownCopy(name), inode);
   }
 
   /** Removes the entry at `parts` (used by excludes); true when something was there. */
