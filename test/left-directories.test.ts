@@ -48,7 +48,8 @@ function described(d: InstanceType<typeof Directories>) {
       jolietId: x.jolietId,
       jolietPath: x.jolietPath,
       iso: { names: x.iso.names, inodes: x.iso.inodes.map(name), idText: x.iso.idText, idEnds: [...x.iso.idEnds] },
-      joliet: { ids: x.joliet.ids, inodes: x.joliet.inodes.map(name) },
+      joliet: { ids: x.joliet.ids, inodes: x.joliet.inodes.map(name), dirs: x.joliet.dirs },
+      subdirCount: x.subdirCount,
       isoSubdirs: x.isoSubdirs,
       jolietSubdirs: x.jolietSubdirs,
     })),
@@ -258,4 +259,49 @@ t.test('a Joliet measure is not kept for a list the path limit cuts', async (t) 
   t.equal(early.get(name)!.joliet, undefined, 'not kept');
   t.ok(early.get(name)!.iso !== undefined, 'the ISO measure is');
   t.equal(measuredNow(tree.root, 64).get(name)!.joliet, 1, 'the end measures the cut list: . and .. alone');
+});
+
+t.test('each directory knows where its subdirectories are in both trees', async (t) => {
+  const D = 'd'.repeat(60);
+  // In q, Joliet orders the names apart from their order by bytes (a-b, a.b): it compares a
+  // file's name before its extension, so the file a.b comes before the directory a-b.
+  const paths = [
+    'q/',
+    'q/a-b/',
+    'q/a-b/f',
+    'q/a.b',
+    'z/',
+    'z/a',
+    'y/',
+    'x',
+    `${D}/`,
+    `${D}/b/`,
+    `${D}/${'n'.repeat(68)}/`,
+    `${D}/c`,
+    'w/',
+    'w/v/',
+    'w/v/u',
+    'last',
+  ];
+  const { tree, left } = build(paths);
+  for (const dirs of [new Directories(tree.root, 64, left.lists), new Directories(tree.root, 64)]) {
+    for (const d of dirs.list) {
+      const at = (inodes: Inode[]) => inodes.flatMap((i, k) => (isDir(i) ? [k] : []));
+      t.strictSame(d.joliet.dirs, at(d.joliet.inodes), `${d.isoId}: Joliet positions of directories`);
+      t.equal(d.subdirCount, at(d.iso.inodes).length, `${d.isoId}: subdirectories`);
+      t.strictSame(
+        d.isoSubdirs,
+        at(d.iso.inodes).map((k) => dirs.index(d.iso.inodes[k] as Dir)),
+        `${d.isoId}: in ISO order`,
+      );
+      t.strictSame(
+        d.jolietSubdirs,
+        at(d.joliet.inodes).map((k) => dirs.index(d.joliet.inodes[k] as Dir)),
+        `${d.isoId}: in Joliet order`,
+      );
+    }
+    const q = dirs.list[dirs.index(dirAt(tree, 'q'))];
+    t.strictSame(q.joliet.ids, ['a.b', 'a-b'], 'the Joliet order');
+    t.strictSame(q.joliet.dirs, [1]);
+  }
 });

@@ -44,13 +44,14 @@ export interface IsoChildren {
   idEnds: Uint32Array;
 }
 
-/** The Joliet tree's children: inodes and names (UTF-16). */
+/** The Joliet tree's children: inodes and names (UTF-16), and where the directories are. */
 export interface JolietChildren {
   inodes: Inode[];
   ids: string[];
+  dirs: number[];
 }
 
-const NO_CHILDREN: JolietChildren = { inodes: [], ids: [] };
+const NO_CHILDREN: JolietChildren = { inodes: [], ids: [], dirs: [] };
 
 /** A directory's children by raw name (code-unit order of latin1 strings is byte order):
  *  their names and inodes, in two arrays. */
@@ -121,6 +122,8 @@ export class Directories {
   ) {
     let serial = 1;
     root.serial = serial++;
+    /** Each directory's subdirectories in ISO order, by its index. */
+    const isoSubdirs: Dir[][] = [];
     const stack: [Dir, number, string, string, number][] = [[root, 0, '\0', '\0', JOLIET_ROOT_PATH]];
     while (stack.length) {
       const [dir, parent, isoId, jolietId, jolietPath] = stack.pop()!;
@@ -132,47 +135,44 @@ export class Directories {
       const joliet = lists.joliet ? this.jolietChildren(dir, lists.joliet, jolietPath) : NO_CHILDREN;
       // An early Joliet measure is of all the children it named: not of a list cut shorter here.
       const jolietAsListed = lists.joliet !== null && joliet === lists.joliet.children;
-      let subdirCount = 0;
-      for (const i of iso.inodes) if (isDir(i)) subdirCount++;
-      this.list.push({
+      const info: DirInfo = {
         dir,
         parent: index === 0 ? 0 : parent,
         isoId,
         jolietId,
         iso,
         joliet,
-        subdirCount,
+        subdirCount: 0,
         isoSubdirs: [],
         jolietSubdirs: [],
         jolietPath: jolietMax !== null ? jolietPath : -1,
         isoSectors: lists.isoSectors,
         jolietSectors: jolietAsListed ? lists.jolietSectors : undefined,
-      });
+      };
+      this.list.push(info);
       // A directory has one name: its inode stands for it.
       const jolietIds = new Map<Inode, string>();
-      joliet.inodes.forEach((i, k) => {
-        if (isDir(i)) jolietIds.set(i, joliet.ids[k]);
-      });
+      for (const k of joliet.dirs) jolietIds.set(joliet.inodes[k], joliet.ids[k]);
+      // One pass over the children: five of them took ~15 ms of the directory phase on 100k
+      // files (bench/RESULTS.md, eighteenth round).
       const subdirs: [Dir, number, string, string, number][] = [];
-      iso.inodes.forEach((i, k) => {
+      const { inodes, idText, idEnds } = iso;
+      for (let k = 0; k < inodes.length; k++) {
+        const i = inodes[k];
         i.serial ??= serial++;
-        if (!isDir(i)) return;
+        if (!isDir(i)) continue;
         const id = jolietIds.get(i);
-        subdirs.push([
-          i,
-          index,
-          iso.idText.slice(k ? iso.idEnds[k - 1] : 0, iso.idEnds[k]),
-          id ?? '',
-          id === undefined ? -1 : jolietPathLength(jolietPath, id.length),
-        ]);
-      });
+        subdirs.push([i, index, idText.slice(k ? idEnds[k - 1] : 0, idEnds[k]), id ?? '', id === undefined ? -1 : jolietPathLength(jolietPath, id.length)]);
+      }
+      info.subdirCount = subdirs.length;
+      isoSubdirs.push(subdirs.map((s) => s[0]));
       for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k]);
     }
     if (this.list.length > 65535) throw new Error(`${this.list.length} directories: ISO 9660 path tables can number at most 65535`);
     // Subdirectory lists in each tree's order, for the path tables.
-    for (const d of this.list) {
-      for (const i of d.iso.inodes) if (isDir(i)) d.isoSubdirs.push(this.index(i));
-      for (const i of d.joliet.inodes) if (isDir(i)) d.jolietSubdirs.push(this.index(i));
+    for (const [k, d] of this.list.entries()) {
+      for (const i of isoSubdirs[k]) d.isoSubdirs.push(this.index(i));
+      for (const j of d.joliet.dirs) d.jolietSubdirs.push(this.index(d.joliet.inodes[j] as Dir));
     }
   }
 
@@ -268,11 +268,13 @@ function jolietNamed(children: RawChildren, jolietMax: number, room: number): Jo
   const order = jolietOrder(keptIds, keptDirs);
   const ids: string[] = new Array(order.length);
   const ordered: Inode[] = new Array(order.length);
+  const dirs: number[] = [];
   for (let k = 0; k < order.length; k++) {
     ids[k] = keptIds[order[k]];
     ordered[k] = keptInodes[order[k]];
+    if (keptDirs[order[k]]) dirs.push(k);
   }
-  return { children: { inodes: ordered, ids }, candidates: nodes.length, renamed, longest };
+  return { children: { inodes: ordered, ids, dirs }, candidates: nodes.length, renamed, longest };
 }
 
 /** Children (by raw name) in ISO 9660 order with their identifiers (latin1). */
