@@ -22,6 +22,12 @@ const MAX_ENTRY = 250;
 /** Writes a zeroed entry's signature, length and version at `at`. */
 function putHeader(out: Buffer, at: number, sig: string, len: number): void {
   out.fill(0, at, at + len);
+  putSignature(out, at, sig, len);
+}
+
+/** An entry's signature, length and version, for the encoders that store every other byte
+ *  of the entry: every record has several of these, and a fill each cost more than them. */
+function putSignature(out: Buffer, at: number, sig: string, len: number): void {
   out[at] = sig.charCodeAt(0);
   out[at + 1] = sig.charCodeAt(1);
   out[at + 2] = len;
@@ -66,7 +72,7 @@ export function pxEntry(mode: number, nlink: number, uid: number, gid: number, s
 
 /** pxEntry written at `at` of `out` (a directory's buffer: no buffer per entry). */
 export function putPx(out: Buffer, at: number, mode: number, nlink: number, uid: number, gid: number, serial: number): void {
-  putHeader(out, at, 'PX', PX_LENGTH);
+  putSignature(out, at, 'PX', PX_LENGTH);
   put733(out, at + 4, mode);
   put733(out, at + 12, nlink);
   put733(out, at + 20, uid);
@@ -83,7 +89,7 @@ export function tfEntry(mtime: number, atime: number, ctime: number): Buffer {
 
 /** tfEntry written at `at` of `out`. */
 export function putTf(out: Buffer, at: number, mtime: number, atime: number, ctime: number): void {
-  putHeader(out, at, 'TF', TF_LENGTH);
+  putSignature(out, at, 'TF', TF_LENGTH);
   out[at + 4] = 0x0e;
   encodeShortDate(mtime, out, at + 5);
   // Most files have one time for all three (a tar without pax times gives only mtime).
@@ -145,9 +151,11 @@ export function nmEntries(name: Buffer): Buffer[] {
 export function putNm(out: Buffer, at: number, name: string, part: number): void {
   const off = part * NM_ROOM;
   const length = Math.min(NM_ROOM, name.length - off);
-  putHeader(out, at, 'NM', 5 + length);
+  putSignature(out, at, 'NM', 5 + length);
   out[at + 4] = off + NM_ROOM < name.length ? NM_CONTINUE : 0;
-  out.write(name.length === length ? name : name.slice(off, off + length), at + 5, length, 'latin1');
+  // Stored byte by byte: for names of a few dozen bytes that costs less than a call into
+  // Buffer.write, and every record has one.
+  for (let k = 0; k < length; k++) out[at + 5 + k] = name.charCodeAt(off + k);
 }
 
 /** NM flags (RRIP 4.1.4). */
