@@ -5,6 +5,7 @@ import { SECTOR } from '../dist/iso9660/constants.js';
 import { fileNeedsContinuation, systemUseEntries } from '../dist/iso9660/record-budget.js';
 import { erEntry, nmEntries, PX_LENGTH, spEntry, TF_LENGTH } from '../dist/iso9660/rockridge.js';
 import { Padding, ZeroSector } from '../dist/pack/blank.js';
+import { DirectoryScratch } from '../dist/pack/directory-sectors.js';
 import { type Writer, Writers } from '../dist/pack/writer.js';
 
 t.test('writers take their sectors in order, then emit exactly those', async (t) => {
@@ -24,6 +25,28 @@ t.test('a writer that emits other than it sized is an internal error', async (t)
   const writers = new Writers([liar]);
   writers.size(0);
   t.throws(() => [...writers.emit()], /emitted 2048 bytes for the 2 sectors/);
+});
+
+t.test("the directory writers' one buffer is all zeros each time it is handed out", async (t) => {
+  const scratch = new DirectoryScratch();
+  const first = scratch.zeroed(3 * SECTOR);
+  t.equal(first.length, 3 * SECTOR);
+  t.ok(first.every((b) => b === 0));
+  first.fill(0xff);
+  const second = scratch.zeroed(2 * SECTOR);
+  t.equal(second.buffer, first.buffer, 'the same memory again');
+  t.equal(second.length, 2 * SECTOR);
+  t.ok(
+    second.every((b) => b === 0),
+    'what the last directory wrote is gone',
+  );
+  second.fill(0xee);
+  const grown = scratch.zeroed(5 * SECTOR);
+  t.equal(grown.length, 5 * SECTOR);
+  t.ok(
+    grown.every((b) => b === 0),
+    'grown, and zeros',
+  );
 });
 
 t.test('one list of entries per record', async (t) => {

@@ -24,6 +24,20 @@ export class RecordPacker {
   }
 }
 
+/** One buffer for a tree's directory extents, one after another: each directory is
+ *  encoded into it, yielded, and copied out before the next is asked for (Writer.emit).
+ *  A buffer per directory left them to the garbage collector, many at once (bench/RESULTS.md,
+ *  eighteenth round). */
+export class DirectoryScratch {
+  private buffer = Buffer.alloc(0);
+
+  /** `bytes` zeros, valid until the next call. */
+  zeroed(bytes: number): Buffer {
+    if (bytes > this.buffer.length) this.buffer = Buffer.alloc(Math.max(bytes, 2 * this.buffer.length));
+    return this.buffer.fill(0, 0, bytes).subarray(0, bytes);
+  }
+}
+
 export interface TreeDescriptor {
   pathTableSize: number;
   lPathTable: number;

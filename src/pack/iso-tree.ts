@@ -9,7 +9,7 @@ import { encodeZf } from '../iso9660/zisofs.js';
 import { type Dir, type Inode, isDir, type NodeType } from '../tree/tree.js';
 import { ContinuationBlocks, entriesInRecord } from './continuation.js';
 import { type Directories, type DirInfo, forEachSection, type IsoChildren, type Section, sectionCount } from './directories.js';
-import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
+import { DirectoryScratch, PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { FileChecksums } from './md5.js';
 import type { Placed, Writer } from './writer.js';
 
@@ -158,6 +158,7 @@ export class IsoTreeWriter implements Writer {
   private readonly places: Place[];
   private readonly shapes: IsoRecordShapes;
   private readonly dirSectionOf = (d: Dir): Section => this.dirSection(d);
+  private readonly scratch = new DirectoryScratch();
   /** Regular files whose Rock Ridge data needs a continuation area but whose data precedes it. */
   continuationBeforeData = 0;
 
@@ -208,7 +209,7 @@ export class IsoTreeWriter implements Writer {
    *  continuation blocks. */
   private *directory(d: DirInfo): Generator<Buffer> {
     const p = this.places[this.dirs.index(d.dir)];
-    const out = Buffer.alloc(p.sectors * SECTOR);
+    const out = this.scratch.zeroed(p.sectors * SECTOR);
     const records = new RecordPacker();
     const ce = new ContinuationBlocks(p.lba + p.sectors);
     this.eachRecord(d, (r) => {

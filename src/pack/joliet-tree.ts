@@ -6,7 +6,7 @@ import { DOT, DOTDOT, encodeRecordHead, FLAG_DIRECTORY, type RecordFields } from
 import { jolietIdentifier } from '../iso9660/joliet-names.js';
 import type { Dir } from '../tree/tree.js';
 import { type Directories, type DirInfo, forEachSection, type JolietChildren, type Section, sectionCount } from './directories.js';
-import { PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
+import { DirectoryScratch, PathTables, RecordPacker, type TreeDescriptor } from './directory-sectors.js';
 import type { Placed, Writer } from './writer.js';
 
 /** One directory record, refilled for each record of a directory. */
@@ -64,10 +64,11 @@ export class JolietTreeWriter implements Writer {
 
   *emit(): Generator<Buffer> {
     yield* this.pathTables.emit((k) => this.places[k].lba);
+    const scratch = new DirectoryScratch();
     for (const [k, d] of this.dirs.list.entries()) {
       const p = this.places[k];
       if (p.sectors < 0) continue;
-      const out = Buffer.alloc(p.sectors * SECTOR);
+      const out = scratch.zeroed(p.sectors * SECTOR);
       const records = new RecordPacker();
       this.eachRecord(d, (r) => encodeRecordHead(r, r.ids, r.idStart, r.idEnd, 0, out, records.place(r.idEnd - r.idStart, 0)));
       if (records.sectors !== p.sectors) throw new Error(`internal error: Joliet directory ${d.jolietId} changed size between passes`);

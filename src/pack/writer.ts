@@ -6,7 +6,8 @@ import { SECTOR } from '../iso9660/constants.js';
 export interface Writer {
   /** Takes its sectors from `lba` on; returns how many. */
   size(lba: number): number;
-  /** Its bytes: exactly the sectors size() took. */
+  /** Its bytes: exactly the sectors size() took. A writer may reuse a buffer it yielded
+   *  once the next is asked for: each is to be copied out before then. */
   emit(): Iterable<Buffer>;
 }
 
