@@ -75,9 +75,9 @@ export function encodeRecordHead(r: RecordFields, ids: Buffer, idStart: number, 
   out[off + DR.gapSize] = 0;
   put723(out, off + DR.volumeSequenceNumber, 1);
   out[off + DR.identifierLength] = idLen;
-  // Copied, not stored byte by byte: that was faster but raised iso-pack's peak RSS by
-  // ~10 MB on 100k files (bench/RESULTS.md, fifth round).
-  ids.copy(out, off + DR.identifier, idStart, idEnd);
+  // Stored byte by byte: for identifiers of a few dozen bytes that costs less than a call
+  // into Buffer.copy, and every record has one.
+  for (let k = 0; k < idLen; k++) out[off + DR.identifier + k] = ids[idStart + k];
   // The pad byte after an even-length identifier, System Use, and a last pad to even.
   for (let k = off + DR.identifier + idLen; k < off + len; k++) out[k] = 0;
   return off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
