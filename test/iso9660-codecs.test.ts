@@ -94,18 +94,23 @@ t.test('dates: 17-byte form', async (t) => {
   t.equal(decodeVolumeDate(b, 0), null, 'volume date: malformed is null');
 });
 
-t.test('directory record head: identifier from a range, System Use left zero for the caller', async (t) => {
+t.test('directory record head: identifier from a range, System Use left to the caller', async (t) => {
   const ids = Buffer.from('XXABCYY', 'latin1');
   const out = Buffer.alloc(200, 0xff);
   const su = encodeRecordHead({ extent: 12345, size: 67890, mtime: 1700000000, flags: FLAG_DIRECTORY }, ids, 2, 5, 4, out, 100);
   t.equal(su, 100 + 33 + 3, 'System Use starts after the odd-length identifier (no pad byte)');
   t.equal(
     hex(out.subarray(100, 140)),
-    '28' + '00' + '39300000' + '00003039' + '32090100' + '00010932' + '7b0b0e160d1400' + '02' + '0000' + '01000001' + '03' + '414243' + '00000000',
-    'byte-exact, the same fields as encodeDirectoryRecord',
+    '28' + '00' + '39300000' + '00003039' + '32090100' + '00010932' + '7b0b0e160d1400' + '02' + '0000' + '01000001' + '03' + '414243' + 'ffffffff',
+    'byte-exact, the same fields as encodeDirectoryRecord; the 4 bytes of System Use not written',
   );
   t.equal(out[99], 0xff, 'nothing before the record is touched');
   t.equal(out[140], 0xff, 'nothing after it');
+  const padded = Buffer.alloc(64, 0xff);
+  t.equal(encodeRecordHead({ extent: 1, size: 2, mtime: 0, flags: 0 }, ids, 2, 5, 3, padded, 0), 36, 'odd System Use after an odd identifier');
+  t.equal(padded[0], 40, '33 + 3 + 3, and a pad to even');
+  t.equal(padded[39], 0, 'the last pad byte is zero in a buffer that was not');
+  t.equal(padded[36], 0xff, 'System Use not written');
   const even = Buffer.alloc(64, 0xff);
   t.equal(
     encodeRecordHead({ extent: 1, size: 2, mtime: 0, flags: 0 }, ids, 2, 4, 0, even, 0),
@@ -174,6 +179,16 @@ t.test('directory record', async (t) => {
     'byte-exact: both-endian extent, size and volume sequence number',
   );
   t.equal(out[100 + DR.flags], FLAG_DIRECTORY);
+  // Into a buffer of 0xff bytes: every byte of the record is written, both pads zero.
+  const dirty = Buffer.alloc(80, 0xff);
+  const even = encodeDirectoryRecord({ ...rec, identifier: Buffer.from('AB'), systemUse: [Buffer.from('PX.', 'latin1')] }, dirty, 1);
+  t.equal(even, 33 + 2 + 1 + 3 + 1, 'an even identifier, then its pad; odd System Use, then the last pad');
+  t.equal(
+    hex(dirty.subarray(1, 1 + even)),
+    '28' + '00' + '39300000' + '00003039' + '32090100' + '00010932' + '7b0b0e160d1400' + '02' + '0000' + '01000001' + '02' + '4142' + '00' + '50582e' + '00',
+    'byte-exact, pads included',
+  );
+  t.equal(dirty[1 + even], 0xff, 'the byte after untouched');
   const dot = Buffer.alloc(34);
   encodeDirectoryRecord({ extent: 1, size: 2048, mtime: 0, flags: FLAG_DIRECTORY, identifier: DOT }, dot, 0);
   t.ok(isDot(decodeRecord(dot, 0)!), '. comes back as .');

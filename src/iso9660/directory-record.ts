@@ -56,8 +56,9 @@ export type RecordFields = Omit<DirectoryRecord, 'identifier' | 'systemUse'>;
 
 /**
  * Writes a record at `off`: its fields, its identifier (bytes [idStart, idEnd) of `ids`)
- * and zeros for `systemUseLength` bytes of System Use, which the caller writes at the
- * offset returned. For writers that put the System Use entries straight into the sector.
+ * and its pad bytes, all but its `systemUseLength` bytes of System Use, which the caller
+ * writes at the offset returned, every one of them. For writers that put the System Use
+ * entries straight into the sector.
  */
 export function encodeRecordHead(r: RecordFields, ids: Buffer, idStart: number, idEnd: number, systemUseLength: number, out: Buffer, off: number): number {
   const idLen = idEnd - idStart;
@@ -78,9 +79,11 @@ export function encodeRecordHead(r: RecordFields, ids: Buffer, idStart: number, 
   // Stored byte by byte: for identifiers of a few dozen bytes that costs less than a call
   // into Buffer.copy, and every record has one.
   for (let k = 0; k < idLen; k++) out[off + DR.identifier + k] = ids[idStart + k];
-  // The pad byte after an even-length identifier, System Use, and a last pad to even.
-  for (let k = off + DR.identifier + idLen; k < off + len; k++) out[k] = 0;
-  return off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
+  // The pad byte after an even-length identifier, and a last pad to even after System Use.
+  const systemUse = off + DR.identifier + idLen + (idLen % 2 === 0 ? 1 : 0);
+  if (idLen % 2 === 0) out[systemUse - 1] = 0;
+  if (systemUse + systemUseLength < off + len) out[off + len - 1] = 0;
+  return systemUse;
 }
 
 export const DOT = Buffer.from([0]);
