@@ -3,8 +3,8 @@
 // directory it has left is most likely complete; and while the tar streams, iso-pack waits
 // on tar's reads with a core to spare, whereas the directory phase after the tar's end has
 // one core and nothing to overlap. A directory the tar goes back into is not guessed again:
-// at the end, Directories checks each list against the directory and makes any stale one
-// afresh, so a tar that wanders costs at most one wasted list per directory.
+// at the end, Directories makes afresh any list made before the directory last changed
+// (Tree counts the edits), so a tar that wanders costs at most one wasted list per directory.
 // Each directory's extent is measured with its lists, in both trees, off the directory
 // phase too. Its length follows from the lists and from what each child was made with (type,
 // size, sections, symlink target, zisofs, --md5 slot), none of which changes while its name
