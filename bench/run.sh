@@ -153,6 +153,7 @@ progress() { [ "$VERBOSE" = 1 ] || [ -t 2 ] && printf '%s\n' "$*" >&2; return 0;
 fmt() { awk -v x="$1" -v f="$2" 'BEGIN { printf f, x }'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 minmax() { tr ' ' '\n' | grep -v '^$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.2f-%.2f", lo, hi; else print "-" }'; }
+maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ hi = $1 } END { print NR ? hi : "-" }'; }
 
 SUMMARY=()
 # verdict VALUE OP LIMIT -> "ok" or "MISS"
@@ -215,7 +216,7 @@ check_space() {
 # reported) and '@rss@' a GNU time prefix that records the peak RSS of the command after it.
 # Results stay in R_TIME[KEY/ID] (s), R_RSS[KEY/ID] (KiB), R_SIZE[KEY/ID] (bytes), R_RATIO.
 
-declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE RUN_OTHERS RUN_CPU
+declare -A R_TIME R_RSS R_SIZE R_RATIO R_FAILED RUN_T RUN_RSS RUN_SIZE RUN_OTHERS RUN_CPU RUN_DISK
 NCPU=$(nproc)
 G_IDS=() G_LABELS=() G_TARGETS=() G_CMDS=() G_RBYTES=() G_BASE=""
 
@@ -240,6 +241,10 @@ cpu_busy_pct() { # share of all CPUs busy over half a second
 # During each command, the CPU others used is measured too (the 'others' column).
 busy_jiffies() { local _ u n s i w q sq st; read -r _ u n s i w q sq st _ </proc/stat; echo $((u + n + s + q + sq + st)); }
 children_jiffies() { local f; read -ra f </proc/$$/stat; echo $((f[15] + f[16])); } # cutime + cstime
+# KiB the whole machine read from block devices so far. The page cache is not ours to keep:
+# this VM's kernel pages out what stays untouched for a while (DAMON), so a corpus or an old
+# image can come from disk in the middle of a run (the 'disk' column).
+disk_kib() { awk '$1 == "pgpgin" { print $2 }' /proc/vmstat; }
 BUSY_STARTS=0
 wait_quiet() {
   [ "$WAIT_QUIET" = 1 ] || return 0
@@ -267,13 +272,13 @@ run_one() { # index round
   cmd=${G_CMDS[$i]//@out@/$OUT/out}
   cmd=${cmd//@rss@//usr/bin/time -f %M -o $rssf}
   echo "== round $r: $cmd" >>"$log"
-  local b0 c0 b1 c1
-  b0=$(busy_jiffies) c0=$(children_jiffies)
+  local b0 c0 d0 b1 c1 d1
+  b0=$(busy_jiffies) c0=$(children_jiffies) d0=$(disk_kib)
   t0=$EPOCHREALTIME
   ${NICE:+nice -n "$NICE"} bash -c "set -o pipefail; $cmd" 2>>"$log"
   rc=$?
   t1=$EPOCHREALTIME
-  b1=$(busy_jiffies) c1=$(children_jiffies)
+  b1=$(busy_jiffies) c1=$(children_jiffies) d1=$(disk_kib)
   if [ $rc != 0 ]; then
     R_FAILED[$key]="exit $rc: $(first_error "$log") (log: $log)"
     progress "  $G_KEY round $r: ${G_LABELS[$i]}: FAILED ($rc)"
@@ -288,6 +293,7 @@ run_one() { # index round
   # CPU used by others during the command, in % of the whole machine (clock ticks are 1/100 s)
   RUN_OTHERS[$key]+=" $(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v a="$t0" -v z="$t1" -v n="$NCPU" \
     'BEGIN { o = (b - c) / ((z - a) * 100 * n) * 100; printf "%.0f", o < 0 ? 0 : o }')"
+  RUN_DISK[$key]+=" $(awk -v d=$((d1 - d0)) 'BEGIN { printf "%.0f", d / 1024 }')" # MiB read from disk, by anyone
   progress "  $G_KEY round $r/$REPS: $(fmt "$(echo "${RUN_T[$key]}" | awk '{ print $NF }')" '%7.2f') s  ${G_LABELS[$i]}"
 }
 
@@ -320,7 +326,7 @@ group_run() {
     done
   done
   rm -rf "$OUT" "$TMPDIR"
-  printf '   %-40s %8s %8s %14s %10s %9s %9s %7s %7s\n' command "median s" "MiB/s" "x base [range]" target "RSS MiB" "out MiB" "CPU s" "others"
+  printf '   %-40s %8s %8s %14s %10s %9s %9s %7s %7s %9s\n' command "median s" "MiB/s" "x base [range]" target "RSS MiB" "out MiB" "CPU s" "others" "disk MiB"
   for i in "${!G_IDS[@]}"; do
     local key="$G_KEY/${G_IDS[$i]}" label=${G_LABELS[$i]} target=${G_TARGETS[$i]}
     if [ -n "${R_FAILED[$key]:-}" ]; then
@@ -346,11 +352,12 @@ group_run() {
         SUMMARY+=("$(printf '%-6s %-44s %6sx   target <= %sx   CPU floor %sx' "$v" "$G_KEY: $label" "$ratio" "$target" "$(fmt "$floor" '%.2f')")")
       fi
     fi
-    printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s %7s %6s%%\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
+    printf '   %-40s %8.2f %8s %6s %-7s %10s %9s %9s %7s %6s%% %9s\n' "$label" "$t" "$rate" "$ratio" "${range:+[$range]}" "$tgt" \
       "$([ "$rss" = - ] && echo - || fmt "$rss" '%.1f' | awk '{ printf "%.1f", $1 / 1024 }')" \
       "$([ "$size" = - ] && echo - || awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }')" \
       "$(median <<<"${RUN_CPU[$key]}" | awk '{ printf($1 == "-" ? "-" : "%.2f", $1) }')" \
-      "$(median <<<"${RUN_OTHERS[$key]}" | awk '{ printf($1 == "-" ? "-" : "%.0f", $1) }')"
+      "$(median <<<"${RUN_OTHERS[$key]}" | awk '{ printf($1 == "-" ? "-" : "%.0f", $1) }')" \
+      "$(maxof <<<"${RUN_DISK[$key]}")"
   done
 }
 
