@@ -243,7 +243,7 @@ busy_jiffies() { local _ u n s i w q sq st; read -r _ u n s i w q sq st _ </proc
 children_jiffies() { local f; read -ra f </proc/$$/stat; echo $((f[15] + f[16])); } # cutime + cstime
 # KiB the whole machine read from block devices so far. The page cache is not ours to keep:
 # this VM's kernel pages out what stays untouched for a while (DAMON), so a corpus or an old
-# image can come from disk in the middle of a run (the 'disk' column).
+# image can come from disk in the middle of a run (the 'disk MiB' column).
 disk_kib() { awk '$1 == "pgpgin" { print $2 }' /proc/vmstat; }
 BUSY_STARTS=0
 wait_quiet() {

@@ -4,7 +4,7 @@
 // dist/) for the larger pipes once the stream is long and, when stdout is not a regular
 // file, the head-last stream's CRC-32 (to a file iso-pack writes a plain image, which has
 // none). To a regular file the batches are iso-pack's writing thread's slots, as a plain
-// image's long files are: without it this filter ran slower than iso-pack itself to a file.
+// image's long files are: iso-pack's writes into a file come from that thread.
 // It parses nothing, so its time against `tar c | cat` is a floor for iso-pack in Node.
 //
 //   tar c DIR | node bench/stream-floor.mjs | cat > /dev/null
