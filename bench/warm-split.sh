@@ -6,7 +6,7 @@
 #
 #   bench/warm-split.sh [-n ROUNDS] [--passes P] [--only mixed-pipe,small-pipe,small-file,mixed-file,mirror]
 #
-# Needs dist/ built and the corpora bench/run.sh makes (small, small-1pct, mixed) in
+# Needs dist/ built and the corpora bench/run.sh makes (small, small-1pct, mixed, tiny) in
 # $ISOPIPE_BENCH_DIR/corpus (default /tmp/isopipe-bench). A warm variant's start-up and
 # warm-up passes run before the timing starts, so its figure is a bound no launcher can
 # reach: the tool with nothing left to load or compile.
@@ -37,10 +37,14 @@ for c in small small-1pct mixed tiny; do
   [ -d "$CORPUS/$c" ] || die "no corpus $CORPUS/$c: make it with bench/run.sh --only small,mixed,merge -n 1 --no-peers"
 done
 
-PACK="node $REPO/bin/iso-pack.js"
-MERGE="node $REPO/bin/iso-merge.js"
-WARM="node --expose-gc $HERE/warm-tools.mjs"
-FLOOR="node $HERE/stream-floor.mjs"
+# The tools as a user runs them: their launchers, with the launchers' Node options. The
+# Node scripts start the same way (no NODE_EXTRA_CA_CERTS bundle to parse, the same young
+# generation), so that only the warm-up differs.
+PACK=$REPO/bin/iso-pack.js
+MERGE=$REPO/bin/iso-merge.js
+NODE="env -u NODE_EXTRA_CA_CERTS node --max-semi-space-size=2"
+WARM="$NODE --expose-gc $HERE/warm-tools.mjs"
+FLOOR="$NODE $HERE/stream-floor.mjs"
 F=$WORK/tar.fifo
 OUT=$WORK/out
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
@@ -155,10 +159,10 @@ file_case() { # NAME
 mirror_case() {
   local m=$WORK/medium.iso ms t merged
   # As bench/run.sh's merge section: one session of the small tree, then 1 % of it changed.
-  node "$REPO/bin/cd-write.js" --create --blank --dev "$m" || die "cd-write --create failed"
-  tar -c -f - -C "$CORPUS/small" . | $PACK --prev "$(node "$REPO/bin/cd-msinfo.js" --dev "$m")" 2>/dev/null |
-    node "$REPO/bin/cd-write.js" --multi --dev "$m" || die "the medium's first session failed"
-  ms=$(node "$REPO/bin/cd-msinfo.js" --dev "$m")
+  "$REPO/bin/cd-write.js" --create --blank --dev "$m" || die "cd-write --create failed"
+  tar -c -f - -C "$CORPUS/small" . | $PACK --prev "$("$REPO/bin/cd-msinfo.js" --dev "$m")" 2>/dev/null |
+    "$REPO/bin/cd-write.js" --multi --dev "$m" || die "the medium's first session failed"
+  ms=$("$REPO/bin/cd-msinfo.js" --dev "$m")
   t=$(warm_tar small-1pct)
   merged=$WORK/merged.tar
   $MERGE --mirror --dev "$m" <"$t" >"$merged" || die "iso-merge --mirror failed"
