@@ -9,45 +9,56 @@
 //
 //   tar c DIR | node bench/stream-floor.mjs | cat > /dev/null
 import { fstatSync, readSync, writeSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { LongStream } from '../dist/session/pipe-size.js';
 import { StreamCrc } from '../dist/session/stream-crc.js';
 import { SLOT_BYTES } from '../dist/session/write-ring.js';
 import { WriteThread } from '../dist/session/write-thread.js';
 
-const input = Buffer.allocUnsafe(1 << 20);
-const stream = !fstatSync(1).isFile();
-const thread = stream ? null : WriteThread.start(1);
-let batch = thread ? thread.slot() : Buffer.allocUnsafe(SLOT_BYTES);
-let fill = 0;
-let position = 0;
-const crc = new StreamCrc();
-const longIn = new LongStream(0);
-const longOut = new LongStream(1);
-
-function flush() {
-  if (thread) {
-    thread.publish(fill, position);
-    batch = thread.slot();
-  } else {
-    if (stream) crc.update(batch.subarray(0, fill));
-    for (let off = 0; off < fill; ) off += writeSync(1, batch, off, fill - off);
-    longOut.passed(fill);
+/** Copies `input` to `output` as above; `mark` hears 'first' at the first read and 'eof' at
+ *  the input's end (bench/warm-tools.mjs). Returns the CRC-32 of a stream. */
+export function floorCopy(input, output, mark = () => {}) {
+  const read = Buffer.allocUnsafe(1 << 20);
+  const stream = !fstatSync(output).isFile();
+  const thread = stream ? null : WriteThread.start(output);
+  let batch = thread ? thread.slot() : Buffer.allocUnsafe(SLOT_BYTES);
+  let fill = 0;
+  let position = 0;
+  const crc = new StreamCrc();
+  const longIn = new LongStream(input);
+  const longOut = new LongStream(output);
+  const flush = () => {
+    if (thread) {
+      thread.publish(fill, position);
+      batch = thread.slot();
+    } else {
+      if (stream) crc.update(batch.subarray(0, fill));
+      for (let off = 0; off < fill; ) off += writeSync(output, batch, off, fill - off);
+      longOut.passed(fill);
+    }
+    position += fill;
+    fill = 0;
+  };
+  for (let n; (n = readSync(input, read, 0, read.length, null)) > 0; ) {
+    if (position === 0 && fill === 0) mark('first');
+    longIn.passed(n);
+    for (let off = 0; off < n; ) {
+      const k = Math.min(batch.length - fill, n - off);
+      read.copy(batch, fill, off, off + k);
+      fill += k;
+      off += k;
+      if (fill === batch.length) flush();
+    }
   }
-  position += fill;
-  fill = 0;
+  mark('eof');
+  if (fill > 0) flush();
+  thread?.finish();
+  return crc.value;
 }
 
-for (let n; (n = readSync(0, input, 0, input.length, null)) > 0; ) {
-  longIn.passed(n);
-  for (let off = 0; off < n; ) {
-    const k = Math.min(batch.length - fill, n - off);
-    input.copy(batch, fill, off, off + k);
-    fill += k;
-    off += k;
-    if (fill === batch.length) flush();
-  }
+// Run as a script: stdin to stdout. The CRC goes nowhere, as a stream's trailer is a few
+// bytes; printed on stderr with -v.
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const crc = floorCopy(0, 1);
+  if (process.argv[2] === '-v') console.error(`crc32 ${crc.toString(16).padStart(8, '0')}`);
 }
-if (fill > 0) flush();
-thread?.finish();
-// The CRC goes nowhere, as a stream's trailer is a few bytes; printed on stderr with -v.
-if (process.argv[2] === '-v') console.error(`crc32 ${crc.value.toString(16).padStart(8, '0')}`);

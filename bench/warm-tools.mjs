@@ -15,7 +15,7 @@
 // then, or - for stdin when that is a pipe from another of these.
 // The wiring follows src/cli/iso-pack.ts and iso-merge.ts for their default options;
 // warm-split.sh checks first that the same bytes come out as from the installed tools.
-import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { openMediumImage } from '../dist/cli/medium-image.js';
 import { JOLIET_MAX } from '../dist/iso9660/joliet-names.js';
 import { Merger } from '../dist/merge/merger.js';
@@ -24,12 +24,9 @@ import { OldTree } from '../dist/merge/old-tree.js';
 import { TarOutput } from '../dist/merge/tar-output.js';
 import { Packer } from '../dist/pack/packer.js';
 import { SessionOutput } from '../dist/session/output.js';
-import { LongStream } from '../dist/session/pipe-size.js';
-import { StreamCrc } from '../dist/session/stream-crc.js';
-import { SLOT_BYTES } from '../dist/session/write-ring.js';
-import { WriteThread } from '../dist/session/write-thread.js';
 import { tarChunks } from '../dist/tar/input.js';
 import { TarParser } from '../dist/tar/parser.js';
+import { floorCopy } from './stream-floor.mjs';
 
 const [warmTar, passesText, ready, inPath, mode, ...rest] = process.argv.slice(2);
 const option = (name) => {
@@ -105,43 +102,8 @@ function mirror(input, output) {
   out.finish();
 }
 
-/** stream-floor.mjs's work: 1 MiB reads copied into slots, written (a file from the writing thread). */
 function floor(input, output) {
-  const read = Buffer.allocUnsafe(1 << 20);
-  const stream = !fstatSync(output).isFile();
-  const thread = stream ? null : WriteThread.start(output);
-  let batch = thread ? thread.slot() : Buffer.allocUnsafe(SLOT_BYTES);
-  let fill = 0;
-  let position = 0;
-  const crc = new StreamCrc();
-  const longIn = new LongStream(input);
-  const longOut = new LongStream(output);
-  const flush = () => {
-    if (thread) {
-      thread.publish(fill, position);
-      batch = thread.slot();
-    } else {
-      if (stream) crc.update(batch.subarray(0, fill));
-      for (let off = 0; off < fill; ) off += writeSync(output, batch, off, fill - off);
-      longOut.passed(fill);
-    }
-    position += fill;
-    fill = 0;
-  };
-  for (let n; (n = readSync(input, read, 0, read.length, null)) > 0; ) {
-    if (position === 0 && fill === 0) mark('first');
-    longIn.passed(n);
-    for (let off = 0; off < n; ) {
-      const k = Math.min(batch.length - fill, n - off);
-      read.copy(batch, fill, off, off + k);
-      fill += k;
-      off += k;
-      if (fill === batch.length) flush();
-    }
-  }
-  mark('eof');
-  if (fill > 0) flush();
-  thread?.finish();
+  floorCopy(input, output, mark);
 }
 
 const work = { pack, mirror, floor }[mode];
