@@ -153,9 +153,7 @@ find "$LOGS" -name '*.log' ! -name gen-corpus.log -delete # per-command logs of 
 progress() { [ "$VERBOSE" = 1 ] || [ -t 2 ] && printf '%s\n' "$*" >&2; return 0; }
 
 fmt() { awk -v x="$1" -v f="$2" 'BEGIN { printf f, x }'; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-minmax() { tr ' ' '\n' | grep -v '^$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.2f-%.2f", lo, hi; else print "-" }'; }
-maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ hi = $1 } END { print NR ? hi : "-" }'; }
+. "$HERE/stats.sh" # median, minmax, maxof
 
 SUMMARY=()
 # verdict VALUE OP LIMIT -> "ok" or "MISS"

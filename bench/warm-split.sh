@@ -54,7 +54,7 @@ mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 mkfifo "$F"
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$HERE/stats.sh" # median, minmax
 
 # One timed run: PIPELINE reads the tar from $F; READY ready files must exist before tar
 # starts. Sets RUN_MS, and RUN_MARKS to tar's end and the warm tools' marks as `MODE EVENT MS`
@@ -106,11 +106,11 @@ one_case() {
   echo
   echo "== $label ($ROUNDS rounds, warm variants after $PASSES passes)"
   local base m
-  base=$(tr ' ' '\n' <<<"${times[0]}" | grep . | median)
+  base=$(median <<<"${times[0]}")
   for i in "${!names[@]}"; do
-    m=$(tr ' ' '\n' <<<"${times[$i]}" | grep . | median)
+    m=$(median <<<"${times[$i]}")
     printf '   %-58s %6.0f ms  %5.2fx  [%s]\n' "${names[$i]}" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')" \
-      "$(tr ' ' '\n' <<<"${times[$i]}" | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%d-%d", lo, hi }')"
+      "$(minmax %d <<<"${times[$i]}")"
     [ -z "${marks[$i]:-}" ] || print_marks "${marks[$i]}"
   done
 }
