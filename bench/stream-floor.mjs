@@ -8,7 +8,7 @@
 // It parses nothing, so its time against `tar c | cat` is a floor for iso-pack in Node.
 //
 //   tar c DIR | node bench/stream-floor.mjs | cat > /dev/null
-import { fstatSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { LongStream } from '../dist/session/pipe-size.js';
 import { StreamCrc } from '../dist/session/stream-crc.js';
@@ -57,8 +57,8 @@ export function floorCopy(input, output, mark = () => {}) {
 }
 
 // Run as a script: stdin to stdout. The CRC goes nowhere, as a stream's trailer is a few
-// bytes; printed on stderr with -v.
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+// bytes; printed on stderr with -v. import.meta.url names the file with symlinks resolved.
+if (import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const crc = floorCopy(0, 1);
   if (process.argv[2] === '-v') console.error(`crc32 ${crc.toString(16).padStart(8, '0')}`);
 }
