@@ -39,7 +39,7 @@ bsdtar, all commands of a table alternated (A B C A B C ...), N repetitions, med
       --quick         small corpora (64 MiB files, 10,000 small files) to try the harness
       --names N       files in the one directory of the 'names' section (default 100,000;
                       10,000 with --quick)
-      --iso-pack CMD  command to time as iso-pack (default: node $REPO/bin/iso-pack.js);
+      --iso-pack CMD  command to time as iso-pack (default: the launcher $REPO/bin/iso-pack.js);
                       'cat' is a stand-in while iso-pack does not exist
       --no-peers      skip genisoimage, xorriso and bsdtar
       --no-snapshot   run bin/ and dist/ in place instead of from a copy taken at the start
@@ -125,9 +125,11 @@ ISOMERGE=$(tool iso-merge || true)
 CDVERIFY=$(tool cd-verify || true)
 CDMSINFO=$(tool cd-msinfo || true)
 CDWRITE=$(tool cd-write || true)
-# Started as the launchers start the tools (bin/*.js): without the NODE_EXTRA_CA_CERTS bundle,
-# which Node would parse at start (~36 ms), and with their young generation.
-FLOOR="env -u NODE_EXTRA_CA_CERTS node --max-semi-space-size=2 $TOOLS/bench/stream-floor.mjs"
+# The floor filter starts as the launchers start the tools (no NODE_EXTRA_CA_CERTS bundle to
+# parse, ~36 ms here; their young generation).
+. "$HERE/launcher-node.sh"
+NODE_AS_LAUNCHED=$(launcher_node "$REPO/bin/iso-pack.js") || die "cannot read bin/iso-pack.js's #! line"
+FLOOR="$NODE_AS_LAUNCHED $TOOLS/bench/stream-floor.mjs"
 
 # GNU time for peak RSS (%M, KiB); busybox's or the shell keyword will not do.
 if ! /usr/bin/time --version 2>&1 | grep -q GNU; then
@@ -419,7 +421,7 @@ first_read() { # 'LABEL=COMMAND' DIR
   echo; echo "== start-up: ms from starting the consumer until it has read 2 MiB of the tar (${1%%=*})"
   mkdir -p "$TMPDIR"
   node "$REPO/bench/first-read.mjs" -n "$REPS" <(tar -c -f - -C "$2" .) \
-    'cat=cat' 'node reading stdin (empty script)=env -u NODE_EXTRA_CA_CERTS node -e "require(\"fs\").readFileSync(0)"' "$1" ||
+    'cat=cat' "node reading stdin (empty script)=$NODE_AS_LAUNCHED -e 'require(\"fs\").readFileSync(0)'" "$1" ||
     echo "   first-read failed"
 }
 

@@ -38,11 +38,11 @@ for c in small small-1pct mixed tiny; do
 done
 
 # The tools as a user runs them: their launchers, with the launchers' Node options. The
-# Node scripts start the same way (no NODE_EXTRA_CA_CERTS bundle to parse, the same young
-# generation), so that only the warm-up differs.
+# Node scripts start the same way, so that only the warm-up differs.
 PACK=$REPO/bin/iso-pack.js
 MERGE=$REPO/bin/iso-merge.js
-NODE="env -u NODE_EXTRA_CA_CERTS node --max-semi-space-size=2"
+. "$HERE/launcher-node.sh"
+NODE=$(launcher_node "$PACK") || die "cannot read $PACK's #! line"
 WARM="$NODE --expose-gc $HERE/warm-tools.mjs"
 FLOOR="$NODE $HERE/stream-floor.mjs"
 F=$WORK/tar.fifo
