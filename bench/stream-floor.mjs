@@ -58,7 +58,7 @@ export function floorCopy(input, output, mark = () => {}) {
 
 // Run as a script: stdin to stdout. The CRC goes nowhere, as a stream's trailer is a few
 // bytes; printed on stderr with -v. import.meta.url names the file with symlinks resolved.
-if (import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const crc = floorCopy(0, 1);
   if (process.argv[2] === '-v') console.error(`crc32 ${crc.toString(16).padStart(8, '0')}`);
 }
